@@ -1,0 +1,39 @@
+# One-command set-up: `make demo` runs the main job, `make test` the whole suite.
+# torch is installed first and pinned through constraints.txt: unpinned, a
+# dependency on torch pulls a multi-GB CUDA build.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check
+PLUGINS := $(dir $(wildcard plugins/*/pyproject.toml))
+ADAPTERS := $(dir $(wildcard adapters/*/pyproject.toml))
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt requirements-extra.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) "torch==2.13.0"
+	$(PIP_INSTALL) -c constraints.txt -e ".[judge,rm,io,serve,dev]" $(addprefix -e ,$(PLUGINS)) $(addprefix -e ,$(ADAPTERS))
+	$(PIP_INSTALL) -c constraints.txt -r requirements-extra.txt
+	# packages whose own dependencies we do not want (see requirements-nodeps.txt)
+	$(PIP_INSTALL) --no-deps -r requirements-nodeps.txt
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/repo-sdk score examples/dialogues.jsonl --config examples/spec.yaml -o out/scored.jsonl
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check repo_sdk tests plugins adapters benchmarks
+
+bench: setup
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) out

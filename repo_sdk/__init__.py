@@ -1,0 +1,49 @@
+"""repo-sdk: compose heterogeneous rewards (RM, LLM judge, rules) the REPO way.
+
+Example:
+    >>> from repo_sdk import RewardPipeline
+    >>> from repo_sdk.testing import make_sample
+    >>> with RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}) as pipe:
+    ...     pipe.score([make_sample(response="Sure, 80 EUR works.")])[0].reward
+    0.0
+"""
+
+from __future__ import annotations
+
+from repo_sdk.config import LoadedSpec, RewardSpec, load_spec
+from repo_sdk.errors import ConfigError, InputError, MissingDependencyError, PluginError, RepoSdkError
+from repo_sdk.hookspecs import hookimpl
+from repo_sdk.interfaces import BuildContext, Combined, Combiner, PointsMap, RewardSource, Rule, SOPModel
+from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore, Turn
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BuildContext",
+    "Combined",
+    "Combiner",
+    "ConfigError",
+    "Dialogue",
+    "InputError",
+    "LoadedSpec",
+    "MissingDependencyError",
+    "PluginError",
+    "PointsMap",
+    "Registry",
+    "RepoSdkError",
+    "RewardPipeline",
+    "RewardResult",
+    "RewardSpec",
+    "Rule",
+    "RuleHit",
+    "SOPModel",
+    "Sample",
+    "SourceScore",
+    "Turn",
+    "__version__",
+    "get_registry",
+    "hookimpl",
+    "load_spec",
+]

@@ -1,0 +1,3 @@
+"""`repo-sdk serve` (not built yet)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""`repo-sdk train` (not built yet)."""
+
+from __future__ import annotations

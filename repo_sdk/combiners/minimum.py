@@ -1,0 +1,50 @@
+"""``min``: the worst source decides (a pessimistic, hack-resistant mix).
+
+Example:
+    >>> from repo_sdk.types import SourceScore as S
+    >>> MinCombiner().combine([None], {"a": [S(value=0.3)], "b": [S(value=-0.1)]})[0].reward
+    -0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from repo_sdk.errors import ConfigError
+from repo_sdk.interfaces import Combined, Combiner, RewardSource
+from repo_sdk.types import SourceScore
+
+__all__ = ["MinCombiner", "MinConfig"]
+
+
+class MinConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] | None = Field(None, description="sources to take the minimum over; default all")
+
+
+class MinCombiner(Combiner):
+    """Minimum over the present source values; None when none is present."""
+
+    name: ClassVar[str] = "min"
+    Config = MinConfig
+
+    def bind(self, sources: Mapping[str, RewardSource]) -> None:
+        wanted = self.config.sources  # type: ignore[attr-defined]
+        if wanted is not None and (unknown := sorted(set(wanted) - set(sources))):
+            raise ConfigError(f"combiner.sources: unknown source(s) {unknown} (sources: {sorted(sources)})")
+
+    def combine(self, samples: Sequence[Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
+        names = self.config.sources or list(scores)  # type: ignore[attr-defined]
+        out = []
+        for i in range(len(samples)):
+            values = {n: scores[n][i].value for n in names if n in scores and scores[n][i].value is not None}
+            if not values:
+                out.append(Combined(None, {"missing": names}))
+                continue
+            worst = min(values, key=lambda n: values[n])  # type: ignore[arg-type,return-value]
+            out.append(Combined(values[worst], {"argmin": worst}))
+        return out

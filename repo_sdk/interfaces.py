@@ -1,0 +1,248 @@
+"""The plugin interfaces: reward sources, combiners, rules and SOP stage models.
+
+A plugin subclasses one of these, gives it a ``name`` and (optionally) a pydantic
+``Config`` / ``Params`` model, and registers the class through a hook
+(see :mod:`repo_sdk.hookspecs`). Configs are validated with ``extra="forbid"``
+before anything heavy loads.
+
+Example:
+    >>> from repo_sdk.interfaces import RewardSource
+    >>> from repo_sdk.types import SourceScore
+    >>> class Length(RewardSource):
+    ...     name = "length"
+    ...     def score(self, samples):
+    ...         return [SourceScore(value=float(len(s.response))) for s in samples]
+    >>> from repo_sdk.testing import make_sample
+    >>> Length().score([make_sample(response="hey")])[0].value
+    3.0
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
+
+if TYPE_CHECKING:
+    from repo_sdk.plugins import Registry
+
+__all__ = [
+    "BuildContext",
+    "Combined",
+    "Combiner",
+    "NoConfig",
+    "PointsMap",
+    "RewardSource",
+    "Rule",
+    "SOPModel",
+    "SourceKind",
+]
+
+SourceKind = Literal["rm", "judge", "rules", "other"]
+
+
+class NoConfig(BaseModel):
+    """The config of a plugin that takes no parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class BuildContext:
+    """What a plugin may need when it is built from a spec.
+
+    Attributes:
+        registry: every registered source, combiner, rule, template and SOP model.
+        base_dir: directory of the spec file; relative paths in a spec resolve against it.
+        cache_dir: where sources may keep on-disk caches.
+    """
+
+    registry: Registry
+    base_dir: Path = field(default_factory=Path.cwd)
+    cache_dir: Path | None = None
+
+    def resolve(self, path: str | Path) -> Path:
+        """A spec path made absolute against the spec's directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+@dataclass(frozen=True)
+class PointsMap:
+    """Affine map from a source's value to enhancement points: ``(value - center) * scale``.
+
+    Example:
+        >>> PointsMap(center=3, scale=25)(5.0)
+        50.0
+    """
+
+    center: float = 0.0
+    scale: float = 1.0
+
+    def __call__(self, value: float) -> float:
+        return (value - self.center) * self.scale
+
+
+class RewardSource(ABC):
+    """Scores a batch of samples: one :class:`SourceScore` per sample, in order.
+
+    Override ``score`` (sync) or ``ascore`` (async); the other is derived. Sources
+    that hold models or connections release them in ``close``.
+
+    Class attributes:
+        name: the ``type`` used in a spec.
+        kind: ``rm``, ``judge``, ``rules`` or ``other``; combiners use it to assign roles.
+        Config: pydantic model of the spec parameters (``extra="forbid"``).
+        points_map: how the REPO combiner turns this source's value into enhancement
+            points unless the spec says otherwise.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[SourceKind] = "other"
+    Config: ClassVar[type[BaseModel]] = NoConfig
+    points_map: ClassVar[PointsMap] = PointsMap()
+
+    def __init__(self, config: BaseModel | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    @classmethod
+    def from_config(cls, config: BaseModel, context: BuildContext) -> RewardSource:
+        """Build from a validated config; override when the source needs the registry or paths."""
+        return cls(config)
+
+    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
+        """Score samples synchronously."""
+        if type(self).ascore is RewardSource.ascore:
+            raise NotImplementedError(f"{type(self).__name__} must override score or ascore")
+        return asyncio.run(self.ascore(samples))
+
+    async def ascore(self, samples: Sequence[Sample]) -> list[SourceScore]:
+        """Score samples asynchronously (default: ``score`` in a worker thread)."""
+        if type(self).score is RewardSource.score:
+            raise NotImplementedError(f"{type(self).__name__} must override score or ascore")
+        return await asyncio.to_thread(self.score, samples)
+
+    def score_dialogue(self, dialogue: Dialogue) -> SourceScore | None:
+        """A dialogue-level score, for sources that judge whole conversations (default: none)."""
+        return None
+
+    def telemetry(self) -> dict[str, float]:
+        """Counters worth showing in summaries and trainer logs (calls, cache hits, ...)."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
+        """Release models, servers and connections."""
+
+
+@dataclass
+class Combined:
+    """A combiner's output for one sample: the reward and how it came about."""
+
+    reward: float | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Combiner(ABC):
+    """Turns per-source scores into one reward per sample.
+
+    ``bind`` is called once at build time with the built sources, so a combiner can
+    check the names it refers to and pick roles by source kind before any scoring.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type[BaseModel]] = NoConfig
+
+    def __init__(self, config: BaseModel | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    @classmethod
+    def from_config(cls, config: BaseModel, context: BuildContext) -> Combiner:
+        """Build from a validated config; override when the combiner nests others."""
+        return cls(config)
+
+    def bind(self, sources: Mapping[str, RewardSource]) -> None:  # noqa: B027 - optional hook
+        """Check the spec's source names against the built sources; raise ConfigError if off."""
+
+    @abstractmethod
+    def combine(
+        self, samples: Sequence[Sample], scores: Mapping[str, Sequence[SourceScore]]
+    ) -> list[Combined]:
+        """One Combined per sample; ``scores[name][i]`` is source ``name`` on sample ``i``."""
+
+
+class Rule(ABC):
+    """A programmatic check (RF). Compile patterns in ``__init__``; checks must be cheap.
+
+    Turn rules implement ``check`` (one reply, with its history and task); dialogue
+    rules set ``scope = "dialogue"`` and implement ``check_dialogue``.
+
+    Class attributes:
+        name: the name used in a spec's ``rules:`` list.
+        description: one line shown by ``repo-sdk plugins``.
+        default_points: points per hit (negative = penalty) unless the spec overrides them.
+        Params: pydantic model of the rule's parameters.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    scope: ClassVar[Literal["turn", "dialogue"]] = "turn"
+    default_points: ClassVar[float] = -10.0
+    Params: ClassVar[type[BaseModel]] = NoConfig
+
+    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+        self.points = self.default_points if points is None else points
+
+    def check(self, sample: Sample) -> list[RuleHit]:
+        """Hits of this rule on the sample's response (turn rules)."""
+        raise NotImplementedError(f"rule {self.name!r} has scope {self.scope!r}; use check_dialogue")
+
+    def check_dialogue(self, dialogue: Dialogue) -> list[RuleHit]:
+        """Hits of this rule on a whole dialogue, each naming its ``turn_index``."""
+        raise NotImplementedError(f"rule {self.name!r} has scope {self.scope!r}; use check")
+
+    def hit(
+        self,
+        reason: str,
+        *,
+        span: tuple[int, int] | None = None,
+        evidence: str = "",
+        points: float | None = None,
+        turn_index: int | None = None,
+    ) -> RuleHit:
+        """A RuleHit of this rule with its configured points."""
+        return RuleHit(
+            rule=self.name,
+            points=self.points if points is None else points,
+            reason=reason,
+            span=span,
+            evidence=evidence,
+            turn_index=turn_index,
+        )
+
+
+class SOPModel(ABC):
+    """A Standard Operating Procedure: ordered stages and a detector of the current one.
+
+    Example:
+        >>> class TwoStep(SOPModel):
+        ...     name = "two_step"
+        ...     stages = ("greet", "close")
+        ...     def stage_of(self, sample):
+        ...         return "close" if "bye" in sample.response.lower() else "greet"
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    stages: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def stage_of(self, sample: Sample) -> str | None:
+        """The SOP stage the reply is in, or None when it cannot tell."""

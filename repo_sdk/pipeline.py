@@ -1,0 +1,146 @@
+"""RewardPipeline: sources score a batch concurrently, the combiner makes one reward each.
+
+This is the one path every consumer takes (``repo-sdk score``, ``serve``, the
+trainer adapters), so the same Samples get the same rewards everywhere.
+
+Example:
+    >>> from repo_sdk.testing import make_sample
+    >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})
+    >>> [r.reward for r in pipe.score([make_sample(response="<think>hm</think>Deal!")])]
+    [-0.1]
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from repo_sdk.config import LoadedSpec, RewardSpec, load
+from repo_sdk.errors import ConfigError
+from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
+from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
+
+__all__ = ["RewardPipeline", "hits_of"]
+
+
+def hits_of(score: SourceScore) -> list[RuleHit]:
+    """Rule hits a source reported in ``details["hits"]`` (RuleHit objects or dicts)."""
+    return [h if isinstance(h, RuleHit) else RuleHit.model_validate(h) for h in score.details.get("hits", [])]
+
+
+class RewardPipeline:
+    """Sources plus a combiner, built from a reward spec.
+
+    Args:
+        sources: name -> built RewardSource.
+        combiner: the combiner; ``bind`` is called here.
+        name: metric name of the combined reward (``spec.name``).
+        only: score just these sources; the others count as missing (``None``) and the
+            combiner's missing-source policy applies.
+    """
+
+    def __init__(
+        self,
+        sources: Mapping[str, RewardSource],
+        combiner: Combiner,
+        *,
+        name: str = "repo_reward",
+        only: Iterable[str] | None = None,
+        spec: RewardSpec | None = None,
+    ) -> None:
+        self.sources = dict(sources)
+        self.combiner = combiner
+        self.name = name
+        self.spec = spec
+        self.only = set(only) if only is not None else None
+        if self.only is not None and (unknown := self.only - set(self.sources)):
+            raise ConfigError(f"--only names unknown source(s) {sorted(unknown)} (known: {sorted(self.sources)})")
+        combiner.bind(self.sources)
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: str | Path | Mapping[str, Any] | RewardSpec | LoadedSpec,
+        *,
+        only: Iterable[str] | None = None,
+        registry: Registry | None = None,
+        cache_dir: Path | None = None,
+    ) -> RewardPipeline:
+        """Validate a spec (path, mapping or model) and build its sources and combiner.
+
+        Sources left out by ``only`` are not built at all, so a rules-only pass never
+        loads a model or starts a judge.
+        """
+        registry = registry or get_registry()
+        loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
+        context = BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir)
+        keep = set(only) if only is not None else None
+        if keep is not None and (unknown := keep - set(loaded.spec.sources)):
+            raise ConfigError(
+                f"--only names unknown source(s) {sorted(unknown)} (known: {sorted(loaded.spec.sources)})"
+            )
+        sources: dict[str, RewardSource] = {}
+        try:
+            for name, src in loaded.spec.sources.items():
+                if keep is None or name in keep:
+                    src_cls = registry.get("sources", src.type)
+                    sources[name] = src_cls.from_config(loaded.source_configs[name], context)
+            comb_cls = registry.get("combiners", loaded.spec.combiner.type)
+            combiner = comb_cls.from_config(loaded.combiner_config, context)
+            return cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+        except BaseException:
+            for built in sources.values():
+                built.close()
+            raise
+
+    async def ascore(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """Score a batch: all sources concurrently, then the combiner."""
+        samples = list(samples)
+        if not samples:
+            return []
+        active = {n: s for n, s in self.sources.items() if self.only is None or n in self.only}
+        outputs = await asyncio.gather(*(src.ascore(samples) for src in active.values()))
+        scores: dict[str, list[SourceScore]] = {}
+        for name, out in zip(active, outputs):
+            if len(out) != len(samples):
+                raise RuntimeError(f"source {name!r} returned {len(out)} scores for {len(samples)} samples")
+            scores[name] = list(out)
+        combined = self.combiner.combine(samples, scores)
+        results = []
+        for i, comb in enumerate(combined):
+            per_source = {name: scores[name][i] for name in scores}
+            fired = [hit for score in per_source.values() for hit in hits_of(score)]
+            results.append(RewardResult(reward=comb.reward, sources=per_source, fired=fired, details=comb.details))
+        return results
+
+    def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """Synchronous :meth:`ascore` (for use outside an event loop)."""
+        return asyncio.run(self.ascore(samples))
+
+    def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:
+        """Dialogue-level scores of the sources that give one (e.g. dialogue-scope rules)."""
+        out = {}
+        for name, src in self.sources.items():
+            if self.only is not None and name not in self.only:
+                continue
+            score = src.score_dialogue(dialogue)
+            if score is not None:
+                out[name] = score
+        return out
+
+    def telemetry(self) -> dict[str, dict[str, float]]:
+        """Per-source counters (judge calls, cache hits, truncations, ...)."""
+        return {name: t for name, src in self.sources.items() if (t := src.telemetry())}
+
+    def close(self) -> None:
+        for src in self.sources.values():
+            src.close()
+
+    def __enter__(self) -> RewardPipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,85 @@
+"""Test helpers for repo-sdk and its plugins: sample builders and plugin registration.
+
+These are fakes for unit tests of logic; integration tests use the real parts.
+
+Example:
+    >>> s = make_sample(response="Deal at 80?", task={"target_price": 80})
+    >>> s.task["target_price"], s.history[-1].role
+    (80, 'user')
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from repo_sdk import plugins
+from repo_sdk.types import Dialogue, Turn
+from repo_sdk.types import Sample as Sample
+
+__all__ = ["make_dialogue", "make_sample", "register_plugin"]
+
+_ids = itertools.count()
+
+
+def make_sample(
+    response: str = "Thank you, could we discuss the price of the twin room?",
+    *,
+    task: dict[str, Any] | None = None,
+    history: Sequence[tuple[str, str] | Turn] | None = None,
+    id: str | None = None,
+    group: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Sample:
+    """A Sample with sensible defaults; history as ``(role, content)`` pairs or Turns."""
+    if history is None:
+        history = [("user", "Hello, this is the front desk of Hotel Aurora.")]
+    turns = [t if isinstance(t, Turn) else Turn(role=t[0], content=t[1]) for t in history]  # type: ignore[arg-type]
+    return Sample(
+        id=id or f"sample-{next(_ids)}",
+        task=task if task is not None else {},
+        history=turns,
+        response=response,
+        group=group,
+        metadata=metadata or {},
+    )
+
+
+def make_dialogue(
+    turns: Sequence[tuple[str, str]], *, task: dict[str, Any] | None = None, id: str | None = None
+) -> Dialogue:
+    """A Dialogue from ``(role, content)`` pairs."""
+    return Dialogue(
+        id=id or f"dialogue-{next(_ids)}",
+        task=task or {},
+        turns=[Turn(role=r, content=c) for r, c in turns],  # type: ignore[arg-type]
+    )
+
+
+@contextmanager
+def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugins.Registry]:
+    """Register a plugin (a module or object with hookimpls) for the duration of a block.
+
+    Example:
+        >>> from repo_sdk import hookimpl, Rule
+        >>> class Shout(Rule):
+        ...     name = "no_shouting"
+        ...     def check(self, sample):
+        ...         return [self.hit("shouting")] if sample.response.isupper() else []
+        >>> class Plugin:
+        ...     @hookimpl
+        ...     def register_rules(self, register):
+        ...         register(Shout)
+        >>> with register_plugin(Plugin()) as reg:
+        ...     "no_shouting" in reg.rules
+        True
+    """
+    plugins._extra.append((name, plugin))
+    plugins.reset_registry()
+    try:
+        yield plugins.get_registry()
+    finally:
+        plugins._extra.remove((name, plugin))
+        plugins.reset_registry()
