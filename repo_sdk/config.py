@@ -208,6 +208,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
             node = match
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, str):
+            continue  # a short form (``rules: [...]``) stands for ``{type: rules, rules: [...]}``
         else:
             break
         line = node.start_mark.line + 1

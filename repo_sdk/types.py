@@ -79,7 +79,7 @@ class Dialogue(BaseModel):
                 task=self.task,
                 history=list(self.turns[:i]),
                 response=turn.content,
-                metadata={"dialogue_id": self.id, "turn_index": i},
+                metadata={**self.metadata, "dialogue_id": self.id, "turn_index": i},
             )
             for i, turn in enumerate(self.turns)
             if turn.role == "assistant"

@@ -2,7 +2,9 @@
 
 Format (docs/data-format.md)::
 
-    {"id": "d1", "task": {...}, "turns": [{"role": "user", "content": "..."}, ...]}
+    {"id": "d1", "task": {...}, "turns": [{"role": "user", "content": "..."}, ...], "metadata": {...}}
+
+``metadata`` is optional and carried along untouched.
 
 Field names can be remapped through the spec's ``input`` section.
 
@@ -72,8 +74,11 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
         task = _get(record, m.task)
     except KeyError:
         task = {}
+    metadata = record.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ValueError(f"'metadata' must be an object, got {type(metadata).__name__}")
     try:
-        return Dialogue.model_validate({"id": ident, "task": task, "turns": turns})
+        return Dialogue.model_validate({"id": ident, "task": task, "turns": turns, "metadata": metadata})
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         raise ValueError(f"{format_loc(err['loc'])}: {err['msg']} (got {err.get('input')!r:.60})") from None

@@ -1,0 +1,1 @@
+"""A minimal repo-sdk plugin package."""
