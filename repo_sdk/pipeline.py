@@ -23,7 +23,22 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["RewardPipeline", "hits_of"]
+__all__ = ["NotRun", "RewardPipeline", "hits_of"]
+
+
+class NotRun(RewardSource):
+    """Stands in for a source left out by ``only``: every score is None, so the
+    combiner's missing-source policy applies, and nothing is loaded."""
+
+    name = "not_run"
+
+    def __init__(self, source_cls: type[RewardSource]) -> None:
+        super().__init__()
+        self.kind = source_cls.kind  # type: ignore[misc]
+        self.points_map = source_cls.points_map  # type: ignore[misc]
+
+    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
+        return [SourceScore(value=None, reason="not run (--only)") for _ in samples]
 
 
 def hits_of(score: SourceScore) -> list[RuleHit]:
@@ -38,8 +53,8 @@ class RewardPipeline:
         sources: name -> built RewardSource.
         combiner: the combiner; ``bind`` is called here.
         name: metric name of the combined reward (``spec.name``).
-        only: score just these sources; the others count as missing (``None``) and the
-            combiner's missing-source policy applies.
+        only: names of the sources that really run (for the record; ``from_spec`` puts
+            :class:`NotRun` placeholders in place of the others).
     """
 
     def __init__(
@@ -56,8 +71,6 @@ class RewardPipeline:
         self.name = name
         self.spec = spec
         self.only = set(only) if only is not None else None
-        if self.only is not None and (unknown := self.only - set(self.sources)):
-            raise ConfigError(f"--only names unknown source(s) {sorted(unknown)} (known: {sorted(self.sources)})")
         combiner.bind(self.sources)
 
     @classmethod
@@ -85,9 +98,11 @@ class RewardPipeline:
         sources: dict[str, RewardSource] = {}
         try:
             for name, src in loaded.spec.sources.items():
+                src_cls = registry.get("sources", src.type)
                 if keep is None or name in keep:
-                    src_cls = registry.get("sources", src.type)
                     sources[name] = src_cls.from_config(loaded.source_configs[name], context)
+                else:
+                    sources[name] = NotRun(src_cls)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
             return cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
@@ -101,10 +116,9 @@ class RewardPipeline:
         samples = list(samples)
         if not samples:
             return []
-        active = {n: s for n, s in self.sources.items() if self.only is None or n in self.only}
-        outputs = await asyncio.gather(*(src.ascore(samples) for src in active.values()))
+        outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
         scores: dict[str, list[SourceScore]] = {}
-        for name, out in zip(active, outputs):
+        for name, out in zip(self.sources, outputs):
             if len(out) != len(samples):
                 raise RuntimeError(f"source {name!r} returned {len(out)} scores for {len(samples)} samples")
             scores[name] = list(out)
@@ -124,8 +138,6 @@ class RewardPipeline:
         """Dialogue-level scores of the sources that give one (e.g. dialogue-scope rules)."""
         out = {}
         for name, src in self.sources.items():
-            if self.only is not None and name not in self.only:
-                continue
             score = src.score_dialogue(dialogue)
             if score is not None:
                 out[name] = score

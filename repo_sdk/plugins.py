@@ -113,7 +113,11 @@ def build_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry
 
     core_version = _version("repo-sdk")
     for modname in BUILTIN_MODULES:
-        pm.register(importlib.import_module(modname), name=modname)
+        try:
+            pm.register(importlib.import_module(modname), name=modname)
+        except Exception as exc:  # e.g. an optional dependency of one built-in is broken
+            registry.failed[modname] = f"repo-sdk: {type(exc).__name__}: {exc}"
+            continue
         origin[modname] = ("repo-sdk", core_version)
 
     allowed = _allowed_names()

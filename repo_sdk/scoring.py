@@ -1,6 +1,20 @@
-"""Offline scoring of logged dialogues: dialogues in, one row per assistant turn out.
+"""Offline scoring of logged dialogues: dialogues in, turn rows and dialogue rows out.
 
-Samples are batched across dialogues (``batch_size``) so sources see full batches.
+Row contract (what ``repo-sdk score`` writes, and what ``report`` and ``eval`` read):
+
+turn row (one per assistant turn)::
+
+    {"kind": "turn", "dialogue_id", "turn_index", "sample_id", "response",
+     "reward", "sources": {name: value|None}, "fired": [RuleHit...],
+     "reasons": {name: reason}, "details": {name: source details without hits},
+     "combiner": {E, multiplier, ...}}
+
+dialogue row (one per dialogue, after its turns)::
+
+    {"kind": "dialogue", "dialogue_id", "turns", "reward_mean", "reward_min",
+     "sources_mean": {name: mean|None}, "fired_count", "worst_rule",
+     "rule_counts": {rule: n}, "dialogue_sources": {name: value},
+     "dialogue_fired": [RuleHit...]}
 
 Example:
     >>> from repo_sdk import RewardPipeline
@@ -8,44 +22,106 @@ Example:
     >>> d = make_dialogue([("user", "Hi"), ("assistant", "<think>x</think>Hello")], id="d1")
     >>> with RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}) as pipe:
     ...     rows = list(score_dialogues(pipe, [d]))
-    >>> rows[0]["dialogue_id"], rows[0]["turn_index"], rows[0]["fired"][0]["rule"]
-    ('d1', 1, 'cot_leak')
+    >>> [(r["kind"], r["dialogue_id"]) for r in rows], rows[0]["fired"][0]["rule"]
+    ([('turn', 'd1'), ('dialogue', 'd1')], 'cot_leak')
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.pipeline import RewardPipeline, hits_of
 from repo_sdk.types import Dialogue, RewardResult, Sample
 
-__all__ = ["score_dialogues", "turn_row"]
+__all__ = ["dialogue_row", "score_dialogues", "score_dialogue_batch", "turn_row"]
 
 
 def turn_row(sample: Sample, result: RewardResult) -> dict[str, Any]:
     """The output row of one scored assistant turn."""
     return {
+        "kind": "turn",
         "dialogue_id": sample.metadata.get("dialogue_id"),
         "turn_index": sample.metadata.get("turn_index"),
+        "sample_id": sample.id,
+        "response": sample.response,
         "reward": result.reward,
         "sources": result.source_values(),
         "fired": [h.model_dump() for h in result.fired],
         "reasons": {name: s.reason for name, s in result.sources.items() if s.reason},
+        "details": {
+            name: {k: v for k, v in s.details.items() if k != "hits"}
+            for name, s in result.sources.items()
+            if any(k != "hits" for k in s.details)
+        },
         "combiner": result.details,
     }
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def dialogue_row(dialogue: Dialogue, turns: list[dict[str, Any]], pipeline: RewardPipeline) -> dict[str, Any]:
+    """Aggregates of a dialogue's turn rows plus its dialogue-level scores."""
+    rewards = [r["reward"] for r in turns if r["reward"] is not None]
+    names = sorted({n for r in turns for n in r["sources"]})
+    counts: Counter[str] = Counter()
+    points: Counter[str] = Counter()
+    for r in turns:
+        for h in r["fired"]:
+            counts[h["rule"]] += 1
+            points[h["rule"]] += h["points"]
+    dialogue_scores = pipeline.score_dialogue(dialogue)
+    dialogue_hits = [h.model_dump() for s in dialogue_scores.values() for h in hits_of(s)]
+    for h in dialogue_hits:
+        counts[h["rule"]] += 1
+        points[h["rule"]] += h["points"]
+    return {
+        "kind": "dialogue",
+        "dialogue_id": dialogue.id,
+        "turns": len(turns),
+        "reward_mean": _mean(rewards),
+        "reward_min": min(rewards) if rewards else None,
+        "sources_mean": {
+            n: _mean([r["sources"][n] for r in turns if r["sources"].get(n) is not None]) for n in names
+        },
+        "fired_count": sum(counts.values()),
+        "worst_rule": min(points, key=lambda k: (points[k], k)) if points else None,
+        "rule_counts": dict(sorted(counts.items())),
+        "dialogue_sources": {n: s.value for n, s in dialogue_scores.items()},
+        "dialogue_fired": dialogue_hits,
+    }
+
+
+def score_dialogue_batch(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> list[dict[str, Any]]:
+    """Score a group of dialogues in one source call; rows in input order."""
+    samples = [s for d in dialogues for s in d.samples()]
+    results = pipeline.score(samples) if samples else []
+    by_dialogue: dict[str, list[dict[str, Any]]] = {}
+    for s, r in zip(samples, results):
+        by_dialogue.setdefault(s.metadata["dialogue_id"], []).append(turn_row(s, r))
+    rows: list[dict[str, Any]] = []
+    for d in dialogues:
+        turns = by_dialogue.get(d.id, [])
+        rows.extend(turns)
+        rows.append(dialogue_row(d, turns, pipeline))
+    return rows
 
 
 def score_dialogues(
     pipeline: RewardPipeline, dialogues: Iterable[Dialogue], *, batch_size: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Yield one row per assistant turn, in input order, scoring in batches."""
+    """Yield turn and dialogue rows in input order, scoring about ``batch_size`` samples at a time."""
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)
-    pending: list[Sample] = []
-    for dialogue in dialogues:
-        pending.extend(dialogue.samples())
-        while len(pending) >= size:
-            batch, pending = pending[:size], pending[size:]
-            yield from (turn_row(s, r) for s, r in zip(batch, pipeline.score(batch)))
-    if pending:
-        yield from (turn_row(s, r) for s, r in zip(pending, pipeline.score(pending)))
+    group: list[Dialogue] = []
+    n = 0
+    for d in dialogues:
+        group.append(d)
+        n += sum(t.role == "assistant" for t in d.turns)
+        if n >= size:
+            yield from score_dialogue_batch(pipeline, group)
+            group, n = [], 0
+    if group:
+        yield from score_dialogue_batch(pipeline, group)

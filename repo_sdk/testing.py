@@ -11,15 +11,17 @@ Example:
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from repo_sdk import plugins
 from repo_sdk.types import Dialogue, Turn
 from repo_sdk.types import Sample as Sample
 
-__all__ = ["make_dialogue", "make_sample", "register_plugin"]
+__all__ = ["install_plugin_module", "make_dialogue", "make_sample", "register_plugin"]
 
 _ids = itertools.count()
 
@@ -56,6 +58,19 @@ def make_dialogue(
         task=task or {},
         turns=[Turn(role=r, content=c) for r, c in turns],  # type: ignore[arg-type]
     )
+
+
+def install_plugin_module(site: Path, dist: str, module: str, source: str, version: str = "0.1") -> None:
+    """Install a one-module plugin into a directory as a real distribution with an entry point.
+
+    Put ``site`` on ``sys.path`` (or ``PYTHONPATH`` for a subprocess) and the plugin is
+    discovered exactly as a pip-installed one, through ``importlib.metadata``.
+    """
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[repo_sdk]\n{dist} = {module}\n")
 
 
 @contextmanager

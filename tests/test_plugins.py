@@ -13,18 +13,13 @@ import pytest
 
 from repo_sdk import PluginError, RewardPipeline, Rule, hookimpl
 from repo_sdk.plugins import ALLOW_ENV, build_registry, get_registry, reset_registry
-from repo_sdk.testing import make_sample, register_plugin
+from repo_sdk.testing import install_plugin_module, make_sample, register_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_dist(site: Path, dist: str, module: str, source: str) -> None:
-    """A real installed distribution on a sys.path entry: module + dist-info with an entry point."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist.replace('-', '_')}-0.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3\n")
-    (info / "entry_points.txt").write_text(f"[repo_sdk]\n{dist} = {module}\n")
+    install_plugin_module(site, dist, module, source, version="0.3")
 
 
 GOOD = """

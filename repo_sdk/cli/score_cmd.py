@@ -2,37 +2,80 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.config import load_spec
-from repo_sdk.errors import InputError
-from repo_sdk.io.atomic import atomic_write
-from repo_sdk.io.dialogues import read_dialogues
+from repo_sdk.errors import ConfigError, InputError
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.scoring import score_dialogues
+from repo_sdk.score_run import ScoreSummary, score_file
 
 
 @app.command()
 @cli_errors
 def score(
-    logs: Path = typer.Argument(..., help="logged dialogues, JSONL (one dialogue per line)"),
+    logs: Path = typer.Argument(..., help="logged dialogues: JSONL, Parquet, or a saved Hugging Face dataset dir"),
     config: Path = typer.Option(..., "--config", "-c", help="reward spec (YAML)"),
-    output: Path = typer.Option(..., "--output", "-o", help="output rows, JSONL (written atomically)"),
-    only: str | None = typer.Option(None, help="comma-separated sources to run; the rest count as missing"),
+    output: Path = typer.Option(..., "--output", "-o", help="turn rows (.jsonl or .parquet); dialogue rows go beside"),
+    only: str | None = typer.Option(None, help="comma-separated sources to run; the others count as missing"),
+    resume: bool = typer.Option(False, "--resume", help="continue an interrupted run of the same input and spec"),
+    on_error: str = typer.Option("fail", "--on-error", help="fail: stop at the first bad record; skip: list it aside"),
+    report: Path | None = typer.Option(None, "--report", help="also write a self-contained HTML report here"),
+    batch_size: int | None = typer.Option(None, min=1, help="samples per source call (default: the spec's)"),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="progress bar on stderr (default: when stderr is a terminal)"
+    ),
 ) -> None:
-    """Score every assistant turn of logged dialogues; one JSONL row per turn."""
+    """Score every assistant turn of logged dialogues, plus one row per dialogue."""
+    if on_error not in ("fail", "skip"):
+        raise ConfigError(f"--on-error must be 'fail' or 'skip', got {on_error!r}")
     loaded = load_spec(config)
     if not logs.exists():
         raise InputError(f"{logs}: no such file")
-    dialogues = read_dialogues(logs, loaded.spec.input)
     only_set = [s.strip() for s in only.split(",") if s.strip()] if only else None
-    n = 0
-    with RewardPipeline.from_spec(loaded, only=only_set) as pipe, atomic_write(output) as fh:
-        for row in score_dialogues(pipe, dialogues):
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    typer.echo(f"scored {n} assistant turns of {len(dialogues)} dialogues -> {output}", err=True)
+    mode: Literal["fail", "skip"] = "skip" if on_error == "skip" else "fail"
+    with RewardPipeline.from_spec(loaded, only=only_set) as pipe:
+        summary = score_file(
+            pipe, logs, output, mapping=loaded.spec.input, resume=resume, on_error=mode,
+            progress=sys.stderr.isatty() if progress is None else progress, batch_size=batch_size,
+        )
+    print_summary(summary)
+    if report is not None:
+        from repo_sdk.report import write_report_from_outputs
+
+        write_report_from_outputs(output, report, title=f"repo-sdk score: {logs.name}", telemetry=summary.telemetry)
+        typer.echo(f"report -> {report}", err=True)
+
+
+def print_summary(summary: ScoreSummary) -> None:
+    """The end-of-run table on stderr: totals, per-source means, rule fire rates, telemetry."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.4g}"
+
+    table = Table(title="score summary", title_justify="left", show_header=False, show_edge=False)
+    table.add_row("dialogues", str(summary.dialogues))
+    table.add_row("assistant turns", str(summary.turns))
+    if summary.skipped:
+        table.add_row("skipped records", str(summary.skipped))
+    if summary.resumed_from:
+        table.add_row("resumed after record", str(summary.resumed_from))
+    table.add_row("reward mean / min", f"{fmt(summary.reward_mean)} / {fmt(summary.reward_min)}")
+    for name in sorted(set(summary.source_counts) | set(summary.source_none)):
+        n = summary.source_counts[name]
+        mean = summary.source_sums.get(name, 0.0) / n if n else None
+        table.add_row(f"source {name}", f"mean {fmt(mean)}, not scored {summary.source_none[name]}")
+    for rule, n in summary.rule_turns.most_common(10):
+        table.add_row(f"rule {rule}", f"fires on {n / max(summary.turns, 1):.1%} of turns")
+    for name, counters in summary.telemetry.items():
+        table.add_row(f"telemetry {name}", ", ".join(f"{k}={fmt(v)}" for k, v in counters.items()))
+    table.add_row("written", ", ".join(str(p) for p in summary.outputs))
+    console.print(table)

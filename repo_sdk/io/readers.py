@@ -1,0 +1,109 @@
+"""Input readers for logged dialogues: JSONL, Parquet, or a saved Hugging Face dataset.
+
+Every reader streams ``(position, Dialogue | InputError)`` pairs so a caller can
+fail on the first bad record or skip it and list it; the error names the file and
+line (JSONL) or row (Parquet, dataset). Blank JSONL lines are ignored.
+
+Example:
+    >>> import tempfile, pathlib, json
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "logs.jsonl"
+    >>> _ = p.write_text(json.dumps({"id": 1, "turns": [{"role": "user", "content": "hi"}]}) + "\\n{bad\\n")
+    >>> [(pos, type(x).__name__) for pos, x in iter_records(p)]
+    [(1, 'Dialogue'), (2, 'InputError')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from repo_sdk.config import InputSpec
+from repo_sdk.errors import InputError, require
+from repo_sdk.io.dialogues import parse_line, record_to_dialogue
+from repo_sdk.types import Dialogue
+
+__all__ = ["Record", "count_records", "input_kind", "iter_records"]
+
+Record = tuple[int, "Dialogue | InputError"]
+
+
+def input_kind(path: Path) -> str:
+    """``jsonl``, ``parquet`` or ``dataset`` (a directory saved with ``Dataset.save_to_disk``)."""
+    if path.is_dir():
+        return "dataset"
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return "parquet"
+    return "jsonl"
+
+
+def iter_records(path: str | Path, mapping: InputSpec | None = None, *, start: int = 0) -> Iterator[Record]:
+    """Stream records after position ``start`` (1-based positions: lines or rows)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    kind = input_kind(p)
+    if kind == "jsonl":
+        yield from _jsonl(p, mapping, start)
+    else:
+        rows = _parquet_rows(p) if kind == "parquet" else _dataset_rows(p)
+        for pos, row in enumerate(rows, start=1):
+            if pos <= start:
+                continue
+            try:
+                yield pos, record_to_dialogue(row, mapping)
+            except ValueError as exc:
+                yield pos, InputError(f"{p}: row {pos}: {exc}")
+
+
+def _jsonl(p: Path, mapping: InputSpec | None, start: int) -> Iterator[Record]:
+    with p.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno <= start or not raw.strip():
+                continue
+            try:
+                yield lineno, parse_line(raw, name=str(p), lineno=lineno, mapping=mapping)
+            except InputError as exc:
+                yield lineno, exc
+
+
+def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
+    pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+    try:
+        pf = pq.ParquetFile(p)  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
+    for batch in pf.iter_batches(batch_size=1024):
+        yield from batch.to_pylist()
+
+
+def _dataset_rows(p: Path) -> Iterator[dict[str, Any]]:
+    datasets = require("datasets", "datasets", "reading a saved Hugging Face dataset")
+    try:
+        ds = datasets.load_from_disk(str(p))  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise InputError(f"{p}: not a saved Hugging Face dataset ({exc})") from None
+    if hasattr(ds, "keys") and not hasattr(ds, "features"):  # a DatasetDict
+        splits = list(ds.keys())
+        if len(splits) != 1:
+            raise InputError(f"{p}: dataset has splits {splits}; save the split to score on its own")
+        ds = ds[splits[0]]
+    yield from iter(ds)
+
+
+def count_records(path: str | Path) -> int | None:
+    """How many records the input holds (for the progress bar), or None if unknown."""
+    p = Path(path)
+    kind = input_kind(p)
+    try:
+        if kind == "jsonl":
+            with p.open("rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        if kind == "parquet":
+            pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+            return int(pq.ParquetFile(p).metadata.num_rows)  # type: ignore[attr-defined]
+    except (OSError, InputError):
+        return None
+    except Exception:  # an unreadable Parquet file is reported when it is read
+        return None
+    return None

@@ -1,0 +1,110 @@
+"""Output rows on disk: JSONL, or Parquet with nested fields stored as JSON text.
+
+Turn rows go to the output path; dialogue rows to ``<stem>.dialogues<suffix>``
+beside it (see :mod:`repo_sdk.scoring` for the row contract).
+
+Example:
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "rows.jsonl"
+    >>> write_rows(p, [{"kind": "turn", "reward": 1.0, "sources": {"rules": 0.0}}])
+    >>> list(read_rows(p))
+    [{'kind': 'turn', 'reward': 1.0, 'sources': {'rules': 0.0}}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from repo_sdk.errors import InputError, require
+from repo_sdk.io.atomic import atomic_write
+
+__all__ = ["dialogue_path", "is_parquet", "read_rows", "write_rows"]
+
+def is_parquet(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
+def dialogue_path(path: str | Path) -> Path:
+    """Where the dialogue rows of an output go: ``out.jsonl`` -> ``out.dialogues.jsonl``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.dialogues{p.suffix}")
+
+
+# Parquet column types of the scalar fields; every other field is stored as JSON text.
+_SCALARS = {
+    "kind": "string", "dialogue_id": "string", "turn_index": "int64", "sample_id": "string",
+    "response": "string", "reward": "float64", "turns": "int64", "reward_mean": "float64",
+    "reward_min": "float64", "fired_count": "int64", "worst_rule": "string", "position": "int64",
+    "reason": "string",
+}
+
+
+def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 4096) -> int:
+    """Stream rows atomically into JSONL or Parquet (by suffix); returns the row count.
+
+    Parquet is written in chunks with a fixed schema, so memory stays flat.
+    """
+    n = 0
+    if not is_parquet(path):
+        with atomic_write(path) as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+        return n
+    pa = require("pyarrow", "pyarrow", "Parquet output")
+    pq = require("pyarrow.parquet", "pyarrow", "Parquet output")
+    writer = None
+    schema = None
+    buf: list[dict[str, Any]] = []
+
+    def flush(fh: Any) -> None:
+        nonlocal writer, schema
+        if not buf:
+            return
+        if schema is None:
+            names = list(dict.fromkeys(k for r in buf for k in r))
+            schema = pa.schema([(k, getattr(pa, _SCALARS.get(k, "string"))()) for k in names])  # type: ignore[attr-defined]
+            writer = pq.ParquetWriter(fh, schema)  # type: ignore[attr-defined]
+        cols = {
+            f.name: [r.get(f.name) if f.name in _SCALARS else json.dumps(r.get(f.name), ensure_ascii=False)
+                     for r in buf]
+            for f in schema
+        }
+        writer.write_table(pa.table(cols, schema=schema))  # type: ignore[union-attr,attr-defined]
+        buf.clear()
+
+    with atomic_write(path, "wb") as fh:
+        for row in rows:
+            buf.append(row)
+            n += 1
+            if len(buf) >= chunk:
+                flush(fh)
+        flush(fh)
+        if writer is not None:
+            writer.close()
+        else:
+            pq.write_table(pa.table({}), fh)  # type: ignore[attr-defined]
+    return n
+
+
+def read_rows(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Read rows written by :func:`write_rows` (JSONL or Parquet)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if is_parquet(p):
+        pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+        for batch in pq.ParquetFile(p).iter_batches():  # type: ignore[attr-defined]
+            for r in batch.to_pylist():
+                yield {k: v if k in _SCALARS or v is None else json.loads(v) for k, v in r.items()}
+        return
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{p}:{lineno}: malformed JSON: {exc.msg}") from None
