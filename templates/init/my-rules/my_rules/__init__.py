@@ -1,0 +1,1 @@
+"""Project-specific SOP rules for repo-sdk."""
