@@ -45,9 +45,11 @@ def score(
         )
     print_summary(summary)
     if report is not None:
-        from repo_sdk.report import write_report_from_outputs
+        from repo_sdk.evaluation import load_run
+        from repo_sdk.report import write_report
 
-        write_report_from_outputs(output, report, title=f"repo-sdk score: {logs.name}", telemetry=summary.telemetry)
+        turns, dialogues = load_run(output)
+        write_report(turns, dialogues, report, title=f"repo-sdk score: {logs.name}", telemetry=summary.telemetry)
         typer.echo(f"report -> {report}", err=True)
 
 

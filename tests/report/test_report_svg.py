@@ -1,0 +1,54 @@
+"""SVG helpers: well-formed, escaped, and safe on empty or flat data."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from repo_sdk.report import svg
+from repo_sdk.report.stats import histogram_bins, nice_ticks
+
+
+def parse(markup: str) -> ET.Element:
+    return ET.fromstring(markup)  # raises on malformed XML
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        lambda: svg.histogram([], color="#000"),
+        lambda: svg.histogram(histogram_bins([1.0]), color="#000"),
+        lambda: svg.histogram(histogram_bins([i * 0.37 for i in range(200)]), color="#000"),
+        lambda: svg.bars([], color="#000"),
+        lambda: svg.bars([("<rule>&", 0.25, "25% · 1 turn")], color="#000", max_value=1.0),
+        lambda: svg.scatter([], color="#000", x_label="x", y_label="y"),
+        lambda: svg.scatter([(5.0, 1.0)] * 3, color="#000", x_label="len", y_label="<reward>"),
+        lambda: svg.scatter([(1.0, 2.0), (3.0, 1.0), (9.0, -4.0)], color="#000", x_label="x", y_label="y"),
+        lambda: svg.heatmap([], []),
+        lambda: svg.heatmap(["a<", "b"], [[(1.0, 3), (None, 0)], [(None, 0), (-0.5, 3)]]),
+    ],
+)
+def test_charts_are_well_formed_svg(chart) -> None:  # type: ignore[no-untyped-def]
+    root = parse(chart())
+    assert root.tag.endswith("svg") and root.get("viewBox")
+
+
+def test_text_is_escaped() -> None:
+    out = svg.bars([("<script>x</script>", 1.0, "100%")], color="#000")
+    assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"), [(0, 9), (-0.2, 0), (5, 5), (0, 0), (-45, 0), (1, 5), (0.001, 0.0013), (12, 1234)],
+)
+def test_nice_ticks_cover_the_range(lo: float, hi: float) -> None:
+    ticks = nice_ticks(lo, hi)
+    assert ticks[0] <= lo and ticks[-1] >= hi and len(ticks) >= 2
+    assert all(b > a for a, b in itertools.pairwise(ticks))
+
+
+@pytest.mark.parametrize(("r", "color"), [(None, "#e2e8f0"), (0.0, "#f8fafc"), (1.0, "#dc2626"), (-1.0, "#2563eb")])
+def test_diverging_color(r: float | None, color: str) -> None:
+    assert svg.diverging_color(r) == color
