@@ -1,10 +1,50 @@
-"""`repo-sdk openrlhf ...`: OpenRLHF integration commands."""
+"""`repo-sdk openrlhf ...`: OpenRLHF integration commands (in the repo-sdk-openrlhf adapter)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from repo_sdk.cli.app import app
+from repo_sdk.cli.app import app, cli_errors
+from repo_sdk.errors import ConfigError, require
 
-openrlhf_app = typer.Typer(no_args_is_help=True, help="OpenRLHF integration (reward file export).")
+openrlhf_app = typer.Typer(no_args_is_help=True, help="OpenRLHF integration (reward file and agent export).")
 app.add_typer(openrlhf_app, name="openrlhf")
+
+_TOKENIZER_HELP = "policy tokenizer for the chat template: path | hub id | default | plain (default: train.model)"
+
+
+@openrlhf_app.command("export")
+@cli_errors
+def export(
+    spec: Path = typer.Argument(..., help="reward spec (YAML)"),
+    output: Path = typer.Option(Path("reward.py"), "--output", "-o", help="reward file to write"),
+    tokenizer: str | None = typer.Option(None, help=_TOKENIZER_HELP),
+    missing_reward: float = typer.Option(0.0, help="reward sent when the combined reward is None"),
+) -> None:
+    """Write a reward_func file for OpenRLHF's --reward.remote_url."""
+    mod: Any = require("repo_sdk_openrlhf.reward_file", "repo-sdk-openrlhf", "`repo-sdk openrlhf export`")
+    path = mod.export_reward_file(spec, output, tokenizer=tokenizer, missing_reward=missing_reward)
+    typer.echo(f"wrote {path}: pass --reward.remote_url {path} to openrlhf.cli.train_ppo_ray", err=True)
+
+
+@openrlhf_app.command("export-agent")
+@cli_errors
+def export_agent(
+    spec: Path = typer.Argument(..., help="reward spec (YAML)"),
+    output: Path = typer.Option(Path("agent.py"), "--output", "-o", help="agent file to write"),
+    tokenizer: str | None = typer.Option(None, help=_TOKENIZER_HELP),
+    max_turns: int = typer.Option(4, min=1, help="agent replies per conversation"),
+    aggregate: str = typer.Option("mean", help="mean or sum of the per-turn rewards"),
+    missing_reward: float = typer.Option(0.0, help="reward of a turn whose combined reward is None"),
+) -> None:
+    """Write a multi-turn negotiation AgentExecutor file for OpenRLHF's --train.agent_func_path."""
+    mod: Any = require("repo_sdk_openrlhf.agent", "repo-sdk-openrlhf openrlhf", "`repo-sdk openrlhf export-agent`")
+    if aggregate not in ("mean", "sum"):
+        raise ConfigError(f"--aggregate: expected mean or sum, got {aggregate!r}")
+    path = mod.export_agent_file(
+        spec, output, tokenizer=tokenizer, max_turns=max_turns, aggregate=aggregate, missing_reward=missing_reward
+    )
+    typer.echo(f"wrote {path}: pass --train.agent_func_path {path} to openrlhf.cli.train_ppo_ray", err=True)

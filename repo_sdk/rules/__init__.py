@@ -1,16 +1,66 @@
-"""The built-in guardrail pack (RF rules). Each module holds a few related rules."""
+"""The built-in guardrail pack (RF rules). Each module holds one family of rules.
+
+Every rule compiles its patterns when built, returns hits with points (negative by
+default), a reason, a span into the reply and the evidence text. The reference is
+``docs/rules.md``; the shared text helpers (number extraction above all) live in
+:mod:`repo_sdk.rules.text` for plugins to reuse.
+
+Example:
+    >>> from repo_sdk.testing import make_sample
+    >>> sample = make_sample(response="Okay, so the user wants a ticket. ## Offer")
+    >>> sorted({h.rule for cls in BUILTIN_RULES for h in cls().check(sample)})
+    ['cot_leak', 'forbidden_terms']
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from repo_sdk.hookspecs import hookimpl
-from repo_sdk.rules.cot import CotLeak
-from repo_sdk.rules.length import MaxLength
+from repo_sdk.interfaces import Rule
+from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.cot import CotLeak, CotLeakParams
+from repo_sdk.rules.format import FormatBreakage, FormatBreakageParams
+from repo_sdk.rules.length import MaxLength, MaxLengthParams
+from repo_sdk.rules.numeric import NumericConsistency, NumericConsistencyParams
+from repo_sdk.rules.repetition import Repetition, RepetitionParams
+from repo_sdk.rules.script import MixedScript, MixedScriptParams
+from repo_sdk.rules.terms import ForbiddenTerms, ForbiddenTermsParams, Term
+from repo_sdk.rules.text import NumberMention, extract_numbers, normalize_currency
 
-__all__ = ["BUILTIN_RULES", "CotLeak", "MaxLength"]
+__all__ = [
+    "BUILTIN_RULES",
+    "CotLeak",
+    "CotLeakParams",
+    "ForbiddenTerms",
+    "ForbiddenTermsParams",
+    "FormatBreakage",
+    "FormatBreakageParams",
+    "MaxLength",
+    "MaxLengthParams",
+    "MixedScript",
+    "MixedScriptParams",
+    "NumberMention",
+    "NumericConsistency",
+    "NumericConsistencyParams",
+    "Repetition",
+    "RepetitionParams",
+    "RuleParams",
+    "Term",
+    "cap_hits",
+    "extract_numbers",
+    "normalize_currency",
+]
 
-BUILTIN_RULES = (CotLeak, MaxLength)
+BUILTIN_RULES: tuple[type[Rule], ...] = (
+    ForbiddenTerms,
+    CotLeak,
+    MixedScript,
+    Repetition,
+    MaxLength,
+    FormatBreakage,
+    NumericConsistency,
+)
 
 
 @hookimpl

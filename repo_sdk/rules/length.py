@@ -1,39 +1,64 @@
-"""Over-length replies."""
+"""Over-length replies: too many characters, words or sentences."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from repo_sdk.interfaces import Rule
+from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.text import clip_evidence, split_sentences, word_spans
 from repo_sdk.types import RuleHit, Sample
 
-__all__ = ["MaxLength"]
+__all__ = ["MaxLength", "MaxLengthParams"]
 
 
-class MaxLengthParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_chars: int = Field(600, ge=1, description="longest acceptable reply, in characters")
+class MaxLengthParams(RuleParams):
+    max_chars: int | None = Field(600, ge=1, description="longest acceptable reply, in characters (None: no limit)")
+    max_words: int | None = Field(
+        None, ge=1, description="most words (each CJK character counts as one) in a reply (None: no limit)"
+    )
+    max_sentences: int | None = Field(None, ge=1, description="most sentences in a reply (None: no limit)")
 
 
 class MaxLength(Rule):
-    """A reply longer than ``max_chars`` characters.
+    """A reply longer than ``max_chars`` characters, ``max_words`` words or ``max_sentences`` sentences.
+
+    One hit per limit exceeded; its span covers the text past the limit (the evidence
+    is that text, cut to 200 characters).
 
     Example:
         >>> from repo_sdk.testing import make_sample
         >>> len(MaxLength(MaxLengthParams(max_chars=3)).check(make_sample(response="four")))
         1
+        >>> [h.evidence for h in MaxLength(MaxLengthParams(max_words=2)).check(make_sample(response="one two three"))]
+        ['three']
     """
 
     name: ClassVar[str] = "max_length"
-    description: ClassVar[str] = "reply longer than max_chars characters"
+    description: ClassVar[str] = "reply longer than max_chars characters (or max_words / max_sentences)"
+    default_points: ClassVar[float] = -10.0
     Params = MaxLengthParams
 
     def check(self, sample: Sample) -> list[RuleHit]:
-        limit = self.params.max_chars  # type: ignore[attr-defined]
+        p: MaxLengthParams = self.params  # type: ignore[assignment]
         text = sample.response
-        if len(text) <= limit:
-            return []
-        return [self.hit(f"reply has {len(text)} characters (max {limit})", span=(limit, len(text)), evidence=text[limit:limit + 80])]
+        hits = []
+        if p.max_chars is not None and len(text) > p.max_chars:
+            span = (p.max_chars, len(text))
+            hits.append(self.hit(f"reply has {len(text)} characters (max {p.max_chars})",
+                                 span=span, evidence=clip_evidence(text, span)))
+        if p.max_words is not None:
+            words = word_spans(text)
+            if len(words) > p.max_words:
+                span = (words[p.max_words][0], len(text))
+                hits.append(self.hit(f"reply has {len(words)} words (max {p.max_words})",
+                                     span=span, evidence=clip_evidence(text, span)))
+        if p.max_sentences is not None:
+            sentences = split_sentences(text)
+            if len(sentences) > p.max_sentences:
+                span = (sentences[p.max_sentences][0], len(text))
+                hits.append(self.hit(f"reply has {len(sentences)} sentences (max {p.max_sentences})",
+                                     span=span, evidence=clip_evidence(text, span)))
+        return cap_hits(hits, self.params)
