@@ -1,0 +1,1 @@
+"""Micro-benchmarks of repo-sdk; run one with `python -m benchmarks.<name>`."""

@@ -1,0 +1,218 @@
+"""Format breakage: markdown, HTML or JSON in a chat reply; unbalanced brackets and quotes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from repo_sdk.interfaces import Rule
+from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.text import clip_evidence
+from repo_sdk.types import RuleHit, Sample
+
+__all__ = ["FormatBreakage", "FormatBreakageParams", "find_json_objects", "unbalanced_brackets"]
+
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S.*$", re.M)
+_BULLET = re.compile(r"^[ \t]*[-*+•][ \t]+\S.*$", re.M)
+_NUMBERED = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]+\S.*$", re.M)
+_EMPHASIS = re.compile(
+    r"\*\*(?=\S)[^*\n]{1,300}?(?<=\S)\*\*|(?<!\w)__(?=\S)[^_\n]{1,300}?(?<=\S)__(?!\w)"
+    r"|(?<![*\w])\*(?=[^\s*])[^*\n]{1,300}?(?<=[^\s*])\*(?![*\w])"
+)
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*?(?:^[ \t]*(?:```|~~~)[ \t]*$|\Z)", re.M | re.S)
+_INLINE_CODE = re.compile(r"`[^`\n]{1,300}`")
+# (each optional part owns its spaces: two adjacent [ \t]* would backtrack quadratically)
+_TABLE_RULE = re.compile(r"^[ \t]*(?:\|[ \t]*)?:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+(?:\|[ \t]*)?$", re.M)
+_LINK = re.compile(r"!?\[[^\]\n]{1,200}\]\((?:https?://|www\.|/|#|mailto:)[^)\s]{0,500}\)")
+_HTML = re.compile(
+    r"</?(?:br|p|div|span|b|i|u|strong|em|ul|ol|li|h[1-6]|table|tr|td|th|a|img|code|pre|hr)\b[^<>]{0,200}?/?>", re.I
+)
+_JSON_START = re.compile(r"[\[{]\s*[\"'][^\"'\n]{1,80}[\"']\s*:|\[\s*\{")
+
+_PAIRS = {
+    ")": "(", "]": "[", "}": "{", "\uff09": "\uff08", "\u3011": "\u3010", "\u300d": "\u300c", "\u300f": "\u300e",
+    "\u300b": "\u300a", "\u3009": "\u3008", "\u201d": "\u201c",
+}  # ASCII, fullwidth and CJK brackets, curly double quotes
+_OPENERS = set(_PAIRS.values())
+# ":)", ";-)", "=]" smileys and "1)", "a)", "iv)" list markers close nothing
+_EXEMPT_CLOSER = re.compile(r"(?:[:;=8][-^']?[)\]]|(?:^|\s)[0-9A-Za-z]{1,2}\))$")
+
+
+def unbalanced_brackets(text: str) -> list[int]:
+    """Offsets of brackets without a partner: ``() [] {}``, CJK brackets and curly double quotes.
+
+    Smileys (``:)``, ``;-)``, ``:(``) and list markers (``1)``, ``a)``) are not brackets.
+
+    Example:
+        >>> unbalanced_brackets("(fine) [oops"), unbalanced_brackets("1) twin 2) double :) (a)")
+        ([7], [])
+    """
+    stack: list[int] = []
+    bad: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            if ch == "(" and i > 0 and (text[i - 1] in ":;=" or text[i - 2:i] in (":-", ";-", ":'")):
+                continue  # ":(" is a frown
+            stack.append(i)
+        elif ch in _PAIRS:
+            want = _PAIRS[ch]
+            if stack and text[stack[-1]] == want:
+                stack.pop()
+            elif _EXEMPT_CLOSER.search(text[max(0, i - 4):i + 1]):
+                continue
+            elif any(text[j] == want for j in stack):
+                while text[stack[-1]] != want:
+                    bad.append(stack.pop())
+                stack.pop()
+            else:
+                bad.append(i)
+    return sorted(bad + stack)
+
+
+def find_json_objects(text: str) -> list[tuple[int, int]]:
+    """Spans of JSON-like objects or arrays of objects (``{"key": ...}``, ``[{...}]``).
+
+    A span runs from the opening bracket to its partner (strings respected), or to
+    the end of the text when it is never closed.
+
+    Example:
+        >>> t = 'Sure: {"price": 80, "room": "twin"} ok'
+        >>> [t[s:e] for s, e in find_json_objects(t)]
+        ['{"price": 80, "room": "twin"}']
+    """
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while (m := _JSON_START.search(text, pos)) is not None:
+        start = m.start()
+        end = _matching(text, start)
+        out.append((start, end))
+        pos = max(end, start + 1)
+    return out
+
+
+def _matching(text: str, start: int) -> int:
+    depth = 0
+    quote: str | None = None
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
+
+
+class FormatBreakageParams(RuleParams):
+    headings: bool = Field(True, description="markdown headings ('## Offer')")
+    bullets: bool = Field(
+        True, description="bullet lists: at least min_list_items lines starting with '-', '*', '+' or '•'"
+    )
+    numbered: bool = Field(False, description="numbered lists ('1. ...' lines); off: numbering options is fine in chat")
+    min_list_items: int = Field(2, ge=1, description="list lines needed before a list counts")
+    emphasis: bool = Field(True, description="markdown bold or italics (**x**, __x__, *x*)")
+    code: bool = Field(True, description="code fences and `inline code`")
+    tables: bool = Field(True, description="markdown tables (a |---|---| rule line)")
+    links: bool = Field(True, description="markdown links and images ([text](url))")
+    html: bool = Field(True, description="HTML tags (<br>, <b>, <p>, ...)")
+    json_objects: bool = Field(True, description="JSON objects or arrays of objects in the reply")
+    brackets: bool = Field(True, description="unbalanced () [] {} or CJK brackets and curly quotes")
+    quotes: bool = Field(True, description="an odd number of straight double quotes")
+
+
+class FormatBreakage(Rule):
+    """Formatting that breaks a chat reply: markdown, HTML, JSON, unbalanced brackets or quotes.
+
+    One hit per kind of breakage found (headings, bullets, emphasis, code, table,
+    link, html, json, brackets, quotes), pointing at its first occurrence; the reason
+    says how many there are. A hyphen or an asterisk inside a sentence ("80-90",
+    "a 5* hotel") is not markdown; a bullet list needs ``min_list_items`` lines.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> [h.evidence for h in FormatBreakage().check(make_sample(response="## Offer\\nWe pay **80**."))]
+        ['## Offer', '**80**']
+        >>> FormatBreakage().check(make_sample(response="A 5* hotel at 80-90 EUR (breakfast included)."))
+        []
+    """
+
+    name: ClassVar[str] = "format_breakage"
+    description: ClassVar[str] = "markdown, HTML or JSON in a chat reply; unbalanced brackets or quotes"
+    default_points: ClassVar[float] = -5.0
+    Params = FormatBreakageParams
+
+    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
+        super().__init__(params, points)
+        p: FormatBreakageParams = self.params  # type: ignore[assignment]
+        finders: list[tuple[str, Callable[[str], list[tuple[int, int]]], int]] = []
+        if p.code:
+            finders.append(("code", lambda t: _spans(_FENCE, t) + _spans(_INLINE_CODE, t), 1))
+        if p.headings:
+            finders.append(("markdown heading", lambda t: _spans(_HEADING, t), 1))
+        if p.bullets:
+            finders.append(("bullet list", lambda t: _spans(_BULLET, t), p.min_list_items))
+        if p.numbered:
+            finders.append(("numbered list", lambda t: _spans(_NUMBERED, t), p.min_list_items))
+        if p.emphasis:
+            finders.append(("markdown emphasis", lambda t: _spans(_EMPHASIS, t), 1))
+        if p.tables:
+            finders.append(("markdown table", _tables, 1))
+        if p.links:
+            finders.append(("markdown link", lambda t: _spans(_LINK, t), 1))
+        if p.html:
+            finders.append(("HTML tag", lambda t: _spans(_HTML, t), 1))
+        if p.json_objects:
+            finders.append(("JSON", find_json_objects, 1))
+        if p.brackets:
+            finders.append(("unbalanced bracket", lambda t: [(i, i + 1) for i in unbalanced_brackets(t)], 1))
+        if p.quotes:
+            finders.append(("unbalanced quote", _odd_quotes, 1))
+        self._finders = finders
+
+    def check(self, sample: Sample) -> list[RuleHit]:
+        text = sample.response
+        hits: list[RuleHit] = []
+        code: list[tuple[int, int]] = []
+        for label, find, minimum in self._finders:
+            spans = find(text)
+            if label == "code":
+                code = spans
+            elif code:  # markdown inside a code block is part of that one breakage
+                spans = [s for s in spans if not any(a <= s[0] < b for a, b in code)]
+            if len(spans) < minimum or not spans:
+                continue
+            span = min(spans)
+            many = f" ({len(spans)} found)" if len(spans) > 1 else ""
+            hits.append(self.hit(f"{label} in a chat reply{many}", span=span, evidence=clip_evidence(text, span)))
+        hits.sort(key=lambda h: h.span or (0, 0))
+        return cap_hits(hits, self.params)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+
+
+def _tables(text: str) -> list[tuple[int, int]]:
+    out = []
+    for m in _TABLE_RULE.finditer(text):
+        head = text.rfind("\n", 0, max(0, m.start() - 1)) + 1
+        out.append((head, m.end()))
+    return out
+
+
+def _odd_quotes(text: str) -> list[tuple[int, int]]:
+    positions = [i for i, ch in enumerate(text) if ch == '"']
+    return [(positions[-1], positions[-1] + 1)] if len(positions) % 2 else []

@@ -1,0 +1,185 @@
+"""Numeric consistency: prices in the reply must agree with the task information."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+
+from repo_sdk.interfaces import Rule
+from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.text import NumberMention, extract_numbers, normalize_currency
+from repo_sdk.types import Role, RuleHit, Sample
+
+__all__ = ["NumericConsistency", "NumericConsistencyParams", "task_numbers", "task_value"]
+
+
+def task_value(task: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of the task (``"room.price"``), or ``None`` when absent.
+
+    Example:
+        >>> task_value({"room": {"price": 80}}, "room.price"), task_value({}, "x.y")
+        (80, None)
+    """
+    value: Any = task
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def task_numbers(value: Any) -> list[float]:
+    """Every number in a task value: a number, a numeric string (``"80 EUR"``), or lists and mappings of them.
+
+    Example:
+        >>> task_numbers([80, "1,200 EUR", {"low": 70.5}, True, None])
+        [80.0, 1200.0, 70.5]
+    """
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)] if math.isfinite(value) else []
+    if isinstance(value, str):
+        return [m.value for m in extract_numbers(value) if m.is_price_like]
+    if isinstance(value, Mapping):
+        return [n for v in value.values() for n in task_numbers(v)]
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in task_numbers(v)]
+    return []
+
+
+class NumericConsistencyParams(RuleParams):
+    fields: list[str] = Field(
+        default_factory=lambda: ["current_price", "target_price"],
+        description="task fields (dotted paths) a price in the reply may match; lists and mappings count every number",
+    )
+    tolerance: float = Field(0.01, ge=0, description="absolute difference still counted as a match")
+    rel_tolerance: float = Field(0.0, ge=0, description="relative difference (of the field value) counted as a match")
+    min_value: float | None = Field(None, description="prices at or above this are acceptable without matching a field")
+    max_value: float | None = Field(None, description="prices at or below this are acceptable without matching a field")
+    min_field: str | None = Field(None, description="task field giving min_value per sample (e.g. target_price)")
+    max_field: str | None = Field(None, description="task field giving max_value per sample (e.g. current_price)")
+    only_currency: bool = Field(
+        False, description="check only numbers written with a currency (€80, 80 EUR, 500元); plain numbers pass"
+    )
+    plain_min: float = Field(
+        10.0, ge=0, description="plain numbers (no currency) below this are counts, not prices; 0 checks them all"
+    )
+    history_roles: list[Role] = Field(
+        default_factory=list,
+        description="numbers said in earlier turns of these roles are acceptable too "
+        "(e.g. [user]: the counterpart's quotes)",
+    )
+    currency_field: str | None = Field(
+        "currency", description="task field with the expected currency; a price in another currency is a hit"
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumericConsistencyParams:
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            raise ValueError(f"min_value ({self.min_value}) must not exceed max_value ({self.max_value})")
+        return self
+
+
+class NumericConsistency(Rule):
+    """A price in the reply that matches no task field and lies outside the configured bounds.
+
+    Numbers come from :func:`repo_sdk.rules.text.extract_numbers`. Only price-like
+    mentions are checked: ``money`` (with a currency) and plain ``number`` mentions
+    of at least ``plain_min``; dates, times, percentages, counts (``2 nights``),
+    ordinals and identifiers (``room 502``) never are, and with ``only_currency`` plain
+    numbers are not either. A mention is fine when it equals a value of ``fields``
+    (within ``tolerance`` / ``rel_tolerance``), lies within ``[min, max]`` (from
+    ``min_value`` / ``min_field`` and ``max_value`` / ``max_field``; a missing side is
+    open), or was said in a ``history_roles`` turn. Each end of a range is checked on
+    its own. A price in a currency other than the task's ``currency_field`` is a hit
+    too. When the task gives no values and no bound is set, nothing is checked.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> s = make_sample(response="We can do €95 per night, or 80.00 EUR for 2 nights.",
+        ...                 task={"current_price": 100, "target_price": 80})
+        >>> [h.evidence for h in NumericConsistency().check(s)]
+        ['€95']
+        >>> p = NumericConsistencyParams(min_field="target_price", max_field="current_price")
+        >>> NumericConsistency(p).check(s)
+        []
+    """
+
+    name: ClassVar[str] = "numeric_consistency"
+    description: ClassVar[str] = "price in the reply matches no task field and lies outside the bounds"
+    default_points: ClassVar[float] = -10.0
+    Params = NumericConsistencyParams
+
+    def _candidates(self, text: str) -> list[NumberMention]:
+        p: NumericConsistencyParams = self.params  # type: ignore[assignment]
+        out = []
+        for m in extract_numbers(text):
+            if m.kind == "money" or (m.kind == "number" and not p.only_currency and m.value >= p.plain_min):
+                out.append(m)
+        return out
+
+    def check(self, sample: Sample) -> list[RuleHit]:
+        p: NumericConsistencyParams = self.params  # type: ignore[assignment]
+        text = sample.response
+        if not any(c.isdigit() for c in text):
+            return []
+        task = sample.task
+        refs = [n for f in p.fields for n in task_numbers(task_value(task, f))]
+        lo = _bound(p.min_value, p.min_field, task, max)
+        hi = _bound(p.max_value, p.max_field, task, min)
+        heard = [
+            m.value
+            for t in sample.history
+            if t.role in p.history_roles
+            for m in extract_numbers(t.content)
+            if m.is_price_like
+        ]
+        has_bounds = lo is not None or hi is not None
+        if not refs and not has_bounds and not heard:
+            return []
+        want = normalize_currency(str(task_value(task, p.currency_field) or "")) if p.currency_field else None
+        hits: list[RuleHit] = []
+        for m in self._candidates(text):
+            if want is not None and m.currency is not None and m.currency != want:
+                hits.append(self.hit(f"price {m.text!r} is in {m.currency}, the task is in {want}",
+                                     span=m.span, evidence=m.text))
+                continue
+            if any(_close(m.value, r, p.tolerance, p.rel_tolerance) for r in (*refs, *heard)):
+                continue
+            above = lo is None or m.value >= lo - p.tolerance
+            below = hi is None or m.value <= hi + p.tolerance
+            if has_bounds and above and below:
+                continue
+            hits.append(self.hit(_reason(m, p.fields, task, lo, hi), span=m.span, evidence=m.text))
+        return cap_hits(hits, self.params)
+
+
+def _bound(fixed: float | None, field: str | None, task: Mapping[str, Any], pick: Any) -> float | None:
+    values = [] if fixed is None else [fixed]
+    if field is not None:
+        values += task_numbers(task_value(task, field))[:1]
+    return pick(values) if values else None
+
+
+def _close(value: float, ref: float, tol: float, rel: float) -> bool:
+    return abs(value - ref) <= max(tol, rel * abs(ref))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _reason(m: NumberMention, fields: list[str], task: Mapping[str, Any], lo: float | None, hi: float | None) -> str:
+    known = ", ".join(
+        f"{f}={task_value(task, f)!r}" for f in fields if task_value(task, f) is not None
+    )
+    parts = [f"price {m.text!r} matches no task field" + (f" ({known})" if known else "")]
+    if lo is not None or hi is not None:
+        low = _fmt(lo) if lo is not None else "-inf"
+        high = _fmt(hi) if hi is not None else "inf"
+        parts.append(f"lies outside [{low}, {high}]")
+    return " and ".join(parts)

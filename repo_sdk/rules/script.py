@@ -1,0 +1,148 @@
+"""Mixed languages, detected as mixed writing systems (scripts) in one reply."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from repo_sdk.interfaces import Rule
+from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.text import clip_evidence
+from repo_sdk.types import RuleHit, Sample
+
+__all__ = ["SCRIPTS", "MixedScript", "MixedScriptParams", "Script", "script_segments"]
+
+Script = Literal["latin", "cyrillic", "greek", "cjk", "arabic", "hebrew", "devanagari", "thai"]
+
+#: Letters of each script, as regex character-class ranges. ``cjk`` is Chinese,
+#: Japanese and Korean together (Han, kana, Hangul): Japanese and Korean mix these
+#: within one language. Digits, punctuation, symbols and emoji belong to no script.
+SCRIPTS: dict[str, str] = {
+    "latin": "A-Za-z\u00aa\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\uff21-\uff3a\uff41-\uff5a",
+    "cyrillic": "\u0400-\u0481\u048a-\u052f",
+    "greek": "\u0370-\u0373\u0376\u0377\u037b-\u037d\u0386\u0388-\u03ff\u1f00-\u1fff",
+    "cjk": "\u3005\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9d\U00020000-\U0002fa1f",
+    "arabic": "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc",
+    "hebrew": "\u05d0-\u05ea\u05f0-\u05f2",
+    "devanagari": "\u0900-\u0939\u093d\u0950\u0958-\u0961\u0972-\u097f",
+    "thai": "\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46",
+}
+_RUNS = re.compile("|".join(f"(?P<{name}>[{chars}]+)" for name, chars in SCRIPTS.items()))
+# a CJK character carries about a word; weigh it like a few Latin letters
+_WEIGHT = {"cjk": 3}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A maximal stretch of one script (runs of it with only non-letters between)."""
+
+    script: str
+    start: int
+    end: int
+    letters: int
+
+
+def script_segments(text: str) -> list[Segment]:
+    """The segments of ``text`` by script, in order; non-letters join neighbouring runs.
+
+    Example:
+        >>> [(s.script, s.start, s.end) for s in script_segments("Hi 你好 there!")]
+        [('latin', 0, 2), ('cjk', 3, 5), ('latin', 6, 11)]
+    """
+    out: list[Segment] = []
+    for m in _RUNS.finditer(text):
+        script = m.lastgroup or ""
+        if out and out[-1].script == script:
+            last = out[-1]
+            out[-1] = Segment(script, last.start, m.end(), last.letters + m.end() - m.start())
+        else:
+            out.append(Segment(script, m.start(), m.end(), m.end() - m.start()))
+    return out
+
+
+class MixedScriptParams(RuleParams):
+    primary: Script | None = Field(
+        None, description="the script replies must be written in; None: the reply's own main script"
+    )
+    allowed: list[Script] = Field(
+        default_factory=list, description="other scripts that may appear beside the primary one without a hit"
+    )
+    min_letters: int = Field(
+        3, ge=1, description="ignore foreign stretches of an alphabetic script with fewer letters ('ok', 'x'); "
+        "a single CJK character always counts"
+    )
+    ignore_latin_names: bool = Field(
+        True, description="in a non-Latin reply, ignore capitalised Latin words (brands, hotel names, acronyms)"
+    )
+    name_max_words: int = Field(3, ge=1, description="longest run of capitalised Latin words ignored as a name")
+
+
+class MixedScript(Rule):
+    """A reply mixing writing systems: Latin with CJK, Cyrillic, Greek, Arabic, ...
+
+    The reply's script is ``primary`` or, unset, the script with most letters (a CJK
+    character weighing 3 letters). Each stretch in another script, not in
+    ``allowed``, is one hit whose evidence is that stretch. Digits, punctuation,
+    currency symbols and emoji belong to no script and never fire. Short foreign
+    stretches (``min_letters``) and, in a non-Latin reply, capitalised Latin names
+    (``Hilton``, ``Wi-Fi``, ``OK``) are ignored when the reply's own script
+    outweighs the Latin text at least twice. A language change within one script
+    (English to French) is out of reach of this rule.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> [h.evidence for h in MixedScript().check(make_sample(response="We can offer 80 欧元 per night."))]
+        ['欧元']
+        >>> MixedScript().check(make_sample(response="Thanks, 80 EUR works 👍"))
+        []
+    """
+
+    name: ClassVar[str] = "mixed_script"
+    description: ClassVar[str] = "reply mixes writing systems (e.g. Latin and CJK or Cyrillic)"
+    default_points: ClassVar[float] = -10.0
+    Params = MixedScriptParams
+
+    def check(self, sample: Sample) -> list[RuleHit]:
+        p: MixedScriptParams = self.params  # type: ignore[assignment]
+        text = sample.response
+        segments = script_segments(text)
+        if not segments:
+            return []
+        weight: dict[str, int] = {}
+        for s in segments:
+            weight[s.script] = weight.get(s.script, 0) + s.letters * _WEIGHT.get(s.script, 1)
+        primary = p.primary
+        if primary is None:
+            if len(weight) == 1:
+                return []
+            primary = max(weight, key=lambda k: weight[k])  # type: ignore[assignment]
+        # names are only names inside a reply clearly written in another script
+        names_ok = p.ignore_latin_names and weight.get(primary, 0) >= 2 * weight.get("latin", 0)
+        ok = {primary, *p.allowed}
+        hits = []
+        for seg in segments:
+            if seg.script in ok:
+                continue
+            if seg.script != "cjk" and seg.letters < p.min_letters:
+                continue
+            piece = text[seg.start:seg.end]
+            if seg.script == "latin" and names_ok and _is_name(piece, p.name_max_words):
+                continue
+            span = (seg.start, seg.end)
+            hits.append(
+                self.hit(
+                    f"{seg.script} text in a {primary} reply",
+                    span=span,
+                    evidence=clip_evidence(text, span),
+                )
+            )
+        return cap_hits(hits, self.params)
+
+
+def _is_name(piece: str, max_words: int) -> bool:
+    words = [w for w in re.split(r"[\s&/.,-]+", piece) if any(c.isalpha() for c in w)]
+    return 0 < len(words) <= max_words and all(w[0].isupper() or w[0].isdigit() for w in words)

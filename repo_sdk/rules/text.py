@@ -1,0 +1,405 @@
+"""Text helpers shared by the built-in rules and by rule plugins.
+
+The public pieces are :func:`extract_numbers` (numbers, prices and ranges with their
+spans), :func:`normalize_currency`, :func:`split_sentences`, :func:`word_spans`,
+:func:`tokenize` and :func:`clip_evidence`. Everything works on plain ``str`` and
+returns character offsets into that string, so a rule can hand them straight to
+:meth:`repo_sdk.interfaces.Rule.hit`.
+
+Example:
+    >>> [(m.value, m.currency, m.kind) for m in extract_numbers("Room 502: €1,200.50 for 2 nights")]
+    [(502.0, None, 'identifier'), (1200.5, 'EUR', 'money'), (2.0, None, 'count')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "CURRENCY_ALIASES",
+    "NumberKind",
+    "NumberMention",
+    "clip_evidence",
+    "extract_numbers",
+    "normalize_currency",
+    "parse_number",
+    "split_sentences",
+    "tokenize",
+    "word_spans",
+]
+
+NumberKind = Literal["money", "number", "percent", "date", "time", "count", "ordinal", "identifier"]
+
+#: Currency markers (lower-cased) and the ISO 4217 code each stands for. ``$`` is read
+#: as USD and ``¥`` as CNY (the paper's setting is a Chinese travel agency); write
+#: ``JPY`` or ``yen`` for yen.
+CURRENCY_ALIASES: dict[str, str] = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+    "$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
+    "us dollar": "USD", "us dollars": "USD",
+    "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
+    "¥": "CNY", "￥": "CNY", "cny": "CNY", "rmb": "CNY", "yuan": "CNY", "元": "CNY", "块": "CNY",
+    "jpy": "JPY", "yen": "JPY",
+    "hk$": "HKD", "hkd": "HKD", "hk dollar": "HKD", "hk dollars": "HKD",
+    "chf": "CHF", "franc": "CHF", "francs": "CHF",
+    "a$": "AUD", "aud": "AUD", "c$": "CAD", "cad": "CAD", "s$": "SGD", "sgd": "SGD",
+}
+_CODES = "eur|usd|cny|rmb|gbp|jpy|hkd|chf|aud|cad|sgd"
+_SP = "[ \u00a0\u202f]"  # a space, a no-break space or a narrow no-break space
+
+# The number itself. Thousands separators: ``,`` (1,200), ``.`` when unambiguous
+# (1.200,50 or 1.200.000) and no-break spaces (1 200). A single ``.`` or ``,`` with
+# other than three digits after it is a decimal point.
+# Every pattern that scans a whole text starts with a digit (or a literal), so the
+# regex engine can skip to candidate positions; the boundary checks come right after
+# that first digit as lookbehinds. This keeps extraction several times faster.
+
+# The number itself. Thousands separators: ``,`` (1,200), ``.`` when unambiguous
+# (1.200,50 or 1.200.000) and no-break spaces (1 200). A single ``.`` or ``,`` with
+# other than three digits after it is a decimal point.
+_NUM = r"""
+\d(?<!\d\d)(?<!\d[.,]\d)
+(?:
+    \d{0,2}(?:,\d{3})+(?:\.\d+)?
+  | \d{0,2}(?:\.\d{3})+,\d+
+  | \d{0,2}(?:\.\d{3}){2,}
+  | \d{0,2}(?:[\u00a0\u202f]\d{3})+(?:[.,]\d+)?
+  | \d*(?:[.,]\d+)?
+)
+(?!\d)
+"""
+_MENTION = re.compile(
+    rf"""
+    (?P<num>{_NUM})
+    (?P<k>[kK](?![A-Za-z]))?
+    (?:{_SP}?(?P<post>[€$£¥￥元块]|(?<![A-Za-z])(?i:(?:us|hk){_SP})?(?i:{_CODES}|euros?|dollars?|bucks|pounds?|yuan|yen|francs?)(?![A-Za-z])))?
+    """,
+    re.X,
+)
+# a currency written before the number, searched in the few characters before it
+_PREFIX = re.compile(
+    rf"(?:(?<![A-Za-z])(?:[Uu][Ss]|[Hh][Kk]|[ACS])\$|[€$£¥￥]|(?<![A-Za-z])(?i:{_CODES})){_SP}?$"
+)
+
+_MONTH = (
+    r"(?:\b(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)|\bMay)\b\.?"
+)
+_MONTH_HINT = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")  # on lower-cased text
+_DAY = r"(?:3[01]|[12]\d|0?[1-9])(?!\d)(?:st|nd|rd|th)?"
+_SUFFIX = r"(?:st|nd|rd|th)?"
+_DATES = re.compile(
+    rf"""
+    \d
+    (?:
+        (?<!\w\d)\d{{3}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}\b
+      | (?<!\w\d)\d?[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b
+      | (?<!\w\d)\d?/\d{{1,2}}\b
+      | (?<!\w\d)\d?(?!\d)(?<![4-9]\d)(?<!3[2-9])(?<!00){_SUFFIX}(?:\s*[-\u2013]\s*{_DAY})?\s+(?:of\s+)?{_MONTH}
+        (?:,?\s+\d{{4}})?
+      | \d{{1,3}}年(?:\d{{1,2}}月)?(?:\d{{1,2}}[日号])?
+      | \d?月(?:\d{{1,2}}[日号])?
+    )
+    """,
+    re.X,
+)
+_MONTH_DATES = re.compile(rf"{_MONTH}\s+{_DAY}(?:\s*[-\u2013]\s*{_DAY})?(?:,?\s+\d{{4}})?")
+_TIMES = re.compile(
+    r"""
+    \d
+    (?:
+        (?<!\w\d)\d?:\d{2}(?::\d{2})?(?:\s?(?i:[ap]\.m\.|[ap]m\b))?
+      | (?<!\w\d)\d?\s?(?i:[ap]\.m\.|[ap]m\b)
+      | (?<!\w\d)\d?h\d{2}\b
+      | (?<!\w\d)\d?\s?(?i:o'?clock)\b
+      | \d?[点时](?:\d{1,2}分)?
+    )
+    """,
+    re.X,
+)
+_PHONES = (
+    re.compile(r"\+\d{1,4}(?:[ \-.]?\d{2,5}){2,}"),
+    re.compile(r"\d(?<![\d.,]\d)\d{1,4}(?:-\d{2,5}){2,}(?![\d.,])"),
+)
+_PERCENT = re.compile(rf"{_SP}?(?:%|\uff05|(?i:percent|per{_SP}?cent|pct)\b)")
+_ORDINAL = re.compile(r"(?i:st|nd|rd|th)\b")
+_COUNT = re.compile(
+    rf"""
+    {_SP}?-?{_SP}?
+    (?:
+      (?i:(?!(?:per|a|an|each|every|for|the|and|or|to|is|was|at|on|in)\b)[a-z]+\s+)?
+      (?i:nights?|rooms?|guests?|people|persons?|pax|adults?|child(?:ren)?|kids?|days?|weeks?|months?|years?
+         |beds?|floors?|stars?|breakfasts?|hours?|hrs?|minutes?|mins?|seconds?|km|kilomet(?:er|re)s?|miles?|meters?
+         |metres?|sqm|m2|m²|square|times|x|pieces?|units?|items?|tickets?|bookings?|reservations?|options?
+         |questions?|points?|steps?|types?|kinds?|buildings?|stops?)\b
+      | [晚间人位天夜个次张层楼]
+    )
+    """,
+    re.X,
+)
+_IDENT_BEFORE = re.compile(
+    r"(?:(?i:\b(?:room|rm|number|floor|tel|phone|order|booking|reservation|confirmation|ref|code|id|flight|gate"
+    r"|platform|line|bus|apartment|apt|suite|unit|building|ext))\.?|\bNo\.|\bno\.|[#№]|N°)\s*#?\s*$"
+)
+_YEAR_BEFORE = re.compile(r"\b(?i:in|since|until|till|by|year)\s+$")
+_RANGE_SEP = re.compile(r"\s*(?:-|\u2013|\u2014|~|\uff5e|\u81f3|\u5230|\bto\b)\s*")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+_CLOSERS = r"[\"'\u201d\u2019)\]]*"  # quotes and brackets that may follow a full stop
+_SENTENCE_END = re.compile(rf"[.!?\u2026]+(?={_CLOSERS}(?:\s|$)){_CLOSERS}|[\u3002\uff01\uff1f]+|\n")
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """A number found in a text, with what it seems to be.
+
+    Attributes:
+        value: the number as a float (``"1,200.50"`` -> ``1200.5``; ``"80k"`` -> ``80000.0``).
+        span: ``(start, end)`` of the whole mention in the text, currency marker (and ``%``) included.
+        text: ``text[span[0]:span[1]]``.
+        currency: ISO 4217 code when a currency marker is attached (``€80``, ``80 EUR``,
+            ``80元``), or carried over from the other end of a range; else ``None``.
+        kind: ``money`` (has a currency), ``number`` (a plain number, possibly a price),
+            or a kind that is clearly not a price: ``percent``, ``date``, ``time``,
+            ``count`` (``2 nights``), ``ordinal`` (``3rd``) or ``identifier``
+            (``room 502``, ``#12``, phone numbers, digits glued to letters as in ``A380``).
+        number_span: ``(start, end)`` of the digits alone.
+        range_bounds: ``(low, high)`` when the number is an end of a range (``80-90``,
+            ``€80 to €90``); both ends are reported as their own mentions.
+    """
+
+    value: float
+    span: tuple[int, int]
+    text: str
+    currency: str | None = None
+    kind: NumberKind = "number"
+    number_span: tuple[int, int] = (0, 0)
+    range_bounds: tuple[float, float] | None = None
+
+    @property
+    def is_price_like(self) -> bool:
+        """True for ``money`` and plain ``number`` mentions: the ones a price check looks at."""
+        return self.kind in ("money", "number")
+
+
+def normalize_currency(marker: str | None) -> str | None:
+    """The ISO 4217 code of a currency marker, or ``None`` when it is not one.
+
+    Accepts symbols, codes and words in any case; an ISO-looking three-letter code
+    that is not in :data:`CURRENCY_ALIASES` is returned upper-cased.
+
+    Example:
+        >>> normalize_currency("€"), normalize_currency("Euros"), normalize_currency("rmb"), normalize_currency("")
+        ('EUR', 'EUR', 'CNY', None)
+    """
+    if not marker:
+        return None
+    key = " ".join(marker.lower().replace("\u00a0", " ").replace("\u202f", " ").split())
+    if key in CURRENCY_ALIASES:
+        return CURRENCY_ALIASES[key]
+    if re.fullmatch(r"[a-z]{3}", key):
+        return key.upper()
+    return None
+
+
+def parse_number(text: str) -> float:
+    """Parse one number as written in prose: ``1,200.50``, ``1.200,50``, ``1 200``, ``80,5``.
+
+    A lone ``,`` followed by exactly three digits is a thousands separator
+    (``1,200`` is 1200); any other lone ``,`` or ``.`` is a decimal point (``1.200``
+    is 1.2, the English reading). With both separators the last one is the decimal point.
+
+    Raises:
+        ValueError: when ``text`` is not a number.
+
+    Example:
+        >>> parse_number("1,200.50"), parse_number("1.200,50"), parse_number("80,5"), parse_number("1.200.000")
+        (1200.5, 1200.5, 80.5, 1200000.0)
+    """
+    s = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if "," in s and "." in s:
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif "," in s:
+        s = s.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", s) else s.replace(",", ".")
+    elif s.count(".") > 1:
+        s = s.replace(".", "")
+    if not re.fullmatch(r"\d+(?:\.\d+)?", s):
+        raise ValueError(f"not a number: {text!r}")
+    return float(s)
+
+
+def _protected(text: str) -> dict[int, tuple[int, NumberKind]]:
+    """For each offset inside a date, time or phone number: the furthest end covering it, and its kind."""
+    cover: dict[int, tuple[int, NumberKind]] = {}
+    patterns: list[tuple[re.Pattern[str], NumberKind]] = [(_DATES, "date"), (_TIMES, "time")]
+    patterns += [(p, "identifier") for p in _PHONES]
+    if _MONTH_HINT.search(text.lower()):
+        patterns.append((_MONTH_DATES, "date"))
+    for pattern, kind in patterns:
+        for m in pattern.finditer(text):
+            for i in range(m.start(), m.end()):
+                if i not in cover or cover[i][0] < m.end():
+                    cover[i] = (m.end(), kind)
+    return cover
+
+
+def extract_numbers(text: str) -> list[NumberMention]:
+    """Every number in ``text``, in order, with its value, span, currency and kind.
+
+    Handles currency symbols and codes before or after the number (``€80``, ``80 €``,
+    ``EUR 80``, ``80EUR``, ``80 euros``, ``US$80``, ``¥500``, ``500元``), thousands
+    separators and decimals (``1,200``, ``80.00``, ``1.200,50``), a ``k`` suffix
+    (``1.2k``) and ranges (``80-90``, ``€80 - €90``, ``80 to 90 EUR``, en or em dashes,
+    ``~``: each end is a mention with ``range_bounds`` set, and a currency written on
+    one end is carried to the other). Numbers inside dates, times and phone numbers, percentages,
+    counts (``2 nights``, ``3 rooms``), ordinals and identifiers (``room 502``,
+    ``#3``, ``A380``) get a kind other than ``money`` / ``number``, so price checks can
+    skip them. Negative numbers are not recognised (a ``-`` is read as a range dash),
+    nor are numbers written in words.
+
+    Example:
+        >>> [(m.text, m.value, m.currency) for m in extract_numbers("80-90 EUR, or $1,200.00")]
+        [('80', 80.0, 'EUR'), ('90 EUR', 90.0, 'EUR'), ('$1,200.00', 1200.0, 'USD')]
+        >>> [m.kind for m in extract_numbers("On 2024-05-01 at 14:00, 10% off, the 3rd floor")]
+        ['date', 'date', 'date', 'time', 'time', 'percent', 'ordinal']
+    """
+    if not text or not any(c.isdigit() for c in text):
+        return []
+    protected = _protected(text)
+    out: list[NumberMention] = []
+    last_end = 0
+    for m in _MENTION.finditer(text):
+        num_span = m.span("num")
+        try:
+            value = parse_number(m.group("num"))
+        except ValueError:  # pragma: no cover - the pattern only matches numbers
+            continue
+        if m.group("k"):
+            value *= 1000.0
+        start, end = m.span()
+        pre = _PREFIX.search(text, max(last_end, start - 8), start)
+        if pre is not None:
+            start = pre.start()
+        marker = (pre.group(0).rstrip(" \u00a0\u202f") if pre is not None else None) or m.group("post")
+        currency = normalize_currency(marker)
+        kind: NumberKind = "number"
+        cover = protected.get(num_span[0])
+        if cover is not None and cover[0] >= num_span[1]:
+            kind, currency, (start, end) = cover[1], None, num_span
+        elif currency is not None:
+            kind = "money"
+        else:
+            after = text[end:end + 40]
+            before = text[max(0, start - 24):start]
+            glued_before = start > 0 and _ASCII_LETTER.match(text[start - 1]) is not None
+            if pm := _PERCENT.match(after):
+                kind, end = "percent", end + pm.end()
+            elif _ORDINAL.match(after):
+                kind = "ordinal"
+            elif glued_before or _IDENT_BEFORE.search(before):
+                kind = "identifier"
+            elif _COUNT.match(after):
+                kind = "count"
+            elif after[:1] and _ASCII_LETTER.match(after[:1]):
+                kind = "identifier"  # digits glued to letters: 5G, 3x4, mp3-style tokens
+            elif (
+                re.fullmatch(r"(?:19|20)\d{2}", m.group("num"))
+                and (_YEAR_BEFORE.search(before) or after.startswith("年"))
+            ):
+                kind = "date"
+        last_end = max(end, m.end())
+        out.append(
+            NumberMention(
+                value=value,
+                span=(start, end),
+                text=text[start:end],
+                currency=currency,
+                kind=kind,
+                number_span=num_span,
+            )
+        )
+    return _link_ranges(text, out)
+
+
+def _link_ranges(text: str, mentions: list[NumberMention]) -> list[NumberMention]:
+    out = list(mentions)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if not (a.is_price_like and b.is_price_like) or a.range_bounds is not None:
+            continue
+        if not _RANGE_SEP.fullmatch(text[a.span[1]:b.span[0]]):
+            continue
+        if a.currency and b.currency and a.currency != b.currency:
+            continue
+        bounds = (min(a.value, b.value), max(a.value, b.value))
+        currency = a.currency or b.currency
+        kind: NumberKind = "money" if currency else "number"
+        out[i] = NumberMention(a.value, a.span, a.text, currency, kind, a.number_span, bounds)
+        out[i + 1] = NumberMention(b.value, b.span, b.text, currency, kind, b.number_span, bounds)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens; each CJK character is a token of its own.
+
+    Example:
+        >>> tokenize("Thank you, 谢谢! It's 80.")
+        ['thank', 'you', '谢', '谢', 'it', 's', '80']
+    """
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the tokens :func:`tokenize` returns (words; single CJK characters).
+
+    Example:
+        >>> word_spans("Hi there")
+        [(0, 2), (3, 8)]
+    """
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text``, surrounding whitespace left out.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` followed by a space or the end
+    (so ``80.00`` does not split), at the CJK full stop, exclamation and question marks, and at each newline.
+
+    Example:
+        >>> t = "Hi. The price is 80.00 EUR!\\nBye"
+        >>> [t[s:e] for s, e in split_sentences(t)]
+        ['Hi.', 'The price is 80.00 EUR!', 'Bye']
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((pos, m.end()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    out = []
+    for s, e in spans:
+        chunk = text[s:e]
+        stripped = chunk.strip()
+        if stripped:
+            lead = len(chunk) - len(chunk.lstrip())
+            out.append((s + lead, s + lead + len(stripped)))
+    return out
+
+
+def clip_evidence(text: str, span: tuple[int, int], limit: int = 200) -> str:
+    """``text[start:end]``, cut to ``limit`` characters with a trailing ``…`` when longer.
+
+    Example:
+        >>> clip_evidence("abcdef", (1, 6), limit=3)
+        'bc…'
+    """
+    s, e = span
+    piece = text[s:e]
+    return piece if len(piece) <= limit else piece[: max(0, limit - 1)] + "…"
