@@ -1,0 +1,169 @@
+"""Style guardrails that need the negotiation's context: one language per reply, no repeated script.
+
+They differ from generic mixed-script / repetition checks in two ways that matter
+here: names from the task (a hotel called "Casa del Sol", a city written in its own
+script) are not language switches, and repetition is measured against the agent's
+own earlier turns, where a canned pitch shows.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from repo_sdk.types import RuleHit
+from repo_sdk_negotiation.rules.base import Context, NegotiationRule
+from repo_sdk_negotiation.text import commas, find_terms, sentences
+
+__all__ = ["OneLanguage", "RepeatedScript"]
+
+SCRIPTS = {
+    "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff",
+    "kana": "\u3040-\u30ff",
+    "hangul": "\uac00-\ud7af\u1100-\u11ff",
+    "cyrillic": "\u0400-\u04ff",
+    "greek": "\u0370-\u03ff",
+    "arabic": "\u0600-\u06ff",
+    "hebrew": "\u0590-\u05ff",
+    "thai": "\u0e00-\u0e7f",
+    "devanagari": "\u0900-\u097f",
+}
+LANGUAGE_SCRIPTS = {
+    "zh": {"han"}, "ja": {"han", "kana"}, "ko": {"hangul"}, "ru": {"cyrillic"}, "uk": {"cyrillic"},
+    "el": {"greek"}, "ar": {"arabic"}, "he": {"hebrew"}, "th": {"thai"}, "hi": {"devanagari"},
+}
+# distinctive function and courtesy words; words shared with English are left out
+STOPWORDS = {
+    "en": "the and is are we you your our this that with for of to it could would can please thank room price".split(),
+    "es": "el los las que por para con una del es muy pero nuestro nuestra usted gracias habitación precio podemos "
+          "podría noche sí está hola buenos días saludos".split(),
+    "fr": "le les des est et pour avec une nous vous pas prix chambre merci très votre notre sur dans qui bonjour "
+          "nuit oui c'est".split(),
+    "de": "der die das und ist nicht wir sie ihr ihre für mit ein eine zimmer preis danke bitte sehr auf guten tag "
+          "nacht ja".split(),
+    "it": "il gli che con sono siamo non prezzo camera grazie molto nostro vostro della del buongiorno notte sì "
+          "ciao".split(),
+    "pt": "os que para com uma não nós você preço quarto obrigado obrigada muito nosso noite sim olá".split(),
+}
+COURTESY = {
+    "gracias", "merci", "grazie", "danke", "obrigado", "obrigada", "hola", "bonjour", "buongiorno", "ciao", "olá",
+}
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+
+
+class OneLanguageParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(None, description="expected language (ISO 639-1); default: the task's, else en")
+    min_foreign_words: int = Field(2, ge=1, description="function words of another language that make a clause foreign")
+
+
+class OneLanguage(NegotiationRule):
+    """A reply that switches language: another script, a clause in another Latin language, a foreign courtesy word.
+
+    Names from the task (hotel, city, room types) are masked first, so "Hotel Casa
+    del Sol" or a city written in kanji is not a switch. Latin languages are told
+    apart by function words (en, es, fr, de, it, pt); replies expected in a
+    non-Latin language only flag other non-Latin scripts.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> [h.evidence for h in OneLanguage().check(make_sample(response="好的, we can do 95 EUR."))]
+        ['好的']
+        >>> OneLanguage().check(make_sample(response="Hello Casa del Sol team!", task={"hotel": "Casa del Sol"}))
+        []
+    """
+
+    name: ClassVar[str] = "negotiation.one_language"
+    description: ClassVar[str] = "reply mixes languages (other script, foreign clause or courtesy word)"
+    default_points: ClassVar[float] = -15.0
+    Params = OneLanguageParams
+    needs_tickets = False
+
+    def check_context(self, ctx: Context) -> list[RuleHit]:
+        p: OneLanguageParams = self.params  # type: ignore[assignment]
+        lang = (p.language or ctx.task.language or "en").lower()[:2]
+        text = ctx.reading.text
+        for a, b, _ in find_terms(text, [n.lower() for n in ctx.task.names()]):
+            text = text[:a] + " " * (b - a) + text[b:]
+        own = LANGUAGE_SCRIPTS.get(lang, set())
+        foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
+        hits = [
+            self.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
+            for m in re.finditer(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*", text)
+        ]
+        if lang not in STOPWORDS:
+            return hits
+        for piece in commas(text):
+            start, clause = piece.start, piece.text
+            words = [w.lower() for w in _WORD.findall(clause)]
+            counts = {lg: sum(w in set(sw) for w in words) for lg, sw in STOPWORDS.items()}
+            other = max((lg for lg in counts if lg != lang), key=lambda lg: counts[lg])
+            if counts[other] >= p.min_foreign_words and counts[other] > counts[lang]:
+                span = (start, start + len(clause.rstrip()))
+                hits.append(self.hit_at(ctx, f"a clause in {other!r} in a reply expected in {lang!r}", span))
+            elif lang != other:
+                for m in _WORD.finditer(clause):
+                    if m.group(0).lower() in COURTESY and m.group(0).lower() not in STOPWORDS[lang]:
+                        span = (start + m.start(), start + m.end())
+                        hits.append(self.hit_at(ctx, f"foreign courtesy word in a reply expected in {lang!r}", span))
+        return sorted(hits, key=lambda h: h.span or (0, 0))
+
+
+class RepeatedScriptParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_sentence_words: int = Field(7, ge=2, description="a sentence this long repeated verbatim is a canned script")
+    similarity: float = Field(0.6, gt=0, le=1, description="word-trigram Jaccard with an earlier reply that hits")
+    min_reply_words: int = Field(8, ge=3, description="replies shorter than this are not compared as a whole")
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[\w€$£]+", text.lower())
+
+
+def _trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
+
+
+class RepeatedScript(NegotiationRule):
+    """The agent repeats itself: a long sentence verbatim from an earlier turn, or a near-copy of an earlier reply.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> pitch = "A better rate would make your hotel stand out for travellers comparing options."
+        >>> len(RepeatedScript().check(make_sample(response=pitch, history=[("assistant", pitch), ("user", "No.")])))
+        1
+    """
+
+    name: ClassVar[str] = "negotiation.repeated_script"
+    description: ClassVar[str] = "repeats an earlier reply or a long sentence of it verbatim"
+    default_points: ClassVar[float] = -10.0
+    Params = RepeatedScriptParams
+    needs_tickets = False
+
+    def check_context(self, ctx: Context) -> list[RuleHit]:
+        p: RepeatedScriptParams = self.params  # type: ignore[assignment]
+        earlier = [t.content for t in ctx.history if t.role == "assistant"]
+        if not earlier:
+            return []
+        seen = {tuple(_tokens(s.text)) for e in earlier for s in sentences(e)}
+        hits = []
+        for s in sentences(ctx.response):
+            toks = tuple(_tokens(s.text))
+            if len(toks) >= p.min_sentence_words and toks in seen:
+                reason = "repeats a sentence from an earlier reply word for word"
+                hits.append(self.hit_at(ctx, reason, (s.start, s.end)))
+        if hits:
+            return hits
+        mine = _tokens(ctx.response)
+        if len(mine) < p.min_reply_words:
+            return []
+        grams = _trigrams(mine)
+        for e in earlier:
+            other = _trigrams(_tokens(e))
+            if other and len(grams & other) / len(grams | other) >= p.similarity:
+                return [self.hit_at(ctx, "near-copy of an earlier reply", (0, len(ctx.response)))]
+        return []

@@ -1,0 +1,274 @@
+"""Where a negotiation stands: per-ticket state replayed from the turns so far.
+
+Each hotel turn is read as one of ``silent``, ``unclear``, ``accept`` (agrees to
+the agent's last proposal), ``quote`` (names its own price), ``reject``,
+``confirm`` or ``other``. Each agent turn is read as acts: ``propose`` (a price
+below the current one, asked for), ``push`` (asks for a lower price without a
+number), ``accept``, ``fallback``, ``confirm_q``. Replaying them gives, per ticket:
+whether the hotel confirmed the room, the hotel's quotes, the agent's proposals,
+and whether the ticket is closed (``agreed`` or ``fallback``).
+
+Tickets are attributed to text by the room names the task gives (see
+:meth:`NegotiationTask.aliases`), else by which ticket a price belongs to, else by
+the ticket in focus (the one talked about last).
+
+Example:
+    >>> from repo_sdk.types import Turn
+    >>> task = {"room_type": "Deluxe Double Room", "current_price": 120, "target_price": 95}
+    >>> st = NegotiationState.replay(task, [
+    ...     Turn(role="assistant", content="Hello, is your Deluxe Double still at €120?"),
+    ...     Turn(role="user", content="Yes, that's right."),
+    ...     Turn(role="assistant", content="Could you lower it to €95?"),
+    ...     Turn(role="user", content="OK, 95 works for us."),
+    ... ])
+    >>> st.tickets["T1"].confirmed, st.tickets["T1"].status, st.tickets["T1"].accepted_price
+    (True, 'agreed', 95.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from repo_sdk.types import Turn
+from repo_sdk_negotiation import cues
+from repo_sdk_negotiation.acts import TOL, Act, AgentReading, HotelKind, HotelReading, TicketState
+from repo_sdk_negotiation.prices import find_prices
+from repo_sdk_negotiation.task import NegotiationTask, parse_task
+from repo_sdk_negotiation.text import commas, find_terms, is_negated, normalise, segment_at, sentences
+
+__all__ = ["TOL", "Act", "AgentReading", "HotelReading", "NegotiationState", "TicketState"]
+
+
+class NegotiationState:
+    """Per-ticket state of one negotiation, updated turn by turn."""
+
+    def __init__(self, task: NegotiationTask | dict[str, Any]) -> None:
+        self.task = task if isinstance(task, NegotiationTask) else parse_task(task)
+        self.tickets = {t.id: TicketState(t.id) for t in self.task.tickets}
+        self.focus: str | None = self.task.tickets[0].id if len(self.task.tickets) == 1 else None
+        self.last_hotel: HotelReading | None = None
+        self.hotel_replied = False
+        self.last_agent: AgentReading | None = None
+        self._aliases = self.task.aliases()
+        self._alias_owner = {a: tid for tid, names in self._aliases.items() for a in names}
+        self._plausible = self.task.price_range()
+
+    @classmethod
+    def replay(cls, task: NegotiationTask | dict[str, Any], turns: Sequence[Turn]) -> NegotiationState:
+        """The state after ``turns`` (the history before a reply)."""
+        state = cls(task)
+        for i, turn in enumerate(turns):
+            state.feed(turn, i)
+        return state
+
+    # --- attribution ---------------------------------------------------------
+    def refs(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, ticket id)`` of each room name in ``text``."""
+        return [(a, b, self._alias_owner[term]) for a, b, term in find_terms(text, list(self._alias_owner))]
+
+    def ticket_of_price(self, value: float) -> str | None:
+        """The one ticket a price belongs to (task prices, quotes, proposals), if unique."""
+        owners = set()
+        for t in self.task.tickets:
+            st = self.tickets[t.id]
+            known = [t.current_price, t.target_price, t.net, t.selling_price, *st.quotes, *st.proposals]
+            if any(k is not None and abs(k - value) <= TOL for k in known):
+                owners.add(t.id)
+        return owners.pop() if len(owners) == 1 else None
+
+    def attribute(self, text: str, refs: list[tuple[int, int, str]], pos: int, value: float | None) -> str | None:
+        """The ticket the text at ``pos`` is about: a room named in its sentence, else the
+        ticket a price ``value`` belongs to, else the last room named before, else the focus."""
+        seg = segment_at(sentences(text), pos)
+        inside = [r for r in refs if seg is not None and seg.start <= r[0] < seg.end]
+        if inside:
+            before = [r for r in inside if r[0] <= pos]
+            return (before[-1] if before else inside[0])[2]
+        if value is not None and (owner := self.ticket_of_price(value)):
+            return owner
+        earlier = [r for r in refs if r[0] <= pos]
+        return earlier[-1][2] if earlier else self.focus
+
+    # --- reading -------------------------------------------------------------
+    def read_hotel(self, content: str) -> HotelReading:
+        """How a hotel turn reads, given the state before it."""
+        text = normalise(content)
+        asks_who = bool(cues.WHO_ASKS.search(text))
+        if cues.SILENCE.match(text):
+            return HotelReading("silent")
+        if cues.FILLER_ONLY.match(text):
+            return HotelReading("unclear")
+        refs = self.refs(text)
+        objection = bool(cues.REJECT.search(text) or cues.OBJECTION.search(text))
+
+        pieces = commas(text)
+        sents = sentences(text)
+
+        def plain(pos: int, lo: int = 0, hi: int = len(text)) -> bool:
+            """Whether the text around ``pos`` neither rejects (in its comma piece) nor hedges (in its sentence);
+            ``lo``/``hi`` bound both by the neighbouring prices ("we cannot do 230, 245 is ok")."""
+            piece, sent = segment_at(pieces, pos), segment_at(sents, pos)
+            a, b = max(lo, piece.start if piece else 0), min(hi, piece.end if piece else len(text))
+            c, d = max(lo, sent.start if sent else 0), min(hi, sent.end if sent else len(text))
+            return not (cues.REJECT.search(text[a:b]) or cues.HEDGE.search(text[c:d]))
+
+        prices = find_prices(text, plausible=self._plausible, loose=True)
+        quotes: dict[str, float] = {}
+        accepts: dict[str, float] = {}
+        last: str | None = None
+        for k, p in enumerate(prices):
+            lo = prices[k - 1].end if k else 0
+            hi = prices[k + 1].start if k + 1 < len(prices) else len(text)
+            tid = self.attribute(text, refs, p.start, p.value)
+            if tid is None or not plain(p.start, lo, hi):
+                continue
+            st, last = self.tickets[tid], tid
+            if st.proposals and abs(st.proposals[-1] - p.value) <= TOL and not st.closed:
+                accepts[tid] = p.value
+                quotes.pop(tid, None)
+            else:
+                quotes[tid] = p.value
+                accepts.pop(tid, None)
+        tid = last or (refs[-1][2] if refs else self.focus)
+        if not quotes and not accepts:
+            agreed = [
+                m for m in cues.HOTEL_ACCEPT.finditer(text) if not is_negated(text, m.start()) and plain(m.start())
+            ]
+            st = self.tickets.get(tid) if tid else None
+            if agreed and st is not None and st.proposals and not st.closed:
+                accepts[st.id] = st.proposals[-1]
+            elif agreed:
+                return HotelReading("confirm", tid, objection=objection, asks_who=asks_who)
+        if accepts or quotes:
+            kind: HotelKind = "accept" if accepts else "quote"
+            return HotelReading(kind, tid, quotes, accepts, objection, asks_who)
+        if cues.REJECT.search(text):
+            return HotelReading("reject", tid, objection=True, asks_who=asks_who)
+        if cues.HEDGE.search(text):
+            return HotelReading("unclear", tid, objection=objection, asks_who=asks_who)
+        if cues.HOTEL_CONFIRM.search(text):
+            return HotelReading("confirm", tid, objection=objection, asks_who=asks_who)
+        return HotelReading("other", tid, objection=objection, asks_who=asks_who)
+
+    def read_agent(self, content: str) -> AgentReading:
+        """The acts of an agent turn, given the state before it."""
+        text = normalise(content)
+        reading = AgentReading(text=text, refs=self.refs(text))
+        focus = self.focus
+        all_prices = find_prices(text, plausible=self._plausible)
+        for sent in sentences(text):
+            srefs = [r for r in reading.refs if sent.start <= r[0] < sent.end]
+            prices = [p for p in all_prices if sent.start <= p.start < sent.end]
+            owners = [self.attribute(text, reading.refs, p.start, p.value) for p in prices]
+            reading.prices.extend(zip(prices, owners, strict=True))
+            tid = srefs[0][2] if srefs else next((o for o in owners if o), focus)
+            purpose = bool(cues.PURPOSE.search(sent.text) or cues.INTRO.search(sent.text))
+            proposed = False
+            for p, owner in zip(prices, owners, strict=True):
+                if owner is None or purpose:
+                    continue
+                ticket, st = self.task.ticket(owner), self.tickets[owner]
+                assert ticket is not None
+                known = [*st.quotes, *([st.accepted_price] if st.accepted_price is not None else [])]
+                if p.value < ticket.current_price - TOL and not any(abs(k - p.value) <= TOL for k in known):
+                    if cues.PROPOSAL.search(sent.text) or sent.text.rstrip().endswith("?"):
+                        reading.acts.append(Act("propose", owner, p.start, p.end, p.text, p.value))
+                        proposed = True
+            push = cues.PUSH.search(sent.text)
+            if (not proposed and push and not purpose and cues.REQUEST.search(sent.text)
+                    and not is_negated(sent.text, push.start())):
+                a, b = sent.start + push.start(), sent.start + push.end()
+                reading.acts.append(Act("push", tid, a, b, push.group(0)))
+            for kind, pattern in (("accept", cues.AGENT_ACCEPT), ("fallback", cues.FALLBACK),
+                                  ("confirm_q", cues.CONFIRM_Q)):
+                m = pattern.search(sent.text)
+                if m and not (kind == "accept" and is_negated(sent.text, m.start())):
+                    a, b = sent.start + m.start(), sent.start + m.end()
+                    reading.acts.append(Act(kind, tid, a, b, m.group(0)))  # type: ignore[arg-type]
+            if srefs:
+                focus = srefs[-1][2]
+            elif any(owners):
+                focus = next(o for o in reversed(owners) if o)
+        return reading
+
+    # --- updating ------------------------------------------------------------
+    def feed(self, turn: Turn, index: int) -> HotelReading | AgentReading | None:
+        """Read one turn and update the state; returns the reading (None for system turns)."""
+        if turn.role == "user":
+            hotel = self.read_hotel(turn.content)
+            self.apply_hotel(hotel, turn.content, index)
+            return hotel
+        if turn.role == "assistant":
+            agent = self.read_agent(turn.content)
+            self.apply_agent(agent, index)
+            return agent
+        return None
+
+    def apply_hotel(self, reading: HotelReading, content: str, index: int) -> None:
+        """Update the state with a hotel turn: confirmations, acceptances and quotes."""
+        self.last_hotel, self.hotel_replied = reading, True
+        if reading.kind in ("silent", "unclear") or reading.asks_who:
+            return
+        engaged = {r[2] for r in self.refs(normalise(content))}
+        if self.last_agent is not None:
+            engaged |= {r[2] for r in self.last_agent.refs} | {o for _, o in self.last_agent.prices if o}
+            engaged |= {a.ticket for a in self.last_agent.acts if a.ticket}
+        engaged |= set(reading.quotes) | set(reading.accepts)
+        for tid in engaged:
+            if tid in self.tickets:
+                self.tickets[tid].confirmed = True
+        for tid, price in reading.accepts.items():
+            st = self.tickets[tid]
+            if not st.closed:
+                st.status, st.accepted_price, st.closed_at = "agreed", price, index
+        for tid, price in reading.quotes.items():
+            self.tickets[tid].quotes.append(price)
+        if reading.ticket:
+            self.focus = reading.ticket
+
+    def apply_agent(self, reading: AgentReading, index: int) -> None:
+        """Update the state with an agent turn: mentions, proposals, closing by acceptance or fallback."""
+        for _, _, tid in reading.refs:
+            self.tickets[tid].mentioned = True
+        for _, owner in reading.prices:
+            if owner:
+                self.tickets[owner].mentioned = True
+        for act in reading.acts:
+            if act.kind in ("propose", "push") and act.ticket in self.tickets:
+                self.tickets[act.ticket].asked = True
+                if act.price is not None:
+                    self.tickets[act.ticket].proposals.append(act.price)
+        for tid, st in self.tickets.items():
+            if st.closed:
+                continue
+            price = self.accepted_quote(reading, tid)
+            if price is not None:
+                st.status, st.accepted_price, st.closed_at = "agreed", price, index
+            elif reading.of("fallback", tid) and not reading.of("propose", tid):
+                st.status, st.closed_at = "fallback", index
+        mentions = [(a, tid) for a, _, tid in reading.refs] + [(p.start, o) for p, o in reading.prices if o]
+        if mentions:
+            self.focus = max(mentions)[1]
+        self.last_agent, self.hotel_replied = reading, False
+
+    def accepted_quote(self, reading: AgentReading, tid: str) -> float | None:
+        """The hotel quote an agent turn accepts for ``tid``, if it accepts one.
+
+        It accepts the quote of the hotel's last turn (once the negotiation started:
+        a quote equal to the current price before any ask is only a confirmation), or
+        any earlier quote it names explicitly ("we accept €155").
+        """
+        st, ticket = self.tickets[tid], self.task.ticket(tid)
+        if not reading.accepts(tid) or ticket is None:
+            return None
+        hotel = self.last_hotel if self.hotel_replied else None
+        offer = hotel.quotes.get(tid) if hotel is not None else None
+        if offer is not None and (st.asked or offer < ticket.current_price - TOL):
+            return offer
+        named = [p.value for p, owner in reading.prices if owner == tid]
+        return next((q for q in reversed(st.quotes) if any(abs(q - v) <= TOL for v in named)), None)
+
+    def open_tickets(self) -> list[str]:
+        """Ids of the tickets neither agreed nor closed by a fallback."""
+        return [tid for tid, st in self.tickets.items() if not st.closed]
