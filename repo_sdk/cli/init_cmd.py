@@ -1,4 +1,8 @@
-"""`repo-sdk init DIR`: scaffold a working reward project from the shipped templates."""
+"""`repo-sdk init DIR`: scaffold a working reward project from the shipped templates.
+
+The project appears whole or not at all: it is built in a temporary sibling
+directory (RM training included) and renamed into place.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import tempfile
 from pathlib import Path
 
 import typer
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.errors import InputError
@@ -14,36 +20,49 @@ from repo_sdk.plugins import get_registry
 from repo_sdk.templates_builtin import templates_dir
 
 JUDGE_TEMPLATES = ("pointwise", "pairwise", "negotiation")
+NEGOTIATION_RULE = "negotiation.price_consistency"
 
 
 @app.command()
 @cli_errors
 def init(
-    directory: Path = typer.Argument(..., help="where to create the project (must not exist or be empty)"),
+    directory: Path = typer.Argument(..., help="where to create the project (must not exist, or be empty)"),
+    rm: bool = typer.Option(True, "--rm/--no-rm", help="train a small RM from the example pairs (about a minute)"),
     force: bool = typer.Option(False, "--force", help="write into a non-empty directory, replacing scaffold files"),
 ) -> None:
-    """Create spec.yaml, judge templates, example dialogues and pairs, and a rule-plugin skeleton."""
+    """Create spec.yaml, judge rubrics, example dialogues and pairs, a rule-plugin skeleton (and an RM)."""
     if directory.exists() and not directory.is_dir():
         raise InputError(f"{directory}: exists and is not a directory")
     if directory.exists() and any(directory.iterdir()) and not force:
         raise InputError(f"{directory}: not empty (use --force to write the scaffold into it)")
-    scaffold = templates_dir() / "init"
     registry = get_registry()
+    negotiation = NEGOTIATION_RULE in registry.rules
     directory.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory.parent, prefix=f".{directory.name}.") as tmp:
         staging = Path(tmp) / "project"
-        shutil.copytree(scaffold, staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            templates_dir() / "init", staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.j2")
+        )
+        env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
+        spec_template = (templates_dir() / "init" / "spec.yaml.j2").read_text(encoding="utf-8")
+        (staging / "spec.yaml").write_text(env.from_string(spec_template).render(negotiation=negotiation, rm=rm))
         judges = staging / "judges"
         judges.mkdir(exist_ok=True)
         for name in JUDGE_TEMPLATES:
-            if name in registry.templates:
-                shutil.copy(registry.templates[name].obj, judges / f"{name}.j2")
+            shutil.copy(registry.get("templates", name), judges / f"{name}.j2")
+        if rm:
+            from repo_sdk.rm import train_rm
+
+            typer.echo("training the example RM (all-MiniLM-L6-v2 base, packaged) ...", err=True)
+            result = train_rm(staging / "preference_pairs.jsonl", staging / "rm", log=lambda m: typer.echo(m, err=True))
+            acc = "n/a" if result.heldout_accuracy is None else f"{result.heldout_accuracy:.2f}"
+            typer.echo(f"RM trained in {result.seconds:.0f}s, held-out pairwise accuracy {acc}", err=True)
         if directory.exists() and not any(directory.iterdir()):
             directory.rmdir()
         if not directory.exists():
-            staging.rename(directory)  # atomic: the project appears whole or not at all
+            staging.rename(directory)
         else:
             shutil.copytree(staging, directory, dirs_exist_ok=True)
-    files = sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
-    typer.echo(f"created {directory}: " + ", ".join(files))
+    files = sorted(str(p.relative_to(directory)) for p in directory.iterdir())
+    typer.echo(f"created {directory}: {', '.join(files)}")
     typer.echo(f"next: repo-sdk score {directory}/dialogues.jsonl -c {directory}/spec.yaml -o {directory}/out/scored.jsonl")
