@@ -23,8 +23,13 @@ $(STAMP): pyproject.toml constraints.txt requirements-extra.txt $(wildcard plugi
 	$(PIP_INSTALL) --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
+# The main job, offline: scaffold a project (trains its small RM), score its dialogues
+# with rules + the embedded judge + the RM, and write the HTML report.
 demo: setup
-	$(VENV)/bin/repo-sdk score examples/dialogues.jsonl --config examples/spec.yaml -o out/scored.jsonl
+	rm -rf out/demo
+	$(VENV)/bin/repo-sdk init out/demo
+	$(VENV)/bin/repo-sdk score out/demo/dialogues.jsonl --config out/demo/spec.yaml -o out/demo/scored.jsonl --report out/demo/report.html
+	@echo "report: out/demo/report.html"
 
 test: setup
 	$(PY) -m pytest -q
