@@ -98,3 +98,6 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
     finally:
         plugins._extra.remove((name, plugin))
         plugins.reset_registry()
+
+# the fake OpenAI-compatible judge (with fault injection) for tests of judge-backed specs
+from repo_sdk.judge.fakes import FakeJudgeServer, FaultPlan, spawn_fake_server  # noqa: E402, F401
