@@ -34,6 +34,7 @@ __all__ = [
     "Registry",
     "RepoSdkError",
     "RewardPipeline",
+    "RewardSource",
     "RewardResult",
     "RewardSpec",
     "Rule",

@@ -14,7 +14,8 @@ Example (a plugin module named in a package's ``[project.entry-points.repo_sdk]`
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

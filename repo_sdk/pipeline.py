@@ -118,7 +118,7 @@ class RewardPipeline:
             return []
         outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
         scores: dict[str, list[SourceScore]] = {}
-        for name, out in zip(self.sources, outputs):
+        for name, out in zip(self.sources, outputs, strict=True):
             if len(out) != len(samples):
                 raise RuntimeError(f"source {name!r} returned {len(out)} scores for {len(samples)} samples")
             scores[name] = list(out)

@@ -100,7 +100,7 @@ def score_dialogue_batch(pipeline: RewardPipeline, dialogues: list[Dialogue]) ->
     samples = [s for d in dialogues for s in d.samples()]
     results = pipeline.score(samples) if samples else []
     by_dialogue: dict[str, list[dict[str, Any]]] = {}
-    for s, r in zip(samples, results):
+    for s, r in zip(samples, results, strict=True):
         by_dialogue.setdefault(s.metadata["dialogue_id"], []).append(turn_row(s, r))
     rows: list[dict[str, Any]] = []
     for d in dialogues:

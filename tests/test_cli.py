@@ -15,24 +15,28 @@ SPEC = "sources:\n  rules: [cot_leak, {name: max_length, max_chars: 40}]\n"
 
 
 def dialogue(i: int, reply: str) -> str:
-    return json.dumps({
-        "id": f"d{i}",
-        "task": {"hotel": "Aurora", "target_price": 80},
-        "turns": [
-            {"role": "user", "content": "Hello, Hotel Aurora front desk."},
-            {"role": "assistant", "content": reply},
-            {"role": "user", "content": "We can do 85."},
-            {"role": "assistant", "content": "Thank you, 85 works for us."},
-        ],
-    })
+    return json.dumps(
+        {
+            "id": f"d{i}",
+            "task": {"hotel": "Aurora", "target_price": 80},
+            "turns": [
+                {"role": "user", "content": "Hello, Hotel Aurora front desk."},
+                {"role": "assistant", "content": reply},
+                {"role": "user", "content": "We can do 85."},
+                {"role": "assistant", "content": "Thank you, 85 works for us."},
+            ],
+        }
+    )
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "spec.yaml").write_text(SPEC)
     (tmp_path / "logs.jsonl").write_text(
-        dialogue(1, "Hi! Could we talk about the twin room?") + "\n"
-        + dialogue(2, "<think>they want more</think>Hi, can we discuss the price of the twin room today?") + "\n"
+        dialogue(1, "Hi! Could we talk about the twin room?")
+        + "\n"
+        + dialogue(2, "<think>they want more</think>Hi, can we discuss the price of the twin room today?")
+        + "\n"
     )
     return tmp_path
 
@@ -75,7 +79,9 @@ def test_schema_lists_plugins() -> None:
 def test_plugins_lists_everything_with_package() -> None:
     res = invoke("plugins", "--json")
     data = json.loads(res.output)
-    assert {"name": "repo", "package": "repo-sdk"}.items() <= next(c for c in data["combiners"] if c["name"] == "repo").items()
+    assert {"name": "repo", "package": "repo-sdk"}.items() <= next(
+        c for c in data["combiners"] if c["name"] == "repo"
+    ).items()
     assert any(r["name"] == "cot_leak" for r in data["rules"])
     table = invoke("plugins")
     assert table.exit_code == 0 and "weighted_sum" in table.output
@@ -132,7 +138,10 @@ def test_existing_output_survives_a_failed_run(project: Path) -> None:
     [
         (["score", "{d}/absent.jsonl", "-c", "{d}/spec.yaml", "-o", "{d}/o.jsonl"], "absent.jsonl: no such file"),
         (["score", "{d}/logs.jsonl", "-c", "{d}/absent.yaml", "-o", "{d}/o.jsonl"], "absent.yaml: no such spec file"),
-        (["score", "{d}/logs.jsonl", "-c", "{d}/spec.yaml", "-o", "{d}/o.jsonl", "--only", "judge"], "--only names unknown source(s) ['judge']"),
+        (
+            ["score", "{d}/logs.jsonl", "-c", "{d}/spec.yaml", "-o", "{d}/o.jsonl", "--only", "judge"],
+            "--only names unknown source(s) ['judge']",
+        ),
         (["validate", "{d}/absent.yaml"], "no such spec file"),
     ],
 )

@@ -37,7 +37,10 @@ def test_short_forms() -> None:
             "spec.yaml:4: sources.rules.rules[0].maxchars: unknown key",
         ),
         ("sources:\n  x: {type: nosuch}\n", "spec.yaml:2: sources.x.type: unknown source 'nosuch'"),
-        ("sources:\n  rules: [cot_leak]\ncombiner: {type: repo, n: -1}\n", "spec.yaml:3: combiner.n: Input should be greater than 0 (got -1)"),
+        (
+            "sources:\n  rules: [cot_leak]\ncombiner: {type: repo, n: -1}\n",
+            "spec.yaml:3: combiner.n: Input should be greater than 0 (got -1)",
+        ),
         ("sources:\n  rules: [cot_leak]\ncombiner: {type: repo, zzz: 1}\n", "spec.yaml:3: combiner.zzz: unknown key"),
         ("sources:\n  rules: [cot_leak]\ncombiner: wat\n", "spec.yaml:3: combiner.type: unknown combiner 'wat'"),
         ("sources: {}\n", "spec.yaml:1: sources: Dictionary should have at least 1 item"),

@@ -44,8 +44,16 @@ def expected_hits(project: Path) -> dict[tuple[str, int], list[str]]:
 
 
 def test_scaffold_is_complete_and_valid(project: Path) -> None:
-    for name in ("spec.yaml", "dialogues.jsonl", "preference_pairs.jsonl", "judges/negotiation.j2",
-                 "judges/pointwise.j2", "judges/pairwise.j2", "my-rules/pyproject.toml", "rm/config.json"):
+    for name in (
+        "spec.yaml",
+        "dialogues.jsonl",
+        "preference_pairs.jsonl",
+        "judges/negotiation.j2",
+        "judges/pointwise.j2",
+        "judges/pairwise.j2",
+        "my-rules/pyproject.toml",
+        "rm/config.json",
+    ):
         assert (project / name).is_file(), name
     res = cli("validate", project / "spec.yaml")
     assert "rules (rules), judge (judge), rm (rm)" in res.output
@@ -54,8 +62,17 @@ def test_scaffold_is_complete_and_valid(project: Path) -> None:
 
 def test_score_full_spec_rules_judge_rm_with_report(project: Path) -> None:
     out = project / "out" / "scored.jsonl"
-    res = cli("score", project / "dialogues.jsonl", "-c", project / "spec.yaml", "-o", out,
-              "--report", project / "out" / "report.html", "--no-progress")
+    res = cli(
+        "score",
+        project / "dialogues.jsonl",
+        "-c",
+        project / "spec.yaml",
+        "-o",
+        out,
+        "--report",
+        project / "out" / "report.html",
+        "--no-progress",
+    )
     rows = list(read_rows(out))
     assert len(rows) == 71
     judged = [r for r in rows if r["sources"]["judge"] is not None]
@@ -92,9 +109,22 @@ def test_eval_candidate_against_baseline(project: Path, tmp_path: Path) -> None:
         runs[name] = tmp_path / f"{name}.jsonl"
         cli("score", logs, "-c", project / "spec.yaml", "-o", runs[name], "--only", "rules,rm", "--no-progress")
     # the RM's scale is not 1-5: flag bad cases by rules only (no RM value is <= -1000)
-    res = cli("eval", runs["cand"], "--baseline", runs["base"], "--rating-source", "rm",
-              "--bad-rating", "-1000", "--excellent", "0.05",
-              "--json", tmp_path / "eval.json", "--report", tmp_path / "eval.html")
+    res = cli(
+        "eval",
+        runs["cand"],
+        "--baseline",
+        runs["base"],
+        "--rating-source",
+        "rm",
+        "--bad-rating",
+        "-1000",
+        "--excellent",
+        "0.05",
+        "--json",
+        tmp_path / "eval.json",
+        "--report",
+        tmp_path / "eval.html",
+    )
     result = json.loads((tmp_path / "eval.json").read_text())
     base_rows = {(r["dialogue_id"], r["turn_index"]): r for r in read_rows(runs["base"])}
     flagged = {k for k, r in base_rows.items() if r["fired"]}
@@ -110,14 +140,38 @@ def test_eval_candidate_against_baseline(project: Path, tmp_path: Path) -> None:
 
 def test_rule_plugin_skeleton_installs_and_is_found(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--target", str(site), str(project / "my-rules")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(project / "my-rules"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop(ALLOW_ENV, None)
-    listing = subprocess.run([str(Path(sys.executable).with_name("repo-sdk")), "plugins", "--json"],
-                             env=env, capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        [str(Path(sys.executable).with_name("repo-sdk")), "plugins", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rules = {r["name"]: r["package"] for r in json.loads(listing.stdout)["rules"]}
     assert rules["my.no_push_after_acceptance"] == "my-rules"
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "my-rules" / "tests")],
-                           env=env, capture_output=True, text=True, cwd=tmp_path)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "my-rules" / "tests")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout + tests.stderr

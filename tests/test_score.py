@@ -74,7 +74,12 @@ def test_on_error_skip_lists_bad_records(tmp_path: Path, spec: Path) -> None:
     huge = json.dumps({**record(9), "id": "huge"}).replace("Sure, what", "x" * 1_000_000 + " Sure, what")
     logs.write_bytes(
         "\n".join([good[0], "{not json", good[1], '{"id": "r", "turns": [{"role": "bot", "content": "x"}]}']).encode()
-        + b"\n" + b'{"id": "\xff"}\n' + huge.encode() + b"\n" + good[2].encode() + b"\n"
+        + b"\n"
+        + b'{"id": "\xff"}\n'
+        + huge.encode()
+        + b"\n"
+        + good[2].encode()
+        + b"\n"
         + b'{"id": "cut", "turns": [{"role": "us'
     )
     out = tmp_path / "out.jsonl"
@@ -91,7 +96,8 @@ def test_on_error_skip_lists_bad_records(tmp_path: Path, spec: Path) -> None:
 
 def test_only_runs_a_subset_and_others_count_missing(tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").write_text(
-        "sources:\n  a: [cot_leak]\n  b: [{name: max_length, max_chars: 5}]\ncombiner: {type: weighted_sum, missing: none}\n"
+        "sources:\n  a: [cot_leak]\n  b: [{name: max_length, max_chars: 5}]\n"
+        "combiner: {type: weighted_sum, missing: none}\n"
     )
     logs = write_logs(tmp_path / "logs.jsonl", 2)
     res = score(logs, "-c", tmp_path / "spec.yaml", "-o", tmp_path / "out.jsonl", "--only", "a")
@@ -106,9 +112,14 @@ def test_parquet_in_and_out_and_field_mapping(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     renamed = [
-        {"conv": {"key": r["id"]}, "meta": r["task"],
-         "messages": [{"speaker": {"user": "hotel", "assistant": "agent"}[t["role"]], "text": t["content"]}
-                      for t in r["turns"]]}
+        {
+            "conv": {"key": r["id"]},
+            "meta": r["task"],
+            "messages": [
+                {"speaker": {"user": "hotel", "assistant": "agent"}[t["role"]], "text": t["content"]}
+                for t in r["turns"]
+            ],
+        }
         for r in (record(i) for i in range(5))
     ]
     pq.write_table(pa.Table.from_pylist(renamed), tmp_path / "logs.parquet")

@@ -65,4 +65,6 @@ def init(
             shutil.copytree(staging, directory, dirs_exist_ok=True)
     files = sorted(str(p.relative_to(directory)) for p in directory.iterdir())
     typer.echo(f"created {directory}: {', '.join(files)}")
-    typer.echo(f"next: repo-sdk score {directory}/dialogues.jsonl -c {directory}/spec.yaml -o {directory}/out/scored.jsonl")
+    typer.echo(
+        f"next: repo-sdk score {directory}/dialogues.jsonl -c {directory}/spec.yaml -o {directory}/out/scored.jsonl"
+    )

@@ -13,7 +13,7 @@ from repo_sdk.errors import ConfigError, require
 openrlhf_app = typer.Typer(no_args_is_help=True, help="OpenRLHF integration (reward file and agent export).")
 app.add_typer(openrlhf_app, name="openrlhf")
 
-_TOKENIZER_HELP = "policy tokenizer for the chat template: path | hub id | default | plain (default: train.model)"
+_TOKENIZER_HELP = "policy tokenizer (chat template): path | hub id | default | tiny | plain (default: train.model)"
 
 
 @openrlhf_app.command("export")

@@ -27,7 +27,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="interface to bind (0.0.0.0 exposes the server: set a token)"),
     port: int = typer.Option(5000, min=0, max=65535, help="TCP port"),
     tokenizer: str | None = typer.Option(
-        None, help="policy tokenizer for the chat template: path | hub id | default | plain (default: train.model)"
+        None, help="policy tokenizer (chat template): path | hub id | default | tiny | plain (default: train.model)"
     ),
     token: str | None = typer.Option(
         None, envvar="REPO_SDK_SERVE_TOKEN", help="required bearer token (better via REPO_SDK_SERVE_TOKEN)"

@@ -83,7 +83,11 @@ class GateCombiner(Combiner):
         out = []
         for i, comb in enumerate(self.inner.combine(samples, scores)):
             fired = sorted(
-                {h["rule"] if isinstance(h, dict) else h.rule for s in scores.values() for h in s[i].details.get("hits", [])}
+                {
+                    h["rule"] if isinstance(h, dict) else h.rule
+                    for s in scores.values()
+                    for h in s[i].details.get("hits", [])
+                }
                 & watched
             )
             if not fired or comb.reward is None:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repo_sdk.interfaces import Combined, Combiner, RewardSource
 from repo_sdk.combiners.weighted_sum import check_weights
+from repo_sdk.interfaces import Combined, Combiner, RewardSource
 from repo_sdk.types import Sample, SourceScore
 
 __all__ = ["NormalizeThenSumCombiner", "NormalizeThenSumConfig"]
@@ -65,4 +65,4 @@ class NormalizeThenSumCombiner(Combiner):
                     present[i] += 1
                     if std > 0:
                         totals[i] += w * (v - mean) / (std + self.config.eps)  # type: ignore[attr-defined]
-        return [Combined(t if p else None, {}) for t, p in zip(totals, present)]
+        return [Combined(t if p else None, {}) for t, p in zip(totals, present, strict=True)]

@@ -44,7 +44,7 @@ def check_weights(weights: dict[str, float] | list[float] | None, sources: Seque
     if isinstance(weights, list):
         if len(weights) != len(sources):
             raise ConfigError(f"weights ({len(weights)}) must match sources ({len(sources)}: {list(sources)})")
-        return {name: float(w) for name, w in zip(sources, weights)}
+        return {name: float(w) for name, w in zip(sources, weights, strict=True)}
     unknown = sorted(set(weights) - set(sources))
     if unknown:
         raise ConfigError(f"weights name unknown source(s) {unknown} (sources: {list(sources)})")

@@ -34,7 +34,7 @@ class NoShouting(Rule):
     def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
         super().__init__(params, points)
         n = self.params.min_words  # type: ignore[attr-defined]
-        self._pattern = re.compile(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,}){%d,}\b" % (n - 1))
+        self._pattern = re.compile(rf"\b[A-Z]{{2,}}(?:\s+[A-Z]{{2,}}){{{n - 1},}}\b")
 
     def check(self, sample: Sample) -> list[RuleHit]:
         return [

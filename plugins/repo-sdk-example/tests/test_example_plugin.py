@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from repo_sdk_example.plugin import NoShouting, NoShoutingParams, Politeness
+
 from repo_sdk.plugins import get_registry
 from repo_sdk.testing import make_sample
-from repo_sdk_example.plugin import NoShouting, NoShoutingParams, Politeness
 
 
 @pytest.mark.parametrize(
@@ -26,7 +27,9 @@ def test_no_shouting(response: str, min_words: int, evidence: list[str]) -> None
 
 
 def test_politeness_scores_markers() -> None:
-    values = [s.value for s in Politeness().score([make_sample(response=r) for r in ("ok", "thanks", "Please, thank you")])]
+    values = [
+        s.value for s in Politeness().score([make_sample(response=r) for r in ("ok", "thanks", "Please, thank you")])
+    ]
     assert values == [0.0, 0.5, 1.0]
 
 

@@ -1,0 +1,152 @@
+"""OpenRLHF requests in, OpenRLHF answers out: the part the reward file, server and agent share.
+
+A :class:`RewardService` holds the :class:`repo_sdk.RewardPipeline` (the one
+scoring path of the SDK), the splitter that turns ``query`` back into turns,
+and the answer format::
+
+    {"rewards": [...], "scores": [...], "extra_logs": {"<name>/<source>": [...],
+     "<name>/fired/<rule>": [0 or 1, ...], "<name>/missing": [0 or 1, ...]}}
+
+OpenRLHF needs a number for every sample, so a ``None`` reward becomes
+``missing_reward`` (default 0.0) and is flagged in ``<name>/missing``; a source
+that returned ``None`` logs 0.0. The set of ``extra_logs`` keys is the same for
+every sample, as OpenRLHF stacks them.
+
+Example:
+    >>> from repo_sdk_openrlhf.chat import PlainSplitter
+    >>> svc = RewardService.from_spec({"sources": {"rules": ["cot_leak"]}}, splitter=PlainSplitter())
+    >>> svc.answer(["Q:<think>x</think>ok"], ["Q:"], [None])["rewards"]
+    [-0.1]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from repo_sdk.config import LoadedSpec, RewardSpec, load
+from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.types import RewardResult, Sample
+from repo_sdk_openrlhf.chat import PlainSplitter
+from repo_sdk_openrlhf.labels import parse_label
+
+__all__ = ["RewardService", "RequestError"]
+
+
+class RequestError(ValueError):
+    """A request the service cannot read; the message says which field and why."""
+
+
+def _aligned(name: str, values: Sequence[Any] | None, n: int) -> list[Any]:
+    if values is None:
+        return [None] * n
+    if len(values) != n:
+        raise RequestError(f"{name} has {len(values)} items but query has {n}")
+    return list(values)
+
+
+class RewardService:
+    """Pipeline + splitter + answer format (see the module docs).
+
+    Args:
+        pipeline: the built reward pipeline.
+        splitter: turns a query (and its prompt) into history and response.
+        missing_reward: the reward sent for a sample whose combined reward is None.
+    """
+
+    def __init__(self, pipeline: RewardPipeline, splitter: PlainSplitter, *, missing_reward: float = 0.0) -> None:
+        self.pipeline = pipeline
+        self.splitter = splitter
+        self.missing_reward = float(missing_reward)
+        self.name = pipeline.name
+        self.source_names = [n for n in pipeline.sources if pipeline.only is None or n in pipeline.only]
+        self.rule_names = sorted(
+            {r.name for n in self.source_names for r in getattr(pipeline.sources[n], "turn_rules", [])}
+        )
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: str | Path | dict[str, Any] | RewardSpec | LoadedSpec,
+        *,
+        splitter: PlainSplitter,
+        base_dir: str | Path | None = None,
+        missing_reward: float = 0.0,
+    ) -> RewardService:
+        """Validate the spec and build its pipeline; ``base_dir`` resolves the spec's relative paths."""
+        loaded = spec if isinstance(spec, LoadedSpec) else load(spec)
+        if base_dir is not None:
+            loaded = dataclasses.replace(loaded, base_dir=Path(base_dir))
+        return cls(RewardPipeline.from_spec(loaded), splitter, missing_reward=missing_reward)
+
+    def samples(
+        self, queries: Sequence[str], prompts: Sequence[str] | None = None, labels: Sequence[Any] | None = None
+    ) -> list[Sample]:
+        """One Sample per query; RequestError names the bad item."""
+        n = len(queries)
+        prompts_, labels_ = _aligned("prompts", prompts, n), _aligned("labels", labels, n)
+        out = []
+        for i, (query, prompt, raw) in enumerate(zip(queries, prompts_, labels_, strict=True)):
+            if not isinstance(query, str) or (prompt is not None and not isinstance(prompt, str)):
+                raise RequestError(f"query[{i}] and prompts[{i}] must be strings")
+            try:
+                label = parse_label(raw)
+                history, response = self.splitter.split(query, prompt)
+            except ValueError as exc:
+                raise RequestError(f"item {i}: {exc}") from None
+            key = json.dumps([prompt or [t.model_dump() for t in history], label.task], sort_keys=True, default=str)
+            out.append(
+                Sample(
+                    id=label.id or f"q{i}",
+                    task=label.task,
+                    history=history,
+                    response=response,
+                    group=label.group or hashlib.sha1(key.encode("utf-8")).hexdigest()[:12],
+                    metadata=label.metadata,
+                )
+            )
+        return out
+
+    def reward_of(self, result: RewardResult) -> float:
+        """The number sent to OpenRLHF for one result."""
+        r = result.reward
+        return self.missing_reward if r is None or math.isnan(r) else float(r)
+
+    def extra_logs(self, results: Sequence[RewardResult]) -> dict[str, list[float]]:
+        """Per-sample logs with the same keys for every sample."""
+        logs: dict[str, list[float]] = {}
+        for source in self.source_names:
+            logs[f"{self.name}/{source}"] = [
+                float(v) if (v := r.sources[source].value) is not None else 0.0 for r in results
+            ]
+        for rule in self.rule_names:
+            logs[f"{self.name}/fired/{rule}"] = [float(any(h.rule == rule for h in r.fired)) for r in results]
+        logs[f"{self.name}/missing"] = [float(r.reward is None) for r in results]
+        return logs
+
+    def payload(self, results: Sequence[RewardResult]) -> dict[str, Any]:
+        """The OpenRLHF answer for scored results."""
+        rewards = [self.reward_of(r) for r in results]
+        return {"rewards": rewards, "scores": list(rewards), "extra_logs": self.extra_logs(results)}
+
+    async def aanswer(
+        self, queries: Sequence[str], prompts: Sequence[str] | None = None, labels: Sequence[Any] | None = None
+    ) -> dict[str, Any]:
+        """Score an OpenRLHF request and answer it."""
+        return self.payload(await self.pipeline.ascore(self.samples(queries, prompts, labels)))
+
+    def answer(
+        self, queries: Sequence[str], prompts: Sequence[str] | None = None, labels: Sequence[Any] | None = None
+    ) -> dict[str, Any]:
+        """Synchronous :meth:`aanswer` (outside an event loop)."""
+        return asyncio.run(self.aanswer(queries, prompts, labels))
+
+    def close(self) -> None:
+        """Release the pipeline's models and connections."""
+        self.pipeline.close()

@@ -1,0 +1,106 @@
+"""The spec's ``train:`` section, as read by ``repo-sdk train --trainer openrlhf``.
+
+The keys are those of the TRL adapter's section (``repo_sdk_trl.train_spec``;
+keep the two models in step: a test checks they match). For OpenRLHF's PPO
+(actor, critic, GAE) they map to ``train_ppo_ray`` flags:
+
+    model           --actor.model_name_or_path, --critic.model_name_or_path
+                    (default: HuggingFaceTB/SmolLM2-135M-Instruct; tiny: built into output_dir)
+    dataset         written to <output_dir>/prompts.jsonl with the task as the label
+    steps           --data.max_samples = steps * batch_size, one episode: one PPO step per rollout batch
+    batch_size      --rollout.batch_size and --train.batch_size (one reply per prompt, as in the paper)
+    max_new_tokens  --rollout.max_new_tokens
+    learning_rate   --actor.adam.lr
+    lora            --ds.lora.rank / alpha / dropout / target_modules
+    seed            --train.seed
+    output_dir      --ckpt.output_dir, --ckpt.path
+    openrlhf        any further flags, e.g. {"algo.advantage.lambd": 0.95, "vllm.num_engines": 2};
+                    true adds a bare flag, false or null drops one
+
+``num_generations``, ``trl`` and the column names of the TRL run are accepted and,
+where PPO has no use for them, ignored.
+
+Example:
+    >>> TrainSpec.model_validate({"lora": {"rank": 8}}).lora.alpha
+    64.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from repo_sdk.config import LoadedSpec, validate_plugin_config
+from repo_sdk.errors import ConfigError
+from repo_sdk.plugins import get_registry
+
+__all__ = ["LoraSpec", "TrainSpec", "parse_train_spec"]
+
+
+class LoraSpec(BaseModel):
+    """LoRA through peft; the paper uses rank 64, alpha 64."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rank: int = Field(64, ge=1)
+    alpha: float = Field(64.0, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: str | list[str] = "all-linear"
+
+
+class TrainSpec(BaseModel):
+    """The ``train:`` section (see the module docs for every key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("default", description="default | tiny | HF model dir | .gguf file | hub id")
+    dataset: str = Field("default", description="default | JSONL of prompts, relative to the spec")
+    prompt_column: str = "prompt"
+    task_column: str | None = "task"
+    task_columns: list[str] = Field(default_factory=list)
+    steps: int = Field(3, ge=1, description="optimizer steps")
+    num_generations: int = Field(4, ge=2, description="completions per prompt")
+    batch_size: int = Field(4, ge=1, description="completions per step, a multiple of num_generations")
+    max_new_tokens: int = Field(64, ge=1)
+    learning_rate: float = Field(1e-6, gt=0)
+    lora: LoraSpec | None = Field(default_factory=LoraSpec)
+    seed: int = 42
+    output_dir: str = "out/train"
+    trl: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig / RLOOConfig fields")
+    openrlhf: dict[str, Any] = Field(default_factory=dict, description="read by the OpenRLHF adapter")
+
+    @field_validator("batch_size")
+    @classmethod
+    def _whole_groups(cls, value: int, info: ValidationInfo) -> int:
+        groups = info.data.get("num_generations")
+        if groups and value % groups:
+            raise ValueError(f"must be a multiple of num_generations ({groups})")
+        return value
+
+
+def parse_train_spec(loaded: LoadedSpec, overrides: dict[str, Any] | None = None) -> TrainSpec:
+    """Validate ``loaded.spec.train`` (plus CLI overrides); ConfigError names the key path.
+
+    Example:
+        >>> from repo_sdk.config import load
+        >>> parse_train_spec(load({"sources": {"r": ["cot_leak"]}, "train": {"steps": 0}}))
+        Traceback (most recent call last):
+        ...
+        repo_sdk.errors.ConfigError: <spec>: train.steps: Input should be greater than or equal to 1 (got 0)
+    """
+    data = {**(loaded.spec.train or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    where = str(loaded.path) if loaded.path is not None else "<spec>"
+    try:
+        return validate_plugin_config(TrainSpec, data, get_registry(), ("train",))  # type: ignore[return-value]
+    except ConfigError:
+        raise
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if not isinstance(errors, list) or not errors:
+            raise
+        from repo_sdk.config import format_loc
+
+        lines = [f"{where}: {format_loc(loc)}: {msg.removeprefix('Value error, ')}" for loc, msg in errors]
+        more = f" (and {len(lines) - 1} more error(s))" if len(lines) > 1 else ""
+        raise ConfigError(lines[0] + more) from None

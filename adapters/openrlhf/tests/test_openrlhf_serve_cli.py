@@ -1,0 +1,72 @@
+"""`repo-sdk serve` end to end: the real command in a subprocess, on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from repo_sdk.cli import app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_dir, tiny_tokenizer):
+    spec = write_spec({"name": "negotiation", "sources": {"guard": ["cot_leak"]}})
+    port = free_port()
+    env = {**os.environ, "REPO_SDK_SERVE_TOKEN": "s3cret", "HF_HUB_OFFLINE": "1"}
+    cli = Path(sys.executable).with_name("repo-sdk")
+    proc = subprocess.Popen(
+        [str(cli), "serve", str(spec), "--port", str(port), "--tokenizer", tiny_tokenizer_dir],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                health = httpx.get(f"{base}/health", timeout=1).json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.2)
+        prompt = tiny_tokenizer.apply_chat_template([{"role": "user", "content": "95 EUR."}], tokenize=False,
+                                                    add_generation_prompt=True)
+        body = {"query": [prompt + "<think>x</think>80?<|endoftext|>"], "prompts": [prompt], "labels": ["{}"]}
+        denied = httpx.post(f"{base}/get_reward", json=body)
+        answer = httpx.post(f"{base}/get_reward", json=body, headers={"Authorization": "Bearer s3cret"}).json()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert health["status"] == "ok" and health["reward"] == "negotiation" and health["sources"] == ["guard"]
+    assert denied.status_code == 401
+    assert answer == {"rewards": [-0.1], "scores": [-0.1],
+                      "extra_logs": {"negotiation/guard": [-10.0], "negotiation/fired/cot_leak": [1.0],
+                                     "negotiation/missing": [0.0]}}
+    json.dumps(answer)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tokenizer", "/no/such/tokenizer"], "--tokenizer: cannot load '/no/such/tokenizer'"),
+        (["--tokenizer", "no-such-org/no-such-model"], "--tokenizer: cannot load 'no-such-org/no-such-model'"),
+    ],
+)
+def test_serve_bad_options_fail_before_binding(write_spec, args, message):
+    spec = write_spec({"sources": {"guard": ["cot_leak"]}})
+    result = CliRunner().invoke(app, ["serve", str(spec), *args])
+    assert result.exit_code == 1 and message in result.output, result.output

@@ -1,0 +1,65 @@
+"""What the REPO reward tells a trainer's logs beside the reward itself.
+
+Per batch: the mean of every source, the fire rate of every rule, the mean of the
+combiner's numeric details (``E``, ``multiplier``, ...) and the share of samples
+left without a reward. Keys are stable from batch to batch (a rule that did not
+fire reports 0), so averages over a logging window stay honest.
+
+Example:
+    >>> from repo_sdk.types import RewardResult, SourceScore
+    >>> r = RewardResult(reward=0.5, sources={"rm": SourceScore(value=0.5)},
+    ...                  fired=[], details={"E": 0.0})
+    >>> batch_metrics("repo_reward", [r], rules=["cot_leak"])["rewards/repo_reward/fired/cot_leak"]
+    0.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from repo_sdk.types import RewardResult
+
+__all__ = ["batch_metrics", "extra_columns"]
+
+
+def _mean(values: Iterable[Any]) -> float | None:
+    nums = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    nums = [v for v in nums if not math.isnan(v)]
+    return sum(nums) / len(nums) if nums else None
+
+
+def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable[str] = ()) -> dict[str, float]:
+    """Scalar metrics of one scored batch, keyed ``rewards/<name>/...``.
+
+    Args:
+        name: the reward's metric name (the spec's ``name``).
+        results: the pipeline's results for the batch.
+        rules: rule names to report even when they did not fire.
+    """
+    if not results:
+        return {}
+    n = len(results)
+    out: dict[str, float] = {f"rewards/{name}/missing": sum(r.reward is None for r in results) / n}
+    for source in results[0].sources:
+        mean = _mean(r.sources[source].value for r in results)
+        if mean is not None:
+            out[f"rewards/{name}/{source}/mean"] = mean
+    fired_names = sorted({*rules, *(h.rule for r in results for h in r.fired)})
+    for rule in fired_names:
+        out[f"rewards/{name}/fired/{rule}"] = sum(any(h.rule == rule for h in r.fired) for r in results) / n
+    for key in sorted({k for r in results for k in r.details}):
+        mean = _mean(r.details.get(key) for r in results)
+        if mean is not None:
+            out[f"rewards/{name}/combiner/{key}"] = mean
+    return out
+
+
+def extra_columns(name: str, results: Sequence[RewardResult]) -> dict[str, list[Any]]:
+    """Per-sample columns for the trainer's completions table: each source's value and the rules that fired."""
+    if not results:
+        return {}
+    cols: dict[str, list[Any]] = {f"{name}/{s}": [r.sources[s].value for r in results] for s in results[0].sources}
+    cols[f"{name}/fired"] = [",".join(sorted({h.rule for h in r.fired})) for r in results]
+    return cols

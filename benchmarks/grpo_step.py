@@ -1,0 +1,178 @@
+"""A GRPO step with the REPO callable versus TRL with the same sources as separate reward functions.
+
+Run: ``.venv/bin/python -m benchmarks.grpo_step`` (``--help`` for the knobs).
+
+Both runs train the same tiny random policy (``repo_sdk.rm.tiny``) with the real
+``trl.GRPOTrainer`` on the packaged negotiation prompts, at learning rate 0 (the
+policy stays put, so both generate exactly the same completions and only the
+reward differs), with the same three sources: a simulated RM (0.2 ms per call + 20 us per sample, sync), a
+guardrail rules source and a length rules source.
+
+- ``REPO callable``: ``repo_reward_func(spec)``: one async function that scores
+  all sources concurrently, applies the REPO combiner and logs every source.
+- ``separate (baseline)``: ``source_reward_funcs(spec)``: one async function per
+  source, summed by TRL with ``reward_weights`` (what TRL offers natively).
+
+Reported: the median of TRL's own ``step_time`` over the measured steps (the
+first ``--warmup`` steps of each run are dropped, and a throw-away run goes
+first), runs interleaved ``--repeats`` times in alternating order, and the ratio
+REPO / baseline (the issue's target: <= 1.05). Generation dominates the step and
+varies with the machine's load, so the reward phase of the same steps (TRL's
+``_calculate_rewards``, timed inside the real trainer) is reported too.
+Also the reward computation alone on a batch of 24 completions, called the way TRL
+calls it (gathered on an event loop): the minimum over 5 interleaved rounds of 100 calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SPEC = {
+    "name": "repo_bench",
+    "sources": {
+        "rm": {"type": "bench_grpo_rm"},
+        "guard": ["cot_leak"],
+        "length": [{"name": "max_length", "max_chars": 40, "points": -30}],
+    },
+}
+
+
+def _plugin() -> Any:
+    from repo_sdk import RewardSource, SourceScore, hookimpl
+
+    class BenchRM(RewardSource):
+        """A simulated RM with a small, fixed cost per call and per sample."""
+
+        name = "bench_grpo_rm"
+        kind = "rm"
+
+        def score(self, samples):
+            time.sleep(0.0002 + 0.00002 * len(samples))
+            return [SourceScore(value=1.0 + (len(s.response) % 13) / 10) for s in samples]
+
+    class Plugin:
+        @hookimpl
+        def register_sources(self, register: Any) -> None:
+            register(BenchRM)
+
+    return Plugin()
+
+
+def _run(funcs: list[Any], policy: str, args: argparse.Namespace, out: Path) -> tuple[list[float], list[float]]:
+    """Step times and reward-phase times (TRL's ``_calculate_rewards``) of one training run, warm-up dropped."""
+    from peft import LoraConfig
+    from repo_sdk_trl.data import load_prompts
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    reward_times: list[float] = []
+
+    class TimedGRPOTrainer(GRPOTrainer):
+        def _calculate_rewards(self, *a: Any, **k: Any) -> Any:
+            t0 = time.perf_counter()
+            out = super()._calculate_rewards(*a, **k)
+            reward_times.append(time.perf_counter() - t0)
+            return out
+
+    config = GRPOConfig(
+        output_dir=str(out), max_steps=args.warmup + args.steps, per_device_train_batch_size=args.batch,
+        num_generations=args.generations, max_completion_length=args.tokens,
+        learning_rate=0.0,  # the policy stays put: both setups generate exactly the same completions
+        logging_steps=1, report_to="none", save_strategy="no", use_cpu=True, bf16=False, seed=0,
+        gradient_checkpointing=False, disable_tqdm=True,
+        reward_weights=[1.0] * len(funcs) if len(funcs) > 1 else None,
+    )
+    trainer = TimedGRPOTrainer(
+        model=AutoModelForCausalLM.from_pretrained(policy), reward_funcs=funcs, args=config,
+        train_dataset=load_prompts("default"), processing_class=AutoTokenizer.from_pretrained(policy),
+        peft_config=LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM"),
+    )
+    trainer.remove_callback(PrinterCallback)  # keep stdout for the results
+    trainer.train()
+    times = [row["step_time"] for row in trainer.state.log_history if "step_time" in row]
+    return times[args.warmup:], reward_times[args.warmup:]
+
+
+def _reward_only(repo: Any, separate: list[Any], n: int) -> tuple[float, float]:
+    """Seconds per batch of the reward computation alone, called as TRL calls it (gathered)."""
+    from repo_sdk_trl.data import load_prompts
+
+    ds = load_prompts("default")
+    prompts = [row["prompt"] for row in ds] * 2
+    completions = [[{"role": "assistant", "content": f"Could we agree on {80 + i} EUR? <think>hm</think>" * (i % 3)}]
+                   for i in range(len(prompts))]
+    kwargs = {"task": [row["task"] for row in ds] * 2, "log_metric": lambda *a: None, "log_extra": lambda *a: None}
+
+    async def call(funcs: list[Any]) -> None:
+        await asyncio.gather(*(f(prompts=prompts, completions=completions, **kwargs) for f in funcs))
+
+    def timed(funcs: list[Any]) -> float:
+        asyncio.run(call(funcs))
+        t0 = time.perf_counter()
+        for _ in range(n):
+            asyncio.run(call(funcs))
+        return (time.perf_counter() - t0) / n
+
+    a, b = [], []
+    for _ in range(5):  # interleaved; the minimum is the least disturbed by other processes
+        a.append(timed([repo]))
+        b.append(timed(separate))
+    return min(a), min(b)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=8, help="measured steps per run")
+    parser.add_argument("--warmup", type=int, default=2, help="steps dropped at the start of each run")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved runs of each setup")
+    parser.add_argument("--batch", type=int, default=8, help="completions per step")
+    parser.add_argument("--generations", type=int, default=4, help="completions per prompt")
+    parser.add_argument("--tokens", type=int, default=24, help="max new tokens")
+    args = parser.parse_args(argv)
+
+    import transformers
+    from repo_sdk_trl import repo_reward_func, source_reward_funcs
+
+    from repo_sdk.rm.tiny import build_tiny_model
+    from repo_sdk.testing import register_plugin
+
+    transformers.logging.set_verbosity_error()
+    work = Path(tempfile.mkdtemp(prefix="repo-sdk-grpo-bench-"))
+    policy = str(build_tiny_model(work / "policy", head="causal-lm"))
+    with register_plugin(_plugin(), name="bench-grpo-rm"):
+        times: dict[str, list[float]] = {"repo": [], "separate": []}
+        phase: dict[str, list[float]] = {"repo": [], "separate": []}
+        # a throw-away run first: the process's first trainer pays torch's and TRL's one-time warm-up
+        _run(source_reward_funcs(SPEC), policy, argparse.Namespace(**{**vars(args), "steps": 1}), work / "warm")
+        for r in range(args.repeats):
+            for name in ("repo", "separate") if r % 2 == 0 else ("separate", "repo"):
+                funcs = [repo_reward_func(SPEC)] if name == "repo" else source_reward_funcs(SPEC)
+                run_times, run_phase = _run(funcs, policy, args, work / f"{name}{r}")
+                print(f"run {r} {name:<8} median step {statistics.median(run_times) * 1000:.1f} ms, "
+                      f"reward phase {statistics.median(run_phase) * 1000:.2f} ms", flush=True)
+                times[name] += run_times
+                phase[name] += run_phase
+        repo_reward, separate_reward = _reward_only(repo_reward_func(SPEC), source_reward_funcs(SPEC), 100)
+    repo, separate = statistics.median(times["repo"]), statistics.median(times["separate"])
+    repo_phase, separate_phase = statistics.median(phase["repo"]), statistics.median(phase["separate"])
+    print(f"tiny policy, batch {args.batch} ({args.generations} per prompt), {args.tokens} new tokens, "
+          f"{args.steps} steps x {args.repeats} runs each, cpus={os.cpu_count()}")
+    print(f"{'':<34} {'GRPO step':>12} {'reward phase':>13} {'reward fn (min)':>16}")
+    print(f"{'REPO callable (1 function)':<34} {repo * 1000:>9.1f} ms {repo_phase * 1000:>10.2f} ms "
+          f"{repo_reward * 1000:>13.2f} ms")
+    print(f"{'separate sources (3 functions)':<34} {separate * 1000:>9.1f} ms {separate_phase * 1000:>10.2f} ms "
+          f"{separate_reward * 1000:>13.2f} ms")
+    print(f"ratio REPO / separate: GRPO step {repo / separate:.3f}x (target <= 1.05), "
+          f"reward phase {repo_phase / separate_phase:.3f}x, reward fn {repo_reward / separate_reward:.3f}x")
+
+if __name__ == "__main__":
+    main()

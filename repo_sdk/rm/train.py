@@ -1,0 +1,253 @@
+"""Train a Bradley-Terry reward model from preference pairs with TRL's RewardTrainer.
+
+The pairs are rendered and tokenized by the same :class:`~repo_sdk.rm.render.Renderer`
+the ``rm`` source scores with (same chat template or plain rendering, same task
+placement, same truncation that keeps the reply), and handed to TRL as a tokenized
+dataset (``chosen_ids`` / ``rejected_ids``). So training and scoring see identical
+inputs. TRL's loss is ``-log sigmoid(r_chosen - r_rejected)``.
+
+The output directory holds the model (LoRA merged in), its tokenizer,
+``repo_rm.json`` (rendering settings, held-out accuracy, provenance) and
+``calibration.json`` (score statistics for ``normalize``). It is written under a
+temporary name and renamed into place at the end, so a crash never leaves a
+half-written model behind.
+
+Example (a tiny random base, a few steps)::
+
+    from repo_sdk.rm import build_tiny_model, train_rm
+    base = build_tiny_model("tiny-base")
+    result = train_rm("examples/preference_pairs.jsonl", "my-rm", base=base, epochs=1)
+    print(result.heldout_accuracy)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from repo_sdk.errors import InputError, require
+from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.loading import META_FILE
+from repo_sdk.rm.minilm import default_base
+from repo_sdk.rm.normalize import CALIBRATION_FILE, calibration_stats
+from repo_sdk.rm.pairs import PreferencePair, read_pairs, split_pairs
+from repo_sdk.rm.render import Renderer, TaskPlacement
+
+__all__ = ["TrainResult", "train_rm"]
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    output: Path
+    train_pairs: int
+    heldout_pairs: int
+    heldout_accuracy: float | None
+    heldout_accuracy_before: float | None
+    train_accuracy: float
+    truncated: int
+    seconds: float
+
+
+def _accuracy(model: Any, chosen: list[list[int]], rejected: list[list[int]], pad_id: int) -> tuple[float, list[float]]:
+    scores, _ = forward_scores(model, chosen + rejected, pad_id=pad_id, token_budget=8192)
+    n = len(chosen)
+    wins = sum(scores[i] > scores[n + i] for i in range(n))
+    return wins / n, scores
+
+
+class _NewHeadReport(logging.Filter):
+    """Drops transformers' load report when it only says the new reward head is missing (expected)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not ("LOAD REPORT" in text and "MISSING" in text and "UNEXPECTED" not in text
+                    and "MISMATCH" not in text)
+
+
+@contextmanager
+def _quiet_transformers(quiet: bool) -> Iterator[None]:
+    from transformers.utils import logging as hf_logging
+
+    report_filter = _NewHeadReport()
+    hf_logging.get_logger("transformers.modeling_utils").addFilter(report_filter)
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            # peft still asks for the pre-v5 name; nothing for the user to act on
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+            yield
+    finally:
+        hf_logging.get_logger("transformers.modeling_utils").removeFilter(report_filter)
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _publish(staging: Path, output: Path, overwrite: bool) -> None:
+    umask = os.umask(0o22)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; the model dir should be like any other
+    old = None
+    if output.exists():
+        if not overwrite:
+            raise InputError(f"{output} exists (pass --overwrite to replace it)")
+        old = output.with_name(f".{output.name}.old-{os.getpid()}")
+        os.replace(output, old)
+    os.replace(staging, output)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def train_rm(
+    pairs: str | Path | Sequence[PreferencePair],
+    output: str | Path,
+    *,
+    base: str | Path | None = None,
+    eval_fraction: float = 0.2,
+    epochs: float = 3.0,
+    learning_rate: float = 5e-5,
+    batch_size: int = 8,
+    max_length: int | None = None,
+    lora_r: int = 0,
+    lora_alpha: int | None = None,
+    task_placement: TaskPlacement = "system",
+    task_template: str | None = None,
+    seed: int = 0,
+    activation_checkpointing: bool = False,
+    overwrite: bool = False,
+    show_progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train an RM on preference pairs and save it where the ``rm`` source can load it.
+
+    Args:
+        pairs: a JSONL file of pairs (see :mod:`repo_sdk.rm.pairs`) or the pairs themselves.
+        output: directory to create (atomically).
+        base: a model directory; ``None`` uses the packaged all-MiniLM-L6-v2.
+        eval_fraction: share of pairs held out for the accuracy report.
+        epochs, learning_rate, batch_size: the usual (batch size counts pairs).
+        max_length: longest input in tokens (default: the base's limit, at most 512).
+        lora_r: LoRA rank; 0 trains every weight. The adapter is merged before saving.
+        lora_alpha: LoRA alpha (default ``2 * lora_r``).
+        task_placement, task_template: how task info is rendered (saved for scoring).
+        seed: seed of the split, the head's initialisation and the data order.
+        activation_checkpointing: trade compute for memory (large bases on a GPU).
+        overwrite: replace an existing ``output``.
+        show_progress: show the trainer's progress bar.
+        log: called with one line per stage (default: silent).
+
+    Returns:
+        A :class:`TrainResult`; ``heldout_accuracy`` is the share of held-out pairs the
+        trained RM ranks correctly (``None`` with ``eval_fraction=0``).
+    """
+    require("trl", "'repo-sdk[rm]'", "rm train")
+    import torch
+    from transformers import AutoConfig, AutoTokenizer
+    from trl import RewardConfig, RewardTrainer
+
+    say = log or (lambda _msg: None)
+    started = time.monotonic()
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise InputError(f"{output} exists (pass --overwrite to replace it)")
+    base_path = Path(base) if base is not None else default_base()
+    if not (base_path / "config.json").is_file():
+        raise InputError(f"base model {base_path} is not a model directory (no config.json)")
+    all_pairs = read_pairs(pairs) if isinstance(pairs, (str, Path)) else list(pairs)
+    train, held = split_pairs(all_pairs, eval_fraction, seed)
+    say(f"{len(all_pairs)} pairs: {len(train)} to train, {len(held)} held out; base {base_path}")
+
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    positions = getattr(AutoConfig.from_pretrained(base_path), "max_position_embeddings", None)
+    limits = [x for x in (tokenizer.model_max_length, positions) if isinstance(x, int) and 0 < x < 1_000_000]
+    renderer = Renderer(tokenizer, task_placement=task_placement, task_template=task_template,
+                        max_length=max_length or min([*limits, 512]))
+    truncated = 0
+
+    def encode(ps: list[PreferencePair], which: str) -> list[list[int]]:
+        nonlocal truncated
+        enc = renderer.encode_parts([(p.task, p.history, getattr(p, which)) for p in ps])
+        truncated += sum(e.truncated for e in enc)
+        return [e.ids for e in enc]
+
+    rows = {name: (encode(ps, "chosen"), encode(ps, "rejected")) for name, ps in (("train", train), ("held", held))}
+    if truncated:
+        say(f"truncated {truncated} of {2 * len(all_pairs)} inputs to {renderer.max_length} tokens (replies kept)")
+
+    from datasets import Dataset
+
+    dataset = Dataset.from_dict({"chosen_ids": rows["train"][0], "rejected_ids": rows["train"][1]})
+    cuda = torch.cuda.is_available()
+    peft_config = None
+    if lora_r > 0:
+        require("peft", "peft", "rm train --lora-r")
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=0.0)
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
+    try:
+        with tempfile.TemporaryDirectory(prefix="repo-rm-trainer-") as trainer_dir, \
+                _quiet_transformers(not show_progress):
+            args = RewardConfig(
+                output_dir=trainer_dir, num_train_epochs=epochs, learning_rate=learning_rate,
+                per_device_train_batch_size=batch_size, seed=seed, data_seed=seed, max_length=None,
+                bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda,
+                activation_checkpointing=activation_checkpointing,
+                save_strategy="no", eval_strategy="no", report_to="none", disable_tqdm=not show_progress,
+                logging_steps=10, warmup_steps=0, dataloader_num_workers=0,
+            )
+            trainer = RewardTrainer(model=str(base_path), args=args, train_dataset=dataset,
+                                    processing_class=tokenizer, peft_config=peft_config)
+            if not show_progress:
+                from transformers.trainer_callback import PrinterCallback
+
+                trainer.remove_callback(PrinterCallback)
+            pad_id = tokenizer.pad_token_id
+            before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
+            say(f"training {len(train)} pairs for {epochs:g} epoch(s)" + (f", LoRA r={lora_r}" if lora_r else ""))
+            trainer.train()
+            model = trainer.model
+            if peft_config is not None:
+                model = model.merge_and_unload()
+            model.eval()
+            after = _accuracy(model, *rows["held"], pad_id)[0] if held else None
+            train_acc, train_scores = _accuracy(model, *rows["train"], pad_id)
+        model.config.pad_token_id = pad_id
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        result = TrainResult(output, len(train), len(held), after, before, train_acc, truncated,
+                             time.monotonic() - started)
+        meta = {
+            "format": 1,
+            "base": str(base_path),
+            "render": {"task_placement": task_placement, "task_template": task_template,
+                       "max_length": renderer.max_length},
+            "result": {k: v for k, v in asdict(result).items() if k != "output"},
+            "params": {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+                       "lora_r": lora_r, "seed": seed, "eval_fraction": eval_fraction},
+        }
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (staging / CALIBRATION_FILE).write_text(json.dumps(calibration_stats(train_scores), indent=2) + "\n",
+                                                encoding="utf-8")
+        _publish(staging, output, overwrite)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result

@@ -1,0 +1,118 @@
+"""`train_rm`: TRL's RewardTrainer learns the toy preference, and the output loads into the source."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from repo_sdk.errors import InputError
+from repo_sdk.interfaces import BuildContext
+from repo_sdk.plugins import get_registry
+from repo_sdk.rm.pairs import PreferencePair, split_pairs
+from repo_sdk.rm.source import RMConfig, RMSource
+from repo_sdk.rm.train import train_rm
+from repo_sdk.testing import make_sample
+
+FAST = {"epochs": 3, "learning_rate": 3e-3, "batch_size": 8, "show_progress": False}
+
+
+def heldout_accuracy_via_source(output, pairs, seed=0):
+    _, held = split_pairs(pairs, 0.2, seed)
+    src = RMSource.from_config(RMConfig(path=str(output)), BuildContext(registry=get_registry()))
+    try:
+        def score(which):
+            return [s.value for s in src.score(
+                [make_sample(response=getattr(p, which), task=p.task, history=p.history) for p in held])]
+        return sum(c > r for c, r in zip(score("chosen"), score("rejected"), strict=True)) / len(held)
+    finally:
+        src.close()
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_llama, pairs_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained") / "rm"
+    lines = []
+    result = train_rm(pairs_file, out, base=tiny_llama, log=lines.append, **FAST)
+    return result, out, lines
+
+
+def test_learns_the_separable_toy_set_above_chance(trained):
+    result, _, lines = trained
+    assert (result.train_pairs, result.heldout_pairs) == (32, 8)
+    assert result.heldout_accuracy is not None and result.heldout_accuracy >= 0.75
+    assert result.train_accuracy >= 0.9
+    assert lines[0].startswith("40 pairs: 32 to train, 8 held out")
+
+
+def test_training_direction_comes_from_the_labels(tiny_llama, pairs_file, make_pairs, tmp_path):
+    # Same data with chosen/rejected swapped: the trained RM must rank the original pairs the other way.
+    flipped = [PreferencePair.model_validate({**p, "chosen": p["rejected"], "rejected": p["chosen"]})
+               for p in make_pairs(40)]
+    result = train_rm(flipped, tmp_path / "flipped", base=tiny_llama, **FAST)
+    assert result.heldout_accuracy is not None and result.heldout_accuracy >= 0.75
+    original = [PreferencePair.model_validate(p) for p in make_pairs(40)]
+    assert heldout_accuracy_via_source(tmp_path / "flipped", original) <= 0.25
+
+
+def test_output_loads_into_the_source_with_the_same_accuracy(trained, make_pairs):
+    result, out, _ = trained
+    pairs = [PreferencePair.model_validate(p) for p in make_pairs(40)]
+    assert heldout_accuracy_via_source(out, pairs) == result.heldout_accuracy
+    meta = json.loads((out / "repo_rm.json").read_text())
+    assert meta["render"]["task_placement"] == "system"
+    assert meta["result"]["heldout_accuracy"] == result.heldout_accuracy
+    cal = json.loads((out / "calibration.json").read_text())
+    assert cal["count"] == 64 and cal["std"] > 0
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_lora_adapter_is_merged_into_a_plain_model(tiny_qwen, pairs_file, tmp_path):
+    out = tmp_path / "lora-rm"
+    result = train_rm(pairs_file, out, base=tiny_qwen, lora_r=4, **FAST)
+    assert result.heldout_accuracy is not None
+    assert not (out / "adapter_config.json").exists()
+    config = json.loads((out / "config.json").read_text())
+    assert config["architectures"] == ["Qwen2ForSequenceClassification"]
+    src = RMSource.from_config(RMConfig(path=str(out)), BuildContext(registry=get_registry()))
+    try:
+        assert src.score([make_sample()])[0].value is not None
+    finally:
+        src.close()
+
+
+def test_a_crash_leaves_no_half_written_model(tiny_llama, pairs_file, tmp_path):
+    def boom(message):
+        if message.startswith("training"):
+            raise RuntimeError("killed mid-training")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        train_rm(pairs_file, tmp_path / "rm", base=tiny_llama, log=boom, **FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_needs_overwrite(tiny_llama, pairs_file, tmp_path):
+    out = tmp_path / "rm"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(InputError, match="exists"):
+        train_rm(pairs_file, out, base=tiny_llama, **FAST)
+    assert (out / "keep.txt").exists()
+    train_rm(pairs_file, out, base=tiny_llama, overwrite=True, **{**FAST, "epochs": 1})
+    assert not (out / "keep.txt").exists() and (out / "model.safetensors").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rm"]
+
+
+def test_bad_base_is_an_input_error(pairs_file, tmp_path):
+    with pytest.raises(InputError, match="not a model directory"):
+        train_rm(pairs_file, tmp_path / "rm", base=tmp_path, **FAST)
+
+
+def test_causal_lm_base_gets_a_reward_head(tmp_path, pairs_file):
+    from repo_sdk.rm.tiny import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "policy", head="causal-lm")
+    result = train_rm(pairs_file, tmp_path / "rm", base=base, **{**FAST, "epochs": 1})
+    config = json.loads((tmp_path / "rm" / "config.json").read_text())
+    assert config["architectures"] == ["LlamaForSequenceClassification"] and result.train_pairs == 32
+    assert json.loads((tmp_path / "rm" / "repo_rm.json").read_text())["render"]["max_length"] == 512

@@ -1,0 +1,165 @@
+"""Parity: the same Samples get identical rewards from `repo-sdk score`, the TRL callable,
+the OpenRLHF reward file and the reward server (the last two driven by OpenRLHF's real
+SingleTurnAgentExecutor, with only vLLM replaced by a scripted engine).
+
+The OpenRLHF file hands tensors to OpenRLHF, which keeps rewards as float32; the
+server's JSON becomes float32 in OpenRLHF too. So the file is compared at float32
+and everything else exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from itertools import cycle
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from repo_sdk import RewardSource, Sample, SourceScore, Turn, hookimpl
+from repo_sdk.cli import app
+from repo_sdk.testing import register_plugin
+
+pytest.importorskip("repo_sdk_trl")
+pytest.importorskip("repo_sdk_openrlhf")
+agent = pytest.importorskip("openrlhf.utils.agent")
+torch = pytest.importorskip("torch")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SPEC = {
+    "name": "negotiation",
+    "sources": {
+        "rm": {"type": "parity_rm"},
+        "guard": ["cot_leak"],
+        "length": [{"name": "max_length", "max_chars": 40, "points": -35}],
+    },
+    "combiner": {"type": "repo", "n": 100},
+}
+T = Turn
+SAMPLES = [
+    Sample(id="a", task={"target_price": 80}, history=[T(role="user", content="We offer 95 EUR.")],
+           response="Could you do 80 EUR?"),
+    Sample(id="b", task={"target_price": 80, "hotel": "Aurora"},
+           history=[T(role="system", content="You negotiate for the agency."), T(role="user", content="95 EUR.")],
+           response="<think>they will cave</think>80 EUR, final offer."),
+    Sample(id="c", task={"target_price": 120},
+           history=[T(role="user", content="Hello, Hotel Aurora."), T(role="assistant", content="Hi! The twin room?"),
+                    T(role="user", content="It is 140 EUR now.")],
+           response="I understand. Would 120 EUR work if we feature your hotel on our homepage for a month?"),
+    Sample(id="d", task={}, history=[T(role="user", content="Who is this?")], response="Hi!"),
+    Sample(id="e", task={"target_price": 60},
+           history=[T(role="system", content="Be brief."), T(role="user", content="70?"),
+                    T(role="assistant", content="65?"), T(role="user", content="68.")],
+           response="Deal at 68, thank you!"),
+]
+
+
+class ParityRM(RewardSource):
+    """Deterministic RM reading task, history and response; negative for some samples."""
+
+    name = "parity_rm"
+    kind = "rm"
+
+    def score(self, samples):
+        return [
+            SourceScore(value=(len(s.response) % 5 - 2) * 0.75 + float(s.task.get("target_price", 0)) / 97
+                        + 0.13 * len(s.history) - 0.011 * sum(len(t.content) for t in s.history)
+                        + (0.3 if s.history[0].role == "system" else 0.0))
+            for s in samples
+        ]
+
+
+class _Plugin:
+    @hookimpl
+    def register_sources(self, register: Any) -> None:
+        register(ParityRM)
+
+
+class ScriptedEngine:
+    def __init__(self, tokenizer, replies):
+        self.tokenizer, self.replies = tokenizer, cycle(replies)
+
+    async def generate(self, prompt_token_ids, sampling_params, multi_modal_data=None):
+        text = next(self.replies)
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
+        return SimpleNamespace(outputs=[SimpleNamespace(token_ids=ids, text=text, finish_reason="stop", logprobs=None)])
+
+
+@pytest.fixture
+def setup(tmp_path):
+    from transformers import AutoTokenizer
+
+    from repo_sdk.rm.tiny import build_tiny_tokenizer
+
+    build_tiny_tokenizer().save_pretrained(tmp_path / "tok")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
+    with register_plugin(_Plugin(), name="parity-rm"):
+        yield spec, str(tmp_path / "tok"), AutoTokenizer.from_pretrained(tmp_path / "tok")
+
+
+def by_score_cli(spec, tmp_path):
+    logs, out = tmp_path / "logs.jsonl", tmp_path / "scored.jsonl"
+    with logs.open("w") as fh:
+        for s in SAMPLES:
+            turns = [t.model_dump() for t in s.turns()]
+            fh.write(json.dumps({"id": s.id, "task": s.task, "turns": turns}) + "\n")
+    result = CliRunner().invoke(app, ["score", str(logs), "--config", str(spec), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    last = {s.id: len(s.history) for s in SAMPLES}
+    return [next(r["reward"] for r in rows if r.get("kind", "turn") == "turn" and r["dialogue_id"] == s.id
+                 and r["turn_index"] == last[s.id]) for s in SAMPLES]
+
+
+def by_trl(spec):
+    from repo_sdk_trl import repo_reward_func
+
+    fn = repo_reward_func(spec)
+    prompts = [[t.model_dump() for t in s.history] for s in SAMPLES]
+    completions = [[{"role": "assistant", "content": s.response}] for s in SAMPLES]
+    return asyncio.run(fn(prompts=prompts, completions=completions, task=[json.dumps(s.task) for s in SAMPLES]))
+
+
+def by_executor(url_or_file, tokenizer):
+    executor = agent.SingleTurnAgentExecutor(url_or_file)
+    llm = ScriptedEngine(tokenizer, [s.response for s in SAMPLES])
+    params = SimpleNamespace(max_tokens=128, logprobs=None)
+
+    async def run():
+        outs = []
+        for s in SAMPLES:
+            prompt = tokenizer.apply_chat_template([t.model_dump() for t in s.history], tokenize=False,
+                                                   add_generation_prompt=True)
+            outs.append(await executor.execute(prompt, json.dumps({"task": s.task}), params, 512, tokenizer, llm))
+        return outs
+
+    outs = asyncio.run(run())
+    assert all(o["reward"] is not None for o in outs), "the executor swallowed a reward error"
+    return [o["reward"] for o in outs]
+
+
+def test_four_paths_give_identical_rewards(setup, tmp_path):
+    from repo_sdk_openrlhf import ChatSplitter, RewardService
+    from repo_sdk_openrlhf.server import ServerThread
+
+    spec, tok_dir, tokenizer = setup
+    cli = by_score_cli(spec, tmp_path)
+    assert len(set(cli)) == len(cli) and any(r < 0 for r in cli)  # distinct, signed: a real test of parity
+
+    result = CliRunner().invoke(app, ["openrlhf", "export", str(spec), "-o", str(tmp_path / "reward.py"),
+                                      "--tokenizer", tok_dir])
+    assert result.exit_code == 0, result.output
+    file_rewards = by_executor(str(tmp_path / "reward.py"), tokenizer)
+
+    service = RewardService.from_spec(spec, splitter=ChatSplitter(tokenizer))
+    with ServerThread(service, lifetime_s=60) as srv:
+        server_rewards = by_executor(srv.url, tokenizer)
+
+    assert by_trl(spec) == cli
+    assert [r[0] for r in server_rewards] == cli
+    assert torch.equal(torch.cat(file_rewards), torch.tensor(cli, dtype=torch.float32))

@@ -1,0 +1,32 @@
+"""Core-side checks of the trainer commands: the shared `train:` section and missing adapters."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from repo_sdk.cli import app
+
+
+def test_both_adapters_read_the_same_train_section():
+    trl = pytest.importorskip("repo_sdk_trl.train_spec")
+    orl = pytest.importorskip("repo_sdk_openrlhf.train_spec")
+    assert trl.TrainSpec.model_json_schema() == orl.TrainSpec.model_json_schema()
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "install"),
+    [
+        ("repo_sdk_trl.train", ["train", "--trainer", "trl"], "pip install repo-sdk-trl"),
+        ("repo_sdk_openrlhf.launch", ["train", "--trainer", "openrlhf"], "pip install repo-sdk-openrlhf"),
+        ("repo_sdk_openrlhf", ["serve", "spec.yaml"], "pip install repo-sdk-openrlhf"),
+        ("repo_sdk_openrlhf.reward_file", ["openrlhf", "export", "spec.yaml"], "pip install repo-sdk-openrlhf"),
+    ],
+)
+def test_a_missing_adapter_says_what_to_install(monkeypatch, module, args, install):
+    monkeypatch.setitem(sys.modules, module, None)  # importing it now raises ImportError
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and install in result.output and "Traceback" not in result.output
