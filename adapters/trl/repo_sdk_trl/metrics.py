@@ -21,7 +21,7 @@ from typing import Any
 
 from repo_sdk.types import RewardResult
 
-__all__ = ["batch_metrics", "extra_columns"]
+__all__ = ["batch_metrics", "extra_columns", "telemetry_metrics"]
 
 
 def _mean(values: Iterable[Any]) -> float | None:
@@ -54,6 +54,23 @@ def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable
         if mean is not None:
             out[f"rewards/{name}/combiner/{key}"] = mean
     return out
+
+
+def telemetry_metrics(name: str, telemetry: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The sources' telemetry (judge calls, cache hits, retries, latency; RM truncations, ...)
+    keyed ``rewards/<name>/telemetry/<source>/<counter>``. Counters are totals since the
+    reward function was built, so a growing ``retries`` or ``parse_failures`` shows in the logs.
+
+    Example:
+        >>> telemetry_metrics("r", {"judge": {"calls": 3, "latency_mean_s": 0.2}})["rewards/r/telemetry/judge/calls"]
+        3.0
+    """
+    return {
+        f"rewards/{name}/telemetry/{source}/{key}": float(value)
+        for source, counters in telemetry.items()
+        for key, value in counters.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
 
 
 def extra_columns(name: str, results: Sequence[RewardResult]) -> dict[str, list[Any]]:

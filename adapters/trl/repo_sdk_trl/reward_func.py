@@ -34,7 +34,7 @@ from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.plugins import get_registry
 from repo_sdk.types import RewardResult, Sample
-from repo_sdk_trl.metrics import batch_metrics, extra_columns
+from repo_sdk_trl.metrics import batch_metrics, extra_columns, telemetry_metrics
 from repo_sdk_trl.samples import batch_to_samples
 
 __all__ = ["RepoRewardFunction", "SourceRewardFunction", "repo_reward_func", "source_reward_funcs"]
@@ -138,7 +138,9 @@ class RepoRewardFunction(_BatchReader):
         results = await self.score_samples(self.samples(prompts, completions, kwargs))
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):
-            for key, value in batch_metrics(self.__name__, results, rules=self.rule_names()).items():
+            metrics = batch_metrics(self.__name__, results, rules=self.rule_names())
+            metrics.update(telemetry_metrics(self.__name__, self.pipeline.telemetry()))
+            for key, value in metrics.items():
                 log_metric(key, value)
         log_extra = kwargs.get("log_extra")
         if callable(log_extra):

@@ -132,3 +132,29 @@ def test_bad_specs_fail_at_construction(spec, kwargs, message):
             SourceRewardFunction(spec, kwargs["source"])
         else:
             repo_reward_func(spec)
+
+
+def test_judge_telemetry_reaches_trainer_logs():
+    """Judge calls, retries and cache hits appear beside TRL's metrics (real HTTP to a loopback judge)."""
+    from repo_sdk.testing import FakeJudgeServer
+
+    def answer(body):
+        return '{"score": 4, "deductions": [], "reason": "ok"}'
+
+    calls = {"n": 0}
+
+    def script(body, seen):
+        calls["n"] += 1
+        return "error_500" if calls["n"] == 1 else None  # one server error, retried
+
+    with FakeJudgeServer(responder=answer, script=script) as server:
+        spec = {"sources": {"judge": {"type": "judge", "base_url": server.base_url, "model": "fake",
+                                      "cache": False, "backoff_base_s": 0.01}}}
+        logs = Logs()
+        fn = repo_reward_func(spec)
+        rewards = asyncio.run(fn(prompts=["p"], completions=["Could you do 80?"], log_metric=logs.log_metric))
+        fn.close()
+    assert rewards == [pytest.approx((4 - 3) * 25 / 100)]
+    assert logs.metrics["rewards/repo_reward/telemetry/judge/calls"] >= 1
+    assert logs.metrics["rewards/repo_reward/telemetry/judge/retries"] == 1
+    assert logs.metrics["rewards/repo_reward/judge/mean"] == 4.0
