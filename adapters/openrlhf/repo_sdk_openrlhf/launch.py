@@ -9,7 +9,7 @@ task as each prompt's label), ``reward.py`` or ``agent.py``, and
 
 Example:
     >>> from repo_sdk.config import load_spec
-    >>> from repo_sdk_openrlhf.train_spec import TrainSpec
+    >>> from repo_sdk.train_spec import TrainSpec
     >>> flags = ppo_flags(TrainSpec(model="my/policy"), actor="my/policy", out=Path("/o"), prompts=Path("/o/p.jsonl"))
     >>> flags["algo.advantage.estimator"], flags["critic.model_name_or_path"]
     ('gae', 'my/policy')
@@ -29,8 +29,8 @@ from typing import Any
 from repo_sdk.config import LoadedSpec
 from repo_sdk.errors import ConfigError, InputError, MissingDependencyError
 from repo_sdk.io.atomic import atomic_write
+from repo_sdk.train_spec import TrainSpec, parse_train_spec
 from repo_sdk_openrlhf.reward_file import export_reward_file
-from repo_sdk_openrlhf.train_spec import TrainSpec, parse_train_spec
 
 __all__ = ["DEFAULT_ACTOR", "OpenRLHFRun", "default_spec", "launch", "plan", "ppo_flags", "write_prompts"]
 

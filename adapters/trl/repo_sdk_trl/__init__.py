@@ -9,9 +9,9 @@ Example:
 
 from __future__ import annotations
 
+from repo_sdk.train_spec import LoraSpec, TrainSpec, parse_train_spec
 from repo_sdk_trl.reward_func import RepoRewardFunction, SourceRewardFunction, repo_reward_func, source_reward_funcs
 from repo_sdk_trl.samples import batch_to_samples
-from repo_sdk_trl.train_spec import LoraSpec, TrainSpec, parse_train_spec
 
 __all__ = [
     "LoraSpec",

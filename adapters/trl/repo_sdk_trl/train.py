@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 from repo_sdk.config import LoadedSpec, load_spec
 from repo_sdk.errors import ConfigError
+from repo_sdk.train_spec import TrainSpec, parse_train_spec
 from repo_sdk_trl.data import DEFAULT_SPEC, load_prompts, packaged_file
 from repo_sdk_trl.policy import load_policy
 from repo_sdk_trl.reward_func import RepoRewardFunction
-from repo_sdk_trl.train_spec import TrainSpec, parse_train_spec
 
 __all__ = ["TrainRun", "build_run", "default_spec", "train"]
 

@@ -1,8 +1,25 @@
-"""The spec's ``train:`` section, as read by ``repo-sdk train --trainer openrlhf``.
+"""The spec's ``train:`` section, read by ``repo-sdk train`` for every trainer.
 
-The keys are those of the TRL adapter's section (``repo_sdk_trl.train_spec``;
-keep the two models in step: a test checks they match). For OpenRLHF's PPO
-(actor, critic, GAE) they map to ``train_ppo_ray`` flags:
+Keys (the TRL adapter reads them all; the OpenRLHF adapter maps them to flags):
+
+    train:
+      model: default        # default | tiny | HF model dir | .gguf file | hub id
+      dataset: default      # default | JSONL of prompts (relative to the spec)
+      prompt_column: prompt # string or list of {role, content} messages
+      task_column: task     # a dict (or its JSON) with the task info; null for none
+      task_columns: []      # flat columns merged into the task
+      steps: 3              # optimizer steps
+      batch_size: 4         # completions per step (a multiple of num_generations)
+      num_generations: 4    # completions per prompt (the group)
+      max_new_tokens: 64
+      learning_rate: 1.0e-6 # the paper's
+      lora: {rank: 64, alpha: 64, dropout: 0.0, target_modules: all-linear}  # null: full fine-tuning
+      seed: 42
+      output_dir: out/train
+      trl: {}               # extra GRPOConfig / RLOOConfig fields, passed as they are
+      openrlhf: {}          # read by the OpenRLHF adapter
+
+For OpenRLHF's PPO (actor, critic, GAE) they map to ``train_ppo_ray`` flags:
 
     model           --actor.model_name_or_path, --critic.model_name_or_path
                     (default: HuggingFaceTB/SmolLM2-135M-Instruct; tiny: built into output_dir)
