@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,12 @@ def cli(*args: str | Path) -> object:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("e2e")
-    os.environ["REPO_SDK_CACHE_DIR"] = str(root / "cache")  # a fresh judge cache: real calls
-    cli("init", root / "proj")
-    return root / "proj"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPO_SDK_CACHE_DIR", str(root / "cache"))  # a fresh judge cache: real calls
+        cli("init", root / "proj")
+        yield root / "proj"
 
 
 def expected_hits(project: Path) -> dict[tuple[str, int], list[str]]:
