@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = [run_size(Path(tmp), n) for n in sizes]
     print(f"{'dialogues':>10} {'turns':>9} {'seconds':>8} {'turns/s':>9} {'peak MiB':>9}")
     for r in rows:
-        print(f"{r['dialogues']:>10} {r['turns']:>9} {r['seconds']:>8.1f} {r['turns_per_s']:>9.0f} {r['peak_mib']:>9.1f}")
+        print(
+            f"{r['dialogues']:>10} {r['turns']:>9} {r['seconds']:>8.1f} {r['turns_per_s']:>9.0f} {r['peak_mib']:>9.1f}"
+        )
     ratio = rows[-1]["peak_mib"] / rows[0]["peak_mib"]
     verdict = "ok" if ratio <= 1.2 else "OVER TARGET"
     print(f"peak memory {sizes[-1]} / {sizes[0]}: {ratio:.3f}x (target <= 1.2x): {verdict}")
