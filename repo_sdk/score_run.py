@@ -34,7 +34,7 @@ from repo_sdk.errors import InputError
 from repo_sdk.io.readers import count_records, iter_records
 from repo_sdk.io.rows import dialogue_path, write_rows
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.scoring import score_dialogue_batch
+from repo_sdk.scoring import agent_turns, group_by_samples, score_dialogue_batch
 from repo_sdk.types import Dialogue
 
 __all__ = ["ScoreSummary", "journal_path", "score_file", "skipped_path"]
@@ -176,30 +176,18 @@ def _groups(
     pipeline: RewardPipeline, records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str
 ) -> Iterator[tuple[list[dict[str, Any]], int, int]]:
     """Yield (journal events ending in a checkpoint, records consumed, turns scored) per group."""
-    group: list[Dialogue] = []
-    skipped: list[dict[str, Any]] = []
-    n_samples, consumed, last = 0, 0, 0
 
-    def commit() -> tuple[list[dict[str, Any]], int, int]:
-        rows = score_dialogue_batch(pipeline, group)
+    def weight(record: tuple[int, Dialogue | InputError]) -> int:
+        return agent_turns(record[1]) if isinstance(record[1], Dialogue) else 0
+
+    for group in group_by_samples(records, size, weight):
+        errors = [(pos, item) for pos, item in group if isinstance(item, InputError)]
+        if errors and on_error == "fail":
+            raise errors[0][1]
+        skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
+        rows = score_dialogue_batch(pipeline, [item for _, item in group if isinstance(item, Dialogue)])
         turns = sum(r["kind"] == "turn" for r in rows)
-        return [*skipped, *rows, {"kind": "checkpoint", "position": last}], consumed, turns
-
-    for pos, item in records:
-        last = pos
-        consumed += 1
-        if isinstance(item, InputError):
-            if on_error == "fail":
-                raise item
-            skipped.append({"kind": "skipped", "position": pos, "reason": str(item)})
-        else:
-            group.append(item)
-            n_samples += sum(t.role == "assistant" for t in item.turns)
-        if n_samples >= size:
-            yield commit()
-            group, skipped, n_samples, consumed = [], [], 0, 0
-    if group or skipped:
-        yield commit()
+        yield [*skipped, *rows, {"kind": "checkpoint", "position": group[-1][0]}], len(group), turns
 
 
 def _finalize(journal: Path, out: Path) -> ScoreSummary:

@@ -29,13 +29,22 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from repo_sdk.pipeline import RewardPipeline, hits_of
 from repo_sdk.types import Dialogue, RewardResult, Sample
 
-__all__ = ["dialogue_row", "score_dialogues", "score_dialogue_batch", "turn_row"]
+__all__ = [
+    "agent_turns",
+    "dialogue_row",
+    "group_by_samples",
+    "score_dialogue_batch",
+    "score_dialogues",
+    "turn_row",
+]
+
+T = TypeVar("T")
 
 
 def turn_row(sample: Sample, result: RewardResult) -> dict[str, Any]:
@@ -95,16 +104,38 @@ def dialogue_row(dialogue: Dialogue, turns: list[dict[str, Any]], pipeline: Rewa
     }
 
 
+def agent_turns(dialogue: Dialogue) -> int:
+    """How many Samples a dialogue expands into (its assistant turns)."""
+    return sum(t.role == "assistant" for t in dialogue.turns)
+
+
+def group_by_samples(items: Iterable[T], size: int, count: Callable[[T], int]) -> Iterator[list[T]]:
+    """Consecutive items, grouped until their sample count reaches ``size`` (the last may be smaller).
+
+    Example:
+        >>> list(group_by_samples([2, 1, 3, 1], 3, count=lambda n: n))
+        [[2, 1], [3], [1]]
+    """
+    group: list[T] = []
+    n = 0
+    for item in items:
+        group.append(item)
+        n += count(item)
+        if n >= size:
+            yield group
+            group, n = [], 0
+    if group:
+        yield group
+
+
 def score_dialogue_batch(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> list[dict[str, Any]]:
     """Score a group of dialogues in one source call; rows in input order."""
-    samples = [s for d in dialogues for s in d.samples()]
-    results = pipeline.score(samples) if samples else []
-    by_dialogue: dict[str, list[dict[str, Any]]] = {}
-    for s, r in zip(samples, results, strict=True):
-        by_dialogue.setdefault(s.metadata["dialogue_id"], []).append(turn_row(s, r))
+    per_dialogue = [d.samples() for d in dialogues]
+    samples = [s for group in per_dialogue for s in group]
+    results = iter(pipeline.score(samples) if samples else [])
     rows: list[dict[str, Any]] = []
-    for d in dialogues:
-        turns = by_dialogue.get(d.id, [])
+    for d, group in zip(dialogues, per_dialogue, strict=True):
+        turns = [turn_row(s, next(results)) for s in group]
         rows.extend(turns)
         rows.append(dialogue_row(d, turns, pipeline))
     return rows
@@ -115,13 +146,5 @@ def score_dialogues(
 ) -> Iterator[dict[str, Any]]:
     """Yield turn and dialogue rows in input order, scoring about ``batch_size`` samples at a time."""
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)
-    group: list[Dialogue] = []
-    n = 0
-    for d in dialogues:
-        group.append(d)
-        n += sum(t.role == "assistant" for t in d.turns)
-        if n >= size:
-            yield from score_dialogue_batch(pipeline, group)
-            group, n = [], 0
-    if group:
+    for group in group_by_samples(dialogues, size, agent_turns):
         yield from score_dialogue_batch(pipeline, group)

@@ -9,18 +9,16 @@ Format (docs/data-format.md)::
 Field names can be remapped through the spec's ``input`` section.
 
 Example:
-    >>> import io, json
+    >>> import json
     >>> line = json.dumps({"id": 1, "turns": [{"role": "assistant", "content": "Hi"}]})
-    >>> [d.id for d in iter_dialogues(io.StringIO(line + "\\n"), name="x.jsonl")]
-    ['1']
+    >>> parse_line(line + "\\n", name="x.jsonl", lineno=1).id
+    '1'
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -28,7 +26,7 @@ from repo_sdk.config import InputSpec, format_loc
 from repo_sdk.errors import InputError
 from repo_sdk.types import Dialogue
 
-__all__ = ["iter_dialogues", "read_dialogues", "record_to_dialogue"]
+__all__ = ["parse_line", "record_to_dialogue"]
 
 
 def _get(record: dict[str, Any], dotted: str) -> Any:
@@ -84,19 +82,6 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
         raise ValueError(f"{format_loc(err['loc'])}: {err['msg']} (got {err.get('input')!r:.60})") from None
 
 
-def iter_dialogues(
-    stream: IO[str] | IO[bytes], *, name: str, mapping: InputSpec | None = None, start_line: int = 0
-) -> Iterator[Dialogue]:
-    """Yield Dialogues from a JSONL stream; an error names ``name:line``.
-
-    Blank lines are skipped. ``start_line`` skips that many lines first (to resume).
-    """
-    for lineno, raw in enumerate(stream, start=1):
-        if lineno <= start_line:
-            continue
-        yield parse_line(raw, name=name, lineno=lineno, mapping=mapping)
-
-
 def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec | None = None) -> Dialogue:
     """Parse one JSONL line into a Dialogue or raise InputError naming file and line."""
     try:
@@ -115,19 +100,3 @@ def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec |
         return record_to_dialogue(record, mapping)
     except ValueError as exc:
         raise InputError(f"{name}:{lineno}: {exc}") from None
-
-
-def read_dialogues(path: str | Path, mapping: InputSpec | None = None) -> list[Dialogue]:
-    """All dialogues of a JSONL file (use :func:`iter_dialogues` to stream)."""
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            return [d for d in _iter_nonblank(fh, str(p), mapping)]
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-
-
-def _iter_nonblank(fh: IO[bytes], name: str, mapping: InputSpec | None) -> Iterator[Dialogue]:
-    for lineno, raw in enumerate(fh, start=1):
-        if raw.strip():
-            yield parse_line(raw, name=name, lineno=lineno, mapping=mapping)

@@ -23,7 +23,7 @@ from repo_sdk.errors import InputError, require
 from repo_sdk.io.dialogues import parse_line, record_to_dialogue
 from repo_sdk.types import Dialogue
 
-__all__ = ["Record", "count_records", "input_kind", "iter_records"]
+__all__ = ["Record", "count_records", "input_kind", "iter_records", "read_dialogues"]
 
 Record = tuple[int, "Dialogue | InputError"]
 
@@ -54,6 +54,19 @@ def iter_records(path: str | Path, mapping: InputSpec | None = None, *, start: i
                 yield pos, record_to_dialogue(row, mapping)
             except ValueError as exc:
                 yield pos, InputError(f"{p}: row {pos}: {exc}")
+
+
+def read_dialogues(path: str | Path, mapping: InputSpec | None = None) -> list[Dialogue]:
+    """All dialogues of an input (JSONL, Parquet or dataset); the first bad record raises.
+
+    Use :func:`iter_records` to stream, or to skip bad records.
+    """
+    out = []
+    for _, item in iter_records(path, mapping):
+        if isinstance(item, InputError):
+            raise item
+        out.append(item)
+    return out
 
 
 def _jsonl(p: Path, mapping: InputSpec | None, start: int) -> Iterator[Record]:

@@ -91,7 +91,7 @@ def test_expected_rules_are_in_the_shipped_spec() -> None:
 
 
 def test_core_reader_reads_the_example_dialogues() -> None:
-    from repo_sdk.io.dialogues import read_dialogues
+    from repo_sdk.io.readers import read_dialogues
 
     assert len(read_dialogues(dialogues_path())) == len(load_example_records())
 
