@@ -7,6 +7,7 @@ Example:
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "rows.jsonl"
     >>> write_rows(p, [{"kind": "turn", "reward": 1.0, "sources": {"rules": 0.0}}])
+    1
     >>> list(read_rows(p))
     [{'kind': 'turn', 'reward': 1.0, 'sources': {'rules': 0.0}}]
 """

@@ -1,0 +1,22 @@
+"""The short examples in the core's docstrings run and say what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "repo_sdk", "repo_sdk.types", "repo_sdk.errors", "repo_sdk.interfaces", "repo_sdk.plugins",
+    "repo_sdk.config", "repo_sdk.schema", "repo_sdk.pipeline", "repo_sdk.scoring", "repo_sdk.score_run",
+    "repo_sdk.testing", "repo_sdk.train_spec", "repo_sdk.sources.rules_source", "repo_sdk.io.atomic",
+    "repo_sdk.io.dialogues", "repo_sdk.io.readers", "repo_sdk.io.rows", "repo_sdk.combiners.repo",
+    "repo_sdk.combiners.weighted_sum", "repo_sdk.combiners.minimum", "repo_sdk.combiners.normalize",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
