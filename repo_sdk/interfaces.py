@@ -102,12 +102,16 @@ class RewardSource(ABC):
         Config: pydantic model of the spec parameters (``extra="forbid"``).
         points_map: how the REPO combiner turns this source's value into enhancement
             points unless the spec says otherwise.
+        item_telemetry_keys: the counters this source puts in each score's
+            ``details["telemetry"]`` (what scoring that one sample took); trainer
+            adapters log them per sample, 0 where a score lacks one.
     """
 
     name: ClassVar[str]
     kind: ClassVar[SourceKind] = "other"
     Config: ClassVar[type[BaseModel]] = NoConfig
     points_map: ClassVar[PointsMap] = PointsMap()
+    item_telemetry_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.Config()

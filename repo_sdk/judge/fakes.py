@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -210,8 +211,13 @@ async def _write(writer: asyncio.StreamWriter, status: int, payload: bytes, extr
 
 
 @contextmanager
-def spawn_fake_server(latency_s: float = 0.0, faults: FaultPlan | None = None) -> Iterator[str]:
+def spawn_fake_server(
+    latency_s: float = 0.0, faults: FaultPlan | None = None, cpu: int | None = None
+) -> Iterator[str]:
     """Run a :class:`FakeJudgeServer` (default responder) in a child process; yields its base URL.
+
+    ``cpu`` pins the child to that CPU (Linux), so a benchmark's client and server
+    do not take turns on the same core.
 
     Example:
         >>> with spawn_fake_server(latency_s=0.01) as url:
@@ -221,6 +227,8 @@ def spawn_fake_server(latency_s: float = 0.0, faults: FaultPlan | None = None) -
     args = [sys.executable, "-m", "repo_sdk.judge.fakes", "--latency", str(latency_s)]
     if faults is not None:
         args += ["--faults", faults.model_dump_json()]
+    if cpu is not None:
+        args += ["--cpu", str(cpu)]
     proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -244,7 +252,10 @@ def _main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="fake OpenAI-compatible judge on 127.0.0.1 (stops when stdin closes)")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--faults", default=None, help="FaultPlan as JSON")
+    parser.add_argument("--cpu", type=int, default=None, help="pin the server to this CPU")
     args = parser.parse_args(argv)
+    if args.cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.cpu})  # before the server thread starts: it inherits the mask
     faults = FaultPlan.model_validate_json(args.faults) if args.faults else None
     with FakeJudgeServer(latency_s=args.latency, faults=faults) as server:
         print(f"PORT {server.port}", flush=True)

@@ -49,6 +49,7 @@ class JudgeSource(RewardSource):
 
     name: ClassVar[str] = "judge"
     kind = "judge"
+    item_telemetry_keys = tuple(CallStats().as_dict())
     Config = JudgeConfig
 
     def __init__(self, config: JudgeConfig, template: JudgeTemplate, cache_dir: Path | None = None) -> None:

@@ -6,12 +6,14 @@ raise; every retry must be counted.
 
 from __future__ import annotations
 
+import os
 import time
 
+import httpx
 import pytest
 
 from repo_sdk.judge import JudgeSource
-from repo_sdk.judge.fakes import FakeJudgeServer, FaultPlan
+from repo_sdk.judge.fakes import FakeJudgeServer, FaultPlan, spawn_fake_server
 from repo_sdk.testing import make_sample
 
 PLAN = FaultPlan(
@@ -57,3 +59,16 @@ def test_thousand_items_under_faults_all_end_cleanly(transport):
         assert tel[counter] > 0 and stats[fault] > 0, counter
     assert tel["parse_failures"] > 0 and tel["reasks"] > 0
     assert elapsed < 60
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux-only")
+def test_spawned_server_is_pinned_to_the_cpu_asked_for():
+    psutil = pytest.importorskip("psutil")
+    cpu = max(os.sched_getaffinity(0))
+    with spawn_fake_server(latency_s=0.0, cpu=cpu) as url:
+        (child,) = psutil.Process().children()
+        masks = [os.sched_getaffinity(t.id) for t in child.threads()]
+        reply = httpx.post(url + "/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]})
+    assert reply.status_code == 200
+    assert len(masks) >= 2  # the server runs in a thread started after pinning: it inherits the mask
+    assert all(mask == {cpu} for mask in masks)

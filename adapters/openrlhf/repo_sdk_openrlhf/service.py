@@ -5,7 +5,13 @@ scoring path of the SDK), the splitter that turns ``query`` back into turns,
 and the answer format::
 
     {"rewards": [...], "scores": [...], "extra_logs": {"<name>/<source>": [...],
-     "<name>/fired/<rule>": [0 or 1, ...], "<name>/missing": [0 or 1, ...]}}
+     "<name>/fired/<rule>": [0 or 1, ...], "<name>/missing": [0 or 1, ...],
+     "<name>/telemetry/<source>/<counter>": [...]}}
+
+The telemetry logs are what scoring each sample took, for the sources that say
+(``item_telemetry_keys``; the judge: calls, retries, re-asks, cache hits, parse
+failures, latency), so OpenRLHF's batch means read as calls per sample, cache-hit
+rate and so on.
 
 OpenRLHF needs a number for every sample, so a ``None`` reward becomes
 ``missing_reward`` (default 0.0) and is flagged in ``<name>/missing``; a source
@@ -69,6 +75,7 @@ class RewardService:
         self.rule_names = sorted(
             {r.name for n in self.source_names for r in getattr(pipeline.sources[n], "turn_rules", [])}
         )
+        self.telemetry_keys = {n: pipeline.sources[n].item_telemetry_keys for n in self.source_names}
 
     @classmethod
     def from_spec(
@@ -127,6 +134,10 @@ class RewardService:
             ]
         for rule in self.rule_names:
             logs[f"{self.name}/fired/{rule}"] = [float(any(h.rule == rule for h in r.fired)) for r in results]
+        for source, keys in self.telemetry_keys.items():
+            per_sample = [r.sources[source].details.get("telemetry") or {} for r in results]
+            for key in keys:
+                logs[f"{self.name}/telemetry/{source}/{key}"] = [float(t.get(key, 0.0)) for t in per_sample]
         logs[f"{self.name}/missing"] = [float(r.reward is None) for r in results]
         return logs
 

@@ -75,3 +75,31 @@ def test_a_broken_spec_fails_at_export(write_spec, tmp_path):
     result = CliRunner().invoke(app, ["openrlhf", "export", str(spec), "-o", str(tmp_path / "r.py")])
     assert result.exit_code == 1 and "no_such_rule" in result.output
     assert not (tmp_path / "r.py").exists()
+
+
+def test_judge_telemetry_reaches_the_executors_extra_logs(write_spec, tmp_path):
+    """Per-sample judge calls and retries come back in extra_logs (real HTTP to a loopback judge)."""
+    from repo_sdk.testing import FakeJudgeServer
+
+    failed_once: set[str] = set()
+
+    def script(body, seen):  # the first request for the reply mentioning 70 gets a 500, then an answer
+        text = json.dumps(body)
+        if "70" in text and text not in failed_once:
+            failed_once.add(text)
+            return "error_500"
+        return None
+
+    with FakeJudgeServer(responder=lambda body: '{"score": 4, "reason": "ok"}', script=script) as server:
+        spec = write_spec({"name": "neg", "sources": {"judge": {
+            "type": "judge", "base_url": server.base_url, "model": "fake", "cache": False, "backoff_base_s": 0.01}}})
+        executor = SingleTurnAgentExecutor(str(export(spec, tmp_path / "reward.py", "plain")))
+        out = executor.reward_func(["Q: Could you do 80?", "Q: Could you do 70?"], ["Q:", "Q:"], ["", ""])
+    logs = {k: v.tolist() for k, v in out["extra_logs"].items()}
+    assert logs["neg/judge"] == [4.0, 4.0]
+    assert logs["neg/telemetry/judge/calls"] == [1.0, 2.0]
+    assert logs["neg/telemetry/judge/retries"] == [0.0, 1.0]
+    assert logs["neg/telemetry/judge/cache_hit"] == [0.0, 0.0]
+    assert all(v > 0 for v in logs["neg/telemetry/judge/latency_s"])
+    assert {k.rsplit("/", 1)[1] for k in logs if "/telemetry/" in k} == {
+        "calls", "retries", "reasks", "cache_hit", "cache_hits", "parse_failures", "latency_s"}
