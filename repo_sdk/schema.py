@@ -8,8 +8,9 @@ Example:
     >>> s = spec_json_schema()
     >>> "rules" in [v["properties"]["type"]["const"] for v in s["$defs"]["Source"]["oneOf"]]
     True
-    >>> [r for r in s["$defs"]["Rule"]["oneOf"] if r.get("title") == "max_length"][0]["properties"]["max_chars"]["type"]
-    'integer'
+    >>> max_length = next(r for r in s["$defs"]["Rule"]["oneOf"] if r.get("title") == "max_length")
+    >>> sorted(max_length["properties"])[:3], max_length["additionalProperties"]
+    (['max_chars', 'max_hits', 'max_sentences'], False)
 """
 
 from __future__ import annotations
