@@ -16,7 +16,7 @@ Example (a tiny random base, a few steps)::
 
     from repo_sdk.rm import build_tiny_model, train_rm
     base = build_tiny_model("tiny-base")
-    result = train_rm("examples/preference_pairs.jsonl", "my-rm", base=base, epochs=1)
+    result = train_rm("my-project/preference_pairs.jsonl", "my-rm", base=base, epochs=1)
     print(result.heldout_accuracy)
 """
 

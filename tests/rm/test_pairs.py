@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from repo_sdk.errors import InputError
 from repo_sdk.rm.pairs import PreferencePair, read_pairs, split_pairs
+from repo_sdk.templates_builtin import templates_dir
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "preference_pairs.jsonl"
+EXAMPLE = templates_dir() / "init" / "preference_pairs.jsonl"  # what `repo-sdk init` ships
 GOOD = json.dumps({"task": {"target_price": 90}, "history": [{"role": "user", "content": "Hi"}],
                    "chosen": "Would 90 work?", "rejected": "Check the work order."})
 
@@ -59,4 +59,4 @@ def test_split_is_seeded_disjoint_and_keeps_training_data():
 def test_shipped_example_pairs_are_valid_and_in_domain():
     pairs = read_pairs(EXAMPLE)
     assert 20 <= len(pairs) <= 40
-    assert all(p.task.get("hotel") and p.task.get("target_price") and p.history for p in pairs)
+    assert all(p.task.get("hotel") and p.task["tickets"][0]["target_price"] and p.history for p in pairs)

@@ -44,8 +44,13 @@ def dialogues_path() -> Path:
 
 
 def preference_pairs_path() -> Path:
-    """The preference pairs (JSONL: task, history, chosen, rejected)."""
-    return DATA_DIR / "preference_pairs.jsonl"
+    """The preference pairs (JSONL: task, history, chosen, rejected).
+
+    They are the negotiation pairs the core ships for ``repo-sdk init``, one file for both.
+    """
+    from repo_sdk.templates_builtin import templates_dir
+
+    return templates_dir() / "init" / "preference_pairs.jsonl"
 
 
 def spec_path() -> Path:
