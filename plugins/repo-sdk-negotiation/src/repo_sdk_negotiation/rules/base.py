@@ -14,12 +14,14 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.types import RuleHit, Sample, Turn
+from repo_sdk_negotiation.acts import Act, TicketState
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
 
@@ -49,6 +51,12 @@ class Context:
     def room(self, ticket: str | None) -> str:
         t = self.task.ticket(ticket) if ticket else None
         return t.room_type if t is not None else "the room"
+
+    def price_asks(self) -> Iterator[tuple[Act, TicketState]]:
+        """The reply's price proposals and pushes that name a room, with that room's state."""
+        for act in self.reading.acts:
+            if act.kind in ("propose", "push") and act.ticket is not None:
+                yield act, self.state.tickets[act.ticket]
 
 
 @lru_cache(maxsize=512)

@@ -36,15 +36,12 @@ class ProposalBeforeConfirm(NegotiationRule):
     default_points: ClassVar[float] = -15.0
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        hits = []
-        for act in ctx.reading.acts:
-            if act.kind not in ("propose", "push") or act.ticket is None:
-                continue
-            st = ctx.state.tickets[act.ticket]
-            if not st.confirmed and not st.closed:
-                reason = f"{_asks(act)} before the hotel confirmed the {ctx.room(act.ticket)} and its current price"
-                hits.append(self.hit_at(ctx, reason, (act.start, act.end)))
-        return hits
+        return [
+            self.hit_at(ctx, f"{_asks(act)} before the hotel confirmed the {ctx.room(act.ticket)} and its current "
+                        "price", (act.start, act.end))
+            for act, st in ctx.price_asks()
+            if not st.confirmed and not st.closed
+        ]
 
 
 class NoPushAfterAccept(NegotiationRule):
@@ -65,16 +62,12 @@ class NoPushAfterAccept(NegotiationRule):
     default_points: ClassVar[float] = -25.0
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        hits = []
-        for act in ctx.reading.acts:
-            if act.kind not in ("propose", "push") or act.ticket is None:
-                continue
-            st = ctx.state.tickets[act.ticket]
-            if st.status == "agreed":
-                reason = f"{_asks(act)} after the hotel accepted {fmt_price(st.accepted_price)} for the " \
-                         f"{ctx.room(act.ticket)}"
-                hits.append(self.hit_at(ctx, reason, (act.start, act.end)))
-        return hits
+        return [
+            self.hit_at(ctx, f"{_asks(act)} after the hotel accepted {fmt_price(st.accepted_price)} for the "
+                        f"{ctx.room(act.ticket)}", (act.start, act.end))
+            for act, st in ctx.price_asks()
+            if st.status == "agreed"
+        ]
 
 
 class AcceptAtTargetParams(BaseModel):
