@@ -9,26 +9,11 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from repo_sdk.interfaces import Rule
-from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.rules.text import NumberMention, extract_numbers, normalize_currency
+from repo_sdk.rules.base import RuleParams, cap_hits, task_value
+from repo_sdk.rules.text import NumberMention, currencies_of, extract_numbers, normalize_currency
 from repo_sdk.types import Role, RuleHit, Sample
 
 __all__ = ["NumericConsistency", "NumericConsistencyParams", "task_numbers", "task_value"]
-
-
-def task_value(task: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of the task (``"room.price"``), or ``None`` when absent.
-
-    Example:
-        >>> task_value({"room": {"price": 80}}, "room.price"), task_value({}, "x.y")
-        (80, None)
-    """
-    value: Any = task
-    for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
 
 
 def task_numbers(value: Any) -> list[float]:
@@ -54,14 +39,21 @@ def task_numbers(value: Any) -> list[float]:
 class NumericConsistencyParams(RuleParams):
     fields: list[str] = Field(
         default_factory=lambda: ["current_price", "target_price"],
-        description="task fields (dotted paths) a price in the reply may match; lists and mappings count every number",
+        description="task fields (dotted paths, '*' for every item of a list) a price in the reply may match; "
+        "lists and mappings count every number",
     )
     tolerance: float = Field(0.01, ge=0, description="absolute difference still counted as a match")
     rel_tolerance: float = Field(0.0, ge=0, description="relative difference (of the field value) counted as a match")
     min_value: float | None = Field(None, description="prices at or above this are acceptable without matching a field")
     max_value: float | None = Field(None, description="prices at or below this are acceptable without matching a field")
-    min_field: str | None = Field(None, description="task field giving min_value per sample (e.g. target_price)")
-    max_field: str | None = Field(None, description="task field giving max_value per sample (e.g. current_price)")
+    min_field: str | None = Field(
+        None, description="task field giving min_value per sample (e.g. target_price, tickets.*.target_price: "
+        "the lowest of them)"
+    )
+    max_field: str | None = Field(
+        None, description="task field giving max_value per sample (e.g. current_price, tickets.*.current_price: "
+        "the highest of them)"
+    )
     only_currency: bool = Field(
         False, description="check only numbers written with a currency (€80, 80 EUR, 500元); plain numbers pass"
     )
@@ -144,7 +136,8 @@ class NumericConsistency(Rule):
         want = normalize_currency(str(task_value(task, p.currency_field) or "")) if p.currency_field else None
         hits: list[RuleHit] = []
         for m in self._candidates(text):
-            if want is not None and m.currency is not None and m.currency != want:
+            codes = currencies_of(m)
+            if want is not None and codes and want not in codes:
                 hits.append(self.hit(f"price {m.text!r} is in {m.currency}, the task is in {want}",
                                      span=m.span, evidence=m.text))
                 continue
@@ -159,9 +152,12 @@ class NumericConsistency(Rule):
 
 
 def _bound(fixed: float | None, field: str | None, task: Mapping[str, Any], pick: Any) -> float | None:
+    """The tighter (``pick``) of the fixed bound and the field's; a field with several numbers
+    (``tickets.*.target_price``) gives its loosest one, so the range spans them all."""
     values = [] if fixed is None else [fixed]
-    if field is not None:
-        values += task_numbers(task_value(task, field))[:1]
+    numbers = task_numbers(task_value(task, field)) if field is not None else []
+    if numbers:
+        values.append(min(numbers) if pick is max else max(numbers))
     return pick(values) if values else None
 
 

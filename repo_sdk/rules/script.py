@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from repo_sdk.interfaces import Rule
-from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.base import RuleParams, cap_hits, task_value
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.types import RuleHit, Sample
 
@@ -79,6 +80,11 @@ class MixedScriptParams(RuleParams):
         True, description="in a non-Latin reply, ignore capitalised Latin words (brands, hotel names, acronyms)"
     )
     name_max_words: int = Field(3, ge=1, description="longest run of capitalised Latin words ignored as a name")
+    task_names: list[str] = Field(
+        default_factory=list,
+        description="task fields (dotted paths, '*' for every item of a list) holding names that may be written "
+        "in their own script, e.g. [hotel, city]: a foreign stretch that is part of one is fine",
+    )
 
 
 class MixedScript(Rule):
@@ -123,6 +129,7 @@ class MixedScript(Rule):
         # names are only names inside a reply clearly written in another script
         names_ok = p.ignore_latin_names and weight.get(primary, 0) >= 2 * weight.get("latin", 0)
         ok = {primary, *p.allowed}
+        names = _task_names(sample.task, p.task_names)
         hits = []
         for seg in segments:
             if seg.script in ok:
@@ -130,6 +137,8 @@ class MixedScript(Rule):
             if seg.script != "cjk" and seg.letters < p.min_letters:
                 continue
             piece = text[seg.start:seg.end]
+            if any(piece in name for name in names):
+                continue
             if seg.script == "latin" and names_ok and _is_name(piece, p.name_max_words):
                 continue
             span = (seg.start, seg.end)
@@ -141,6 +150,14 @@ class MixedScript(Rule):
                 )
             )
         return cap_hits(hits, self.params)
+
+
+def _task_names(task: Mapping[str, Any], fields: list[str]) -> list[str]:
+    names: list[str] = []
+    for field in fields:
+        value = task_value(task, field)
+        names += [str(v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
+    return names
 
 
 def _is_name(piece: str, max_words: int) -> bool:

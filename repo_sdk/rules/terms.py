@@ -79,6 +79,13 @@ def _term_pattern(term: Term, p: ForbiddenTermsParams) -> str:
     return core if case else f"(?i:{core})"
 
 
+def _allow_pattern(phrase: str, p: ForbiddenTermsParams) -> str:
+    core = r"[\s_-]+".join(re.escape(w) for w in phrase.split())
+    if p.whole_word and p.plurals and phrase[-1:].isalpha() and phrase[-1:].isascii():
+        core += r"(?:e?s)?(?!\w)"
+    return core
+
+
 class ForbiddenTerms(Rule):
     """Forbidden or internal terms in the reply (``work order``, ``ticket``, ``target price``).
 
@@ -107,7 +114,8 @@ class ForbiddenTerms(Rule):
         order = sorted(range(len(self._terms)), key=lambda i: (self._terms[i].regex, -len(self._terms[i].term)))
         alternatives = [f"(?P<t{i}>{_term_pattern(self._terms[i], p)})" for i in order]
         self._pattern = re.compile("|".join(alternatives)) if alternatives else None
-        allow = [r"[\s_-]+".join(re.escape(w) for w in a.split()) for a in p.allow if a.strip()]
+        # longest first, so "train tickets" is not cut to "train ticket"; plurals as for the terms
+        allow = [_allow_pattern(a, p) for a in sorted(p.allow, key=len, reverse=True) if a.strip()]
         self._allow = re.compile("|".join(allow), re.I) if allow else None
 
     def check(self, sample: Sample) -> list[RuleHit]:

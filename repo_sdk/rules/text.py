@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "AMBIGUOUS_MARKERS",
     "CURRENCY_ALIASES",
     "NumberKind",
     "NumberMention",
     "clip_evidence",
+    "currencies_of",
     "extract_numbers",
     "normalize_currency",
     "parse_number",
@@ -46,6 +48,14 @@ CURRENCY_ALIASES: dict[str, str] = {
     "chf": "CHF", "franc": "CHF", "francs": "CHF",
     "a$": "AUD", "aud": "AUD", "c$": "CAD", "cad": "CAD", "s$": "SGD", "sgd": "SGD",
 }
+#: Markers that stand for more than one currency: the code :data:`CURRENCY_ALIASES`
+#: reads them as, and the others they may mean. A price check that knows the task's
+#: currency accepts any of them (``¥24,000`` in a JPY task is yen).
+_DOLLARS = frozenset({"USD", "AUD", "CAD", "NZD", "SGD", "HKD", "MXN"})
+AMBIGUOUS_MARKERS: dict[str, frozenset[str]] = {
+    "$": _DOLLARS, "dollar": _DOLLARS, "dollars": _DOLLARS, "bucks": _DOLLARS,
+    "¥": frozenset({"CNY", "JPY"}), "￥": frozenset({"CNY", "JPY"}),
+}  # fmt: skip
 _CODES = "eur|usd|cny|rmb|gbp|jpy|hkd|chf|aud|cad|sgd"
 _SP = "[ \u00a0\u202f]"  # a space, a no-break space or a narrow no-break space
 
@@ -204,6 +214,25 @@ def normalize_currency(marker: str | None) -> str | None:
     if re.fullmatch(r"[a-z]{3}", key):
         return key.upper()
     return None
+
+
+def currencies_of(mention: NumberMention) -> frozenset[str]:
+    """The currencies a mention's own marker may stand for: one code, several for ``$`` or ``¥``.
+
+    Empty when the mention has no marker of its own: a plain number, or the end of
+    a range that takes its currency from the other end (``80`` in ``80-90 EUR``).
+
+    Example:
+        >>> [sorted(currencies_of(m)) for m in extract_numbers("¥24,000 or 80-90 EUR or 95")]
+        [['CNY', 'JPY'], [], ['EUR'], []]
+    """
+    if mention.currency is None:
+        return frozenset()
+    a, b = mention.number_span[0] - mention.span[0], mention.number_span[1] - mention.span[0]
+    marker = (mention.text[:a] + mention.text[b:]).strip(" \u00a0\u202f-").lower()
+    if not marker:
+        return frozenset()
+    return AMBIGUOUS_MARKERS.get(marker, frozenset({mention.currency}))
 
 
 def parse_number(text: str) -> float:

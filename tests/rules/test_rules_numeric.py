@@ -64,6 +64,39 @@ def test_bounds_fixed_and_from_fields() -> None:
     assert evidence("How about 150?", max_value=200, max_field="current_price") == ["150"]
 
 
+TICKETS = {"currency": "EUR", "tickets": [{"id": "T1", "current_price": 120, "target_price": 95},
+                                          {"id": "T2", "current_price": 200, "target_price": 150}]}
+
+
+def test_bounds_over_every_item_of_a_list() -> None:
+    """`*` walks a list: with several tickets, the range spans the lowest target to the highest price."""
+    bounds = {"min_field": "tickets.*.target_price", "max_field": "tickets.*.current_price", "fields": []}
+    assert evidence("Could we meet at €100, and €170 for the suite?", TICKETS, **bounds) == []
+    assert evidence("Could you do €90, or €210?", TICKETS, **bounds) == ["€90", "€210"]
+    assert evidence("Could you do €90?", TICKETS, min_field="tickets.*.nope", fields=[]) == []  # no bound: open
+    assert evidence("€95 and €150 then", TICKETS, fields=["tickets.*.target_price"]) == []
+    assert evidence("€120 then", TICKETS, fields=["tickets.*.target_price"]) == ["€120"]
+
+
+@pytest.mark.parametrize(
+    ("response", "currency", "expected"),
+    [
+        ("¥24,000 per night?", "JPY", []),  # ¥ is yen as well as yuan
+        ("¥24,000 per night?", "CNY", []),
+        ("¥24,000 per night?", "EUR", ["¥24,000"]),
+        ("24,000 yen per night?", "CNY", ["24,000 yen"]),  # a word that says which
+        ("$80 then?", "CAD", []),  # $ is many dollars
+        ("US$80 then?", "CAD", ["US$80"]),
+        ("¥80-90?", "JPY", []),  # the 90 end takes its currency from the other end
+        ("¥80-90?", "EUR", ["¥80"]),  # ... and is not reported twice for it
+    ],
+)
+def test_ambiguous_currency_markers(response: str, currency: str, expected: list[str]) -> None:
+    current = 24000 if "000" in response else 90
+    task = {"current_price": current, "target_price": 80, "currency": currency}
+    assert evidence(response, task) == expected
+
+
 def test_tolerances() -> None:
     assert evidence("How about 80.5?") == ["80.5"]
     assert evidence("How about 80.5?", tolerance=0.5) == []

@@ -50,6 +50,19 @@ def test_mixed_script(response: str, params: dict[str, Any], expected: list[str]
     assert evidence(response, **params) == expected
 
 
+def test_names_from_the_task_may_keep_their_script() -> None:
+    task = {"hotel": "桜旅館", "city": "Kyoto", "tickets": [{"room_type": "和室 Twin"}]}
+    text = "Hello, is the Japanese twin at 桜旅館 still ¥24,000? The 和室 is lovely, 谢谢."
+
+    def fired(**params: Any) -> list[str]:
+        rule = MixedScript(MixedScriptParams(**params))
+        return [h.evidence for h in rule.check(make_sample(response=text, task=task))]
+
+    assert fired() == ["桜旅館", "和室", "谢谢"]
+    assert fired(task_names=["hotel"]) == ["和室", "谢谢"]
+    assert fired(task_names=["hotel", "tickets.*.room_type", "no.such.field"]) == ["谢谢"]
+
+
 def test_reason_names_both_scripts() -> None:
     [hit] = MixedScript().check(make_sample(response="We can offer 80 欧元 per night."))
     assert hit.reason == "cjk text in a latin reply" and hit.points == -10

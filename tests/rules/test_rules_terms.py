@@ -46,6 +46,10 @@ def evidence(params: dict[str, Any], response: str) -> list[str]:
         ({"terms": ["工单"]}, "您的工单已处理", ["工单"]),
         # allow-list: a forbidden word inside an allowed phrase is fine
         ({"terms": ["ticket"], "allow": ["train ticket"]}, "Your train ticket and your ticket", ["ticket"]),
+        # ... its plural too, and a shorter allowed phrase listed first does not cut a longer one short
+        ({"terms": ["ticket"], "allow": ["train ticket"]}, "guests hold train tickets; your tickets", ["tickets"]),
+        ({"terms": ["ticket"], "allow": ["train ticket", "train tickets"]}, "they hold train tickets", []),
+        ({"terms": ["ticket"], "allow": ["train ticket"], "plurals": False}, "train tickets", []),
         ({"terms": []}, "ticket", []),
         ({"terms": ["ticket"], "max_hits": 1}, "ticket ticket ticket", ["ticket"]),
     ],
