@@ -1,4 +1,4 @@
-"""Test helpers for repo-sdk and its plugins: sample builders and plugin registration.
+"""Test helpers for repo-sdk and its plugins: sample builders, plugin registration, a stand-in RM.
 
 These are fakes for unit tests of logic; integration tests use the real parts.
 
@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from repo_sdk import plugins
-from repo_sdk.types import Dialogue, Turn
+from repo_sdk.hookspecs import hookimpl
+from repo_sdk.interfaces import RewardSource
+from repo_sdk.types import Dialogue, SourceScore, Turn
 from repo_sdk.types import Sample as Sample
 
-__all__ = ["install_plugin_module", "make_dialogue", "make_sample", "register_plugin"]
+__all__ = ["EchoRM", "echo_rm", "install_plugin_module", "make_dialogue", "make_sample", "register_plugin"]
 
 _ids = itertools.count()
 
@@ -98,6 +100,50 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
     finally:
         plugins._extra.remove((name, plugin))
         plugins.reset_registry()
+
+class EchoRM(RewardSource):
+    """A deterministic stand-in RM (spec type ``echo_rm``) for tests of the paths around a real one.
+
+    Its value reads the task (``target_price``), the whole history (length, text,
+    a leading system turn) and the response, and is negative for some samples, so a
+    path that drops or reorders any of them, or flips a sign, gives another number.
+
+    Example:
+        >>> [round(s.value, 3) for s in EchoRM().score([make_sample(response="80?", task={"target_price": 80})])]
+        [1.36]
+    """
+
+    name = "echo_rm"
+    kind = "rm"
+
+    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
+        out = []
+        for s in samples:
+            value = (len(s.response) % 7 - 3) + float(s.task.get("target_price", 0)) / 100 + 0.1 * len(s.history)
+            value += 0.01 * sum(len(t.content) for t in s.history)
+            value += 0.5 if s.history and s.history[0].role == "system" else 0.0
+            out.append(SourceScore(value=value))
+        return out
+
+
+class _EchoPlugin:
+    @hookimpl
+    def register_sources(self, register: Any) -> None:
+        register(EchoRM)
+
+
+@contextmanager
+def echo_rm(name: str = "test-echo-rm") -> Iterator[plugins.Registry]:
+    """Register :class:`EchoRM` (spec type ``echo_rm``) for the duration of a block.
+
+    Example:
+        >>> with echo_rm() as registry:
+        ...     "echo_rm" in registry.sources
+        True
+    """
+    with register_plugin(_EchoPlugin(), name=name) as registry:
+        yield registry
+
 
 # the fake OpenAI-compatible judge (with fault injection) for tests of judge-backed specs
 from repo_sdk.judge.fakes import FakeJudgeServer, FaultPlan, spawn_fake_server  # noqa: E402, F401

@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from itertools import cycle
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from repo_sdk import RewardSource, Sample, SourceScore, Turn, hookimpl
+from repo_sdk import Sample, Turn
 from repo_sdk.cli import app
-from repo_sdk.testing import register_plugin
+from repo_sdk.testing import echo_rm
 
 pytest.importorskip("repo_sdk_trl")
 pytest.importorskip("repo_sdk_openrlhf")
@@ -33,7 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SPEC = {
     "name": "negotiation",
     "sources": {
-        "rm": {"type": "parity_rm"},
+        "rm": {"type": "echo_rm"},
         "guard": ["cot_leak"],
         "length": [{"name": "max_length", "max_chars": 40, "points": -35}],
     },
@@ -58,37 +56,6 @@ SAMPLES = [
 ]
 
 
-class ParityRM(RewardSource):
-    """Deterministic RM reading task, history and response; negative for some samples."""
-
-    name = "parity_rm"
-    kind = "rm"
-
-    def score(self, samples):
-        return [
-            SourceScore(value=(len(s.response) % 5 - 2) * 0.75 + float(s.task.get("target_price", 0)) / 97
-                        + 0.13 * len(s.history) - 0.011 * sum(len(t.content) for t in s.history)
-                        + (0.3 if s.history[0].role == "system" else 0.0))
-            for s in samples
-        ]
-
-
-class _Plugin:
-    @hookimpl
-    def register_sources(self, register: Any) -> None:
-        register(ParityRM)
-
-
-class ScriptedEngine:
-    def __init__(self, tokenizer, replies):
-        self.tokenizer, self.replies = tokenizer, cycle(replies)
-
-    async def generate(self, prompt_token_ids, sampling_params, multi_modal_data=None):
-        text = next(self.replies)
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
-        return SimpleNamespace(outputs=[SimpleNamespace(token_ids=ids, text=text, finish_reason="stop", logprobs=None)])
-
-
 @pytest.fixture
 def setup(tmp_path):
     from transformers import AutoTokenizer
@@ -98,7 +65,7 @@ def setup(tmp_path):
     build_tiny_tokenizer().save_pretrained(tmp_path / "tok")
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
-    with register_plugin(_Plugin(), name="parity-rm"):
+    with echo_rm(name="parity-rm"):
         yield spec, str(tmp_path / "tok"), AutoTokenizer.from_pretrained(tmp_path / "tok")
 
 
@@ -127,6 +94,8 @@ def by_trl(spec):
 
 def by_executor(url_or_file, tokenizer):
     executor = agent.SingleTurnAgentExecutor(url_or_file)
+    from repo_sdk_openrlhf.testing import ScriptedEngine
+
     llm = ScriptedEngine(tokenizer, [s.response for s in SAMPLES])
     params = SimpleNamespace(max_tokens=128, logprobs=None)
 

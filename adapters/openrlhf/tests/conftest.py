@@ -10,61 +10,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from itertools import cycle
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
+from repo_sdk_openrlhf.testing import ScriptedEngine
 
-from repo_sdk import RewardSource, SourceScore, hookimpl
-from repo_sdk.testing import register_plugin
+from repo_sdk import testing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-class EchoRM(RewardSource):
-    """A deterministic stand-in RM whose value depends on task, history and response."""
-
-    name = "echo_rm"
-    kind = "rm"
-
-    def score(self, samples):
-        out = []
-        for s in samples:
-            value = (len(s.response) % 7 - 3) + float(s.task.get("target_price", 0)) / 100 + 0.1 * len(s.history)
-            value += 0.01 * sum(len(t.content) for t in s.history) + (0.5 if s.history[0].role == "system" else 0)
-            out.append(SourceScore(value=value))
-        return out
-
-
-class _Plugin:
-    @hookimpl
-    def register_sources(self, register: Any) -> None:
-        register(EchoRM)
-
-
 @pytest.fixture
 def echo_rm() -> Iterator[None]:
-    with register_plugin(_Plugin(), name="openrlhf-test-echo-rm"):
+    """Registers the ``echo_rm`` stand-in RM (``repo_sdk.testing.EchoRM``) for the test."""
+    with testing.echo_rm(name="openrlhf-test-echo-rm"):
         yield
-
-
-class ScriptedEngine:
-    """Stands in for vLLM's AsyncLLMEngine: replies come from a script, in order."""
-
-    def __init__(self, tokenizer: Any, replies: list[str]) -> None:
-        self.tokenizer = tokenizer
-        self.replies = cycle(replies)
-        self.calls = 0
-
-    async def generate(self, prompt_token_ids: list[int], sampling_params: Any, multi_modal_data: Any = None) -> Any:
-        self.calls += 1
-        text = next(self.replies)
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
-        out = SimpleNamespace(token_ids=ids, text=text, finish_reason="stop", logprobs=None)
-        return SimpleNamespace(outputs=[out])
 
 
 @pytest.fixture

@@ -15,38 +15,15 @@ from typing import Any
 import pytest
 import yaml
 
-from repo_sdk import RewardSource, SourceScore, hookimpl
-from repo_sdk.testing import register_plugin
+from repo_sdk import testing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-class EchoRM(RewardSource):
-    """A deterministic stand-in RM: sees task, history and response."""
-
-    name = "echo_rm"
-    kind = "rm"
-
-    def score(self, samples):
-        out = []
-        for s in samples:
-            target = float(s.task.get("target_price", 0))
-            value = (len(s.response) % 7 - 3) + target / 100 + 0.1 * len(s.history)
-            value += 0.01 * sum(len(t.content) for t in s.history)
-            out.append(SourceScore(value=value, reason="echo"))
-        return out
-
-
-class _Plugin:
-    @hookimpl
-    def register_sources(self, register: Any) -> None:
-        register(EchoRM)
-
-
 @pytest.fixture
 def echo_rm() -> Iterator[None]:
-    """Registers the ``echo_rm`` source for the test."""
-    with register_plugin(_Plugin(), name="trl-test-echo-rm"):
+    """Registers the ``echo_rm`` stand-in RM (``repo_sdk.testing.EchoRM``) for the test."""
+    with testing.echo_rm(name="trl-test-echo-rm"):
         yield
 
 
