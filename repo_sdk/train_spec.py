@@ -16,6 +16,7 @@ Keys (the TRL adapter reads them all; the OpenRLHF adapter maps them to flags):
       lora: {rank: 64, alpha: 64, dropout: 0.0, target_modules: all-linear}  # null: full fine-tuning
       seed: 42
       output_dir: out/train
+      save_steps: null      # a resumable checkpoint every N steps (last two kept); --resume goes on from it
       trl: {}               # extra GRPOConfig / RLOOConfig fields, passed as they are
       openrlhf: {}          # read by the OpenRLHF adapter
 
@@ -31,6 +32,7 @@ For OpenRLHF's PPO (actor, critic, GAE) they map to ``train_ppo_ray`` flags:
     lora            --ds.lora.rank / alpha / dropout / target_modules
     seed            --train.seed
     output_dir      --ckpt.output_dir, --ckpt.path
+    save_steps      --ckpt.save_steps (--resume adds --ckpt.load_enable)
     openrlhf        any further flags, e.g. {"algo.advantage.lambd": 0.95, "vllm.num_engines": 2};
                     true adds a bare flag, false or null drops one
 
@@ -84,6 +86,9 @@ class TrainSpec(BaseModel):
     lora: LoraSpec | None = Field(default_factory=LoraSpec)
     seed: int = 42
     output_dir: str = "out/train"
+    save_steps: int | None = Field(
+        None, ge=1, description="write a resumable checkpoint every N steps (the last two are kept); null: none"
+    )
     trl: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig / RLOOConfig fields")
     openrlhf: dict[str, Any] = Field(default_factory=dict, description="read by the OpenRLHF adapter")
 

@@ -26,11 +26,11 @@ def _spec(config: Path | None, module: Any) -> LoadedSpec:
 
 
 def _train_trl(
-    config: Path | None, algo: str, output_dir: Path | None, overrides: dict[str, Any]
+    config: Path | None, algo: str, output_dir: Path | None, overrides: dict[str, Any], resume: bool
 ) -> None:
     train_mod: Any = require("repo_sdk_trl.train", "repo-sdk-trl", "`repo-sdk train --trainer trl`")
     loaded = _spec(config, train_mod)
-    run = train_mod.train(loaded, algo=algo, output_dir=output_dir, overrides=overrides)
+    run = train_mod.train(loaded, algo=algo, output_dir=output_dir, overrides=overrides, resume=resume)
     last = next((row for row in reversed(run.trainer.state.log_history) if "reward" in row), {})
     shown = {k: v for k, v in last.items() if k == "reward" or k.startswith("rewards/")}
     for key, value in sorted(shown.items()):
@@ -50,6 +50,7 @@ def _train_openrlhf(
     agent: bool,
     max_turns: int,
     launch: bool,
+    resume: bool,
 ) -> None:
     launch_mod: Any = require("repo_sdk_openrlhf.launch", "repo-sdk-openrlhf", "`repo-sdk train --trainer openrlhf`")
     loaded = _spec(config, launch_mod)
@@ -57,7 +58,8 @@ def _train_openrlhf(
     if agent and urls:
         raise ConfigError("--agent scores in-process; it cannot be combined with --reward-url")
     run = launch_mod.plan(
-        loaded, output_dir=output_dir, overrides=overrides, reward_urls=urls, agent=agent, max_turns=max_turns
+        loaded, output_dir=output_dir, overrides=overrides, reward_urls=urls, agent=agent, max_turns=max_turns,
+        resume=resume,
     )
     typer.echo(run.script.read_text(encoding="utf-8"))
     typer.echo(f"wrote {run.script} (reward: {run.reward})", err=True)
@@ -84,6 +86,9 @@ def train(
     ),
     agent: bool = typer.Option(False, "--agent", help="openrlhf: the multi-turn negotiation agent"),
     max_turns: int = typer.Option(4, "--max-turns", min=1, help="openrlhf --agent: agent replies per conversation"),
+    resume: bool = typer.Option(
+        False, "--resume", help="go on from the newest checkpoint in the output dir (train.save_steps writes them)"
+    ),
 ) -> None:
     """Train a policy with the spec's REPO reward (TRL GRPO/RLOO, or OpenRLHF PPO)."""
     if trainer not in ALGOS:
@@ -95,6 +100,6 @@ def train(
         raise ConfigError("--launch, --reward-url and --agent are for --trainer openrlhf")
     overrides = {"steps": steps, "model": model}
     if trainer == "trl":
-        _train_trl(config, algo, output_dir, overrides)
+        _train_trl(config, algo, output_dir, overrides, resume)
     else:
-        _train_openrlhf(config, output_dir, overrides, reward_url, agent, max_turns, launch)
+        _train_openrlhf(config, output_dir, overrides, reward_url, agent, max_turns, launch, resume)

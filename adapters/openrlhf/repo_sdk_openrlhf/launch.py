@@ -120,6 +120,7 @@ def ppo_flags(ts: TrainSpec, *, actor: str, out: Path, prompts: Path) -> dict[st
         "train.seed": ts.seed,
         "ckpt.output_dir": str(out / "ckpt"),
         "ckpt.path": str(out / "ckpt" / "checkpoints"),
+        **({"ckpt.save_steps": ts.save_steps} if ts.save_steps is not None else {}),
         "logger.logging_steps": 1,
         # one GPU unless the spec says otherwise (OpenRLHF's own defaults assume 8 per node)
         "actor.num_gpus_per_node": 1,
@@ -163,8 +164,13 @@ def plan(
     reward_urls: list[str] | None = None,
     agent: bool = False,
     max_turns: int = 4,
+    resume: bool = False,
 ) -> OpenRLHFRun:
-    """Write prompts, reward (file, URLs or agent) and the script; return the run."""
+    """Write prompts, reward (file, URLs or agent) and the script; return the run.
+
+    ``resume`` makes the command load OpenRLHF's newest checkpoint under ``ckpt.path``
+    (``--ckpt.load_enable``); ``train.save_steps`` has it write them (``--ckpt.save_steps``).
+    """
     if loaded.path is None:
         raise ConfigError("the OpenRLHF run needs a spec file (its reward file embeds it)")
     ts = parse_train_spec(loaded, overrides)
@@ -173,6 +179,8 @@ def plan(
     actor = _actor(ts, loaded, out)
     prompts = write_prompts(ts, loaded, out / "prompts.jsonl")
     flags = ppo_flags(ts, actor=actor, out=out, prompts=prompts)
+    if resume:
+        flags["ckpt.load_enable"] = True
     if agent:
         from repo_sdk_openrlhf.agent import export_agent_file
 

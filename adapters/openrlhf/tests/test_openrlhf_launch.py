@@ -108,3 +108,12 @@ def test_launch_without_the_gpu_stack_says_what_to_install(write_spec, tmp_path)
 def test_bad_options(write_spec, tmp_path, args, message):
     result = CliRunner().invoke(app, ["train", "--trainer", "openrlhf", "-c", str(write_spec(SPEC)), *args])
     assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_checkpoints_and_resume_map_to_openrlhf_flags(write_spec, tmp_path):
+    _, flags, _ = plan(write_spec, tmp_path)
+    assert "ckpt.save_steps" not in flags and "ckpt.load_enable" not in flags
+    spec = {**SPEC, "train": {**SPEC["train"], "save_steps": 5}}
+    _, flags, _ = plan(write_spec, tmp_path, "--resume", spec=spec)
+    assert flags["ckpt.save_steps"] == ["5"] and flags["ckpt.load_enable"] == []
+    assert set(flags) <= declared_flags()

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from repo_sdk.config import LoadedSpec, load_spec
 from repo_sdk.errors import ConfigError
+from repo_sdk.io.atomic import atomic_write
 from repo_sdk.train_spec import TrainSpec, parse_train_spec
 from repo_sdk_trl.data import DEFAULT_SPEC, load_prompts, packaged_file
 from repo_sdk_trl.policy import load_policy
 from repo_sdk_trl.reward_func import RepoRewardFunction
 
-__all__ = ["TrainRun", "build_run", "default_spec", "train"]
+__all__ = ["TrainRun", "build_run", "default_spec", "last_checkpoint", "train"]
 
 Algo = Literal["grpo", "rloo"]
 
@@ -69,6 +71,8 @@ def _trl_config(algo: Algo, ts: TrainSpec, output_dir: Path) -> Any:
         "report_to": "none",
         "save_strategy": "no",
     }
+    if ts.save_steps is not None:
+        base |= {"save_strategy": "steps", "save_steps": ts.save_steps, "save_total_limit": 2}
     if not torch.cuda.is_available():
         base |= {"use_cpu": True, "bf16": False}
     try:
@@ -136,24 +140,59 @@ def build_run(
     return TrainRun(trainer, reward, ts, out, policy)
 
 
+def last_checkpoint(output_dir: str | Path) -> Path | None:
+    """The newest ``checkpoint-N`` folder under ``output_dir`` that holds a trainer state, or None."""
+    found = [
+        (int(p.name.split("-", 1)[1]), p)
+        for p in Path(output_dir).glob("checkpoint-*")
+        if p.name.split("-", 1)[1].isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    return max(found)[1] if found else None
+
+
 def train(
     loaded: LoadedSpec,
     *,
     algo: Algo = "grpo",
     output_dir: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
+    resume: bool = False,
 ) -> TrainRun:
     """Build the run, train it, save the final weights (the LoRA adapter) and the log history.
 
-    Writes ``<output_dir>/final/`` and ``<output_dir>/log_history.jsonl``.
+    Writes ``<output_dir>/final/`` and ``<output_dir>/log_history.jsonl``, each replaced
+    whole (a crash never leaves half of either); with ``train.save_steps``, checkpoints
+    ``<output_dir>/checkpoint-N/`` on the way. ``resume`` goes on from the newest
+    checkpoint: the policy, optimizer, scheduler, RNG states and step count.
+
+    Raises:
+        ConfigError: ``resume`` with no checkpoint in the output directory.
     """
+    checkpoint = None
+    if resume:  # before anything loads
+        out = Path(output_dir or parse_train_spec(loaded, overrides).output_dir)
+        checkpoint = last_checkpoint(out)
+        if checkpoint is None:
+            raise ConfigError(f"--resume: no checkpoint in {out} to resume from (train.save_steps writes them)")
     run = build_run(loaded, algo=algo, output_dir=output_dir, overrides=overrides)
     try:
-        run.trainer.train()
-        run.trainer.save_model(str(run.output_dir / "final"))
-        with (run.output_dir / "log_history.jsonl").open("w", encoding="utf-8") as fh:
+        run.trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        _replace_dir(run.output_dir / "final", run.trainer.save_model)
+        with atomic_write(run.output_dir / "log_history.jsonl") as fh:
             for row in run.trainer.state.log_history:
                 fh.write(json.dumps(row) + "\n")
     finally:
         run.reward.close()
     return run
+
+
+def _replace_dir(target: Path, write: Any) -> None:
+    """Have ``write(folder)`` fill a fresh folder, then put it in place of ``target``."""
+    partial, old = target.with_name(target.name + ".partial"), target.with_name(target.name + ".old")
+    for stale in (partial, old):
+        shutil.rmtree(stale, ignore_errors=True)
+    write(str(partial))
+    if target.exists():
+        target.rename(old)
+    partial.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -86,3 +86,33 @@ def test_cli_train_errors_are_one_line(write_spec, train_section, args, message)
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], result.output
+
+
+def test_checkpoints_and_resume_go_on_where_the_run_stopped(echo_rm, write_spec, tmp_path):
+    """A run that wrote checkpoints is resumed by a longer one: steps 1-2 are restored, only step 3 is trained."""
+    out = tmp_path / "out"
+    spec = write_spec({**SPEC, "train": {**SPEC["train"], "steps": 2, "save_steps": 1}})
+    first = train(load_spec(spec), algo="grpo", output_dir=out)
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
+    first_rows = [row for row in first.trainer.state.log_history if "reward" in row]
+
+    result = CliRunner().invoke(
+        app, ["train", "--config", str(spec), "-o", str(out), "--steps", "3", "--resume"]
+    )
+    assert result.exit_code == 0, result.output
+    logged = [json.loads(line) for line in (out / "log_history.jsonl").read_text().splitlines()]
+    rows = [row for row in logged if "reward" in row]
+    assert [row["step"] for row in rows] == [1, 2, 3]
+    assert rows[:2] == first_rows  # restored from the checkpoint (timings and all), not trained again
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-3"]
+    assert (out / "final" / "adapter_config.json").exists()
+    assert not list(out.glob("final.*"))  # the final weights were swapped in whole
+
+
+def test_resume_without_a_checkpoint_is_a_one_line_error(echo_rm, write_spec, tmp_path):
+    spec = write_spec({**SPEC, "train": {**SPEC["train"], "steps": 1}})
+    result = CliRunner().invoke(app, ["train", "--config", str(spec), "-o", str(tmp_path / "empty"), "--resume"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"error: --resume: no checkpoint in {tmp_path / 'empty'} to resume from (train.save_steps writes them)"
+    )
