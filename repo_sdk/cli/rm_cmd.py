@@ -43,6 +43,12 @@ def train(
     task_placement: Annotated[str, typer.Option(help="task info as: system | user-prefix | none")] = "system",
     seed: Annotated[int, typer.Option(help="seed of the split, head init and data order")] = 0,
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
+    save_steps: Annotated[
+        int | None, typer.Option(min=1, help="a resumable checkpoint every N steps, beside OUT until it is saved")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="go on from the newest checkpoint of an earlier run")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
 ) -> None:
     """Train a reward model from preference pairs with TRL's RewardTrainer."""
@@ -70,6 +76,8 @@ def train(
         task_placement=task_placement,  # type: ignore[arg-type]
         seed=seed,
         overwrite=overwrite,
+        save_steps=save_steps,
+        resume=resume,
         show_progress=not quiet,
         log=say,
     )

@@ -130,6 +130,8 @@ def train_rm(
     seed: int = 0,
     activation_checkpointing: bool = False,
     overwrite: bool = False,
+    save_steps: int | None = None,
+    resume: bool = False,
     show_progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> TrainResult:
@@ -148,12 +150,19 @@ def train_rm(
         seed: seed of the split, the head's initialisation and the data order.
         activation_checkpointing: trade compute for memory (large bases on a GPU).
         overwrite: replace an existing ``output``.
+        save_steps: write a resumable checkpoint every N steps into ``.<output>.checkpoints``
+            beside ``output`` (the last two kept; removed once the RM is saved).
+        resume: go on from the newest of those checkpoints (same pairs and settings).
         show_progress: show the trainer's progress bar.
         log: called with one line per stage (default: silent).
 
     Returns:
         A :class:`TrainResult`; ``heldout_accuracy`` is the share of held-out pairs the
         trained RM ranks correctly (``None`` with ``eval_fraction=0``).
+
+    Raises:
+        InputError: bad pairs or base, ``output`` exists without ``overwrite``, or
+            ``resume`` with no checkpoint to resume from.
     """
     require("trl", "'repo-sdk[rm]'", "rm train")
     import torch
@@ -165,6 +174,10 @@ def train_rm(
     output = Path(output)
     if output.exists() and not overwrite:
         raise InputError(f"{output} exists (pass --overwrite to replace it)")
+    checkpoints = output.with_name(f".{output.name}.checkpoints")
+    last = _last_checkpoint(checkpoints) if resume else None
+    if resume and last is None:
+        raise InputError(f"--resume: no checkpoint in {checkpoints} to resume from (--save-steps writes them)")
     base_path = Path(base) if base is not None else default_base()
     if not (base_path / "config.json").is_file():
         raise InputError(f"base model {base_path} is not a model directory (no config.json)")
@@ -201,17 +214,21 @@ def train_rm(
         peft_config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=0.0)
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    if not resume and checkpoints.exists():
+        say(f"starting over: removing the checkpoints of an earlier run in {checkpoints} (--resume goes on from them)")
+        shutil.rmtree(checkpoints)
+    saving = {"save_strategy": "steps", "save_steps": save_steps, "save_total_limit": 2} if save_steps else {}
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
     try:
-        with tempfile.TemporaryDirectory(prefix="repo-rm-trainer-") as trainer_dir, \
+        with _trainer_dir(checkpoints if save_steps or resume else None) as trainer_dir, \
                 _quiet_transformers(not show_progress):
             args = RewardConfig(
                 output_dir=trainer_dir, num_train_epochs=epochs, learning_rate=learning_rate,
                 per_device_train_batch_size=batch_size, seed=seed, data_seed=seed, max_length=None,
                 bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda,
                 activation_checkpointing=activation_checkpointing,
-                save_strategy="no", eval_strategy="no", report_to="none", disable_tqdm=not show_progress,
-                logging_steps=10, warmup_steps=0, dataloader_num_workers=0,
+                eval_strategy="no", report_to="none", disable_tqdm=not show_progress,
+                logging_steps=10, warmup_steps=0, dataloader_num_workers=0, **({"save_strategy": "no"} | saving),
             )
             trainer = RewardTrainer(model=str(base_path), args=args, train_dataset=dataset,
                                     processing_class=tokenizer, peft_config=peft_config)
@@ -221,8 +238,9 @@ def train_rm(
                 trainer.remove_callback(PrinterCallback)
             pad_id = tokenizer.pad_token_id
             before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
-            say(f"training {len(train)} pairs for {epochs:g} epoch(s)" + (f", LoRA r={lora_r}" if lora_r else ""))
-            trainer.train()
+            say(f"training {len(train)} pairs for {epochs:g} epoch(s)" + (f", LoRA r={lora_r}" if lora_r else "")
+                + (f", resuming from {last.name}" if last else ""))
+            trainer.train(resume_from_checkpoint=str(last) if last else None)
             model = trainer.model
             if peft_config is not None:
                 model = model.merge_and_unload()
@@ -250,4 +268,23 @@ def train_rm(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the RM is saved: nothing left to resume
     return result
+
+
+@contextmanager
+def _trainer_dir(checkpoints: Path | None) -> Iterator[str]:
+    """Where the trainer writes: the checkpoint folder (kept on failure, for --resume), else a temporary one."""
+    if checkpoints is None:
+        with tempfile.TemporaryDirectory(prefix="repo-rm-trainer-") as tmp:
+            yield tmp
+    else:
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        yield str(checkpoints)
+
+
+def _last_checkpoint(folder: Path) -> Path | None:
+    """The newest ``checkpoint-N`` in ``folder`` that holds a trainer state, or None."""
+    found = [(int(p.name.removeprefix("checkpoint-")), p) for p in folder.glob("checkpoint-*")
+             if p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()]
+    return max(found)[1] if found else None

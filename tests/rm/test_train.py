@@ -116,3 +116,40 @@ def test_causal_lm_base_gets_a_reward_head(tmp_path, pairs_file):
     config = json.loads((tmp_path / "rm" / "config.json").read_text())
     assert config["architectures"] == ["LlamaForSequenceClassification"] and result.train_pairs == 32
     assert json.loads((tmp_path / "rm" / "repo_rm.json").read_text())["render"]["max_length"] == 512
+
+
+def test_an_interrupted_run_resumes_from_its_newest_checkpoint(tiny_llama, pairs_file, tmp_path, monkeypatch):
+    """Ctrl-C after 5 steps keeps the checkpoints; --resume trains only the steps that were left."""
+    from trl import RewardTrainer
+
+    out = tmp_path / "rm"
+    real_step = RewardTrainer.training_step
+    steps: list[int] = []
+
+    def counted(self, *args, **kwargs):
+        if len(steps) == 5 and not getattr(self, "_resumed", False):
+            raise KeyboardInterrupt
+        steps.append(self.state.global_step)
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(RewardTrainer, "training_step", counted)
+    settings = {**FAST, "epochs": 3, "batch_size": 8, "save_steps": 2}  # 32 pairs / 8: 4 steps an epoch, 12 in all
+    with pytest.raises(KeyboardInterrupt):
+        train_rm(pairs_file, out, base=tiny_llama, **settings)
+    checkpoints = tmp_path / ".rm.checkpoints"
+    assert not out.exists() and sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+
+    steps.clear()
+    monkeypatch.setattr(RewardTrainer, "_resumed", True, raising=False)
+    lines: list[str] = []
+    result = train_rm(pairs_file, out, base=tiny_llama, resume=True, log=lines.append, **settings)
+    assert steps == list(range(4, 12))  # steps 5..12 (0-based 4..11): the 4 saved ones are not trained again
+    assert any("resuming from checkpoint-4" in line for line in lines)
+    assert result.heldout_accuracy is not None and (out / "model.safetensors").exists()
+    assert not checkpoints.exists()  # the RM is saved: the checkpoints are gone
+
+
+def test_resume_with_nothing_to_resume_is_an_input_error(tiny_llama, pairs_file, tmp_path):
+    with pytest.raises(InputError, match=r"--resume: no checkpoint in .*\.rm\.checkpoints"):
+        train_rm(pairs_file, tmp_path / "rm", base=tiny_llama, resume=True, **FAST)
+    assert list(tmp_path.iterdir()) == []
