@@ -46,6 +46,7 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -54,7 +55,7 @@ from repo_sdk.config import LoadedSpec, validate_plugin_config
 from repo_sdk.errors import ConfigError
 from repo_sdk.plugins import get_registry
 
-__all__ = ["LoraSpec", "TrainSpec", "parse_train_spec"]
+__all__ = ["LoraSpec", "TrainSpec", "last_checkpoint", "parse_train_spec"]
 
 
 class LoraSpec(BaseModel):
@@ -126,3 +127,24 @@ def parse_train_spec(loaded: LoadedSpec, overrides: dict[str, Any] | None = None
         lines = [f"{where}: {format_loc(loc)}: {msg.removeprefix('Value error, ')}" for loc, msg in errors]
         more = f" (and {len(lines) - 1} more error(s))" if len(lines) > 1 else ""
         raise ConfigError(lines[0] + more) from None
+
+
+def last_checkpoint(folder: str | Path) -> Path | None:
+    """The newest ``checkpoint-N`` a transformers trainer wrote in ``folder`` (one holding its
+    ``trainer_state.json``), or None; what ``--resume`` goes on from, for the policy and the RM.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp())
+        >>> for n in (2, 10):
+        ...     (d / f"checkpoint-{n}").mkdir(); _ = (d / f"checkpoint-{n}" / "trainer_state.json").write_text("{}")
+        >>> (d / "checkpoint-12").mkdir()  # no trainer state: a save that did not finish
+        >>> last_checkpoint(d).name
+        'checkpoint-10'
+    """
+    found = [
+        (int(p.name.removeprefix("checkpoint-")), p)
+        for p in Path(folder).glob("checkpoint-*")
+        if p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    return max(found)[1] if found else None

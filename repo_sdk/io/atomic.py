@@ -1,4 +1,4 @@
-"""Atomic output: write to a temporary file beside the target, rename on success.
+"""Atomic output: write to a temporary file (or folder) beside the target, rename on success.
 
 A crash or an error leaves the target as it was (absent, or the previous version).
 
@@ -14,13 +14,14 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_dir", "atomic_write"]
 
 
 def _umask() -> int:
@@ -45,3 +46,39 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_dir(target: str | Path, write: Callable[[Path], object], *, overwrite: bool = True) -> Path:
+    """Have ``write(folder)`` fill a fresh folder beside ``target``, then put it in place of ``target``.
+
+    A crash or an error inside ``write`` leaves ``target`` as it was and no folder behind.
+
+    Raises:
+        FileExistsError: ``target`` exists and ``overwrite`` is false.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "model"
+        >>> _ = atomic_dir(out, lambda d: (d / "weights.bin").write_bytes(b"w"))
+        >>> sorted(p.name for p in out.iterdir())
+        ['weights.bin']
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not overwrite:
+        raise FileExistsError(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        write(staging)
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs get the usual mode
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -36,12 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from repo_sdk.errors import InputError, require
+from repo_sdk.io.atomic import atomic_dir
 from repo_sdk.rm.batching import forward_scores
 from repo_sdk.rm.loading import META_FILE
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import CALIBRATION_FILE, calibration_stats
 from repo_sdk.rm.pairs import PreferencePair, read_pairs, split_pairs
 from repo_sdk.rm.render import Renderer, TaskPlacement
+from repo_sdk.train_spec import last_checkpoint
 
 __all__ = ["TrainResult", "train_rm"]
 
@@ -96,21 +97,6 @@ def _quiet_transformers(quiet: bool) -> Iterator[None]:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
-
-
-def _publish(staging: Path, output: Path, overwrite: bool) -> None:
-    umask = os.umask(0o22)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; the model dir should be like any other
-    old = None
-    if output.exists():
-        if not overwrite:
-            raise InputError(f"{output} exists (pass --overwrite to replace it)")
-        old = output.with_name(f".{output.name}.old-{os.getpid()}")
-        os.replace(output, old)
-    os.replace(staging, output)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def train_rm(
@@ -175,7 +161,7 @@ def train_rm(
     if output.exists() and not overwrite:
         raise InputError(f"{output} exists (pass --overwrite to replace it)")
     checkpoints = output.with_name(f".{output.name}.checkpoints")
-    last = _last_checkpoint(checkpoints) if resume else None
+    last = last_checkpoint(checkpoints) if resume else None
     if resume and last is None:
         raise InputError(f"--resume: no checkpoint in {checkpoints} to resume from (--save-steps writes them)")
     base_path = Path(base) if base is not None else default_base()
@@ -218,56 +204,57 @@ def train_rm(
         say(f"starting over: removing the checkpoints of an earlier run in {checkpoints} (--resume goes on from them)")
         shutil.rmtree(checkpoints)
     saving = {"save_strategy": "steps", "save_steps": save_steps, "save_total_limit": 2} if save_steps else {}
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
-    try:
-        with _trainer_dir(checkpoints if save_steps or resume else None) as trainer_dir, \
-                _quiet_transformers(not show_progress):
-            args = RewardConfig(
-                output_dir=trainer_dir, num_train_epochs=epochs, learning_rate=learning_rate,
-                per_device_train_batch_size=batch_size, seed=seed, data_seed=seed, max_length=None,
-                bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda,
-                activation_checkpointing=activation_checkpointing,
-                eval_strategy="no", report_to="none", disable_tqdm=not show_progress,
-                logging_steps=10, warmup_steps=0, dataloader_num_workers=0, **({"save_strategy": "no"} | saving),
-            )
-            trainer = RewardTrainer(model=str(base_path), args=args, train_dataset=dataset,
-                                    processing_class=tokenizer, peft_config=peft_config)
-            if not show_progress:
-                from transformers.trainer_callback import PrinterCallback
+    with _trainer_dir(checkpoints if save_steps or resume else None) as trainer_dir, \
+            _quiet_transformers(not show_progress):
+        args = RewardConfig(
+            output_dir=trainer_dir, num_train_epochs=epochs, learning_rate=learning_rate,
+            per_device_train_batch_size=batch_size, seed=seed, data_seed=seed, max_length=None,
+            bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda,
+            activation_checkpointing=activation_checkpointing,
+            eval_strategy="no", report_to="none", disable_tqdm=not show_progress,
+            logging_steps=10, warmup_steps=0, dataloader_num_workers=0, **({"save_strategy": "no"} | saving),
+        )
+        trainer = RewardTrainer(model=str(base_path), args=args, train_dataset=dataset,
+                                processing_class=tokenizer, peft_config=peft_config)
+        if not show_progress:
+            from transformers.trainer_callback import PrinterCallback
 
-                trainer.remove_callback(PrinterCallback)
-            pad_id = tokenizer.pad_token_id
-            before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
-            say(f"training {len(train)} pairs for {epochs:g} epoch(s)" + (f", LoRA r={lora_r}" if lora_r else "")
-                + (f", resuming from {last.name}" if last else ""))
-            trainer.train(resume_from_checkpoint=str(last) if last else None)
-            model = trainer.model
-            if peft_config is not None:
-                model = model.merge_and_unload()
-            model.eval()
-            after = _accuracy(model, *rows["held"], pad_id)[0] if held else None
-            train_acc, train_scores = _accuracy(model, *rows["train"], pad_id)
-        model.config.pad_token_id = pad_id
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        result = TrainResult(output, len(train), len(held), after, before, train_acc, truncated,
-                             time.monotonic() - started)
-        meta = {
-            "format": 1,
-            "base": str(base_path),
-            "render": {"task_placement": task_placement, "task_template": task_template,
-                       "max_length": renderer.max_length},
-            "result": {k: v for k, v in asdict(result).items() if k != "output"},
-            "params": {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
-                       "lora_r": lora_r, "seed": seed, "eval_fraction": eval_fraction},
-        }
-        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        (staging / CALIBRATION_FILE).write_text(json.dumps(calibration_stats(train_scores), indent=2) + "\n",
-                                                encoding="utf-8")
-        _publish(staging, output, overwrite)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            trainer.remove_callback(PrinterCallback)
+        pad_id = tokenizer.pad_token_id
+        before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
+        say(f"training {len(train)} pairs for {epochs:g} epoch(s)" + (f", LoRA r={lora_r}" if lora_r else "")
+            + (f", resuming from {last.name}" if last else ""))
+        trainer.train(resume_from_checkpoint=str(last) if last else None)
+        model = trainer.model
+        if peft_config is not None:
+            model = model.merge_and_unload()
+        model.eval()
+        after = _accuracy(model, *rows["held"], pad_id)[0] if held else None
+        train_acc, train_scores = _accuracy(model, *rows["train"], pad_id)
+    model.config.pad_token_id = pad_id
+    result = TrainResult(output, len(train), len(held), after, before, train_acc, truncated,
+                         time.monotonic() - started)
+    meta = {
+        "format": 1,
+        "base": str(base_path),
+        "render": {"task_placement": task_placement, "task_template": task_template,
+                   "max_length": renderer.max_length},
+        "result": {k: v for k, v in asdict(result).items() if k != "output"},
+        "params": {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+                   "lora_r": lora_r, "seed": seed, "eval_fraction": eval_fraction},
+    }
+
+    def write(folder: Path) -> None:
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (folder / CALIBRATION_FILE).write_text(json.dumps(calibration_stats(train_scores), indent=2) + "\n",
+                                               encoding="utf-8")
+
+    try:
+        atomic_dir(output, write, overwrite=overwrite)
+    except FileExistsError:
+        raise InputError(f"{output} exists (pass --overwrite to replace it)") from None
     shutil.rmtree(checkpoints, ignore_errors=True)  # the RM is saved: nothing left to resume
     return result
 
@@ -281,10 +268,3 @@ def _trainer_dir(checkpoints: Path | None) -> Iterator[str]:
     else:
         checkpoints.mkdir(parents=True, exist_ok=True)
         yield str(checkpoints)
-
-
-def _last_checkpoint(folder: Path) -> Path | None:
-    """The newest ``checkpoint-N`` in ``folder`` that holds a trainer state, or None."""
-    found = [(int(p.name.removeprefix("checkpoint-")), p) for p in folder.glob("checkpoint-*")
-             if p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()]
-    return max(found)[1] if found else None

@@ -137,7 +137,8 @@ def test_an_interrupted_run_resumes_from_its_newest_checkpoint(tiny_llama, pairs
     with pytest.raises(KeyboardInterrupt):
         train_rm(pairs_file, out, base=tiny_llama, **settings)
     checkpoints = tmp_path / ".rm.checkpoints"
-    assert not out.exists() and sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert not out.exists()
+    assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
 
     steps.clear()
     monkeypatch.setattr(RewardTrainer, "_resumed", True, raising=False)

@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from repo_sdk.config import LoadedSpec, load_spec
 from repo_sdk.errors import ConfigError
-from repo_sdk.io.atomic import atomic_write
-from repo_sdk.train_spec import TrainSpec, parse_train_spec
+from repo_sdk.io.atomic import atomic_dir, atomic_write
+from repo_sdk.train_spec import TrainSpec, last_checkpoint, parse_train_spec
 from repo_sdk_trl.data import DEFAULT_SPEC, load_prompts, packaged_file
 from repo_sdk_trl.policy import load_policy
 from repo_sdk_trl.reward_func import RepoRewardFunction
 
-__all__ = ["TrainRun", "build_run", "default_spec", "last_checkpoint", "train"]
+__all__ = ["TrainRun", "build_run", "default_spec", "train"]
 
 Algo = Literal["grpo", "rloo"]
 
@@ -140,16 +139,6 @@ def build_run(
     return TrainRun(trainer, reward, ts, out, policy)
 
 
-def last_checkpoint(output_dir: str | Path) -> Path | None:
-    """The newest ``checkpoint-N`` folder under ``output_dir`` that holds a trainer state, or None."""
-    found = [
-        (int(p.name.split("-", 1)[1]), p)
-        for p in Path(output_dir).glob("checkpoint-*")
-        if p.name.split("-", 1)[1].isdigit() and (p / "trainer_state.json").is_file()
-    ]
-    return max(found)[1] if found else None
-
-
 def train(
     loaded: LoadedSpec,
     *,
@@ -177,22 +166,10 @@ def train(
     run = build_run(loaded, algo=algo, output_dir=output_dir, overrides=overrides)
     try:
         run.trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        _replace_dir(run.output_dir / "final", run.trainer.save_model)
+        atomic_dir(run.output_dir / "final", lambda folder: run.trainer.save_model(str(folder)))
         with atomic_write(run.output_dir / "log_history.jsonl") as fh:
             for row in run.trainer.state.log_history:
                 fh.write(json.dumps(row) + "\n")
     finally:
         run.reward.close()
     return run
-
-
-def _replace_dir(target: Path, write: Any) -> None:
-    """Have ``write(folder)`` fill a fresh folder, then put it in place of ``target``."""
-    partial, old = target.with_name(target.name + ".partial"), target.with_name(target.name + ".old")
-    for stale in (partial, old):
-        shutil.rmtree(stale, ignore_errors=True)
-    write(str(partial))
-    if target.exists():
-        target.rename(old)
-    partial.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
