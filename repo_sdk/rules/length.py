@@ -49,16 +49,12 @@ class MaxLength(Rule):
             span = (p.max_chars, len(text))
             hits.append(self.hit(f"reply has {len(text)} characters (max {p.max_chars})",
                                  span=span, evidence=clip_evidence(text, span)))
-        if p.max_words is not None:
-            words = word_spans(text)
-            if len(words) > p.max_words:
-                span = (words[p.max_words][0], len(text))
-                hits.append(self.hit(f"reply has {len(words)} words (max {p.max_words})",
-                                     span=span, evidence=clip_evidence(text, span)))
-        if p.max_sentences is not None:
-            sentences = split_sentences(text)
-            if len(sentences) > p.max_sentences:
-                span = (sentences[p.max_sentences][0], len(text))
-                hits.append(self.hit(f"reply has {len(sentences)} sentences (max {p.max_sentences})",
+        for unit, limit, split in (("words", p.max_words, word_spans), ("sentences", p.max_sentences, split_sentences)):
+            if limit is None:
+                continue
+            parts = split(text)
+            if len(parts) > limit:  # the evidence is everything from the first part over the limit
+                span = (parts[limit][0], len(text))
+                hits.append(self.hit(f"reply has {len(parts)} {unit} (max {limit})",
                                      span=span, evidence=clip_evidence(text, span)))
         return cap_hits(hits, self.params)
