@@ -31,11 +31,13 @@ demo: setup
 	$(VENV)/bin/repo-sdk score out/demo/dialogues.jsonl --config out/demo/spec.yaml -o out/demo/scored.jsonl --report out/demo/report.html
 	@echo "report: out/demo/report.html"
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q
 
+# House rules CI enforces: formatting and lint over the whole tree (the init scaffold included).
 lint: setup
-	$(VENV)/bin/ruff check repo_sdk tests plugins adapters benchmarks
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(PY) -m benchmarks

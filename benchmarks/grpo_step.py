@@ -88,22 +88,34 @@ def _run(funcs: list[Any], policy: str, args: argparse.Namespace, out: Path) -> 
             return out
 
     config = GRPOConfig(
-        output_dir=str(out), max_steps=args.warmup + args.steps, per_device_train_batch_size=args.batch,
-        num_generations=args.generations, max_completion_length=args.tokens,
+        output_dir=str(out),
+        max_steps=args.warmup + args.steps,
+        per_device_train_batch_size=args.batch,
+        num_generations=args.generations,
+        max_completion_length=args.tokens,
         learning_rate=0.0,  # the policy stays put: both setups generate exactly the same completions
-        logging_steps=1, report_to="none", save_strategy="no", use_cpu=True, bf16=False, seed=0,
-        gradient_checkpointing=False, disable_tqdm=True,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        seed=0,
+        gradient_checkpointing=False,
+        disable_tqdm=True,
         reward_weights=[1.0] * len(funcs) if len(funcs) > 1 else None,
     )
     trainer = TimedGRPOTrainer(
-        model=AutoModelForCausalLM.from_pretrained(policy), reward_funcs=funcs, args=config,
-        train_dataset=load_prompts("default"), processing_class=AutoTokenizer.from_pretrained(policy),
+        model=AutoModelForCausalLM.from_pretrained(policy),
+        reward_funcs=funcs,
+        args=config,
+        train_dataset=load_prompts("default"),
+        processing_class=AutoTokenizer.from_pretrained(policy),
         peft_config=LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM"),
     )
     trainer.remove_callback(PrinterCallback)  # keep stdout for the results
     trainer.train()
     times = [row["step_time"] for row in trainer.state.log_history if "step_time" in row]
-    return times[args.warmup:], reward_times[args.warmup:]
+    return times[args.warmup :], reward_times[args.warmup :]
 
 
 def _reward_only(repo: Any, separate: list[Any], n: int) -> tuple[float, float]:
@@ -112,8 +124,10 @@ def _reward_only(repo: Any, separate: list[Any], n: int) -> tuple[float, float]:
 
     ds = load_prompts("default")
     prompts = [row["prompt"] for row in ds] * 2
-    completions = [[{"role": "assistant", "content": f"Could we agree on {80 + i} EUR? <think>hm</think>" * (i % 3)}]
-                   for i in range(len(prompts))]
+    completions = [
+        [{"role": "assistant", "content": f"Could we agree on {80 + i} EUR? <think>hm</think>" * (i % 3)}]
+        for i in range(len(prompts))
+    ]
     kwargs = {"task": [row["task"] for row in ds] * 2, "log_metric": lambda *a: None, "log_extra": lambda *a: None}
 
     async def call(funcs: list[Any]) -> None:
@@ -163,8 +177,11 @@ def main(argv: list[str] | None = None) -> None:
             for name in ("repo", "separate") if r % 2 == 0 else ("separate", "repo"):
                 funcs = [repo_reward_func(SPEC)] if name == "repo" else source_reward_funcs(SPEC)
                 run_times, run_phase = _run(funcs, policy, args, work / f"{name}{r}")
-                print(f"run {r} {name:<8} median step {statistics.median(run_times) * 1000:.1f} ms, "
-                      f"reward phase {statistics.median(run_phase) * 1000:.2f} ms", flush=True)
+                print(
+                    f"run {r} {name:<8} median step {statistics.median(run_times) * 1000:.1f} ms, "
+                    f"reward phase {statistics.median(run_phase) * 1000:.2f} ms",
+                    flush=True,
+                )
                 times[name] += run_times
                 phase[name] += run_phase
                 medians[name] = statistics.median(run_times)
@@ -172,18 +189,27 @@ def main(argv: list[str] | None = None) -> None:
         repo_reward, separate_reward = _reward_only(repo_reward_func(SPEC), source_reward_funcs(SPEC), 100)
     repo, separate = statistics.median(times["repo"]), statistics.median(times["separate"])
     repo_phase, separate_phase = statistics.median(phase["repo"]), statistics.median(phase["separate"])
-    print(f"tiny policy, batch {args.batch} ({args.generations} per prompt), {args.tokens} new tokens, "
-          f"{args.steps} steps x {args.repeats} runs each, cpus={os.cpu_count()}")
+    print(
+        f"tiny policy, batch {args.batch} ({args.generations} per prompt), {args.tokens} new tokens, "
+        f"{args.steps} steps x {args.repeats} runs each, cpus={os.cpu_count()}"
+    )
     print(f"{'':<34} {'GRPO step':>12} {'reward phase':>13} {'reward fn (min)':>16}")
-    print(f"{'REPO callable (1 function)':<34} {repo * 1000:>9.1f} ms {repo_phase * 1000:>10.2f} ms "
-          f"{repo_reward * 1000:>13.2f} ms")
-    print(f"{'separate sources (3 functions)':<34} {separate * 1000:>9.1f} ms {separate_phase * 1000:>10.2f} ms "
-          f"{separate_reward * 1000:>13.2f} ms")
+    print(
+        f"{'REPO callable (1 function)':<34} {repo * 1000:>9.1f} ms {repo_phase * 1000:>10.2f} ms "
+        f"{repo_reward * 1000:>13.2f} ms"
+    )
+    print(
+        f"{'separate sources (3 functions)':<34} {separate * 1000:>9.1f} ms {separate_phase * 1000:>10.2f} ms "
+        f"{separate_reward * 1000:>13.2f} ms"
+    )
     paired = statistics.median(pairs)
     verdict = "PASS" if paired <= 1.05 else "MISS"
-    print(f"ratio REPO / separate: GRPO step {paired:.3f}x (target <= 1.05 -> {verdict}; median of the repeats' "
-          f"ratios {', '.join(f'{p:.3f}' for p in pairs)}; pooled medians {repo / separate:.3f}x), "
-          f"reward phase {repo_phase / separate_phase:.3f}x, reward fn {repo_reward / separate_reward:.3f}x")
+    print(
+        f"ratio REPO / separate: GRPO step {paired:.3f}x (target <= 1.05 -> {verdict}; median of the repeats' "
+        f"ratios {', '.join(f'{p:.3f}' for p in pairs)}; pooled medians {repo / separate:.3f}x), "
+        f"reward phase {repo_phase / separate_phase:.3f}x, reward fn {repo_reward / separate_reward:.3f}x"
+    )
+
 
 if __name__ == "__main__":
     main()

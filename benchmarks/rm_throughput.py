@@ -31,8 +31,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-WORDS = ("thank you could we agree on euros for the twin room please hotel price night breakfast "
-         "suite double manager season busy confirm rate weekend parking cancellation").split()
+WORDS = (
+    "thank you could we agree on euros for the twin room please hotel price night breakfast "
+    "suite double manager season busy confirm rate weekend parking cancellation"
+).split()
 
 
 def make_samples(renderer: Any, n: int, lo: int, hi: int, seed: int = 0) -> list[Any]:
@@ -96,10 +98,21 @@ def main(argv: list[str] | None = None) -> None:
     from repo_sdk.rm.source import RMConfig, RMSource
     from repo_sdk.rm.tiny import build_tiny_model
 
-    path = build_tiny_model(tempfile.mkdtemp(prefix="rm-bench-"), arch="llama", hidden_size=args.hidden,
-                            num_layers=args.layers, num_heads=args.heads, max_position_embeddings=1024)
-    config = RMConfig(path=str(path), device=args.device, dtype=args.dtype, token_budget=args.token_budget,
-                      max_length=max(args.max_tokens, 1024))
+    path = build_tiny_model(
+        tempfile.mkdtemp(prefix="rm-bench-"),
+        arch="llama",
+        hidden_size=args.hidden,
+        num_layers=args.layers,
+        num_heads=args.heads,
+        max_position_embeddings=1024,
+    )
+    config = RMConfig(
+        path=str(path),
+        device=args.device,
+        dtype=args.dtype,
+        token_budget=args.token_budget,
+        max_length=max(args.max_tokens, 1024),
+    )
     src = RMSource.from_config(config, BuildContext(registry=get_registry()))
     assert src.loaded is not None
     budget = src.token_budget
@@ -108,10 +121,14 @@ def main(argv: list[str] | None = None) -> None:
     rows = [e.ids for e in src.renderer.encode(samples)]
     lengths = [len(r) for r in rows]
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"model: Llama seq-cls, hidden {args.hidden}, {args.layers} layers, {n_params / 1e6:.2f}M params, "
-          f"{device} {src.loaded.dtype}; torch threads {torch.get_num_threads()}")
-    print(f"inputs: {len(rows)} samples, {min(lengths)}-{max(lengths)} tokens (mean {statistics.mean(lengths):.0f}), "
-          f"{sum(lengths)} tokens; token budget {budget}")
+    print(
+        f"model: Llama seq-cls, hidden {args.hidden}, {args.layers} layers, {n_params / 1e6:.2f}M params, "
+        f"{device} {src.loaded.dtype}; torch threads {torch.get_num_threads()}"
+    )
+    print(
+        f"inputs: {len(rows)} samples, {min(lengths)}-{max(lengths)} tokens (mean {statistics.mean(lengths):.0f}), "
+        f"{sum(lengths)} tokens; token budget {budget}"
+    )
 
     def sync() -> None:
         if device.type == "cuda":
@@ -150,8 +167,9 @@ def main(argv: list[str] | None = None) -> None:
 
     paths: dict[str, Callable[[], Any]] = {
         "rm source": lambda: [s.value for s in src.score(samples)],
-        "rm core": lambda: forward_scores(model, rows, pad_id=pad, token_budget=budget,
-                                          max_batch_size=config.max_batch_size, device=device)[0],
+        "rm core": lambda: forward_scores(
+            model, rows, pad_id=pad, token_budget=budget, max_batch_size=config.max_batch_size, device=device
+        )[0],
         "bare loop": bare_loop,
         "TRL GRPO path": trl_grpo_path,
     }
@@ -179,22 +197,29 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n{'path':<16}{'median s':>10}{'samples/s':>12}{'tokens/s':>12}{'CPU s':>10}")
     for name, t in med.items():
         print(f"{name:<16}{t:>10.3f}{len(rows) / t:>12.1f}{sum(lengths) / t:>12.0f}{cpu[name]:>10.2f}")
-    print(f"(median of {args.repeats} interleaved runs; load average {load_before:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs)")
+    print(
+        f"(median of {args.repeats} interleaved runs; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs)"
+    )
     pad_trl = len(rows) * max(lengths)
     padded = sum(len(b) * lengths[b[0]] for b in plan)
     print(f"\npadded tokens: micro-batches {padded} ({len(plan)} batches), TRL whole batch {pad_trl}")
     print(f"rm source vs TRL GRPO path: {med['TRL GRPO path'] / med['rm source']:.2f}x (target >= 1.5x)")
     print(f"rm core   vs bare loop:     {med['bare loop'] / med['rm core']:.3f}x (target >= 0.95x)")
     print(f"rm source vs bare loop:     {med['bare loop'] / med['rm source']:.3f}x (includes template + tokenizer)")
+
     def paired(a: str, b: str) -> float:  # median over rounds of a/b speed, each round's runs side by side
         return statistics.median(tb / ta for ta, tb in zip(times[a], times[b], strict=True))
 
-    print(f"paired per-round medians: source vs TRL {paired('rm source', 'TRL GRPO path'):.2f}x, "
-          f"core vs bare {paired('rm core', 'bare loop'):.3f}x, source vs bare {paired('rm source', 'bare loop'):.3f}x")
+    print(
+        f"paired per-round medians: source vs TRL {paired('rm source', 'TRL GRPO path'):.2f}x, "
+        f"core vs bare {paired('rm core', 'bare loop'):.3f}x, source vs bare {paired('rm source', 'bare loop'):.3f}x"
+    )
     if device.type == "cpu":
-        print(f"by CPU time: source vs TRL {cpu['TRL GRPO path'] / cpu['rm source']:.2f}x, "
-              f"core vs bare {cpu['bare loop'] / cpu['rm core']:.3f}x")
+        print(
+            f"by CPU time: source vs TRL {cpu['TRL GRPO path'] / cpu['rm source']:.2f}x, "
+            f"core vs bare {cpu['bare loop'] / cpu['rm core']:.3f}x"
+        )
     src.close()
 
 

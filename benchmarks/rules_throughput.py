@@ -57,11 +57,13 @@ def synthetic_samples(n: int, history: int, seed: int = 0) -> list[Sample]:
             hotel = ("user", f"We can do {rng.randint(80, 120)} at most.")
             turns.append(hotel if k % 2 == 0 else ("assistant", reply()))
         response = rng.choice([t for r, t in turns if r == "assistant"] or [reply()]) if rng.random() < 0.2 else reply()
-        samples.append(make_sample(
-            response=response,
-            history=turns,
-            task={"current_price": rng.choice([100, 110, 120]), "target_price": 80, "currency": "EUR"},
-        ))
+        samples.append(
+            make_sample(
+                response=response,
+                history=turns,
+                task={"current_price": rng.choice([100, 110, 120]), "target_price": 80, "currency": "EUR"},
+            )
+        )
     return samples
 
 
@@ -84,8 +86,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     samples = synthetic_samples(args.samples, args.history, args.seed)
     chars = sum(len(s.response) for s in samples) / len(samples)
-    print(f"rules throughput: {len(samples)} samples, {args.history} history turns, "
-          f"{chars:.0f} chars per reply on average; Python {platform.python_version()} on {platform.machine()}")
+    print(
+        f"rules throughput: {len(samples)} samples, {args.history} history turns, "
+        f"{chars:.0f} chars per reply on average; Python {platform.python_version()} on {platform.machine()}"
+    )
     print(f"{'rule':<22}{'samples/s':>12}{'hits/sample':>13}")
     for cls in BUILTIN_RULES:
         rule = cls()

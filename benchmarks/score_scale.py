@@ -75,14 +75,22 @@ def run_size(workdir: Path, n: int) -> dict[str, float]:
     cli = Path(sys.executable).with_name("repo-sdk")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([str(cli), "score", str(logs), "-c", str(spec), "-o", str(workdir / f"out-{n}.jsonl"),
-                    "--no-progress"], check=True, capture_output=True)
+    subprocess.run(
+        [str(cli), "score", str(logs), "-c", str(spec), "-o", str(workdir / f"out-{n}.jsonl"), "--no-progress"],
+        check=True,
+        capture_output=True,
+    )
     seconds = time.perf_counter() - start
     # ru_maxrss of children is the max over all waited-for children; sizes run in increasing
     # order, so a larger run's peak is only reported if it exceeds the smaller one's.
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"dialogues": n, "turns": turns, "seconds": seconds, "turns_per_s": turns / seconds,
-            "peak_mib": max(peak_kib, before) / 1024}
+    return {
+        "dialogues": n,
+        "turns": turns,
+        "seconds": seconds,
+        "turns_per_s": turns / seconds,
+        "peak_mib": max(peak_kib, before) / 1024,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

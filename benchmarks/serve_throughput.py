@@ -91,8 +91,19 @@ def _start(spec_file: Path, tokenizer: str, max_batch: int) -> tuple[subprocess.
     import httpx
 
     port = _free_port()
-    cmd = [sys.executable, "-m", "benchmarks.serve_throughput", "--serve", str(port), "--spec-file", str(spec_file),
-           "--tokenizer", tokenizer, "--max-batch", str(max_batch)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.serve_throughput",
+        "--serve",
+        str(port),
+        "--spec-file",
+        str(spec_file),
+        "--tokenizer",
+        tokenizer,
+        "--max-batch",
+        str(max_batch),
+    ]
     proc = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -160,10 +171,14 @@ def main(argv: list[str] | None = None) -> None:
     tok = AutoTokenizer.from_pretrained(work / "tok")
     prompt = tok.apply_chat_template(HISTORY, tokenize=False, add_generation_prompt=True)
     body = {"query": [prompt + REPLY + tok.eos_token], "prompts": [prompt], "labels": ['{"target_price": 95}']}
-    print(f"server: repo-sdk-openrlhf /get_reward in its own process; {args.seconds:.0f} s per point; "
-          f"cpus={os.cpu_count()}")
-    print(f"{'spec':<9} {'clients':>7} | {'batched req/s':>13} {'p50 ms':>7} {'p99 ms':>7} {'batch':>5} | "
-          f"{'max-batch 1 req/s':>17} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5}")
+    print(
+        f"server: repo-sdk-openrlhf /get_reward in its own process; {args.seconds:.0f} s per point; "
+        f"cpus={os.cpu_count()}"
+    )
+    print(
+        f"{'spec':<9} {'clients':>7} | {'batched req/s':>13} {'p50 ms':>7} {'p99 ms':>7} {'batch':>5} | "
+        f"{'max-batch 1 req/s':>17} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5}"
+    )
     for name in args.specs:
         spec_file = work / f"{name}.yaml"
         spec_file.write_text(yaml.safe_dump(SPECS[name]))
@@ -183,8 +198,10 @@ def main(argv: list[str] | None = None) -> None:
                 proc.wait(timeout=20)
         for c in args.clients:
             b, u = results[256][c], results[1][c]
-            print(f"{name:<9} {c:>7} | {b['rps']:>13.0f} {b['p50']:>7.1f} {b['p99']:>7.1f} {b['batch']:>5.1f} | "
-                  f"{u['rps']:>17.0f} {u['p50']:>7.1f} {u['p99']:>7.1f} | {b['rps'] / u['rps']:>5.2f}")
+            print(
+                f"{name:<9} {c:>7} | {b['rps']:>13.0f} {b['p50']:>7.1f} {b['p99']:>7.1f} {b['batch']:>5.1f} | "
+                f"{u['rps']:>17.0f} {u['p50']:>7.1f} {u['p99']:>7.1f} | {b['rps'] / u['rps']:>5.2f}"
+            )
 
 
 if __name__ == "__main__":

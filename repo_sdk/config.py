@@ -228,9 +228,7 @@ def parse_spec(
     return _load(data, registry or get_registry(), source, yaml_root, base_dir).spec
 
 
-def _load(
-    data: Any, registry: Registry, source: str, yaml_root: yaml.Node | None, base_dir: Path | None
-) -> LoadedSpec:
+def _load(data: Any, registry: Registry, source: str, yaml_root: yaml.Node | None, base_dir: Path | None) -> LoadedSpec:
     def fail(errors: list[tuple[tuple[Any, ...], str]]) -> ConfigError:
         lines = []
         for loc, msg in errors:

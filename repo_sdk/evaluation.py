@@ -190,8 +190,11 @@ def turn_hits(
 
 
 def run_metrics(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = (), *,
-    rating_source: str = "judge", excellent: float = 5.0,
+    turn_rows: Sequence[dict[str, Any]],
+    dialogue_rows: Sequence[dict[str, Any]] = (),
+    *,
+    rating_source: str = "judge",
+    excellent: float = 5.0,
 ) -> RunMetrics:
     """Average rating, share of conversations with an excellent reply, and rule fire rates of one run."""
     hits, wide = turn_hits(turn_rows, dialogue_rows)
@@ -221,16 +224,25 @@ def run_metrics(
 
 
 def _judge_case(
-    key: Key, base_rules: set[str], base_rating: float | None, cand: tuple[set[str], float | None] | None,
-    *, bad_rating: float,
+    key: Key,
+    base_rules: set[str],
+    base_rating: float | None,
+    cand: tuple[set[str], float | None] | None,
+    *,
+    bad_rating: float,
 ) -> BadCase:
     flagged: list[Literal["rules", "rating"]] = []
     if base_rules:
         flagged.append("rules")
     if base_rating is not None and base_rating <= bad_rating:
         flagged.append("rating")
-    common = {"dialogue_id": key[0], "turn_index": key[1], "flagged_by": flagged,
-              "baseline_rules": sorted(base_rules), "baseline_rating": base_rating}
+    common = {
+        "dialogue_id": key[0],
+        "turn_index": key[1],
+        "flagged_by": flagged,
+        "baseline_rules": sorted(base_rules),
+        "baseline_rating": base_rating,
+    }
     if cand is None:
         return BadCase(**common, status="missing", note="no candidate turn with this (dialogue_id, turn_index)")
     cand_rules, cand_rating = cand
@@ -245,14 +257,25 @@ def _judge_case(
     low_now = cand_rating is not None and cand_rating <= bad_rating
     clean = fixed and not new and not low_now
     status: Status = "clean_fix" if clean else "fixed_new_problem" if fixed else "not_fixed"
-    return BadCase(**common, candidate_rules=sorted(cand_rules), candidate_rating=cand_rating, status=status,
-                   remaining_rules=remaining, new_rules=new, note="; ".join(notes))
+    return BadCase(
+        **common,
+        candidate_rules=sorted(cand_rules),
+        candidate_rating=cand_rating,
+        status=status,
+        remaining_rules=remaining,
+        new_rules=new,
+        note="; ".join(notes),
+    )
 
 
 def bad_case_metrics(
-    candidate: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]],
-    candidate_dialogues: Sequence[dict[str, Any]] = (), baseline_dialogues: Sequence[dict[str, Any]] = (), *,
-    rating_source: str = "judge", bad_rating: float = 2.0,
+    candidate: Sequence[dict[str, Any]],
+    baseline: Sequence[dict[str, Any]],
+    candidate_dialogues: Sequence[dict[str, Any]] = (),
+    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    *,
+    rating_source: str = "judge",
+    bad_rating: float = 2.0,
 ) -> BadCaseMetrics:
     """Bad cases of the baseline and whether the candidate fixed them (cleanly)."""
     base_hits, _ = turn_hits(baseline, baseline_dialogues)
@@ -331,8 +354,10 @@ def evaluate(
     check_turn_rows(candidate_rows, "candidate rows")
     notes: list[str] = []
     if rating_source == "reward":
-        notes.append("ratings are the combined reward, not a 1-5 expert scale: set --excellent and "
-                     "--bad-rating on the reward's scale")
+        notes.append(
+            "ratings are the combined reward, not a 1-5 expert scale: set --excellent and "
+            "--bad-rating on the reward's scale"
+        )
     cand = run_metrics(candidate_rows, candidate_dialogues, rating_source=rating_source, excellent=excellent)
     if not cand.rating_available:
         notes.append(_absent_note("candidate", rating_source, candidate_rows))
@@ -341,12 +366,28 @@ def evaluate(
         check_turn_rows(baseline_rows, "baseline rows")
         base = run_metrics(baseline_rows, baseline_dialogues, rating_source=rating_source, excellent=excellent)
         if not base.rating_available:
-            notes.append(_absent_note("baseline", rating_source, baseline_rows)
-                         + " Bad cases are flagged by rules only.")
-        cases = bad_case_metrics(candidate_rows, baseline_rows, candidate_dialogues, baseline_dialogues,
-                                 rating_source=rating_source, bad_rating=bad_rating)
+            notes.append(
+                _absent_note("baseline", rating_source, baseline_rows) + " Bad cases are flagged by rules only."
+            )
+        cases = bad_case_metrics(
+            candidate_rows,
+            baseline_rows,
+            candidate_dialogues,
+            baseline_dialogues,
+            rating_source=rating_source,
+            bad_rating=bad_rating,
+        )
         if cases.missing:
-            notes.append(f"{cases.missing} of {cases.bad_cases} bad cases have no candidate turn with the same "
-                         "(dialogue_id, turn_index); they are listed as missing pairs and left out of the rates")
-    return EvalResult(rating_source=rating_source, excellent=excellent, bad_rating=bad_rating,
-                      candidate=cand, baseline=base, bad_cases=cases, notes=notes)
+            notes.append(
+                f"{cases.missing} of {cases.bad_cases} bad cases have no candidate turn with the same "
+                "(dialogue_id, turn_index); they are listed as missing pairs and left out of the rates"
+            )
+    return EvalResult(
+        rating_source=rating_source,
+        excellent=excellent,
+        bad_rating=bad_rating,
+        candidate=cand,
+        baseline=base,
+        bad_cases=cases,
+        notes=notes,
+    )

@@ -175,9 +175,7 @@ class Combiner(ABC):
         """Check the spec's source names against the built sources; raise ConfigError if off."""
 
     @abstractmethod
-    def combine(
-        self, samples: Sequence[Sample], scores: Mapping[str, Sequence[SourceScore]]
-    ) -> list[Combined]:
+    def combine(self, samples: Sequence[Sample], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
         """One Combined per sample; ``scores[name][i]`` is source ``name`` on sample ``i``."""
 
 

@@ -145,8 +145,15 @@ def build_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry
         for impl in caller.get_hookimpls():
             package, version = origin.get(impl.plugin_name, (impl.plugin_name, "unknown"))
 
-            def register(obj: Any, path: Any = None, *, _kind: str = kind, _impl: Any = impl,
-                         _pkg: str = package, _ver: str = version) -> None:
+            def register(
+                obj: Any,
+                path: Any = None,
+                *,
+                _kind: str = kind,
+                _impl: Any = impl,
+                _pkg: str = package,
+                _ver: str = version,
+            ) -> None:
                 if _kind == "templates":
                     name, obj = obj, Path(path)
                 else:

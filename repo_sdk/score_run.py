@@ -90,8 +90,9 @@ def skipped_path(output: Path) -> Path:
 
 def _fingerprint(pipeline: RewardPipeline, input_path: Path) -> str:
     spec = pipeline.spec.model_dump(mode="json") if pipeline.spec else {}
-    key = json.dumps({"input": str(input_path.resolve()), "spec": spec, "only": sorted(pipeline.only or [])},
-                     sort_keys=True)
+    key = json.dumps(
+        {"input": str(input_path.resolve()), "spec": spec, "only": sorted(pipeline.only or [])}, sort_keys=True
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -233,9 +234,15 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(
-            TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("dialogues"),
-            TextColumn("{task.fields[rate]:.1f}/s"), TimeRemainingColumn(), TextColumn("{task.fields[turns]} turns"),
-            console=Console(stderr=True), transient=False,
+            TextColumn("scoring"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("dialogues"),
+            TextColumn("{task.fields[rate]:.1f}/s"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[turns]} turns"),
+            console=Console(stderr=True),
+            transient=False,
         )
         self.bar.start()
         task = self.bar.add_task("score", total=self.total, rate=0.0, turns=0)

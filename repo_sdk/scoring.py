@@ -93,9 +93,7 @@ def dialogue_row(dialogue: Dialogue, turns: list[dict[str, Any]], pipeline: Rewa
         "turns": len(turns),
         "reward_mean": _mean(rewards),
         "reward_min": min(rewards) if rewards else None,
-        "sources_mean": {
-            n: _mean([r["sources"][n] for r in turns if r["sources"].get(n) is not None]) for n in names
-        },
+        "sources_mean": {n: _mean([r["sources"][n] for r in turns if r["sources"].get(n) is not None]) for n in names},
         "fired_count": sum(counts.values()),
         "worst_rule": min(points, key=lambda k: (points[k], k)) if points else None,
         "rule_counts": dict(sorted(counts.items())),

@@ -101,6 +101,7 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
         plugins._extra.remove((name, plugin))
         plugins.reset_registry()
 
+
 class EchoRM(RewardSource):
     """A deterministic stand-in RM (spec type ``echo_rm``) for tests of the paths around a real one.
 

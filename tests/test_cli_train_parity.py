@@ -39,20 +39,40 @@ SPEC = {
 }
 T = Turn
 SAMPLES = [
-    Sample(id="a", task={"target_price": 80}, history=[T(role="user", content="We offer 95 EUR.")],
-           response="Could you do 80 EUR?"),
-    Sample(id="b", task={"target_price": 80, "hotel": "Aurora"},
-           history=[T(role="system", content="You negotiate for the agency."), T(role="user", content="95 EUR.")],
-           response="<think>they will cave</think>80 EUR, final offer."),
-    Sample(id="c", task={"target_price": 120},
-           history=[T(role="user", content="Hello, Hotel Aurora."), T(role="assistant", content="Hi! The twin room?"),
-                    T(role="user", content="It is 140 EUR now.")],
-           response="I understand. Would 120 EUR work if we feature your hotel on our homepage for a month?"),
+    Sample(
+        id="a",
+        task={"target_price": 80},
+        history=[T(role="user", content="We offer 95 EUR.")],
+        response="Could you do 80 EUR?",
+    ),
+    Sample(
+        id="b",
+        task={"target_price": 80, "hotel": "Aurora"},
+        history=[T(role="system", content="You negotiate for the agency."), T(role="user", content="95 EUR.")],
+        response="<think>they will cave</think>80 EUR, final offer.",
+    ),
+    Sample(
+        id="c",
+        task={"target_price": 120},
+        history=[
+            T(role="user", content="Hello, Hotel Aurora."),
+            T(role="assistant", content="Hi! The twin room?"),
+            T(role="user", content="It is 140 EUR now."),
+        ],
+        response="I understand. Would 120 EUR work if we feature your hotel on our homepage for a month?",
+    ),
     Sample(id="d", task={}, history=[T(role="user", content="Who is this?")], response="Hi!"),
-    Sample(id="e", task={"target_price": 60},
-           history=[T(role="system", content="Be brief."), T(role="user", content="70?"),
-                    T(role="assistant", content="65?"), T(role="user", content="68.")],
-           response="Deal at 68, thank you!"),
+    Sample(
+        id="e",
+        task={"target_price": 60},
+        history=[
+            T(role="system", content="Be brief."),
+            T(role="user", content="70?"),
+            T(role="assistant", content="65?"),
+            T(role="user", content="68."),
+        ],
+        response="Deal at 68, thank you!",
+    ),
 ]
 
 
@@ -79,8 +99,14 @@ def by_score_cli(spec, tmp_path):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     last = {s.id: len(s.history) for s in SAMPLES}
-    return [next(r["reward"] for r in rows if r.get("kind", "turn") == "turn" and r["dialogue_id"] == s.id
-                 and r["turn_index"] == last[s.id]) for s in SAMPLES]
+    return [
+        next(
+            r["reward"]
+            for r in rows
+            if r.get("kind", "turn") == "turn" and r["dialogue_id"] == s.id and r["turn_index"] == last[s.id]
+        )
+        for s in SAMPLES
+    ]
 
 
 def by_trl(spec):
@@ -102,8 +128,9 @@ def by_executor(url_or_file, tokenizer):
     async def run():
         outs = []
         for s in SAMPLES:
-            prompt = tokenizer.apply_chat_template([t.model_dump() for t in s.history], tokenize=False,
-                                                   add_generation_prompt=True)
+            prompt = tokenizer.apply_chat_template(
+                [t.model_dump() for t in s.history], tokenize=False, add_generation_prompt=True
+            )
             outs.append(await executor.execute(prompt, json.dumps({"task": s.task}), params, 512, tokenizer, llm))
         return outs
 
@@ -120,8 +147,9 @@ def test_four_paths_give_identical_rewards(setup, tmp_path):
     cli = by_score_cli(spec, tmp_path)
     assert len(set(cli)) == len(cli) and any(r < 0 for r in cli)  # distinct, signed: a real test of parity
 
-    result = CliRunner().invoke(app, ["openrlhf", "export", str(spec), "-o", str(tmp_path / "reward.py"),
-                                      "--tokenizer", tok_dir])
+    result = CliRunner().invoke(
+        app, ["openrlhf", "export", str(spec), "-o", str(tmp_path / "reward.py"), "--tokenizer", tok_dir]
+    )
     assert result.exit_code == 0, result.output
     file_rewards = by_executor(str(tmp_path / "reward.py"), tokenizer)
 

@@ -17,19 +17,34 @@ from repo_sdk.io.rows import dialogue_path, write_rows
 runner = CliRunner()
 
 
-def turn(d: str, t: int, judge: float | None = None, rules: tuple[str, ...] = (), reward: float | None = 0.5,
-         response: str = "Could we discuss the price?") -> dict[str, Any]:
+def turn(
+    d: str,
+    t: int,
+    judge: float | None = None,
+    rules: tuple[str, ...] = (),
+    reward: float | None = 0.5,
+    response: str = "Could we discuss the price?",
+) -> dict[str, Any]:
     """A turn row of the row contract with a judge rating and the given rules fired."""
     return {
-        "kind": "turn", "dialogue_id": d, "turn_index": t, "sample_id": f"{d}#{t}", "response": response,
-        "reward": reward, "sources": {"judge": judge, "rules": -10.0 * len(rules)},
-        "fired": [{"rule": r, "points": -10.0, "reason": r, "span": None, "evidence": "", "turn_index": None}
-                  for r in rules],
-        "reasons": {}, "details": {}, "combiner": {},
+        "kind": "turn",
+        "dialogue_id": d,
+        "turn_index": t,
+        "sample_id": f"{d}#{t}",
+        "response": response,
+        "reward": reward,
+        "sources": {"judge": judge, "rules": -10.0 * len(rules)},
+        "fired": [
+            {"rule": r, "points": -10.0, "reason": r, "span": None, "evidence": "", "turn_index": None} for r in rules
+        ],
+        "reasons": {},
+        "details": {},
+        "combiner": {},
     }
 
 
 # ---- per-run metrics ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("rows", "avg", "excellent_share", "fire_rate"),
@@ -69,6 +84,7 @@ def test_absent_rating_source_is_said_and_reward_is_opt_in() -> None:
 
 # ---- bad cases: fix, clean fix, new problem, rating-flagged, missing pair -------------------------
 
+
 @pytest.mark.parametrize(
     ("base", "cand", "status", "flagged"),
     [
@@ -87,8 +103,9 @@ def test_absent_rating_source_is_said_and_reward_is_opt_in() -> None:
         ((("x",), 4), ((), None), "clean_fix", ["rules"]),  # a missing rating is no new problem
     ],
 )
-def test_bad_case_outcome(base: tuple[tuple[str, ...], float], cand: tuple[tuple[str, ...], float | None],
-                          status: str, flagged: list[str]) -> None:
+def test_bad_case_outcome(
+    base: tuple[tuple[str, ...], float], cand: tuple[tuple[str, ...], float | None], status: str, flagged: list[str]
+) -> None:
     res = evaluate([turn("d", 1, cand[1], cand[0])], [turn("d", 1, base[1], base[0])])
     assert res.bad_cases is not None and res.bad_cases.bad_cases == 1
     case = res.bad_cases.cases[0]
@@ -120,14 +137,22 @@ def test_rates_over_paired_cases_and_missing_pairs_listed() -> None:
 
 
 def test_dialogue_level_hit_naming_a_turn_makes_a_bad_case() -> None:
-    dia = [{"kind": "dialogue", "dialogue_id": "d", "dialogue_fired": [
-        {"rule": "repetition", "points": -5, "reason": "same script", "turn_index": 3},
-        {"rule": "too_long_dialogue", "points": -5, "reason": "whole dialogue", "turn_index": None}]}]
+    dia = [
+        {
+            "kind": "dialogue",
+            "dialogue_id": "d",
+            "dialogue_fired": [
+                {"rule": "repetition", "points": -5, "reason": "same script", "turn_index": 3},
+                {"rule": "too_long_dialogue", "points": -5, "reason": "whole dialogue", "turn_index": None},
+            ],
+        }
+    ]
     base = [turn("d", 1, 4), turn("d", 3, 4)]
     res = evaluate(base, base, candidate_dialogues=[], baseline_dialogues=dia)
     assert res.bad_cases is not None
-    assert [(c.turn_index, c.baseline_rules, c.status) for c in res.bad_cases.cases] == [(3, ["repetition"],
-                                                                                          "clean_fix")]
+    assert [(c.turn_index, c.baseline_rules, c.status) for c in res.bad_cases.cases] == [
+        (3, ["repetition"], "clean_fix")
+    ]
     cand = evaluate(base, candidate_dialogues=dia).candidate
     assert (cand.rule_fire_rate, cand.dialogue_wide_hits) == (0.5, 1)
 
@@ -148,6 +173,7 @@ def test_bad_rows_raise_input_error(rows: list[dict[str, Any]], message: str) ->
 
 # ---- CLI end to end ------------------------------------------------------------------------------
 
+
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -156,11 +182,27 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 @pytest.fixture
 def runs(tmp_path: Path) -> tuple[Path, Path]:
     base = [turn("a", 1, 4, ("cot_leak",)), turn("a", 3, 2), turn("b", 1, 5), turn("c", 1, 3, ("max_length",))]
-    cand = [turn("a", 1, 5), turn("a", 3, 4, ("max_length",)), turn("b", 1, 5),
-            turn("d", 1, 3, response="<script>alert(1)</script>")]
-    write_jsonl(dialogue_path(tmp_path / "cand.jsonl"),
-                [{"kind": "dialogue", "dialogue_id": "a", "turns": 2, "reward_mean": 0.5, "reward_min": 0.5,
-                  "fired_count": 1, "worst_rule": "max_length", "dialogue_fired": []}])
+    cand = [
+        turn("a", 1, 5),
+        turn("a", 3, 4, ("max_length",)),
+        turn("b", 1, 5),
+        turn("d", 1, 3, response="<script>alert(1)</script>"),
+    ]
+    write_jsonl(
+        dialogue_path(tmp_path / "cand.jsonl"),
+        [
+            {
+                "kind": "dialogue",
+                "dialogue_id": "a",
+                "turns": 2,
+                "reward_mean": 0.5,
+                "reward_min": 0.5,
+                "fired_count": 1,
+                "worst_rule": "max_length",
+                "dialogue_fired": [],
+            }
+        ],
+    )
     return write_jsonl(tmp_path / "base.jsonl", base), write_jsonl(tmp_path / "cand.jsonl", cand)
 
 
@@ -202,11 +244,16 @@ def test_cli_eval_reads_parquet(tmp_path: Path) -> None:
 
 def test_cli_score_then_eval_end_to_end(tmp_path: Path) -> None:
     def logs(name: str, replies: list[str]) -> Path:
-        return write_jsonl(tmp_path / name, [
-            {"id": f"d{i}", "turns": [{"role": "user", "content": "Hello, Hotel Aurora."},
-                                      {"role": "assistant", "content": r}]}
-            for i, r in enumerate(replies)
-        ])
+        return write_jsonl(
+            tmp_path / name,
+            [
+                {
+                    "id": f"d{i}",
+                    "turns": [{"role": "user", "content": "Hello, Hotel Aurora."}, {"role": "assistant", "content": r}],
+                }
+                for i, r in enumerate(replies)
+            ],
+        )
 
     (tmp_path / "spec.yaml").write_text("sources:\n  rules: [cot_leak]\n")
     base = logs("base_logs.jsonl", ["<think>push</think>Hi, can we talk price?", "Hi there!"])
@@ -214,8 +261,10 @@ def test_cli_score_then_eval_end_to_end(tmp_path: Path) -> None:
     for src, out in ((base, "base.jsonl"), (cand, "cand.jsonl")):
         res = runner.invoke(app, ["score", str(src), "-c", str(tmp_path / "spec.yaml"), "-o", str(tmp_path / out)])
         assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["eval", str(tmp_path / "cand.jsonl"), "-b", str(tmp_path / "base.jsonl"),
-                              "--json", str(tmp_path / "ev.json")])
+    res = runner.invoke(
+        app,
+        ["eval", str(tmp_path / "cand.jsonl"), "-b", str(tmp_path / "base.jsonl"), "--json", str(tmp_path / "ev.json")],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "ev.json").read_text())
     assert data["bad_cases"]["bad_cases"] == 1 and data["bad_cases"]["clean_fix_rate"] == 1.0
@@ -235,8 +284,9 @@ def test_cli_score_then_eval_end_to_end(tmp_path: Path) -> None:
         (json.dumps(turn("a", 1)) + "\n", ["--excellent", "nan"], "excellent must be a finite number"),
     ],
 )
-def test_cli_eval_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None,
-                                      args: list[str], message: str) -> None:
+def test_cli_eval_errors_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, args: list[str], message: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     if content is not None:
         (tmp_path / "run.jsonl").write_text(content)

@@ -118,7 +118,8 @@ def test_pip_installed_plugin_fires_in_score(tmp_path: Path) -> None:
     """Build a plugin package, pip-install it, and see its rule fire in `repo-sdk score`."""
     pkg = tmp_path / "pkg"
     (pkg / "shipped_rule").mkdir(parents=True)
-    (pkg / "pyproject.toml").write_text(textwrap.dedent("""
+    (pkg / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [build-system]
         requires = ["setuptools>=61"]
         build-backend = "setuptools.build_meta"
@@ -129,29 +130,57 @@ def test_pip_installed_plugin_fires_in_score(tmp_path: Path) -> None:
         shipped = "shipped_rule.plugin"
         [tool.setuptools]
         packages = ["shipped_rule"]
-    """))
+    """)
+    )
     (pkg / "shipped_rule" / "__init__.py").write_text("")
     (pkg / "shipped_rule" / "plugin.py").write_text(GOOD)
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(pkg)],
-        check=True, capture_output=True,
-    )
-    (tmp_path / "logs.jsonl").write_text(json.dumps({
-        "id": "d1", "task": {}, "turns": [
-            {"role": "user", "content": "Hello"},
-            {"role": "assistant", "content": "Could you please check the price?"},
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(pkg),
         ],
-    }) + "\n")
+        check=True,
+        capture_output=True,
+    )
+    (tmp_path / "logs.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "d1",
+                "task": {},
+                "turns": [
+                    {"role": "user", "content": "Hello"},
+                    {"role": "assistant", "content": "Could you please check the price?"},
+                ],
+            }
+        )
+        + "\n"
+    )
     (tmp_path / "spec.yaml").write_text("sources:\n  rules: [probe.no_please]\n")
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop(ALLOW_ENV, None)
     repo_sdk = Path(sys.executable).with_name("repo-sdk")
     run = subprocess.run(
-        [str(repo_sdk), "score", str(tmp_path / "logs.jsonl"), "-c", str(tmp_path / "spec.yaml"),
-         "-o", str(tmp_path / "out.jsonl")],
-        capture_output=True, text=True, env=env,
+        [
+            str(repo_sdk),
+            "score",
+            str(tmp_path / "logs.jsonl"),
+            "-c",
+            str(tmp_path / "spec.yaml"),
+            "-o",
+            str(tmp_path / "out.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert run.returncode == 0, run.stderr
     row = json.loads((tmp_path / "out.jsonl").read_text())

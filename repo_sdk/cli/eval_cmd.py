@@ -45,14 +45,23 @@ def _metric_rows(m: RunMetrics) -> list[str]:
 
 def render_tables(result: EvalResult, console: Console) -> None:
     """Print the run metrics side by side and, with a baseline, the bad-case table."""
-    runs = [("baseline", result.baseline), ("candidate", result.candidate)] if result.baseline else [
-        ("candidate", result.candidate)]
+    runs = (
+        [("baseline", result.baseline), ("candidate", result.candidate)]
+        if result.baseline
+        else [("candidate", result.candidate)]
+    )
     table = Table(title=f"repo-sdk eval (rating: {result.rating_source})", title_justify="left")
     table.add_column("metric")
     for name, _ in runs:
         table.add_column(name, justify="right")
-    labels = ["turns", "dialogues", f"rated turns ({result.rating_source})", "average rating",
-              f"conversations with >=1 excellent reply (>= {result.excellent:g})", "rule fire rate"]
+    labels = [
+        "turns",
+        "dialogues",
+        f"rated turns ({result.rating_source})",
+        "average rating",
+        f"conversations with >=1 excellent reply (>= {result.excellent:g})",
+        "rule fire rate",
+    ]
     columns = [_metric_rows(m) for _, m in runs if m is not None]
     for i, label in enumerate(labels):
         table.add_row(label, *(c[i] for c in columns))
@@ -82,23 +91,31 @@ def render_tables(result: EvalResult, console: Console) -> None:
 def eval_command(
     run: Annotated[Path, typer.Argument(help="turn rows written by `repo-sdk score` (JSONL or Parquet)")],
     baseline: Annotated[Path | None, typer.Option("--baseline", "-b", help="turn rows of the baseline run")] = None,
-    rating_source: Annotated[str, typer.Option(
-        "--rating-source", help="source whose value is the rating; 'reward' rates by the combined reward")] = "judge",
+    rating_source: Annotated[
+        str,
+        typer.Option("--rating-source", help="source whose value is the rating; 'reward' rates by the combined reward"),
+    ] = "judge",
     excellent: Annotated[float, typer.Option("--excellent", help="a rating >= this is an excellent reply")] = 5.0,
-    bad_rating: Annotated[
-        float, typer.Option("--bad-rating", help="a baseline rating <= this makes a bad case")] = 2.0,
+    bad_rating: Annotated[float, typer.Option("--bad-rating", help="a baseline rating <= this makes a bad case")] = 2.0,
     report: Annotated[
-        Path | None, typer.Option("--report", help="write the HTML report (with the eval tables) here")] = None,
+        Path | None, typer.Option("--report", help="write the HTML report (with the eval tables) here")
+    ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="write the full result (every bad case) as JSON")] = None,
+        Path | None, typer.Option("--json", help="write the full result (every bad case) as JSON")
+    ] = None,
 ) -> None:
     """Evaluate a scored run the paper's way: average rating, excellent conversations, rule fire rate;
     with --baseline, bad-case fix rate and clean fix rate (docs/eval.md)."""
     cand_turns, cand_dialogues = load_run(run)
     base_turns, base_dialogues = load_run(baseline) if baseline is not None else (None, [])
     result = evaluate(
-        cand_turns, base_turns, rating_source=rating_source, excellent=excellent, bad_rating=bad_rating,
-        candidate_dialogues=cand_dialogues, baseline_dialogues=base_dialogues,
+        cand_turns,
+        base_turns,
+        rating_source=rating_source,
+        excellent=excellent,
+        bad_rating=bad_rating,
+        candidate_dialogues=cand_dialogues,
+        baseline_dialogues=base_dialogues,
     )
     render_tables(result, Console(width=None if sys.stdout.isatty() else 110))
     for note in result.notes:

@@ -40,8 +40,14 @@ def score(
     mode: Literal["fail", "skip"] = "skip" if on_error == "skip" else "fail"
     with RewardPipeline.from_spec(loaded, only=only_set) as pipe:
         summary = score_file(
-            pipe, logs, output, mapping=loaded.spec.input, resume=resume, on_error=mode,
-            progress=sys.stderr.isatty() if progress is None else progress, batch_size=batch_size,
+            pipe,
+            logs,
+            output,
+            mapping=loaded.spec.input,
+            resume=resume,
+            on_error=mode,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            batch_size=batch_size,
         )
     print_summary(summary)
     if report is not None:

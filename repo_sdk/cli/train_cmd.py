@@ -58,7 +58,12 @@ def _train_openrlhf(
     if agent and urls:
         raise ConfigError("--agent scores in-process; it cannot be combined with --reward-url")
     run = launch_mod.plan(
-        loaded, output_dir=output_dir, overrides=overrides, reward_urls=urls, agent=agent, max_turns=max_turns,
+        loaded,
+        output_dir=output_dir,
+        overrides=overrides,
+        reward_urls=urls,
+        agent=agent,
+        max_turns=max_turns,
         resume=resume,
     )
     typer.echo(run.script.read_text(encoding="utf-8"))

@@ -24,6 +24,7 @@ from repo_sdk.io.atomic import atomic_write
 
 __all__ = ["dialogue_path", "is_parquet", "read_rows", "write_rows"]
 
+
 def is_parquet(path: str | Path) -> bool:
     return Path(path).suffix.lower() in (".parquet", ".pq")
 
@@ -36,9 +37,18 @@ def dialogue_path(path: str | Path) -> Path:
 
 # Parquet column types of the scalar fields; every other field is stored as JSON text.
 _SCALARS = {
-    "kind": "string", "dialogue_id": "string", "turn_index": "int64", "sample_id": "string",
-    "response": "string", "reward": "float64", "turns": "int64", "reward_mean": "float64",
-    "reward_min": "float64", "fired_count": "int64", "worst_rule": "string", "position": "int64",
+    "kind": "string",
+    "dialogue_id": "string",
+    "turn_index": "int64",
+    "sample_id": "string",
+    "response": "string",
+    "reward": "float64",
+    "turns": "int64",
+    "reward_mean": "float64",
+    "reward_min": "float64",
+    "fired_count": "int64",
+    "worst_rule": "string",
+    "position": "int64",
     "reason": "string",
 }
 
@@ -70,8 +80,9 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
             schema = pa.schema([(k, getattr(pa, _SCALARS.get(k, "string"))()) for k in names])  # type: ignore[attr-defined]
             writer = pq.ParquetWriter(fh, schema)  # type: ignore[attr-defined]
         cols = {
-            f.name: [r.get(f.name) if f.name in _SCALARS else json.dumps(r.get(f.name), ensure_ascii=False)
-                     for r in buf]
+            f.name: [
+                r.get(f.name) if f.name in _SCALARS else json.dumps(r.get(f.name), ensure_ascii=False) for r in buf
+            ]
             for f in schema
         }
         writer.write_table(pa.table(cols, schema=schema))  # type: ignore[union-attr,attr-defined]

@@ -189,7 +189,7 @@ class FakeJudgeServer:
         if fault == "bad_body":
             return await _write(writer, 200, b"<html>502 Bad Gateway</html>")
         if fault == "disconnect":
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"choi")
+            writer.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"choi')
             await writer.drain()
             return False
         text = self.responder(body)
@@ -211,9 +211,7 @@ async def _write(writer: asyncio.StreamWriter, status: int, payload: bytes, extr
 
 
 @contextmanager
-def spawn_fake_server(
-    latency_s: float = 0.0, faults: FaultPlan | None = None, cpu: int | None = None
-) -> Iterator[str]:
+def spawn_fake_server(latency_s: float = 0.0, faults: FaultPlan | None = None, cpu: int | None = None) -> Iterator[str]:
     """Run a :class:`FakeJudgeServer` (default responder) in a child process; yields its base URL.
 
     ``cpu`` pins the child to that CPU (Linux), so a benchmark's client and server

@@ -189,8 +189,14 @@ class JudgeTemplate:
         Raises:
             TemplateError: the template was stopped by the sandbox.
         """
-        variables = {**self.parameters(params), "task": _Placeholders(), "history": [
-            {"role": "user", "content": "(probe)"}], "response": "(probe)", "response_a": "(a)", "response_b": "(b)"}
+        variables = {
+            **self.parameters(params),
+            "task": _Placeholders(),
+            "history": [{"role": "user", "content": "(probe)"}],
+            "response": "(probe)",
+            "response_a": "(a)",
+            "response_b": "(b)",
+        }
         try:
             self.render(variables)
         except TemplateRenderError as exc:

@@ -82,7 +82,14 @@ def write_report(
         True
     """
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    html = render_report(turn_rows, dialogue_rows, title=title, telemetry=telemetry, eval_result=eval_result,
-                         worst=worst, generated=generated)
+    html = render_report(
+        turn_rows,
+        dialogue_rows,
+        title=title,
+        telemetry=telemetry,
+        eval_result=eval_result,
+        worst=worst,
+        generated=generated,
+    )
     with atomic_write(path) as fh:
         fh.write(html)

@@ -204,8 +204,17 @@ def render_page(title: str, sections: dict[str, Any], *, generated: str | None =
     from repo_sdk.report.stats import fmt
 
     return _page.render(
-        title=title, css=Markup(_CSS), generated=generated, fmt=fmt, outcome=_OUTCOME,
-        s=sections["summary"], ev=sections["eval"], dists=sections["distributions"], rules=sections["rules"],
-        corr=sections["correlation"], length=sections["length"], worst=sections["worst"],
+        title=title,
+        css=Markup(_CSS),
+        generated=generated,
+        fmt=fmt,
+        outcome=_OUTCOME,
+        s=sections["summary"],
+        ev=sections["eval"],
+        dists=sections["distributions"],
+        rules=sections["rules"],
+        corr=sections["correlation"],
+        length=sections["length"],
+        worst=sections["worst"],
         dialogues=sections["dialogues"],
     )

@@ -74,18 +74,28 @@ def _spans(row: Mapping[str, Any]) -> list[tuple[int, int, str]]:
     return out
 
 
-def _summary(turns: Sequence[dict[str, Any]], dialogues: Sequence[dict[str, Any]], names: list[str],
-             telemetry: Mapping[str, Any] | None) -> dict[str, Any]:
+def _summary(
+    turns: Sequence[dict[str, Any]],
+    dialogues: Sequence[dict[str, Any]],
+    names: list[str],
+    telemetry: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     rewards = stats.values_of(turns, COMBINED)
     ids = {str(r.get("dialogue_id")) for r in turns} | {str(d.get("dialogue_id")) for d in dialogues}
     per_source = []
     for name in [COMBINED, *names]:
         vals = stats.values_of(turns, name)
-        per_source.append({
-            "name": name, "color": color_of(name, names), "n": len(vals), "missing": len(turns) - len(vals),
-            "mean": fmt(stats.mean(vals)), "min": fmt(min(vals) if vals else None),
-            "max": fmt(max(vals) if vals else None),
-        })
+        per_source.append(
+            {
+                "name": name,
+                "color": color_of(name, names),
+                "n": len(vals),
+                "missing": len(turns) - len(vals),
+                "mean": fmt(stats.mean(vals)),
+                "min": fmt(min(vals) if vals else None),
+                "max": fmt(max(vals) if vals else None),
+            }
+        )
     flat: list[tuple[str, str]] = []
     for key, value in (telemetry or {}).items():
         if isinstance(value, Mapping):
@@ -95,11 +105,17 @@ def _summary(turns: Sequence[dict[str, Any]], dialogues: Sequence[dict[str, Any]
     hit_sets, wide = stats.turn_rules(turns, dialogues)
     with_hit = sum(1 for rules in hit_sets if rules)
     return {
-        "turns": len(turns), "dialogues": len(ids - {"None"}) if turns or dialogues else 0,
-        "mean": fmt(stats.mean(rewards)), "min": fmt(min(rewards) if rewards else None),
-        "max": fmt(max(rewards) if rewards else None), "reward_missing": len(turns) - len(rewards),
-        "with_hit": with_hit, "hit_share": f"{with_hit / len(turns):.1%}" if turns else DASH,
-        "sources": per_source, "telemetry": flat, "dialogue_wide_hits": wide,
+        "turns": len(turns),
+        "dialogues": len(ids - {"None"}) if turns or dialogues else 0,
+        "mean": fmt(stats.mean(rewards)),
+        "min": fmt(min(rewards) if rewards else None),
+        "max": fmt(max(rewards) if rewards else None),
+        "reward_missing": len(turns) - len(rewards),
+        "with_hit": with_hit,
+        "hit_share": f"{with_hit / len(turns):.1%}" if turns else DASH,
+        "sources": per_source,
+        "telemetry": flat,
+        "dialogue_wide_hits": wide,
     }
 
 
@@ -109,16 +125,27 @@ def _worst(turns: Sequence[dict[str, Any]], names: list[str], k: int) -> list[di
         reasons = r.get("reasons") if isinstance(r.get("reasons"), dict) else {}
         response = r.get("response") if isinstance(r.get("response"), str) else ""
         hits = [h for h in r.get("fired") or [] if isinstance(h, dict)]
-        out.append({
-            "dialogue_id": str(r.get("dialogue_id")), "turn_index": r.get("turn_index"),
-            "reward": fmt(stats.num(r.get("reward"))),
-            "sources": [(n, fmt(stats.value_of(r, n))) for n in names],
-            "hits": [{"rule": str(h.get("rule")), "points": fmt(stats.num(h.get("points"))),
-                      "reason": str(h.get("reason") or ""), "evidence": str(h.get("evidence") or "")} for h in hits],
-            "judge_reason": str(reasons.get("judge") or ""),
-            "other_reasons": [(str(n), str(v)) for n, v in reasons.items() if n not in ("judge", "rules") and v],
-            "reply": highlight(response, _spans(r)), "length": len(response),
-        })
+        out.append(
+            {
+                "dialogue_id": str(r.get("dialogue_id")),
+                "turn_index": r.get("turn_index"),
+                "reward": fmt(stats.num(r.get("reward"))),
+                "sources": [(n, fmt(stats.value_of(r, n))) for n in names],
+                "hits": [
+                    {
+                        "rule": str(h.get("rule")),
+                        "points": fmt(stats.num(h.get("points"))),
+                        "reason": str(h.get("reason") or ""),
+                        "evidence": str(h.get("evidence") or ""),
+                    }
+                    for h in hits
+                ],
+                "judge_reason": str(reasons.get("judge") or ""),
+                "other_reasons": [(str(n), str(v)) for n, v in reasons.items() if n not in ("judge", "rules") and v],
+                "reply": highlight(response, _spans(r)),
+                "length": len(response),
+            }
+        )
     return out
 
 
@@ -127,32 +154,52 @@ def _dialogues(dialogues: Sequence[dict[str, Any]], k: int) -> list[dict[str, An
         v = stats.num(d.get("reward_mean"))
         return (v is None, v if v is not None else 0.0)
 
-    return [{
-        "dialogue_id": str(d.get("dialogue_id")), "turns": d.get("turns"),
-        "mean": fmt(stats.num(d.get("reward_mean"))), "min": fmt(stats.num(d.get("reward_min"))),
-        "fired": d.get("fired_count") or 0, "worst_rule": str(d.get("worst_rule") or DASH),
-        "dialogue_rules": sorted({str(h.get("rule")) for h in d.get("dialogue_fired") or [] if isinstance(h, dict)}),
-    } for d in sorted(dialogues, key=key)[:k]]
+    return [
+        {
+            "dialogue_id": str(d.get("dialogue_id")),
+            "turns": d.get("turns"),
+            "mean": fmt(stats.num(d.get("reward_mean"))),
+            "min": fmt(stats.num(d.get("reward_min"))),
+            "fired": d.get("fired_count") or 0,
+            "worst_rule": str(d.get("worst_rule") or DASH),
+            "dialogue_rules": sorted(
+                {str(h.get("rule")) for h in d.get("dialogue_fired") or [] if isinstance(h, dict)}
+            ),
+        }
+        for d in sorted(dialogues, key=key)[:k]
+    ]
 
 
 def _eval(result: EvalResult) -> dict[str, Any]:
     def pct(v: float | None) -> str:
         return DASH if v is None else f"{v:.2%}"
 
-    runs = [("baseline", result.baseline), ("candidate", result.candidate)] if result.baseline else [
-        ("candidate", result.candidate)]
+    runs = (
+        [("baseline", result.baseline), ("candidate", result.candidate)]
+        if result.baseline
+        else [("candidate", result.candidate)]
+    )
     metric_rows = [
         ("turns", [str(m.turns) for _, m in runs]),
         ("dialogues", [str(m.dialogues) for _, m in runs]),
         (f"rated turns ({result.rating_source})", [str(m.rated_turns) for _, m in runs]),
         ("average rating", [fmt(m.avg_rating) for _, m in runs]),
-        (f"conversations with ≥1 excellent reply (≥ {fmt(result.excellent)})",
-         [f"{pct(m.excellent_share)} ({m.excellent_dialogues}/{m.rated_dialogues})" for _, m in runs]),
-        ("rule fire rate (turns with a hit)",
-         [f"{pct(m.rule_fire_rate)} ({m.turns_with_rule_hit}/{m.turns})" for _, m in runs]),
+        (
+            f"conversations with ≥1 excellent reply (≥ {fmt(result.excellent)})",
+            [f"{pct(m.excellent_share)} ({m.excellent_dialogues}/{m.rated_dialogues})" for _, m in runs],
+        ),
+        (
+            "rule fire rate (turns with a hit)",
+            [f"{pct(m.rule_fire_rate)} ({m.turns_with_rule_hit}/{m.turns})" for _, m in runs],
+        ),
     ]
-    ctx: dict[str, Any] = {"runs": [n for n, _ in runs], "metrics": metric_rows, "notes": result.notes,
-                           "rating_source": result.rating_source, "bad_rating": fmt(result.bad_rating)}
+    ctx: dict[str, Any] = {
+        "runs": [n for n, _ in runs],
+        "metrics": metric_rows,
+        "notes": result.notes,
+        "rating_source": result.rating_source,
+        "bad_rating": fmt(result.bad_rating),
+    }
     b = result.bad_cases
     if b is not None:
         ctx["bad"] = {
@@ -164,14 +211,19 @@ def _eval(result: EvalResult) -> dict[str, Any]:
                 ("bad-case fix rate", f"{pct(b.fix_rate)} ({b.fixed}/{b.paired})"),
                 ("clean fix rate", f"{pct(b.clean_fix_rate)} ({b.clean_fixed}/{b.paired})"),
             ],
-            "cases": b.cases[:300], "more": max(0, len(b.cases) - 300),
+            "cases": b.cases[:300],
+            "more": max(0, len(b.cases) - 300),
         }
     return ctx
 
 
 def build_sections(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]], *,
-    telemetry: Mapping[str, Any] | None = None, eval_result: EvalResult | None = None, worst: int = 20,
+    turn_rows: Sequence[dict[str, Any]],
+    dialogue_rows: Sequence[dict[str, Any]],
+    *,
+    telemetry: Mapping[str, Any] | None = None,
+    eval_result: EvalResult | None = None,
+    worst: int = 20,
 ) -> dict[str, Any]:
     """The template context: summary, distributions, rules, correlation, length, worst turns, eval."""
     turns = [r for r in turn_rows if isinstance(r, dict)]
@@ -181,10 +233,20 @@ def build_sections(
     dists = []
     for name in series:
         vals = stats.values_of(turns, name)
-        dists.append({"name": name, "color": color_of(name, names), "n": len(vals), "missing": len(turns) - len(vals),
-                      "mean": fmt(stats.mean(vals)),
-                      "svg": Markup(svg.histogram(stats.histogram_bins(vals), color=color_of(name, names),
-                                                  label=f"distribution of {name}"))})
+        dists.append(
+            {
+                "name": name,
+                "color": color_of(name, names),
+                "n": len(vals),
+                "missing": len(turns) - len(vals),
+                "mean": fmt(stats.mean(vals)),
+                "svg": Markup(
+                    svg.histogram(
+                        stats.histogram_bins(vals), color=color_of(name, names), label=f"distribution of {name}"
+                    )
+                ),
+            }
+        )
     rates = stats.fire_rates(turns, dialogues)
     corr_names = [n for n in series if stats.values_of(turns, n)]
     points = [(float(stats.reply_length(r)), v) for r in turns if (v := stats.value_of(r, COMBINED)) is not None]
@@ -193,14 +255,34 @@ def build_sections(
     return {
         "summary": _summary(turns, dialogues, names, telemetry),
         "distributions": dists,
-        "rules": {"svg": Markup(svg.bars([(rule, share, f"{share:.1%} · {n} turns") for rule, n, share in rates],
-                                         color=_COLORS["rules"], max_value=1.0, label="rule fire rates")),
-                  "count": len(rates)},
-        "correlation": {"svg": Markup(svg.heatmap(corr_names, stats.correlation_matrix(turns, corr_names)))
-                        if len(corr_names) >= 2 else None, "names": corr_names},
-        "length": {"svg": Markup(svg.scatter(shown, color=_COLORS[COMBINED], x_label="reply length (characters)",
-                                             y_label="combined reward")),
-                   "r": fmt(r_len), "n": len(points), "shown": len(shown), "r_value": r_len},
+        "rules": {
+            "svg": Markup(
+                svg.bars(
+                    [(rule, share, f"{share:.1%} · {n} turns") for rule, n, share in rates],
+                    color=_COLORS["rules"],
+                    max_value=1.0,
+                    label="rule fire rates",
+                )
+            ),
+            "count": len(rates),
+        },
+        "correlation": {
+            "svg": Markup(svg.heatmap(corr_names, stats.correlation_matrix(turns, corr_names)))
+            if len(corr_names) >= 2
+            else None,
+            "names": corr_names,
+        },
+        "length": {
+            "svg": Markup(
+                svg.scatter(
+                    shown, color=_COLORS[COMBINED], x_label="reply length (characters)", y_label="combined reward"
+                )
+            ),
+            "r": fmt(r_len),
+            "n": len(points),
+            "shown": len(shown),
+            "r_value": r_len,
+        },
         "worst": _worst(turns, names, worst),
         "dialogues": _dialogues(dialogues, 15),
         "eval": _eval(eval_result) if eval_result is not None else None,

@@ -30,9 +30,7 @@ def _svg(width: int, height: int, body: list[str], label: str, max_width: float 
     style = f' style="max-width:{max_width:.0f}px"' if max_width else ""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"{style} '
-        f'aria-label="{escape(label)}" class="chart" font-family="inherit" font-size="12">'
-        + "".join(body)
-        + "</svg>"
+        f'aria-label="{escape(label)}" class="chart" font-family="inherit" font-size="12">' + "".join(body) + "</svg>"
     )
 
 
@@ -82,7 +80,11 @@ def histogram(bins: Sequence[Bin], *, color: str, width: int = 380, height: int 
 
 
 def bars(
-    items: Sequence[tuple[str, float, str]], *, color: str, width: int = 1000, max_value: float | None = None,
+    items: Sequence[tuple[str, float, str]],
+    *,
+    color: str,
+    width: int = 1000,
+    max_value: float | None = None,
     label: str = "",
 ) -> str:
     """Horizontal bars, one per ``(name, value, value text)``; scaled to ``max_value`` or the largest."""
@@ -107,8 +109,14 @@ def bars(
 
 
 def scatter(
-    points: Sequence[tuple[float, float]], *, color: str, x_label: str, y_label: str,
-    width: int = 1000, height: int = 340, trend: bool = True,
+    points: Sequence[tuple[float, float]],
+    *,
+    color: str,
+    x_label: str,
+    y_label: str,
+    width: int = 1000,
+    height: int = 340,
+    trend: bool = True,
 ) -> str:
     """Points with round axes and, when ``trend``, the least-squares line."""
     ml, mr, mt, mb = 54, 14, 12, 40

@@ -32,8 +32,14 @@ from repo_sdk.errors import ConfigError
 __all__ = ["META_FILE", "LoadedRM", "acquire", "cached_keys", "release", "resolve_device", "resolve_dtype"]
 
 META_FILE = "repo_rm.json"
-_DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
-           "float16": "float16", "fp16": "float16"}
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
 
 
 def resolve_device(device: str = "auto") -> Any:

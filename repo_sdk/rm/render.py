@@ -186,7 +186,7 @@ class Renderer:
         lo, hi = 0, len(starts) - 1
         while lo <= hi:
             mid = (lo + hi) // 2
-            ids = self._try(task, history[starts[mid]:], response)
+            ids = self._try(task, history[starts[mid] :], response)
             if ids is not None and len(ids) <= self.max_length:
                 best, hi = (starts[mid], ids), mid - 1
                 continue
@@ -202,5 +202,6 @@ class Renderer:
         while head < len(ids) and ids[head] in self._specials and head < self.max_length // 2:
             head += 1
         keep_tail = self.max_length - head
-        return Encoded(ids[:head] + ids[-keep_tail:], len(full), dropped_turns=dropped,
-                       cut_tokens=len(ids) - head - keep_tail)
+        return Encoded(
+            ids[:head] + ids[-keep_tail:], len(full), dropped_turns=dropped, cut_tokens=len(ids) - head - keep_tail
+        )

@@ -178,14 +178,22 @@ class RMSource(RewardSource):
         c["padded_tokens"] += stats.padded_tokens
         c["truncations"] += cut
         if cut:
-            log.warning("rm: truncated %d of %d inputs to max_length=%d (%d so far); the responses were kept",
-                        cut, len(samples), self.max_length, c["truncations"])
+            log.warning(
+                "rm: truncated %d of %d inputs to max_length=%d (%d so far); the responses were kept",
+                cut,
+                len(samples),
+                self.max_length,
+                c["truncations"],
+            )
         out = []
         for enc, value in zip(encoded, raw, strict=True):
             details: dict[str, Any] = {"raw": value, "tokens": len(enc.ids)}
             if enc.truncated:
-                details["truncated"] = {"dropped_turns": enc.dropped_turns, "cut_tokens": enc.cut_tokens,
-                                        "full_length": enc.full_length}
+                details["truncated"] = {
+                    "dropped_turns": enc.dropped_turns,
+                    "cut_tokens": enc.cut_tokens,
+                    "full_length": enc.full_length,
+                }
             if math.isnan(value):
                 c["nan"] += 1
                 out.append(SourceScore(value=None, reason="reward model returned NaN", details=details))

@@ -73,8 +73,7 @@ class _NewHeadReport(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        return not ("LOAD REPORT" in text and "MISSING" in text and "UNEXPECTED" not in text
-                    and "MISMATCH" not in text)
+        return not ("LOAD REPORT" in text and "MISSING" in text and "UNEXPECTED" not in text and "MISMATCH" not in text)
 
 
 @contextmanager
@@ -174,8 +173,12 @@ def train_rm(
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     positions = getattr(AutoConfig.from_pretrained(base_path), "max_position_embeddings", None)
     limits = [x for x in (tokenizer.model_max_length, positions) if isinstance(x, int) and 0 < x < 1_000_000]
-    renderer = Renderer(tokenizer, task_placement=task_placement, task_template=task_template,
-                        max_length=max_length or min([*limits, 512]))
+    renderer = Renderer(
+        tokenizer,
+        task_placement=task_placement,
+        task_template=task_template,
+        max_length=max_length or min([*limits, 512]),
+    )
     truncated = 0
 
     def encode(ps: list[PreferencePair], which: str) -> list[list[int]]:
@@ -204,26 +207,43 @@ def train_rm(
         say(f"starting over: removing the checkpoints of an earlier run in {checkpoints} (--resume goes on from them)")
         shutil.rmtree(checkpoints)
     saving = {"save_strategy": "steps", "save_steps": save_steps, "save_total_limit": 2} if save_steps else {}
-    with _trainer_dir(checkpoints if save_steps or resume else None) as trainer_dir, \
-            _quiet_transformers(not show_progress):
+    with (
+        _trainer_dir(checkpoints if save_steps or resume else None) as trainer_dir,
+        _quiet_transformers(not show_progress),
+    ):
         args = RewardConfig(
-            output_dir=trainer_dir, num_train_epochs=epochs, learning_rate=learning_rate,
-            per_device_train_batch_size=batch_size, seed=seed, data_seed=seed, max_length=None,
-            bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda,
+            output_dir=trainer_dir,
+            num_train_epochs=epochs,
+            learning_rate=learning_rate,
+            per_device_train_batch_size=batch_size,
+            seed=seed,
+            data_seed=seed,
+            max_length=None,
+            bf16=cuda and torch.cuda.is_bf16_supported(),
+            use_cpu=not cuda,
             activation_checkpointing=activation_checkpointing,
-            eval_strategy="no", report_to="none", disable_tqdm=not show_progress,
-            logging_steps=10, warmup_steps=0, dataloader_num_workers=0, **({"save_strategy": "no"} | saving),
+            eval_strategy="no",
+            report_to="none",
+            disable_tqdm=not show_progress,
+            logging_steps=10,
+            warmup_steps=0,
+            dataloader_num_workers=0,
+            **({"save_strategy": "no"} | saving),
         )
-        trainer = RewardTrainer(model=str(base_path), args=args, train_dataset=dataset,
-                                processing_class=tokenizer, peft_config=peft_config)
+        trainer = RewardTrainer(
+            model=str(base_path), args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
+        )
         if not show_progress:
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
         pad_id = tokenizer.pad_token_id
         before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
-        say(f"training {len(train)} pairs for {epochs:g} epoch(s)" + (f", LoRA r={lora_r}" if lora_r else "")
-            + (f", resuming from {last.name}" if last else ""))
+        say(
+            f"training {len(train)} pairs for {epochs:g} epoch(s)"
+            + (f", LoRA r={lora_r}" if lora_r else "")
+            + (f", resuming from {last.name}" if last else "")
+        )
         trainer.train(resume_from_checkpoint=str(last) if last else None)
         model = trainer.model
         if peft_config is not None:
@@ -232,24 +252,29 @@ def train_rm(
         after = _accuracy(model, *rows["held"], pad_id)[0] if held else None
         train_acc, train_scores = _accuracy(model, *rows["train"], pad_id)
     model.config.pad_token_id = pad_id
-    result = TrainResult(output, len(train), len(held), after, before, train_acc, truncated,
-                         time.monotonic() - started)
+    result = TrainResult(output, len(train), len(held), after, before, train_acc, truncated, time.monotonic() - started)
     meta = {
         "format": 1,
         "base": str(base_path),
-        "render": {"task_placement": task_placement, "task_template": task_template,
-                   "max_length": renderer.max_length},
+        "render": {"task_placement": task_placement, "task_template": task_template, "max_length": renderer.max_length},
         "result": {k: v for k, v in asdict(result).items() if k != "output"},
-        "params": {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
-                   "lora_r": lora_r, "seed": seed, "eval_fraction": eval_fraction},
+        "params": {
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "lora_r": lora_r,
+            "seed": seed,
+            "eval_fraction": eval_fraction,
+        },
     }
 
     def write(folder: Path) -> None:
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
         (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        (folder / CALIBRATION_FILE).write_text(json.dumps(calibration_stats(train_scores), indent=2) + "\n",
-                                               encoding="utf-8")
+        (folder / CALIBRATION_FILE).write_text(
+            json.dumps(calibration_stats(train_scores), indent=2) + "\n", encoding="utf-8"
+        )
 
     try:
         atomic_dir(output, write, overwrite=overwrite)

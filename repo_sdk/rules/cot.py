@@ -27,13 +27,16 @@ DEFAULT_PREAMBLES: tuple[str, ...] = (
     r"\b(?:let(?:'s| me| us)\s+)?(?:think|reason|work|go)(?:ing)?\s+(?:(?:through|about)\s+(?:this|it)\s+)?"
     r"step[- ]by[- ]step\b",
     r"\blet(?:'s| me| us)\s+think\s+(?:this\s+through|through\s+(?:this|it)|carefully|about\s+(?:how|what|the\s+"
-    + _SUBJECT + r"))",
+    + _SUBJECT
+    + r"))",
     # "First, I need to figure out ...": planning, not a reply
     _START + r"first(?:ly)?,?\s+(?:i|we)\s+(?:need|have|should|must|want)\s+to\s+(?:figure\s+out|determine|analy[sz]e"
     r"|identify|recall|work\s+out|think|consider|understand\s+(?:what|why|how|the\s+" + _SUBJECT + r"))\b",
     # "Okay, so the user ...", "Alright, the user wants ..."
-    _START + r"(?:ok(?:ay)?|alright|all\s+right|so|hmm+|well|right)[,.]?\s+(?:so,?\s+)?(?:now,?\s+)?the\s+"
-    + _SUBJECT + r"\b",
+    _START
+    + r"(?:ok(?:ay)?|alright|all\s+right|so|hmm+|well|right)[,.]?\s+(?:so,?\s+)?(?:now,?\s+)?the\s+"
+    + _SUBJECT
+    + r"\b",
     # the counterpart described in the third person as "the user"
     r"\bthe\s+user(?:'s\s+(?:request|question|message|query|intent)|\s+(?:wants|is\s+asking|asked|asks|is\s+requesting"
     r"|requested|said|says|mentioned|seems\s+to|would\s+like|is\s+trying))\b",
@@ -45,7 +48,8 @@ DEFAULT_PREAMBLES: tuple[str, ...] = (
     r"\bi\s+(?:should|need\s+to|must)\s+(?:respond|reply|craft|draft|formulate|compose)\b",
     r"\bin\s+(?:my|this)\s+(?:response|reply),?\s+i\s+(?:will|should|'ll)\b",
     r"\blet\s+me\s+(?:analy[sz]e|reason\s+(?:about|through)|recall\s+what|figure\s+out\s+(?:what|how)\s+the\s+"
-    + _SUBJECT + r")\b",
+    + _SUBJECT
+    + r")\b",
 )
 
 
@@ -109,9 +113,7 @@ class CotLeak(Rule):
         super().__init__(params, points)
         p: CotLeakParams = self.params  # type: ignore[assignment]
         names = "|".join(re.escape(t) for t in p.tags)
-        self._blocks = (
-            re.compile(rf"<\s*({names})\b[^<>]*>.*?(?:<\s*/\s*\1\s*>|$)", re.I | re.S) if p.tags else None
-        )
+        self._blocks = re.compile(rf"<\s*({names})\b[^<>]*>.*?(?:<\s*/\s*\1\s*>|$)", re.I | re.S) if p.tags else None
         self._close = re.compile(rf"<\s*/\s*(?:{names})\s*>", re.I) if p.tags else None
         patterns = [*(DEFAULT_PREAMBLES if p.preambles else ()), *p.extra_patterns]
         self._preamble = re.compile("|".join(f"(?:{x})" for x in patterns), re.I | re.M) if patterns else None
@@ -130,9 +132,7 @@ class CotLeak(Rule):
                     continue
                 span = (covered[-1][1] if covered and covered[-1][1] <= m.start() else 0, m.end())
                 covered.append(span)
-                hits.append(
-                    self.hit("reasoning before a closing tag", span=span, evidence=clip_evidence(text, span))
-                )
+                hits.append(self.hit("reasoning before a closing tag", span=span, evidence=clip_evidence(text, span)))
         if self._preamble is not None:
             for m in self._preamble.finditer(text):
                 if m.start() == m.end() or any(s <= m.start() < e for s, e in covered):

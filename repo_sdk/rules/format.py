@@ -33,8 +33,16 @@ _HTML = re.compile(
 _JSON_START = re.compile(r"[\[{]\s*[\"'][^\"'\n]{1,80}[\"']\s*:|\[\s*\{")
 
 _PAIRS = {
-    ")": "(", "]": "[", "}": "{", "\uff09": "\uff08", "\u3011": "\u3010", "\u300d": "\u300c", "\u300f": "\u300e",
-    "\u300b": "\u300a", "\u3009": "\u3008", "\u201d": "\u201c",
+    ")": "(",
+    "]": "[",
+    "}": "{",
+    "\uff09": "\uff08",
+    "\u3011": "\u3010",
+    "\u300d": "\u300c",
+    "\u300f": "\u300e",
+    "\u300b": "\u300a",
+    "\u3009": "\u3008",
+    "\u201d": "\u201c",
 }  # ASCII, fullwidth and CJK brackets, curly double quotes
 _OPENERS = set(_PAIRS.values())
 # ":)", ";-)", "=]" smileys and "1)", "a)", "iv)" list markers close nothing
@@ -54,14 +62,14 @@ def unbalanced_brackets(text: str) -> list[int]:
     bad: list[int] = []
     for i, ch in enumerate(text):
         if ch in _OPENERS:
-            if ch == "(" and i > 0 and (text[i - 1] in ":;=" or text[i - 2:i] in (":-", ";-", ":'")):
+            if ch == "(" and i > 0 and (text[i - 1] in ":;=" or text[i - 2 : i] in (":-", ";-", ":'")):
                 continue  # ":(" is a frown
             stack.append(i)
         elif ch in _PAIRS:
             want = _PAIRS[ch]
             if stack and text[stack[-1]] == want:
                 stack.pop()
-            elif _EXEMPT_CLOSER.search(text[max(0, i - 4):i + 1]):
+            elif _EXEMPT_CLOSER.search(text[max(0, i - 4) : i + 1]):
                 continue
             elif any(text[j] == want for j in stack):
                 while text[stack[-1]] != want:

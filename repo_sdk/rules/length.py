@@ -47,14 +47,22 @@ class MaxLength(Rule):
         hits = []
         if p.max_chars is not None and len(text) > p.max_chars:
             span = (p.max_chars, len(text))
-            hits.append(self.hit(f"reply has {len(text)} characters (max {p.max_chars})",
-                                 span=span, evidence=clip_evidence(text, span)))
+            hits.append(
+                self.hit(
+                    f"reply has {len(text)} characters (max {p.max_chars})",
+                    span=span,
+                    evidence=clip_evidence(text, span),
+                )
+            )
         for unit, limit, split in (("words", p.max_words, word_spans), ("sentences", p.max_sentences, split_sentences)):
             if limit is None:
                 continue
             parts = split(text)
             if len(parts) > limit:  # the evidence is everything from the first part over the limit
                 span = (parts[limit][0], len(text))
-                hits.append(self.hit(f"reply has {len(parts)} {unit} (max {limit})",
-                                     span=span, evidence=clip_evidence(text, span)))
+                hits.append(
+                    self.hit(
+                        f"reply has {len(parts)} {unit} (max {limit})", span=span, evidence=clip_evidence(text, span)
+                    )
+                )
         return cap_hits(hits, self.params)

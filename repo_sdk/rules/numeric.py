@@ -47,12 +47,14 @@ class NumericConsistencyParams(RuleParams):
     min_value: float | None = Field(None, description="prices at or above this are acceptable without matching a field")
     max_value: float | None = Field(None, description="prices at or below this are acceptable without matching a field")
     min_field: str | None = Field(
-        None, description="task field giving min_value per sample (e.g. target_price, tickets.*.target_price: "
-        "the lowest of them)"
+        None,
+        description="task field giving min_value per sample (e.g. target_price, tickets.*.target_price: "
+        "the lowest of them)",
     )
     max_field: str | None = Field(
-        None, description="task field giving max_value per sample (e.g. current_price, tickets.*.current_price: "
-        "the highest of them)"
+        None,
+        description="task field giving max_value per sample (e.g. current_price, tickets.*.current_price: "
+        "the highest of them)",
     )
     only_currency: bool = Field(
         False, description="check only numbers written with a currency (€80, 80 EUR, 500元); plain numbers pass"
@@ -138,8 +140,11 @@ class NumericConsistency(Rule):
         for m in self._candidates(text):
             codes = currencies_of(m)
             if want is not None and codes and want not in codes:
-                hits.append(self.hit(f"price {m.text!r} is in {m.currency}, the task is in {want}",
-                                     span=m.span, evidence=m.text))
+                hits.append(
+                    self.hit(
+                        f"price {m.text!r} is in {m.currency}, the task is in {want}", span=m.span, evidence=m.text
+                    )
+                )
                 continue
             if any(_close(m.value, r, p.tolerance, p.rel_tolerance) for r in (*refs, *heard)):
                 continue
@@ -170,9 +175,7 @@ def _fmt(x: float) -> str:
 
 
 def _reason(m: NumberMention, fields: list[str], task: Mapping[str, Any], lo: float | None, hi: float | None) -> str:
-    known = ", ".join(
-        f"{f}={task_value(task, f)!r}" for f in fields if task_value(task, f) is not None
-    )
+    known = ", ".join(f"{f}={task_value(task, f)!r}" for f in fields if task_value(task, f) is not None)
     parts = [f"price {m.text!r} matches no task field" + (f" ({known})" if known else "")]
     if lo is not None or hi is not None:
         low = _fmt(lo) if lo is not None else "-inf"

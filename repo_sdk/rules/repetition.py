@@ -34,8 +34,8 @@ def similarity(
         return 0.0
     if metric == "jaccard":
         n = max(1, min(ngram, len(a), len(b)))
-        sa = {tuple(a[i:i + n]) for i in range(len(a) - n + 1)}
-        sb = {tuple(b[i:i + n]) for i in range(len(b) - n + 1)}
+        sa = {tuple(a[i : i + n]) for i in range(len(a) - n + 1)}
+        sb = {tuple(b[i : i + n]) for i in range(len(b) - n + 1)}
         return len(sa & sb) / len(sa | sb)
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
@@ -121,7 +121,7 @@ class Repetition(Rule):
         hits: list[RuleHit] = []
         own = [(i, t.content) for i, t in enumerate(sample.history) if t.role == "assistant"]
         if p.window is not None:
-            own = own[-p.window:]
+            own = own[-p.window :]
         reply_tokens = tokenize(text)
         whole_fired = False
         if p.history and own and len(reply_tokens) >= p.min_tokens:
@@ -129,13 +129,16 @@ class Repetition(Rule):
                 same, score = self._same(reply_tokens, _turn_tokens(content))
                 if same:
                     span = (0, len(text))
-                    hits.append(self.hit(
-                        f"reply repeats history turn {i} (similarity {score:.2f})",
-                        span=span, evidence=clip_evidence(text, span),
-                    ))
+                    hits.append(
+                        self.hit(
+                            f"reply repeats history turn {i} (similarity {score:.2f})",
+                            span=span,
+                            evidence=clip_evidence(text, span),
+                        )
+                    )
                     whole_fired = True
                     break
-        sentences = [(span, tokenize(text[span[0]:span[1]])) for span in split_sentences(text)]
+        sentences = [(span, tokenize(text[span[0] : span[1]])) for span in split_sentences(text)]
         sentences = [(span, toks) for span, toks in sentences if len(toks) >= p.min_tokens]
         if p.sentences and own and not whole_fired and sentences:
             earlier = [
@@ -145,19 +148,25 @@ class Repetition(Rule):
                 for i, other in reversed(earlier):
                     same, score = self._same(toks, other)
                     if same:
-                        hits.append(self.hit(
-                            f"sentence repeats history turn {i} (similarity {score:.2f})",
-                            span=span, evidence=clip_evidence(text, span),
-                        ))
+                        hits.append(
+                            self.hit(
+                                f"sentence repeats history turn {i} (similarity {score:.2f})",
+                                span=span,
+                                evidence=clip_evidence(text, span),
+                            )
+                        )
                         break
         if p.within:
             for k, (span, toks) in enumerate(sentences):
                 for _, other in sentences[:k]:
                     same, score = self._same(toks, other)
                     if same:
-                        hits.append(self.hit(
-                            f"sentence repeated within the reply (similarity {score:.2f})",
-                            span=span, evidence=clip_evidence(text, span),
-                        ))
+                        hits.append(
+                            self.hit(
+                                f"sentence repeated within the reply (similarity {score:.2f})",
+                                span=span,
+                                evidence=clip_evidence(text, span),
+                            )
+                        )
                         break
         return cap_hits(hits, self.params)

@@ -73,8 +73,10 @@ class MixedScriptParams(RuleParams):
         default_factory=list, description="other scripts that may appear beside the primary one without a hit"
     )
     min_letters: int = Field(
-        3, ge=1, description="ignore foreign stretches of an alphabetic script with fewer letters ('ok', 'x'); "
-        "a single CJK character always counts"
+        3,
+        ge=1,
+        description="ignore foreign stretches of an alphabetic script with fewer letters ('ok', 'x'); "
+        "a single CJK character always counts",
     )
     ignore_latin_names: bool = Field(
         True, description="in a non-Latin reply, ignore capitalised Latin words (brands, hotel names, acronyms)"
@@ -136,7 +138,7 @@ class MixedScript(Rule):
                 continue
             if seg.script != "cjk" and seg.letters < p.min_letters:
                 continue
-            piece = text[seg.start:seg.end]
+            piece = text[seg.start : seg.end]
             if any(piece in name for name in names):
                 continue
             if seg.script == "latin" and names_ok and _is_name(piece, p.name_max_words):

@@ -38,15 +38,44 @@ NumberKind = Literal["money", "number", "percent", "date", "time", "count", "ord
 #: as USD and ``¥`` as CNY (the paper's setting is a Chinese travel agency); write
 #: ``JPY`` or ``yen`` for yen.
 CURRENCY_ALIASES: dict[str, str] = {
-    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-    "$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
-    "us dollar": "USD", "us dollars": "USD",
-    "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
-    "¥": "CNY", "￥": "CNY", "cny": "CNY", "rmb": "CNY", "yuan": "CNY", "元": "CNY", "块": "CNY",
-    "jpy": "JPY", "yen": "JPY",
-    "hk$": "HKD", "hkd": "HKD", "hk dollar": "HKD", "hk dollars": "HKD",
-    "chf": "CHF", "franc": "CHF", "francs": "CHF",
-    "a$": "AUD", "aud": "AUD", "c$": "CAD", "cad": "CAD", "s$": "SGD", "sgd": "SGD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "us dollar": "USD",
+    "us dollars": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "¥": "CNY",
+    "￥": "CNY",
+    "cny": "CNY",
+    "rmb": "CNY",
+    "yuan": "CNY",
+    "元": "CNY",
+    "块": "CNY",
+    "jpy": "JPY",
+    "yen": "JPY",
+    "hk$": "HKD",
+    "hkd": "HKD",
+    "hk dollar": "HKD",
+    "hk dollars": "HKD",
+    "chf": "CHF",
+    "franc": "CHF",
+    "francs": "CHF",
+    "a$": "AUD",
+    "aud": "AUD",
+    "c$": "CAD",
+    "cad": "CAD",
+    "s$": "SGD",
+    "sgd": "SGD",
 }
 #: Markers that stand for more than one currency: the code :data:`CURRENCY_ALIASES`
 #: reads them as, and the others they may mean. A price check that knows the task's
@@ -89,9 +118,7 @@ _MENTION = re.compile(
     re.X,
 )
 # a currency written before the number, searched in the few characters before it
-_PREFIX = re.compile(
-    rf"(?:(?<![A-Za-z])(?:[Uu][Ss]|[Hh][Kk]|[ACS])\$|[€$£¥￥]|(?<![A-Za-z])(?i:{_CODES})){_SP}?$"
-)
+_PREFIX = re.compile(rf"(?:(?<![A-Za-z])(?:[Uu][Ss]|[Hh][Kk]|[ACS])\$|[€$£¥￥]|(?<![A-Za-z])(?i:{_CODES})){_SP}?$")
 
 _MONTH = (
     r"(?:\b(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
@@ -325,8 +352,8 @@ def extract_numbers(text: str) -> list[NumberMention]:
         elif currency is not None:
             kind = "money"
         else:
-            after = text[end:end + 40]
-            before = text[max(0, start - 24):start]
+            after = text[end : end + 40]
+            before = text[max(0, start - 24) : start]
             glued_before = start > 0 and _ASCII_LETTER.match(text[start - 1]) is not None
             if pm := _PERCENT.match(after):
                 kind, end = "percent", end + pm.end()
@@ -338,9 +365,8 @@ def extract_numbers(text: str) -> list[NumberMention]:
                 kind = "count"
             elif after[:1] and _ASCII_LETTER.match(after[:1]):
                 kind = "identifier"  # digits glued to letters: 5G, 3x4, mp3-style tokens
-            elif (
-                re.fullmatch(r"(?:19|20)\d{2}", m.group("num"))
-                and (_YEAR_BEFORE.search(before) or after.startswith("年"))
+            elif re.fullmatch(r"(?:19|20)\d{2}", m.group("num")) and (
+                _YEAR_BEFORE.search(before) or after.startswith("年")
             ):
                 kind = "date"
         last_end = max(end, m.end())
@@ -363,7 +389,7 @@ def _link_ranges(text: str, mentions: list[NumberMention]) -> list[NumberMention
         a, b = out[i], out[i + 1]
         if not (a.is_price_like and b.is_price_like) or a.range_bounds is not None:
             continue
-        if not _RANGE_SEP.fullmatch(text[a.span[1]:b.span[0]]):
+        if not _RANGE_SEP.fullmatch(text[a.span[1] : b.span[0]]):
             continue
         if a.currency and b.currency and a.currency != b.currency:
             continue

@@ -14,30 +14,83 @@ from repo_sdk.report import render_report, write_report
 XSS = "<script>alert(1)</script>"
 
 
-def turn(d: str, t: int, reward: float | None, rm: float | None = None, judge: float | None = None,
-         rules: float | None = 0.0, fired: tuple[str, ...] = (), response: str = "Could we discuss the price?",
-         reason: str = "") -> dict[str, Any]:
+def turn(
+    d: str,
+    t: int,
+    reward: float | None,
+    rm: float | None = None,
+    judge: float | None = None,
+    rules: float | None = 0.0,
+    fired: tuple[str, ...] = (),
+    response: str = "Could we discuss the price?",
+    reason: str = "",
+) -> dict[str, Any]:
     return {
-        "kind": "turn", "dialogue_id": d, "turn_index": t, "sample_id": f"{d}#{t}", "response": response,
-        "reward": reward, "sources": {"rm": rm, "judge": judge, "rules": rules},
-        "fired": [{"rule": r, "points": -10.0, "reason": f"{r} fired", "span": [0, 5], "evidence": response[:5],
-                   "turn_index": None} for r in fired],
-        "reasons": {"judge": reason} if reason else {}, "details": {}, "combiner": {},
+        "kind": "turn",
+        "dialogue_id": d,
+        "turn_index": t,
+        "sample_id": f"{d}#{t}",
+        "response": response,
+        "reward": reward,
+        "sources": {"rm": rm, "judge": judge, "rules": rules},
+        "fired": [
+            {
+                "rule": r,
+                "points": -10.0,
+                "reason": f"{r} fired",
+                "span": [0, 5],
+                "evidence": response[:5],
+                "turn_index": None,
+            }
+            for r in fired
+        ],
+        "reasons": {"judge": reason} if reason else {},
+        "details": {},
+        "combiner": {},
     }
 
 
 def rich_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     turns = [
-        turn(f"d{i}", t, reward=0.1 * i - 0.05 * t, rm=0.2 * i, judge=float(1 + (i + t) % 5),
-             rules=-10.0 * (i % 3), fired=("cot_leak",) * (i % 3 > 0), response="x" * (10 + 7 * i + t),
-             reason="Pushes past the accepted price.")
-        for i in range(12) for t in (1, 3)
+        turn(
+            f"d{i}",
+            t,
+            reward=0.1 * i - 0.05 * t,
+            rm=0.2 * i,
+            judge=float(1 + (i + t) % 5),
+            rules=-10.0 * (i % 3),
+            fired=("cot_leak",) * (i % 3 > 0),
+            response="x" * (10 + 7 * i + t),
+            reason="Pushes past the accepted price.",
+        )
+        for i in range(12)
+        for t in (1, 3)
     ]
-    turns.append(turn("evil", 1, reward=-9.0, rm=-1.0, judge=1.0, rules=-20.0, fired=("no_internal_terms",),
-                      response=f"Hello {XSS} & <b>target price</b>", reason=f"judge says {XSS}"))
-    dialogues = [{"kind": "dialogue", "dialogue_id": "evil", "turns": 1, "reward_mean": -9.0, "reward_min": -9.0,
-                  "fired_count": 2, "worst_rule": "no_internal_terms",
-                  "dialogue_fired": [{"rule": "repetition", "points": -5.0, "reason": "same script", "turn_index": 1}]}]
+    turns.append(
+        turn(
+            "evil",
+            1,
+            reward=-9.0,
+            rm=-1.0,
+            judge=1.0,
+            rules=-20.0,
+            fired=("no_internal_terms",),
+            response=f"Hello {XSS} & <b>target price</b>",
+            reason=f"judge says {XSS}",
+        )
+    )
+    dialogues = [
+        {
+            "kind": "dialogue",
+            "dialogue_id": "evil",
+            "turns": 1,
+            "reward_mean": -9.0,
+            "reward_min": -9.0,
+            "fired_count": 2,
+            "worst_rule": "no_internal_terms",
+            "dialogue_fired": [{"rule": "repetition", "points": -5.0, "reason": "same script", "turn_index": 1}],
+        }
+    ]
     return turns, dialogues
 
 
@@ -79,8 +132,11 @@ def test_report_has_every_section_and_its_content() -> None:
 
 def test_report_with_eval_tables() -> None:
     turns, dialogues = rich_rows()
-    base = [turn("d1", 1, 0.0, judge=1.0), turn("d2", 1, 0.0, judge=4.0, fired=("cot_leak",)),
-            turn("gone", 1, 0.0, judge=2.0)]
+    base = [
+        turn("d1", 1, 0.0, judge=1.0),
+        turn("d2", 1, 0.0, judge=4.0, fired=("cot_leak",)),
+        turn("gone", 1, 0.0, judge=2.0),
+    ]
     html = render_report(turns, dialogues, title="t", eval_result=evaluate(turns, base))
     assert 'id="eval"' in html and "bad-case fix rate" in html and "clean fix rate" in html
     assert "missing pair" in html and "gone" in html
@@ -92,15 +148,22 @@ def test_report_with_eval_tables() -> None:
         ([], [], ["No turns.", "No rule fired on any turn.", "Needs at least two series"]),
         ([turn("d", 1, reward=None, rm=None, judge=None, rules=None)], [], ["No turns with a reward."]),
         ([turn("d", 1, reward=0.3, rm=None, judge=None, rules=0.0)], [], ["undefined"]),
-        ([turn(f"d{i}", 1, reward=1.0, rm=1.0, judge=3.0, rules=0.0, response="same") for i in range(6)], [],
-         ["n/a", "undefined"]),
-        ([{"kind": "turn"}, {"kind": "turn", "sources": None, "fired": None, "reward": float("nan")}],
-         [{"kind": "dialogue"}], ["No turns with a reward."]),
+        (
+            [turn(f"d{i}", 1, reward=1.0, rm=1.0, judge=3.0, rules=0.0, response="same") for i in range(6)],
+            [],
+            ["n/a", "undefined"],
+        ),
+        (
+            [{"kind": "turn"}, {"kind": "turn", "sources": None, "fired": None, "reward": float("nan")}],
+            [{"kind": "dialogue"}],
+            ["No turns with a reward."],
+        ),
     ],
     ids=["empty", "all-none", "single-row", "constant", "malformed-keys"],
 )
-def test_report_degenerate_inputs(turns: list[dict[str, Any]], dialogues: list[dict[str, Any]],
-                                  expect: list[str]) -> None:
+def test_report_degenerate_inputs(
+    turns: list[dict[str, Any]], dialogues: list[dict[str, Any]], expect: list[str]
+) -> None:
     html = render_report(turns, dialogues, title="edge")
     for marker in SECTIONS:
         assert marker in html

@@ -57,15 +57,20 @@ def test_histogram_bins_cover_every_value_at_the_edges() -> None:
 
 
 def test_values_and_sources_skip_missing() -> None:
-    rows = [{"reward": 1.0, "sources": {"rules": 0.0, "judge": None, "zeta": 1.0, "rm": 2.0}},
-            {"reward": None, "sources": None}, {}]
+    rows = [
+        {"reward": 1.0, "sources": {"rules": 0.0, "judge": None, "zeta": 1.0, "rm": 2.0}},
+        {"reward": None, "sources": None},
+        {},
+    ]
     assert stats.source_names(rows) == ["rm", "judge", "rules", "zeta"]
     assert stats.values_of(rows, "reward") == [1.0] and stats.values_of(rows, "judge") == []
 
 
 def test_fire_rates_count_a_turn_once_and_attribute_dialogue_hits() -> None:
-    turns = [{"dialogue_id": "d", "turn_index": 1, "fired": [{"rule": "a"}, {"rule": "a"}]},
-             {"dialogue_id": "d", "turn_index": 3, "fired": []}]
+    turns = [
+        {"dialogue_id": "d", "turn_index": 1, "fired": [{"rule": "a"}, {"rule": "a"}]},
+        {"dialogue_id": "d", "turn_index": 3, "fired": []},
+    ]
     dialogues = [{"dialogue_id": "d", "dialogue_fired": [{"rule": "b", "turn_index": 3}, {"rule": "c"}]}]
     assert stats.fire_rates(turns, dialogues) == [("a", 1, 0.5), ("b", 1, 0.5)]
     assert stats.turn_rules(turns, dialogues)[1] == 1
@@ -73,9 +78,11 @@ def test_fire_rates_count_a_turn_once_and_attribute_dialogue_hits() -> None:
 
 
 def test_correlation_matrix_pairs_only_present_values() -> None:
-    rows = [{"reward": 1.0, "sources": {"rm": 1.0, "judge": None}},
-            {"reward": 2.0, "sources": {"rm": 2.0, "judge": 5.0}},
-            {"reward": 3.0, "sources": {"rm": 3.0, "judge": 4.0}}]
+    rows = [
+        {"reward": 1.0, "sources": {"rm": 1.0, "judge": None}},
+        {"reward": 2.0, "sources": {"rm": 2.0, "judge": 5.0}},
+        {"reward": 3.0, "sources": {"rm": 3.0, "judge": 4.0}},
+    ]
     m = stats.correlation_matrix(rows, ["reward", "rm", "judge"])
     assert m[0][1] == (pytest.approx(1.0), 3)
     assert m[0][2] == (pytest.approx(-1.0), 2)

@@ -41,7 +41,8 @@ def test_text_is_escaped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lo", "hi"), [(0, 9), (-0.2, 0), (5, 5), (0, 0), (-45, 0), (1, 5), (0.001, 0.0013), (12, 1234)],
+    ("lo", "hi"),
+    [(0, 9), (-0.2, 0), (5, 5), (0, 0), (-45, 0), (1, 5), (0.001, 0.0013), (12, 1234)],
 )
 def test_nice_ticks_cover_the_range(lo: float, hi: float) -> None:
     ticks = nice_ticks(lo, hi)

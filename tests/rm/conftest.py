@@ -24,18 +24,24 @@ def toy_pairs(n: int, seed: int = 0) -> list[dict[str, Any]]:
     out = []
     for _ in range(n):
         hotel, room, price = rng.choice(HOTELS), rng.choice(ROOMS), rng.randint(70, 140)
-        out.append({
-            "task": {"hotel": hotel, "target_price": price},
-            "history": [{"role": "user", "content": f"Hello, this is Hotel {hotel}. How can I help?"}],
-            "chosen": rng.choice([
-                f"Thank you so much! Could we agree on {price} euros for the {room}?",
-                f"I appreciate your help. Would {price} euros per night work for the {room}?",
-            ]),
-            "rejected": rng.choice([
-                f"Per the work order, the ticket for the {room} is still open.",
-                f"Our target price ticket says the {room} must drop, check the work order.",
-            ]),
-        })
+        out.append(
+            {
+                "task": {"hotel": hotel, "target_price": price},
+                "history": [{"role": "user", "content": f"Hello, this is Hotel {hotel}. How can I help?"}],
+                "chosen": rng.choice(
+                    [
+                        f"Thank you so much! Could we agree on {price} euros for the {room}?",
+                        f"I appreciate your help. Would {price} euros per night work for the {room}?",
+                    ]
+                ),
+                "rejected": rng.choice(
+                    [
+                        f"Per the work order, the ticket for the {room} is still open.",
+                        f"Our target price ticket says the {room} must drop, check the work order.",
+                    ]
+                ),
+            }
+        )
     return out
 
 

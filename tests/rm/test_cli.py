@@ -27,8 +27,9 @@ def test_default_base_is_the_packaged_minilm():
 
 def test_rm_train_on_default_minilm_then_score_with_the_source(pairs_file, make_pairs, tmp_path):
     out = tmp_path / "minilm-rm"
-    res = runner.invoke(app, ["rm", "train", str(pairs_file), "-o", str(out), "--epochs", "1", "--lr", "1e-4",
-                              "--quiet"])
+    res = runner.invoke(
+        app, ["rm", "train", str(pairs_file), "-o", str(out), "--epochs", "1", "--lr", "1e-4", "--quiet"]
+    )
     assert res.exit_code == 0, res.output
     assert "held-out accuracy" in res.stdout and f"saved {out}" in res.stdout
     meta = json.loads((out / "repo_rm.json").read_text())

@@ -11,8 +11,14 @@ from repo_sdk.rm.pairs import PreferencePair, read_pairs, split_pairs
 from repo_sdk.templates_builtin import templates_dir
 
 EXAMPLE = templates_dir() / "init" / "preference_pairs.jsonl"  # what `repo-sdk init` ships
-GOOD = json.dumps({"task": {"target_price": 90}, "history": [{"role": "user", "content": "Hi"}],
-                   "chosen": "Would 90 work?", "rejected": "Check the work order."})
+GOOD = json.dumps(
+    {
+        "task": {"target_price": 90},
+        "history": [{"role": "user", "content": "Hi"}],
+        "chosen": "Would 90 work?",
+        "rejected": "Check the work order.",
+    }
+)
 
 
 @pytest.mark.parametrize(

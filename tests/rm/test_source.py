@@ -29,10 +29,17 @@ def mixed_samples(n: int, seed: int = 0):
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        history = [("user" if t % 2 == 0 else "assistant", " ".join(rng.choices(WORDS, k=rng.randint(2, 30))))
-                   for t in range(rng.choice([0, 1, 3, 5]))]
-        out.append(make_sample(response=" ".join(rng.choices(WORDS, k=rng.randint(1, 80))), history=history,
-                               task={"hotel": f"H{i}", "target_price": rng.randint(60, 140)}))
+        history = [
+            ("user" if t % 2 == 0 else "assistant", " ".join(rng.choices(WORDS, k=rng.randint(2, 30))))
+            for t in range(rng.choice([0, 1, 3, 5]))
+        ]
+        out.append(
+            make_sample(
+                response=" ".join(rng.choices(WORDS, k=rng.randint(1, 80))),
+                history=history,
+                task={"hotel": f"H{i}", "target_price": rng.randint(60, 140)},
+            )
+        )
     return out
 
 
@@ -58,8 +65,10 @@ def test_mixed_batch_equals_plain_one_by_one_forward(request, fixture):
         model = AutoModelForSequenceClassification.from_pretrained(path).eval()
         tok = AutoTokenizer.from_pretrained(path)
         with torch.inference_mode():
-            ref = [model(**tok([src.renderer.text(s)], add_special_tokens=False, return_tensors="pt")).logits.item()
-                   for s in samples]
+            ref = [
+                model(**tok([src.renderer.text(s)], add_special_tokens=False, return_tensors="pt")).logits.item()
+                for s in samples
+            ]
         assert [s.value for s in got] == pytest.approx(ref, abs=1e-4)
         assert [s.details["raw"] for s in got] == [s.value for s in got]
         tel = src.telemetry()
@@ -117,8 +126,9 @@ def test_truncation_is_counted_warned_and_keeps_the_response(tiny_llama, caplog)
         assert scores[0].details["truncated"]["dropped_turns"] == 2 and scores[0].details["tokens"] <= 64
         assert "truncated" not in scores[1].details
         assert src.telemetry()["truncations"] == 2
-        assert src.renderer.tokenizer.decode(src.renderer.encode([long])[0].ids).rstrip().endswith(
-            "Deal at 95.<|im_end|>")
+        assert (
+            src.renderer.tokenizer.decode(src.renderer.encode([long])[0].ids).rstrip().endswith("Deal at 95.<|im_end|>")
+        )
     finally:
         src.close()
 

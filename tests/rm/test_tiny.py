@@ -18,8 +18,9 @@ def test_builds_a_small_loadable_model_with_chat_template(tmp_path, arch, head):
     assert model.config.model_type == arch
     assert sum(p.numel() for p in model.parameters()) < 100_000
     assert tok.pad_token == "<pad>" and model.config.pad_token_id == tok.pad_token_id
-    text = tok.apply_chat_template([{"role": "user", "content": "Hi, 120 euros?"}], tokenize=False,
-                                   add_generation_prompt=True)
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": "Hi, 120 euros?"}], tokenize=False, add_generation_prompt=True
+    )
     assert text.endswith("<|im_start|>assistant\n")
     ids = tok(text, add_special_tokens=False).input_ids
     assert tok.decode(ids) == text and max(ids) < model.config.vocab_size

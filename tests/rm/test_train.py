@@ -21,9 +21,15 @@ def heldout_accuracy_via_source(output, pairs, seed=0):
     _, held = split_pairs(pairs, 0.2, seed)
     src = RMSource.from_config(RMConfig(path=str(output)), BuildContext(registry=get_registry()))
     try:
+
         def score(which):
-            return [s.value for s in src.score(
-                [make_sample(response=getattr(p, which), task=p.task, history=p.history) for p in held])]
+            return [
+                s.value
+                for s in src.score(
+                    [make_sample(response=getattr(p, which), task=p.task, history=p.history) for p in held]
+                )
+            ]
+
         return sum(c > r for c, r in zip(score("chosen"), score("rejected"), strict=True)) / len(held)
     finally:
         src.close()
@@ -47,8 +53,9 @@ def test_learns_the_separable_toy_set_above_chance(trained):
 
 def test_training_direction_comes_from_the_labels(tiny_llama, pairs_file, make_pairs, tmp_path):
     # Same data with chosen/rejected swapped: the trained RM must rank the original pairs the other way.
-    flipped = [PreferencePair.model_validate({**p, "chosen": p["rejected"], "rejected": p["chosen"]})
-               for p in make_pairs(40)]
+    flipped = [
+        PreferencePair.model_validate({**p, "chosen": p["rejected"], "rejected": p["chosen"]}) for p in make_pairs(40)
+    ]
     result = train_rm(flipped, tmp_path / "flipped", base=tiny_llama, **FAST)
     assert result.heldout_accuracy is not None and result.heldout_accuracy >= 0.75
     original = [PreferencePair.model_validate(p) for p in make_pairs(40)]

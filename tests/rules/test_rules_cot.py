@@ -11,7 +11,7 @@ from repo_sdk.testing import make_sample
 def evidence(response: str, rule: CotLeak | None = None) -> list[str]:
     hits = (rule or CotLeak()).check(make_sample(response=response))
     for h in hits:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
     return [h.evidence for h in hits]
 
 

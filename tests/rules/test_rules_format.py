@@ -16,7 +16,7 @@ from repo_sdk.testing import make_sample
 def found(response: str, **params: Any) -> list[tuple[str, str]]:
     hits = FormatBreakage(FormatBreakageParams(**params)).check(make_sample(response=response))
     for h in hits:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
     return [(h.reason.split(" in a chat reply")[0], h.evidence) for h in hits]
 
 
@@ -59,7 +59,7 @@ def test_breakage(response: str, expected: list[tuple[str, str]]) -> None:
         "Options: 1) twin 2) double, or a) suite :)",
         "Thanks :( that is a pity (but fine).",
         "The room (twin) has [two] beds {and a sofa}.",
-        "He said \"fine\" and left.",
+        'He said "fine" and left.',
         "#1 choice for families, # of rooms: 3",
         "「特价」80元（含早）",
         "Rooms: 1. twin 2. double",

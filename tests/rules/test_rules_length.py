@@ -37,7 +37,7 @@ def test_max_length(params: dict[str, Any], response: str, expected: list[tuple[
     hits = MaxLength(MaxLengthParams(**params)).check(make_sample(response=response))
     assert [(h.reason, h.evidence) for h in hits] == expected
     for h in hits:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
 
 
 def test_default_is_600_chars_and_long_evidence_is_clipped() -> None:

@@ -19,7 +19,7 @@ def evidence(
     sample = make_sample(response=response, task=TASK if task is None else task, history=history)
     hits = NumericConsistency(NumericConsistencyParams(**params)).check(sample)
     for h in hits:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
     return [h.evidence for h in hits]
 
 
@@ -64,8 +64,13 @@ def test_bounds_fixed_and_from_fields() -> None:
     assert evidence("How about 150?", max_value=200, max_field="current_price") == ["150"]
 
 
-TICKETS = {"currency": "EUR", "tickets": [{"id": "T1", "current_price": 120, "target_price": 95},
-                                          {"id": "T2", "current_price": 200, "target_price": 150}]}
+TICKETS = {
+    "currency": "EUR",
+    "tickets": [
+        {"id": "T1", "current_price": 120, "target_price": 95},
+        {"id": "T2", "current_price": 200, "target_price": 150},
+    ],
+}
 
 
 def test_bounds_over_every_item_of_a_list() -> None:

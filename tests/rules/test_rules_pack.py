@@ -38,8 +38,14 @@ FULL_SPEC = {
             {"name": "repetition", "threshold": 0.9, "metric": "jaccard"},
             {"name": "max_length", "max_chars": 400, "max_words": 80, "max_sentences": 6},
             {"name": "format_breakage", "numbered": True, "json_objects": False},
-            {"name": "numeric_consistency", "fields": ["current_price", "target_price"], "min_field": "target_price",
-             "max_field": "current_price", "only_currency": False, "history_roles": ["user"]},
+            {
+                "name": "numeric_consistency",
+                "fields": ["current_price", "target_price"],
+                "min_field": "target_price",
+                "max_field": "current_price",
+                "only_currency": False,
+                "history_roles": ["user"],
+            },
         ]
     }
 }
@@ -112,9 +118,11 @@ def _all_rules() -> list[Rule]:
     rules: list[Rule] = [cls() for cls in BUILTIN_RULES]
     rules.append(repo_sdk.rules.FormatBreakage(repo_sdk.rules.FormatBreakageParams(numbered=True, min_list_items=1)))
     rules.append(repo_sdk.rules.MaxLength(repo_sdk.rules.MaxLengthParams(max_chars=5, max_words=2, max_sentences=1)))
-    rules.append(repo_sdk.rules.NumericConsistency(
-        repo_sdk.rules.NumericConsistencyParams(min_value=1, max_value=2, plain_min=0, history_roles=["user"])
-    ))
+    rules.append(
+        repo_sdk.rules.NumericConsistency(
+            repo_sdk.rules.NumericConsistencyParams(min_value=1, max_value=2, plain_min=0, history_roles=["user"])
+        )
+    )
     rules.append(repo_sdk.rules.MixedScript(repo_sdk.rules.MixedScriptParams(primary="cyrillic", min_letters=1)))
     rules.append(repo_sdk.rules.Repetition(repo_sdk.rules.RepetitionParams(min_tokens=1, threshold=0.5)))
     return rules

@@ -19,7 +19,7 @@ OTHER = "We also need breakfast included, and a late check-out on the last day."
 def hits(response: str, turns: list[tuple[str, str]], **params: Any) -> list[tuple[str, str]]:
     found = Repetition(RepetitionParams(**params)).check(make_sample(response=response, history=turns))
     for h in found:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
     return [(h.reason.split(" (")[0], h.evidence) for h in found]
 
 

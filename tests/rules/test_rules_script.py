@@ -16,7 +16,7 @@ from repo_sdk.testing import make_sample
 def evidence(response: str, **params: Any) -> list[str]:
     hits = MixedScript(MixedScriptParams(**params)).check(make_sample(response=response))
     for h in hits:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
     return [h.evidence for h in hits]
 
 
@@ -70,5 +70,5 @@ def test_reason_names_both_scripts() -> None:
 
 def test_segments_join_runs_across_non_letters() -> None:
     text = "Grand Hyatt 上海 – 80€"
-    segments = [(s.script, text[s.start:s.end]) for s in script_segments(text)]
+    segments = [(s.script, text[s.start : s.end]) for s in script_segments(text)]
     assert segments == [("latin", "Grand Hyatt"), ("cjk", "上海")]

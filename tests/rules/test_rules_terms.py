@@ -15,7 +15,7 @@ def evidence(params: dict[str, Any], response: str) -> list[str]:
     rule = ForbiddenTerms(ForbiddenTermsParams(**params))
     hits = rule.check(make_sample(response=response))
     for h in hits:
-        assert h.span is not None and response[h.span[0]:h.span[1]] == h.evidence
+        assert h.span is not None and response[h.span[0] : h.span[1]] == h.evidence
     return [h.evidence for h in hits]
 
 

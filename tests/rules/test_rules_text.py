@@ -53,7 +53,7 @@ def test_extract_numbers_values_and_currencies(text: str, expected: list[tuple[s
     found = extract_numbers(text)
     assert [(m.text, m.value, m.currency) for m in found] == expected
     for m in found:
-        assert text[m.span[0]:m.span[1]] == m.text
+        assert text[m.span[0] : m.span[1]] == m.text
 
 
 @pytest.mark.parametrize(
@@ -115,8 +115,16 @@ def test_no_numbers() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("80", 80.0), ("80.00", 80.0), ("1,200", 1200.0), ("1,20", 1.2), ("1.200,50", 1200.5), ("1.200.000", 1200000.0),
-     ("1\u00a0200", 1200.0), ("1,200.5", 1200.5)],
+    [
+        ("80", 80.0),
+        ("80.00", 80.0),
+        ("1,200", 1200.0),
+        ("1,20", 1.2),
+        ("1.200,50", 1200.5),
+        ("1.200.000", 1200000.0),
+        ("1\u00a0200", 1200.0),
+        ("1,200.5", 1200.5),
+    ],
 )
 def test_parse_number(text: str, value: float) -> None:
     assert parse_number(text) == value
@@ -129,8 +137,20 @@ def test_parse_number_rejects_words() -> None:
 
 @pytest.mark.parametrize(
     ("marker", "code"),
-    [("€", "EUR"), ("EUR", "EUR"), ("Euros", "EUR"), ("$", "USD"), ("us dollars", "USD"), ("¥", "CNY"),
-     ("元", "CNY"), ("yen", "JPY"), ("THB", "THB"), ("", None), (None, None), ("price", None)],
+    [
+        ("€", "EUR"),
+        ("EUR", "EUR"),
+        ("Euros", "EUR"),
+        ("$", "USD"),
+        ("us dollars", "USD"),
+        ("¥", "CNY"),
+        ("元", "CNY"),
+        ("yen", "JPY"),
+        ("THB", "THB"),
+        ("", None),
+        (None, None),
+        ("price", None),
+    ],
 )
 def test_normalize_currency(marker: str | None, code: str | None) -> None:
     assert normalize_currency(marker) == code

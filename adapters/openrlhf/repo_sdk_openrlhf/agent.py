@@ -119,9 +119,8 @@ class NegotiationAgentInstance(AgentInstanceBase):
             "environment_feedback": "" if reply is None else splitter.user_turn(reply),
             "done": reply is None,
             "sampling_params": states.get("sampling_params"),
-            "extra_logs": {k: torch.tensor([sum(v) / len(v)]) for k, v in logs.items()} | {
-                f"{self.service.name}/turns": torch.tensor([float(len(self.results))])
-            },
+            "extra_logs": {k: torch.tensor([sum(v) / len(v)]) for k, v in logs.items()}
+            | {f"{self.service.name}/turns": torch.tensor([float(len(self.results))])},
         }
 
 

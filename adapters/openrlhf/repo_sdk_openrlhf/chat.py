@@ -91,8 +91,11 @@ class ChatSplitter(PlainSplitter):
         return with_gen[len(without) :]
 
     def _markers(self) -> tuple[str, dict[str, str]]:
-        conv = [{"role": "user", "content": _U1}, {"role": "assistant", "content": _A1},
-                {"role": "user", "content": _U2}]
+        conv = [
+            {"role": "user", "content": _U1},
+            {"role": "assistant", "content": _A1},
+            {"role": "user", "content": _U2},
+        ]
         full = self._render(conv, False)
         u_to_a = full[full.index(_U1) + len(_U1) : full.index(_A1)]
         a_to_u = full[full.index(_A1) + len(_A1) : full.index(_U2)]

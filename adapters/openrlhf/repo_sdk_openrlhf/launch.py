@@ -209,8 +209,12 @@ def plan(
 
 def launch(run: OpenRLHFRun) -> int:
     """Run the planned command in the foreground; its exit code."""
-    for module, install in (("openrlhf", "openrlhf"), ("ray", "'ray[default]'"), ("vllm", "vllm"),
-                            ("deepspeed", "deepspeed")):
+    for module, install in (
+        ("openrlhf", "openrlhf"),
+        ("ray", "'ray[default]'"),
+        ("vllm", "vllm"),
+        ("deepspeed", "deepspeed"),
+    ):
         if importlib.util.find_spec(module) is None:
             raise MissingDependencyError("launching OpenRLHF's train_ppo_ray (GPU only)", install)
     return subprocess.run(run.command, check=False).returncode

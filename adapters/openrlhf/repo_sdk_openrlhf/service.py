@@ -75,9 +75,7 @@ class RewardService:
         self.rule_names = sorted(
             {r.name for n in self.source_names for r in getattr(pipeline.sources[n], "turn_rules", [])}
         )
-        self.telemetry_keys = {
-            n: keys for n in self.source_names if (keys := pipeline.sources[n].item_telemetry_keys)
-        }
+        self.telemetry_keys = {n: keys for n in self.source_names if (keys := pipeline.sources[n].item_telemetry_keys)}
 
     @classmethod
     def from_spec(

@@ -49,8 +49,9 @@ def turn_rewards(n_turns):
 
 
 def run(executor, tokenizer, engine, sampling, label):
-    prompt = tokenizer.apply_chat_template([t.model_dump() for t in OPENING], tokenize=False,
-                                           add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [t.model_dump() for t in OPENING], tokenize=False, add_generation_prompt=True
+    )
     llm = engine(tokenizer, REPLIES)
     out = asyncio.run(executor.execute(prompt, json.dumps(label), sampling(), 1024, tokenizer, llm))
     return out, llm
@@ -65,8 +66,9 @@ def run(executor, tokenizer, engine, sampling, label):
         ({"task": TASK, "counterpart": HOTEL}, ["--aggregate", "sum"], 3, "sum"),
     ],
 )
-def test_each_agent_turn_is_rewarded(echo_rm, write_spec, tmp_path, tiny_tokenizer_dir, tiny_tokenizer, engine,
-                                     sampling, label, args, turns, aggregate):
+def test_each_agent_turn_is_rewarded(
+    echo_rm, write_spec, tmp_path, tiny_tokenizer_dir, tiny_tokenizer, engine, sampling, label, args, turns, aggregate
+):
     path = export(write_spec(SPEC), tmp_path / "agent.py", tiny_tokenizer_dir, *args)
     out, llm = run(load_agent_file(path), tiny_tokenizer, engine, sampling, label)
     want = turn_rewards(turns)

@@ -16,8 +16,7 @@ from repo_sdk.cli import app
 SPEC = {
     "name": "negotiation",
     "sources": {"rules": ["cot_leak"]},
-    "train": {"model": "tiny", "steps": 3, "batch_size": 4, "max_new_tokens": 256,
-              "lora": {"rank": 64, "alpha": 64}},
+    "train": {"model": "tiny", "steps": 3, "batch_size": 4, "max_new_tokens": 256, "lora": {"rank": 64, "alpha": 64}},
 }
 
 
@@ -44,8 +43,9 @@ def flags_of(command: list[str]) -> dict[str, list[str]]:
 
 def plan(write_spec, tmp_path, *args, spec=SPEC):
     out = tmp_path / "run"
-    result = CliRunner().invoke(app, ["train", "--trainer", "openrlhf", "-c", str(write_spec(spec)), "-o", str(out),
-                                      *args])
+    result = CliRunner().invoke(
+        app, ["train", "--trainer", "openrlhf", "-c", str(write_spec(spec)), "-o", str(out), *args]
+    )
     assert result.exit_code == 0, result.output
     script = (out / "train_ppo_ray.sh").read_text()
     command = script.split("set -euo pipefail\n", 1)[1].replace("\\\n", " ").split()
@@ -67,8 +67,11 @@ def test_ppo_with_critic_gae_lora_and_the_exported_reward(write_spec, tmp_path):
     row = json.loads((out / "prompts.jsonl").read_text().splitlines()[0])
     assert json.loads(row["label"])["task"]["target_price"] == 95
     executor = SingleTurnAgentExecutor(str(out / "reward.py"))
-    got = executor.reward_func(["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>x</think>80?"],
-                               ["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"], [row["label"]])
+    got = executor.reward_func(
+        ["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>x</think>80?"],
+        ["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"],
+        [row["label"]],
+    )
     assert got["rewards"].tolist() == pytest.approx([-0.1])
 
 
@@ -80,9 +83,19 @@ def test_reward_servers_agent_and_passthrough_flags(write_spec, tmp_path):
     assert flags["train.agent_func_path"] == [str(out / "agent.py")] and "reward.remote_url" not in flags
     assert "max_turns=3" in (out / "agent.py").read_text()
 
-    spec = {**SPEC, "train": {**SPEC["train"], "openrlhf": {
-        "algo.advantage.lambd": 0.9, "vllm.num_engines": 2, "train.colocate_all": False, "ds.packing_samples": True,
-        "ds.lora.target_modules": ["q_proj", "v_proj"]}}}
+    spec = {
+        **SPEC,
+        "train": {
+            **SPEC["train"],
+            "openrlhf": {
+                "algo.advantage.lambd": 0.9,
+                "vllm.num_engines": 2,
+                "train.colocate_all": False,
+                "ds.packing_samples": True,
+                "ds.lora.target_modules": ["q_proj", "v_proj"],
+            },
+        },
+    }
     _, flags, _ = plan(write_spec, tmp_path, spec=spec)
     assert flags["algo.advantage.lambd"] == ["0.9"] and flags["vllm.num_engines"] == ["2"]
     assert "train.colocate_all" not in flags and flags["ds.packing_samples"] == []
@@ -91,11 +104,13 @@ def test_reward_servers_agent_and_passthrough_flags(write_spec, tmp_path):
 
 
 def test_launch_without_the_gpu_stack_says_what_to_install(write_spec, tmp_path):
-    result = CliRunner().invoke(app, ["train", "--trainer", "openrlhf", "-c", str(write_spec(SPEC)),
-                                      "-o", str(tmp_path / "run"), "--launch"])
+    result = CliRunner().invoke(
+        app, ["train", "--trainer", "openrlhf", "-c", str(write_spec(SPEC)), "-o", str(tmp_path / "run"), "--launch"]
+    )
     assert result.exit_code == 1
     assert "error: launching OpenRLHF's train_ppo_ray (GPU only) needs an optional dependency: pip install" in (
-        result.output)
+        result.output
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,9 @@ def expected(replies):
         return pipe.score(samples)
 
 
-def test_executor_gets_the_pipelines_rewards_from_the_file(echo_rm, write_spec, tmp_path, tiny_tokenizer_dir,
-                                                           tiny_tokenizer, engine, sampling):
+def test_executor_gets_the_pipelines_rewards_from_the_file(
+    echo_rm, write_spec, tmp_path, tiny_tokenizer_dir, tiny_tokenizer, engine, sampling
+):
     path = export(write_spec(SPEC), tmp_path / "reward.py", tiny_tokenizer_dir)
     executor = SingleTurnAgentExecutor(str(path))
     prompt = tiny_tokenizer.apply_chat_template(
@@ -56,8 +57,13 @@ def test_executor_gets_the_pipelines_rewards_from_the_file(echo_rm, write_spec, 
         logs = {k: float(v[0]) for k, v in out["extra_logs"].items()}
         assert logs["negotiation/guard"] == res.sources["guard"].value
         assert logs["negotiation/fired/cot_leak"] == float(any(h.rule == "cot_leak" for h in res.fired))
-        assert set(logs) == {"negotiation/rm", "negotiation/guard", "negotiation/fired/cot_leak",
-                             "negotiation/fired/max_length", "negotiation/missing"}
+        assert set(logs) == {
+            "negotiation/rm",
+            "negotiation/guard",
+            "negotiation/fired/cot_leak",
+            "negotiation/fired/max_length",
+            "negotiation/missing",
+        }
     assert outputs[1]["extra_logs"]["negotiation/fired/cot_leak"].item() == 1.0
 
 
@@ -91,8 +97,20 @@ def test_judge_telemetry_reaches_the_executors_extra_logs(write_spec, tmp_path):
         return None
 
     with FakeJudgeServer(responder=lambda body: '{"score": 4, "reason": "ok"}', script=script) as server:
-        spec = write_spec({"name": "neg", "sources": {"judge": {
-            "type": "judge", "base_url": server.base_url, "model": "fake", "cache": False, "backoff_base_s": 0.01}}})
+        spec = write_spec(
+            {
+                "name": "neg",
+                "sources": {
+                    "judge": {
+                        "type": "judge",
+                        "base_url": server.base_url,
+                        "model": "fake",
+                        "cache": False,
+                        "backoff_base_s": 0.01,
+                    }
+                },
+            }
+        )
         executor = SingleTurnAgentExecutor(str(export(spec, tmp_path / "reward.py", "plain")))
         out = executor.reward_func(["Q: Could you do 80?", "Q: Could you do 70?"], ["Q:", "Q:"], ["", ""])
     logs = {k: v.tolist() for k, v in out["extra_logs"].items()}
@@ -102,4 +120,11 @@ def test_judge_telemetry_reaches_the_executors_extra_logs(write_spec, tmp_path):
     assert logs["neg/telemetry/judge/cache_hit"] == [0.0, 0.0]
     assert all(v > 0 for v in logs["neg/telemetry/judge/latency_s"])
     assert {k.rsplit("/", 1)[1] for k in logs if "/telemetry/" in k} == {
-        "calls", "retries", "reasks", "cache_hit", "cache_hits", "parse_failures", "latency_s"}
+        "calls",
+        "retries",
+        "reasks",
+        "cache_hit",
+        "cache_hits",
+        "parse_failures",
+        "latency_s",
+    }

@@ -30,7 +30,10 @@ def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_di
     cli = Path(sys.executable).with_name("repo-sdk")
     proc = subprocess.Popen(
         [str(cli), "serve", str(spec), "--port", str(port), "--tokenizer", tiny_tokenizer_dir],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -43,8 +46,9 @@ def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_di
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the server did not come up"
                 time.sleep(0.2)
-        prompt = tiny_tokenizer.apply_chat_template([{"role": "user", "content": "95 EUR."}], tokenize=False,
-                                                    add_generation_prompt=True)
+        prompt = tiny_tokenizer.apply_chat_template(
+            [{"role": "user", "content": "95 EUR."}], tokenize=False, add_generation_prompt=True
+        )
         body = {"query": [prompt + "<think>x</think>80?<|endoftext|>"], "prompts": [prompt], "labels": ["{}"]}
         denied = httpx.post(f"{base}/get_reward", json=body)
         answer = httpx.post(f"{base}/get_reward", json=body, headers={"Authorization": "Bearer s3cret"}).json()
@@ -53,9 +57,11 @@ def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_di
         proc.wait(timeout=20)
     assert health["status"] == "ok" and health["reward"] == "negotiation" and health["sources"] == ["guard"]
     assert denied.status_code == 401
-    assert answer == {"rewards": [-0.1], "scores": [-0.1],
-                      "extra_logs": {"negotiation/guard": [-10.0], "negotiation/fired/cot_leak": [1.0],
-                                     "negotiation/missing": [0.0]}}
+    assert answer == {
+        "rewards": [-0.1],
+        "scores": [-0.1],
+        "extra_logs": {"negotiation/guard": [-10.0], "negotiation/fired/cot_leak": [1.0], "negotiation/missing": [0.0]},
+    }
     json.dumps(answer)
 
 

@@ -29,8 +29,9 @@ def service(echo_rm, tiny_tokenizer):
 
 @pytest.fixture
 def prompt(tiny_tokenizer):
-    return tiny_tokenizer.apply_chat_template([t.model_dump() for t in HISTORY], tokenize=False,
-                                              add_generation_prompt=True)
+    return tiny_tokenizer.apply_chat_template(
+        [t.model_dump() for t in HISTORY], tokenize=False, add_generation_prompt=True
+    )
 
 
 def pipeline_rewards(replies):

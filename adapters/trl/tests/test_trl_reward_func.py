@@ -148,8 +148,17 @@ def test_judge_telemetry_reaches_trainer_logs():
         return "error_500" if calls["n"] == 1 else None  # one server error, retried
 
     with FakeJudgeServer(responder=answer, script=script) as server:
-        spec = {"sources": {"judge": {"type": "judge", "base_url": server.base_url, "model": "fake",
-                                      "cache": False, "backoff_base_s": 0.01}}}
+        spec = {
+            "sources": {
+                "judge": {
+                    "type": "judge",
+                    "base_url": server.base_url,
+                    "model": "fake",
+                    "cache": False,
+                    "backoff_base_s": 0.01,
+                }
+            }
+        }
         logs = Logs()
         fn = repo_reward_func(spec)
         rewards = asyncio.run(fn(prompts=["p"], completions=["Could you do 80?"], log_metric=logs.log_metric))

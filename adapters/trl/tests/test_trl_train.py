@@ -59,9 +59,7 @@ def test_rloo_builds_and_steps(echo_rm, write_spec, tmp_path):
 def test_cli_train_runs_the_spec(echo_rm, write_spec, tmp_path):
     spec = {**SPEC, "train": {**SPEC["train"], "steps": 1}}
     path = write_spec(spec)
-    result = CliRunner().invoke(
-        app, ["train", "--trainer", "trl", "--config", str(path), "-o", str(tmp_path / "cli")]
-    )
+    result = CliRunner().invoke(app, ["train", "--trainer", "trl", "--config", str(path), "-o", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
     assert "rewards/negotiation/guard/mean" in result.output
     assert (tmp_path / "cli" / "final").is_dir()
@@ -96,9 +94,7 @@ def test_checkpoints_and_resume_go_on_where_the_run_stopped(echo_rm, write_spec,
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
     first_rows = [row for row in first.trainer.state.log_history if "reward" in row]
 
-    result = CliRunner().invoke(
-        app, ["train", "--config", str(spec), "-o", str(out), "--steps", "3", "--resume"]
-    )
+    result = CliRunner().invoke(app, ["train", "--config", str(spec), "-o", str(out), "--steps", "3", "--resume"])
     assert result.exit_code == 0, result.output
     logged = [json.loads(line) for line in (out / "log_history.jsonl").read_text().splitlines()]
     rows = [row for row in logged if "reward" in row]

@@ -21,9 +21,18 @@ from repo_sdk.interfaces import Rule
 from repo_sdk.testing import make_sample
 
 TASK: dict[str, Any] = {
-    "hotel": "Hotel Aurora", "city": "Lisbon", "currency": "EUR",
-    "tickets": [{"id": "T-1001", "room_type": "Deluxe Double Room", "current_price": 120, "target_price": 95,
-                 "selling_price": 138}],
+    "hotel": "Hotel Aurora",
+    "city": "Lisbon",
+    "currency": "EUR",
+    "tickets": [
+        {
+            "id": "T-1001",
+            "room_type": "Deluxe Double Room",
+            "current_price": 120,
+            "target_price": 95,
+            "selling_price": 138,
+        }
+    ],
     "offers": ["two weeks of free homepage promotion"],
     "facts": {"searches_last_month": 340},
 }
@@ -34,10 +43,12 @@ CONFIRMED = [
 QUOTED = [*CONFIRMED, ("assistant", "Could you do €95?"), ("user", "95 is too low. We can do 110.")]
 
 
-def evidence(rule: Rule, response: str, history: list[tuple[str, str]] | None = None,
-             task: dict[str, Any] | None = None) -> list[str]:
-    sample = make_sample(response=response, task=TASK if task is None else task,
-                         history=CONFIRMED if history is None else history)
+def evidence(
+    rule: Rule, response: str, history: list[tuple[str, str]] | None = None, task: dict[str, Any] | None = None
+) -> list[str]:
+    sample = make_sample(
+        response=response, task=TASK if task is None else task, history=CONFIRMED if history is None else history
+    )
     hits = rule.check(sample)
     for h in hits:
         assert h.rule == rule.name and h.points == rule.points and h.reason
@@ -54,8 +65,11 @@ def evidence(rule: Rule, response: str, history: list[tuple[str, str]] | None = 
         ("Could you lower it to one hundred and thirty euros?", None, ["one hundred and thirty euros"]),
         ("Could we settle at $100 per night?", QUOTED, ["$100"]),  # wrong currency
         ("Could we settle at 100 USD?", QUOTED, ["100 USD"]),
-        ("Could we meet at €112?", [*CONFIRMED, ("assistant", "Could you do €95?"),
-                                    ("user", "That's too low, we'd need at least 110.")], ["€112"]),  # above the quote
+        (
+            "Could we meet at €112?",
+            [*CONFIRMED, ("assistant", "Could you do €95?"), ("user", "That's too low, we'd need at least 110.")],
+            ["€112"],
+        ),  # above the quote
         ("Could you do ninety?", None, ["ninety"]),  # bare number words after a cue, in range
         ("Your current rate of €125 is high.", None, ["€125"]),  # misquoted current price
         # misses
@@ -143,8 +157,10 @@ def test_no_overpromise(response: str, hit: bool) -> None:
     [
         ("We had 450 searches for your hotel last month.", ["450"]),
         ("85% of travellers book the cheapest room.", ["85%"]),
-        ("The hotel next door already lowered its rate for us.",
-         ["The hotel next door already lowered its rate for us."]),
+        (
+            "The hotel next door already lowered its rate for us.",
+            ["The hotel next door already lowered its rate for us."],
+        ),
         ("Your hotel is ranked #7 in Lisbon.", ["ranked #7"]),
         ("Your hotel had 340 searches on our site last month.", []),  # a fact of the task
         ("That is a reduction of about 21%.", []),  # implied by 120 -> 95
@@ -170,16 +186,28 @@ ASKED = [*CONFIRMED, ("assistant", "Could you lower it to €95 per night?")]
     [
         # the hotel did not reply at all
         ("Great, thank you for agreeing to €95!", ASKED, ["thank you for agreeing"]),
-        ("Since you haven't replied, I'll take that as a yes.",
-         [*ASKED, ("user", "[no reply]")], ["Since you haven't replied", "take that as a yes"]),
-        ("Unless you object by Friday, we will apply the new price.", ASKED,
-         ["Unless you object", "we will apply the new price"]),
-        ("If I don't hear back from you by Monday, I'll update it.", ASKED,
-         ["If I don't hear back from you by Monday, I'll update"]),
+        (
+            "Since you haven't replied, I'll take that as a yes.",
+            [*ASKED, ("user", "[no reply]")],
+            ["Since you haven't replied", "take that as a yes"],
+        ),
+        (
+            "Unless you object by Friday, we will apply the new price.",
+            ASKED,
+            ["Unless you object", "we will apply the new price"],
+        ),
+        (
+            "If I don't hear back from you by Monday, I'll update it.",
+            ASKED,
+            ["If I don't hear back from you by Monday, I'll update"],
+        ),
         # unclear replies
         ("Perfect, we have a deal at €95!", [*ASKED, ("user", "Ok.")], ["we have a deal"]),
-        ("Wonderful, I'll update the rate today.", [*ASKED, ("user", "Hmm, maybe. Let me check with my manager.")],
-         ["I'll update the rate"]),
+        (
+            "Wonderful, I'll update the rate today.",
+            [*ASKED, ("user", "Hmm, maybe. Let me check with my manager.")],
+            ["I'll update the rate"],
+        ),
         ("Great, it's a deal!", [*ASKED, ("user", "Maybe 95 could work, I need to ask my boss.")], ["it's a deal"]),
         ("Thanks for confirming the new rate!", [*ASKED, ("user", "...")], ["Thanks for confirming the new rate"]),
         # clear agreement, or an offer the agent accepts

@@ -33,8 +33,16 @@ def test_words_to_number(text: str, value: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("95", 95.0), ("95.50", 95.5), ("95,50", 95.5), ("1,250", 1250.0), ("1.250", 1250.0),
-     ("1,250.50", 1250.5), ("1.250,50", 1250.5), ("24,000", 24000.0)],
+    [
+        ("95", 95.0),
+        ("95.50", 95.5),
+        ("95,50", 95.5),
+        ("1,250", 1250.0),
+        ("1.250", 1250.0),
+        ("1,250.50", 1250.5),
+        ("1.250,50", 1250.5),
+        ("24,000", 24000.0),
+    ],
 )
 def test_parse_digits_both_conventions(text: str, value: float) -> None:
     assert parse_digits(text) == value
@@ -110,8 +118,17 @@ def test_price_spans_cover_the_currency() -> None:
 
 @pytest.mark.parametrize(
     ("found", "expected", "ok"),
-    [("EUR", "EUR", True), ("$", "USD", True), ("$", "AUD", True), ("¥", "JPY", True), ("¥", "CNY", True),
-     ("CNY", "RMB", True), ("USD", "EUR", False), ("GBP", "EUR", False), (None, "EUR", True)],
+    [
+        ("EUR", "EUR", True),
+        ("$", "USD", True),
+        ("$", "AUD", True),
+        ("¥", "JPY", True),
+        ("¥", "CNY", True),
+        ("CNY", "RMB", True),
+        ("USD", "EUR", False),
+        ("GBP", "EUR", False),
+        (None, "EUR", True),
+    ],
 )
 def test_currency_matches(found: str | None, expected: str, ok: bool) -> None:
     assert currency_matches(found, expected) is ok
@@ -119,7 +136,9 @@ def test_currency_matches(found: str | None, expected: str, ok: bool) -> None:
 
 def test_find_percentages() -> None:
     assert [(p.value, p.text) for p in find_percentages("a 10% cut, fifteen percent, or 12.5 per cent")] == [
-        (10.0, "10%"), (15.0, "fifteen percent"), (12.5, "12.5 per cent"),
+        (10.0, "10%"),
+        (15.0, "fifteen percent"),
+        (12.5, "12.5 per cent"),
     ]
 
 
@@ -130,11 +149,28 @@ def test_task_shorthand_and_defaults() -> None:
 
 
 def test_task_tickets_and_aliases() -> None:
-    t = parse_task({"currency": "AUD", "tickets": [
-        {"id": "A", "room_type": "Superior Double Room", "current_price": 150, "target_price": 125},
-        {"id": "B", "room_type": "Deluxe Double Room", "current_price": 180, "target_price": 160, "currency": "USD"},
-        {"id": "C", "room_type": "Junior Suite", "current_price": 300, "target_price": 260, "aliases": ["the JS"]},
-    ]})
+    t = parse_task(
+        {
+            "currency": "AUD",
+            "tickets": [
+                {"id": "A", "room_type": "Superior Double Room", "current_price": 150, "target_price": 125},
+                {
+                    "id": "B",
+                    "room_type": "Deluxe Double Room",
+                    "current_price": 180,
+                    "target_price": 160,
+                    "currency": "USD",
+                },
+                {
+                    "id": "C",
+                    "room_type": "Junior Suite",
+                    "current_price": 300,
+                    "target_price": 260,
+                    "aliases": ["the JS"],
+                },
+            ],
+        }
+    )
     aliases = t.aliases()
     assert "double" not in aliases["A"] and "double" not in aliases["B"]  # shared: ambiguous
     assert {"superior double room", "superior double"} <= set(aliases["A"])
@@ -149,5 +185,7 @@ def test_task_errors_name_the_field() -> None:
 
 def test_task_numbers_reads_nested_facts() -> None:
     assert task_numbers({"facts": {"searches": 340, "note": "rated 4.6 by 212 guests"}, "flag": True}) == {
-        340.0, 4.6, 212.0,
+        340.0,
+        4.6,
+        212.0,
     }

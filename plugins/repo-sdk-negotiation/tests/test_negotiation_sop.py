@@ -22,19 +22,27 @@ from repo_sdk.interfaces import Rule, SOPModel
 from repo_sdk.testing import make_dialogue, make_sample
 from repo_sdk.types import Turn
 
-ONE: dict[str, Any] = {"hotel": "Hotel Casa del Sol", "city": "Seville", "room_type": "Twin Room",
-                       "current_price": 120, "target_price": 95}
-TWO: dict[str, Any] = {"tickets": [
-    {"id": "T1", "room_type": "Superior Double Room", "current_price": 150, "target_price": 125},
-    {"id": "T2", "room_type": "Junior Suite", "current_price": 220, "target_price": 190},
-]}
+ONE: dict[str, Any] = {
+    "hotel": "Hotel Casa del Sol",
+    "city": "Seville",
+    "room_type": "Twin Room",
+    "current_price": 120,
+    "target_price": 95,
+}
+TWO: dict[str, Any] = {
+    "tickets": [
+        {"id": "T1", "room_type": "Superior Double Room", "current_price": 150, "target_price": 125},
+        {"id": "T2", "room_type": "Junior Suite", "current_price": 220, "target_price": 190},
+    ]
+}
 GREET = ("assistant", "Hello, this is Lena from Wayfarer Trips. Is your Twin Room still at €120 per night?")
 CONFIRMED = [("user", "Hotel Casa del Sol, hello."), GREET, ("user", "Yes, that's right.")]
 ASKED = [*CONFIRMED, ("assistant", "Could you lower the twin to €100?")]
 
 
-def evidence(rule: Rule, response: str, history: list[tuple[str, str]], task: dict[str, Any] | None = None
-             ) -> list[str]:
+def evidence(
+    rule: Rule, response: str, history: list[tuple[str, str]], task: dict[str, Any] | None = None
+) -> list[str]:
     sample = make_sample(response=response, task=ONE if task is None else task, history=history)
     hits = rule.check(sample)
     for h in hits:
@@ -47,6 +55,7 @@ def turns(pairs: list[tuple[str, str]]) -> list[Turn]:
 
 
 # --- state ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("hotel", "kind", "quotes", "accepts"),
@@ -75,12 +84,17 @@ def test_hotel_reading(hotel: str, kind: str, quotes: dict[str, float], accepts:
 
 
 def test_state_tracks_two_tickets() -> None:
-    state = NegotiationState.replay(TWO, turns([
-        ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
-        ("user", "Yes."),
-        ("assistant", "Could you do €125 for the superior double?"),
-        ("user", "OK, 125 is fine. And the suite could go to 185."),
-    ]))
+    state = NegotiationState.replay(
+        TWO,
+        turns(
+            [
+                ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
+                ("user", "Yes."),
+                ("assistant", "Could you do €125 for the superior double?"),
+                ("user", "OK, 125 is fine. And the suite could go to 185."),
+            ]
+        ),
+    )
     t1, t2 = state.tickets["T1"], state.tickets["T2"]
     assert (t1.status, t1.accepted_price, t1.confirmed) == ("agreed", 125.0, True)
     assert (t2.status, t2.quotes, t2.confirmed) == ("open", [185.0], True)
@@ -88,6 +102,7 @@ def test_state_tracks_two_tickets() -> None:
 
 
 # --- SOP --------------------------------------------------------------------------------------------
+
 
 def test_sop_is_a_core_sop_model() -> None:
     sop = NegotiationSOP()
@@ -102,12 +117,18 @@ def test_sop_is_a_core_sop_model() -> None:
         ([("user", "Hello?")], GREET[1], "confirm_room"),
         (CONFIRMED, "Thank you. Travellers compare twin rooms closely in Seville.", "make_case"),
         (CONFIRMED, "Thank you. Could you lower the twin to €95 per night?", "propose"),
-        ([*ASKED, ("user", "100 is too low, our costs went up.")], "I completely understand your costs.",
-         "handle_objection"),
+        (
+            [*ASKED, ("user", "100 is too low, our costs went up.")],
+            "I completely understand your costs.",
+            "handle_objection",
+        ),
         ([*ASKED, ("user", "100 is too low, our costs went up.")], "I understand. Could we meet at €105?", "propose"),
         ([*ASKED, ("user", "OK, 100 works.")], "Wonderful, thank you!", "close"),
-        ([*ASKED, ("user", "No, 120 is final.")], "No problem, we'll keep the current price. Thank you for your time "
-         "anyway.", "fallback"),
+        (
+            [*ASKED, ("user", "No, 120 is final.")],
+            "No problem, we'll keep the current price. Thank you for your time anyway.",
+            "fallback",
+        ),
         ([*ASKED, ("user", "OK, 100 works.")], "Thanks! Have a great day!", "close"),
         (CONFIRMED, "Okay.", None),
     ],
@@ -117,23 +138,33 @@ def test_stage_of(history: list[tuple[str, str]], response: str, stage: str | No
 
 
 def test_stages_in_names_the_ticket() -> None:
-    sample = make_sample(task=TWO, history=[
-        ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
-        ("user", "Yes."), ("assistant", "Could you do €125?"), ("user", "OK, 125 is fine."),
-    ], response="Thank you! Now the Junior Suite: is it still at €220 per night?")
+    sample = make_sample(
+        task=TWO,
+        history=[
+            ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
+            ("user", "Yes."),
+            ("assistant", "Could you do €125?"),
+            ("user", "OK, 125 is fine."),
+        ],
+        response="Thank you! Now the Junior Suite: is it still at €220 per night?",
+    )
     cues = [(c.stage, c.ticket) for c in NegotiationSOP().stages_in(sample)]
     assert ("confirm_room", "T2") in cues
 
 
 # --- order rules per reply --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("history", "response", "found"),
     [
         ([("user", "Hello?")], "Hi! Could you lower the twin to €95?", ["€95"]),
         ([("user", "Hello?")], "Hello! Could you lower your rates a bit?", ["lower"]),
-        ([("user", "Hello?"), ("assistant", "Is your Twin Room still at €120?"), ("user", "[no reply]")],
-         "Could you do ninety-five euros?", ["ninety-five euros"]),  # silence confirms nothing
+        (
+            [("user", "Hello?"), ("assistant", "Is your Twin Room still at €120?"), ("user", "[no reply]")],
+            "Could you do ninety-five euros?",
+            ["ninety-five euros"],
+        ),  # silence confirms nothing
         ([("user", "Hello?")], GREET[1], []),
         # stating the purpose is not a proposal
         ([("user", "Hello?")], "Hello, this is Lena. I'd like to talk about a lower rate for your twin.", []),
@@ -146,8 +177,10 @@ def test_proposal_before_confirm(history: list[tuple[str, str]], response: str, 
 
 
 def test_proposal_before_confirm_per_ticket() -> None:
-    history = [("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
-               ("user", "Yes, it is.")]
+    history = [
+        ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
+        ("user", "Yes, it is."),
+    ]
     assert evidence(ProposalBeforeConfirm(), "Could you do €125 for the double?", history, TWO) == []
     assert evidence(ProposalBeforeConfirm(), "And could the Junior Suite go to €190?", history, TWO) == ["€190"]
 
@@ -160,8 +193,11 @@ ACCEPTED = [*ASKED, ("user", "OK, 100 works for us.")]
     [
         (ACCEPTED, "Thanks! Could you go a bit lower, say €95?", ["€95"]),
         (ACCEPTED, "Thank you! Is there any flexibility to go further?", ["any flexibility"]),
-        ([*ACCEPTED, ("assistant", "Thank you!"), ("user", "You're welcome.")], "One more thing: could you do €98?",
-         ["€98"]),  # still agreed turns later
+        (
+            [*ACCEPTED, ("assistant", "Thank you!"), ("user", "You're welcome.")],
+            "One more thing: could you do €98?",
+            ["€98"],
+        ),  # still agreed turns later
         (ACCEPTED, "Thank you for lowering the rate to €100!", []),
         (ACCEPTED, "Wonderful, €100 per night it is. Have a great day!", []),
         (ASKED, "Could you go a bit lower?", []),  # nothing accepted yet
@@ -172,8 +208,12 @@ def test_no_push_after_accept(history: list[tuple[str, str]], response: str, fou
 
 
 def test_no_push_after_accept_other_ticket_is_fine() -> None:
-    history = [("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
-               ("user", "Yes."), ("assistant", "Could you do €125?"), ("user", "OK, 125 is fine.")]
+    history = [
+        ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
+        ("user", "Yes."),
+        ("assistant", "Could you do €125?"),
+        ("user", "OK, 125 is fine."),
+    ]
     assert evidence(NoPushAfterAccept(), "Thank you! Could the Junior Suite come down a bit too?", history, TWO) == []
     assert evidence(NoPushAfterAccept(), "Thank you! Could the double go a bit lower?", history, TWO) == ["lower"]
 
@@ -196,13 +236,16 @@ def test_accept_at_target(hotel: str, response: str, found: list[str]) -> None:
 
 # --- style in context -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("response", "found"),
     [
         ("好的, we can do €95 per night.", ["好的"]),
         ("Thank you! Спасибо за ответ.", ["Спасибо за ответ"]),
-        ("Thank you. Merci beaucoup pour votre réponse, nous sommes très contents.",
-         ["Merci beaucoup pour votre réponse", "nous sommes très contents."]),
+        (
+            "Thank you. Merci beaucoup pour votre réponse, nous sommes très contents.",
+            ["Merci beaucoup pour votre réponse", "nous sommes très contents."],
+        ),
         ("Gracias! Could you do €95?", ["Gracias"]),
         ("Perfetto, grazie mille! Per noi va molto bene il prezzo.", ["grazie", "Per noi va molto bene il prezzo."]),
         ("Thank you for the update on Hotel Casa del Sol in Seville.", []),  # names from the task
@@ -232,13 +275,20 @@ PITCH = "Travellers to Seville compare many similar places before booking their 
     ("history", "response", "found"),
     [
         ([("assistant", PITCH), ("user", "No.")], f"I understand. {PITCH}", [PITCH]),
-        ([("assistant", "Hello! Could you please confirm the current price of the twin room for us?"),
-          ("user", "Sorry?")],
-         "Hello! Could you please confirm the current price of the twin room for me?",
-         ["Hello! Could you please confirm the current price of the twin room for me?"]),  # near copy
+        (
+            [
+                ("assistant", "Hello! Could you please confirm the current price of the twin room for us?"),
+                ("user", "Sorry?"),
+            ],
+            "Hello! Could you please confirm the current price of the twin room for me?",
+            ["Hello! Could you please confirm the current price of the twin room for me?"],
+        ),  # near copy
         ([("assistant", "Thank you!"), ("user", "Welcome.")], "Thank you!", []),  # short courtesy
-        ([("assistant", "Could you confirm the Superior Double is at €150 per night?"), ("user", "Yes.")],
-         "Could you confirm the Junior Suite is at €220 per night?", []),  # same frame, another room
+        (
+            [("assistant", "Could you confirm the Superior Double is at €150 per night?"), ("user", "Yes.")],
+            "Could you confirm the Junior Suite is at €220 per night?",
+            [],
+        ),  # same frame, another room
     ],
 )
 def test_repeated_script(history: list[tuple[str, str]], response: str, found: list[str]) -> None:
@@ -250,7 +300,9 @@ def test_repeated_script(history: list[tuple[str, str]], response: str, found: l
 TWO_OPEN = [
     ("user", "Hotel Porto, hello."),
     ("assistant", "Hello, this is Lena from Wayfarer Trips. Is the Superior Double still at €150?"),
-    ("user", "Yes."), ("assistant", "Could you do €125?"), ("user", "OK, 125 is fine."),
+    ("user", "Yes."),
+    ("assistant", "Could you do €125?"),
+    ("user", "OK, 125 is fine."),
 ]
 
 
@@ -260,12 +312,28 @@ TWO_OPEN = [
         ([("assistant", "Thank you, have a great day!")], {}, [(5, "Junior Suite")]),
         ([("assistant", "Thank you! Is the Junior Suite still at €220?")], {}, []),  # not over yet
         ([("assistant", "Thank you! Is the Junior Suite still at €220?")], {"when": "always"}, [(5, "Junior Suite")]),
-        ([("assistant", "Thanks! And the Junior Suite, is it still €220?"), ("user", "Yes."),
-          ("assistant", "Could you do €190?"), ("user", "No, 220 is final."),
-          ("assistant", "I understand, we'll keep the current price for the suite. Have a great day!")], {}, []),
-        ([("assistant", "Thanks! And the Junior Suite, is it still €220?"), ("user", "Yes."),
-          ("assistant", "Could you do €190?"), ("user", "We can do 200."),
-          ("assistant", "Great, €200 works for us. Goodbye!")], {}, []),
+        (
+            [
+                ("assistant", "Thanks! And the Junior Suite, is it still €220?"),
+                ("user", "Yes."),
+                ("assistant", "Could you do €190?"),
+                ("user", "No, 220 is final."),
+                ("assistant", "I understand, we'll keep the current price for the suite. Have a great day!"),
+            ],
+            {},
+            [],
+        ),
+        (
+            [
+                ("assistant", "Thanks! And the Junior Suite, is it still €220?"),
+                ("user", "Yes."),
+                ("assistant", "Could you do €190?"),
+                ("user", "We can do 200."),
+                ("assistant", "Great, €200 works for us. Goodbye!"),
+            ],
+            {},
+            [],
+        ),
     ],
 )
 def test_tickets_closed(extra: list[tuple[str, str]], params: dict[str, Any], found: list[tuple[int, str]]) -> None:
@@ -279,15 +347,41 @@ def test_tickets_closed(extra: list[tuple[str, str]], params: dict[str, Any], fo
     ("pairs", "found"),
     [
         ([("user", "Hello."), ("assistant", "Is your Twin Room still at €120?")], [(1, "opens without")]),
-        ([("user", "Hello."), GREET, ("user", "Yes."), ("assistant", "Hello, this is Lena from Wayfarer Trips again.")],
-         [(3, "introduces itself")]),
-        ([("user", "Hello."), GREET, ("user", "Sorry, who is this?"),
-          ("assistant", "This is Lena from Wayfarer Trips, the travel agency.")], []),  # asked who
-        ([("user", "Hello."), GREET, ("user", "Yes, but we are fully booked."),
-          ("assistant", "I understand. We'll keep the current price and talk again next season.")],
-         [(3, "falls back before")]),
-        ([*ASKED, ("user", "No, 120 is final."),
-          ("assistant", "I understand. We'll keep the current price and talk again next season.")], []),
+        (
+            [
+                ("user", "Hello."),
+                GREET,
+                ("user", "Yes."),
+                ("assistant", "Hello, this is Lena from Wayfarer Trips again."),
+            ],
+            [(3, "introduces itself")],
+        ),
+        (
+            [
+                ("user", "Hello."),
+                GREET,
+                ("user", "Sorry, who is this?"),
+                ("assistant", "This is Lena from Wayfarer Trips, the travel agency."),
+            ],
+            [],
+        ),  # asked who
+        (
+            [
+                ("user", "Hello."),
+                GREET,
+                ("user", "Yes, but we are fully booked."),
+                ("assistant", "I understand. We'll keep the current price and talk again next season."),
+            ],
+            [(3, "falls back before")],
+        ),
+        (
+            [
+                *ASKED,
+                ("user", "No, 120 is final."),
+                ("assistant", "I understand. We'll keep the current price and talk again next season."),
+            ],
+            [],
+        ),
         ([("user", "Hello."), ("assistant", "Good morning! Is your Twin Room still at €120?")], []),
     ],
 )

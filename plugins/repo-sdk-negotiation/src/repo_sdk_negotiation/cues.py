@@ -14,9 +14,29 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "AGENT_ACCEPT", "CASE", "CONDITIONAL", "CONFIRM_Q", "CONSENT_ALWAYS", "CONSENT_PRESUME", "EMPATHY",
-    "FALLBACK", "FAREWELL", "FILLER_ONLY", "GREETING", "HEDGE", "HOTEL_ACCEPT", "HOTEL_CONFIRM", "INTRO", "OBJECTION",
-    "PROPOSAL", "PURPOSE", "PUSH", "REJECT", "REQUEST", "SILENCE", "WHO_ASKS",
+    "AGENT_ACCEPT",
+    "CASE",
+    "CONDITIONAL",
+    "CONFIRM_Q",
+    "CONSENT_ALWAYS",
+    "CONSENT_PRESUME",
+    "EMPATHY",
+    "FALLBACK",
+    "FAREWELL",
+    "FILLER_ONLY",
+    "GREETING",
+    "HEDGE",
+    "HOTEL_ACCEPT",
+    "HOTEL_CONFIRM",
+    "INTRO",
+    "OBJECTION",
+    "PROPOSAL",
+    "PURPOSE",
+    "PUSH",
+    "REJECT",
+    "REQUEST",
+    "SILENCE",
+    "WHO_ASKS",
 ]
 
 _I = re.I

@@ -97,7 +97,10 @@ def copy_examples(directory: str | Path) -> list[Path]:
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     out = []
-    for src, name in ((dialogues_path(), "dialogues.jsonl"), (preference_pairs_path(), "preference_pairs.jsonl"),
-                      (spec_path(), "spec.yaml")):
+    for src, name in (
+        (dialogues_path(), "dialogues.jsonl"),
+        (preference_pairs_path(), "preference_pairs.jsonl"),
+        (spec_path(), "spec.yaml"),
+    ):
         out.append(Path(shutil.copyfile(src, target / name)))
     return out

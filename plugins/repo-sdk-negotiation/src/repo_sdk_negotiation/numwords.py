@@ -20,13 +20,37 @@ from dataclasses import dataclass
 __all__ = ["NumberMention", "find_numbers", "parse_digits", "words_to_number"]
 
 UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TENS) | frozenset(SCALES)
@@ -73,7 +97,7 @@ def parse_digits(text: str) -> float:
         return float(text.replace(",", "").replace(".", ""))
     if decimals in (1, 2):
         whole = re.sub(r"[.,]", "", text[:last])
-        return float(f"{whole}.{text[last + 1:]}")
+        return float(f"{whole}.{text[last + 1 :]}")
     return float(re.sub(r"[.,]", "", text))
 
 

@@ -25,13 +25,26 @@ from repo_sdk_negotiation.numwords import NumberMention, find_numbers
 __all__ = ["PriceMention", "currency_matches", "find_percentages", "find_prices"]
 
 SYMBOLS = {"US$": "USD", "€": "EUR", "$": "$", "£": "GBP", "¥": "¥", "￥": "¥", "元": "CNY", "₩": "KRW", "฿": "THB"}
-CODES = (
-    "EUR USD GBP JPY CNY RMB CHF AUD CAD SGD HKD NZD THB KRW INR AED SEK NOK DKK PLN CZK HUF TRY MXN BRL"
-).split()
+CODES = ("EUR USD GBP JPY CNY RMB CHF AUD CAD SGD HKD NZD THB KRW INR AED SEK NOK DKK PLN CZK HUF TRY MXN BRL").split()
 WORDS = {
-    "euro": "EUR", "euros": "EUR", "eur": "EUR", "dollar": "$", "dollars": "$", "pound": "GBP", "pounds": "GBP",
-    "yen": "JPY", "yuan": "CNY", "renminbi": "CNY", "rmb": "CNY", "franc": "CHF", "francs": "CHF",
-    "baht": "THB", "rupee": "INR", "rupees": "INR", "dirham": "AED", "dirhams": "AED",
+    "euro": "EUR",
+    "euros": "EUR",
+    "eur": "EUR",
+    "dollar": "$",
+    "dollars": "$",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "yen": "JPY",
+    "yuan": "CNY",
+    "renminbi": "CNY",
+    "rmb": "CNY",
+    "franc": "CHF",
+    "francs": "CHF",
+    "baht": "THB",
+    "rupee": "INR",
+    "rupees": "INR",
+    "dirham": "AED",
+    "dirhams": "AED",
 }
 # a symbol or word can stand for several ISO codes
 COMPATIBLE = {"$": {"USD", "AUD", "CAD", "SGD", "HKD", "NZD", "MXN"}, "¥": {"JPY", "CNY"}, "RMB": {"CNY"}}
@@ -125,9 +138,7 @@ def _is_year(n: NumberMention) -> bool:
     return not n.words and n.value.is_integer() and 1900 <= n.value <= 2100 and len(n.text) == 4
 
 
-def find_prices(
-    text: str, *, plausible: tuple[float, float] | None = None, loose: bool = False
-) -> list[PriceMention]:
+def find_prices(text: str, *, plausible: tuple[float, float] | None = None, loose: bool = False) -> list[PriceMention]:
     """Prices in ``text``, in order (see the module docs for what counts as a price).
 
     Args:

@@ -75,8 +75,10 @@ def stage_cues(state: NegotiationState, reading: AgentReading) -> list[StageCue]
         out.append(StageCue("handle_objection", m.start(), m.end(), m.group(0), hotel.ticket))
     for act in reading.of("accept"):
         st = state.tickets.get(act.ticket) if act.ticket else None
-        if st is not None and reading.accepts(st.id) and (
-            st.status == "agreed" or state.accepted_quote(reading, st.id) is not None
+        if (
+            st is not None
+            and reading.accepts(st.id)
+            and (st.status == "agreed" or state.accepted_quote(reading, st.id) is not None)
         ):
             out.append(StageCue("close", act.start, act.end, act.evidence, act.ticket))
     if (m := cues.FAREWELL.search(text)) is not None:

@@ -176,12 +176,20 @@ class NegotiationState:
                         reading.acts.append(Act("propose", owner, p.start, p.end, p.text, p.value))
                         proposed = True
             push = cues.PUSH.search(sent.text)
-            if (not proposed and push and not purpose and cues.REQUEST.search(sent.text)
-                    and not is_negated(sent.text, push.start())):
+            if (
+                not proposed
+                and push
+                and not purpose
+                and cues.REQUEST.search(sent.text)
+                and not is_negated(sent.text, push.start())
+            ):
                 a, b = sent.start + push.start(), sent.start + push.end()
                 reading.acts.append(Act("push", tid, a, b, push.group(0)))
-            for kind, pattern in (("accept", cues.AGENT_ACCEPT), ("fallback", cues.FALLBACK),
-                                  ("confirm_q", cues.CONFIRM_Q)):
+            for kind, pattern in (
+                ("accept", cues.AGENT_ACCEPT),
+                ("fallback", cues.FALLBACK),
+                ("confirm_q", cues.CONFIRM_Q),
+            ):
                 m = pattern.search(sent.text)
                 if m and not (kind == "accept" and is_negated(sent.text, m.start())):
                     a, b = sent.start + m.start(), sent.start + m.end()

@@ -14,7 +14,6 @@ import re
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from repo_sdk import Rule, RuleHit, Sample, hookimpl
 
 

@@ -1,6 +1,7 @@
 import pytest
-from my_rules.plugin import NoPushAfterAcceptance
 from repo_sdk.testing import make_sample
+
+from my_rules.plugin import NoPushAfterAcceptance
 
 
 @pytest.mark.parametrize(

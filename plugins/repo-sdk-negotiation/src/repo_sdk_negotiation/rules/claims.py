@@ -64,8 +64,9 @@ class NoOverpromise(NegotiationRule):
                 continue
             strong = [m for m in _STRONG.finditer(sent.text) if not is_negated(sent.text, m.start())]
             will = [m for m in _WILL.finditer(sent.text) if m.start() < outcome.start()]
-            firm = bool(strong) or (bool(will) and not _HEDGE.search(sent.text) and not is_negated(
-                sent.text, outcome.start(), window=6))
+            firm = bool(strong) or (
+                bool(will) and not _HEDGE.search(sent.text) and not is_negated(sent.text, outcome.start(), window=6)
+            )
             if firm:
                 span = (sent.start, sent.end)
                 hits.append(self.hit_at(ctx, f"promises an outcome it cannot guarantee ({outcome.group(0)!r})", span))
@@ -134,8 +135,9 @@ class InventedFacts(NegotiationRule):
             pct_spans.append(pct.span)
             if pct.value in known or any(abs(pct.value - i) <= p.pct_tolerance for i in implied):
                 continue
-            hits.append(self.hit_at(ctx, f"percentage {pct.text!r} is neither in the task nor implied by its prices",
-                                    pct.span))
+            hits.append(
+                self.hit_at(ctx, f"percentage {pct.text!r} is neither in the task nor implied by its prices", pct.span)
+            )
         for n in find_numbers(text):
             if any(a <= n.start < b for a, b in pct_spans) or n.value in known:
                 continue

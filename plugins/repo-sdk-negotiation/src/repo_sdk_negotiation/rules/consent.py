@@ -52,8 +52,9 @@ class SilenceAsConsent(NegotiationRule):
         ]
         sents = sentences(text)
         for m in cues.CONSENT_PRESUME.finditer(text):
-            if is_negated(text, m.start(), window=3) or any(h.span and h.span[0] <= m.start() < h.span[1]
-                                                              for h in hits):
+            if is_negated(text, m.start(), window=3) or any(
+                h.span and h.span[0] <= m.start() < h.span[1] for h in hits
+            ):
                 continue
             sent = segment_at(sents, m.start())
             if sent is not None and cues.CONDITIONAL.search(text[sent.start : m.start()]):

@@ -78,8 +78,13 @@ class TicketsClosed(Rule):
             assert t is not None
             st = state.tickets[tid]
             how = "was left without agreement or fallback" if st.mentioned else "was never discussed"
-            hits.append(self.hit(f"the conversation ends while the {t.room_type} ({tid}) {how}",
-                                 evidence=t.room_type, turn_index=last))
+            hits.append(
+                self.hit(
+                    f"the conversation ends while the {t.room_type} ({tid}) {how}",
+                    evidence=t.room_type,
+                    turn_index=last,
+                )
+            )
         return hits
 
 
@@ -122,19 +127,31 @@ class StageOrder(Rule):
         for i, state, reading, found in replay_dialogue(dialogue):
             text = dialogue.turns[i].content
             if first and p.require_opening and not any(c.stage == "greet" for c in found):
-                hits.append(self.hit("opens without greeting and saying who writes and why",
-                                     evidence=text[:80], turn_index=i))
+                hits.append(
+                    self.hit("opens without greeting and saying who writes and why", evidence=text[:80], turn_index=i)
+                )
             hotel = state.last_hotel if state.hotel_replied else None
             intro = cues.INTRO.search(reading.text)
             if not first and p.flag_reintroduction and intro and not (hotel and hotel.asks_who):
-                hits.append(self.hit("introduces itself again mid-conversation, restarting the script",
-                                     span=intro.span(), evidence=text[intro.start() : intro.end()], turn_index=i))
+                hits.append(
+                    self.hit(
+                        "introduces itself again mid-conversation, restarting the script",
+                        span=intro.span(),
+                        evidence=text[intro.start() : intro.end()],
+                        turn_index=i,
+                    )
+                )
             if p.flag_early_fallback:
                 for act in reading.of("fallback"):
                     st = state.tickets.get(act.ticket) if act.ticket else None
                     if st is not None and not st.closed and not st.asked and not reading.of("propose", st.id):
-                        hits.append(self.hit("falls back before making any proposal on the room",
-                                             span=(act.start, act.end), evidence=text[act.start : act.end],
-                                             turn_index=i))
+                        hits.append(
+                            self.hit(
+                                "falls back before making any proposal on the room",
+                                span=(act.start, act.end),
+                                evidence=text[act.start : act.end],
+                                turn_index=i,
+                            )
+                        )
             first = False
         return hits

@@ -37,8 +37,11 @@ class ProposalBeforeConfirm(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         return [
-            self.hit_at(ctx, f"{_asks(act)} before the hotel confirmed the {ctx.room(act.ticket)} and its current "
-                        "price", (act.start, act.end))
+            self.hit_at(
+                ctx,
+                f"{_asks(act)} before the hotel confirmed the {ctx.room(act.ticket)} and its current price",
+                (act.start, act.end),
+            )
             for act, st in ctx.price_asks()
             if not st.confirmed and not st.closed
         ]
@@ -63,8 +66,11 @@ class NoPushAfterAccept(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         return [
-            self.hit_at(ctx, f"{_asks(act)} after the hotel accepted {fmt_price(st.accepted_price)} for the "
-                        f"{ctx.room(act.ticket)}", (act.start, act.end))
+            self.hit_at(
+                ctx,
+                f"{_asks(act)} after the hotel accepted {fmt_price(st.accepted_price)} for the {ctx.room(act.ticket)}",
+                (act.start, act.end),
+            )
             for act, st in ctx.price_asks()
             if st.status == "agreed"
         ]
@@ -107,8 +113,11 @@ class AcceptAtTarget(NegotiationRule):
             asks = ctx.reading.of("propose", tid) + ctx.reading.of("push", tid)
             why = f"the hotel quoted {fmt_price(quote)} for the {ticket.room_type}, at or below the target"
             if asks:
-                hits.append(self.hit_at(ctx, f"{why}, and the reply {_asks(asks[0])} instead of accepting",
-                                        (asks[0].start, asks[0].end)))
+                hits.append(
+                    self.hit_at(
+                        ctx, f"{why}, and the reply {_asks(asks[0])} instead of accepting", (asks[0].start, asks[0].end)
+                    )
+                )
             else:
                 hits.append(self.hit_at(ctx, f"{why}, and the reply does not accept it", (0, len(ctx.response))))
         return hits

@@ -67,8 +67,11 @@ class PriceConsistency(NegotiationRule):
             ticket = ctx.task.ticket(owner) if owner else None
             currency = ticket.currency if ticket else ctx.task.currency
             if not currency_matches(mention.currency, currency):
-                hits.append(self.hit_at(ctx, f"{mention.text!r} is in {mention.currency}, the task is in {currency}",
-                                        mention.span))
+                hits.append(
+                    self.hit_at(
+                        ctx, f"{mention.text!r} is in {mention.currency}, the task is in {currency}", mention.span
+                    )
+                )
                 continue
             v = mention.value
             if any(abs(v - k) <= p.tolerance for k in known | diffs):
@@ -94,8 +97,10 @@ class PriceConsistency(NegotiationRule):
             return f"{text!r} matches no price of the task"
         quotes = ctx.state.tickets[t.id].quotes
         last = f", hotel's last quote {fmt_price(quotes[-1])}" if quotes else ""
-        return (f"{text!r} matches no known price for the {t.room_type} (current {fmt_price(t.current_price)}, "
-                f"target {fmt_price(t.target_price)}{last}) and is outside the counter range")
+        return (
+            f"{text!r} matches no known price for the {t.room_type} (current {fmt_price(t.current_price)}, "
+            f"target {fmt_price(t.target_price)}{last}) and is outside the counter range"
+        )
 
 
 _SELL_CTX = re.compile(
@@ -149,16 +154,30 @@ class SellingNetConfusion(NegotiationRule):
             tickets = [t for t in ctx.task.tickets if owner is None or t.id == owner]
             v = mention.value
             sells = [t for t in tickets if t.selling_price is not None and abs(t.selling_price - v) <= TOL]
-            nets = [t for t in tickets if any(abs(x - v) <= TOL for x in (*t.net_side_prices(),
-                                                                         *ctx.state.tickets[t.id].quotes))]
+            nets = [
+                t
+                for t in tickets
+                if any(abs(x - v) <= TOL for x in (*t.net_side_prices(), *ctx.state.tickets[t.id].quotes))
+            ]
             if sells and not nets and not selling_ctx:
                 t = sells[0]
-                hits.append(self.hit_at(ctx, f"{mention.text!r} is the selling price guests see for the "
-                                             f"{t.room_type}, quoted as if it were the hotel's rate", mention.span))
+                hits.append(
+                    self.hit_at(
+                        ctx,
+                        f"{mention.text!r} is the selling price guests see for the "
+                        f"{t.room_type}, quoted as if it were the hotel's rate",
+                        mention.span,
+                    )
+                )
             elif nets and not sells and selling_ctx:
                 t = nets[0]
-                hits.append(self.hit_at(ctx, f"{mention.text!r} is a net rate for the {t.room_type}, quoted as "
-                                             "the price guests pay", mention.span))
+                hits.append(
+                    self.hit_at(
+                        ctx,
+                        f"{mention.text!r} is a net rate for the {t.room_type}, quoted as the price guests pay",
+                        mention.span,
+                    )
+                )
         return hits
 
 
@@ -219,4 +238,3 @@ class InventedDiscount(NegotiationRule):
                 continue
             hits.append(self.hit_at(ctx, "offers a concession the task does not list", m.span()))
         return hits
-

@@ -31,24 +31,42 @@ SCRIPTS = {
     "devanagari": "\u0900-\u097f",
 }
 LANGUAGE_SCRIPTS = {
-    "zh": {"han"}, "ja": {"han", "kana"}, "ko": {"hangul"}, "ru": {"cyrillic"}, "uk": {"cyrillic"},
-    "el": {"greek"}, "ar": {"arabic"}, "he": {"hebrew"}, "th": {"thai"}, "hi": {"devanagari"},
+    "zh": {"han"},
+    "ja": {"han", "kana"},
+    "ko": {"hangul"},
+    "ru": {"cyrillic"},
+    "uk": {"cyrillic"},
+    "el": {"greek"},
+    "ar": {"arabic"},
+    "he": {"hebrew"},
+    "th": {"thai"},
+    "hi": {"devanagari"},
 }
 # distinctive function and courtesy words; words shared with English are left out
 STOPWORDS = {
     "en": "the and is are we you your our this that with for of to it could would can please thank room price".split(),
     "es": "el los las que por para con una del es muy pero nuestro nuestra usted gracias habitación precio podemos "
-          "podría noche sí está hola buenos días saludos".split(),
+    "podría noche sí está hola buenos días saludos".split(),
     "fr": "le les des est et pour avec une nous vous pas prix chambre merci très votre notre sur dans qui bonjour "
-          "nuit oui c'est".split(),
+    "nuit oui c'est".split(),
     "de": "der die das und ist nicht wir sie ihr ihre für mit ein eine zimmer preis danke bitte sehr auf guten tag "
-          "nacht ja".split(),
+    "nacht ja".split(),
     "it": "il gli che con sono siamo non prezzo camera grazie molto nostro vostro della del buongiorno notte sì "
-          "ciao".split(),
+    "ciao".split(),
     "pt": "os que para com uma não nós você preço quarto obrigado obrigada muito nosso noite sim olá".split(),
 }
 COURTESY = {
-    "gracias", "merci", "grazie", "danke", "obrigado", "obrigada", "hola", "bonjour", "buongiorno", "ciao", "olá",
+    "gracias",
+    "merci",
+    "grazie",
+    "danke",
+    "obrigado",
+    "obrigada",
+    "hola",
+    "bonjour",
+    "buongiorno",
+    "ciao",
+    "olá",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 

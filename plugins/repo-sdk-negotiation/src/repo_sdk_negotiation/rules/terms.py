@@ -22,16 +22,25 @@ _TARGET_NOUNS = r"audience|group|market|guests?|customers?|segment|travell?ers?|
 INTERNAL_TERMS: tuple[tuple[str, str], ...] = (
     ("work order", r"\bwork[- ]?orders?\b|\bWO[- ]?\d+\b"),
     ("ticket", r"\btickets?\b(?! (?:office|booth|counter|machine|desk|sales))"),
-    ("target price", r"\b(?:(?:our|my|the|internal|a) )?target "
-                     r"(?:price|rate|net|amount|figure|number|value|level)s?\b|"
-                     rf"\b(?:our|my|the|internal|a|price|rate) target\b(?! (?:{_TARGET_NOUNS})\b)"),
-    ("floor price", r"\b(?:(?:our|my) )?(?:floor|bottom|walk[- ]away|reserve|minimum acceptable|"
-                    r"max(?:imum)? acceptable) (?:price|rate)s?\b|"
-                    r"\bour (?:floor|bottom line|ceiling)\b"),
+    (
+        "target price",
+        r"\b(?:(?:our|my|the|internal|a) )?target "
+        r"(?:price|rate|net|amount|figure|number|value|level)s?\b|"
+        rf"\b(?:our|my|the|internal|a|price|rate) target\b(?! (?:{_TARGET_NOUNS})\b)",
+    ),
+    (
+        "floor price",
+        r"\b(?:(?:our|my) )?(?:floor|bottom|walk[- ]away|reserve|minimum acceptable|"
+        r"max(?:imum)? acceptable) (?:price|rate)s?\b|"
+        r"\bour (?:floor|bottom line|ceiling)\b",
+    ),
     ("agency margin", r"\b(?:our|my|the agency's|the platform's) (?:margin|markup|mark-up|take rate)s?\b"),
-    ("process term", r"(?-i:\b(?:SOP|KPI|OKR)s?\b)|\b(?:my|our) (?:quota|script|instructions|playbook)\b|"
-                     r"\bsystem prompt\b|\btask (?:info|information|description|details)\b|\bstage \d\b|"
-                     r"\bas an ai\b|\b(?:a |an )?(?:ai )?language model\b"),
+    (
+        "process term",
+        r"(?-i:\b(?:SOP|KPI|OKR)s?\b)|\b(?:my|our) (?:quota|script|instructions|playbook)\b|"
+        r"\bsystem prompt\b|\btask (?:info|information|description|details)\b|\bstage \d\b|"
+        r"\bas an ai\b|\b(?:a |an )?(?:ai )?language model\b",
+    ),
 )
 _ID = re.compile(r"\d")
 
