@@ -45,7 +45,16 @@ from repo_sdk.io.atomic import atomic_write
 from repo_sdk.train_spec import TrainSpec, parse_train_spec
 from repo_sdk_verl.data import PrepareSummary, prepare_prompts, write_rows
 
-__all__ = ["DEFAULT_ACTOR", "VerlRun", "default_spec", "format_override", "launch", "plan", "verl_overrides"]
+__all__ = [
+    "DEFAULT_ACTOR",
+    "VerlRun",
+    "check_overrides",
+    "default_spec",
+    "format_override",
+    "launch",
+    "plan",
+    "verl_overrides",
+]
 
 DEFAULT_ACTOR = "HuggingFaceTB/SmolLM2-135M-Instruct"
 ALGOS = ("ppo", "grpo")
@@ -165,6 +174,22 @@ def verl_overrides(
     return o
 
 
+def check_overrides(overrides: list[str]) -> bool:
+    """Compose verl's own config with the overrides, when verl is installed here: a key its schema
+    does not have, or a value of the wrong type, is a ConfigError now rather than on the GPU machine.
+    False when verl is not installed (nothing checked)."""
+    if importlib.util.find_spec("verl") is None or importlib.util.find_spec("hydra") is None:
+        return False
+    from repo_sdk_verl.testing import compose_config
+
+    try:
+        compose_config(overrides, migrate=False)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"train.verl: verl's config schema refuses the run: {first}") from None
+    return True
+
+
 def _actor(ts: TrainSpec, loaded: LoadedSpec, out: Path) -> str:
     if ts.model == "default":
         return DEFAULT_ACTOR
@@ -214,8 +239,10 @@ def plan(
     actor = _actor(ts, loaded, out)
     spec = loaded.path.resolve()
     o = verl_overrides(ts, algo=algo, actor=actor, out=out, spec=spec, name=loaded.spec.name, resume=resume)
+    args = [format_override(k, v) for k, v in o.items()]
+    check_overrides(args)
     data = _write_data(ts, loaded, out, int(o.get("data.train_batch_size") or 1))
-    command = [sys.executable, "-m", "verl.trainer.main_ppo", *(format_override(k, v) for k, v in o.items())]
+    command = [sys.executable, "-m", "verl.trainer.main_ppo", *args]
     script = out / "train_verl.sh"
     with atomic_write(script) as fh:
         fh.write(
