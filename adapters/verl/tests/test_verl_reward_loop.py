@@ -140,3 +140,23 @@ def test_a_bad_sample_gets_the_fallback_and_the_workers_go_on(
     assert column(again, "score")[1] == pytest.approx(
         expected[prepared[1]["extra_info"]["id"]]["reward"], rel=RM_TOLERANCE
     )
+
+
+def test_the_extras_become_verls_validation_metrics(manager, prepared, tokenizer):
+    """What verl 0.9 logs from the extras: validation metrics (training-step metrics drop them),
+    computed by the function its trainers call (they import GPU-only packages themselves, and
+    name each value ``val-aux/<data_source>/<key>/<metric>``)."""
+    from verl.trainer.ppo.metric_utils import process_validation_metrics
+
+    rows = [dict(r, extra_info=dict(r["extra_info"])) for r in prepared]
+    rows[0]["extra_info"]["history"] = "{"  # one fallback: its None source values are left out of the means
+    out = manager.compute_rm_score(reward_batch(tokenizer, rows, [r["reward_model"]["ground_truth"] for r in rows]))
+    infos = {"reward": out.batch["rm_scores"].sum(-1).tolist()}
+    infos |= {k: list(out.non_tensor_batch[k]) for k in out.meta_info["reward_extra_keys"]}
+    sources = [r["data_source"] for r in rows]
+    per_key = process_validation_metrics(sources, [f"u{i}" for i in range(len(rows))], infos)["repo_sdk"]
+    mean = {k: m["mean@1"] for k, m in per_key.items()}  # logged as val-aux/repo_sdk/<key>/mean@1
+    rm = [v for v in column(out, f"{NAME}/rm") if v is not None]
+    assert len(rm) == 5 and mean[f"{NAME}/rm"] == pytest.approx(sum(rm) / 5)  # the fallback's None left out
+    assert mean[f"{NAME}/fired/cot_leak"] == pytest.approx(1 / 6) and mean[f"{NAME}/error"] == pytest.approx(1 / 6)
+    assert mean["score"] == pytest.approx(mean["reward"], rel=1e-6)
