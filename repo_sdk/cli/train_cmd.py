@@ -122,7 +122,7 @@ def train(
     if algo not in ALGOS[trainer]:
         raise ConfigError(f"--algo: {trainer} supports {', '.join(ALGOS[trainer])}, got {algo!r}")
     if trainer == "trl" and (launch or reward_url or agent):
-        raise ConfigError("--launch, --reward-url and --agent are for --trainer openrlhf")
+        raise ConfigError("--launch, --reward-url and --agent are for --trainer openrlhf (--launch also for verl)")
     if trainer == "verl" and (reward_url or agent):
         raise ConfigError("--reward-url and --agent are for --trainer openrlhf")
     overrides = {"steps": steps, "model": model}
