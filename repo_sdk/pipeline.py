@@ -143,6 +143,26 @@ class RewardPipeline:
                 out[name] = score
         return out
 
+    def rule_names(self, scope: str | None = None) -> list[str]:
+        """Names of the spec's rules, each once: source by source, turn rules before dialogue rules.
+
+        Args:
+            scope: ``"turn"`` or ``"dialogue"`` for the rules of that scope only; None for both.
+                Only turn rules can fire on one reply; dialogue rules fire in dialogue rows.
+
+        Example:
+            >>> spec = {"sources": {"guard": ["cot_leak", "max_length"], "more": ["cot_leak"]}}
+            >>> RewardPipeline.from_spec(spec).rule_names()
+            ['cot_leak', 'max_length']
+        """
+        names: list[str] = []
+        for src in self.sources.values():
+            for attr in ("turn_rules", "dialogue_rules"):
+                for rule in getattr(src, attr, []):
+                    if (scope is None or rule.scope == scope) and rule.name not in names:
+                        names.append(rule.name)
+        return names
+
     def telemetry(self) -> dict[str, dict[str, float]]:
         """Per-source counters (judge calls, cache hits, truncations, ...)."""
         return {name: t for name, src in self.sources.items() if (t := src.telemetry())}
