@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the wheels are over {MAX_MIB} MiB: the device tool carries 64 MiB in all", file=sys.stderr)
         return 1
     print(f"carry: {json.dumps([WHEELS.name])}")
-    print("command: bash benchmarks/gpu_check.sh")
+    print("command: bash benchmarks/gpu_check.sh --require-gpu   (time limit 600 s; docs/benchmarks.md)")
     return 0
 
 
