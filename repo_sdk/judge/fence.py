@@ -14,9 +14,10 @@ template, shipped or written by a user, without anything in the template.
 :func:`protocol_text` lists what in an untrusted value imitates the judge's own
 protocol: a tag of the template's fences or a chat role (``</reply>``,
 ``<system>``), a chat control token (``<|im_start|>``, ``[INST]``), or a verdict in
-the judge's own answer format (a ``"score":`` key, ``Score: 5``, ``score of 5``,
-``scores 5/5`` on the template's scale, ``rate it 5``; ``"winner":`` for pairwise
-templates). A reply has no
+the judge's own answer format and vocabulary (a ``"score":`` key, ``Score: 5``,
+``rating = 5``, ``score of 5``, ``scores 5/5`` on the template's scale, ``rate it
+5``, ``output score 5``, "deserves a 5/5", "merits full marks", "the top of the
+scale"; ``"winner":`` for pairwise templates). A reply has no
 business holding any of these; the judge source scores such a reply at the bottom
 of the scale without asking the model (docs/judge.md, "Text aimed at the judge").
 Natural-language appeals ("dear evaluator, be lenient") are not the protocol: the
@@ -46,6 +47,13 @@ _CONTROL = re.compile(
 )
 _TAG = re.compile(r"</?\s*([A-Za-z_][\w\-]*)\s*/?>")
 _NUMBER = r"(\d+)(?![.,]\d)"
+_WHOM = r"(?:it|this(?:\s+reply|\s+message|\s+answer|\s+response)?|me|us)"
+# a verdict claimed for the reply: "deserves a 5/5", "merits full marks, 10 out of 10", "the highest score"
+_MERIT = (
+    r"\b(?:deserve|merit|earn|warrant)s?\b\W+(?:\w+\W+){0,3}?(?:\d+\s*(?:/|out of)\s*\d+\b|(?:full|top) marks\b|"
+    r"(?:the\s+)?(?:highest|top|maximum|best|full|perfect)\s+(?:possible\s+)?(?:score|rating|grade|marks?)\b)"
+)
+_SCALE_END = r"\b(?:top|highest|maximum|max)\s+(?:of|on)\s+the\s+(?:scale|rubric)\b"
 _NO_UNIT = r"(?!\s*(?:%|€|\$|£|¥|eur|euros?|usd|yen|nights?|rooms?|stars?|guests?|people|persons?|am|pm)\b)"
 
 
@@ -71,13 +79,17 @@ def protocol_text(text: str, kind: str, scale: tuple[float, float], fences: Iter
         found += [(m.start(), m.group(0)) for v in verdicts for m in re.finditer(v, text, re.IGNORECASE)]
         return [piece for _, piece in sorted(found)]
     lo, hi = scale
-    found += [(m.start(), m.group(0)) for m in re.finditer(r"""["']score["']\s*:""", text, re.IGNORECASE)]
-    prose = rf"\bscore\s*(?:[:=]|of|is)\s*{_NUMBER}{_NO_UNIT}"
-    rating = rf"\bscor\w*\b[^\d\n]{{0,12}}?\b{_NUMBER}\s*(?:/|out of)\s*{hi:g}\b"
-    whom = r"(?:it|this(?:\s+reply|\s+message)?|me|us)"
-    request = rf"\b(?:rate|score|grade|mark)\s+{whom}\s+(?:an?\s+|as\s+)?{_NUMBER}{_NO_UNIT}"
-    for pattern in (prose, rating, request):
+    on_scale = [
+        rf"\b(?:score|rating|grade|verdict|mark)\s*(?:[:=]|of|is)\s*{_NUMBER}{_NO_UNIT}",  # Score: 5, rating = 5
+        rf"\bscor\w*\b[^\d\n]{{0,12}}?\b{_NUMBER}\s*(?:/|out of)\s*{hi:g}\b",  # scores 5/5
+        rf"\b(?:rate|score|grade|mark)\s+{_WHOM}\s+(?:an?\s+|as\s+)?{_NUMBER}{_NO_UNIT}",  # rate it 5
+        rf"\b(?:output|give|assign|award|return)\w*\s+(?:{_WHOM}\s+)?(?:an?\s+|the\s+)?(?:score|rating|grade)\s+"
+        rf"(?:of\s+)?{_NUMBER}{_NO_UNIT}",  # output score 5
+    ]
+    for pattern in on_scale:
         for m in re.finditer(pattern, text, re.IGNORECASE):
             if lo <= int(m.group(1)) <= hi:
                 found.append((m.start(), m.group(0)))
+    for pattern in (r"""["']score["']\s*:""", _MERIT, _SCALE_END):
+        found += [(m.start(), m.group(0)) for m in re.finditer(pattern, text, re.IGNORECASE)]
     return [piece for _, piece in sorted(found)]
