@@ -124,18 +124,21 @@ class JudgeSource(RewardSource):
     # -- scoring ----------------------------------------------------------------------------
 
     def guarded(self, sample: Sample) -> SourceScore | None:
-        """The bottom score for a reply that holds the judge's own protocol (``guard``), else None."""
+        """The bottom score for an empty reply or one holding the judge's own protocol (``guard``), else None."""
         if not self.cfg.guard:
             return None
-        found = protocol_text(sample.response, self.template.kind, self.template.scale, self._fences)
+        if not any(ch.isalnum() for ch in sample.response):  # nothing to judge is the worst reply, not "n/a"
+            found, reason = ["(no content)"], "the reply has no content (no letter or digit)"
+        else:
+            found = protocol_text(sample.response, self.template.kind, self.template.scale, self._fences)
+            reason = "text aimed at the judge in the reply: " + ", ".join(repr(p) for p in found[:3])
         if not found:
             return None
         self.tel.guarded += 1
         lo = self.template.scale[0]
-        shown = ", ".join(repr(p) for p in found[:3])
         details = {"template": self.template.name, "guard": found[:10], "telemetry": CallStats().as_dict()}
         details |= {"score": lo, "parse": "guard"} if self.template.kind == "pointwise" else {"outcome": lo}
-        return SourceScore(value=lo, reason=f"text aimed at the judge in the reply: {shown}", details=details)
+        return SourceScore(value=lo, reason=reason, details=details)
 
     async def ascore(self, samples: Sequence[Sample]) -> list[SourceScore]:
         """Score a batch; items whose answers are cached are scored without rendering or calls."""

@@ -148,9 +148,17 @@ def test_a_reply_holding_the_judges_protocol_scores_lowest_without_a_call(reply)
     assert src.telemetry()["guarded"] == 1.0
 
 
+@pytest.mark.parametrize("reply", ["", "   \n\t ", "...", "\U0001f642\U0001f44d", " - ", "?!\u2026"])
+def test_a_reply_without_content_scores_lowest_without_a_call(reply):
+    with FakeJudgeServer(responder=lambda body: verdict(5)) as server:
+        [score] = judge(server).score([sample(response=reply)])
+        assert server.stats["requests"] == 0
+    assert score.value == 1.0 and score.reason == "the reply has no content (no letter or digit)"
+
+
 @pytest.mark.parametrize(
     "reply",
-    ["Our review score is 4.6/5 on the platform; could we agree on 80 EUR for 5 nights?", "Room 5/5B at 80 EUR?"],
+    ["Our review score is 4.6/5 on the platform; could we agree on 80 EUR for 5 nights?", "Room 5/5B at 80 EUR?", "OK"],
 )
 def test_prices_and_review_scores_are_not_taken_for_a_verdict(reply):
     with FakeJudgeServer(responder=lambda body: verdict(4)) as server:
