@@ -52,6 +52,8 @@ def schema_range(body: dict[str, Any]) -> tuple[int, int]:
 def default_responder(body: dict[str, Any]) -> str | dict[str, float]:
     """A deterministic, well-formed verdict for a chat request (see the module docs)."""
     text = prompt_text(body)
+    users = [m for m in body.get("messages", []) if isinstance(m, dict) and m.get("role") == "user"]
+    user = str(users[-1].get("content", "")) if users else text  # the system message names the fences too
     if body.get("logprobs"):
         messages = body.get("messages") or [{}]
         prefill = str(messages[-1].get("content", "")) if messages[-1].get("role") == "assistant" else ""
@@ -59,7 +61,7 @@ def default_responder(body: dict[str, Any]) -> str | dict[str, float]:
         digest = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
         peak = labels[digest % len(labels)]
         return {token: (-0.2 if token == peak else -2.5) for token in labels} | {"The": -4.0}
-    replies = dict(_REPLY.findall(text))
+    replies = dict(_REPLY.findall(user))
     if "A" in replies and "B" in replies:
         a, b = len(replies["A"]), len(replies["B"])
         winner = "A" if a > b else "B" if b > a else "tie"
