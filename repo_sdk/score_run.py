@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from repo_sdk.config import InputSpec
+from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
 from repo_sdk.io.readers import count_records, iter_records
 from repo_sdk.io.rows import dialogue_path, write_rows
@@ -57,6 +58,12 @@ class ScoreSummary:
     rule_turns: Counter[str] = field(default_factory=Counter)
     telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    tally: SourceTally = field(default_factory=SourceTally)
+
+    @property
+    def degenerate(self) -> list[Degenerate]:
+        """Sources constant on >= 90% of their scored turns or None on >= 50% (repo_sdk.degenerate)."""
+        return self.tally.degenerate()
 
     @property
     def reward_mean(self) -> float | None:
@@ -69,6 +76,7 @@ class ScoreSummary:
             self.reward_sum += r
             self.reward_count += 1
             self.reward_min = r if self.reward_min is None else min(self.reward_min, r)
+        self.tally.add_row(row.get("sources", {}))
         for name, v in row.get("sources", {}).items():
             if v is None:
                 self.source_none[name] += 1

@@ -87,3 +87,7 @@ def print_summary(summary: ScoreSummary) -> None:
         table.add_row(f"telemetry {name}", ", ".join(f"{k}={fmt(v)}" for k, v in counters.items()))
     table.add_row("written", ", ".join(str(p) for p in summary.outputs))
     console.print(table)
+    for bad in summary.degenerate:
+        console.print(
+            f"warning: {bad.message()}: it carries no signal", style="yellow", highlight=False, soft_wrap=True
+        )
