@@ -117,6 +117,9 @@ class RewardPipeline:
         if not samples:
             return []
         outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
+        return self._combine(samples, outputs)
+
+    def _combine(self, samples: list[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
         scores: dict[str, list[SourceScore]] = {}
         for name, out in zip(self.sources, outputs, strict=True):
             if len(out) != len(samples):
@@ -131,7 +134,16 @@ class RewardPipeline:
         return results
 
     def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
-        """Synchronous :meth:`ascore` (for use outside an event loop)."""
+        """Synchronous :meth:`ascore` (for use outside an event loop).
+
+        When every source is synchronous (rules alone, say) they run one after the other
+        right here: with nothing else in flight an event loop and worker threads buy nothing.
+        """
+        if all(type(src).ascore is RewardSource.ascore for src in self.sources.values()):
+            samples = list(samples)
+            if not samples:
+                return []
+            return self._combine(samples, [src.score(samples) for src in self.sources.values()])
         return asyncio.run(self.ascore(samples))
 
     def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:

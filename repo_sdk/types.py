@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 Role = Literal["system", "user", "assistant"]
 
@@ -50,6 +50,9 @@ class Sample(BaseModel):
     response: str
     group: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # (dialogue, turn index) when made by Dialogue.samples(): lets the rules source carry
+    # the dialogue's state from one sample to the next instead of rebuilding it from history
+    _origin: tuple[Dialogue, int] | None = PrivateAttr(default=None)
 
     def turns(self) -> list[Turn]:
         """History plus the response as the last assistant turn."""
@@ -73,17 +76,19 @@ class Dialogue(BaseModel):
 
     def samples(self) -> list[Sample]:
         """One Sample per assistant turn, with the turns before it as history."""
-        return [
-            Sample(
-                id=f"{self.id}#{i}",
-                task=self.task,
-                history=list(self.turns[:i]),
-                response=turn.content,
-                metadata={**self.metadata, "dialogue_id": self.id, "turn_index": i},
-            )
-            for i, turn in enumerate(self.turns)
-            if turn.role == "assistant"
-        ]
+        out = []
+        for i, turn in enumerate(self.turns):
+            if turn.role == "assistant":
+                sample = Sample(
+                    id=f"{self.id}#{i}",
+                    task=self.task,
+                    history=self.turns[:i],
+                    response=turn.content,
+                    metadata={**self.metadata, "dialogue_id": self.id, "turn_index": i},
+                )
+                sample._origin = (self, i)
+                out.append(sample)
+        return out
 
 
 class SourceScore(BaseModel):

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.text import clip_evidence
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_PREAMBLES", "CotLeak", "CotLeakParams"]
 
@@ -51,6 +52,24 @@ DEFAULT_PREAMBLES: tuple[str, ...] = (
     + _SUBJECT
     + r")\b",
 )
+
+
+# Words each default preamble cannot match without (one word of each group, in the folded
+# text). A text lacking them can skip that preamble: dropping an alternative that cannot
+# match anywhere leaves every match of the alternation as it was, so the hits are the same.
+_PREAMBLE_WORDS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("step",), ("by",)),
+    (("let",), ("think",)),
+    (("first",), ("need", "have", "should", "must", "want")),
+    (("the",), ("user", "human", "assistant", "model", "prompt", "system")),
+    (("the",), ("user",)),
+    (("reasoning", "thought", "thinking", "chain", "internal", "scratchpad", "monologue"), (":",)),
+    (("response", "reply"), ("should",)),
+    (("respond", "reply", "craft", "draft", "formulate", "compose"), ("should", "need", "must")),
+    (("response", "reply"), ("will", "should", "'ll")),
+    (("let",), ("analy", "reason", "recall", "figure")),
+)
+assert len(_PREAMBLE_WORDS) == len(DEFAULT_PREAMBLES)
 
 
 class CotLeakParams(RuleParams):
@@ -117,9 +136,23 @@ class CotLeak(Rule):
         self._close = re.compile(rf"<\s*/\s*(?:{names})\s*>", re.I) if p.tags else None
         patterns = [*(DEFAULT_PREAMBLES if p.preambles else ()), *p.extra_patterns]
         self._preamble = re.compile("|".join(f"(?:{x})" for x in patterns), re.I | re.M) if patterns else None
+        # with the default preambles alone, a reply only runs the ones whose words it holds
+        self._by_words = p.preambles and not p.extra_patterns
+        self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        text = sample.response
+    def _preamble_for(self, folded: str) -> re.Pattern[str] | None:
+        if not self._by_words:
+            return self._preamble
+        keep = tuple(
+            i for i, groups in enumerate(_PREAMBLE_WORDS) if all(any(w in folded for w in group) for group in groups)
+        )
+        if keep not in self._subsets:
+            alternatives = "|".join(f"(?:{DEFAULT_PREAMBLES[i]})" for i in keep)
+            self._subsets[keep] = re.compile(alternatives, re.I | re.M) if keep else None
+        return self._subsets[keep]
+
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        text = turn.reply.text
         hits: list[RuleHit] = []
         covered: list[tuple[int, int]] = []
         if self._blocks is not None and self._close is not None and "<" in text:
@@ -133,8 +166,9 @@ class CotLeak(Rule):
                 span = (covered[-1][1] if covered and covered[-1][1] <= m.start() else 0, m.end())
                 covered.append(span)
                 hits.append(self.hit("reasoning before a closing tag", span=span, evidence=clip_evidence(text, span)))
-        if self._preamble is not None:
-            for m in self._preamble.finditer(text):
+        preamble = self._preamble_for(turn.reply.folded) if self._preamble is not None else None
+        if preamble is not None:
+            for m in preamble.finditer(text):
                 if m.start() == m.end() or any(s <= m.start() < e for s, e in covered):
                     continue
                 end_m = _SENTENCE_END.search(text, m.end())

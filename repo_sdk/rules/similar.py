@@ -1,0 +1,208 @@
+"""Near-duplicate search over token lists, in about linear time: similarity, and an index of earlier texts.
+
+:func:`similarity` compares two token lists (``ratio``: the Indel similarity
+``2 * LCS / (len a + len b)``, computed by rapidfuzz; ``jaccard``: Jaccard of token
+n-gram sets). :class:`NearDuplicates` holds texts added in order and finds the
+first or the last one at least ``threshold`` similar to a query without comparing
+the query with every text: it uses *prefix filtering*. Two texts that similar share
+at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
+``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
+with the query are compared. Very common words sort last, so they rarely make
+candidates. Candidates are compared in key order and the search stops at the first
+match, so a text repeated thousands of times costs one comparison per repeat.
+
+Example:
+    >>> a, b = "we can offer 80 per night".split(), "we can offer 85 per night".split()
+    >>> round(similarity(a, b), 2), round(similarity(a, b, "jaccard", 2), 2)
+    (0.83, 0.43)
+    >>> index = NearDuplicates(0.8)
+    >>> index.add(a, key=0); index.add("thank you so much".split(), key=1)
+    >>> index.last(b)
+    (0, 0.8333333333333334)
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Literal, NamedTuple
+
+from rapidfuzz.distance import Indel
+
+__all__ = ["COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "similarity"]
+
+Metric = Literal["ratio", "jaccard"]
+Found = tuple[int, float] | None
+
+
+class Probe(NamedTuple):
+    """A text as the index sees it: its size (tokens, or n-grams) and its first features (None: too short)."""
+
+    size: int
+    prefix: list[Hashable] | None
+
+
+#: Words so common that they sort last when picking the tokens texts are indexed by.
+COMMON_WORDS = frozenset(
+    "the a an and or but of to in on at for with from by as is are was were be been am it its this that these those "
+    "i you he she we they me him her us them my your his our their not no so if then than there here what which who "
+    "do does did have has had will would can could should may might must just very also too all any some more most "
+    "about up out into over s t ll re ve d m don can't it's i'm".split()
+)
+
+
+def similarity(a: Sequence[str], b: Sequence[str], metric: Metric = "ratio", ngram: int = 2) -> float:
+    """Similarity in [0, 1] of two token lists.
+
+    ``ratio`` is the Indel similarity over tokens (twice the longest common
+    subsequence over the total length: order-aware, kind to small edits); ``jaccard``
+    is the Jaccard index of the token n-gram sets.
+
+    Example:
+        >>> similarity("a b c d".split(), "a b x d".split()), similarity([], ["a"])
+        (0.75, 0.0)
+    """
+    if not a or not b:
+        return 0.0
+    if metric == "jaccard":
+        n = max(1, min(ngram, len(a), len(b)))
+        sa, sb = _grams(a, n), _grams(b, n)
+        return len(sa & sb) / len(sa | sb)
+    return float(Indel.normalized_similarity(a, b))
+
+
+def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+class NearDuplicates:
+    """Texts (token lists) added with increasing keys; finds the first or last one similar to a query.
+
+    Args:
+        threshold: similarity at or above which two texts are near-duplicates.
+        metric: ``ratio`` or ``jaccard`` (see :func:`similarity`).
+        ngram: n-gram size of ``jaccard``.
+    """
+
+    def __init__(self, threshold: float, metric: Metric = "ratio", ngram: int = 2) -> None:
+        self.threshold, self.metric, self.ngram = threshold, metric, ngram
+        self.keys: list[int] = []
+        self._texts: list[Sequence[str]] = []
+        self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard)
+        self._postings: dict[Hashable, list[int]] = {}
+        self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
+        self.comparisons = 0  # similarity computations made, for tests of the cost
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def probe(self, tokens: Sequence[str]) -> Probe:
+        """What the index needs of a text (its size and first features); pass it to several calls to reuse it."""
+        if self.metric == "jaccard":
+            if len(tokens) < self.ngram:
+                return Probe(len(tokens), None)
+            grams = _grams(tokens, self.ngram)
+            ordered = sorted(g for g in grams if g[0] not in COMMON_WORDS)
+            ordered += sorted(g for g in grams if g[0] in COMMON_WORDS)
+            return Probe(len(ordered), ordered[: self._prefix(len(ordered))])
+        size = len(tokens)
+        want = self._prefix(size)
+        distinct = set(tokens)
+        rare = sorted(distinct - COMMON_WORDS)
+        if len(distinct) == size:  # no repeated token: the features are the tokens
+            if len(rare) < want:
+                rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
+            return Probe(size, rare[:want])
+        # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does
+        ordered = sorted(tokens)  # counts by bisection: no Python loop over a long text
+        out: list[Hashable] = []
+        for t in rare + sorted(distinct & COMMON_WORDS):
+            out.append(t)
+            repeats = bisect_right(ordered, t) - bisect_left(ordered, t)
+            if repeats > 1:
+                out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
+            if len(out) >= want:
+                break
+        return Probe(size, out[:want])
+
+    def add(self, tokens: Sequence[str], key: int, probe: Probe | None = None) -> None:
+        """Add a text; keys must increase from one call to the next."""
+        if not tokens:
+            return
+        probe = probe or self.probe(tokens)
+        rid = len(self.keys)
+        self.keys.append(key)
+        self._texts.append(tokens)
+        self._sizes.append(probe.size)
+        if probe.prefix is None:
+            self._short.append(rid)
+            return
+        postings = self._postings
+        for f in probe.prefix:
+            found = postings.get(f)
+            if found is None:
+                postings[f] = [rid]
+            else:
+                found.append(rid)
+
+    def first(self, tokens: Sequence[str], min_key: int | None = None, probe: Probe | None = None) -> Found:
+        """``(key, similarity)`` of the earliest text similar to ``tokens``, or None."""
+        return self._search(tokens, probe, last=False, min_key=min_key)
+
+    def last(self, tokens: Sequence[str], min_key: int | None = None, probe: Probe | None = None) -> Found:
+        """``(key, similarity)`` of the latest text (with key >= ``min_key``) similar to ``tokens``, or None."""
+        return self._search(tokens, probe, last=True, min_key=min_key)
+
+    # --- internals -------------------------------------------------------------
+    def _min_overlap(self, size: int) -> int:
+        """Features a text of ``size`` shares with any text similar enough to it."""
+        t = self.threshold
+        bound = t * size / (2 - t) if self.metric == "ratio" else t * size
+        return max(1, math.ceil(bound - 1e-9))
+
+    def _prefix(self, size: int) -> int:
+        return max(1, size - self._min_overlap(size) + 1)
+
+    def _search(self, tokens: Sequence[str], probe: Probe | None, *, last: bool, min_key: int | None) -> Found:
+        if not tokens or not self.keys:
+            return None
+        probe = probe or self.probe(tokens)
+        if probe.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
+            order = range(len(self.keys) - 1, -1, -1) if last else range(len(self.keys))
+            return self._first_similar(tokens, order, None, last, min_key)
+        postings = self._postings
+        lists = [found for f in probe.prefix if (found := postings.get(f))]
+        if not lists:
+            return None
+        if sum(map(len, lists)) <= 256:
+            order = sorted(set().union(*lists), reverse=last)
+        else:  # many candidates (a text repeated over and over): walk them in order, lazily
+            order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
+        return self._first_similar(tokens, order, probe.size, last, min_key)
+
+    def _first_similar(
+        self, tokens: Sequence[str], order: Iterable[int], size: int | None, last: bool, min_key: int | None
+    ) -> tuple[int, float] | None:
+        t, ratio = self.threshold, self.metric == "ratio"
+        keys, sizes, texts = self.keys, self._sizes, self._texts
+        previous = -1
+        for rid in order:
+            if rid == previous:  # the same text found through two of its features
+                continue
+            previous = rid
+            key = keys[rid]
+            if min_key is not None and key < min_key:
+                if last:
+                    return None  # keys only fall from here
+                continue
+            if size is not None:  # can two texts of these sizes be similar enough at all?
+                lo, hi = (size, sizes[rid]) if size <= sizes[rid] else (sizes[rid], size)
+                if (2 * lo < t * (lo + hi) - 1e-9) if ratio else (lo < t * hi - 1e-9):
+                    continue
+            self.comparisons += 1
+            score = similarity(tokens, texts[rid], self.metric, self.ngram)
+            if score >= t:
+                return key, score
+        return None
