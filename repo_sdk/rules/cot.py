@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.prefilter import Prefilter
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.types import RuleHit
 
@@ -52,24 +53,6 @@ DEFAULT_PREAMBLES: tuple[str, ...] = (
     + _SUBJECT
     + r")\b",
 )
-
-
-# Words each default preamble cannot match without (one word of each group, in the folded
-# text). A text lacking them can skip that preamble: dropping an alternative that cannot
-# match anywhere leaves every match of the alternation as it was, so the hits are the same.
-_PREAMBLE_WORDS: tuple[tuple[tuple[str, ...], ...], ...] = (
-    (("step",), ("by",)),
-    (("let",), ("think",)),
-    (("first",), ("need", "have", "should", "must", "want")),
-    (("the",), ("user", "human", "assistant", "model", "prompt", "system")),
-    (("the",), ("user",)),
-    (("reasoning", "thought", "thinking", "chain", "internal", "scratchpad", "monologue"), (":",)),
-    (("response", "reply"), ("should",)),
-    (("respond", "reply", "craft", "draft", "formulate", "compose"), ("should", "need", "must")),
-    (("response", "reply"), ("will", "should", "'ll")),
-    (("let",), ("analy", "reason", "recall", "figure")),
-)
-assert len(_PREAMBLE_WORDS) == len(DEFAULT_PREAMBLES)
 
 
 class CotLeakParams(RuleParams):
@@ -136,18 +119,20 @@ class CotLeak(Rule):
         self._close = re.compile(rf"<\s*/\s*(?:{names})\s*>", re.I) if p.tags else None
         patterns = [*(DEFAULT_PREAMBLES if p.preambles else ()), *p.extra_patterns]
         self._preamble = re.compile("|".join(f"(?:{x})" for x in patterns), re.I | re.M) if patterns else None
-        # with the default preambles alone, a reply only runs the ones whose words it holds
-        self._by_words = p.preambles and not p.extra_patterns
+        # A reply runs only the preambles whose words it holds: an alternative that cannot match
+        # anywhere in the text changes no match of the alternation, so the hits are the same.
+        self._patterns = patterns
+        alone = [re.compile(x, re.I | re.M) for x in patterns]
+        # (alternatives with groups of their own are kept together: a back-reference counts groups)
+        self._filters = [Prefilter(x) for x in alone] if not any(x.groups for x in alone) else None
         self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
 
     def _preamble_for(self, folded: str) -> re.Pattern[str] | None:
-        if not self._by_words:
+        if self._filters is None:
             return self._preamble
-        keep = tuple(
-            i for i, groups in enumerate(_PREAMBLE_WORDS) if all(any(w in folded for w in group) for group in groups)
-        )
+        keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
         if keep not in self._subsets:
-            alternatives = "|".join(f"(?:{DEFAULT_PREAMBLES[i]})" for i in keep)
+            alternatives = "|".join(f"(?:{self._patterns[i]})" for i in keep)
             self._subsets[keep] = re.compile(alternatives, re.I | re.M) if keep else None
         return self._subsets[keep]
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
-from repo_sdk.rules.text import fold
+from repo_sdk.rules.prefilter import Prefilter
 from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_TERMS", "ForbiddenTerms", "ForbiddenTermsParams", "Term"]
@@ -119,20 +119,15 @@ class ForbiddenTerms(Rule):
         # longest first, so "train tickets" is not cut to "train ticket"; plurals as for the terms
         allow = [_allow_pattern(a, p) for a in sorted(p.allow, key=len, reverse=True) if a.strip()]
         self._allow = re.compile("|".join(allow), re.I) if allow else None
-        # Plain terms cannot match a reply that lacks their first word (case-folded): such a
-        # reply is skipped without running the pattern. Regular-expression terms always run.
-        first = [t.term.split()[:1] for t in self._terms if not t.regex]
-        plain = len(first) == len(self._terms) and all(w and w[0].isascii() for w in first)
-        self._first_words = {fold(w[0]) for w in first} if plain else None
+        # a reply lacking the words every term needs is skipped without running the pattern
+        self._prefilter = Prefilter(self._pattern) if self._pattern is not None else None
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         text = turn.reply.text
         if self._pattern is None or not text:
             return []
-        if self._first_words is not None:
-            folded = turn.reply.folded
-            if not any(w in folded for w in self._first_words):
-                return []
+        if self._prefilter is not None and not self._prefilter.may_match(turn.reply.folded):
+            return []
         allowed: list[tuple[int, int]] | None = None  # found on the first hit only
         hits = []
         for m in self._pattern.finditer(text):
