@@ -13,7 +13,8 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ class RewardPipeline:
         self.name = name
         self.spec = spec
         self.only = set(only) if only is not None else None
+        self.loaded: LoadedSpec | None = None  # the validated spec, when built by from_spec
         combiner.bind(self.sources)
 
     @classmethod
@@ -105,11 +107,19 @@ class RewardPipeline:
                     sources[name] = NotRun(src_cls)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
-            return cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            pipeline.loaded = loaded
+            return pipeline
         except BaseException:
             for built in sources.values():
                 built.close()
             raise
+
+    def factory(self) -> Callable[[], RewardPipeline]:
+        """A picklable callable building this pipeline again (in a worker process, say)."""
+        if self.loaded is None:
+            raise ConfigError("only a pipeline built by RewardPipeline.from_spec can be rebuilt in a worker")
+        return partial(RewardPipeline.from_spec, self.loaded, only=self.only)
 
     async def ascore(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score a batch: all sources concurrently, then the combiner."""

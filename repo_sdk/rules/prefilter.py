@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 __all__ = ["Prefilter", "prefilter"]
 
 Needs = list[frozenset[str]]  # every set must have one of its strings in the text
+_MAX_WORDS = 12
 
 
 class Prefilter:
@@ -42,9 +43,11 @@ class Prefilter:
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         try:
-            self.needs: Needs = _needs(_sre_parse.parse(pattern.pattern, pattern.flags))
+            needs = _needs(_sre_parse.parse(pattern.pattern, pattern.flags))
         except Exception:  # an unknown parser shape: no prefilter, every text may match
-            self.needs = []
+            needs = []
+        # a need of many words costs a scan per word and rarely fails: test the few-word ones, fewest first
+        self.needs: Needs = sorted((g for g in needs if len(g) <= _MAX_WORDS), key=len)
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
