@@ -201,9 +201,7 @@ def dialogue(i: int, rng: random.Random, vocab: list[str], *, huge_rate: float, 
         if rng.random() < huge_rate:
             reply = huge_reply(rng, max_huge, vocab)
         elif negotiation:
-            reply = (NEG_AGENT[k] if k < 4 else rng.choice(NEG_AGENT)).format(
-                words=rng.choice(NUMBER_WORDS), **vals
-            )
+            reply = (NEG_AGENT[k] if k < 4 else rng.choice(NEG_AGENT)).format(words=rng.choice(NUMBER_WORDS), **vals)
             if rng.random() < 0.3:
                 reply += " " + chit_chat(rng, reply_length(rng) // 2, earlier, vocab)
         else:
@@ -236,9 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--huge-rate", type=float, default=1 / 5000, help="share of replies of 64 KB - --max-huge")
     ap.add_argument("--max-huge", type=int, default=1024 * 1024, help="largest huge reply, in characters")
     args = ap.parse_args(argv)
-    counts = write_corpus(
-        args.output, args.dialogues, seed=args.seed, huge_rate=args.huge_rate, max_huge=args.max_huge
-    )
+    counts = write_corpus(args.output, args.dialogues, seed=args.seed, huge_rate=args.huge_rate, max_huge=args.max_huge)
     print(json.dumps(counts))
     return 0
 
