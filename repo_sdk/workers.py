@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -67,7 +69,16 @@ def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> tuple[st
 
 def _start(factory: Callable[[], RewardPipeline]) -> None:
     global _pipeline
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _pipeline = factory()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when its parent is gone (killed with -9, say): nothing else would tell it."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _score(dialogues: list[Dialogue]) -> tuple[str, int]:
