@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
-from repo_sdk.rules.similar import NearDuplicates, similarity
+from repo_sdk.rules.similar import NearDuplicates, Probe, similarity
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
@@ -30,13 +31,27 @@ class AgentTurns(DialogueTracker):
 
 
 class _Probes:
-    """A text's probes for one rule's indexes: the whole text and each sentence long enough to count."""
+    """A text's probes for one rule's indexes (made when an index first needs them, then kept)."""
 
     def __init__(self, view: TextView, p: RepetitionParams, index: NearDuplicates) -> None:
-        self.whole = index.probe(view.tokens)
-        self.sentences = [
-            (span, toks, index.probe(toks)) for span, toks in view.sentence_tokens if len(toks) >= p.min_tokens
-        ]
+        self._index, self._view = index, view
+        self.sentences = [(span, toks) for span, toks in view.sentence_tokens if len(toks) >= p.min_tokens]
+        self._whole: Probe | None = None
+        self._each: list[Probe | None] = [None] * len(self.sentences)
+
+    def whole(self) -> Probe:
+        if self._whole is None:
+            self._whole = self._index.probe(self._view.tokens)
+        return self._whole
+
+    def sentence(self, k: int) -> Callable[[], Probe]:
+        def make() -> Probe:
+            found = self._each[k]
+            if found is None:
+                found = self._each[k] = self._index.probe(self.sentences[k][1])
+            return found
+
+        return make
 
 
 class _Earlier:
@@ -61,8 +76,8 @@ class _Earlier:
             if p.history:
                 self.replies.add(view.tokens, n, probes.whole)
             if p.sentences:
-                for _, toks, probe in probes.sentences:
-                    self.sentences.add(toks, len(self.sentence_turn), probe)
+                for k, (_, toks) in enumerate(probes.sentences):
+                    self.sentences.add(toks, len(self.sentence_turn), probes.sentence(k))
                     self.sentence_turn.append(index)
 
 
@@ -146,18 +161,18 @@ class Repetition(Rule):
                     whole_fired = True
             if p.sentences and earlier.turn_index and not whole_fired and sentences:
                 min_key = earlier.first_sentence[first] if first < len(earlier.first_sentence) else None
-                for span, toks, probe in sentences:
-                    found = earlier.sentences.last(toks, min_key=min_key, probe=probe)
+                for k, (span, toks) in enumerate(sentences):
+                    found = earlier.sentences.last(toks, min_key=min_key, probe=probes.sentence(k))
                     if found is not None:
                         i = earlier.sentence_turn[found[0]]
                         reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
                         hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         if p.within and len(sentences) > 1:
             seen = NearDuplicates(p.threshold, p.metric, p.ngram)
-            for k, (span, toks, probe) in enumerate(sentences):
-                found = seen.first(toks, probe=probe)
+            for k, (span, toks) in enumerate(sentences):
+                found = seen.first(toks, probe=probes.sentence(k))
                 if found is not None:
                     reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
                     hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-                seen.add(toks, k, probe)
+                seen.add(toks, k, probes.sentence(k))
         return cap_hits(hits, self.params)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel
@@ -77,22 +77,32 @@ def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
+LazyProbe = Probe | Callable[[], Probe] | None  # a probe, a way to make one when needed, or none yet
+
+
 class NearDuplicates:
     """Texts (token lists) added with increasing keys; finds the first or last one similar to a query.
+
+    Up to ``brute_limit`` texts are compared with the query one by one (cheaper than an
+    index at that size); past it, the texts are indexed by their prefixes and only those
+    sharing a prefix token with the query are compared. Both find the same text.
 
     Args:
         threshold: similarity at or above which two texts are near-duplicates.
         metric: ``ratio`` or ``jaccard`` (see :func:`similarity`).
         ngram: n-gram size of ``jaccard``.
+        brute_limit: texts held before indexing starts.
     """
 
-    def __init__(self, threshold: float, metric: Metric = "ratio", ngram: int = 2) -> None:
-        self.threshold, self.metric, self.ngram = threshold, metric, ngram
+    def __init__(self, threshold: float, metric: Metric = "ratio", ngram: int = 2, brute_limit: int = 24) -> None:
+        self.threshold, self.metric, self.ngram, self.brute_limit = threshold, metric, ngram, brute_limit
         self.keys: list[int] = []
         self._texts: list[Sequence[str]] = []
-        self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard)
+        self._probes: list[LazyProbe] = []  # until a text is indexed
+        self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard), once indexed
         self._postings: dict[Hashable, list[int]] = {}
         self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
+        self._indexed = False
         self.comparisons = 0  # similarity computations made, for tests of the cost
 
     def __len__(self) -> int:
@@ -127,15 +137,39 @@ class NearDuplicates:
                 break
         return Probe(size, out[:want])
 
-    def add(self, tokens: Sequence[str], key: int, probe: Probe | None = None) -> None:
+    def add(self, tokens: Sequence[str], key: int, probe: LazyProbe = None) -> None:
         """Add a text; keys must increase from one call to the next."""
         if not tokens:
             return
-        probe = probe or self.probe(tokens)
-        rid = len(self.keys)
         self.keys.append(key)
         self._texts.append(tokens)
-        self._sizes.append(probe.size)
+        self._probes.append(probe)
+        self._sizes.append(0)
+        if self._indexed:
+            self._index(len(self.keys) - 1)
+        elif len(self.keys) > self.brute_limit:
+            self._indexed = True
+            for rid in range(len(self.keys)):
+                self._index(rid)
+
+    def first(self, tokens: Sequence[str], min_key: int | None = None, probe: LazyProbe = None) -> Found:
+        """``(key, similarity)`` of the earliest text similar to ``tokens``, or None."""
+        return self._search(tokens, probe, last=False, min_key=min_key)
+
+    def last(self, tokens: Sequence[str], min_key: int | None = None, probe: LazyProbe = None) -> Found:
+        """``(key, similarity)`` of the latest text (with key >= ``min_key``) similar to ``tokens``, or None."""
+        return self._search(tokens, probe, last=True, min_key=min_key)
+
+    # --- internals -------------------------------------------------------------
+    def _probe_of(self, tokens: Sequence[str], probe: LazyProbe) -> Probe:
+        if probe is None:
+            return self.probe(tokens)
+        return probe if isinstance(probe, Probe) else probe()
+
+    def _index(self, rid: int) -> None:
+        probe = self._probe_of(self._texts[rid], self._probes[rid])
+        self._probes[rid] = None
+        self._sizes[rid] = probe.size
         if probe.prefix is None:
             self._short.append(rid)
             return
@@ -147,15 +181,6 @@ class NearDuplicates:
             else:
                 found.append(rid)
 
-    def first(self, tokens: Sequence[str], min_key: int | None = None, probe: Probe | None = None) -> Found:
-        """``(key, similarity)`` of the earliest text similar to ``tokens``, or None."""
-        return self._search(tokens, probe, last=False, min_key=min_key)
-
-    def last(self, tokens: Sequence[str], min_key: int | None = None, probe: Probe | None = None) -> Found:
-        """``(key, similarity)`` of the latest text (with key >= ``min_key``) similar to ``tokens``, or None."""
-        return self._search(tokens, probe, last=True, min_key=min_key)
-
-    # --- internals -------------------------------------------------------------
     def _min_overlap(self, size: int) -> int:
         """Features a text of ``size`` shares with any text similar enough to it."""
         t = self.threshold
@@ -165,28 +190,31 @@ class NearDuplicates:
     def _prefix(self, size: int) -> int:
         return max(1, size - self._min_overlap(size) + 1)
 
-    def _search(self, tokens: Sequence[str], probe: Probe | None, *, last: bool, min_key: int | None) -> Found:
+    def _search(self, tokens: Sequence[str], probe: LazyProbe, *, last: bool, min_key: int | None) -> Found:
         if not tokens or not self.keys:
             return None
-        probe = probe or self.probe(tokens)
-        if probe.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
-            order = range(len(self.keys) - 1, -1, -1) if last else range(len(self.keys))
-            return self._first_similar(tokens, order, None, last, min_key)
+        every = range(len(self.keys) - 1, -1, -1) if last else range(len(self.keys))
+        if not self._indexed:  # few texts: compare with each (only token counts filter, for ratio)
+            return self._first_similar(tokens, every, len(tokens) if self.metric == "ratio" else None, last, min_key)
+        found = self._probe_of(tokens, probe)
+        if found.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
+            return self._first_similar(tokens, every, None, last, min_key)
         postings = self._postings
-        lists = [found for f in probe.prefix if (found := postings.get(f))]
+        lists = [hit for f in found.prefix if (hit := postings.get(f))]
         if not lists:
             return None
         if sum(map(len, lists)) <= 256:
-            order = sorted(set().union(*lists), reverse=last)
+            order: Iterable[int] = sorted(set().union(*lists), reverse=last)
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
-        return self._first_similar(tokens, order, probe.size, last, min_key)
+        return self._first_similar(tokens, order, found.size, last, min_key)
 
     def _first_similar(
         self, tokens: Sequence[str], order: Iterable[int], size: int | None, last: bool, min_key: int | None
-    ) -> tuple[int, float] | None:
+    ) -> Found:
         t, ratio = self.threshold, self.metric == "ratio"
-        keys, sizes, texts = self.keys, self._sizes, self._texts
+        keys, texts = self.keys, self._texts
+        sizes = self._sizes if self._indexed else None
         previous = -1
         for rid in order:
             if rid == previous:  # the same text found through two of its features
@@ -198,7 +226,8 @@ class NearDuplicates:
                     return None  # keys only fall from here
                 continue
             if size is not None:  # can two texts of these sizes be similar enough at all?
-                lo, hi = (size, sizes[rid]) if size <= sizes[rid] else (sizes[rid], size)
+                other = sizes[rid] if sizes is not None else len(texts[rid])
+                lo, hi = (size, other) if size <= other else (other, size)
                 if (2 * lo < t * (lo + hi) - 1e-9) if ratio else (lo < t * hi - 1e-9):
                     continue
             self.comparisons += 1

@@ -71,6 +71,8 @@ COURTESY = {
     "olá",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+# the words that can make a hit in a reply expected in each language: other languages' and courtesy words
+_FOREIGN = {lg: frozenset().union(*(w for o, w in STOPWORDS.items() if o != lg), COURTESY) for lg in STOPWORDS}
 _LANGUAGES_OF: dict[str, list[str]] = {}  # word -> the languages listing it, in STOPWORDS order
 for _lg, _words in STOPWORDS.items():
     for _w in dict.fromkeys(_words):
@@ -125,6 +127,8 @@ class OneLanguage(NegotiationRule):
         ]
         if lang not in STOPWORDS:
             return hits
+        if not {w.lower() for w in _WORD.findall(text)} & _FOREIGN[lang]:
+            return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
         for piece in commas(text):
             start, clause = piece.start, piece.text
             words = [w.lower() for w in _WORD.findall(clause)]
