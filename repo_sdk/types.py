@@ -50,13 +50,28 @@ class Sample(BaseModel):
     response: str
     group: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    # (dialogue, turn index) when made by Dialogue.samples(): lets the rules source carry
-    # the dialogue's state from one sample to the next instead of rebuilding it from history
-    _origin: tuple[Dialogue, int] | None = PrivateAttr(default=None)
+    # where Dialogue.samples() took the sample from: lets the rules source carry the
+    # dialogue's state from one sample to the next instead of rebuilding it from history
+    _origin: Origin | None = PrivateAttr(default=None)
 
     def turns(self) -> list[Turn]:
         """History plus the response as the last assistant turn."""
         return [*self.history, Turn(role="assistant", content=self.response)]
+
+
+class Origin:
+    """The dialogue and turn index a Sample was made from. Not part of the sample's value:
+    it never makes two samples differ (``==``) and is no field of a dump."""
+
+    __slots__ = ("dialogue", "index")
+
+    def __init__(self, dialogue: Dialogue, index: int) -> None:
+        self.dialogue, self.index = dialogue, index
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, Origin)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Dialogue(BaseModel):
@@ -86,7 +101,7 @@ class Dialogue(BaseModel):
                     response=turn.content,
                     metadata={**self.metadata, "dialogue_id": self.id, "turn_index": i},
                 )
-                sample._origin = (self, i)
+                sample._origin = Origin(self, i)
                 out.append(sample)
         return out
 

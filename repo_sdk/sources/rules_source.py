@@ -150,7 +150,7 @@ class _Carried:
         origin = sample._origin
         if origin is None:
             return TurnContext.of_sample(sample)
-        dialogue, index = origin
+        dialogue, index = origin.dialogue, origin.index
         entry = self.open.get(id(dialogue))
         if entry is None or entry[0] is not dialogue or len(entry[1].turns) > index:
             ctx, last, last_view = DialogueContext(dialogue.task), -1, None

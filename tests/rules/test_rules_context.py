@@ -105,3 +105,10 @@ def test_token_views_match_tokenize(text):
     view = TextView(text)
     assert view.tokens == tokenize(text)
     assert [toks for _, toks in view.sentence_tokens] == [tokenize(text[s:e]) for s, e in view.sentences]
+
+
+def test_the_link_to_its_dialogue_is_not_part_of_a_samples_value():
+    from repo_sdk.types import Sample
+
+    sample = dialogue(3).samples()[1]
+    assert Sample(**sample.model_dump()) == sample and "origin" not in str(sample.model_dump())
