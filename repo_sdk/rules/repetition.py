@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import ClassVar, Literal
 
@@ -16,6 +17,8 @@ from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
 
 __all__ = ["AgentTurns", "Repetition", "RepetitionParams", "similarity"]
+
+_BRUTE_LIMIT = 24  # texts an index compares one by one before it indexes them
 
 
 class AgentTurns(DialogueTracker):
@@ -168,11 +171,14 @@ class Repetition(Rule):
                         reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
                         hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         if p.within and len(sentences) > 1:
-            seen = NearDuplicates(p.threshold, p.metric, p.ngram)
+            # A long reply is indexed by its own word counts (rarest words first): all its
+            # sentences are known up front, and the rarest words make the fewest candidates.
+            counts = Counter(turn.reply.tokens) if len(sentences) > _BRUTE_LIMIT else None  # else never indexed
+            seen = NearDuplicates(p.threshold, p.metric, p.ngram, _BRUTE_LIMIT, counts)
             for k, (span, toks) in enumerate(sentences):
-                found = seen.first(toks, probe=probes.sentence(k))
+                found = seen.first(toks)
                 if found is not None:
                     reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
                     hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-                seen.add(toks, k, probes.sentence(k))
+                seen.add(toks, k)
         return cap_hits(hits, self.params)

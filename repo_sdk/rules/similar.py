@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel
@@ -94,8 +94,16 @@ class NearDuplicates:
         brute_limit: texts held before indexing starts.
     """
 
-    def __init__(self, threshold: float, metric: Metric = "ratio", ngram: int = 2, brute_limit: int = 24) -> None:
+    def __init__(
+        self,
+        threshold: float,
+        metric: Metric = "ratio",
+        ngram: int = 2,
+        brute_limit: int = 24,
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
         self.threshold, self.metric, self.ngram, self.brute_limit = threshold, metric, ngram, brute_limit
+        self.counts = counts
         self.keys: list[int] = []
         self._texts: list[Sequence[str]] = []
         self._probes: list[LazyProbe] = []  # until a text is indexed
@@ -103,6 +111,7 @@ class NearDuplicates:
         self._postings: dict[Hashable, list[int]] = {}
         self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
         self._indexed = False
+        self._last_probe: tuple[Sequence[str], Probe] | None = None
         self.comparisons = 0  # similarity computations made, for tests of the cost
 
     def __len__(self) -> int:
@@ -110,6 +119,8 @@ class NearDuplicates:
 
     def probe(self, tokens: Sequence[str]) -> Probe:
         """What the index needs of a text (its size and first features); pass it to several calls to reuse it."""
+        if self.counts is not None:
+            return self._probe_by_counts(tokens, self.counts)
         if self.metric == "jaccard":
             if len(tokens) < self.ngram:
                 return Probe(len(tokens), None)
@@ -137,6 +148,22 @@ class NearDuplicates:
                 break
         return Probe(size, out[:want])
 
+    def _probe_by_counts(self, tokens: Sequence[str], counts: Mapping[str, int]) -> Probe:
+        """Features ordered by how often their word occurs in all the texts (known up front): rarest first."""
+        if self.metric == "jaccard":
+            if len(tokens) < self.ngram:
+                return Probe(len(tokens), None)
+            grams = sorted(_grams(tokens, self.ngram), key=lambda g: (counts.get(g[0], 0), g))
+            return Probe(len(grams), grams[: self._prefix(len(grams))])
+        want = self._prefix(len(tokens))
+        seen: dict[str, int] = {}
+        features = []
+        for t in tokens:  # the k-th repeat of a word is a feature of its own
+            k = seen[t] = seen.get(t, 0) + 1
+            features.append((counts.get(t, 0), t, k))
+        features.sort()
+        return Probe(len(tokens), [f[1:] for f in features[:want]])
+
     def add(self, tokens: Sequence[str], key: int, probe: LazyProbe = None) -> None:
         """Add a text; keys must increase from one call to the next."""
         if not tokens:
@@ -163,7 +190,12 @@ class NearDuplicates:
     # --- internals -------------------------------------------------------------
     def _probe_of(self, tokens: Sequence[str], probe: LazyProbe) -> Probe:
         if probe is None:
-            return self.probe(tokens)
+            last = self._last_probe  # a text searched for, then added: probed once
+            if last is not None and last[0] is tokens:
+                return last[1]
+            made = self.probe(tokens)
+            self._last_probe = (tokens, made)
+            return made
         return probe if isinstance(probe, Probe) else probe()
 
     def _index(self, rid: int) -> None:

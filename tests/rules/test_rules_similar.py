@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from difflib import SequenceMatcher
 
 import pytest
@@ -34,12 +35,14 @@ def texts(seed: int, n: int) -> list[list[str]]:
     return out
 
 
+@pytest.mark.parametrize("by_counts", [False, True])
 @pytest.mark.parametrize("metric", ["ratio", "jaccard"])
 @pytest.mark.parametrize("threshold", [0.6, 0.85, 1.0])
-def test_index_matches_brute_force(metric, threshold):
+def test_index_matches_brute_force(metric, threshold, by_counts):
     for seed in range(4):
         items = texts(seed, 80)
-        index = NearDuplicates(threshold, metric, ngram=2)
+        counts = Counter(t for text in items for t in text) if by_counts else None
+        index = NearDuplicates(threshold, metric, ngram=2, counts=counts)
         for key, tokens in enumerate(items):
             min_key = key // 3
             scores = [similarity(tokens, items[k], metric, 2) for k in range(key)]
