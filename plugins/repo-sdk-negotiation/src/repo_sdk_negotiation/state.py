@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Any
@@ -184,6 +185,7 @@ class NegotiationState:
             )
             if prefilter(pattern).may_match(folded)
         ]
+        seen: dict[str, tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]] = {}
         all_prices = find_prices(text, plausible=self._plausible)
         r, q = 0, 0  # refs and prices are sorted by start: walk them along with the sentences
         for sent in self._sentences(text):
@@ -200,7 +202,12 @@ class NegotiationState:
             owners = [self.attribute(text, reading.refs, p.start, p.value) for p in prices]
             reading.prices.extend(zip(prices, owners, strict=True))
             tid = srefs[0][2] if srefs else next((o for o in owners if o), focus)
-            purpose = bool((purpose_q and cues.PURPOSE.search(sent.text)) or (intro_q and cues.INTRO.search(sent.text)))
+            found = seen.get(sent.text)
+            if found is None:  # what the cues say depends on the sentence alone: a repeated one is read once
+                found = seen[sent.text] = self._sentence_cues(
+                    sent.text, purpose_q, intro_q, push_q, request_q, act_cues
+                )
+            purpose, push_act, sentence_acts = found
             proposed = False
             for p, owner in zip(prices, owners, strict=True):
                 if owner is None or purpose:
@@ -212,27 +219,39 @@ class NegotiationState:
                     if (proposal_q and cues.PROPOSAL.search(sent.text)) or sent.text.rstrip().endswith("?"):
                         reading.acts.append(Act("propose", owner, p.start, p.end, p.text, p.value))
                         proposed = True
-            push = cues.PUSH.search(sent.text) if push_q else None
-            if (
-                not proposed
-                and push
-                and not purpose
-                and request_q
-                and cues.REQUEST.search(sent.text)
-                and not is_negated(sent.text, push.start())
-            ):
-                a, b = sent.start + push.start(), sent.start + push.end()
-                reading.acts.append(Act("push", tid, a, b, push.group(0)))
-            for kind, pattern in act_cues:
-                m = pattern.search(sent.text)
-                if m and not (kind == "accept" and is_negated(sent.text, m.start())):
-                    a, b = sent.start + m.start(), sent.start + m.end()
-                    reading.acts.append(Act(kind, tid, a, b, m.group(0)))  # type: ignore[arg-type]
+            if not proposed and push_act is not None and not purpose:
+                a, b, evidence = push_act
+                reading.acts.append(Act("push", tid, sent.start + a, sent.start + b, evidence))
+            for kind, a, b, evidence in sentence_acts:
+                reading.acts.append(Act(kind, tid, sent.start + a, sent.start + b, evidence))  # type: ignore[arg-type]
             if srefs:
                 focus = srefs[-1][2]
             elif any(owners):
                 focus = next(o for o in reversed(owners) if o)
         return reading
+
+    @staticmethod
+    def _sentence_cues(
+        sentence: str,
+        purpose_q: bool,
+        intro_q: bool,
+        push_q: bool,
+        request_q: bool,
+        act_cues: list[tuple[str, re.Pattern[str]]],
+    ) -> tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]:
+        """What an agent sentence's cues say: whether it states its purpose, its push (if a request,
+        not negated), and its accept / fallback / confirm acts, with offsets in the sentence."""
+        purpose = bool((purpose_q and cues.PURPOSE.search(sentence)) or (intro_q and cues.INTRO.search(sentence)))
+        push = cues.PUSH.search(sentence) if push_q else None
+        push_act = None
+        if push and request_q and cues.REQUEST.search(sentence) and not is_negated(sentence, push.start()):
+            push_act = (push.start(), push.end(), push.group(0))
+        acts = []
+        for kind, pattern in act_cues:
+            m = pattern.search(sentence)
+            if m and not (kind == "accept" and is_negated(sentence, m.start())):
+                acts.append((kind, m.start(), m.end(), m.group(0)))
+        return purpose, push_act, acts
 
     # --- updating ------------------------------------------------------------
     def feed(self, turn: Turn, index: int) -> HotelReading | AgentReading | None:
