@@ -15,9 +15,9 @@ Example:
     >>> from repo_sdk.testing import make_dialogue
     >>> factory = partial(RewardPipeline.from_spec, {"sources": {"rules": ["cot_leak"]}})
     >>> d = make_dialogue([("user", "Hi"), ("assistant", "<think>x</think>Hello")], id="d1")
-    >>> with WorkerPool(factory, workers=2) as pool:
-    ...     [(job, turns) for job, (text, turns) in pool.map(lambda jobs: jobs, [(["a"], [d])])]
-    [(['a'], 1)]
+    >>> with WorkerPool(factory, workers=2) as pool:  # jobs, and how to get each job's dialogues
+    ...     [(job, turns) for job, (lines, turns) in pool.map(lambda job: [d], ["group 1", "group 2"])]
+    [('group 1', 1), ('group 2', 1)]
 """
 
 from __future__ import annotations
