@@ -89,7 +89,7 @@ class DialogueContext:
     def push(self, turn: Turn, view: TextView | None = None) -> None:
         """Add the next turn (with its view when one exists already) and feed it to every tracker."""
         if view is None or view.text != turn.content:
-            view = TextView(turn.content)
+            view = TextView.of(turn.content)
         index = len(self.turns)
         self.turns.append(turn)
         self.views.append(view)

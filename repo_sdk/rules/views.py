@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from repo_sdk.rules.text import TOKEN, NumberMention, extract_numbers, fold, split_sentences, tokenize
@@ -40,6 +40,15 @@ class TextView:
     def __init__(self, text: str) -> None:
         self.text = text
         self._memo: dict[str, Any] = {}
+
+    @staticmethod
+    def of(text: str) -> TextView:
+        """The view of ``text``, shared with earlier callers for a short text seen recently.
+
+        Views depend on the text alone, so the turns that many samples repeat (a GRPO
+        group's shared history, a greeting every dialogue opens with) are read once.
+        """
+        return _recent(text) if len(text) <= _SHARED_MAX else TextView(text)
 
     def __repr__(self) -> str:
         return f"TextView({self.text[:40]!r}{'...' if len(self.text) > 40 else ''})"
@@ -94,3 +103,11 @@ class TextView:
         if value is _MISSING:
             value = self._memo[key] = compute(self.text)
         return value  # type: ignore[no-any-return]
+
+
+_SHARED_MAX = 16_384  # longer texts are rarely repeated, and their views are large
+
+
+@lru_cache(maxsize=4096)
+def _recent(text: str) -> TextView:
+    return TextView(text)

@@ -145,11 +145,16 @@ class _Carried:
     def __init__(self) -> None:
         # id(dialogue) -> (dialogue, its context, index and view of the last reply scored)
         self.open: dict[int, tuple[Dialogue, DialogueContext, int, TextView]] = {}
+        self.lone: dict[tuple[object, ...], DialogueContext] = {}
 
     def turn(self, sample: Sample) -> TurnContext:
         origin = sample._origin
-        if origin is None:
-            return TurnContext.of_sample(sample)
+        if origin is None:  # samples with the same task and history (a GRPO group) share one context
+            key = (id(sample.task), *((t.role, t.content) for t in sample.history))
+            ctx = self.lone.get(key)
+            if ctx is None:
+                ctx = self.lone[key] = DialogueContext.of_history(sample.task, sample.history)
+            return TurnContext(sample, ctx)
         dialogue, index = origin.dialogue, origin.index
         entry = self.open.get(id(dialogue))
         if entry is None or entry[0] is not dialogue or len(entry[1].turns) > index:
