@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-
 # tools the benchmarks use or that need arguments: run them as `python -m benchmarks.NAME ...`
 TOOLS = {"corpus", "golden_rows"}
 
