@@ -13,7 +13,8 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ class RewardPipeline:
         self.name = name
         self.spec = spec
         self.only = set(only) if only is not None else None
+        self.loaded: LoadedSpec | None = None  # the validated spec, when built by from_spec
         combiner.bind(self.sources)
 
     @classmethod
@@ -105,11 +107,19 @@ class RewardPipeline:
                     sources[name] = NotRun(src_cls)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
-            return cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            pipeline.loaded = loaded
+            return pipeline
         except BaseException:
             for built in sources.values():
                 built.close()
             raise
+
+    def factory(self) -> Callable[[], RewardPipeline]:
+        """A picklable callable building this pipeline again (in a worker process, say)."""
+        if self.loaded is None:
+            raise ConfigError("only a pipeline built by RewardPipeline.from_spec can be rebuilt in a worker")
+        return partial(RewardPipeline.from_spec, self.loaded, only=self.only)
 
     async def ascore(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score a batch: all sources concurrently, then the combiner."""
@@ -117,6 +127,9 @@ class RewardPipeline:
         if not samples:
             return []
         outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
+        return self._combine(samples, outputs)
+
+    def _combine(self, samples: list[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
         scores: dict[str, list[SourceScore]] = {}
         for name, out in zip(self.sources, outputs, strict=True):
             if len(out) != len(samples):
@@ -131,7 +144,16 @@ class RewardPipeline:
         return results
 
     def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
-        """Synchronous :meth:`ascore` (for use outside an event loop)."""
+        """Synchronous :meth:`ascore` (for use outside an event loop).
+
+        When every source is synchronous (rules alone, say) they run one after the other
+        right here: with nothing else in flight an event loop and worker threads buy nothing.
+        """
+        if all(type(src).ascore is RewardSource.ascore for src in self.sources.values()):
+            samples = list(samples)
+            if not samples:
+                return []
+            return self._combine(samples, [src.score(samples) for src in self.sources.values()])
         return asyncio.run(self.ascore(samples))
 
     def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:

@@ -14,6 +14,8 @@ MODULES = [
     "repo_sdk.io.dialogues", "repo_sdk.io.readers", "repo_sdk.io.rows", "repo_sdk.combiners.repo",
     "repo_sdk.combiners.weighted_sum", "repo_sdk.combiners.minimum", "repo_sdk.combiners.normalize",
     "repo_sdk.degenerate",
+    "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
+    "repo_sdk.io.fastjson", "repo_sdk.workers",
 ]  # fmt: skip
 
 

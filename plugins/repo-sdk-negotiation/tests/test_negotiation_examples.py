@@ -137,7 +137,7 @@ def test_spec_scores_examples_every_bad_case_caught_no_false_hit() -> None:
     for did, scores in dialogue_hits.items():
         for score in scores.values():
             for hit in score.details["hits"]:
-                fired[(did, hit["turn_index"])].add(hit["rule"])
+                fired[(did, hit.turn_index)].add(hit.rule)
     compare(fired)
 
 
