@@ -77,7 +77,7 @@ def timed(fn: Callable[[], Any], wall: list[float]) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=256)
+    parser.add_argument("--samples", type=int, default=128)
     parser.add_argument("--max-words", type=int, default=200)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
