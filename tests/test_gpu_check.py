@@ -28,10 +28,31 @@ wheels = importlib.import_module("benchmarks._gpu_wheels")
 gpu_check = importlib.import_module("benchmarks.gpu_check")
 
 BLOCKER = """
-import os, sys
-for name in os.environ.get("GPU_CHECK_BLOCK", "").split(","):
-    if name and name not in sys.modules:
-        sys.modules[name] = None  # `import name` fails and find_spec(name) is None, as if not installed
+import importlib.util, os, sys
+
+BLOCKED = {name for name in os.environ.get("GPU_CHECK_BLOCK", "").split(",") if name}
+
+
+class Blocker:
+    \"\"\"`import name` fails as if not installed; `name in sys.modules` stays False (libraries probe it).\"\"\"
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r} (not on the GPU machine)", name=name)
+        return None
+
+
+_find_spec = importlib.util.find_spec
+
+
+def find_spec(name, package=None):
+    if name.partition(".")[0] in BLOCKED:
+        return None  # as if not installed
+    return _find_spec(name, package)
+
+
+sys.meta_path.insert(0, Blocker())
+importlib.util.find_spec = find_spec
 """
 
 
