@@ -23,7 +23,7 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["NotRun", "RewardPipeline", "hits_of"]
+__all__ = ["NotRun", "RewardPipeline", "hits_of", "score_isolated", "source_error"]
 
 
 class NotRun(RewardSource):
@@ -32,13 +32,39 @@ class NotRun(RewardSource):
 
     name = "not_run"
 
-    def __init__(self, source_cls: type[RewardSource]) -> None:
+    def __init__(self, source_cls: type[RewardSource], reason: str = "not run (--only)") -> None:
         super().__init__()
         self.kind = source_cls.kind  # type: ignore[misc]
         self.points_map = source_cls.points_map  # type: ignore[misc]
+        self.reason = reason
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
-        return [SourceScore(value=None, reason="not run (--only)") for _ in samples]
+        return [SourceScore(value=None, reason=self.reason) for _ in samples]
+
+
+def source_error(name: str, exc: Exception) -> SourceScore:
+    """The score of a sample its source raised on: None, the error as the reason and in ``details["error"]``.
+
+    Example:
+        >>> source_error("rules", ValueError("bad price '120 EUR'")).reason
+        "rules failed on this sample: ValueError: bad price '120 EUR'"
+    """
+    error = f"{type(exc).__name__}: {exc}"
+    return SourceScore(value=None, reason=f"{name} failed on this sample: {error}", details={"error": error})
+
+
+async def score_isolated(name: str, source: RewardSource, samples: list[Sample]) -> list[SourceScore]:
+    """One source on a batch; if it raises, each sample on its own, so a bad sample loses only its own score.
+
+    The samples the source still raises on alone get :func:`source_error` scores.
+    """
+    try:
+        return list(await source.ascore(samples))
+    except Exception as exc:
+        if len(samples) == 1:
+            return [source_error(name, exc)]
+    alone = await asyncio.gather(*(score_isolated(name, source, [s]) for s in samples))
+    return [score for scores in alone for score in scores]
 
 
 def hits_of(score: SourceScore) -> list[RuleHit]:
@@ -116,7 +142,7 @@ class RewardPipeline:
         samples = list(samples)
         if not samples:
             return []
-        outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
+        outputs = await asyncio.gather(*(score_isolated(name, src, samples) for name, src in self.sources.items()))
         scores: dict[str, list[SourceScore]] = {}
         for name, out in zip(self.sources, outputs, strict=True):
             if len(out) != len(samples):
@@ -138,10 +164,21 @@ class RewardPipeline:
         """Dialogue-level scores of the sources that give one (e.g. dialogue-scope rules)."""
         out = {}
         for name, src in self.sources.items():
-            score = src.score_dialogue(dialogue)
+            try:
+                score = src.score_dialogue(dialogue)
+            except Exception as exc:  # one bad dialogue costs its own dialogue score, not the run
+                score = source_error(name, exc)
             if score is not None:
                 out[name] = score
         return out
+
+    def set_aside(self, name: str, reason: str) -> None:
+        """Stop running source ``name`` (closing it): its scores become None with ``reason``."""
+        source = self.sources[name]
+        self.sources[name] = NotRun(type(source), reason)
+        self.sources[name].points_map = source.points_map  # type: ignore[misc]  # a judge's is per instance
+        source.close()
+        self.combiner.bind(self.sources)
 
     def telemetry(self) -> dict[str, dict[str, float]]:
         """Per-source counters (judge calls, cache hits, truncations, ...)."""
