@@ -31,9 +31,11 @@ from typing import IO, Any, Literal
 
 from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError
+from repo_sdk.io.digest import InputDigest
 from repo_sdk.io.readers import count_records, iter_records
 from repo_sdk.io.rows import dialogue_path, write_rows
-from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.pipeline import NotRun, RewardPipeline
+from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import agent_turns, group_by_samples, score_dialogue_batch
 from repo_sdk.types import Dialogue
 
@@ -54,6 +56,10 @@ class ScoreSummary:
     source_sums: dict[str, float] = field(default_factory=dict)
     source_counts: Counter[str] = field(default_factory=Counter)
     source_none: Counter[str] = field(default_factory=Counter)
+    source_errors: Counter[str] = field(default_factory=Counter)
+    first_error: dict[str, str] = field(default_factory=dict)
+    first_none: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, str] = field(default_factory=dict)
     rule_turns: Counter[str] = field(default_factory=Counter)
     telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
@@ -72,11 +78,16 @@ class ScoreSummary:
         for name, v in row.get("sources", {}).items():
             if v is None:
                 self.source_none[name] += 1
+                self.first_none.setdefault(name, row.get("reasons", {}).get(name, ""))
             else:
                 self.source_sums[name] = self.source_sums.get(name, 0.0) + v
                 self.source_counts[name] += 1
         for rule in {h["rule"] for h in row.get("fired", [])}:
             self.rule_turns[rule] += 1
+        for name, details in row.get("details", {}).items():
+            if "error" in details:  # the source raised on this turn (--on-error skip)
+                self.source_errors[name] += 1
+                self.first_error.setdefault(name, f"{row.get('sample_id')}: {details['error']}")
 
 
 def journal_path(output: Path) -> Path:
@@ -88,25 +99,34 @@ def skipped_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.skipped.jsonl")
 
 
-def _fingerprint(pipeline: RewardPipeline, input_path: Path) -> str:
+def _fingerprint(pipeline: RewardPipeline) -> str:
+    """What the rows depend on besides the input: the spec's content, the judge templates' text, and
+    which sources are set aside. The input is checked by content at each checkpoint instead."""
     spec = pipeline.spec.model_dump(mode="json") if pipeline.spec else {}
-    key = json.dumps(
-        {"input": str(input_path.resolve()), "spec": spec, "only": sorted(pipeline.only or [])}, sort_keys=True
-    )
+    texts = {n: t.source for n, s in pipeline.sources.items() if (t := getattr(s, "template", None)) is not None}
+    not_run = sorted(n for n, s in pipeline.sources.items() if isinstance(s, NotRun))
+    key = json.dumps({"spec": spec, "templates": texts, "not_run": not_run}, sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[str], int]:
-    """Open the journal for appending; returns (handle, input position to continue after)."""
+def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDigest) -> tuple[IO[str], int]:
+    """Open the journal for appending; returns (handle, input position to continue after).
+
+    Raises:
+        InputError: resuming, but the spec or the input records already scored changed since.
+    """
     if resume and path.exists():
-        keep_bytes, position = 0, 0
+        keep_bytes, position, seen = 0, 0, ""
         with path.open("rb") as fh:
             try:
                 header = json.loads(fh.readline() or b"{}")
             except json.JSONDecodeError:
                 header = {}
             if header.get("fingerprint") != fingerprint:
-                raise InputError(f"{path}: the interrupted run was for another input or spec; rerun without --resume")
+                raise InputError(
+                    f"{path}: the interrupted run was for another spec (or its templates or --only changed); "
+                    "rerun without --resume"
+                )
             keep_bytes = fh.tell()
             for line in iter(fh.readline, b""):
                 try:
@@ -114,7 +134,12 @@ def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[str], 
                 except json.JSONDecodeError:
                     break  # a line cut by the kill: everything after the last checkpoint goes
                 if event.get("kind") == "checkpoint":
-                    keep_bytes, position = fh.tell(), event["position"]
+                    keep_bytes, position, seen = fh.tell(), event["position"], event.get("input", "")
+        if position and digest.upto(position) != seen:
+            raise InputError(
+                f"{digest.path}: records 1-{position} changed since the interrupted run scored them; "
+                "rerun without --resume"
+            )
         with path.open("r+b") as fh:
             fh.truncate(keep_bytes)
         return path.open("a", encoding="utf-8"), position
@@ -145,25 +170,54 @@ def score_file(
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(out)
-    fh, start = _open_journal(journal, _fingerprint(pipeline, src), resume)
+    digest = InputDigest(src)
+    fh, start = _open_journal(journal, _fingerprint(pipeline), resume, digest)
     total = count_records(src) if progress else None
+    done, seen = start, Counter[str]()
     try:
-        with fh, _progress(progress, total) as advance:
+        with fh, digest, _progress(progress, total) as advance:
             if start:
                 advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
-            for events, consumed, turns in _groups(pipeline, iter_records(src, mapping, start=start), size, on_error):
+            records = iter_records(src, mapping, start=start)
+            for events, consumed, turns in _groups(pipeline, records, size, on_error, src):
+                events[-1]["input"] = digest.upto(events[-1]["position"])
                 for event in events:
                     fh.write(json.dumps(event, ensure_ascii=False) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
+                done = events[-1]["position"]
+                seen.update(e["kind"] for e in events)
                 advance(consumed, turns)
-    except InputError:
-        journal.unlink(missing_ok=True)
-        raise
+    except BaseException as exc:
+        raise _keep_for_resume(exc, journal, done) from None
+    if not start:
+        _check_anything_read(src, seen, journal)
     summary = _finalize(journal, out)
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
     return summary
+
+
+def _keep_for_resume(exc: BaseException, journal: Path, done: int) -> BaseException:
+    """A failed run keeps its journal when it holds scored records, so ``--resume`` goes on after the fix."""
+    if not done:
+        journal.unlink(missing_ok=True)
+        return exc
+    if isinstance(exc, InputError):
+        return InputError(f"{exc} (records 1-{done} are scored and kept: fix this and rerun with --resume)")
+    return exc
+
+
+def _check_anything_read(src: Path, seen: Counter[str], journal: Path) -> None:
+    """An input with no records, or none readable, is an error, not an empty success."""
+    if seen["dialogue"]:
+        return
+    journal.unlink(missing_ok=True)
+    if not seen["skipped"]:
+        raise InputError(f"{src}: no records to score (the input is empty)")
+    raise InputError(
+        f"{src}: none of its {seen['skipped']} records could be read; see the reasons with --on-error fail"
+    )
 
 
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
@@ -174,7 +228,11 @@ def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterato
 
 
 def _groups(
-    pipeline: RewardPipeline, records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str
+    pipeline: RewardPipeline,
+    records: Iterator[tuple[int, Dialogue | InputError]],
+    size: int,
+    on_error: str,
+    src: Path,
 ) -> Iterator[tuple[list[dict[str, Any]], int, int]]:
     """Yield (journal events ending in a checkpoint, records consumed, turns scored) per group."""
 
@@ -187,6 +245,11 @@ def _groups(
             raise errors[0][1]
         skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
         rows = score_dialogue_batch(pipeline, [item for _, item in group if isinstance(item, Dialogue)])
+        if on_error == "fail" and (
+            failed := first_source_error(rows, [p for p, i in group if isinstance(i, Dialogue)])
+        ):
+            position, where, error = failed
+            raise InputError(f"{src}:{position}: {where}: {error}")
         turns = sum(r["kind"] == "turn" for r in rows)
         yield [*skipped, *rows, {"kind": "checkpoint", "position": group[-1][0]}], len(group), turns
 
