@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from repo_sdk.errors import ConfigError, PluginError
 from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.spec_yaml import duplicate_keys, line_of
 
 __all__ = [
     "CombinerSpec",
@@ -131,6 +132,13 @@ class LoadedSpec:
     combiner_config: BaseModel
     base_dir: Path = field(default_factory=Path.cwd)
     path: Path | None = None
+    yaml_root: yaml.Node | None = field(default=None, repr=False)  # for the line of a key path
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """``spec.yaml:12`` for a key path (``<spec>`` when the spec did not come from a file)."""
+        name = str(self.path) if self.path is not None else "<spec>"
+        line = line_of(self.yaml_root, loc)
+        return f"{name}:{line}" if line and self.path is not None else name
 
 
 def format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -195,27 +203,6 @@ class _SpecErrors(Exception):
         self.errors = errors
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Line (1-based) of the deepest YAML node on the key path ``loc``."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
-            if match is None:
-                # an unknown key is the key node itself
-                key = next((k for k, _ in node.value if getattr(k, "value", None) == str(part)), None)
-                return key.start_mark.line + 1 if key is not None else line
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, str):
-            continue  # a short form (``rules: [...]``) stands for ``{type: rules, rules: [...]}``
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def parse_spec(
     data: Any,
     *,
@@ -232,7 +219,7 @@ def _load(data: Any, registry: Registry, source: str, yaml_root: yaml.Node | Non
     def fail(errors: list[tuple[tuple[Any, ...], str]]) -> ConfigError:
         lines = []
         for loc, msg in errors:
-            line = _line_of(yaml_root, loc)
+            line = line_of(yaml_root, loc)
             where = f"{source}:{line}" if line else source
             lines.append(f"{where}: {format_loc(loc)}: {msg}")
         more = f" (and {len(errors) - 1} more error(s); run `repo-sdk validate`)" if len(errors) > 1 else ""
@@ -292,8 +279,16 @@ def load_spec(path: str | Path, *, registry: Registry | None = None) -> LoadedSp
         where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if repeats := duplicate_keys(root):
+        lines = [
+            f"{p}:{line}: {format_loc(loc)}: duplicate key (first at line {first})" for loc, line, first in repeats
+        ]
+        err = ConfigError(lines[0] + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""))
+        err.all_errors = lines  # type: ignore[attr-defined]
+        raise err
     loaded = _load(data, registry or get_registry(), str(p), root, p.resolve().parent)
     loaded.path = p
+    loaded.yaml_root = root
     return loaded
 
 
