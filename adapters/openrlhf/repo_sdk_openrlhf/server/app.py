@@ -6,9 +6,18 @@ Request (what ``openrlhf.utils.agent.SingleTurnAgentExecutor`` posts)::
 
 Answer: ``{"rewards": [...], "scores": [...], "extra_logs": {...}}`` (see
 :mod:`repo_sdk_openrlhf.service`). Concurrent requests are micro-batched into one
-pipeline call. Errors are ``{"error": "<one line>"}`` with a 4xx status: 400 bad
-JSON, 401 missing or wrong token, 413 body too large, 422 wrong fields; 500 if
-scoring itself fails.
+pipeline call. A source that fails on one item gives that item None (the reward
+falls back to the combiner's missing-source policy, ``extra_logs`` flags it and the
+answer's ``errors`` says why) and the other items of the batch are scored as usual.
+
+Scoring runs in worker threads, never on the event loop, and several batches run
+at once (``max_concurrent``); replies of ``large_item_chars`` or more go to a lane of
+their own, so one huge reply cannot hold up the small ones. A request not answered
+within ``max_request_s`` gets a 504 naming its largest item.
+
+Errors are ``{"error": "<one line>"}``: 400 bad JSON, 401 missing or wrong token,
+413 body too large, 422 wrong fields or a bad item, 504 over the time budget; 500
+if scoring itself fails.
 
 With a token set, requests need ``Authorization: Bearer <token>``; HTTP Basic
 auth with the token as password also works, which is what OpenRLHF's client
@@ -25,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -55,12 +65,18 @@ class ServerSettings:
         max_body_bytes: largest accepted request body.
         max_batch: most samples per pipeline call.
         max_wait_ms: how long a batch waits for more requests.
+        max_request_s: time budget of one request; over it, a 504 naming the item.
+        max_concurrent: batches scored at once (each in a worker thread).
+        large_item_chars: replies at least this long are scored in a lane of their own.
     """
 
     token: str | None = None
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 256
     max_wait_ms: float = 0.0
+    max_request_s: float = 60.0
+    max_concurrent: int = 4
+    large_item_chars: int = 32 * 1024
 
 
 class RewardRequest(BaseModel):
@@ -109,24 +125,38 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
     cfg = settings or ServerSettings()
 
     async def score(samples: list[Sample]) -> list[RewardResult]:
-        return await service.pipeline.ascore(samples)
+        # in a worker thread with its own event loop: a slow rule never blocks this loop
+        return await asyncio.to_thread(service.pipeline.score, samples)
 
     batcher: MicroBatcher[Sample, RewardResult] = MicroBatcher(
-        score, max_batch=cfg.max_batch, max_wait_ms=cfg.max_wait_ms
+        score, max_batch=cfg.max_batch, max_wait_ms=cfg.max_wait_ms, max_concurrent=cfg.max_concurrent
     )
+    large: MicroBatcher[Sample, RewardResult] = MicroBatcher(score, max_batch=cfg.max_batch, max_concurrent=1)
+    timeouts = {"timeouts": 0}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await batcher.close()
+        await large.close()
 
     app = FastAPI(title="repo-sdk reward server", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
     app.state.batcher = batcher
 
+    async def score_request(samples: list[Sample]) -> list[RewardResult]:
+        """Each item in its lane (large replies apart), the answers put back in request order."""
+        is_large = [len(s.response) >= cfg.large_item_chars for s in samples]
+        small_out, large_out = await asyncio.gather(
+            batcher.submit([s for s, big in zip(samples, is_large, strict=True) if not big]),
+            large.submit([s for s, big in zip(samples, is_large, strict=True) if big]),
+        )
+        lanes = {False: iter(small_out), True: iter(large_out)}
+        return [next(lanes[big]) for big in is_large]
+
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "reward": service.name, "sources": service.source_names, **batcher.stats}
+        return {"status": "ok", "reward": service.name, "sources": service.source_names, **batcher.stats, **timeouts}
 
     @app.post("/get_reward")
     async def get_reward(request: Request) -> JSONResponse:
@@ -139,18 +169,28 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _error(400, f"body is not valid JSON: {exc}")
+        except RecursionError:
+            return _error(400, "body is not valid JSON: nested too deeply")
         try:
             req = RewardRequest.model_validate(data)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
             return _error(422, f"{format_loc(err['loc'])}: {err['msg']}{more}")
-        try:
-            samples = service.samples(req.query, req.prompts, req.labels)  # type: ignore[arg-type]
+        try:  # the policy's chat template splits each query: off the loop too
+            samples = await asyncio.to_thread(service.samples, req.query, req.prompts, req.labels)  # type: ignore[arg-type]
         except RequestError as exc:
             return _error(422, str(exc))
         try:
-            results = await batcher.submit(samples)
+            results = await asyncio.wait_for(score_request(samples), timeout=cfg.max_request_s)
+        except asyncio.TimeoutError:
+            timeouts["timeouts"] += 1
+            i = max(range(len(samples)), key=lambda k: len(samples[k].response))
+            return _error(
+                504,
+                f"item {i} ({samples[i].id}, a reply of {len(samples[i].response)} characters) was not scored "
+                f"within {cfg.max_request_s:g} s (--max-request-seconds)",
+            )
         except Exception as exc:
             return _error(500, f"scoring failed: {type(exc).__name__}: {exc}")
         return JSONResponse(service.payload(results))
