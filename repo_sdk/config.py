@@ -171,14 +171,19 @@ def _errors(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[tu
     out = []
     for err in exc.errors(include_url=False):
         loc = prefix + tuple(p for p in err["loc"] if not str(p).startswith("function-"))
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         nested = (err.get("ctx") or {}).get("error")
         if isinstance(nested, NestedConfigError):
             out.append((loc + nested.loc, nested.msg))
             continue
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], (dict, list)):
+        elif (
+            "input" in err
+            and err["type"] != "missing"
+            and not isinstance(err["input"], (dict, list))
+            and ("(got " not in msg)
+        ):
             msg = f"{msg} (got {_short(err['input'])})"
         out.append((loc, msg))
     return out
