@@ -173,7 +173,7 @@ def score_file(
     digest = InputDigest(src)
     fh, start = _open_journal(journal, _fingerprint(pipeline), resume, digest)
     total = count_records(src) if progress else None
-    done, seen = start, Counter[str]()
+    done, seen, first_skip = start, Counter[str](), ""
     try:
         with fh, digest, _progress(progress, total) as advance:
             if start:
@@ -187,11 +187,12 @@ def score_file(
                 os.fsync(fh.fileno())
                 done = events[-1]["position"]
                 seen.update(e["kind"] for e in events)
+                first_skip = first_skip or next((e["reason"] for e in events if e["kind"] == "skipped"), "")
                 advance(consumed, turns)
     except BaseException as exc:
         raise _keep_for_resume(exc, journal, done) from None
     if not start:
-        _check_anything_read(src, seen, journal)
+        _check_anything_read(src, seen, first_skip, journal)
     summary = _finalize(journal, out)
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
@@ -208,16 +209,14 @@ def _keep_for_resume(exc: BaseException, journal: Path, done: int) -> BaseExcept
     return exc
 
 
-def _check_anything_read(src: Path, seen: Counter[str], journal: Path) -> None:
+def _check_anything_read(src: Path, seen: Counter[str], first_skip: str, journal: Path) -> None:
     """An input with no records, or none readable, is an error, not an empty success."""
     if seen["dialogue"]:
         return
     journal.unlink(missing_ok=True)
     if not seen["skipped"]:
         raise InputError(f"{src}: no records to score (the input is empty)")
-    raise InputError(
-        f"{src}: none of its {seen['skipped']} records could be read; see the reasons with --on-error fail"
-    )
+    raise InputError(f"{src}: none of its {seen['skipped']} records could be read (the first: {first_skip})")
 
 
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
