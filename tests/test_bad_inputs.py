@@ -261,6 +261,12 @@ SCORE = [
     score_case("score-empty-input", "", ("logs.jsonl", "no records", "empty")),
     score_case("score-blank-lines-only", "\n  \n\n", ("logs.jsonl", "no records")),
     score_case(
+        "score-nothing-readable-with-skip",
+        "{bad\n[1]\n",
+        ("logs.jsonl", "none of its 2 records", "logs.jsonl:1: malformed JSON"),
+        extra=["--on-error", "skip"],
+    ),
+    score_case(
         "score-malformed-json", jsonl(dialogue(1), "{not json", dialogue(3)), ("logs.jsonl:2", "malformed JSON")
     ),
     score_case(
