@@ -10,9 +10,10 @@ pipeline call. A source that fails on one item gives that item None (the reward
 falls back to the combiner's missing-source policy, ``extra_logs`` flags it and the
 answer's ``errors`` says why) and the other items of the batch are scored as usual.
 
-Scoring runs in worker threads, never on the event loop, and several batches run
-at once (``max_concurrent``); replies of ``large_item_chars`` or more go to a lane of
-their own, so one huge reply cannot hold up the small ones. A request not answered
+Scoring runs on worker event loops in threads of their own (:class:`LoopThread`),
+never on the server's loop, and several batches run at once (``max_concurrent``);
+replies of ``large_item_chars`` or more go to a lane (and a worker loop) of their
+own, so one huge reply cannot hold up the small ones. A request not answered
 within ``max_request_s`` gets a 504 naming its largest item.
 
 Errors are ``{"error": "<one line>"}``: 400 bad JSON, 401 missing or wrong token,
@@ -39,7 +40,7 @@ import base64
 import binascii
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from repo_sdk.config import format_loc
 from repo_sdk.types import RewardResult, Sample
 from repo_sdk_openrlhf.server.batcher import MicroBatcher
+from repo_sdk_openrlhf.server.worker import LoopThread
 from repo_sdk_openrlhf.service import RequestError, RewardService
 
 __all__ = ["RewardRequest", "ServerSettings", "create_app"]
@@ -120,18 +122,29 @@ async def _read_body(request: Request, limit: int) -> bytes | JSONResponse:
     return b"".join(chunks)
 
 
+async def _samples(service: RewardService, req: RewardRequest, offload: bool) -> list[Sample]:
+    """Split the queries by the chat template: off the loop for a large body, inline (no thread hop) for a small one."""
+    args = (req.query, req.prompts, req.labels)
+    return await asyncio.to_thread(service.samples, *args) if offload else service.samples(*args)  # type: ignore[arg-type]
+
+
 def create_app(service: RewardService, settings: ServerSettings | None = None) -> FastAPI:
     """The FastAPI app serving ``service`` (see the module docs)."""
     cfg = settings or ServerSettings()
 
-    async def score(samples: list[Sample]) -> list[RewardResult]:
-        # in a worker thread with its own event loop: a slow rule never blocks this loop
-        return await asyncio.to_thread(service.pipeline.score, samples)
+    workers = {lane: LoopThread(f"repo-sdk-score-{lane}") for lane in ("small", "large")}
+
+    def scorer(lane: str) -> Callable[[list[Sample]], Awaitable[list[RewardResult]]]:
+        async def score(samples: list[Sample]) -> list[RewardResult]:
+            # on the lane's worker loop: a slow rule never blocks this (the server's) loop
+            return await workers[lane].run(service.pipeline.ascore(samples))
+
+        return score
 
     batcher: MicroBatcher[Sample, RewardResult] = MicroBatcher(
-        score, max_batch=cfg.max_batch, max_wait_ms=cfg.max_wait_ms, max_concurrent=cfg.max_concurrent
+        scorer("small"), max_batch=cfg.max_batch, max_wait_ms=cfg.max_wait_ms, max_concurrent=cfg.max_concurrent
     )
-    large: MicroBatcher[Sample, RewardResult] = MicroBatcher(score, max_batch=cfg.max_batch, max_concurrent=1)
+    large: MicroBatcher[Sample, RewardResult] = MicroBatcher(scorer("large"), max_batch=cfg.max_batch)
     timeouts = {"timeouts": 0}
 
     @asynccontextmanager
@@ -139,6 +152,8 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
         yield
         await batcher.close()
         await large.close()
+        for worker in workers.values():
+            worker.close()
 
     app = FastAPI(title="repo-sdk reward server", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
@@ -177,8 +192,8 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
             err = exc.errors(include_url=False)[0]
             more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
             return _error(422, f"{format_loc(err['loc'])}: {err['msg']}{more}")
-        try:  # the policy's chat template splits each query: off the loop too
-            samples = await asyncio.to_thread(service.samples, req.query, req.prompts, req.labels)  # type: ignore[arg-type]
+        try:
+            samples = await _samples(service, req, offload=len(body) > cfg.large_item_chars)
         except RequestError as exc:
             return _error(422, str(exc))
         try:

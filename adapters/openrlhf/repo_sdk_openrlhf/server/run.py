@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -77,6 +78,10 @@ def serve(
     """Serve in the foreground until interrupted, on ``sock`` if given (see :func:`bind`), else on host:port."""
     sock = sock or bind(host, port)
     server = uvicorn.Server(_config(create_app(service, settings), log_level))
+    # A batch of pure-Python rules holds the GIL in slices of the switch interval; every hand-off
+    # to the event loop (or to another batch) waits up to one slice. 1 ms instead of 5 keeps small
+    # requests quick while a huge one is scored (benchmarks/serve_stall.py), at ~1% of throughput.
+    sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
     try:
         server.run(sockets=[sock])
     finally:
