@@ -124,8 +124,8 @@ def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDiges
                 header = {}
             if header.get("fingerprint") != fingerprint:
                 raise InputError(
-                    f"{path}: the interrupted run was for another spec (or its templates or --only changed); "
-                    "rerun without --resume"
+                    f"{path}: the interrupted run was for another spec (or its templates, --only or the judges "
+                    "set aside changed); rerun without --resume"
                 )
             keep_bytes = fh.tell()
             for line in iter(fh.readline, b""):
