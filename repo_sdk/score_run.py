@@ -2,9 +2,11 @@
 
 Rows are appended to a hidden journal beside the output (``.OUT.partial``) with a
 checkpoint after every scored group, and fsynced; the outputs appear atomically
-only when the run completes. ``resume=True`` continues a killed run from the last
-checkpoint, dropping anything after it, so the final rows are exactly those of an
-uninterrupted run. Memory stays flat: one group of dialogues at a time.
+only when the run completes. ``resume=True`` continues a killed (or failed) run from
+the last checkpoint, dropping anything after it, so the final rows are exactly those
+of an uninterrupted run; each checkpoint records a digest of the input up to it, so a
+resume refuses an input whose scored part changed. Memory stays flat: one group of
+dialogues at a time.
 
 Example:
     >>> import json, tempfile, pathlib
@@ -163,8 +165,10 @@ def score_file(
     """Score an input file into ``output`` (JSONL or Parquet) and its sibling files.
 
     Raises:
-        InputError: on the first bad record when ``on_error="fail"`` (the journal is
-            removed and no output is written).
+        InputError: on the first bad record, or source error, when ``on_error="fail"``; on an
+            input with no records (or none readable); when resuming, if the spec or the records
+            already scored changed. No output is written; the journal is kept when it holds
+            scored records, so ``resume=True`` goes on after the fix.
     """
     src, out = Path(input_path), Path(output)
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)

@@ -180,8 +180,9 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
         body = await _read_body(request, cfg.max_body_bytes)
         if isinstance(body, JSONResponse):
             return body
+        large = len(body) > cfg.large_item_chars  # parsed and split off the loop; a small body is quicker inline
         try:
-            data = json.loads(body)
+            data = await asyncio.to_thread(json.loads, body) if large else json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _error(400, f"body is not valid JSON: {exc}")
         except RecursionError:
@@ -193,7 +194,7 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
             more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
             return _error(422, f"{format_loc(err['loc'])}: {err['msg']}{more}")
         try:
-            samples = await _samples(service, req, offload=len(body) > cfg.large_item_chars)
+            samples = await _samples(service, req, offload=large)
         except RequestError as exc:
             return _error(422, str(exc))
         try:
