@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from repo_sdk.errors import ConfigError, PluginError
 from repo_sdk.plugins import Registry, get_registry
-from repo_sdk.spec_yaml import duplicate_keys, line_of
+from repo_sdk.spec_yaml import duplicate_keys, expanded_size, line_of
 
 __all__ = [
     "CombinerSpec",
@@ -35,6 +35,9 @@ __all__ = [
     "parse_spec",
     "validate_plugin_config",
 ]
+
+
+MAX_SPEC_NODES = 100_000  # values in a spec once YAML aliases are expanded; real specs hold hundreds
 
 
 class SourceSpec(BaseModel):
@@ -278,12 +281,16 @@ def load_spec(path: str | Path, *, registry: Registry | None = None) -> LoadedSp
         raise ConfigError(f"{p}: cannot read spec: {exc}") from None
     try:
         root = yaml.compose(text)
+        if expanded_size(root, MAX_SPEC_NODES) > MAX_SPEC_NODES:
+            raise ConfigError(f"{p}: the spec expands to more than {MAX_SPEC_NODES} values (aliases of aliases?)")
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: the YAML is nested too deeply to read") from None
     if repeats := duplicate_keys(root):
         lines = [
             f"{p}:{line}: {format_loc(loc)}: duplicate key (first at line {first})" for loc, line, first in repeats

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["duplicate_keys", "line_of"]
+__all__ = ["duplicate_keys", "expanded_size", "line_of"]
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -42,21 +42,55 @@ def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def duplicate_keys(node: yaml.Node | None, loc: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], int, int]]:
-    """Every key given twice in one mapping: ``(key path, line of the repeat, line of the first)``."""
+def duplicate_keys(node: yaml.Node | None) -> list[tuple[tuple[Any, ...], int, int]]:
+    """Every key given twice in one mapping: ``(key path, line of the repeat, line of the first)``.
+
+    Walks each node once (an alias is not walked again), without recursion.
+    """
     out: list[tuple[tuple[Any, ...], int, int]] = []
-    if isinstance(node, yaml.MappingNode):
-        first: dict[str, int] = {}
-        for key, value in node.value:
-            name = getattr(key, "value", None)
-            if isinstance(name, str) and name != "<<":
-                line = key.start_mark.line + 1
-                if name in first:
-                    out.append(((*loc, name), line, first[name]))
-                else:
-                    first[name] = line
-            out.extend(duplicate_keys(value, (*loc, name)))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out.extend(duplicate_keys(item, (*loc, i)))
-    return out
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node | None, tuple[Any, ...]]] = [(node, ())]
+    while stack:
+        current, loc = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in current.value:
+                name = getattr(key, "value", None)
+                if isinstance(name, str) and name != "<<":
+                    line = key.start_mark.line + 1
+                    if name in first:
+                        out.append(((*loc, name), line, first[name]))
+                    else:
+                        first[name] = line
+                stack.append((value, (*loc, name)))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, (*loc, i)) for i, item in enumerate(current.value))
+    return sorted(out, key=lambda d: d[1])
+
+
+def expanded_size(node: yaml.Node | None, limit: int) -> int:
+    """How many nodes the document holds once its aliases are expanded, counting up to ``limit`` + 1.
+
+    A few lines of anchors and aliases can stand for billions of values ("billion laughs"),
+    which anything that walks the parsed spec would then visit.
+
+    Example:
+        >>> expanded_size(yaml.compose("a: &x [1, 2]\\nb: [*x, *x, *x]\\n"), limit=100)
+        16
+    """
+    count = 0
+    stack = [node]
+    while stack and count <= limit:
+        current = stack.pop()
+        if current is None:
+            continue
+        count += 1
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return count

@@ -242,6 +242,22 @@ VALIDATE = [
     ),
 ]
 
+LAUGHS = "".join(
+    f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9) if i else ', '.join(['lol'] * 9)}]\n" for i in range(9)
+)
+VALIDATE += [
+    spec_case(
+        "validate-billion-laughs",
+        f"x:\n{LAUGHS}sources:\n  r: [cot_leak]\ntrain:\n  trl: {{x: *a8}}\n",
+        ("spec.yaml", "expands to more than 100000 values"),
+    ),
+    spec_case(
+        "validate-yaml-nested-too-deeply",
+        "sources:\n  r: [cot_leak]\ntrain:\n  trl: " + "[" * 50_000 + "]" * 50_000 + "\n",
+        ("spec.yaml", "nested too deeply"),
+    ),
+]
+
 # -- score ----------------------------------------------------------------------------------------------
 GOOD = jsonl(dialogue(1), dialogue(2))
 NEGOTIATION = "sources:\n  rules: [negotiation.price_consistency, cot_leak]\nbatch_size: 2\n"
