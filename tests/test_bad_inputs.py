@@ -450,7 +450,28 @@ SERVE = [
     ),
 ]
 
-CASES = VALIDATE + SCORE + EVAL + SERVE
+OTHERS = [
+    case(
+        "rm-train-output-holds-the-pairs",
+        ["rm", "train", "data/pairs.jsonl", "-o", "data", "--overwrite"],
+        ("-o data holds the input data/pairs.jsonl",),
+        **{"data__pairs.jsonl": '{"chosen": "a", "rejected": "b"}\n'},
+    ),
+    case(
+        "rm-train-output-is-the-pairs",
+        ["rm", "train", "pairs.jsonl", "-o", "pairs.jsonl"],
+        ("-o pairs.jsonl: is a file",),
+        **{"pairs.jsonl": '{"chosen": "a", "rejected": "b"}\n'},
+    ),
+    case(
+        "openrlhf-export-over-the-spec",
+        ["openrlhf", "export", "spec.yaml", "-o", "spec.yaml"],
+        ("-o spec.yaml is the input spec.yaml",),
+        **{"spec.yaml": SPEC},
+    ),
+]
+
+CASES = VALIDATE + SCORE + EVAL + SERVE + OTHERS
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -469,7 +490,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def test_the_corpus_covers_every_command() -> None:
     commands = {c.id.split("-")[0] for c in CASES}
-    assert len(CASES) >= 40 and commands == {"validate", "score", "eval", "serve"}
+    assert len(CASES) >= 40 and {"validate", "score", "eval", "serve"} <= commands
     assert len({c.id for c in CASES}) == len(CASES)
 
 

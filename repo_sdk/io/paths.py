@@ -23,7 +23,7 @@ from pathlib import Path
 
 from repo_sdk.errors import InputError
 
-__all__ = ["check_outputs", "same_file"]
+__all__ = ["check_output_folder", "check_outputs", "same_file"]
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
@@ -58,3 +58,22 @@ def check_outputs(outputs: Mapping[str, Path | None], inputs: Iterable[Path | No
         for other_label, other in outs[:i]:
             if same_file(out, other):
                 raise InputError(f"{label} {out} is also {other_label}; give them different paths")
+
+
+def check_output_folder(label: str, out: Path, inputs: Iterable[Path | None]) -> None:
+    """Refuse a folder output that is a file, is an input, or holds one (replacing it would delete the input).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> check_output_folder("-o", d, inputs=[d / "pairs.jsonl"])
+        Traceback (most recent call last):
+        ...
+        repo_sdk.errors.InputError: -o ... holds the input .../pairs.jsonl; write to another folder
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{label} {out}: is a file; give a folder")
+    target = out.resolve()
+    for inp in (Path(p) for p in inputs if p is not None):
+        if inp.resolve() == target or target in inp.resolve().parents:
+            raise InputError(f"{label} {out} holds the input {inp}; write to another folder")
