@@ -23,7 +23,7 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["NotRun", "RewardPipeline", "hits_of", "score_isolated", "source_error"]
+__all__ = ["NotRun", "RewardPipeline", "hits_of", "score_isolated", "score_isolated_sync", "source_error"]
 
 
 class NotRun(RewardSource):
@@ -65,6 +65,28 @@ async def score_isolated(name: str, source: RewardSource, samples: list[Sample])
             return [source_error(name, exc)]
     alone = await asyncio.gather(*(score_isolated(name, source, [s]) for s in samples))
     return [score for scores in alone for score in scores]
+
+
+def score_isolated_sync(name: str, source: RewardSource, samples: list[Sample]) -> list[SourceScore]:
+    """:func:`score_isolated` for a sync source called directly (no event loop): the same per-sample errors.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> class Picky(RewardSource):
+        ...     name = "picky"
+        ...     def score(self, samples):
+        ...         if any(s.response == "boom" for s in samples):
+        ...             raise ValueError("boom")
+        ...         return [SourceScore(value=1.0) for _ in samples]
+        >>> [s.value for s in score_isolated_sync("p", Picky(), [make_sample(response=r) for r in ("a", "boom")])]
+        [1.0, None]
+    """
+    try:
+        return list(source.score(samples))
+    except Exception as exc:
+        if len(samples) == 1:
+            return [source_error(name, exc)]
+    return [score for s in samples for score in score_isolated_sync(name, source, [s])]
 
 
 def hits_of(score: SourceScore) -> list[RuleHit]:

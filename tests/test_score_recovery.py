@@ -77,6 +77,16 @@ def test_a_source_failing_on_one_sample_costs_that_sample_only(picky: None) -> N
     assert Picky.batches == [4, 1, 1, 1, 1]  # the failed batch was re-scored item by item
 
 
+def test_a_sync_source_called_directly_is_isolated_the_same_way(picky: None) -> None:
+    from repo_sdk.pipeline import score_isolated_sync
+
+    samples = [make_sample(response=r) for r in ["fine", "boom", "ok", "boom too"]]
+    scores = score_isolated_sync("p", Picky(), samples)
+    assert [s.value for s in scores] == [4.0, None, 2.0, None]
+    assert all(s.details["error"] == "ValueError: cannot read price '120 EUR'" for s in scores if s.value is None)
+    assert Picky.batches == [4, 1, 1, 1, 1]
+
+
 def test_skip_mode_scores_the_bad_sample_none_and_the_summary_says_so(tmp_path: Path, picky: None) -> None:
     (tmp_path / "spec.yaml").write_text("sources:\n  p: picky\n  r: [cot_leak]\ncombiner: {type: weighted_sum}\n")
     logs = write_jsonl(tmp_path / "logs.jsonl", [dialogue(i, "boom" if i == 3 else "hello") for i in range(6)])
