@@ -24,7 +24,7 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["NotRun", "RewardPipeline", "hits_of", "score_isolated", "score_isolated_sync", "source_error"]
+__all__ = ["Deferred", "NotRun", "RewardPipeline", "hits_of", "score_isolated", "score_isolated_sync", "source_error"]
 
 
 class NotRun(RewardSource):
@@ -41,6 +41,21 @@ class NotRun(RewardSource):
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
         return [SourceScore(value=None, reason=self.reason) for _ in samples]
+
+
+class Deferred(RewardSource):
+    """Stands in for a source built elsewhere (in the Ray actors that score): it runs, but not in this
+    process, so nothing is loaded here. Scoring with it is a programming error."""
+
+    name = "deferred"
+
+    def __init__(self, source_cls: type[RewardSource]) -> None:
+        super().__init__()
+        self.kind = source_cls.kind  # type: ignore[misc]
+        self.points_map = source_cls.points_map  # type: ignore[misc]
+
+    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
+        raise RuntimeError("a deferred source scores where it is built (the actors), not here")
 
 
 def source_error(name: str, exc: Exception) -> SourceScore:
@@ -132,11 +147,20 @@ class RewardPipeline:
         only: Iterable[str] | None = None,
         registry: Registry | None = None,
         cache_dir: Path | None = None,
+        defer: Callable[[type[RewardSource]], bool] | None = None,
     ) -> RewardPipeline:
         """Validate a spec (path, mapping or model) and build its sources and combiner.
 
         Sources left out by ``only`` are not built at all, so a rules-only pass never
-        loads a model or starts a judge.
+        loads a model or starts a judge. Sources whose class ``defer`` accepts are not
+        built either but count as run (a :class:`Deferred` placeholder): a process that
+        only plans and checks a run (the Ray driver) leaves the models to the processes
+        that score, which build the whole spec with :meth:`factory`.
+
+        Example:
+            >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}, defer=lambda cls: True)
+            >>> type(pipe.sources["rules"]).__name__, type(pipe.factory()().sources["rules"]).__name__
+            ('Deferred', 'RulesSource')
         """
         registry = registry or get_registry()
         loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
@@ -150,10 +174,12 @@ class RewardPipeline:
         try:
             for name, src in loaded.spec.sources.items():
                 src_cls = registry.get("sources", src.type)
-                if keep is None or name in keep:
-                    sources[name] = src_cls.from_config(loaded.source_configs[name], context)
-                else:
+                if keep is not None and name not in keep:
                     sources[name] = NotRun(src_cls)
+                elif defer is not None and defer(src_cls):
+                    sources[name] = Deferred(src_cls)
+                else:
+                    sources[name] = src_cls.from_config(loaded.source_configs[name], context)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
             pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)

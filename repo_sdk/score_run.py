@@ -28,7 +28,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,18 @@ from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
 
-__all__ = ["ScoreSummary", "journal_path", "score_file", "skipped_path"]
+__all__ = [
+    "Job",
+    "ScoreSummary",
+    "fingerprint",
+    "group_jobs",
+    "journal_path",
+    "nothing_read",
+    "progress_bar",
+    "score_file",
+    "skipped_path",
+    "write_outputs",
+]
 
 
 @dataclass
@@ -57,6 +68,8 @@ class ScoreSummary:
     turns: int = 0
     skipped: int = 0
     resumed_from: int = 0
+    resumed_blocks: int = 0  # the ray engine: blocks an interrupted run had finished
+    engine: str = ""  # how a run was spread out (the ray engine: actors, CPUs, blocks)
     reward_sum: float = 0.0
     reward_count: int = 0
     reward_min: float | None = None
@@ -113,9 +126,9 @@ def skipped_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.skipped.jsonl")
 
 
-def _fingerprint(pipeline: RewardPipeline) -> str:
+def fingerprint(pipeline: RewardPipeline) -> str:
     """What the rows depend on besides the input: the spec's content, the judge templates' text, and
-    which sources are set aside. The input is checked by content at each checkpoint instead."""
+    which sources are left out or set aside. The input is checked by content at each checkpoint instead."""
     spec = pipeline.spec.model_dump(mode="json") if pipeline.spec else {}
     texts = {n: t.source for n, s in pipeline.sources.items() if (t := getattr(s, "template", None)) is not None}
     not_run = sorted(n for n, s in pipeline.sources.items() if isinstance(s, NotRun))
@@ -191,15 +204,15 @@ def score_file(
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(out)
     digest = InputDigest(src)
-    fh, start = _open_journal(journal, _fingerprint(pipeline), resume, digest)
+    fh, start = _open_journal(journal, fingerprint(pipeline), resume, digest)
     total = count_records(src) if progress else None
     done, seen, first_skip = start, Counter[str](), ""
     synced = time.monotonic()
     try:
-        with fh, digest, _progress(progress, total) as advance, ExitStack() as stack:
+        with fh, digest, progress_bar(progress, total) as advance, ExitStack() as stack:
             if start:
                 advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
-            jobs = _jobs(iter_records(src, mapping, start=start), size, on_error)
+            jobs = group_jobs(iter_records(src, mapping, start=start), size, on_error)
             for job, (rows, turns, failed) in _scored(pipeline, jobs, workers, stack):
                 if failed is not None and on_error == "fail":
                     index, where, error = failed
@@ -215,9 +228,11 @@ def score_file(
                 advance(job.records, turns)
     except BaseException as exc:
         raise _keep_for_resume(exc, journal, done) from None
-    if not start:
-        _check_anything_read(src, seen, first_skip, journal)
-    summary = _finalize(journal, out)
+    if not start and (error := nothing_read(src, seen["dialogue"], seen["skipped"], first_skip)):
+        journal.unlink(missing_ok=True)
+        raise error
+    summary = write_outputs(_journal_events(journal), out)
+    journal.unlink()
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
     return summary
@@ -244,14 +259,18 @@ def _keep_for_resume(exc: BaseException, journal: Path, done: int) -> BaseExcept
     return exc
 
 
-def _check_anything_read(src: Path, seen: Counter[str], first_skip: str, journal: Path) -> None:
-    """An input with no records, or none readable, is an error, not an empty success."""
-    if seen["dialogue"]:
-        return
-    journal.unlink(missing_ok=True)
-    if not seen["skipped"]:
-        raise InputError(f"{src}: no records to score (the input is empty)")
-    raise InputError(f"{src}: none of its {seen['skipped']} records could be read (the first: {first_skip})")
+def nothing_read(src: Path, dialogues: int, skipped: int, first_skip: str) -> InputError | None:
+    """The error of an input with no records, or none readable (not an empty success); None when one was scored.
+
+    Example:
+        >>> nothing_read(Path("logs.jsonl"), 0, 2, "logs.jsonl:1: malformed JSON")
+        InputError('logs.jsonl: none of its 2 records could be read (the first: logs.jsonl:1: malformed JSON)')
+    """
+    if dialogues:
+        return None
+    if not skipped:
+        return InputError(f"{src}: no records to score (the input is empty)")
+    return InputError(f"{src}: none of its {skipped} records could be read (the first: {first_skip})")
 
 
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
@@ -272,8 +291,12 @@ class Job:
     records: int
 
 
-def _jobs(records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str) -> Iterator[Job]:
-    """The groups to score, in input order."""
+def group_jobs(records: Iterable[tuple[int, Dialogue | InputError]], size: int, on_error: str) -> Iterator[Job]:
+    """The groups to score, in input order, of about ``size`` samples each.
+
+    Raises:
+        InputError: the first bad record, when ``on_error`` is ``"fail"``.
+    """
 
     def weight(record: tuple[int, Dialogue | InputError]) -> int:
         return agent_turns(record[1]) if isinstance(record[1], Dialogue) else 0
@@ -305,15 +328,21 @@ def _scored(pipeline: RewardPipeline, jobs: Iterator[Job], workers: int, stack: 
     return pool.map(lambda job: job.dialogues, jobs)
 
 
-def _finalize(journal: Path, out: Path) -> ScoreSummary:
-    summary = ScoreSummary()
-
+def _journal_events(journal: Path) -> Callable[[str], Iterator[dict[str, Any]]]:
     def events(kind: str) -> Iterator[dict[str, Any]]:
         with journal.open(encoding="utf-8") as fh:
             for line in fh:
                 event = loads(line)
                 if event.get("kind") == kind:
                     yield event
+
+    return events
+
+
+def write_outputs(events: Callable[[str], Iterator[dict[str, Any]]], out: Path) -> ScoreSummary:
+    """Write the turn rows (``out``), dialogue rows and skipped list, each atomically, from a run's events
+    (``events(kind)`` yields the journal's events of that kind in input order); returns the totals."""
+    summary = ScoreSummary()
 
     def turns() -> Iterator[dict[str, Any]]:
         for row in events("turn"):
@@ -330,11 +359,10 @@ def _finalize(journal: Path, out: Path) -> ScoreSummary:
         summary.outputs.append(skipped_path(out))
     else:
         skipped_path(out).unlink(missing_ok=True)
-    journal.unlink()
     return summary
 
 
-class _progress:
+class progress_bar:
     """A rich progress bar on stderr (dialogues, rate, ETA, turns); a no-op when disabled."""
 
     def __init__(self, enabled: bool, total: int | None) -> None:

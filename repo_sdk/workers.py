@@ -38,7 +38,7 @@ from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue
 
-__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "score_group"]
+__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "runs_rules_only", "score_group"]
 
 J = TypeVar("J")
 _pipeline: RewardPipeline | None = None  # the worker process's own pipeline
@@ -53,8 +53,12 @@ def default_workers(pipeline: RewardPipeline) -> int:
         >>> default_workers(RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})) >= 1
         True
     """
-    only_rules = all(src.name in ("rules", "not_run") for src in pipeline.sources.values())
-    return _cores() if only_rules else 1
+    return _cores() if runs_rules_only(pipeline) else 1
+
+
+def runs_rules_only(pipeline: RewardPipeline) -> bool:
+    """Whether the built-in rules source is all that runs (cheap, CPU-bound, nothing loaded)."""
+    return all(src.name in ("rules", "not_run") for src in pipeline.sources.values())
 
 
 def _cores() -> int:
