@@ -18,6 +18,8 @@ MODULES = [
     "repo_sdk.io.fastjson", "repo_sdk.workers",
     "repo_sdk.io.digest", "repo_sdk.io.paths", "repo_sdk.run_checks", "repo_sdk.spec_check", "repo_sdk.spec_yaml",
     "repo_sdk.cli.serve_cmd",
+    "repo_sdk.shards.plan", "repo_sdk.shards.store", "repo_sdk.shards.score", "repo_sdk.shards.ray_actor",
+    "repo_sdk.shards.ray_engine",
 ]  # fmt: skip
 
 
