@@ -70,6 +70,7 @@ class ScoreSummary:
     resumed_from: int = 0
     resumed_blocks: int = 0  # the ray engine: blocks an interrupted run had finished
     engine: str = ""  # how a run was spread out (the ray engine: actors, CPUs, blocks)
+    timings: dict[str, float] = field(default_factory=dict)  # the ray engine: seconds per phase
     reward_sum: float = 0.0
     reward_count: int = 0
     reward_min: float | None = None

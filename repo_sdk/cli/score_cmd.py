@@ -165,6 +165,8 @@ def print_summary(summary: ScoreSummary) -> None:
         table.add_row("resumed after record", str(summary.resumed_from))
     if summary.engine:
         table.add_row("engine", summary.engine)
+    if summary.timings:
+        table.add_row("seconds", ", ".join(f"{k} {v:.1f}" for k, v in summary.timings.items()))
     if summary.resumed_blocks:
         table.add_row("resumed", f"{summary.resumed_blocks} blocks were already scored")
     for name, problem in summary.set_aside.items():

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,7 @@ def score_file_ray(
         MissingDependencyError: Ray is not installed.
     """
     require("ray.data", INSTALL, "--engine ray")  # before any work
+    started = time.perf_counter()
     src, out, opts = Path(input_path), Path(output), options or RayOptions()
     folder = shards_path(out)
     recorded = ShardStore.recorded(folder) if resume else None
@@ -120,21 +122,29 @@ def score_file_ray(
     scorer.update(on_error=on_error, batch_size=batch_size)
     telemetry: dict[str, dict[str, dict[str, float]]] = {}
     engine = "ray: nothing left to score"
+    timings = {"plan": time.perf_counter() - started}
     try:
         with progress_bar(progress, sum(b.records for b in plan)) as advance:
             advance(sum(e["records"] for e in resumed), sum(e["turns"] for e in resumed))
             if todo:
-                engine = _score_on_ray(todo, store, scorer, opts, runs_rules_only(pipeline), telemetry, advance)
+                rules_only = runs_rules_only(pipeline)
+                engine = _score_on_ray(todo, store, scorer, opts, rules_only, telemetry, timings, advance)
     except BaseException as exc:
         raise _keep_for_resume(exc, store, len(plan)) from None
+    scored = [e for b in todo if (e := store.finished.get(b.index))]
+    timings["actors busy"] = sum(e.get("seconds", 0.0) for e in scored)
+    timings["actors cpu"] = sum(e.get("cpu_seconds", 0.0) for e in scored)
     finished = sorted(store.finished.values(), key=lambda e: e["block"])
     first_skip = next((e["first_skip"] for e in finished if e["first_skip"]), "")
     error = nothing_read(src, sum(e["dialogues"] for e in finished), sum(e["skipped"] for e in finished), first_skip)
     if error is not None:
         store.remove()
         raise error
+    assembling = time.perf_counter()
     summary = write_outputs(store.events, out)
     store.remove()
+    timings["assemble"] = time.perf_counter() - assembling
+    summary.timings = {k: round(v, 2) for k, v in timings.items()}
     summary.engine = f"{engine}, {len(plan)} blocks of {size} records"
     summary.resumed_blocks = len(resumed)
     summary.telemetry = merge_telemetry(telemetry.values())
@@ -148,10 +158,13 @@ def _score_on_ray(
     opts: RayOptions,
     rules_only: bool,
     telemetry: dict,
+    timings: dict[str, float],
     advance: Any,
 ) -> str:
     """Score the blocks ``todo`` on the cluster into ``store``; returns how the work was spread."""
+    start = time.perf_counter()
     with connected(opts.address) as ray, quiet_data_context(ray):
+        timings["connect"] = time.perf_counter() - start
         actors, actor_cpus, read_cpus = sizing(ray.cluster_resources(), opts.actors, opts.actor_gpus, rules_only)
         ds = ray.data.from_items([b.as_dict() for b in todo], override_num_blocks=len(todo))
         ds = ds.map_batches(
@@ -163,12 +176,14 @@ def _score_on_ray(
             num_gpus=opts.actor_gpus or None, fn_constructor_kwargs=scorer,
             compute=ray.data.ActorPoolStrategy(size=actors),
         )  # fmt: skip
-        _collect(ds.iter_rows(), store, todo, telemetry, advance)
+        _collect(ds.iter_rows(), store, todo, telemetry, advance, timings)
+        timings["score"] = time.perf_counter() - start - timings["connect"]
+        timings["first block"] -= start + timings["connect"]
     gpus = f" + {opts.actor_gpus:g} GPU" if opts.actor_gpus else ""
     return f"ray: {actors} actors x {actor_cpus:g} CPU{gpus}"
 
 
-def _collect(rows: Any, store: ShardStore, todo: list[Block], telemetry: dict, advance: Any) -> None:
+def _collect(rows: Any, store: ShardStore, todo: list[Block], telemetry: dict, advance: Any, timings: dict) -> None:
     """List each finished block as its answer comes; on a failure, stop once every block before it is in,
     and raise the first failure in input order (what a one-process run stops at)."""
     pending = {b.index for b in todo}
@@ -177,6 +192,7 @@ def _collect(rows: Any, store: ShardStore, todo: list[Block], telemetry: dict, a
     try:
         for row in _ray_errors_as_one_line(iterator):
             answer = loads(row["result"])
+            timings.setdefault("first block", time.perf_counter())  # the actors' start-up, mostly
             if "error" in answer:
                 raise RunError(answer["error"])
             entry = answer["entry"]

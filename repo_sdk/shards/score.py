@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,8 +45,8 @@ __all__ = ["BlockResult", "score_block"]
 
 @dataclass
 class BlockResult:
-    """A scored block: its shard's events ``(kind, input position, JSON line)``, its manifest entry
-    (positions, digest and counts), or the failure that ends the run (``on_error="fail"``)."""
+    """A scored block: its shard's events ``(kind, input position, JSON line)``, its manifest entry (positions,
+    digest, counts, wall and CPU seconds spent scoring), or the failure that ends the run (``on_error="fail"``)."""
 
     events: list[tuple[str, int, str]] = field(default_factory=list)
     entry: dict[str, Any] = field(default_factory=dict)
@@ -73,6 +74,7 @@ def score_block(
     if block.group < 0 and hashlib.sha256(payload).hexdigest() != block.digest:
         return BlockResult(entry=entry, failure=f"{source}: records {block.first}-{block.last} changed during the run")
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)
+    started, cpu = time.perf_counter(), time.process_time()
     result = BlockResult(entry=entry)
     counts = {"dialogues": 0, "turns": 0, "skipped": 0}
     first_skip = ""
@@ -96,6 +98,7 @@ def score_block(
     except InputError as exc:  # a bad record, with on_error="fail"
         return BlockResult(entry=entry, failure=str(exc))
     entry.update(counts, first_skip=first_skip)
+    entry.update(seconds=round(time.perf_counter() - started, 4), cpu_seconds=round(time.process_time() - cpu, 4))
     return result
 
 

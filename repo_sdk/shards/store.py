@@ -108,11 +108,12 @@ class ShardStore:
     def events(self, kind: str) -> Iterator[dict[str, Any]]:
         """The events of one kind from the finished shards, in input order."""
         pq = require("pyarrow.parquet", "pyarrow", "the ray engine's shards")
+        pc = require("pyarrow.compute", "pyarrow", "the ray engine's shards")
         for index in sorted(self.finished):
             table = pq.read_table(shard_file(self.folder, index), columns=["kind", "line"])  # type: ignore[attr-defined]
-            for event_kind, line in zip(table["kind"].to_pylist(), table["line"].to_pylist(), strict=True):
-                if event_kind == kind:
-                    yield loads(line)
+            lines = table.filter(pc.equal(table["kind"], kind))["line"]  # type: ignore[attr-defined]
+            for line in lines.to_pylist():
+                yield loads(line)
 
     def close(self) -> None:
         self._manifest.close()
