@@ -140,10 +140,11 @@ def score_file_ray(
     if error is not None:
         store.remove()
         raise error
-    assembling = time.perf_counter()
+    assembling, cpu = time.perf_counter(), time.process_time()
     summary = write_outputs(store.events, out)
     store.remove()
     timings["assemble"] = time.perf_counter() - assembling
+    timings["assemble cpu"] = time.process_time() - cpu
     summary.timings = {k: round(v, 2) for k, v in timings.items()}
     summary.engine = f"{engine}, {len(plan)} blocks of {size} records"
     summary.resumed_blocks = len(resumed)
