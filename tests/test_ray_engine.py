@@ -35,6 +35,9 @@ _spec = importlib.util.spec_from_file_location("workers_logs", Path(__file__).wi
 _workers: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(_workers)  # type: ignore[union-attr]
 SPEC, write_logs = _workers.SPEC, _workers.write_logs
+_spec = importlib.util.spec_from_file_location("chitchat_logs", Path(__file__).with_name("chitchat_logs.py"))
+_chitchat: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(_chitchat)  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +199,20 @@ def test_a_source_the_actors_cannot_build_is_one_line(cluster: str, tmp_path: Pa
                 {"sources": {"h": "here_only"}}, logs, tmp_path / "out.jsonl", RayOptions(actors=1, block_records=10)
             )
     assert not shards_path(tmp_path / "out.jsonl").exists() and not (tmp_path / "out.jsonl").exists()
+
+
+def test_logs_shaped_like_real_ones_give_the_one_process_files(cluster: str, tmp_path: Path) -> None:
+    """The stand-in for the real chit-chat logs (tests/chitchat_logs.py): a BOM, CRLF ends, empty turns, odd ids."""
+    logs = tmp_path / "logs.jsonl"
+    logs.write_bytes(_chitchat.logs_text(200, seed=7).encode("utf-8"))
+    rules = [
+        {"name": "forbidden_terms", "allow": ["train ticket"]},
+        {"name": "numeric_consistency", "fields": ["tickets", "facts"], "history_roles": ["user"]},
+        *["repetition", "format_breakage", "cot_leak", "negotiation.one_language", "negotiation.repeated_script"],
+        {"name": "mixed_script", "task_names": ["hotel", "city"]},
+        {"name": "max_length", "max_chars": 600},
+    ]
+    spec = {"sources": {"rules": rules}}
+    one = one_process(spec, logs, tmp_path / "one.jsonl")
+    on_ray(spec, logs, tmp_path / "ray.jsonl", RayOptions(actors=2, block_records=40))
+    assert files(tmp_path / "ray.jsonl") == files(tmp_path / "one.jsonl") and one.turns > 2500
