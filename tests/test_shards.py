@@ -204,6 +204,11 @@ def test_actors_leave_cpus_to_the_read_tasks(
     assert n * actor_cpus + 2 * read_cpus <= cluster["CPU"]  # the actors never hold every CPU
 
 
+def test_no_more_actors_than_blocks() -> None:
+    assert sizing({"CPU": 8.0}, None, 0.0, True, blocks=3) == (3, 1.0, 0.25)
+    assert sizing({"CPU": 8.0}, 16, 0.0, True, blocks=3)[0] == 3
+
+
 def test_too_few_gpus_is_one_line() -> None:
     with pytest.raises(RunError, match=r"--actors 2 with --actor-gpus 1 needs 2 GPUs; the Ray cluster has 1"):
         sizing({"CPU": 8.0, "GPU": 1.0}, 2, 1.0, False)

@@ -61,12 +61,12 @@ def builds_elsewhere(source_cls: type) -> bool:
 
 
 def sizing(
-    cluster: dict[str, float], actors: int | None, actor_gpus: float, rules_only: bool
+    cluster: dict[str, float], actors: int | None, actor_gpus: float, rules_only: bool, blocks: int | None = None
 ) -> tuple[int, float, float]:
     """``(actors, CPUs per actor, CPUs per read task)`` for a cluster's resources.
 
     Default actors: one per CPU when only rules run, one per ``actor_gpus`` share of the GPUs, else one
-    (a model or an embedded judge is loaded once per actor).
+    (a model or an embedded judge is loaded once per actor); never more than the ``blocks`` to score.
 
     Raises:
         RunError: the cluster has too few GPUs for ``actors`` x ``actor_gpus``.
@@ -74,6 +74,7 @@ def sizing(
     cpus, gpus = cluster.get("CPU", 0.0), cluster.get("GPU", 0.0)
     if actors is None:
         actors = max(1, int(gpus // actor_gpus)) if actor_gpus else (max(1, int(cpus)) if rules_only else 1)
+    actors = min(actors, blocks) if blocks else actors
     if actor_gpus and actors * actor_gpus > gpus + 1e-9:
         raise RunError(
             f"--actors {actors} with --actor-gpus {actor_gpus:g} needs {actors * actor_gpus:g} GPUs; "
@@ -146,7 +147,7 @@ def score_file_ray(
     timings["assemble"] = time.perf_counter() - assembling
     timings["assemble cpu"] = time.process_time() - cpu
     summary.timings = {k: round(v, 2) for k, v in timings.items()}
-    summary.engine = f"{engine}, {len(plan)} blocks of {size} records"
+    summary.engine = f"{engine}, {_count(len(plan), 'block')} of {size} records"
     summary.resumed_blocks = len(resumed)
     summary.telemetry = merge_telemetry(telemetry.values())
     return summary
@@ -166,7 +167,8 @@ def _score_on_ray(
     start = time.perf_counter()
     with connected(opts.address) as ray, quiet_data_context(ray):
         timings["connect"] = time.perf_counter() - start
-        actors, actor_cpus, read_cpus = sizing(ray.cluster_resources(), opts.actors, opts.actor_gpus, rules_only)
+        resources = ray.cluster_resources()
+        actors, actor_cpus, read_cpus = sizing(resources, opts.actors, opts.actor_gpus, rules_only, len(todo))
         ds = ray.data.from_items([b.as_dict() for b in todo], override_num_blocks=len(todo))
         ds = ds.map_batches(
             read_payloads, batch_size=1, batch_format="pyarrow", num_cpus=read_cpus,
@@ -181,7 +183,11 @@ def _score_on_ray(
         timings["score"] = time.perf_counter() - start - timings["connect"]
         timings["first block"] -= start + timings["connect"]
     gpus = f" + {opts.actor_gpus:g} GPU" if opts.actor_gpus else ""
-    return f"ray: {actors} actors x {actor_cpus:g} CPU{gpus}"
+    return f"ray: {_count(actors, 'actor')} x {actor_cpus:g} CPU{gpus}"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' * (n != 1)}"
 
 
 def _collect(rows: Any, store: ShardStore, todo: list[Block], telemetry: dict, advance: Any, timings: dict) -> None:
