@@ -284,3 +284,15 @@ def test_the_shard_folder_is_checked_like_any_output(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "the shard folder" in res.output and "is a file; give a folder" in res.output
     assert skipped_path(tmp_path / "out.jsonl").name == "out.skipped.jsonl"
     assert not dialogue_path(tmp_path / "out.jsonl").exists()
+
+
+def test_an_empty_input_is_an_error_before_ray_starts(tmp_path: Path) -> None:
+    pytest.importorskip("ray.data")
+    (tmp_path / "spec.yaml").write_text(json.dumps(SPEC))
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    res = cli(tmp_path / "empty.jsonl", "-c", tmp_path / "spec.yaml", "-o", tmp_path / "out.jsonl", "--engine", "ray")
+    assert (
+        res.exit_code == 1
+        and res.output.strip() == f"error: {tmp_path / 'empty.jsonl'}: no records to score (the input is empty)"
+    )
+    assert not shards_path(tmp_path / "out.jsonl").exists()
