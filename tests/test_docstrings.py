@@ -16,6 +16,8 @@ MODULES = [
     "repo_sdk.degenerate",
     "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
     "repo_sdk.io.fastjson", "repo_sdk.workers",
+    "repo_sdk.remote", "repo_sdk.remote.client", "repo_sdk.remote.limits", "repo_sdk.remote.file_limit",
+    "repo_sdk.remote.ray_limit", "repo_sdk.remote.probe", "repo_sdk.remote.loopback", "repo_sdk.remote.transport",
 ]  # fmt: skip
 
 
