@@ -18,6 +18,7 @@ MODULES = [
     "repo_sdk.io.fastjson", "repo_sdk.workers",
     "repo_sdk.remote", "repo_sdk.remote.client", "repo_sdk.remote.limits", "repo_sdk.remote.file_limit",
     "repo_sdk.remote.ray_limit", "repo_sdk.remote.probe", "repo_sdk.remote.loopback", "repo_sdk.remote.transport",
+    "repo_sdk.rm.remote", "repo_sdk.rm.remote_config", "repo_sdk.rm.remote_wire", "repo_sdk.rm.fakes",
 ]  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import sys
 import time
 import weakref
@@ -42,6 +43,7 @@ from repo_sdk.remote.transport import Transport, TransportFailure, TransportName
 __all__ = ["Answer", "CallCounters", "CallError", "Counters", "JsonClient", "RetryPolicy", "Unreadable"]
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 T = TypeVar("T")
 
 
@@ -209,16 +211,18 @@ class JsonClient:
         """
         state = self._state()
         tel = self.telemetry
-        body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        body = payload if isinstance(payload, bytes) else encode_json(payload)
         calls = 0
         for attempt in range(self.retry.max_retries + 1):
             try:
-                async with state.semaphore, self._shared_slot():
-                    calls += 1
-                    tel.calls += 1
-                    start = time.perf_counter()
-                    value = await self._post(self._transport(state), body, read)
-                    latency = time.perf_counter() - start
+                async with state.semaphore:
+                    transport = self._transport(state)  # made before the shared slot: its set-up holds none
+                    async with self._shared_slot():
+                        calls += 1
+                        tel.calls += 1
+                        start = time.perf_counter()
+                        value = await self._post(transport, body, read)
+                        latency = time.perf_counter() - start
                 tel.record_latency(latency)
                 return Answer(value, latency, calls, attempt)
             except _Fatal as exc:
@@ -270,6 +274,15 @@ class JsonClient:
             return read(raw)
         except Unreadable as exc:
             raise _Retryable(f"unreadable response body: {exc}", "server_errors") from None
+
+
+def encode_json(payload: Any) -> bytes:
+    """UTF-8 JSON; a lone surrogate (invalid text that JSON input can carry) is sent as U+FFFD."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 def snippet(raw: bytes, limit: int = 100) -> str:
