@@ -1,12 +1,14 @@
 """Is a server there? One GET before any scoring, so a wrong URL is one line, not a run of Nones.
 
+The judge's probe (:mod:`repo_sdk.run_checks`) and the remote RM's (when its source is built) use it.
+
 Any HTTP answer counts as reachable (not every server serves the path asked for),
 except 401 and 403, which say the key is wrong. No answer at all (refused, unknown
 host, timed out) is the problem, in a few words.
 
 Example:
     >>> probe_url("http://127.0.0.1:9/health", timeout_s=2)  # nothing listens on port 9
-    'nothing answers (Connection refused)'
+    'unreachable (Connection refused)'
 """
 
 from __future__ import annotations
@@ -34,6 +36,6 @@ def probe_url(url: str, *, api_key: str | None = None, timeout_s: float = 10.0) 
         return None
     except urllib.error.URLError as exc:
         reason = exc.reason
-        return f"nothing answers ({getattr(reason, 'strerror', None) or reason})"
+        return f"unreachable ({getattr(reason, 'strerror', None) or reason})"
     except (OSError, ValueError) as exc:  # timeouts, resets, a malformed URL
-        return f"nothing answers ({getattr(exc, 'strerror', None) or exc or type(exc).__name__})"
+        return f"unreachable ({getattr(exc, 'strerror', None) or exc or type(exc).__name__})"

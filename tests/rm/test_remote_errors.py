@@ -91,7 +91,7 @@ def test_nothing_listening_is_one_line_when_the_source_is_built(tmp_path):
     result = CliRunner().invoke(app, ["score", str(logs), "--config", str(spec), "-o", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "error: rm: base_url http://127.0.0.1:9: nothing answers (Connection refused); start the RM server or fix "
+        "error: rm: base_url http://127.0.0.1:9: unreachable (Connection refused); start the RM server or fix "
         "base_url (probe: false skips this check)"
     ]
     assert not (tmp_path / "out.jsonl").exists()
