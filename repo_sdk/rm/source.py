@@ -1,6 +1,7 @@
 """The ``rm`` reward source: batched scoring with a sequence-classification reward model.
 
-Spec example (every key but ``path`` optional)::
+Spec example (every key but ``path`` optional; ``base_url`` instead of ``path`` scores
+through an RM server, :mod:`repo_sdk.rm.remote`)::
 
     sources:
       rm:
