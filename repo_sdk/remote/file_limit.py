@@ -13,8 +13,9 @@ descriptor: the threads and event loops of one process share one descriptor and
 the set of slots they hold; a forked child holds no locks and opens the file anew.
 
 Waiting polls: a round tries every slot once without blocking (from a random slot,
-so waiters spread), then sleeps 2 ms, doubling up to 25 ms. A slot freed elsewhere
-is taken within that delay; the event loop never blocks on a lock.
+so waiters spread), then waits 1 ms, doubling up to 10 ms. A slot given back in this
+process wakes its longest waiter at once; one freed by another process is seen
+within the poll delay. The event loop never blocks on a lock.
 
 Example:
     >>> import asyncio, tempfile
@@ -38,6 +39,7 @@ import struct
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -53,7 +55,12 @@ __all__ = ["FileLimit", "default_directory"]
 
 _SLOT0 = 16  # byte of slot 0; bytes 0-7 hold the next start time
 _STALE_S = 3600.0  # a next start time this far ahead is from a stepped clock, not a queue
-_POLL_FIRST_S, _POLL_MAX_S = 0.002, 0.025
+_POLL_FIRST_S, _POLL_MAX_S = 0.001, 0.01
+
+
+def _wake(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)
 
 
 def default_directory() -> Path:
@@ -94,6 +101,7 @@ class FileLimit:
         self._fd: int | None = None
         self._pid: int | None = None
         self._held: set[int] = set()
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
 
     def held(self) -> set[int]:
         """The slots this process holds now."""
@@ -148,10 +156,22 @@ class FileLimit:
 
     async def _take(self) -> int:
         wait = _POLL_FIRST_S
-        while (slot := self._try_take()) is None:
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, _POLL_MAX_S)
-        return slot
+        loop = asyncio.get_running_loop()
+        while True:
+            woken: asyncio.Future[None] = loop.create_future()
+            with self._lock:  # registered before trying: a slot given back in between wakes us
+                self._waiters.append((loop, woken))
+            try:
+                if (slot := self._try_take()) is not None:
+                    return slot
+                try:
+                    await asyncio.wait_for(woken, wait)
+                except asyncio.TimeoutError:
+                    wait = min(wait * 2, _POLL_MAX_S)
+            finally:
+                with self._lock:
+                    if (loop, woken) in self._waiters:
+                        self._waiters.remove((loop, woken))
 
     def _give_back(self, slot: int) -> None:
         with self._lock:
@@ -159,6 +179,15 @@ class FileLimit:
                 assert self._fd is not None
                 fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, _SLOT0 + slot, os.SEEK_SET)
                 self._held.discard(slot)
+            while self._waiters:  # the longest waiter of this process tries at once (the others poll)
+                loop, woken = self._waiters.popleft()
+                if woken.done():  # it gave up waiting meanwhile
+                    continue
+                try:
+                    loop.call_soon_threadsafe(_wake, woken)
+                    break
+                except RuntimeError:  # its loop is closed
+                    continue
 
     # -- start times ------------------------------------------------------------------------
 
