@@ -168,6 +168,12 @@ class _LimitActor:
         return self.table.stats()
 
 
+def _current_job() -> str | None:
+    import ray
+
+    return ray.get_runtime_context().get_job_id() if ray.is_initialized() else None
+
+
 class RayLimit:
     """A :class:`~repo_sdk.remote.limits.SharedLimit` held by a named Ray actor (see the module docs).
 
@@ -187,14 +193,16 @@ class RayLimit:
         self.lease_s = lease_s
         self.name = actor_name(key)
         self._actor: Any = None
+        self._job: str | None = None
 
     def actor(self) -> Any:
         """The named actor, created (detached, no CPU) if no process made it yet, with this limit's settings."""
-        if self._actor is None:
-            import ray
+        import ray
 
-            if not ray.is_initialized():
-                raise RuntimeError("global_limit 'ray' needs a Ray job: call ray.init() first (or use file)")
+        if not ray.is_initialized():
+            raise RuntimeError("global_limit 'ray' needs a Ray job: call ray.init() first (or use file)")
+        job = ray.get_runtime_context().get_job_id()
+        if self._actor is None or self._job != job:  # a handle from an earlier ray.init() is dead
             cls = ray.remote(num_cpus=0, max_restarts=-1)(_LimitActor)
             actor = cls.options(name=self.name, namespace=NAMESPACE, lifetime="detached", get_if_exists=True).remote(
                 self.max_concurrency, self.requests_per_second, self.lease_s
@@ -203,13 +211,14 @@ class RayLimit:
             if ray.get(actor.configure.remote(*settings)):
                 log.warning("shared limit of %s set to max_concurrency=%s, requests_per_second=%s (was different)",
                             self.key, *settings[:2])  # fmt: skip
-            self._actor = actor
+            self._actor, self._job = actor, job
         return self._actor
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Ask the actor for a slot and a start time; give the slot back after the block."""
-        actor = await asyncio.to_thread(self.actor) if self._actor is None else self._actor
+        fresh = self._actor is not None and self._job == _current_job()
+        actor = self._actor if fresh else await asyncio.to_thread(self.actor)  # creating it waits on Ray
         lease = uuid.uuid4().hex
         try:
             delay = await actor.acquire.remote(lease)
