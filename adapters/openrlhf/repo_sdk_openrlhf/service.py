@@ -54,7 +54,7 @@ log = logging.getLogger("repo_sdk.serve")
 
 def _errors_of(result: RewardResult) -> str | None:
     """What the sources that raised on this item said, or None when none did."""
-    errors = [f"{name}: {s.details['error']}" for name, s in result.sources.items() if "error" in s.details]
+    errors = [f"{name}: {error}" for name, error in result.source_errors().items()]
     return "; ".join(errors) or None
 
 
