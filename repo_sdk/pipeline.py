@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from repo_sdk.config import LoadedSpec, RewardSpec, load
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
@@ -147,18 +149,18 @@ class RewardPipeline:
         only: Iterable[str] | None = None,
         registry: Registry | None = None,
         cache_dir: Path | None = None,
-        defer: Callable[[type[RewardSource]], bool] | None = None,
+        defer: Callable[[type[RewardSource], BaseModel], bool] | None = None,
     ) -> RewardPipeline:
         """Validate a spec (path, mapping or model) and build its sources and combiner.
 
         Sources left out by ``only`` are not built at all, so a rules-only pass never
-        loads a model or starts a judge. Sources whose class ``defer`` accepts are not
-        built either but count as run (a :class:`Deferred` placeholder): a process that
-        only plans and checks a run (the Ray driver) leaves the models to the processes
-        that score, which build the whole spec with :meth:`factory`.
+        loads a model or starts a judge. Sources ``defer`` accepts (given the class and the
+        validated config) are not built either but count as run (a :class:`Deferred`
+        placeholder): a process that only plans and checks a run (the Ray driver) leaves
+        the models to the processes that score, which build the whole spec with :meth:`factory`.
 
         Example:
-            >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}, defer=lambda cls: True)
+            >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}, defer=lambda cls, cfg: True)
             >>> type(pipe.sources["rules"]).__name__, type(pipe.factory()().sources["rules"]).__name__
             ('Deferred', 'RulesSource')
         """
@@ -176,7 +178,7 @@ class RewardPipeline:
                 src_cls = registry.get("sources", src.type)
                 if keep is not None and name not in keep:
                     sources[name] = NotRun(src_cls)
-                elif defer is not None and defer(src_cls):
+                elif defer is not None and defer(src_cls, loaded.source_configs[name]):
                     sources[name] = Deferred(src_cls)
                 else:
                     sources[name] = src_cls.from_config(loaded.source_configs[name], context)

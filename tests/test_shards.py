@@ -259,20 +259,25 @@ def test_without_ray_the_engine_says_what_to_install(tmp_path: Path, monkeypatch
     assert not shards_path(tmp_path / "out.jsonl").exists() and not (tmp_path / "out.jsonl").exists()
 
 
-def test_an_unreachable_judge_stops_the_ray_engine_before_any_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("j: {{type: judge, base_url: '{url}', model: m}}", "error: judge 'j': {url} unreachable"),
+        ("m: {{type: rm, base_url: '{url}'}}", "error: rm: base_url {url}: unreachable"),  # a remote RM: probed here
+    ],
+)
+def test_an_unreachable_server_stops_the_ray_engine_as_one_process(tmp_path: Path, source: str, error: str) -> None:
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-    (tmp_path / "spec.yaml").write_text(
-        f"sources:\n  r: [cot_leak]\n  j: {{type: judge, base_url: '{url}', model: m}}\n"
-    )
+    (tmp_path / "spec.yaml").write_text(f"sources:\n  r: [cot_leak]\n  {source.format(url=url)}\n")
     logs = write_logs(tmp_path / "logs.jsonl", 2)
     outs = {}
     for engine in ("local", "ray"):
         res = cli(logs, "-c", tmp_path / "spec.yaml", "-o", tmp_path / f"{engine}.jsonl", "--engine", engine)
         outs[engine] = (res.exit_code, res.output.strip())
     assert outs["local"] == outs["ray"] and outs["ray"][0] == 1
-    assert outs["ray"][1].startswith(f"error: judge 'j': {url} unreachable")
+    assert outs["ray"][1].startswith(error.format(url=url))
     assert not shards_path(tmp_path / "ray.jsonl").exists()
 
 

@@ -54,10 +54,20 @@ class RayOptions:
     block_records: int = 500
 
 
-def builds_elsewhere(source_cls: type) -> bool:
-    """Whether the driver leaves a source to the actors: everything but rules and judges (an RM, a
-    plugin's model), so no model is loaded where nothing is scored. Judges are built lazily."""
-    return getattr(source_cls, "kind", "other") not in ("rules", "judge")
+def builds_elsewhere(source_cls: type, config: Any = None) -> bool:
+    """Whether the driver leaves a source to the actors: an RM loaded in the process and any plugin
+    source of another kind (a model, say), so nothing is loaded where nothing is scored. Rules, judges
+    (built lazily) and a remote RM (its server probed here, as one process does) are built here.
+
+    Example:
+        >>> from repo_sdk.rm.source import RMConfig, RMSource
+        >>> builds_elsewhere(RMSource, RMConfig(path="rm")), builds_elsewhere(RMSource, RMConfig(base_url="http://h/v1"))
+        (True, False)
+    """
+    kind = getattr(source_cls, "kind", "other")
+    if kind == "rm" and getattr(config, "base_url", None):
+        return False
+    return kind not in ("rules", "judge")
 
 
 def sizing(
