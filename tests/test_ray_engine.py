@@ -216,3 +216,27 @@ def test_logs_shaped_like_real_ones_give_the_one_process_files(cluster: str, tmp
     one = one_process(spec, logs, tmp_path / "one.jsonl")
     on_ray(spec, logs, tmp_path / "ray.jsonl", RayOptions(actors=2, block_records=40))
     assert files(tmp_path / "ray.jsonl") == files(tmp_path / "one.jsonl") and one.turns > 2500
+
+
+def untimed(out: Path) -> list[dict]:
+    """Turn rows without the judge's latency per call (a clock reading, different in every run)."""
+    rows = list(read_rows(out))
+    for row in rows:
+        row["details"]["judge"]["telemetry"].pop("latency_s")
+    return rows
+
+
+def test_a_judge_holds_its_global_limit_over_the_actors(cluster: str, tmp_path: Path) -> None:
+    """Each actor has its own judge client (concurrency 8); max_concurrency_global 2 holds over both."""
+    from repo_sdk.judge.fakes import FakeJudgeServer
+
+    logs = write_logs(tmp_path / "logs.jsonl", 48)
+    with FakeJudgeServer(latency_s=0.02) as server:
+        judge = {"type": "judge", "base_url": server.base_url, "model": "m", "cache": False, "concurrency": 8}
+        spec = {"sources": {"rules": ["cot_leak"], "judge": {**judge, "max_concurrency_global": 2}}}
+        one = one_process(spec, logs, tmp_path / "one.jsonl")
+        server.max_in_flight = 0
+        many = on_ray(spec, logs, tmp_path / "ray.jsonl", RayOptions(actors=2, block_records=6))
+    assert untimed(tmp_path / "ray.jsonl") == untimed(tmp_path / "one.jsonl")
+    assert 1 <= server.max_in_flight <= 2
+    assert many.telemetry["judge"]["calls"] == one.turns == many.turns  # summed over the actors
