@@ -58,8 +58,8 @@ def score(
     address: str | None = typer.Option(
         None,
         "--address",
-        help="--engine ray: the cluster: auto (the one `ray start` runs on this machine), host:port or "
-        "ray://host:port (default: RAY_ADDRESS, else a new local Ray)",
+        help="--engine ray: the cluster: auto (the one `ray start` runs on this machine) or the head's "
+        "host:port (default: RAY_ADDRESS, else a new local Ray)",
     ),
     actors: int | None = typer.Option(
         None,
