@@ -240,3 +240,24 @@ def test_a_judge_holds_its_global_limit_over_the_actors(cluster: str, tmp_path: 
     assert untimed(tmp_path / "ray.jsonl") == untimed(tmp_path / "one.jsonl")
     assert 1 <= server.max_in_flight <= 2
     assert many.telemetry["judge"]["calls"] == one.turns == many.turns  # summed over the actors
+
+
+def test_a_judge_set_aside_by_the_probe_stays_aside_in_the_actors(cluster: str, tmp_path: Path) -> None:
+    """--judge-optional: the driver's probe sets the judge aside; the actors build the spec with it aside too."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"sources:\n  r: [cot_leak]\n  j: {{type: judge, base_url: '{url}', model: m}}\n")
+    logs = write_logs(tmp_path / "logs.jsonl", 12)
+    outs = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / f"{engine}.jsonl"
+        res = score_cli(logs, "-c", spec, "-o", out, "--judge-optional", "--engine", engine, "--max-none-rate", "1")
+        assert res.exit_code == 0 and "NOT RUN" in res.output and url in res.output, res.output
+        outs[engine] = files(out)
+    assert outs["ray"] == outs["local"]
+    rows = list(read_rows(tmp_path / "ray.jsonl"))
+    assert all(r["sources"]["j"] is None and r["reasons"]["j"].startswith(f"judge not run: {url}") for r in rows)
