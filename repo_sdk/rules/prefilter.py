@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 __all__ = ["Prefilter", "prefilter"]
 
 Needs = list[frozenset[str]]  # every set must have one of its strings in the text
-_MAX_WORDS = 12
+_MAX_WORDS = 64  # a need of more words than this is not tested (it would rarely fail)
 
 
 class Prefilter:
@@ -46,12 +46,20 @@ class Prefilter:
             needs = _needs(_sre_parse.parse(pattern.pattern, pattern.flags))
         except Exception:  # an unknown parser shape: no prefilter, every text may match
             needs = []
-        # a need of many words costs a scan per word and rarely fails: test the few-word ones, fewest first
+        # a substring test is several times cheaper than a search of an alternation of words,
+        # even one per word of a long list; the fewest-word needs first, as they fail most often
         self.needs: Needs = sorted((g for g in needs if len(g) <= _MAX_WORDS), key=len)
+        self._groups = [tuple(sorted(g, key=lambda w: (len(w), w))) for g in self.needs]
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
-        return all(any(word in folded for word in group) for group in self.needs)
+        for group in self._groups:
+            for word in group:
+                if word in folded:
+                    break
+            else:
+                return False
+        return True
 
 
 @lru_cache(maxsize=1024)
