@@ -34,9 +34,10 @@ from typing import IO, Any, Literal
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
-from repo_sdk.io.fastjson import dumps_line, loads
-from repo_sdk.io.readers import count_records, iter_records
-from repo_sdk.io.rows import dialogue_path, write_rows
+from repo_sdk.io.atomic import atomic_write
+from repo_sdk.io.fastjson import dumps_bytes, loads
+from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_lines
+from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
@@ -108,8 +109,9 @@ def _fingerprint(pipeline: RewardPipeline, input_path: Path) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[str], int]:
-    """Open the journal for appending; returns (handle, input position to continue after)."""
+def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[bytes], int]:
+    """Open the journal for appending (binary: rows go in as the UTF-8 bytes they were encoded to);
+    returns (handle, input position to continue after)."""
     if resume and path.exists():
         keep_bytes, position = 0, 0
         with path.open("rb") as fh:
@@ -129,9 +131,9 @@ def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[str], 
                     keep_bytes, position = fh.tell(), event["position"]
         with path.open("r+b") as fh:
             fh.truncate(keep_bytes)
-        return path.open("a", encoding="utf-8"), position
-    handle = path.open("w", encoding="utf-8")
-    handle.write(json.dumps({"kind": "header", "fingerprint": fingerprint}) + "\n")
+        return path.open("ab"), position
+    handle = path.open("wb")
+    handle.write((json.dumps({"kind": "header", "fingerprint": fingerprint}) + "\n").encode())
     handle.flush()
     return handle, 0
 
@@ -165,17 +167,22 @@ def score_file(
     total = count_records(src) if progress else None
     synced = time.monotonic()
     try:
-        with fh, _progress(progress, total) as advance, ExitStack() as stack:
-            if start:
-                advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
-            jobs = _jobs(iter_records(src, mapping, start=start), size, on_error)
-            for (_, skipped, last, consumed), (rows, turns) in _scored(pipeline, jobs, workers, stack):
-                fh.write("".join(dumps_line(event) for event in skipped))
-                fh.write(rows)
-                fh.write(dumps_line({"kind": "checkpoint", "position": last}))
-                fh.flush()
-                synced = _sync(fh, synced)
-                advance(consumed, turns)
+        with fh, ExitStack() as stack:
+            pool = None
+            if workers > 1:  # started before the progress bar's thread: workers may be forked
+                from repo_sdk.workers import WorkerPool
+
+                pool = stack.enter_context(WorkerPool(pipeline.factory(), workers, pipeline))
+            with _progress(progress, total) as advance:
+                if start:
+                    advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
+                jobs = _jobs(_records(src, mapping, start, raw=pool is not None), size, on_error)
+                for (_, skipped, last, consumed), (rows, turns) in _scored(pipeline, jobs, pool, src, mapping):
+                    checkpoint = dumps_bytes({"kind": "checkpoint", "position": last})
+                    fh.write(b"".join([*(dumps_bytes(event) for event in skipped), rows, checkpoint]))
+                    fh.flush()
+                    synced = _sync(fh, synced)
+                    advance(consumed, turns)
     except InputError:
         journal.unlink(missing_ok=True)
         raise
@@ -185,7 +192,7 @@ def score_file(
     return summary
 
 
-def _sync(fh: IO[str], last: float, every: float = 1.0) -> float:
+def _sync(fh: IO[bytes], last: float, every: float = 1.0) -> float:
     """fsync the journal at most once a second: a killed process loses nothing written (the
     kernel has it), and after a power cut resume keeps what reached the disk up to its last
     whole checkpoint. Syncing every group cost more than scoring it."""
@@ -203,41 +210,85 @@ def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterato
         yield pos
 
 
-Job = tuple[list[Dialogue], list[dict[str, Any]], int, int]  # dialogues, skipped events, last position, records
+# a group: what to score (Dialogues, or in worker processes the JSONL lines to parse there), the
+# skipped events, the last input position and the number of records
+Job = tuple[list[Any], list[dict[str, Any]], int, int]
+Record3 = tuple[int, Any, "Dialogue | InputError"]
 
 
-def _jobs(records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str) -> Iterator[Job]:
-    """The groups to score: their dialogues, skipped records, last input position and record count."""
+def _records(src: Path, mapping: InputSpec | None, start: int, *, raw: bool) -> Iterator[Record3]:
+    """``(position, what a worker gets, the parsed record)``: with ``raw``, a JSONL record travels as its
+    ``(line number, line)`` (a few bytes to copy, where a parsed Dialogue costs more to pickle than to parse)."""
+    if raw and input_kind(src) == "jsonl":
+        for pos, line, item in jsonl_lines(src, mapping, start=start):
+            yield pos, (pos, line), item
+        return
+    for pos, item in iter_records(src, mapping, start=start):
+        yield pos, item, item
 
-    def weight(record: tuple[int, Dialogue | InputError]) -> int:
-        return agent_turns(record[1]) if isinstance(record[1], Dialogue) else 0
+
+def _jobs(records: Iterator[Record3], size: int, on_error: str) -> Iterator[Job]:
+    """The groups to score: their records, skipped records, last input position and record count."""
+
+    def weight(record: Record3) -> int:
+        return agent_turns(record[2]) if isinstance(record[2], Dialogue) else 0
 
     for group in group_by_samples(records, size, weight):
-        errors = [(pos, item) for pos, item in group if isinstance(item, InputError)]
+        errors = [(pos, item) for pos, _, item in group if isinstance(item, InputError)]
         if errors and on_error == "fail":
             raise errors[0][1]
         skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
-        dialogues = [item for _, item in group if isinstance(item, Dialogue)]
-        yield dialogues, skipped, group[-1][0], len(group)
+        payload = [sent for _, sent, item in group if isinstance(item, Dialogue)]
+        yield payload, skipped, group[-1][0], len(group)
 
 
 def _scored(
-    pipeline: RewardPipeline, jobs: Iterator[Job], workers: int, stack: ExitStack
-) -> Iterator[tuple[Job, tuple[str, int]]]:
+    pipeline: RewardPipeline, jobs: Iterator[Job], pool: Any, src: Path, mapping: InputSpec | None
+) -> Iterator[tuple[Job, tuple[bytes, int]]]:
     """Each group with its rows as journal lines (and turn count), in input order; in worker processes when asked."""
-    if workers <= 1:
+    if pool is None:
         return ((job, score_group(pipeline, job[0])) for job in jobs)
-    from repo_sdk.workers import WorkerPool
+    return pool.map(jobs, str(src), mapping)
 
-    pool = stack.enter_context(WorkerPool(pipeline.factory(), workers))
-    return pool.map(lambda job: job[0], jobs)
+
+_TURN, _DIALOGUE = b'{"kind":"turn"', b'{"kind":"dialogue"'
 
 
 def _finalize(journal: Path, out: Path) -> ScoreSummary:
+    """Split the journal into the outputs in one pass. A row orjson wrote is copied as it is (parsing
+    and encoding it again gives the same bytes); the summary parses the turn rows."""
     summary = ScoreSummary()
+    if is_parquet(out):
+        return _finalize_rows(journal, out, summary)
+    skipped: list[dict[str, Any]] = []
+    dialogues = dialogue_path(out)
+    with journal.open("rb") as fh, atomic_write(out, "wb") as turns_out, atomic_write(dialogues, "wb") as dia_out:
+        for line in fh:
+            if line.startswith(_TURN):
+                summary.add_turn(loads(line))
+                turns_out.write(line)
+            elif line.startswith(_DIALOGUE):
+                summary.dialogues += 1
+                dia_out.write(line)
+            else:  # header, checkpoint, skipped, or a row the standard library wrote
+                event = loads(line)
+                kind = event.get("kind")
+                if kind == "turn":
+                    summary.add_turn(event)
+                    turns_out.write(dumps_bytes(event))
+                elif kind == "dialogue":
+                    summary.dialogues += 1
+                    dia_out.write(dumps_bytes(event))
+                elif kind == "skipped":
+                    skipped.append({k: v for k, v in event.items() if k != "kind"})
+    return _outputs(summary, journal, out, skipped)
+
+
+def _finalize_rows(journal: Path, out: Path, summary: ScoreSummary) -> ScoreSummary:
+    """The outputs from parsed rows (Parquet)."""
 
     def events(kind: str) -> Iterator[dict[str, Any]]:
-        with journal.open(encoding="utf-8") as fh:
+        with journal.open("rb") as fh:
             for line in fh:
                 event = loads(line)
                 if event.get("kind") == kind:
@@ -250,8 +301,12 @@ def _finalize(journal: Path, out: Path) -> ScoreSummary:
 
     write_rows(out, turns())
     summary.dialogues = write_rows(dialogue_path(out), events("dialogue"))
-    summary.outputs = [out, dialogue_path(out)]
     skipped = [{k: v for k, v in e.items() if k != "kind"} for e in events("skipped")]
+    return _outputs(summary, journal, out, skipped)
+
+
+def _outputs(summary: ScoreSummary, journal: Path, out: Path, skipped: list[dict[str, Any]]) -> ScoreSummary:
+    summary.outputs = [out, dialogue_path(out)]
     summary.skipped = len(skipped)
     if skipped:
         write_rows(skipped_path(out), skipped)
