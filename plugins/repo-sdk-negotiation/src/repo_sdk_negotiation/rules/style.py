@@ -169,28 +169,46 @@ class EarlierReplies(DialogueTracker):
 
     Holds the token tuple of every earlier sentence, and each earlier reply's word
     trigrams in an inverted index, so a reply is compared with all earlier ones
-    through the trigrams they share.
+    through the trigrams they share. A turn is read when the tracker is next asked
+    (a dialogue's last turns, fed after its last reply was scored, are never read).
     """
 
     def __init__(self, dialogue: DialogueContext) -> None:
         super().__init__(dialogue)
-        self.count = 0
-        self.sentences: set[tuple[str, ...]] = set()
+        self._count = 0
+        self._sentences: set[tuple[str, ...]] = set()
         self._sizes: list[int] = []
         self._replies_of: dict[tuple[str, ...], list[int]] = {}
+        self._pending: list[str] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
-        if turn.role != "assistant":
-            return
-        self.sentences.update(tuple(_tokens(s.text)) for s in sentences(turn.content))
-        grams = _trigrams(_tokens(turn.content))
-        for g in grams:
-            self._replies_of.setdefault(g, []).append(self.count)
-        self._sizes.append(len(grams))
-        self.count += 1
+        if turn.role == "assistant":
+            self._pending.append(turn.content)
+
+    def _catch_up(self) -> None:
+        for content in self._pending:
+            self._sentences.update(tuple(_tokens(s.text)) for s in sentences(content))
+            grams = _trigrams(_tokens(content))
+            for g in grams:
+                self._replies_of.setdefault(g, []).append(self._count)
+            self._sizes.append(len(grams))
+            self._count += 1
+        self._pending.clear()
+
+    @property
+    def count(self) -> int:
+        """How many earlier agent replies there are."""
+        return self._count + len(self._pending)
+
+    @property
+    def sentences(self) -> set[tuple[str, ...]]:
+        """The token tuples of every earlier agent sentence."""
+        self._catch_up()
+        return self._sentences
 
     def near_copy(self, grams: set[tuple[str, ...]], similarity: float) -> bool:
         """Whether the trigram Jaccard of ``grams`` with an earlier reply reaches ``similarity``."""
+        self._catch_up()
         shared: dict[int, int] = {}
         for g in grams:
             for reply in self._replies_of.get(g, ()):
