@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
@@ -113,6 +113,7 @@ class NearDuplicates:
         self._indexed = False
         self._last_probe: tuple[Sequence[str], Probe] | None = None
         self.comparisons = 0  # similarity computations made, for tests of the cost
+        self._prefixes: dict[int, int] = {}  # text size -> features indexed
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -129,7 +130,7 @@ class NearDuplicates:
             ordered += sorted(g for g in grams if g[0] in COMMON_WORDS)
             return Probe(len(ordered), ordered[: self._prefix(len(ordered))])
         size = len(tokens)
-        want = self._prefix(size)
+        want = self._prefixes.get(size) or self._prefix(size)
         distinct = set(tokens)
         rare = sorted(distinct - COMMON_WORDS)
         if len(distinct) == size:  # no repeated token: the features are the tokens
@@ -137,15 +138,16 @@ class NearDuplicates:
                 rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
             return Probe(size, rare[:want])
         # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does
-        ordered = sorted(tokens)  # counts by bisection: no Python loop over a long text
+        counts = Counter(tokens)  # counted in C: no Python loop over a long text
         out: list[Hashable] = []
-        for t in rare + sorted(distinct & COMMON_WORDS):
-            out.append(t)
-            repeats = bisect_right(ordered, t) - bisect_left(ordered, t)
-            if repeats > 1:
-                out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
-            if len(out) >= want:
-                break
+        for group in (rare, sorted(distinct & COMMON_WORDS)):
+            for t in group:
+                out.append(t)
+                repeats = counts[t]
+                if repeats > 1:
+                    out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
+                if len(out) >= want:
+                    return Probe(size, out[:want])
         return Probe(size, out[:want])
 
     def _probe_by_counts(self, tokens: Sequence[str], counts: Mapping[str, int]) -> Probe:
@@ -220,7 +222,8 @@ class NearDuplicates:
         return max(1, math.ceil(bound - 1e-9))
 
     def _prefix(self, size: int) -> int:
-        return max(1, size - self._min_overlap(size) + 1)
+        found = self._prefixes[size] = max(1, size - self._min_overlap(size) + 1)
+        return found
 
     def _search(self, tokens: Sequence[str], probe: LazyProbe, *, last: bool, min_key: int | None) -> Found:
         if not tokens or not self.keys:
