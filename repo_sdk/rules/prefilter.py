@@ -47,8 +47,10 @@ class Prefilter:
         except Exception:  # an unknown parser shape: no prefilter, every text may match
             needs = []
         # a substring test is several times cheaper than a search of an alternation of words,
-        # even one per word of a long list; the fewest-word needs first, as they fail most often
-        self.needs: Needs = sorted((g for g in needs if len(g) <= _MAX_WORDS), key=len)
+        # even one per word of a long list. A need fails (and ends the test) when none of its words
+        # is in the text: the needs whose shortest word is longest first (short words are everywhere)
+        kept = [g for g in needs if len(g) <= _MAX_WORDS]
+        self.needs: Needs = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
         self._groups = [tuple(sorted(g, key=lambda w: (len(w), w))) for g in self.needs]
 
     def may_match(self, folded: str) -> bool:

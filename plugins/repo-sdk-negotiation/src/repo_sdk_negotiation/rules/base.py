@@ -44,6 +44,7 @@ class Context:
     state: NegotiationState
     reading: AgentReading
     dialogue: DialogueContext | None = None  # the core's context: more trackers of the same dialogue
+    reply: TextView | None = None  # the reply's text view: what rules read off it, made once per text
 
     @property
     def hotel(self) -> HotelReading:
@@ -133,7 +134,8 @@ class NegotiationTracker(DialogueTracker):
         if read is None or read[0] is not turn.reply or read[1] != self._fed:
             state = self.state
             reading = state.read_agent(turn.reply.text)
-            ctx = Context(turn.reply.text, tuple(self.dialogue.turns), state.task, state, reading, self.dialogue)
+            history = tuple(self.dialogue.turns)
+            ctx = Context(turn.reply.text, history, state.task, state, reading, self.dialogue, turn.reply)
             read = self._read = (turn.reply, self._fed, ctx)
         return read[2]
 

@@ -164,6 +164,25 @@ def _trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
 
 
+class _Script:
+    """A reply as :class:`RepeatedScript` reads it, made once per text (as the reply, then as history)."""
+
+    def __init__(self, text: str) -> None:
+        self.sentences = [(s, tuple(_tokens(s.text))) for s in sentences(text)]
+        self.tokens = _tokens(text)
+        self._grams: set[tuple[str, ...]] | None = None
+
+    @property
+    def grams(self) -> set[tuple[str, ...]]:
+        """The word trigrams of the reply."""
+        if self._grams is None:
+            self._grams = _trigrams(self.tokens)
+        return self._grams
+
+
+_SCRIPT = "negotiation.repeated_script"  # the text views' memo key
+
+
 class EarlierReplies(DialogueTracker):
     """The agent's earlier replies as :class:`RepeatedScript` compares them, built turn by turn.
 
@@ -179,16 +198,17 @@ class EarlierReplies(DialogueTracker):
         self._sentences: set[tuple[str, ...]] = set()
         self._sizes: list[int] = []
         self._replies_of: dict[tuple[str, ...], list[int]] = {}
-        self._pending: list[str] = []
+        self._pending: list[TextView] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
         if turn.role == "assistant":
-            self._pending.append(turn.content)
+            self._pending.append(view)
 
     def _catch_up(self) -> None:
-        for content in self._pending:
-            self._sentences.update(tuple(_tokens(s.text)) for s in sentences(content))
-            grams = _trigrams(_tokens(content))
+        for view in self._pending:
+            script = view.memo(_SCRIPT, _Script)  # read already when it was the reply
+            self._sentences.update(toks for _, toks in script.sentences)
+            grams = script.grams
             for g in grams:
                 self._replies_of.setdefault(g, []).append(self._count)
             self._sizes.append(len(grams))
@@ -239,17 +259,16 @@ class RepeatedScript(NegotiationRule):
         if not earlier.count:
             return []
         seen = earlier.sentences
+        script = ctx.reply.memo(_SCRIPT, _Script) if ctx.reply is not None else _Script(ctx.response)
         hits = []
-        for s in sentences(ctx.response):
-            toks = tuple(_tokens(s.text))
+        for s, toks in script.sentences:
             if len(toks) >= p.min_sentence_words and toks in seen:
                 reason = "repeats a sentence from an earlier reply word for word"
                 hits.append(self.hit_at(ctx, reason, (s.start, s.end)))
         if hits:
             return hits
-        mine = _tokens(ctx.response)
-        if len(mine) < p.min_reply_words:
+        if len(script.tokens) < p.min_reply_words:
             return []
-        if earlier.near_copy(_trigrams(mine), p.similarity):
+        if earlier.near_copy(script.grams, p.similarity):
             return [self.hit_at(ctx, "near-copy of an earlier reply", (0, len(ctx.response)))]
         return []
