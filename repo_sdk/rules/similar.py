@@ -7,8 +7,8 @@ first or the last one at least ``threshold`` similar to a query without comparin
 the query with every text: it uses *prefix filtering*. Two texts that similar share
 at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
 ``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
-with the query are compared. Very common words sort last, so they rarely make
-candidates. Candidates are compared in key order and the search stops at the first
+with the query are compared. Longer words come first (they are rarer, so they make
+fewer candidates) and very common words last. Candidates are compared in key order and the search stops at the first
 match, so a text repeated thousands of times costs one comparison per repeat.
 
 Example:
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
@@ -108,7 +108,7 @@ class NearDuplicates:
         self._texts: list[Sequence[str]] = []
         self._probes: list[LazyProbe] = []  # until a text is indexed
         self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard), once indexed
-        self._postings: dict[Hashable, list[int]] = {}
+        self._postings: defaultdict[Hashable, list[int]] = defaultdict(list)
         self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
         self._indexed = False
         self._last_probe: tuple[Sequence[str], Probe] | None = None
@@ -132,7 +132,7 @@ class NearDuplicates:
         size = len(tokens)
         want = self._prefixes.get(size) or self._prefix(size)
         distinct = set(tokens)
-        rare = sorted(distinct - COMMON_WORDS)
+        rare = sorted(sorted(distinct - COMMON_WORDS), key=len, reverse=True)  # longest (rarest) words first
         if len(distinct) == size:  # no repeated token: the features are the tokens
             if len(rare) < want:
                 rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
@@ -209,11 +209,7 @@ class NearDuplicates:
             return
         postings = self._postings
         for f in probe.prefix:
-            found = postings.get(f)
-            if found is None:
-                postings[f] = [rid]
-            else:
-                found.append(rid)
+            postings[f].append(rid)
 
     def _min_overlap(self, size: int) -> int:
         """Features a text of ``size`` shares with any text similar enough to it."""
