@@ -9,6 +9,8 @@ own earlier turns, where a canned pitch shows.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from functools import lru_cache
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,6 +81,14 @@ for _lg, _words in STOPWORDS.items():
         _LANGUAGES_OF.setdefault(_w, []).append(_lg)
 
 
+@lru_cache(maxsize=64)
+def _foreign_runs(lang: str) -> re.Pattern[str]:
+    """Runs of the scripts a reply in ``lang`` must not hold (compiled once per language)."""
+    own = LANGUAGE_SCRIPTS.get(lang, set())
+    foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
+    return re.compile(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*")
+
+
 class OneLanguageParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -119,11 +129,9 @@ class OneLanguage(NegotiationRule):
                 pieces += [text[pos:a], " " * (b - a)]
                 pos = b
             text = "".join([*pieces, text[pos:]])
-        own = LANGUAGE_SCRIPTS.get(lang, set())
-        foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
         hits = [
             self.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
-            for m in re.finditer(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*", text)
+            for m in _foreign_runs(lang).finditer(text)
         ]
         if lang not in STOPWORDS:
             return hits
@@ -197,7 +205,7 @@ class EarlierReplies(DialogueTracker):
         self._count = 0
         self._sentences: set[tuple[str, ...]] = set()
         self._sizes: list[int] = []
-        self._replies_of: dict[tuple[str, ...], list[int]] = {}
+        self._replies_of: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
         self._pending: list[TextView] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
@@ -209,8 +217,9 @@ class EarlierReplies(DialogueTracker):
             script = view.memo(_SCRIPT, _Script)  # read already when it was the reply
             self._sentences.update(toks for _, toks in script.sentences)
             grams = script.grams
+            replies_of, count = self._replies_of, self._count
             for g in grams:
-                self._replies_of.setdefault(g, []).append(self._count)
+                replies_of[g].append(count)
             self._sizes.append(len(grams))
             self._count += 1
         self._pending.clear()
