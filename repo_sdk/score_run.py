@@ -2,9 +2,11 @@
 
 Rows are appended to a hidden journal beside the output (``.OUT.partial``) with a
 checkpoint after every scored group, and fsynced; the outputs appear atomically
-only when the run completes. ``resume=True`` continues a killed run from the last
-checkpoint, dropping anything after it, so the final rows are exactly those of an
-uninterrupted run. Memory stays flat: one group of dialogues at a time.
+only when the run completes. ``resume=True`` continues a killed (or failed) run from
+the last checkpoint, dropping anything after it, so the final rows are exactly those
+of an uninterrupted run; each checkpoint records a digest of the input up to it, so a
+resume refuses an input whose scored part changed. Memory stays flat: one group of
+dialogues at a time.
 
 Example:
     >>> import json, tempfile, pathlib
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,11 +37,12 @@ from typing import IO, Any, Literal
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
+from repo_sdk.io.digest import InputDigest
 from repo_sdk.io.atomic import atomic_write
 from repo_sdk.io.fastjson import dumps_bytes, loads
 from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_lines
 from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
-from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.pipeline import NotRun, RewardPipeline
 from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
@@ -60,6 +64,10 @@ class ScoreSummary:
     source_sums: dict[str, float] = field(default_factory=dict)
     source_counts: Counter[str] = field(default_factory=Counter)
     source_none: Counter[str] = field(default_factory=Counter)
+    source_errors: Counter[str] = field(default_factory=Counter)
+    first_error: dict[str, str] = field(default_factory=dict)
+    first_none: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, str] = field(default_factory=dict)
     rule_turns: Counter[str] = field(default_factory=Counter)
     telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
@@ -85,11 +93,16 @@ class ScoreSummary:
         for name, v in row.get("sources", {}).items():
             if v is None:
                 self.source_none[name] += 1
+                self.first_none.setdefault(name, row.get("reasons", {}).get(name, ""))
             else:
                 self.source_sums[name] = self.source_sums.get(name, 0.0) + v
                 self.source_counts[name] += 1
         for rule in {h["rule"] for h in row.get("fired", [])}:
             self.rule_turns[rule] += 1
+        for name, details in row.get("details", {}).items():
+            if "error" in details:  # the source raised on this turn (--on-error skip)
+                self.source_errors[name] += 1
+                self.first_error.setdefault(name, f"{row.get('sample_id')}: {details['error']}")
 
 
 def journal_path(output: Path) -> Path:
@@ -101,26 +114,35 @@ def skipped_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.skipped.jsonl")
 
 
-def _fingerprint(pipeline: RewardPipeline, input_path: Path) -> str:
+def _fingerprint(pipeline: RewardPipeline) -> str:
+    """What the rows depend on besides the input: the spec's content, the judge templates' text, and
+    which sources are set aside. The input is checked by content at each checkpoint instead."""
     spec = pipeline.spec.model_dump(mode="json") if pipeline.spec else {}
-    key = json.dumps(
-        {"input": str(input_path.resolve()), "spec": spec, "only": sorted(pipeline.only or [])}, sort_keys=True
-    )
+    texts = {n: t.source for n, s in pipeline.sources.items() if (t := getattr(s, "template", None)) is not None}
+    not_run = sorted(n for n, s in pipeline.sources.items() if isinstance(s, NotRun))
+    key = json.dumps({"spec": spec, "templates": texts, "not_run": not_run}, sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[bytes], int]:
+def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDigest) -> tuple[IO[bytes], int]:
     """Open the journal for appending (binary: rows go in as the UTF-8 bytes they were encoded to);
-    returns (handle, input position to continue after)."""
+    returns (handle, input position to continue after).
+
+    Raises:
+        InputError: resuming, but the spec or the input records already scored changed since.
+    """
     if resume and path.exists():
-        keep_bytes, position = 0, 0
+        keep_bytes, position, seen = 0, 0, ""
         with path.open("rb") as fh:
             try:
                 header = json.loads(fh.readline() or b"{}")
             except json.JSONDecodeError:
                 header = {}
             if header.get("fingerprint") != fingerprint:
-                raise InputError(f"{path}: the interrupted run was for another input or spec; rerun without --resume")
+                raise InputError(
+                    f"{path}: the interrupted run was for another spec (or its templates, --only or the judges "
+                    "set aside changed); rerun without --resume"
+                )
             keep_bytes = fh.tell()
             for line in iter(fh.readline, b""):
                 try:
@@ -128,7 +150,12 @@ def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[bytes]
                 except json.JSONDecodeError:
                     break  # a line cut by the kill: everything after the last checkpoint goes
                 if event.get("kind") == "checkpoint":
-                    keep_bytes, position = fh.tell(), event["position"]
+                    keep_bytes, position, seen = fh.tell(), event["position"], event.get("input", "")
+        if position and digest.upto(position) != seen:
+            raise InputError(
+                f"{digest.path}: records 1-{position} changed since the interrupted run scored them; "
+                "rerun without --resume"
+            )
         with path.open("r+b") as fh:
             fh.truncate(keep_bytes)
         return path.open("ab"), position
@@ -156,36 +183,43 @@ def score_file(
     the outputs are the same as with one.
 
     Raises:
-        InputError: on the first bad record when ``on_error="fail"`` (the journal is
-            removed and no output is written).
+        InputError: on the first bad record, or source error, when ``on_error="fail"``; on an
+            input with no records (or none readable); when resuming, if the spec or the records
+            already scored changed. No output is written; the journal is kept when it holds
+            scored records, so ``resume=True`` goes on after the fix.
     """
     src, out = Path(input_path), Path(output)
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(out)
-    fh, start = _open_journal(journal, _fingerprint(pipeline, src), resume)
+    digest = InputDigest(src)
+    fh, start = _open_journal(journal, _fingerprint(pipeline), resume, digest)
     total = count_records(src) if progress else None
+    done, seen, first_skip = start, Counter[str](), ""
     synced = time.monotonic()
     try:
-        with fh, ExitStack() as stack:
-            pool = None
-            if workers > 1:  # started before the progress bar's thread: workers may be forked
-                from repo_sdk.workers import WorkerPool
-
-                pool = stack.enter_context(WorkerPool(pipeline.factory(), workers, pipeline))
+        with fh, digest, ExitStack() as stack:
+            pool = _pool(pipeline, workers, stack)  # before the progress bar's thread: workers may be forked
             with _progress(progress, total) as advance:
                 if start:
                     advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
                 jobs = _jobs(_records(src, mapping, start, raw=pool is not None), size, on_error)
-                for (_, skipped, last, consumed), (rows, turns) in _scored(pipeline, jobs, pool, src, mapping):
-                    checkpoint = dumps_bytes({"kind": "checkpoint", "position": last})
-                    fh.write(b"".join([*(dumps_bytes(event) for event in skipped), rows, checkpoint]))
+                for job, (rows, turns, failed) in _scored(pipeline, jobs, pool, src, mapping):
+                    if failed is not None and on_error == "fail":
+                        index, where, error = failed
+                        raise InputError(f"{src}:{job.positions[index]}: {where}: {error}")
+                    checkpoint = {"kind": "checkpoint", "position": job.last, "input": digest.upto(job.last)}
+                    fh.write(b"".join([*(dumps_bytes(event) for event in job.skipped), rows, dumps_bytes(checkpoint)]))
                     fh.flush()
                     synced = _sync(fh, synced)
-                    advance(consumed, turns)
-    except InputError:
-        journal.unlink(missing_ok=True)
-        raise
+                    done = job.last
+                    seen.update(dialogue=len(job.dialogues), skipped=len(job.skipped))
+                    first_skip = first_skip or next((e["reason"] for e in job.skipped), "")
+                    advance(job.records, turns)
+    except BaseException as exc:
+        raise _keep_for_resume(exc, journal, done) from None
+    if not start:
+        _check_anything_read(src, seen, first_skip, journal)
     summary = _finalize(journal, out)
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
@@ -203,6 +237,26 @@ def _sync(fh: IO[bytes], last: float, every: float = 1.0) -> float:
     return now
 
 
+def _keep_for_resume(exc: BaseException, journal: Path, done: int) -> BaseException:
+    """A failed run keeps its journal when it holds scored records, so ``--resume`` goes on after the fix."""
+    if not done:
+        journal.unlink(missing_ok=True)
+        return exc
+    if isinstance(exc, InputError):
+        return InputError(f"{exc} (records 1-{done} are scored and kept: fix this and rerun with --resume)")
+    return exc
+
+
+def _check_anything_read(src: Path, seen: Counter[str], first_skip: str, journal: Path) -> None:
+    """An input with no records, or none readable, is an error, not an empty success."""
+    if seen["dialogue"]:
+        return
+    journal.unlink(missing_ok=True)
+    if not seen["skipped"]:
+        raise InputError(f"{src}: no records to score (the input is empty)")
+    raise InputError(f"{src}: none of its {seen['skipped']} records could be read (the first: {first_skip})")
+
+
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
     for pos, _ in iter_records(src, mapping):
         if pos > start:
@@ -210,9 +264,18 @@ def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterato
         yield pos
 
 
-# a group: what to score (Dialogues, or in worker processes the JSONL lines to parse there), the
-# skipped events, the last input position and the number of records
-Job = tuple[list[Any], list[dict[str, Any]], int, int]
+@dataclass
+class Job:
+    """A group to score: its dialogues (in worker processes, a JSONL record may travel as its
+    ``(line number, line)``) and their input positions, the records set aside, the last position."""
+
+    dialogues: list[Any]
+    positions: list[int]
+    skipped: list[dict[str, Any]]
+    last: int
+    records: int
+
+
 Record3 = tuple[int, Any, "Dialogue | InputError"]
 
 
@@ -228,7 +291,7 @@ def _records(src: Path, mapping: InputSpec | None, start: int, *, raw: bool) -> 
 
 
 def _jobs(records: Iterator[Record3], size: int, on_error: str) -> Iterator[Job]:
-    """The groups to score: their records, skipped records, last input position and record count."""
+    """The groups to score, in input order."""
 
     def weight(record: Record3) -> int:
         return agent_turns(record[2]) if isinstance(record[2], Dialogue) else 0
@@ -238,17 +301,34 @@ def _jobs(records: Iterator[Record3], size: int, on_error: str) -> Iterator[Job]
         if errors and on_error == "fail":
             raise errors[0][1]
         skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
-        payload = [sent for _, sent, item in group if isinstance(item, Dialogue)]
-        yield payload, skipped, group[-1][0], len(group)
+        scored = [(pos, sent) for pos, sent, item in group if isinstance(item, Dialogue)]
+        yield Job([d for _, d in scored], [pos for pos, _ in scored], skipped, group[-1][0], len(group))
+
+
+def _pool(pipeline: RewardPipeline, workers: int, stack: ExitStack) -> Any:
+    """The worker processes of a run with ``workers > 1`` (None: this process scores)."""
+    if workers <= 1:
+        return None
+    from repo_sdk.workers import WorkerPool, WorkerStartError
+
+    try:
+        return stack.enter_context(WorkerPool(pipeline.factory(), workers, pipeline))
+    except WorkerStartError as exc:  # a source registered at run time, say: it exists in this process only
+        print(
+            f"note: --workers {workers}: a worker could not build the spec ({exc}); scoring in this process",
+            file=sys.stderr,
+        )
+        return None
 
 
 def _scored(
     pipeline: RewardPipeline, jobs: Iterator[Job], pool: Any, src: Path, mapping: InputSpec | None
-) -> Iterator[tuple[Job, tuple[bytes, int]]]:
-    """Each group with its rows as journal lines (and turn count), in input order; in worker processes when asked."""
+) -> Iterator[tuple[Job, Any]]:
+    """Each group with its rows as journal lines, turn count and first source error, in input order;
+    in the worker processes when there are."""
     if pool is None:
-        return ((job, score_group(pipeline, job[0])) for job in jobs)
-    return pool.map(jobs, str(src), mapping)
+        return ((job, score_group(pipeline, job.dialogues)) for job in jobs)
+    return pool.map(lambda job: job.dialogues, jobs, str(src), mapping)
 
 
 _TURN, _DIALOGUE = b'{"kind":"turn"', b'{"kind":"dialogue"'

@@ -13,11 +13,12 @@ parsed Dialogue costs more than parsing it. Several consecutive groups travel as
 task (``chunk`` records at least), so the cost of a round trip is spread. Rows come
 back as the journal's bytes.
 
-A pipeline of rules alone holds nothing that forking could break (no model, no thread),
-so its workers are forked from the main process, pipeline included, and start at once;
-any other pipeline's workers start with ``spawn`` (a fresh interpreter: safe with
-threads and loaded models) and build their pipeline from the spec, so sources must come
-from installed plugins.
+A pipeline of the built-in rules alone holds nothing that forking could break (no
+model, no thread), so its workers are forked from the main process, pipeline included,
+and start at once; any other pipeline's workers start with ``spawn`` (a fresh
+interpreter: safe with threads and loaded models) and build their pipeline from the
+spec, so sources must come from installed plugins (when a worker cannot build it,
+`score` says so and scores in its own process).
 
 Example:
     >>> from functools import partial
@@ -25,9 +26,8 @@ Example:
     >>> from repo_sdk.testing import make_dialogue
     >>> factory = partial(RewardPipeline.from_spec, {"sources": {"rules": ["cot_leak"]}})
     >>> d = make_dialogue([("user", "Hi"), ("assistant", "<think>x</think>Hello")], id="d1")
-    >>> jobs = [([d], "group 1"), ([d], "group 2")]  # each job's dialogues first
-    >>> with WorkerPool(factory, workers=2) as pool:
-    ...     [(job[1], turns) for job, (lines, turns) in pool.map(jobs)]
+    >>> with WorkerPool(factory, workers=2) as pool:  # jobs, and how to get each job's dialogues
+    ...     [(job, turns) for job, (lines, turns, failed) in pool.map(lambda job: [d], ["group 1", "group 2"])]
     [('group 1', 1), ('group 2', 1)]
 """
 
@@ -46,25 +46,35 @@ from repo_sdk.config import InputSpec
 from repo_sdk.io.dialogues import parse_line
 from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue
 
-__all__ = ["WorkerPool", "default_workers", "forkable", "score_group"]
+__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "forkable", "score_group"]
 
 J = TypeVar("J")
 _pipeline: RewardPipeline | None = None  # the worker process's own pipeline
+_start_error = ""  # why it could not be built
 
 
 def default_workers(pipeline: RewardPipeline) -> int:
-    """The default ``--workers``: every core when only rules (cheap, CPU-bound, nothing loaded) run,
-    else 1, so that an in-process RM or an embedded judge is loaded once, not once per core.
+    """The default ``--workers``: every core when only the built-in rules source runs (cheap, CPU-bound,
+    nothing loaded), else 1, so that an RM or an embedded judge is loaded once, not once per core.
 
     Example:
         >>> default_workers(RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})) >= 1
         True
     """
-    only_rules = all(src.kind == "rules" or src.name == "not_run" for src in pipeline.sources.values())
-    return _cores() if only_rules else 1
+    return _cores() if _only_rules(pipeline) else 1
+
+
+def _only_rules(pipeline: RewardPipeline) -> bool:
+    return all(src.name in ("rules", "not_run") for src in pipeline.sources.values())
+
+
+def forkable(pipeline: RewardPipeline) -> bool:
+    """Whether workers may be forked from this process: the built-in rules alone, and no other thread."""
+    return _only_rules(pipeline) and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _cores() -> int:
@@ -74,23 +84,28 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> tuple[bytes, int]:
-    """One group's rows as journal lines (UTF-8), and how many turn rows they hold."""
+GroupResult = tuple[bytes, int, "tuple[int, str, str] | None"]
+
+
+def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
+    """One group's rows as journal lines (UTF-8), how many turn rows they hold, and its first source
+    error as (index of the dialogue in ``dialogues``, where in it, the error) or None."""
     rows = score_dialogue_batch(pipeline, dialogues)
-    return b"".join([dumps_bytes(r) for r in rows]), sum(r["kind"] == "turn" for r in rows)
+    failed = first_source_error(rows, range(len(dialogues)))
+    return b"".join([dumps_bytes(r) for r in rows]), sum(r["kind"] == "turn" for r in rows), failed
 
 
-def forkable(pipeline: RewardPipeline) -> bool:
-    """Whether workers may be forked from this process: a pipeline of rules alone, no other thread."""
-    only_rules = all(src.kind == "rules" or src.name == "not_run" for src in pipeline.sources.values())
-    return only_rules and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-
-
-def _start(factory: Callable[[], RewardPipeline] | None, inherited: RewardPipeline | None = None) -> None:
+def _start(factory: Callable[[], RewardPipeline] | None, parent: int, inherited: RewardPipeline | None = None) -> None:
     global _pipeline
-    parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    _pipeline = inherited if inherited is not None else factory()  # type: ignore[misc]
+    if inherited is not None:  # forked: the main process's pipeline came along
+        _pipeline = inherited
+        return
+    try:
+        _pipeline = factory()  # type: ignore[misc]
+    except Exception as exc:  # told to the parent by _ready, not printed as a traceback here
+        global _start_error
+        _start_error = f"{type(exc).__name__}: {exc}"
 
 
 def _exit_with(parent: int) -> None:
@@ -100,12 +115,14 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _ready() -> None:
-    """A no-op task: submitting it starts the worker processes."""
+def _ready() -> str:
+    """Empty when this worker built its pipeline, else why it could not."""
+    return _start_error
 
 
-def _score(name: str, mapping: InputSpec | None, groups: list[list[Any]]) -> list[tuple[bytes, int]]:
-    assert _pipeline is not None, "worker started without a pipeline"
+def _score(name: str, mapping: InputSpec | None, groups: list[list[Any]]) -> list[GroupResult]:
+    if _pipeline is None:
+        raise WorkerStartError(_start_error)
     out = []
     for group in groups:
         dialogues = [
@@ -114,6 +131,10 @@ def _score(name: str, mapping: InputSpec | None, groups: list[list[Any]]) -> lis
         ]
         out.append(score_group(_pipeline, dialogues))
     return out
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process could not build the pipeline (a source registered at run time, not installed)."""
 
 
 class WorkerPool:
@@ -136,38 +157,60 @@ class WorkerPool:
         self.workers, self.chunk = workers, chunk
         fork = pipeline is not None and forkable(pipeline)
         context = multiprocessing.get_context("fork" if fork else "spawn")
-        initargs = (None, pipeline) if fork else (factory,)
+        initargs = (None, os.getpid(), pipeline) if fork else (factory, os.getpid())
         self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=initargs)
-        if fork:  # fork now, while this process has no other thread (a progress bar starts one)
-            self._executor.submit(_ready).result()
+        # starts the workers (forked now, while this process has no other thread: a progress bar starts one)
+        if error := self._executor.submit(_ready).result():
+            self.close()
+            raise WorkerStartError(error)
 
     def map(
-        self, jobs: Iterable[J], name: str = "", mapping: InputSpec | None = None
-    ) -> Iterator[tuple[J, tuple[bytes, int]]]:
-        """Each job with its group's ``(journal lines, turns)``, in the order of ``jobs``.
+        self,
+        dialogues_of: Callable[[J], list[Any]],
+        jobs: Iterable[J],
+        name: str = "",
+        mapping: InputSpec | None = None,
+    ) -> Iterator[tuple[J, GroupResult]]:
+        """Each job with its group's :func:`score_group` result, in the order of ``jobs``.
 
-        A job's first item is its group: Dialogues, or ``(line number, line)`` of records of
-        the JSONL file ``name`` (read with ``mapping``).
+        A group holds Dialogues, or ``(line number, line)`` of records of the JSONL file
+        ``name`` (read with ``mapping``), parsed in the worker.
         """
-        pending: deque[tuple[list[J], Future[list[tuple[bytes, int]]]]] = deque()
+        pending: deque[tuple[list[J], Future[list[GroupResult]]]] = deque()
         chunk: list[J] = []
         size = 0
-        for job in jobs:
+        upcoming = iter(jobs)
+        while True:
+            try:
+                job = next(upcoming)
+            except StopIteration:
+                break
+            except Exception:  # a bad record ends the run: the groups before it are still written first
+                if chunk:
+                    pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
+                while pending:
+                    yield from self._done(pending.popleft())
+                raise
             chunk.append(job)
-            size += max(1, len(job[0]))  # type: ignore[index]
+            size += max(1, len(dialogues_of(job)))
             if size < self.chunk:
                 continue
-            pending.append((chunk, self._executor.submit(_score, name, mapping, [j[0] for j in chunk])))  # type: ignore[index]
+            pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
             chunk, size = [], 0
             if len(pending) >= 2 * self.workers:
                 yield from self._done(pending.popleft())
         if chunk:
-            pending.append((chunk, self._executor.submit(_score, name, mapping, [j[0] for j in chunk])))  # type: ignore[index]
+            pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
         while pending:
             yield from self._done(pending.popleft())
 
+    def _submit(
+        self, dialogues_of: Callable[[J], list[Any]], chunk: list[J], name: str, mapping: InputSpec | None
+    ) -> Future[list[GroupResult]]:
+        return self._executor.submit(_score, name, mapping, [dialogues_of(job) for job in chunk])
+
     @staticmethod
-    def _done(entry: tuple[list[J], Future[list[tuple[bytes, int]]]]) -> Iterator[tuple[J, tuple[bytes, int]]]:
+    def _done(entry: tuple[list[J], Future[list[GroupResult]]]) -> Iterator[tuple[J, GroupResult]]:
         chunk, future = entry
         yield from zip(chunk, future.result(), strict=True)
 

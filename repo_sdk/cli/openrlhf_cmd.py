@@ -9,6 +9,7 @@ import typer
 
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.errors import ConfigError, require
+from repo_sdk.io.paths import check_outputs
 
 openrlhf_app = typer.Typer(no_args_is_help=True, help="OpenRLHF integration (reward file and agent export).")
 app.add_typer(openrlhf_app, name="openrlhf")
@@ -25,6 +26,7 @@ def export(
     missing_reward: float = typer.Option(0.0, help="reward sent when the combined reward is None"),
 ) -> None:
     """Write a reward_func file for OpenRLHF's --reward.remote_url."""
+    check_outputs({"-o": output}, inputs=[spec])
     mod: Any = require("repo_sdk_openrlhf.reward_file", "repo-sdk-openrlhf", "`repo-sdk openrlhf export`")
     path = mod.export_reward_file(spec, output, tokenizer=tokenizer, missing_reward=missing_reward)
     typer.echo(f"wrote {path}: pass --reward.remote_url {path} to openrlhf.cli.train_ppo_ray", err=True)
@@ -41,6 +43,7 @@ def export_agent(
     missing_reward: float = typer.Option(0.0, help="reward of a turn whose combined reward is None"),
 ) -> None:
     """Write a multi-turn negotiation AgentExecutor file for OpenRLHF's --train.agent_func_path."""
+    check_outputs({"-o": output}, inputs=[spec])
     mod: Any = require("repo_sdk_openrlhf.agent", "repo-sdk-openrlhf openrlhf", "`repo-sdk openrlhf export-agent`")
     if aggregate not in ("mean", "sum"):
         raise ConfigError(f"--aggregate: expected mean or sum, got {aggregate!r}")

@@ -6,7 +6,8 @@ and the answer format::
 
     {"rewards": [...], "scores": [...], "extra_logs": {"<name>/<source>": [...],
      "<name>/fired/<rule>": [0 or 1, ...], "<name>/missing": [0 or 1, ...],
-     "<name>/telemetry/<source>/<counter>": [...]}}
+     "<name>/error": [0 or 1, ...], "<name>/telemetry/<source>/<counter>": [...]},
+     "errors": [null or "<source>: <what went wrong>", ...]}   # only when a source failed on an item
 
 The telemetry logs are what scoring each sample took, for the sources that say
 (``item_telemetry_keys``; the judge: calls, retries, re-asks, cache hits, parse
@@ -15,7 +16,9 @@ rate and so on.
 
 OpenRLHF needs a number for every sample, so a ``None`` reward becomes
 ``missing_reward`` (default 0.0) and is flagged in ``<name>/missing``; a source
-that returned ``None`` logs 0.0. The set of ``extra_logs`` keys is the same for
+that returned ``None`` logs 0.0. A source that raised on an item (a label whose
+price is "120 EUR", say) gives that item None, flags it in ``<name>/error`` and
+names the error in ``errors``; the other items are scored as usual. The set of ``extra_logs`` keys is the same for
 every sample, as OpenRLHF stacks them.
 
 Example:
@@ -31,6 +34,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +47,15 @@ from repo_sdk_openrlhf.chat import PlainSplitter
 from repo_sdk_openrlhf.labels import parse_label
 
 __all__ = ["RewardService", "RequestError"]
+
+
+log = logging.getLogger("repo_sdk.serve")
+
+
+def _errors_of(result: RewardResult) -> str | None:
+    """What the sources that raised on this item said, or None when none did."""
+    errors = [f"{name}: {error}" for name, error in result.source_errors().items()]
+    return "; ".join(errors) or None
 
 
 class RequestError(ValueError):
@@ -107,6 +120,8 @@ class RewardService:
                 history, response = self.splitter.split(query, prompt)
             except ValueError as exc:
                 raise RequestError(f"item {i}: {exc}") from None
+            except RecursionError:
+                raise RequestError(f"item {i}: label nested too deeply to read") from None
             key = json.dumps([prompt or [t.model_dump() for t in history], label.task], sort_keys=True, default=str)
             out.append(
                 Sample(
@@ -139,12 +154,19 @@ class RewardService:
             for key in keys:
                 logs[f"{self.name}/telemetry/{source}/{key}"] = [float(t.get(key, 0.0)) for t in per_sample]
         logs[f"{self.name}/missing"] = [float(r.reward is None) for r in results]
+        logs[f"{self.name}/error"] = [float(_errors_of(r) is not None) for r in results]
         return logs
 
     def payload(self, results: Sequence[RewardResult]) -> dict[str, Any]:
         """The OpenRLHF answer for scored results."""
         rewards = [self.reward_of(r) for r in results]
-        return {"rewards": rewards, "scores": list(rewards), "extra_logs": self.extra_logs(results)}
+        out: dict[str, Any] = {"rewards": rewards, "scores": list(rewards), "extra_logs": self.extra_logs(results)}
+        errors = [_errors_of(r) for r in results]
+        if any(errors):
+            out["errors"] = errors
+            log.warning("reward: a source failed on %d of %d items: %s", sum(map(bool, errors)), len(errors),
+                        next(e for e in errors if e))  # fmt: skip
+        return out
 
     async def aanswer(
         self, queries: Sequence[str], prompts: Sequence[str] | None = None, labels: Sequence[Any] | None = None
