@@ -37,8 +37,8 @@ from typing import IO, Any, Literal
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
-from repo_sdk.io.digest import InputDigest
 from repo_sdk.io.atomic import atomic_write
+from repo_sdk.io.digest import InputDigest
 from repo_sdk.io.fastjson import dumps_bytes, loads
 from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_lines
 from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
