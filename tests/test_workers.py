@@ -161,7 +161,7 @@ def test_a_row_the_standard_library_wrote_reaches_the_output_as_before(tmp_path:
         "reward": 0.5,
         "sources": {"rules": 0.5},
         "fired": [],
-        "details": {"big": 2**70},
+        "details": {"rules": {"big": 2**70}},
     }  # beyond 64 bits: orjson refuses it, the standard library writes it
     dia = {"kind": "dialogue", "dialogue_id": "d", "turns": 1}
     journal = tmp_path / ".out.jsonl.partial"
