@@ -115,21 +115,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_rules_alone_fork_their_workers_and_a_model_spawns() -> None:
+def test_rules_alone_fork_their_workers_and_a_model_spawns(monkeypatch: Any) -> None:
     import threading
 
     from repo_sdk.workers import forkable
 
     with RewardPipeline.from_spec(SPEC) as pipe:
+        monkeypatch.setattr(threading, "active_count", lambda: 1)
         assert forkable(pipe)
-        stop = threading.Event()
-        thread = threading.Thread(target=stop.wait)
-        thread.start()
-        try:  # another thread might hold a lock a forked child would inherit held
-            assert not forkable(pipe)
-        finally:
-            stop.set()
-            thread.join()
+        monkeypatch.setattr(threading, "active_count", lambda: 2)
+        assert not forkable(pipe)  # another thread might hold a lock a forked child would inherit held
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     spec = {"sources": {"rules": ["cot_leak"], "rm": {"type": "echo_rm"}}}
     with echo_rm() as registry, RewardPipeline.from_spec(spec, registry=registry) as pipe:
         assert not forkable(pipe)
