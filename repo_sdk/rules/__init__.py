@@ -20,7 +20,9 @@ from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.cot import CotLeak, CotLeakParams
+from repo_sdk.rules.empty import EmptyReply, EmptyReplyParams
 from repo_sdk.rules.format import FormatBreakage, FormatBreakageParams
+from repo_sdk.rules.injection import JudgeInjection, JudgeInjectionParams
 from repo_sdk.rules.length import MaxLength, MaxLengthParams
 from repo_sdk.rules.numeric import NumericConsistency, NumericConsistencyParams
 from repo_sdk.rules.repetition import Repetition, RepetitionParams
@@ -32,10 +34,14 @@ __all__ = [
     "BUILTIN_RULES",
     "CotLeak",
     "CotLeakParams",
+    "EmptyReply",
+    "EmptyReplyParams",
     "ForbiddenTerms",
     "ForbiddenTermsParams",
     "FormatBreakage",
     "FormatBreakageParams",
+    "JudgeInjection",
+    "JudgeInjectionParams",
     "MaxLength",
     "MaxLengthParams",
     "MixedScript",
@@ -60,6 +66,8 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     MaxLength,
     FormatBreakage,
     NumericConsistency,
+    EmptyReply,
+    JudgeInjection,
 )
 
 

@@ -25,6 +25,8 @@ NAMES = {
     "mixed_script",
     "repetition",
     "max_length",
+    "empty_reply",
+    "judge_injection",
     "format_breakage",
     "numeric_consistency",
 }
