@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from repo_sdk.cli.app import app, cli_errors
+from repo_sdk.combiners.repo import rm_scale_warnings
 from repo_sdk.config import load_spec
 from repo_sdk.errors import ConfigError
 
@@ -24,3 +25,5 @@ def validate(spec: Path = typer.Argument(..., help="reward spec (YAML)")) -> Non
     s = loaded.spec
     sources = ", ".join(f"{name} ({src.type})" for name, src in s.sources.items())
     typer.echo(f"{spec}: ok — sources: {sources}; combiner: {s.combiner.type}")
+    for warning in rm_scale_warnings(loaded):
+        typer.echo(f"warning: {spec}: {warning}", err=True)
