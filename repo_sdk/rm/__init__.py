@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from repo_sdk.hookspecs import hookimpl
+from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import Normalizer, calibration_stats
 from repo_sdk.rm.render import Renderer
@@ -29,12 +30,14 @@ from repo_sdk.rm.tiny import build_tiny_model
 from repo_sdk.rm.train import PreferencePair, TrainResult, read_pairs, train_rm
 
 __all__ = [
+    "AUGMENT_KINDS",
     "Normalizer",
     "PreferencePair",
     "RMConfig",
     "RMSource",
     "Renderer",
     "TrainResult",
+    "augment_pairs",
     "build_tiny_model",
     "calibration_stats",
     "default_base",
