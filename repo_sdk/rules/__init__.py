@@ -21,10 +21,12 @@ from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.cot import CotLeak, CotLeakParams
 from repo_sdk.rules.empty import EmptyReply, EmptyReplyParams
+from repo_sdk.rules.flattery import Flattery, FlatteryParams
 from repo_sdk.rules.format import FormatBreakage, FormatBreakageParams
 from repo_sdk.rules.injection import JudgeInjection, JudgeInjectionParams
 from repo_sdk.rules.length import MaxLength, MaxLengthParams
 from repo_sdk.rules.numeric import NumericConsistency, NumericConsistencyParams
+from repo_sdk.rules.padding import Padding, PaddingParams
 from repo_sdk.rules.repetition import Repetition, RepetitionParams
 from repo_sdk.rules.script import MixedScript, MixedScriptParams
 from repo_sdk.rules.terms import ForbiddenTerms, ForbiddenTermsParams, Term
@@ -36,6 +38,8 @@ __all__ = [
     "CotLeakParams",
     "EmptyReply",
     "EmptyReplyParams",
+    "Flattery",
+    "FlatteryParams",
     "ForbiddenTerms",
     "ForbiddenTermsParams",
     "FormatBreakage",
@@ -49,6 +53,8 @@ __all__ = [
     "NumberMention",
     "NumericConsistency",
     "NumericConsistencyParams",
+    "Padding",
+    "PaddingParams",
     "Repetition",
     "RepetitionParams",
     "RuleParams",
@@ -68,6 +74,8 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     NumericConsistency,
     EmptyReply,
     JudgeInjection,
+    Flattery,
+    Padding,
 )
 
 

@@ -43,7 +43,16 @@ DEFAULT_PREAMBLES: tuple[str, ...] = (
     # "Reasoning:", "**Thought process:**", "Plan:", "Analysis:" as a label at a line or sentence start
     _START + r"(?:\*\*|__)?(?:my\s+)?(?:reasoning|thoughts?|thinking|thought\s+process|chain[- ]of[- ]thought"
     r"|internal\s+(?:monologue|notes?|reasoning)|scratchpad|inner\s+monologue|plan|planning|analysis|strategy|approach"
-    r"|conclusion|rationale|observations?|note\s+to\s+self|self[- ]note)(?:\*\*|__)?\s*:",
+    r"|conclusion|rationale|observations?|note\s+to\s+self|self[- ]note)"
+    r"(?:\s+(?:it\s+over|aloud|out\s+loud|process|this\s+through))?(?:\*\*|__)?\s*:",
+    # "Okay, so the hotel wants 138 ...": the counterpart narrated in the third person
+    _START + r"(?:ok(?:ay)?|alright|all\s+right|so|hmm+|well|right)[,.]?\s+(?:so,?\s+)?(?:now,?\s+)?the\s+"
+    r"(?:hotel|counterpart|other\s+(?:side|party)|manager|owner|receptionist|seller|vendor|supplier|front\s+desk)\s+"
+    r"(?:wants|is|has|said|says|asked|asks|offered|offers|countered|quoted|came|seems|needs|won't|will|can't"
+    r"|cannot|refuses|refused|agreed|accepted|rejected|declined)\b",
+    # "now I make the pitch": stage directions of its own reply
+    r"\bnow\s+i(?:'ll|\s+will)?\s+(?:make|do|give|deliver|move\s+(?:on\s+)?to|go\s+for|start)\s+the\s+(?:pitch"
+    r"|case|counter(?:offer)?|close|closing|proposal|ask|anchor)\b",
     # an aside to itself: "(Note to self: ...)", "[thinking: ...]"
     r"[(\[]\s*(?:note\s+to\s+self|memo\s+to\s+self|thinking|thoughts?|internal(?:\s+note)?|aside|reasoning|plan"
     r"|strategy|analysis)\s*[:\-]|\bnote\s+to\s+(?:self|myself)\b",

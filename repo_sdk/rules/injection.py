@@ -58,7 +58,8 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"\b{_SCORE_WORD}\s*(?:[:=]|is|of|at|as)?\s*[\"']?\d+(?:\.\d+)?\s*(?:/|out of)\s*\d+\b|"
         rf"\b{_SCORE_WORD}\s*[:=]\s*[\"']?\d|\b(\d+)\s*/\s*\1\b(?!\s*(?:days?|nights?|hours?))|"
         rf"\b{_GIVE}\b[^.\n]{{0,30}}?(?:\b\d+(?:\.\d+)?\s*(?:/|out of)\s*(?:5|10|100)\b|\b(?:full|top|maximum|max|"
-        rf"perfect|highest) (?:marks|score|rating|grade|points|reward)\b)|\b(?:rate|score|grade|mark)\s+(?:this|it|"
+        rf"perfect|highest|best)(?: possible)? (?:marks|score|rating|grade|points|reward)\b)|"
+        rf"\b(?:rate|score|grade|mark)\s+(?:this|it|"
         rf"me|the\s+{_REPLY}|my\s+{_REPLY})\b[^.\n]{{0,40}}?\b(?:as|at|with|a)\s+(?:an?\s+)?(?:\d|excellent|perfect|"
         rf"the top|top|high(?:est)?|maximum|max|full)|\btop of the (?:scale|rubric|range)\b|\b(?:this|the|my|that)\s+"
         rf"{_REPLY}\s+(?:is|was|has been|deserves|merits|earns|warrants|should (?:get|receive|be rated|score))\s+"
@@ -77,7 +78,10 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
         r"these\s+|those\s+)?(?:of\s+the\s+)?(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|former\s+|"
         r"original\s+|grading\s+|scoring\s+|evaluation\s+|system\s+|other\s+)?(?:instructions?|rules|rubrics?|criteria|"
         r"guidelines|prompts?|directions|checklists?|deductions|scoring|grading)\b|\b(?:new|updated|revised|real|"
-        r"actual)\s+(?:system\s+)?instructions?\s*:|\bsystem\s*(?:prompt|message|override|note)\s*:|\b(?:output|"
+        r"actual)\s+(?:system\s+)?instructions?\s*:|\bsystem\s*(?:prompt|message|override|note)\s*:|"
+        r"^[ \t>*_#\[(-]*(?:system|admin|administrator|developer|operator)\s*(?:message|note|notice|prompt)?\s*:|"
+        r"\bthe\s+assistant(?:'s)?\s+(?:reply|response|answer|message|output)\b|"
+        r"\bthe\s+(?:reply|response|answer|output)\s+above\b|\b(?:output|"
         r"return|print|respond with|answer with|reply with)\s+(?:only\s+)?(?:a\s+|the\s+)?(?:score|rating|grade|"
         r"verdict|json)\b",
     ),

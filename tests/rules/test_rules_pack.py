@@ -27,6 +27,8 @@ NAMES = {
     "max_length",
     "empty_reply",
     "judge_injection",
+    "flattery",
+    "padding",
     "format_breakage",
     "numeric_consistency",
 }

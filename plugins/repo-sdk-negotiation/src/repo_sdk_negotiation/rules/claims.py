@@ -37,10 +37,12 @@ _OUTCOME = re.compile(
     r"(?:bookings?|reservations?|revenue|sales|occupancy|traffic|visibility|demand|income)(?: \w+){0,3} "
     r"(?:will|would|'ll|is going to|are going to) (?:\w+ )?(?:double|triple|soar|skyrocket|jump|increase|grow|rise|"
     r"go up|explode|surge|climb|pour in|flood in|make up|more than (?:make up|cover|offset|compensate))|"
-    r"never (?:have|see|get) (?:an? )?(?:single )?empty (?:\w+ ){0,2}(?:rooms?|beds?|nights?)|"
-    r"no (?:more )?empty (?:\w+ )?rooms?|(?:full|100 ?%) occupancy|occupancy(?: \w+){0,2} (?:is|will be) "
+    r"never (?:have|see|get|face) (?:an? )?(?:single )?(?:empty|unsold|vacant) \w+|"
+    r"no (?:more )?(?:empty|unsold|vacant) (?:\w+ )?(?:rooms?|beds?|nights?|doubles?|twins?|singles?|suites?)|(?:full|100 ?%) occupancy|occupancy(?: \w+){0,2} (?:is|will be) "
     r"(?:assured|guaranteed|certain|full)|(?:every|all)(?: of)? (?:your )?(?:\w+ )?rooms? (?:will be |are )?"
-    r"(?:sold|booked|filled|full)|pay for itself|(?:make|made) up (?:for )?the (?:difference|cut|loss))\b",
+    r"(?:sold|booked|filled|full)|pay for itself|(?:make|made) up (?:for )?the (?:difference|cut|loss)|"
+    r"sell(?: out)? (?:every|each) (?:single )?night|(?:be )?booked (?:solid|out|every night)|"
+    r"(?:every|each) (?:single )?night (?:booked|sold|full)|fill every (?:room|night|bed))\b",
     re.I,
 )
 _HEDGE = re.compile(r"\b(?:may|might|could|can|likely|probably|usually|often|tend|tends|help|helps|hope)\b", re.I)

@@ -200,6 +200,8 @@ _OFFER = re.compile(
     r"\b(?:a |an )?(?:complimentary|free(?:-of-charge)?|gratis|no-cost|bonus) (?:\w+ ){0,2}(?:badges?|placements?|"
     r"listings?|promotions?|promos?|campaigns?|spots?|slots?|banners?|features?|upgrades?|boosts?|newsletters?|ads|"
     r"adverts?|advertising|marketing|photos?|photo ?shoots?|consulting|support|services?|months?|weeks?|trials?)\b|"
+    r"\b(?:we|i)(?:'ll| will|'d| would| can| could)?(?: also| even| gladly| happily)? (?:pay for|absorb|reimburse|"
+    r"refund|sponsor|foot the bill for|pick up the (?:bill|tab|cost) (?:for|of))\b|"
     r"\bat no (?:extra |additional )?(?:charge|cost) to you\b|\b(?:it's|that's|is|are|be) on us\b|"
     r"\bat our (?:own )?expense\b|"
     r"\b(?:special|exclusive|extra|additional) (?:discount|promotion|deal|bonus|rebate)s? (?:for you|from us)\b|"

@@ -33,6 +33,8 @@ INTERNAL_TERMS: tuple[tuple[str, str], ...] = (
         r"\b(?:price|rate) goals?\b|\bgoal (?:price|rate)s?\b|\b(?:the )?(?:number|figure|price|rate|amount) "
         r"(?:that )?(?:i|we)(?:'ve| have| was| were| am| are|'m|'re)? ?(?:been )?(?:given|told|asked|instructed|"
         r"authori[sz]ed|supposed|meant|required) (?:to (?:get|reach|hit|aim|land|secure|bring)|by (?:my|our))\b|"
+        r"\boff[- ]target\b|\babove (?:our|my|the) (?:target|goal|ceiling)\b|\b(?:our|my) (?:system|tool|software|"
+        r"algorithm|pricing engine|dashboard) (?:flags|says|shows|tells|requires|wants|recommends|suggests|expects)\b|"
         r"\b(?:i'm|i am|we're|we are) (?:only )?(?:authori[sz]ed|allowed|permitted|cleared) to (?:go|accept|"
         r"offer|agree|pay)\b|\bthe (?:figure|number|price|rate|amount) (?:on|in|from) (?:my|our) (?:\w+ )?"
         r"(?:brief|notes|sheet|file|ticket|queue|instructions|spreadsheet|tool|list)\b",
