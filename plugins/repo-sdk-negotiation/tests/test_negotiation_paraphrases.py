@@ -59,7 +59,7 @@ CAUGHT = [
         "negotiation.silence_as_consent",
         [*COUNTERED, ("user", "Let me think.")],
         "Sure. Unless I hear otherwise, I'll consider €103 settled.",
-    ),  # fmt: skip
+    ),
     ("negotiation.invented_discount", COUNTERED, "In exchange we'd pay for your new photo shoot."),
     ("negotiation.invented_discount", COUNTERED, "We can add a complimentary spotlight campaign for a month."),
     ("negotiation.one_language", COUNTERED, "Lo entiendo perfectamente. Could we meet at €103?"),
@@ -78,7 +78,7 @@ CLEAN = [
     (
         [*CONFIRMED, ("assistant", "Any flexibility on the double?"), ("user", "We could do 97.")],
         "Thank you, we gladly accept €97 per night for the Standard Double Room!",
-    ),  # fmt: skip
+    ),
 ]
 
 
