@@ -146,3 +146,23 @@ def test_validate_warns_when_repo_sits_on_an_unnormalised_rm(
         assert len(warnings) == 1 and warned in warnings[0] and "sources.rm.normalize" in warnings[0]
         assert "positive_quantile" in warnings[0]
     assert len(rm_scale_warnings(load(path))) == (warned is not None)
+
+
+def test_every_turn_row_carries_the_repo_breakdown() -> None:
+    from repo_sdk.pipeline import RewardPipeline
+    from repo_sdk.scoring import score_dialogues
+    from repo_sdk.testing import make_dialogue
+
+    spec = {
+        "sources": {"rules": {"type": "rules", "rules": ["cot_leak", "empty_reply"]}},
+        "combiner": {"type": "repo", "veto": ["empty_reply"]},
+    }
+    turns_in = [("user", "Hi"), ("assistant", "Deal at 90."), ("user", "?"), ("assistant", "<think>x</think>Ok")]
+    dialogue = make_dialogue([*turns_in, ("user", "Hello?"), ("assistant", "...")])
+    with RewardPipeline.from_spec(spec) as pipe:
+        turns = [r for r in score_dialogues(pipe, [dialogue]) if r["kind"] == "turn"]
+    assert [r["reward"] for r in turns] == [0.0, -0.1, -2.0]
+    for row in turns:
+        assert {"E", "E_judge", "E_rules", "multiplier"} <= set(row["combiner"]), row["combiner"]
+    assert [r["combiner"]["E_rules"] for r in turns] == [0.0, -10.0, -100.0]
+    assert turns[2]["combiner"]["veto"] == ["empty_reply"] and turns[2]["combiner"]["unvetoed"] == -1.0
