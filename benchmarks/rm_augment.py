@@ -1,13 +1,14 @@
 """The starter RM with and without `--augment`: held-out accuracy, artifact accuracy and twin accuracy.
 
-Trains the packaged MiniLM RM on the scaffold's preference pairs twice (same seed and
-settings, once plain and once with artifact-controlled pairs), then reports for each:
+Trains the packaged MiniLM RM on the scaffold's preference pairs twice per seed: plain (the
+`rm train` defaults) and as `repo-sdk init` trains it (`--augment`, its per-pair count and
+epochs, `init_cmd.RM_TRAINING`), then reports for each:
 the held-out pairwise accuracy on real pairs, the accuracy on artifact-controlled pairs
 drawn from the held-out pairs, the share of the negotiation plugin's twin pairs whose
 clean reply the RM alone scores higher (dev / holdout), and the training time.
 
     python -m benchmarks.rm_augment
-    python -m benchmarks.rm_augment --seeds 0 1 2 --per-pair 3
+    python -m benchmarks.rm_augment --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from repo_sdk.cli.init_cmd import RM_TRAINING
 from repo_sdk.fidelity import read_twins, score_twins, win_share
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.rm.train import train_rm
@@ -39,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
-    ap.add_argument("--per-pair", type=int, default=3, help="augmented pairs per training pair")
     args = ap.parse_args(argv)
     pairs = templates_dir() / "init" / "preference_pairs.jsonl"
     twins = repo_sdk_negotiation.twins_path()
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for augment in (False, True):
                 out = Path(tmp) / f"rm-{seed}-{augment}"
-                res = train_rm(pairs, out, seed=seed, augment=augment, augment_per_pair=args.per_pair,
-                               show_progress=False)  # fmt: skip
+                settings = RM_TRAINING if augment else {}
+                res = train_rm(pairs, out, seed=seed, show_progress=False, **settings)  # type: ignore[arg-type]
                 dev, hold = twin_accuracy(out, twins)
                 print(
                     f"{seed:>4}  {('+' + str(res.augmented_pairs)) if augment else 'no':>7}  "
