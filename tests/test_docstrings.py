@@ -13,7 +13,8 @@ MODULES = [
     "repo_sdk.testing", "repo_sdk.train_spec", "repo_sdk.sources.rules_source", "repo_sdk.io.atomic",
     "repo_sdk.io.dialogues", "repo_sdk.io.readers", "repo_sdk.io.rows", "repo_sdk.combiners.repo",
     "repo_sdk.combiners.weighted_sum", "repo_sdk.combiners.minimum", "repo_sdk.combiners.normalize",
-    "repo_sdk.fidelity", "repo_sdk.rm.normalize", "repo_sdk.rm.augment", "repo_sdk.rm.pairs",
+    "repo_sdk.combiners.rm_scale", "repo_sdk.fidelity", "repo_sdk.rm.normalize", "repo_sdk.rm.augment",
+    "repo_sdk.rm.pairs",
 ]  # fmt: skip
 
 

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from repo_sdk import ConfigError
 from repo_sdk.cli import app
-from repo_sdk.combiners.repo import RepoCombiner, RepoConfig, rm_scale_warnings
+from repo_sdk.combiners.repo import RepoCombiner, RepoConfig
+from repo_sdk.combiners.rm_scale import rm_scale_warnings
 from repo_sdk.config import load
 from repo_sdk.rm.normalize import Normalizer, calibration_stats, sigmoid
 from repo_sdk.rm.source import CalibrationRef, RMConfig

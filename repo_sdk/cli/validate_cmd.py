@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from repo_sdk.cli.app import app, cli_errors
-from repo_sdk.combiners.repo import rm_scale_warnings
+from repo_sdk.combiners.rm_scale import rm_scale_warnings
 from repo_sdk.config import load_spec
 from repo_sdk.errors import ConfigError
 

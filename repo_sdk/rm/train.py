@@ -36,7 +36,7 @@ from typing import Any
 
 from repo_sdk.errors import InputError, require
 from repo_sdk.io.atomic import atomic_dir
-from repo_sdk.rm.augment import augment_pairs
+from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.batching import forward_scores
 from repo_sdk.rm.loading import META_FILE
 from repo_sdk.rm.minilm import default_base
@@ -180,7 +180,8 @@ def train_rm(
     train, held = split_pairs(all_pairs, eval_fraction, seed)
     say(f"{len(all_pairs)} pairs: {len(train)} to train, {len(held)} held out; base {base_path}")
     extra = augment_pairs(train, per_pair=augment_per_pair, seed=seed) if augment else []
-    held_artifacts = augment_pairs(held, per_pair=augment_per_pair, seed=seed + 1) if held else []
+    # every kind once per held-out pair, the same set with or without --augment: the two runs compare
+    held_artifacts = augment_pairs(held, per_pair=len(AUGMENT_KINDS), seed=seed + 1) if held else []
     if extra:
         say(f"augmented with {len(extra)} artifact-controlled pairs ({augment_per_pair} per training pair)")
 
