@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt requirements-extra.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
+$(STAMP): pyproject.toml constraints.txt requirements-extra.txt requirements-nodeps.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) "torch==2.13.0"
 	$(PIP_INSTALL) -c constraints.txt -e ".[judge,rm,io,dev]" $(addprefix -e ,$(PLUGINS)) $(addprefix -e ,$(ADAPTERS))

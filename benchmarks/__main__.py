@@ -11,9 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+# tools the benchmarks use or that need arguments: run them as `python -m benchmarks.NAME ...`
+TOOLS = {"corpus", "golden_rows"}
+
 
 def available() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
+    names = (m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]))
+    return sorted(n for n in names if not n.startswith("_") and n not in TOOLS)
 
 
 def main(argv: list[str]) -> int:

@@ -24,7 +24,13 @@ is printed beside it. Generation dominates the step and
 varies with the machine's load, so the reward phase of the same steps (TRL's
 ``_calculate_rewards``, timed inside the real trainer) is reported too.
 Also the reward computation alone on a batch of 24 completions, called the way TRL
-calls it (gathered on an event loop): the minimum over 5 interleaved rounds of 100 calls.
+calls it (gathered on an event loop): the minimum over 5 interleaved rounds of ``--reward-calls`` calls.
+
+The policy's shape is set by ``--hidden``, ``--layers``, ``--heads``, ``--kv-heads``,
+``--intermediate`` and ``--vocab`` (random weights either way); ``--device cuda``
+trains in bf16 autocast. ``--budget-s`` stops starting new repeats once the time
+left is less than the last repeat took (at least one repeat runs). :func:`run`
+returns the figures as a dict (``benchmarks.gpu_check`` collects them).
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ def _run(funcs: list[Any], policy: str, args: argparse.Namespace, out: Path) -> 
             reward_times.append(time.perf_counter() - t0)
             return out
 
+    cuda = args.device == "cuda"
     config = GRPOConfig(
         output_dir=str(out),
         max_steps=args.warmup + args.steps,
@@ -97,8 +104,8 @@ def _run(funcs: list[Any], policy: str, args: argparse.Namespace, out: Path) -> 
         logging_steps=1,
         report_to="none",
         save_strategy="no",
-        use_cpu=True,
-        bf16=False,
+        use_cpu=not cuda,
+        bf16=cuda,
         seed=0,
         gradient_checkpointing=False,
         disable_tqdm=True,
@@ -147,7 +154,8 @@ def _reward_only(repo: Any, separate: list[Any], n: int) -> tuple[float, float]:
     return min(a), min(b)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print its report and return the figures (milliseconds, ratios, shape)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=12, help="measured steps per run")
     parser.add_argument("--warmup", type=int, default=2, help="steps dropped at the start of each run")
@@ -155,17 +163,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=8, help="completions per step")
     parser.add_argument("--generations", type=int, default=4, help="completions per prompt")
     parser.add_argument("--tokens", type=int, default=24, help="max new tokens")
+    parser.add_argument("--reward-calls", type=int, default=100, help="calls per round of the reward-only timing")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    parser.add_argument("--budget-s", type=float, default=None, help="no new repeat once less time is left")
+    parser.add_argument("--hidden", type=int, default=32, help="policy width")
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--kv-heads", type=int, default=None, help="default: --heads")
+    parser.add_argument("--intermediate", type=int, default=None, help="default: 2.7 x hidden")
+    parser.add_argument("--vocab", type=int, default=512)
     args = parser.parse_args(argv)
+    started = time.perf_counter()
 
+    import torch
     import transformers
     from repo_sdk_trl import repo_reward_func, source_reward_funcs
 
     from repo_sdk.rm.tiny import build_tiny_model
     from repo_sdk.testing import register_plugin
 
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
     transformers.logging.set_verbosity_error()
     work = Path(tempfile.mkdtemp(prefix="repo-sdk-grpo-bench-"))
-    policy = str(build_tiny_model(work / "policy", head="causal-lm"))
+    policy = str(
+        build_tiny_model(
+            work / "policy",
+            head="causal-lm",
+            hidden_size=args.hidden,
+            num_layers=args.layers,
+            num_heads=args.heads,
+            num_kv_heads=args.kv_heads,
+            intermediate_size=args.intermediate,
+            vocab_size=args.vocab,
+        )
+    )
+    n_params = sum(p.numel() for p in transformers.AutoModelForCausalLM.from_pretrained(policy).parameters())
     with register_plugin(_plugin(), name="bench-grpo-rm"):
         times: dict[str, list[float]] = {"repo": [], "separate": []}
         phase: dict[str, list[float]] = {"repo": [], "separate": []}
@@ -173,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         # a throw-away run first: the process's first trainer pays torch's and TRL's one-time warm-up
         _run(source_reward_funcs(SPEC), policy, argparse.Namespace(**{**vars(args), "steps": 1}), work / "warm")
         for r in range(args.repeats):
+            pair_start = time.perf_counter()
             medians: dict[str, float] = {}
             for name in ("repo", "separate") if r % 2 == 0 else ("separate", "repo"):
                 funcs = [repo_reward_func(SPEC)] if name == "repo" else source_reward_funcs(SPEC)
@@ -186,12 +220,20 @@ def main(argv: list[str] | None = None) -> None:
                 phase[name] += run_phase
                 medians[name] = statistics.median(run_times)
             pairs.append(medians["repo"] / medians["separate"])
-        repo_reward, separate_reward = _reward_only(repo_reward_func(SPEC), source_reward_funcs(SPEC), 100)
+            now = time.perf_counter()
+            if args.budget_s is not None and started + args.budget_s - now < now - pair_start:
+                print(f"time budget {args.budget_s:.0f}s: stopping after {r + 1} of {args.repeats} repeats", flush=True)
+                break
+        repo_reward, separate_reward = _reward_only(
+            repo_reward_func(SPEC), source_reward_funcs(SPEC), args.reward_calls
+        )
     repo, separate = statistics.median(times["repo"]), statistics.median(times["separate"])
     repo_phase, separate_phase = statistics.median(phase["repo"]), statistics.median(phase["separate"])
     print(
-        f"tiny policy, batch {args.batch} ({args.generations} per prompt), {args.tokens} new tokens, "
-        f"{args.steps} steps x {args.repeats} runs each, cpus={os.cpu_count()}"
+        f"policy: random Llama, hidden {args.hidden}, {args.layers} layers, vocab {args.vocab}, "
+        f"{n_params / 1e6:.2f}M params, LoRA r=8, {args.device}{' bf16' if args.device == 'cuda' else ''}; "
+        f"batch {args.batch} ({args.generations} per prompt), {args.tokens} new tokens, "
+        f"{args.steps} steps x {len(pairs)} runs each, cpus={os.cpu_count()}"
     )
     print(f"{'':<34} {'GRPO step':>12} {'reward phase':>13} {'reward fn (min)':>16}")
     print(
@@ -209,6 +251,36 @@ def main(argv: list[str] | None = None) -> None:
         f"ratios {', '.join(f'{p:.3f}' for p in pairs)}; pooled medians {repo / separate:.3f}x), "
         f"reward phase {repo_phase / separate_phase:.3f}x, reward fn {repo_reward / separate_reward:.3f}x"
     )
+    return {
+        "policy": {
+            "hidden": args.hidden,
+            "layers": args.layers,
+            "heads": args.heads,
+            "kv_heads": args.kv_heads or args.heads,
+            "vocab": args.vocab,
+            "params_m": round(n_params / 1e6, 2),
+        },
+        "device": args.device,
+        "batch": args.batch,
+        "generations": args.generations,
+        "new_tokens": args.tokens,
+        "steps": args.steps,
+        "repeats": len(pairs),
+        "step_ms": {"repo": repo * 1000, "separate": separate * 1000},
+        "reward_phase_ms": {"repo": repo_phase * 1000, "separate": separate_phase * 1000},
+        "reward_fn_ms": {"repo": repo_reward * 1000, "separate": separate_reward * 1000},
+        "ratios": {
+            "step": paired,
+            "step_pooled": repo / separate,
+            "reward_phase": repo_phase / separate_phase,
+            "reward_fn": repo_reward / separate_reward,
+        },
+        "pair_ratios": pairs,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(argv)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,18 @@ def run_size(workdir: Path, n: int) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(
-        [str(cli), "score", str(logs), "-c", str(spec), "-o", str(workdir / f"out-{n}.jsonl"), "--no-progress"],
+        [
+            str(cli),
+            "score",
+            str(logs),
+            "-c",
+            str(spec),
+            "-o",
+            str(workdir / f"out-{n}.jsonl"),
+            "--no-progress",
+            "--workers",
+            "1",
+        ],
         check=True,
         capture_output=True,
     )

@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from repo_sdk.degenerate import degenerate_sources
 from repo_sdk.errors import InputError
 from repo_sdk.io.rows import dialogue_path, read_rows
 
@@ -106,6 +107,7 @@ class EvalResult(BaseModel):
     baseline: RunMetrics | None = None
     bad_cases: BadCaseMetrics | None = None
     notes: list[str] = Field(default_factory=list)
+    refused: str | None = Field(None, description="why the fix rates were not computed (a degenerate rating source)")
 
 
 def _num(value: Any) -> float | None:
@@ -324,8 +326,14 @@ def evaluate(
     bad_rating: float = 2.0,
     candidate_dialogues: Sequence[dict[str, Any]] = (),
     baseline_dialogues: Sequence[dict[str, Any]] = (),
+    allow_degenerate: bool = False,
 ) -> EvalResult:
     """Evaluate a scored run, and against a baseline run if given (see the module docstring).
+
+    A degenerate source (:mod:`repo_sdk.degenerate`: constant on >= 90% of its scored
+    turns, or None on >= 50%) is named in ``notes``. Fix rates need ratings that
+    separate good from bad turns: when the rating source is degenerate in either run,
+    they are refused (``bad_cases`` None, ``refused`` says why) unless ``allow_degenerate``.
 
     Args:
         candidate_rows: turn rows of the run under evaluation.
@@ -335,6 +343,7 @@ def evaluate(
         bad_rating: a rating ``<= bad_rating`` makes a baseline turn a bad case.
         candidate_dialogues: dialogue rows of the candidate (their turn-indexed hits count).
         baseline_dialogues: dialogue rows of the baseline.
+        allow_degenerate: compute fix rates even from a degenerate rating source.
 
     Returns:
         The metrics; ``notes`` explain anything that could not be computed.
@@ -361,6 +370,23 @@ def evaluate(
     cand = run_metrics(candidate_rows, candidate_dialogues, rating_source=rating_source, excellent=excellent)
     if not cand.rating_available:
         notes.append(_absent_note("candidate", rating_source, candidate_rows))
+    runs = [("candidate", candidate_rows)] + ([("baseline", baseline_rows)] if baseline_rows is not None else [])
+    useless = []
+    for label, rows in runs:
+        for bad in degenerate_sources(rows):
+            notes.append(f"{label} run: {bad.message()}: it carries no signal")
+            if bad.source == rating_source and any(_rating(r, rating_source) is not None for r in rows):
+                useless.append(f"{label} run: {bad.message()}")
+    if rating_source == "reward":
+        rewards = [{"sources": {"reward": _num(r.get("reward"))}} for _, rows in runs for r in rows]
+        useless += [bad.message() for bad in degenerate_sources(rewards)]
+    refused = None
+    if useless and baseline_rows is not None and not allow_degenerate:
+        refused = (
+            f"fix rates refused: the rating source is degenerate ({'; '.join(useless)}), so its bad cases and "
+            "fixes would be noise; rate with another --rating-source, or pass --allow-degenerate"
+        )
+        notes.append(refused)
     base = cases = None
     if baseline_rows is not None:
         check_turn_rows(baseline_rows, "baseline rows")
@@ -369,15 +395,16 @@ def evaluate(
             notes.append(
                 _absent_note("baseline", rating_source, baseline_rows) + " Bad cases are flagged by rules only."
             )
-        cases = bad_case_metrics(
-            candidate_rows,
-            baseline_rows,
-            candidate_dialogues,
-            baseline_dialogues,
-            rating_source=rating_source,
-            bad_rating=bad_rating,
-        )
-        if cases.missing:
+        if refused is None:
+            cases = bad_case_metrics(
+                candidate_rows,
+                baseline_rows,
+                candidate_dialogues,
+                baseline_dialogues,
+                rating_source=rating_source,
+                bad_rating=bad_rating,
+            )
+        if cases is not None and cases.missing:
             notes.append(
                 f"{cases.missing} of {cases.bad_cases} bad cases have no candidate turn with the same "
                 "(dialogue_id, turn_index); they are listed as missing pairs and left out of the rates"
@@ -390,4 +417,5 @@ def evaluate(
         baseline=base,
         bad_cases=cases,
         notes=notes,
+        refused=refused,
     )

@@ -32,6 +32,7 @@ from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
 if TYPE_CHECKING:
     from repo_sdk.plugins import Registry
+    from repo_sdk.rules.context import TurnContext
 
 __all__ = [
     "BuildContext",
@@ -182,8 +183,10 @@ class Combiner(ABC):
 class Rule(ABC):
     """A programmatic check (RF). Compile patterns in ``__init__``; checks must be cheap.
 
-    Turn rules implement ``check`` (one reply, with its history and task); dialogue
-    rules set ``scope = "dialogue"`` and implement ``check_dialogue``.
+    Turn rules implement ``check_turn`` (one reply in its dialogue: the reply's shared
+    text views and the dialogue state carried turn to turn, see
+    :mod:`repo_sdk.rules.context`) or, more simply, ``check`` (one Sample); the other
+    is derived. Dialogue rules set ``scope = "dialogue"`` and implement ``check_dialogue``.
 
     Class attributes:
         name: the name used in a spec's ``rules:`` list.
@@ -204,7 +207,22 @@ class Rule(ABC):
 
     def check(self, sample: Sample) -> list[RuleHit]:
         """Hits of this rule on the sample's response (turn rules)."""
-        raise NotImplementedError(f"rule {self.name!r} has scope {self.scope!r}; use check_dialogue")
+        if self.scope != "turn":
+            raise NotImplementedError(f"rule {self.name!r} has scope {self.scope!r}; use check_dialogue")
+        if type(self).check_turn is Rule.check_turn:
+            raise NotImplementedError(f"rule {self.name!r} must implement check or check_turn")
+        from repo_sdk.rules.context import TurnContext
+
+        return self.check_turn(TurnContext.of_sample(sample))
+
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        """Hits on one reply in its dialogue: ``turn.reply`` (text views) and ``turn.dialogue`` (carried state).
+
+        The default calls ``check(turn.sample)``; override this one to share views and state.
+        """
+        if type(self).check is Rule.check:
+            raise NotImplementedError(f"rule {self.name!r} must implement check or check_turn")
+        return self.check(turn.sample)
 
     def check_dialogue(self, dialogue: Dialogue) -> list[RuleHit]:
         """Hits of this rule on a whole dialogue, each naming its ``turn_index``."""

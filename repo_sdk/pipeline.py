@@ -13,7 +13,8 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ class RewardPipeline:
         self.name = name
         self.spec = spec
         self.only = set(only) if only is not None else None
+        self.loaded: LoadedSpec | None = None  # the validated spec, when built by from_spec
         combiner.bind(self.sources)
 
     @classmethod
@@ -105,11 +107,19 @@ class RewardPipeline:
                     sources[name] = NotRun(src_cls)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
-            return cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            pipeline.loaded = loaded
+            return pipeline
         except BaseException:
             for built in sources.values():
                 built.close()
             raise
+
+    def factory(self) -> Callable[[], RewardPipeline]:
+        """A picklable callable building this pipeline again (in a worker process, say)."""
+        if self.loaded is None:
+            raise ConfigError("only a pipeline built by RewardPipeline.from_spec can be rebuilt in a worker")
+        return partial(RewardPipeline.from_spec, self.loaded, only=self.only)
 
     async def ascore(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score a batch: all sources concurrently, then the combiner."""
@@ -117,6 +127,9 @@ class RewardPipeline:
         if not samples:
             return []
         outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
+        return self._combine(samples, outputs)
+
+    def _combine(self, samples: list[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
         scores: dict[str, list[SourceScore]] = {}
         for name, out in zip(self.sources, outputs, strict=True):
             if len(out) != len(samples):
@@ -131,7 +144,16 @@ class RewardPipeline:
         return results
 
     def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
-        """Synchronous :meth:`ascore` (for use outside an event loop)."""
+        """Synchronous :meth:`ascore` (for use outside an event loop).
+
+        When every source is synchronous (rules alone, say) they run one after the other
+        right here: with nothing else in flight an event loop and worker threads buy nothing.
+        """
+        if all(type(src).ascore is RewardSource.ascore for src in self.sources.values()):
+            samples = list(samples)
+            if not samples:
+                return []
+            return self._combine(samples, [src.score(samples) for src in self.sources.values()])
         return asyncio.run(self.ascore(samples))
 
     def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:
@@ -142,6 +164,26 @@ class RewardPipeline:
             if score is not None:
                 out[name] = score
         return out
+
+    def rule_names(self, scope: str | None = None) -> list[str]:
+        """Names of the spec's rules, each once: source by source, turn rules before dialogue rules.
+
+        Args:
+            scope: ``"turn"`` or ``"dialogue"`` for the rules of that scope only; None for both.
+                Only turn rules can fire on one reply; dialogue rules fire in dialogue rows.
+
+        Example:
+            >>> spec = {"sources": {"guard": ["cot_leak", "max_length"], "more": ["cot_leak"]}}
+            >>> RewardPipeline.from_spec(spec).rule_names()
+            ['cot_leak', 'max_length']
+        """
+        names: list[str] = []
+        for src in self.sources.values():
+            for attr in ("turn_rules", "dialogue_rules"):
+                for rule in getattr(src, attr, []):
+                    if (scope is None or rule.scope == scope) and rule.name not in names:
+                        names.append(rule.name)
+        return names
 
     def telemetry(self) -> dict[str, dict[str, float]]:
         """Per-source counters (judge calls, cache hits, truncations, ...)."""

@@ -23,19 +23,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from repo_sdk.config import InputSpec
+from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
+from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.io.readers import count_records, iter_records
 from repo_sdk.io.rows import dialogue_path, write_rows
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.scoring import agent_turns, group_by_samples, score_dialogue_batch
+from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
+from repo_sdk.workers import score_group
 
 __all__ = ["ScoreSummary", "journal_path", "score_file", "skipped_path"]
 
@@ -57,6 +62,12 @@ class ScoreSummary:
     rule_turns: Counter[str] = field(default_factory=Counter)
     telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    tally: SourceTally = field(default_factory=SourceTally)
+
+    @property
+    def degenerate(self) -> list[Degenerate]:
+        """Sources constant on >= 90% of their scored turns or None on >= 50% (repo_sdk.degenerate)."""
+        return self.tally.degenerate()
 
     @property
     def reward_mean(self) -> float | None:
@@ -69,6 +80,7 @@ class ScoreSummary:
             self.reward_sum += r
             self.reward_count += 1
             self.reward_min = r if self.reward_min is None else min(self.reward_min, r)
+        self.tally.add_row(row.get("sources", {}))
         for name, v in row.get("sources", {}).items():
             if v is None:
                 self.source_none[name] += 1
@@ -134,8 +146,12 @@ def score_file(
     on_error: Literal["fail", "skip"] = "fail",
     progress: bool = True,
     batch_size: int | None = None,
+    workers: int = 1,
 ) -> ScoreSummary:
     """Score an input file into ``output`` (JSONL or Parquet) and its sibling files.
+
+    ``workers > 1`` scores the groups in that many worker processes (:mod:`repo_sdk.workers`);
+    the outputs are the same as with one.
 
     Raises:
         InputError: on the first bad record when ``on_error="fail"`` (the journal is
@@ -147,15 +163,18 @@ def score_file(
     journal = journal_path(out)
     fh, start = _open_journal(journal, _fingerprint(pipeline, src), resume)
     total = count_records(src) if progress else None
+    synced = time.monotonic()
     try:
-        with fh, _progress(progress, total) as advance:
+        with fh, _progress(progress, total) as advance, ExitStack() as stack:
             if start:
                 advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
-            for events, consumed, turns in _groups(pipeline, iter_records(src, mapping, start=start), size, on_error):
-                for event in events:
-                    fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+            jobs = _jobs(iter_records(src, mapping, start=start), size, on_error)
+            for (_, skipped, last, consumed), (rows, turns) in _scored(pipeline, jobs, workers, stack):
+                fh.write("".join(dumps_line(event) for event in skipped))
+                fh.write(rows)
+                fh.write(dumps_line({"kind": "checkpoint", "position": last}))
                 fh.flush()
-                os.fsync(fh.fileno())
+                synced = _sync(fh, synced)
                 advance(consumed, turns)
     except InputError:
         journal.unlink(missing_ok=True)
@@ -166,6 +185,17 @@ def score_file(
     return summary
 
 
+def _sync(fh: IO[str], last: float, every: float = 1.0) -> float:
+    """fsync the journal at most once a second: a killed process loses nothing written (the
+    kernel has it), and after a power cut resume keeps what reached the disk up to its last
+    whole checkpoint. Syncing every group cost more than scoring it."""
+    now = time.monotonic()
+    if now - last < every:
+        return last
+    os.fsync(fh.fileno())
+    return now
+
+
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
     for pos, _ in iter_records(src, mapping):
         if pos > start:
@@ -173,10 +203,11 @@ def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterato
         yield pos
 
 
-def _groups(
-    pipeline: RewardPipeline, records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str
-) -> Iterator[tuple[list[dict[str, Any]], int, int]]:
-    """Yield (journal events ending in a checkpoint, records consumed, turns scored) per group."""
+Job = tuple[list[Dialogue], list[dict[str, Any]], int, int]  # dialogues, skipped events, last position, records
+
+
+def _jobs(records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str) -> Iterator[Job]:
+    """The groups to score: their dialogues, skipped records, last input position and record count."""
 
     def weight(record: tuple[int, Dialogue | InputError]) -> int:
         return agent_turns(record[1]) if isinstance(record[1], Dialogue) else 0
@@ -186,9 +217,20 @@ def _groups(
         if errors and on_error == "fail":
             raise errors[0][1]
         skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
-        rows = score_dialogue_batch(pipeline, [item for _, item in group if isinstance(item, Dialogue)])
-        turns = sum(r["kind"] == "turn" for r in rows)
-        yield [*skipped, *rows, {"kind": "checkpoint", "position": group[-1][0]}], len(group), turns
+        dialogues = [item for _, item in group if isinstance(item, Dialogue)]
+        yield dialogues, skipped, group[-1][0], len(group)
+
+
+def _scored(
+    pipeline: RewardPipeline, jobs: Iterator[Job], workers: int, stack: ExitStack
+) -> Iterator[tuple[Job, tuple[str, int]]]:
+    """Each group with its rows as journal lines (and turn count), in input order; in worker processes when asked."""
+    if workers <= 1:
+        return ((job, score_group(pipeline, job[0])) for job in jobs)
+    from repo_sdk.workers import WorkerPool
+
+    pool = stack.enter_context(WorkerPool(pipeline.factory(), workers))
+    return pool.map(lambda job: job[0], jobs)
 
 
 def _finalize(journal: Path, out: Path) -> ScoreSummary:
@@ -197,7 +239,7 @@ def _finalize(journal: Path, out: Path) -> ScoreSummary:
     def events(kind: str) -> Iterator[dict[str, Any]]:
         with journal.open(encoding="utf-8") as fh:
             for line in fh:
-                event = json.loads(line)
+                event = loads(line)
                 if event.get("kind") == kind:
                     yield event
 

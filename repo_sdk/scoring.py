@@ -33,12 +33,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from repo_sdk.pipeline import RewardPipeline, hits_of
-from repo_sdk.types import Dialogue, RewardResult, Sample
+from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample
 
 __all__ = [
     "agent_turns",
     "dialogue_row",
     "group_by_samples",
+    "hit_row",
     "score_dialogue_batch",
     "score_dialogues",
     "turn_row",
@@ -57,7 +58,7 @@ def turn_row(sample: Sample, result: RewardResult) -> dict[str, Any]:
         "response": sample.response,
         "reward": result.reward,
         "sources": result.source_values(),
-        "fired": [h.model_dump() for h in result.fired],
+        "fired": [hit_row(h) for h in result.fired],
         "reasons": {name: s.reason for name, s in result.sources.items() if s.reason},
         "details": {
             name: {k: v for k, v in s.details.items() if k != "hits"}
@@ -65,6 +66,18 @@ def turn_row(sample: Sample, result: RewardResult) -> dict[str, Any]:
             if any(k != "hits" for k in s.details)
         },
         "combiner": result.details,
+    }
+
+
+def hit_row(hit: RuleHit) -> dict[str, Any]:
+    """A rule hit as a row field: ``hit.model_dump()``, without pydantic's cost per call."""
+    return {
+        "rule": hit.rule,
+        "points": hit.points,
+        "reason": hit.reason,
+        "span": hit.span,
+        "evidence": hit.evidence,
+        "turn_index": hit.turn_index,
     }
 
 
@@ -83,7 +96,7 @@ def dialogue_row(dialogue: Dialogue, turns: list[dict[str, Any]], pipeline: Rewa
             counts[h["rule"]] += 1
             points[h["rule"]] += h["points"]
     dialogue_scores = pipeline.score_dialogue(dialogue)
-    dialogue_hits = [h.model_dump() for s in dialogue_scores.values() for h in hits_of(s)]
+    dialogue_hits = [hit_row(h) for s in dialogue_scores.values() for h in hits_of(s)]
     for h in dialogue_hits:
         counts[h["rule"]] += 1
         points[h["rule"]] += h["points"]

@@ -19,6 +19,7 @@ Keys (the TRL adapter reads them all; the OpenRLHF adapter maps them to flags):
       save_steps: null      # a resumable checkpoint every N steps (last two kept); --resume goes on from it
       trl: {}               # extra GRPOConfig / RLOOConfig fields, passed as they are
       openrlhf: {}          # read by the OpenRLHF adapter
+      verl: {}              # read by the verl adapter (hydra overrides of verl's main_ppo)
 
 For OpenRLHF's PPO (actor, critic, GAE) they map to ``train_ppo_ray`` flags:
 
@@ -35,6 +36,9 @@ For OpenRLHF's PPO (actor, critic, GAE) they map to ``train_ppo_ray`` flags:
     save_steps      --ckpt.save_steps (--resume adds --ckpt.load_enable)
     openrlhf        any further flags, e.g. {"algo.advantage.lambd": 0.95, "vllm.num_engines": 2};
                     true adds a bare flag, false or null drops one
+
+For verl (``repo-sdk train --trainer verl``) they map to ``verl.trainer.main_ppo``
+overrides; ``repo_sdk_verl.launch`` lists them, and ``verl`` adds or overrides any.
 
 ``num_generations``, ``trl`` and the column names of the TRL run are accepted and,
 where PPO has no use for them, ignored.
@@ -92,6 +96,7 @@ class TrainSpec(BaseModel):
     )
     trl: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig / RLOOConfig fields")
     openrlhf: dict[str, Any] = Field(default_factory=dict, description="read by the OpenRLHF adapter")
+    verl: dict[str, Any] = Field(default_factory=dict, description="hydra overrides of verl's main_ppo")
 
     @field_validator("batch_size")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 Role = Literal["system", "user", "assistant"]
 
@@ -50,10 +50,28 @@ class Sample(BaseModel):
     response: str
     group: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # where Dialogue.samples() took the sample from: lets the rules source carry the
+    # dialogue's state from one sample to the next instead of rebuilding it from history
+    _origin: Origin | None = PrivateAttr(default=None)
 
     def turns(self) -> list[Turn]:
         """History plus the response as the last assistant turn."""
         return [*self.history, Turn(role="assistant", content=self.response)]
+
+
+class Origin:
+    """The dialogue and turn index a Sample was made from. Not part of the sample's value:
+    it never makes two samples differ (``==``) and is no field of a dump."""
+
+    __slots__ = ("dialogue", "index")
+
+    def __init__(self, dialogue: Dialogue, index: int) -> None:
+        self.dialogue, self.index = dialogue, index
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, Origin)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Dialogue(BaseModel):
@@ -73,17 +91,19 @@ class Dialogue(BaseModel):
 
     def samples(self) -> list[Sample]:
         """One Sample per assistant turn, with the turns before it as history."""
-        return [
-            Sample(
-                id=f"{self.id}#{i}",
-                task=self.task,
-                history=list(self.turns[:i]),
-                response=turn.content,
-                metadata={**self.metadata, "dialogue_id": self.id, "turn_index": i},
-            )
-            for i, turn in enumerate(self.turns)
-            if turn.role == "assistant"
-        ]
+        out = []
+        for i, turn in enumerate(self.turns):
+            if turn.role == "assistant":
+                sample = Sample(
+                    id=f"{self.id}#{i}",
+                    task=self.task,
+                    history=self.turns[:i],
+                    response=turn.content,
+                    metadata={**self.metadata, "dialogue_id": self.id, "turn_index": i},
+                )
+                sample._origin = Origin(self, i)
+                out.append(sample)
+        return out
 
 
 class SourceScore(BaseModel):

@@ -1,6 +1,9 @@
 """Parity: the same Samples get identical rewards from `repo-sdk score`, the TRL callable,
 the OpenRLHF reward file and the reward server (the last two driven by OpenRLHF's real
-SingleTurnAgentExecutor, with only vLLM replaced by a scripted engine).
+SingleTurnAgentExecutor, with only vLLM replaced by a scripted engine), and verl's reward
+loop (its RewardLoopWorker and naive reward manager calling ``pkg://repo_sdk_verl.reward``
+on rows as ``repo-sdk verl prepare`` writes them; the adapter's own tests run the same on a
+Ray cluster).
 
 The OpenRLHF file hands tensors to OpenRLHF, which keeps rewards as float32; the
 server's JSON becomes float32 in OpenRLHF too. So the file is compared at float32
@@ -160,3 +163,41 @@ def test_four_paths_give_identical_rewards(setup, tmp_path):
     assert by_trl(spec) == cli
     assert [r[0] for r in server_rewards] == cli
     assert torch.equal(torch.cat(file_rewards), torch.tensor(cli, dtype=torch.float32))
+
+
+def by_verl(spec, tok_dir, tokenizer):
+    """verl's RewardLoopWorker (the class its Ray actors run) scores the replies of SAMPLES."""
+    from repo_sdk_verl.samples import row_of
+    from repo_sdk_verl.testing import compose_config, reward_batch
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+
+    config = compose_config(
+        [
+            f"actor_rollout_ref.model.path={tok_dir}",
+            "reward.custom_reward_function.path=pkg://repo_sdk_verl.reward",
+            "reward.custom_reward_function.name=compute_score",
+            f"+reward.custom_reward_function.reward_kwargs.spec={spec}",
+        ]
+    )
+    rows = []
+    for i, s in enumerate(SAMPLES):
+        row = row_of(s, index=i, data_source="repo_sdk")
+        rows.append(row | {"raw_prompt": row["prompt"]})
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # verl's worker and managers run on the loop they find, as in a Ray actor
+    try:
+        worker = RewardLoopWorker(config)
+        batch = reward_batch(tokenizer, rows, [s.response for s in SAMPLES])
+        outs = loop.run_until_complete(worker.compute_score_batch(batch))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert all(o["reward_extra_info"]["negotiation/error"] == 0.0 for o in outs)
+    return [o["reward_score"] for o in outs]
+
+
+def test_verls_reward_loop_gives_the_same_rewards(setup, tmp_path):
+    pytest.importorskip("repo_sdk_verl")
+    pytest.importorskip("verl")
+    spec, tok_dir, tokenizer = setup
+    assert by_verl(spec, tok_dir, tokenizer) == by_score_cli(spec, tmp_path)

@@ -10,12 +10,13 @@ from typer.testing import CliRunner
 from repo_sdk.cli import app
 
 
-def test_both_adapters_read_the_core_train_section():
+def test_the_adapters_read_the_core_train_section():
     from repo_sdk.train_spec import TrainSpec
 
     trl = pytest.importorskip("repo_sdk_trl.train")
     orl = pytest.importorskip("repo_sdk_openrlhf.launch")
-    assert trl.TrainSpec is TrainSpec and orl.TrainSpec is TrainSpec
+    verl = pytest.importorskip("repo_sdk_verl.launch")
+    assert trl.TrainSpec is TrainSpec and orl.TrainSpec is TrainSpec and verl.TrainSpec is TrainSpec
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,8 @@ def test_both_adapters_read_the_core_train_section():
         ("repo_sdk_openrlhf.launch", ["train", "--trainer", "openrlhf"], "pip install repo-sdk-openrlhf"),
         ("repo_sdk_openrlhf", ["serve", "spec.yaml"], "pip install repo-sdk-openrlhf"),
         ("repo_sdk_openrlhf.reward_file", ["openrlhf", "export", "spec.yaml"], "pip install repo-sdk-openrlhf"),
+        ("repo_sdk_verl.launch", ["train", "--trainer", "verl"], "pip install repo-sdk-verl"),
+        ("repo_sdk_verl.data", ["verl", "prepare", "logs.jsonl", "-o", "x.parquet"], "pip install repo-sdk-verl"),
     ],
 )
 def test_a_missing_adapter_says_what_to_install(monkeypatch, module, args, install):

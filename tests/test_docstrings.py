@@ -14,7 +14,9 @@ MODULES = [
     "repo_sdk.io.dialogues", "repo_sdk.io.readers", "repo_sdk.io.rows", "repo_sdk.combiners.repo",
     "repo_sdk.combiners.weighted_sum", "repo_sdk.combiners.minimum", "repo_sdk.combiners.normalize",
     "repo_sdk.combiners.rm_scale", "repo_sdk.fidelity", "repo_sdk.rm.normalize", "repo_sdk.rm.augment",
-    "repo_sdk.rm.pairs",
+    "repo_sdk.rm.pairs", "repo_sdk.degenerate",
+    "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
+    "repo_sdk.io.fastjson", "repo_sdk.workers",
 ]  # fmt: skip
 
 

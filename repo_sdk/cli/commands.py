@@ -13,4 +13,5 @@ from repo_sdk.cli import (  # noqa: F401
     serve_cmd,
     train_cmd,
     validate_cmd,
+    verl_cmd,
 )

@@ -103,6 +103,10 @@ def eval_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="write the full result (every bad case) as JSON")
     ] = None,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option("--allow-degenerate", help="compute fix rates even when the rating source is constant or missing"),
+    ] = False,
 ) -> None:
     """Evaluate a scored run the paper's way: average rating, excellent conversations, rule fire rate;
     with --baseline, bad-case fix rate and clean fix rate (docs/eval.md)."""
@@ -116,10 +120,12 @@ def eval_command(
         bad_rating=bad_rating,
         candidate_dialogues=cand_dialogues,
         baseline_dialogues=base_dialogues,
+        allow_degenerate=allow_degenerate,
     )
     render_tables(result, Console(width=None if sys.stdout.isatty() else 110))
     for note in result.notes:
-        typer.echo(f"warning: {note}", err=True)
+        if note != result.refused:
+            typer.echo(f"warning: {note}", err=True)
     if json_out is not None:
         with atomic_write(json_out) as fh:
             fh.write(result.model_dump_json(indent=2) + "\n")
@@ -130,3 +136,6 @@ def eval_command(
         title = f"repo-sdk eval: {run.name}" + (f" vs {baseline.name}" if baseline is not None else "")
         write_report(cand_turns, cand_dialogues, report, title=title, eval_result=result)
         typer.echo(f"wrote {report}", err=True)
+    if result.refused:
+        typer.echo(f"error: {result.refused}", err=True)
+        raise typer.Exit(1)

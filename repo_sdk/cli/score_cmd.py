@@ -13,6 +13,7 @@ from repo_sdk.config import load_spec
 from repo_sdk.errors import ConfigError, InputError
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.score_run import ScoreSummary, score_file
+from repo_sdk.workers import default_workers
 
 
 @app.command()
@@ -29,6 +30,12 @@ def score(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="progress bar on stderr (default: when stderr is a terminal)"
     ),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="worker processes scoring groups of dialogues (default: every core when only rules run, "
+        "else 1: an RM or an embedded judge would be loaded once per worker)",
+    ),
 ) -> None:
     """Score every assistant turn of logged dialogues, plus one row per dialogue."""
     if on_error not in ("fail", "skip"):
@@ -39,6 +46,10 @@ def score(
     only_set = [s.strip() for s in only.split(",") if s.strip()] if only else None
     mode: Literal["fail", "skip"] = "skip" if on_error == "skip" else "fail"
     with RewardPipeline.from_spec(loaded, only=only_set) as pipe:
+        if workers is None:
+            workers = default_workers(pipe)
+        elif workers > 1 and workers > default_workers(pipe):
+            typer.echo(f"note: each of the {workers} workers loads its own copy of the spec's models", err=True)
         summary = score_file(
             pipe,
             logs,
@@ -48,6 +59,7 @@ def score(
             on_error=mode,
             progress=sys.stderr.isatty() if progress is None else progress,
             batch_size=batch_size,
+            workers=workers,
         )
     print_summary(summary)
     if report is not None:
@@ -87,3 +99,7 @@ def print_summary(summary: ScoreSummary) -> None:
         table.add_row(f"telemetry {name}", ", ".join(f"{k}={fmt(v)}" for k, v in counters.items()))
     table.add_row("written", ", ".join(str(p) for p in summary.outputs))
     console.print(table)
+    for bad in summary.degenerate:
+        console.print(
+            f"warning: {bad.message()}: it carries no signal", style="yellow", highlight=False, soft_wrap=True
+        )

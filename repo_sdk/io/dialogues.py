@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from repo_sdk.config import InputSpec, format_loc
 from repo_sdk.errors import InputError
+from repo_sdk.io.fastjson import loads
 from repo_sdk.types import Dialogue
 
 __all__ = ["parse_line", "record_to_dialogue"]
@@ -93,7 +94,7 @@ def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec |
     if not text.endswith("\n") and not text.rstrip().endswith("}"):
         raise InputError(f"{name}:{lineno}: truncated line (no closing brace)")
     try:
-        record = json.loads(text)
+        record = loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}") from None
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from repo_sdk.errors import InputError, require
 from repo_sdk.io.atomic import atomic_write
+from repo_sdk.io.fastjson import dumps_line, loads
 
 __all__ = ["dialogue_path", "is_parquet", "read_rows", "write_rows"]
 
@@ -62,7 +63,7 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
     if not is_parquet(path):
         with atomic_write(path) as fh:
             for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                fh.write(dumps_line(row))
                 n += 1
         return n
     pa = require("pyarrow", "pyarrow", "Parquet output")
@@ -117,6 +118,6 @@ def read_rows(path: str | Path) -> Iterator[dict[str, Any]]:
         for lineno, line in enumerate(fh, start=1):
             if line.strip():
                 try:
-                    yield json.loads(line)
+                    yield loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"{p}:{lineno}: malformed JSON: {exc.msg}") from None

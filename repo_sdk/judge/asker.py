@@ -2,15 +2,22 @@
 
 Two cache layers, both in the same :class:`~repo_sdk.judge.cache.JudgeCache`:
 
-- **requests** are keyed by template, rendered messages, model, sampling and sample
-  index (the content address); a re-ask is a request of its own (the messages grow
-  by the unreadable answer and the re-ask), so a replay makes no calls at all;
+- **requests** are keyed by scoring mode, template, rendered messages, model,
+  sampling and sample index (the content address); a re-ask is a request of its own
+  (the messages grow by the unreadable answer and the re-ask), so a replay makes no
+  calls at all;
 - **items** are keyed by everything the rendered messages are made from (template
-  text, rubric parameters, task, shown history, response, reference, sample index,
-  order) and hold the final answer, so a re-run of the same logs skips rendering
-  and hashing the prompt. Only final answers are stored there (a verdict, or a
-  verdict that stayed unreadable after the re-asks), never call failures, which
-  are retried on the next run.
+  text, rubric parameters, mode, task, shown history, response, reference, sample
+  index, order) and hold the final answer, so a re-run of the same logs skips
+  rendering and hashing the prompt.
+
+Only readable answers are stored, in either layer: an unreadable answer (and a
+call failure) is asked again on the next run, never replayed.
+
+A slot asks one question (``text``, ``logprobs``) or one per rubric item
+(``checklist``); see :mod:`repo_sdk.judge.modes`. Text answers that do not parse
+are re-asked; the probability modes have nothing to re-ask (their answer is the
+distribution, not a sample).
 
 Example:
     >>> from repo_sdk.judge.templates import load_template
@@ -22,17 +29,26 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from repo_sdk.judge.aggregate import Answer
 from repo_sdk.judge.cache import JudgeCache, KeyMaker
 from repo_sdk.judge.client import ChatClient, JudgeCallError
+from repo_sdk.judge.modes import Mode, Question, decode_top, encode_top, questions, read_logprobs
 from repo_sdk.judge.prompts import Messages
 from repo_sdk.judge.telemetry import CallStats, Telemetry
 from repo_sdk.judge.templates import JudgeTemplate
-from repo_sdk.judge.verdict import PairwiseVerdict, PointwiseVerdict, VerdictError, parse_pairwise, parse_pointwise
+from repo_sdk.judge.verdict import (
+    Deduction,
+    PairwiseVerdict,
+    PointwiseVerdict,
+    VerdictError,
+    parse_pairwise,
+    parse_pointwise,
+)
 
 __all__ = ["Asker"]
 _REASK = "Your answer could not be read ({error}). Reply with only the JSON object, like: {example}"
@@ -47,7 +63,9 @@ class Asker:
 
     Args:
         template: the judge template (its kind and scale decide the parser).
-        reask: re-asks after an unreadable answer.
+        reask: re-asks after an unreadable answer (text mode).
+        mode: the scoring mode (part of every cache key).
+        params: the rubric parameters (the checklist's items).
         model: model name, part of every cache key.
         sampling: request fields besides model and messages, part of every cache key.
         seed: base seed; sample ``k`` is sent ``seed + k``.
@@ -62,6 +80,8 @@ class Asker:
         template: JudgeTemplate,
         *,
         reask: int = 1,
+        mode: Mode = "text",
+        params: dict[str, Any] | None = None,
         model: str = "",
         sampling: dict[str, Any] | None = None,
         seed: int | None = None,
@@ -71,55 +91,80 @@ class Asker:
         item_salt: str = "",
     ) -> None:
         self.template = template
-        self.reask = reask
+        self.mode = mode
+        self.questions = questions(template, mode, params if params is not None else template.parameters({}))
+        self.reask = reask if mode == "text" else 0
         self.model = model
         self.sampling = sampling or {}
         self.seed = seed if seed is not None else self.sampling.get("seed")
         self.cache = cache
         self.client = client
         self.tel = telemetry or Telemetry()
-        self.request_key = KeyMaker(template.name, model, self.sampling)
+        self.request_key = KeyMaker(template.name, model, self.sampling, mode)
         # the request body is the same but for messages and seed: encode the rest once
         self._head = '{"model": ' + json.dumps(model) + ', "messages": '
         self._tail = "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in self.sampling.items()
                              if k != "seed")  # fmt: skip
         self.item_key = KeyMaker(f"item:{template.name}", model, {**self.sampling, "salt": item_salt,
-                                 "source": template.source, "reask": reask, "seed": seed})  # fmt: skip
+                                 "source": template.source, "reask": reask, "seed": seed}, mode)  # fmt: skip
 
-    def parse(self, text: str) -> PointwiseVerdict | PairwiseVerdict:
-        """The verdict in a judge reply; raises VerdictError."""
+    def parse(self, text: str, question: Question | None = None) -> PointwiseVerdict | PairwiseVerdict:
+        """The verdict in one answer to ``question`` (default: the first); raises VerdictError."""
+        question = question or self.questions[0]
+        if question.labels is not None:
+            dist = read_logprobs(decode_top(text), question.labels)
+            shown = ", ".join(f"{k}: {p:.2f}" for k, p in dist.probs.items())
+            return PointwiseVerdict(score=dist.value, reason=f"expected score; P({shown})", method="logprobs")
         if self.template.kind == "pointwise":
             return parse_pointwise(text, self.template.scale)
         return parse_pairwise(text)
 
-    def _read(self, text: str, messages: Messages, attempt: int, stats: CallStats) -> tuple[Answer | None, Messages]:
-        """Parse a reply; on failure give up (last attempt) or return the re-ask messages."""
-        try:
-            return Answer(self.parse(text), raw=text), messages
-        except VerdictError as exc:
-            stats.parse_failures += 1
-            if attempt >= self.reask:
-                return _unreadable(text, attempt, exc), messages
-            reask = _REASK.format(error=exc, example=_EXAMPLES[self.template.kind])
-            return None, [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": reask}]
+    def combine(self, texts: Sequence[str]) -> PointwiseVerdict | PairwiseVerdict:
+        """The verdict of a slot from its answers (one per question); raises VerdictError."""
+        if self.mode != "checklist":
+            return self.parse(texts[0])
+        lo, hi = self.template.scale
+        broken = [self.parse(t, q).score for t, q in zip(texts, self.questions, strict=True)]  # P(yes) per item
+        share = (hi - lo) / len(broken)
+        deductions = [Deduction(criterion=q.item or "", points=round(p * share, 4), reason=f"P(breaks) = {p:.2f}")
+                      for q, p in zip(self.questions, broken, strict=True) if p * share >= 0.005]  # fmt: skip
+        score = round(hi - sum(p * share for p in broken), 4)
+        return PointwiseVerdict(score=score, deductions=deductions, reason="checklist: top of the scale minus the "
+                                "expected share of rubric items broken", method="checklist")  # fmt: skip
 
     def memo(self, item_key: str, stats: CallStats, entry: str | None = None) -> Answer | None:
-        """The final answer stored for an item request (``entry``, if already fetched), or None."""
+        """The final answer stored for an item request (``entry``, if already fetched), or None.
+
+        An entry that no longer reads (the parser grew stricter) counts as a miss: it is asked again.
+        """
         assert self.cache is not None
         entry = self.cache.get(item_key) if entry is None else entry
         if entry is None:
             return None
-        attempt, _, text = entry.partition("\n")
-        stats.requests += 1
-        stats.cache_hits += 1
+        _, _, text = entry.partition("\n")  # "<re-asks>\n<answer>"
         try:
-            return Answer(self.parse(text), raw=text)
-        except VerdictError as exc:
-            stats.parse_failures += 1
-            return _unreadable(text, int(attempt or 0), exc)
+            texts = json.loads(text)["answers"] if self.mode == "checklist" else [text]
+            verdict = self.combine(texts)
+        except (VerdictError, ValueError, KeyError, TypeError):
+            return None
+        stats.requests += len(texts)
+        stats.cache_hits += len(texts)
+        return Answer(verdict, raw=text)
 
-    def cached(self, messages: Messages, k: int, stats: CallStats) -> Answer | None:
-        """The answer if the whole exchange (re-asks included) is in the request cache, else None."""
+    def cached(self, requests: Sequence[Messages], k: int, stats: CallStats) -> Answer | None:
+        """The answer if every question's exchange (re-asks included) is in the request cache, else None."""
+        assert self.cache is not None
+        texts, seen = [], CallStats()
+        for messages, question in zip(requests, self.questions, strict=True):
+            text = self._replay(messages, k, question, seen)
+            if text is None:
+                return None
+            texts.append(text)
+        stats.add(seen)
+        return Answer(self.combine(texts), raw=texts[0] if len(texts) == 1 else json.dumps({"answers": texts}))
+
+    def _replay(self, messages: Messages, k: int, question: Question, stats: CallStats) -> str | None:
+        """The readable answer a cached exchange ends in (counting its re-asks), or None."""
         assert self.cache is not None
         for attempt in range(self.reask + 1):
             text = self.cache.get(self.request_key(messages, k))
@@ -127,14 +172,39 @@ class Asker:
                 return None
             stats.cache_hits += 1
             stats.requests += 1
-            answer, messages = self._read(text, messages, attempt, stats)
-            if answer is not None:
-                stats.reasks += attempt
-                return answer
-        return None  # pragma: no cover - _read answers on the last attempt
+            try:
+                self.parse(text, question)
+            except VerdictError as exc:
+                if attempt >= self.reask:
+                    return None
+                reask = _REASK.format(error=exc, example=_EXAMPLES[self.template.kind])
+                messages = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": reask}]
+                continue
+            stats.reasks += attempt
+            return text
+        return None  # pragma: no cover - the loop returns on its last attempt
 
-    async def ask(self, messages: Messages, k: int, stats: CallStats, item_key: str | None = None) -> Answer:
-        """One request to its end: cache, call with retries, parse, re-ask; never raises for a bad call."""
+    async def ask(self, requests: Sequence[Messages], k: int, stats: CallStats, item_key: str | None = None) -> Answer:
+        """One slot to its end: each question asked (cache, call, parse, re-ask); never raises for a bad call."""
+        if len(requests) == 1:
+            answers = [await self._ask_one(requests[0], k, stats, self.questions[0])]
+        else:
+            asked = zip(requests, self.questions, strict=True)
+            answers = list(await asyncio.gather(*(self._ask_one(m, k, stats, q) for m, q in asked)))
+        if failed := next((a for a in answers if a.verdict is None), None):
+            return failed
+        texts = [a.raw for a in answers]
+        try:
+            verdict = self.combine(texts)
+        except VerdictError as exc:  # pragma: no cover - each answer was read already
+            return _unreadable(texts[0], 0, exc)
+        raw = texts[0] if len(texts) == 1 else json.dumps({"answers": texts}, ensure_ascii=False)
+        if self.cache is not None and item_key is not None:
+            self.cache.put(item_key, f"{stats.reasks}\n{raw}")
+        return Answer(verdict, raw=raw)
+
+    async def _ask_one(self, messages: Messages, k: int, stats: CallStats, question: Question) -> Answer:
+        """One question: cache, call with retries, parse, re-ask; readable answers alone are cached."""
         for attempt in range(self.reask + 1):
             key = self.request_key(messages, k) if self.cache is not None else ""
             text = self.cache.get(key) if self.cache is not None else None
@@ -153,15 +223,28 @@ class Asker:
                 stats.calls += result.calls
                 stats.retries += result.retries
                 stats.latency_s += result.latency_s
-                text = result.text
-                if self.cache is not None:
-                    self.cache.put(key, text)
-            answer, messages = self._read(text, messages, attempt, stats)
-            if answer is not None:
-                stats.reasks += attempt
-                if self.cache is not None and item_key is not None:
-                    self.cache.put(item_key, f"{attempt}\n{text}")
-                return answer
+                if question.labels is not None:
+                    if result.top_logprobs is None:
+                        stats.parse_failures += 1
+                        why = f"the judge server returned no logprobs (mode {self.mode} needs top_logprobs)"
+                        return Answer(None, why, "parse")
+                    text = encode_top(result.top_logprobs)
+                else:
+                    text = result.text
+                    stats.truncated += result.finish_reason == "length"
+            try:
+                verdict = self.parse(text, question)
+            except VerdictError as exc:
+                stats.parse_failures += 1
+                if attempt >= self.reask:
+                    return _unreadable(text, attempt, exc)
+                reask = _REASK.format(error=exc, example=_EXAMPLES[self.template.kind])
+                messages = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": reask}]
+                continue
+            if self.cache is not None:
+                self.cache.put(key, text)
+            stats.reasks += attempt
+            return Answer(verdict, raw=text)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def payload(self, messages: Messages, k: int) -> bytes:

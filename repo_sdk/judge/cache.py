@@ -1,8 +1,8 @@
 """Content-addressed on-disk cache of judge replies (SQLite, shared by processes).
 
-The key is the SHA-256 of everything that decides the judge's answer: template
-name, the rendered chat messages, model, sampling parameters and the sample index
-(``n_samples > 1`` asks the same prompt several times). The value is the judge's
+The key is the SHA-256 of everything that decides the judge's answer: scoring
+mode, template name, the rendered chat messages, model, sampling parameters and
+the sample index (``n_samples > 1`` asks the same prompt several times). The value is the judge's
 raw reply text, so a re-run re-parses it with the current parser.
 
 Storage is one SQLite file, ``<dir>/judge-cache.sqlite3``, in WAL mode: any
@@ -47,7 +47,7 @@ from typing import Any
 __all__ = ["JudgeCache", "KeyMaker", "cache_key", "default_cache_dir"]
 
 CACHE_ENV = "REPO_SDK_CACHE_DIR"
-_FORMAT = 1
+_FORMAT = 2  # 2: keys hold the scoring mode; only readable answers are stored
 
 
 def default_cache_dir() -> Path:
@@ -66,9 +66,10 @@ def cache_key(
     model: str,
     sampling: Mapping[str, Any],
     sample_index: int = 0,
+    mode: str = "text",
 ) -> str:
     """The content address of one judge request (hex SHA-256)."""
-    return KeyMaker(template, model, sampling)(messages, sample_index)
+    return KeyMaker(template, model, sampling, mode)(messages, sample_index)
 
 
 class KeyMaker:
@@ -81,8 +82,8 @@ class KeyMaker:
         True
     """
 
-    def __init__(self, template: str, model: str, sampling: Mapping[str, Any]) -> None:
-        head = {"format": _FORMAT, "template": template, "model": model, "sampling": dict(sampling)}
+    def __init__(self, template: str, model: str, sampling: Mapping[str, Any], mode: str = "text") -> None:
+        head = {"format": _FORMAT, "mode": mode, "template": template, "model": model, "sampling": dict(sampling)}
         self._prefix = hashlib.sha256(_dumps(head).encode("utf-8"))
 
     def __call__(self, messages: Sequence[Mapping[str, str]], sample_index: int = 0) -> str:

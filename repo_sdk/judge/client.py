@@ -70,6 +70,8 @@ class CallResult:
     calls: int
     retries: int
     finish_reason: str | None = None
+    #: ``[[token, logprob], ...]`` of the first generated token, when the request asked for ``top_logprobs``
+    top_logprobs: list[list[Any]] | None = None
 
 
 @dataclass
@@ -189,10 +191,10 @@ class ChatClient:
                     calls += 1
                     tel.calls += 1
                     start = time.perf_counter()
-                    text, finish = await self._post(self._transport(state), body)
+                    text, finish, top = await self._post(self._transport(state), body)
                     latency = time.perf_counter() - start
                 tel.record_latency(latency)
-                return CallResult(text, latency, calls, attempt, finish)
+                return CallResult(text, latency, calls, attempt, finish, top)
             except _Fatal as exc:
                 raise JudgeCallError(str(exc), "client_errors", calls, attempt) from None
             except _Retryable as exc:
@@ -205,7 +207,7 @@ class ChatClient:
                 await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _post(self, transport: Transport, body: bytes) -> tuple[str, str | None]:
+    async def _post(self, transport: Transport, body: bytes) -> tuple[str, str | None, list[list[Any]] | None]:
         try:
             if transport.enforces_timeout:
                 status, headers, raw = await transport.post(self.url, body)
@@ -229,7 +231,16 @@ class ChatClient:
             content = choice["message"].get("content") or ""
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise _Retryable(f"unreadable response body: {_snippet(raw)}", "server_errors") from None
-        return content, choice.get("finish_reason")
+        return content, choice.get("finish_reason"), _first_top_logprobs(choice)
+
+
+def _first_top_logprobs(choice: dict[str, Any]) -> list[list[Any]] | None:
+    """``[[token, logprob], ...]`` of the first generated token (OpenAI / vLLM / llama.cpp layout), or None."""
+    try:
+        first = choice["logprobs"]["content"][0]
+        return [[str(t["token"]), float(t["logprob"])] for t in first["top_logprobs"]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def _snippet(raw: bytes, limit: int = 100) -> str:

@@ -1,11 +1,12 @@
 """The judge source's spec parameters (``type: judge``), validated before anything starts.
 
 Example:
-    >>> cfg = JudgeConfig.model_validate({"template": "negotiation", "n_samples": 3, "temperature": 0.7})
-    >>> cfg.backend, cfg.cache
-    ('embedded', True)
-    >>> JudgeConfig.model_validate({"base_url": "http://gpu-box:8000/v1", "model": "qwen"}).backend
-    'openai'
+    >>> cfg = JudgeConfig.model_validate({"template": "negotiation"})
+    >>> cfg.backend, cfg.scoring, cfg.cache
+    ('embedded', 'logprobs', True)
+    >>> cfg = JudgeConfig.model_validate({"base_url": "http://gpu-box:8000/v1", "model": "qwen"})
+    >>> cfg.backend, cfg.scoring
+    ('openai', 'text')
 """
 
 from __future__ import annotations
@@ -52,9 +53,16 @@ class JudgeConfig(BaseModel):
     embedded: EmbeddedOptions = Field(default_factory=EmbeddedOptions)
     transport: Literal["auto", "aiohttp", "httpx"] = "auto"
 
+    mode: Literal["text", "logprobs", "checklist"] | None = Field(
+        None,
+        description="how the verdict is asked and read; default: logprobs for the embedded judge's pointwise "
+        "templates, else text",
+    )
+    guard: bool = Field(True, description="score a reply holding the judge's protocol (fence tags, a verdict) lowest")
+
     temperature: float = Field(0.0, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
-    max_tokens: int | None = Field(None, ge=8, description="default: 256 with base_url, 128 for the embedded judge")
+    max_tokens: int | None = Field(None, ge=8, description="text mode's reply budget; default: 600")
     seed: int | None = Field(None, description="base seed; sample k of an item uses seed + k")
     stop: list[str] | None = None
     json_mode: Literal["schema", "object", "off"] = Field(
@@ -100,6 +108,9 @@ class JudgeConfig(BaseModel):
             raise ValueError("model needs base_url; the embedded judge serves embedded.model_path")
         if self.n_samples > 1 and self.temperature == 0:
             raise ValueError(f"n_samples {self.n_samples} needs temperature > 0 (at 0 every sample is the same answer)")
+        if self.n_samples > 1 and self.mode not in (None, "text"):
+            raise ValueError(f"n_samples {self.n_samples} needs mode text (mode {self.mode} reads the whole "
+                             "distribution of the answer: there is nothing to sample)")  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -118,10 +129,26 @@ class JudgeConfig(BaseModel):
             raise NestedConfigError(("template",), f"unknown judge template {self.template!r} (known: {known}; "
                                     "or give a path to a .j2 file)")  # fmt: skip
         try:
-            load_template(registry.templates[self.template].obj, name=self.template).probe(self.params)
+            template = load_template(registry.templates[self.template].obj, name=self.template)
+            template.probe(self.params)
         except TemplateError as exc:
             raise NestedConfigError(("params",) if "params" in str(exc) else ("template",), str(exc)) from None
+        from repo_sdk.judge.modes import questions
+
+        try:
+            questions(template, self.scoring_for(template.kind), template.parameters(self.params))
+        except ValueError as exc:
+            raise NestedConfigError(("mode",), str(exc)) from None
         return self
+
+    @property
+    def scoring(self) -> Literal["text", "logprobs", "checklist"]:
+        """The scoring mode of a pointwise template: ``mode``, else ``logprobs`` embedded and ``text`` with base_url."""
+        return self.scoring_for("pointwise")
+
+    def scoring_for(self, kind: str) -> Literal["text", "logprobs", "checklist"]:
+        """The scoring mode for a template of this kind (pairwise templates and ``n_samples > 1`` default to text)."""
+        return self.mode or ("text" if self.base_url or kind == "pairwise" or self.n_samples > 1 else "logprobs")
 
     @property
     def backend(self) -> str:

@@ -6,7 +6,14 @@ The default responder answers like a well-behaved judge:
   request's JSON schema (``response_format``) or 1..5, with a deduction per point
   lost;
 - pairwise (the prompt holds ``<reply_A>`` and ``<reply_B>``): the longer reply
-  wins, equal lengths tie, so swapping positions gives consistent verdicts.
+  wins, equal lengths tie, so swapping positions gives consistent verdicts;
+- a request for ``logprobs`` (the probability modes): next-token logprobs over the
+  digits 1-5 (after a ``Score:`` prefill) or ``yes`` / ``no``, peaked on a digit or
+  answer drawn from a hash of the prompt.
+
+A responder returns the reply text, or a mapping ``{token: logprob}`` that the
+completion carries as the first token's ``top_logprobs`` (its most likely token is
+the reply text).
 
 Example:
     >>> body = {"messages": [{"role": "user", "content": "<reply_A>hi</reply_A><reply_B>hello</reply_B>"}]}
@@ -42,10 +49,19 @@ def schema_range(body: dict[str, Any]) -> tuple[int, int]:
     return int(score.get("minimum", 1)), int(score.get("maximum", 5))
 
 
-def default_responder(body: dict[str, Any]) -> str:
+def default_responder(body: dict[str, Any]) -> str | dict[str, float]:
     """A deterministic, well-formed verdict for a chat request (see the module docs)."""
     text = prompt_text(body)
-    replies = dict(_REPLY.findall(text))
+    users = [m for m in body.get("messages", []) if isinstance(m, dict) and m.get("role") == "user"]
+    user = str(users[-1].get("content", "")) if users else text  # the system message names the fences too
+    if body.get("logprobs"):
+        messages = body.get("messages") or [{}]
+        prefill = str(messages[-1].get("content", "")) if messages[-1].get("role") == "assistant" else ""
+        labels = [" yes", " no"] if prefill.rstrip().endswith("Answer:") else [str(i) for i in range(1, 6)]
+        digest = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+        peak = labels[digest % len(labels)]
+        return {token: (-0.2 if token == peak else -2.5) for token in labels} | {"The": -4.0}
+    replies = dict(_REPLY.findall(user))
     if "A" in replies and "B" in replies:
         a, b = len(replies["A"]), len(replies["B"])
         winner = "A" if a > b else "B" if b > a else "tie"
@@ -57,15 +73,26 @@ def default_responder(body: dict[str, Any]) -> str:
     return json.dumps({"score": score, "deductions": deductions, "reason": "fake judge"})
 
 
-def completion_body(request: dict[str, Any], text: str) -> bytes:
-    """An OpenAI ``chat.completion`` response body carrying ``text``."""
+def completion_body(request: dict[str, Any], answer: str | dict[str, float]) -> bytes:
+    """An OpenAI ``chat.completion`` response body carrying ``answer`` (text, or next-token logprobs)."""
+    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
+    if isinstance(answer, dict):
+        top = sorted(answer.items(), key=lambda kv: -kv[1])[: int(request.get("top_logprobs") or 20)]
+        text = top[0][0] if top else ""
+        first = {"token": text, "logprob": top[0][1] if top else 0.0,
+                 "top_logprobs": [{"token": t, "logprob": lp} for t, lp in top]}  # fmt: skip
+        choice["logprobs"] = {"content": [first]}
+        choice["finish_reason"] = "length"
+    else:
+        text = answer
+    choice["message"] = {"role": "assistant", "content": text}
     return json.dumps(
         {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "created": 0,
             "model": request.get("model") or "fake-judge",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [choice],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         }
     ).encode()

@@ -39,7 +39,7 @@ from repo_sdk.judge.fake_replies import FaultPlan, completion_body, default_resp
 
 __all__ = ["FakeJudgeServer", "FaultPlan", "FaultScript", "Responder", "default_responder", "spawn_fake_server"]
 
-Responder = Callable[[dict[str, Any]], str]
+Responder = Callable[[dict[str, Any]], "str | dict[str, float]"]
 FaultScript = Callable[[dict[str, Any], int], "str | None"]
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
 
@@ -195,7 +195,7 @@ class FakeJudgeServer:
         text = self.responder(body)
         if fault == "malformed":
             text = "I think this reply is quite good overall, but I cannot say more."
-        elif fault == "truncated":
+        elif fault == "truncated" and isinstance(text, str):
             text = text[: max(1, int(len(text) * unit(0, digest, attempt)))]
         elif fault == "slow":
             await asyncio.sleep(plan.slow_s)

@@ -3,6 +3,9 @@
 Each item (sample) is asked in *slots*: ``(k, order)`` for ``k`` in
 ``range(n_samples)`` and, for pairwise templates, each order (``candidate_first``,
 and ``reference_first`` when ``swap`` is on). Pointwise items have one order, None.
+A slot is one question, or one per rubric item in the ``checklist`` mode
+(:mod:`repo_sdk.judge.modes`): the template is rendered once and each question
+appended to it.
 
 Example:
     >>> from repo_sdk.judge.config import JudgeConfig
@@ -21,6 +24,7 @@ from typing import Any
 from repo_sdk.judge.aggregate import ORDERS
 from repo_sdk.judge.cache import KeyMaker
 from repo_sdk.judge.config import JudgeConfig
+from repo_sdk.judge.modes import TOP_LOGPROBS, Question, questions
 from repo_sdk.judge.templates import JudgeTemplate
 from repo_sdk.judge.verdict import pairwise_schema, pointwise_schema
 from repo_sdk.types import Sample
@@ -34,9 +38,24 @@ class NoReference(ValueError):
     """A pairwise item without its reference reply."""
 
 
+#: text mode's default reply budget: the longest verdict the schema allows (a 160-character reason,
+#: six deductions of 80 + 120 characters, keys and punctuation: about 1,800 characters) at 3 characters
+#: per token; 128 cut off 77 of 102 verdicts of the embedded judge
+TEXT_MAX_TOKENS = 600
+
+
 def sampling_params(cfg: JudgeConfig, template: JudgeTemplate) -> dict[str, Any]:
-    """The request fields besides model, messages and seed (part of every cache key)."""
-    max_tokens = cfg.max_tokens or (256 if cfg.base_url else 128)
+    """The request fields besides model, messages and seed (part of every cache key).
+
+    The probability modes generate one token, greedily, and ask for the next-token
+    ``top_logprobs``; the prefilled answer is continued (``continue_final_message``,
+    which vLLM needs and llama.cpp's server accepts).
+    """
+    if cfg.scoring_for(template.kind) != "text":
+        out = {"temperature": 0.0, "max_tokens": 1, "logprobs": True, "top_logprobs": TOP_LOGPROBS,
+               "continue_final_message": True, "add_generation_prompt": False}  # fmt: skip
+        return out | cfg.extra_body
+    max_tokens = cfg.max_tokens or TEXT_MAX_TOKENS
     out: dict[str, Any] = {"temperature": cfg.temperature, "max_tokens": max_tokens}
     if cfg.top_p is not None:
         out["top_p"] = cfg.top_p
@@ -67,8 +86,10 @@ class Prompts:
         if template.kind == "pairwise":
             orders = ORDERS if cfg.pairwise.swap else ORDERS[:1]
         self.slots: list[tuple[int, str | None]] = [(k, o) for o in orders for k in range(cfg.n_samples)]
+        #: what each slot asks at the end of the rendered template
+        self.questions: list[Question] = questions(template, cfg.scoring_for(template.kind), params)
         #: everything besides the sample that shapes the rendered prompt (for item cache keys)
-        self.salt = _dumps([params, cfg.history_turns, cfg.pairwise.model_dump()])
+        self.salt = _dumps([params, cfg.history_turns, cfg.pairwise.model_dump(), cfg.scoring_for(template.kind)])
 
     def window(self, sample: Sample) -> list[dict[str, str]]:
         """The last ``history_turns`` turns of the history, as plain dicts."""
@@ -86,8 +107,8 @@ class Prompts:
             raise NoReference(f"no reference reply in sample.metadata[{key!r}] for the pairwise judge")
         return reference
 
-    def requests(self, sample: Sample) -> list[Messages]:
-        """The rendered messages of each slot.
+    def requests(self, sample: Sample) -> list[list[Messages]]:
+        """The rendered messages of each slot's questions.
 
         Raises:
             TemplateRenderError: the template failed on this sample.
@@ -104,7 +125,7 @@ class Prompts:
                 else:
                     a, b = (sample.response, reference) if order == "candidate_first" else (reference, sample.response)
                     rendered[order] = self.template.render({**variables, "response_a": a, "response_b": b})
-            out.append(rendered[order])
+            out.append([q.apply(rendered[order]) for q in self.questions])
         return out
 
     def item_keys(self, sample: Sample, keys: KeyMaker) -> list[str]:

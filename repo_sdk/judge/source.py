@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, PointsMap, RewardSource
 from repo_sdk.judge.aggregate import ORDERS, Answer, failed, pairwise_score, pointwise_score
 from repo_sdk.judge.asker import Asker
@@ -34,6 +35,7 @@ from repo_sdk.judge.backend import api_key, check_backend, make_client, model_na
 from repo_sdk.judge.cache import JudgeCache, default_cache_dir
 from repo_sdk.judge.client import ChatClient
 from repo_sdk.judge.config import JudgeConfig
+from repo_sdk.judge.fence import protocol_text
 from repo_sdk.judge.prompts import NoReference, Prompts, sampling_params
 from repo_sdk.judge.resolve import resolve_template
 from repo_sdk.judge.telemetry import CallStats, Telemetry
@@ -68,12 +70,17 @@ class JudgeSource(RewardSource):
         self.api_key = api_key(config.api_key_env)
         self._client: ChatClient | None = None
         self._client_lock = threading.Lock()
-        self.prompts = Prompts(template, config, self.params)
+        self.mode = config.scoring_for(template.kind)
+        try:
+            self.prompts = Prompts(template, config, self.params)
+        except ValueError as exc:
+            raise ConfigError(f"mode: {exc}") from None
         self.asker = Asker(
-            template, reask=config.reask, model=self.model, sampling=sampling_params(config, template),
-            seed=config.seed, cache=self.cache, client=self._get_client, telemetry=self.tel,
-            item_salt=self.prompts.salt,
+            template, reask=config.reask, mode=self.mode, params=self.params, model=self.model,
+            sampling=sampling_params(config, template), seed=config.seed, cache=self.cache, client=self._get_client,
+            telemetry=self.tel, item_salt=self.prompts.salt,
         )  # fmt: skip
+        self._fences = template.fences
 
     @classmethod
     def from_config(cls, config: BaseModel, context: BuildContext) -> JudgeSource:
@@ -116,8 +123,34 @@ class JudgeSource(RewardSource):
 
     # -- scoring ----------------------------------------------------------------------------
 
+    def guarded(self, sample: Sample) -> SourceScore | None:
+        """The bottom score for an empty reply or one holding the judge's own protocol (``guard``), else None."""
+        if not self.cfg.guard:
+            return None
+        if not any(ch.isalnum() for ch in sample.response):  # nothing to judge is the worst reply, not "n/a"
+            found, reason = ["(no content)"], "the reply has no content (no letter or digit)"
+        else:
+            found = protocol_text(sample.response, self.template.kind, self.template.scale, self._fences)
+            reason = "text aimed at the judge in the reply: " + ", ".join(repr(p) for p in found[:3])
+        if not found:
+            return None
+        self.tel.guarded += 1
+        lo = self.template.scale[0]
+        details = {"template": self.template.name, "guard": found[:10], "telemetry": CallStats().as_dict()}
+        details |= {"score": lo, "parse": "guard"} if self.template.kind == "pointwise" else {"outcome": lo}
+        return SourceScore(value=lo, reason=reason, details=details)
+
     async def ascore(self, samples: Sequence[Sample]) -> list[SourceScore]:
         """Score a batch; items whose answers are cached are scored without rendering or calls."""
+        guarded = {i: g for i, s in enumerate(samples) if (g := self.guarded(s)) is not None}
+        if guarded:
+            rest = [i for i in range(len(samples)) if i not in guarded]
+            scored = await self.ascore([samples[i] for i in rest]) if rest else []
+            out_all = [guarded.get(i) for i in range(len(samples))]
+            for i, score in zip(rest, scored, strict=True):
+                out_all[i] = score
+            self.tel.items += len(guarded)
+            return out_all  # type: ignore[return-value]
         with _gc_paused():  # cached items allocate a lot and fast: full collections would dominate
             out, pending = self._from_memo(samples)
         if pending:
@@ -150,9 +183,10 @@ class JudgeSource(RewardSource):
             if all(k in found for k in keys[i]):
                 stats = CallStats()
                 memo = [self.asker.memo(k, stats, found[k]) for k in keys[i]]
-                out[i] = self._finish(memo, stats)  # type: ignore[arg-type]
-            else:
-                pending.append((i, sample, keys[i]))
+                if all(a is not None for a in memo):
+                    out[i] = self._finish(memo, stats)  # type: ignore[arg-type]
+                    continue
+            pending.append((i, sample, keys[i]))
         return out, pending
 
     async def _score_item(self, sample: Sample, keys: list[str], gate: asyncio.Semaphore) -> SourceScore:
@@ -173,12 +207,12 @@ class JudgeSource(RewardSource):
         slots = self.prompts.slots
         if self.cache is not None:  # the request cache answers even where the item cache has nothing
             stats = CallStats()
-            cached = [self.asker.cached(m, k, stats) for m, (k, _) in zip(requests, slots, strict=True)]
+            cached = [self.asker.cached(r, k, stats) for r, (k, _) in zip(requests, slots, strict=True)]
             if all(a is not None for a in cached):
                 return self._finish(cached, stats)  # type: ignore[arg-type]
         stats = CallStats()
         keyed = keys or [None] * len(slots)
-        calls = [self.asker.ask(m, k, stats, key) for m, (k, _), key in zip(requests, slots, keyed, strict=True)]
+        calls = [self.asker.ask(r, k, stats, key) for r, (k, _), key in zip(requests, slots, keyed, strict=True)]
         answers = [await calls[0]] if len(calls) == 1 else list(await asyncio.gather(*calls))  # no task for one
         return self._finish(answers, stats)
 

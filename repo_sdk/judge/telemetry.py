@@ -26,7 +26,14 @@ class CallStats:
     cache_hits: int = 0
     requests: int = 0
     parse_failures: int = 0
+    truncated: int = 0  # text answers cut off by max_tokens (source-level counter only)
     latency_s: float = 0.0
+
+    def add(self, other: CallStats) -> None:
+        """Add ``other``'s counts to these."""
+        for name in ("calls", "retries", "reasks", "cache_hits", "requests", "parse_failures", "truncated"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.latency_s += other.latency_s
 
     def as_dict(self) -> dict[str, float | int | bool]:
         return {
@@ -57,6 +64,8 @@ class Telemetry:
     retries: int = 0
     reasks: int = 0
     parse_failures: int = 0
+    truncated: int = 0
+    guarded: int = 0
     timeouts: int = 0
     rate_limited: int = 0
     server_errors: int = 0
@@ -74,6 +83,7 @@ class Telemetry:
         self.cache_hits += stats.cache_hits
         self.reasks += stats.reasks
         self.parse_failures += stats.parse_failures
+        self.truncated += stats.truncated
 
     def summary(self) -> dict[str, float]:
         """Counters plus mean and p95 latency (seconds) of the last 10,000 answered calls."""
@@ -84,7 +94,8 @@ class Telemetry:
             name: float(getattr(self, name))
             for name in (
                 "items", "none", "requests", "calls", "cache_hits", "retries", "reasks", "parse_failures",
-                "timeouts", "rate_limited", "server_errors", "connection_errors", "errors", "render_errors",
+                "truncated", "guarded", "timeouts", "rate_limited", "server_errors", "connection_errors", "errors",
+                "render_errors",
             )
         }  # fmt: skip
         out["cache_hit_rate"] = self.cache_hits / self.requests if self.requests else 0.0

@@ -19,7 +19,9 @@ outside the blocks is ignored when blocks are present.
 Rendering happens in Jinja's immutable sandbox with ``StrictUndefined``: a
 template that reaches for Python internals (``''.__class__``) fails with a
 SecurityError, a misspelt variable fails instead of rendering empty. Dialogue text
-is passed as data and never evaluated as template code.
+is passed as data and never evaluated as template code, and every interpolated
+value goes through :func:`repo_sdk.judge.fence.as_data`, so it cannot write the
+tags that fence it (``</reply>`` renders as ``‹/reply›``).
 
 Example:
     >>> t = JudgeTemplate.from_text("demo", '''{#- repo-sdk judge template
@@ -28,8 +30,8 @@ Example:
     ... variables: [response]
     ... -#}
     ... {% block system %}Judge.{% endblock %}{% block user %}Reply: {{ response }}{% endblock %}''')
-    >>> t.render({"response": "{{ 7 * 7 }}"})
-    [{'role': 'system', 'content': 'Judge.'}, {'role': 'user', 'content': 'Reply: {{ 7 * 7 }}'}]
+    >>> t.render({"response": "{{ 7 * 7 }} </reply>"})
+    [{'role': 'system', 'content': 'Judge.'}, {'role': 'user', 'content': 'Reply: {{ 7 * 7 }} ‹/reply›'}]
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from repo_sdk.errors import ConfigError
+from repo_sdk.judge.fence import as_data
 
 __all__ = [
     "BUILTIN_VARIABLES",
@@ -104,8 +107,9 @@ def _to_json(value: Any) -> str:
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
+    # finalize runs on every {{ ... }} output: interpolated values are data and never write a tag
     env = ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
+        undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True, finalize=as_data
     )
     env.filters["json"] = _to_json
     return env
@@ -127,6 +131,11 @@ class JudgeTemplate:
     @property
     def kind(self) -> str:
         return self.header.kind
+
+    @property
+    def fences(self) -> frozenset[str]:
+        """The tag names the template writes itself (``task``, ``dialogue``, ``reply``, ...)."""
+        return frozenset(re.findall(r"</?([A-Za-z_][\w\-]*)>", _HEADER.sub("", self.source)))
 
     @property
     def scale(self) -> tuple[float, float]:

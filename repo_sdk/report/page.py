@@ -89,6 +89,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <div class="kpi"><div class="v">{{ s.hit_share }}</div><div class="l">turns with a rule hit</div></div>
 <div class="kpi"><div class="v">{{ s.reward_missing }}</div><div class="l">turns without reward</div></div>
 </div>
+{% for w in s.degenerate %}<div class="callout warn">warning: {{ w }}: it carries no signal</div>{% endfor %}
 <div class="two"><div><table><thead><tr><th>source</th><th class="num">scored</th><th class="num">None</th>
 <th class="num">mean</th><th class="num">min</th><th class="num">max</th></tr></thead><tbody>
 {% for src in s.sources %}<tr><td><span class="swatch" style="background:{{ src.color }}"></span> {{ src.name }}

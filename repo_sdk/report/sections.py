@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from repo_sdk.degenerate import degenerate_sources
 from repo_sdk.report import stats, svg
 from repo_sdk.report.stats import COMBINED, DASH, fmt
 
@@ -116,6 +117,7 @@ def _summary(
         "sources": per_source,
         "telemetry": flat,
         "dialogue_wide_hits": wide,
+        "degenerate": [d.message() for d in degenerate_sources(turns)],
     }
 
 

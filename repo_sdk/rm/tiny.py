@@ -3,6 +3,9 @@
 No download: the weights are random, and the tokenizer is a byte-level BPE trained
 in-process with ``tokenizers`` on a small built-in corpus (hotel negotiation
 phrases), with ChatML special tokens, a dedicated ``<pad>`` and a chat template.
+The corpus yields about 630 tokens; a larger ``vocab_size`` (a realistically shaped
+model, e.g. SmolLM2's 49,152) is reached with merges of those tokens, so every id
+the model can emit decodes to text.
 The result is a saved directory that ``from_pretrained`` loads like any model.
 
 Both heads the project needs are here: a sequence classifier (a reward model,
@@ -18,8 +21,10 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["CHATML_TEMPLATE", "build_tiny_model", "build_tiny_tokenizer"]
 
@@ -53,11 +58,15 @@ def build_tiny_tokenizer(vocab_size: int = 512, chat_template: str | None = CHAT
     """A byte-level BPE ``PreTrainedTokenizerFast`` trained on the built-in corpus.
 
     Args:
-        vocab_size: target vocabulary (the 256 byte symbols plus merges plus specials).
+        vocab_size: vocabulary size (the 256 byte symbols plus merges plus specials), met exactly.
         chat_template: Jinja chat template to attach; ``None`` leaves it without one.
 
     Returns:
         The tokenizer, with ``pad_token="<pad>"`` and ``eos_token="<|endoftext|>"``.
+
+    Example:
+        >>> len(build_tiny_tokenizer(2048))
+        2048
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -72,6 +81,8 @@ def build_tiny_tokenizer(vocab_size: int = 512, chat_template: str | None = CHAT
         show_progress=False,
     )
     tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    if tok.get_vocab_size() < vocab_size:
+        tok = _grow(tok, vocab_size)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         pad_token="<pad>",
@@ -85,6 +96,22 @@ def build_tiny_tokenizer(vocab_size: int = 512, chat_template: str | None = CHAT
     return fast
 
 
+def _grow(tok: Any, vocab_size: int) -> Any:
+    """``tok`` with merges of its own tokens appended until its vocabulary holds ``vocab_size`` entries."""
+    from tokenizers import Tokenizer
+
+    state = json.loads(tok.to_str())
+    vocab, merges = state["model"]["vocab"], state["model"]["merges"]
+    pieces = [t for t, _ in sorted(vocab.items(), key=lambda item: item[1]) if t not in _SPECIALS]
+    for a, b in itertools.product(pieces, repeat=2):
+        if len(vocab) >= vocab_size:
+            return Tokenizer.from_str(json.dumps(state))
+        if a + b not in vocab:
+            vocab[a + b] = len(vocab)
+            merges.append([a, b])
+    raise ValueError(f"vocab_size {vocab_size} is more than the tiny tokenizer can reach ({len(vocab)})")
+
+
 def build_tiny_model(
     out_dir: str | Path,
     *,
@@ -93,6 +120,7 @@ def build_tiny_model(
     hidden_size: int = 32,
     num_layers: int = 2,
     num_heads: int = 4,
+    num_kv_heads: int | None = None,
     intermediate_size: int | None = None,
     vocab_size: int = 512,
     max_position_embeddings: int = 4096,
@@ -108,10 +136,12 @@ def build_tiny_model(
         out_dir: directory to write (created if missing).
         arch: ``llama`` or ``qwen2``.
         head: ``seq-cls`` (``num_labels=1``, a reward model) or ``causal-lm`` (a policy).
-        hidden_size: model width; ``intermediate_size`` defaults to ``int(2.7 * hidden_size)``.
+        hidden_size: model width.
         num_layers: decoder layers.
-        num_heads: attention heads (key/value heads too).
-        vocab_size: BPE vocabulary size target.
+        num_heads: attention heads.
+        num_kv_heads: key/value heads (grouped-query attention); defaults to ``num_heads``.
+        intermediate_size: MLP width; defaults to ``int(2.7 * hidden_size)``.
+        vocab_size: tokenizer and embedding size.
         max_position_embeddings: longest sequence the model accepts.
         chat_template: chat template saved with the tokenizer (``None``: none).
         seed: torch seed for the random weights.
@@ -143,7 +173,7 @@ def build_tiny_model(
         intermediate_size=intermediate_size or int(2.7 * hidden_size),
         num_hidden_layers=num_layers,
         num_attention_heads=num_heads,
-        num_key_value_heads=num_heads,
+        num_key_value_heads=num_kv_heads or num_heads,
         max_position_embeddings=max_position_embeddings,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,

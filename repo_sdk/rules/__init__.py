@@ -3,7 +3,9 @@
 Every rule compiles its patterns when built, returns hits with points (negative by
 default), a reason, a span into the reply and the evidence text. The reference is
 ``docs/rules.md``; the shared text helpers (number extraction above all) live in
-:mod:`repo_sdk.rules.text` for plugins to reuse.
+:mod:`repo_sdk.rules.text` for plugins to reuse, and what rules of a spec share per
+reply and per dialogue (:class:`TextView`, :class:`TurnContext`, :class:`DialogueContext`,
+:class:`DialogueTracker`) in :mod:`repo_sdk.rules.views` and :mod:`repo_sdk.rules.context`.
 
 Example:
     >>> from repo_sdk.testing import make_sample
@@ -19,6 +21,7 @@ from typing import Any
 from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
 from repo_sdk.rules.cot import CotLeak, CotLeakParams
 from repo_sdk.rules.empty import EmptyReply, EmptyReplyParams
 from repo_sdk.rules.flattery import Flattery, FlatteryParams
@@ -31,11 +34,14 @@ from repo_sdk.rules.repetition import Repetition, RepetitionParams
 from repo_sdk.rules.script import MixedScript, MixedScriptParams
 from repo_sdk.rules.terms import ForbiddenTerms, ForbiddenTermsParams, Term
 from repo_sdk.rules.text import NumberMention, extract_numbers, normalize_currency
+from repo_sdk.rules.views import TextView
 
 __all__ = [
     "BUILTIN_RULES",
     "CotLeak",
     "CotLeakParams",
+    "DialogueContext",
+    "DialogueTracker",
     "EmptyReply",
     "EmptyReplyParams",
     "Flattery",
@@ -59,6 +65,8 @@ __all__ = [
     "RepetitionParams",
     "RuleParams",
     "Term",
+    "TextView",
+    "TurnContext",
     "cap_hits",
     "extract_numbers",
     "normalize_currency",

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field, field_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.prefilter import Prefilter
 from repo_sdk.rules.text import clip_evidence
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_PREAMBLES", "CotLeak", "CotLeakParams"]
 
@@ -146,9 +148,25 @@ class CotLeak(Rule):
         self._close = re.compile(rf"<\s*/\s*(?:{names})\s*>", re.I) if p.tags else None
         patterns = [*(DEFAULT_PREAMBLES if p.preambles else ()), *p.extra_patterns]
         self._preamble = re.compile("|".join(f"(?:{x})" for x in patterns), re.I | re.M) if patterns else None
+        # A reply runs only the preambles whose words it holds: an alternative that cannot match
+        # anywhere in the text changes no match of the alternation, so the hits are the same.
+        self._patterns = patterns
+        alone = [re.compile(x, re.I | re.M) for x in patterns]
+        # (alternatives with groups of their own are kept together: a back-reference counts groups)
+        self._filters = [Prefilter(x) for x in alone] if not any(x.groups for x in alone) else None
+        self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        text = sample.response
+    def _preamble_for(self, folded: str) -> re.Pattern[str] | None:
+        if self._filters is None:
+            return self._preamble
+        keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+        if keep not in self._subsets:
+            alternatives = "|".join(f"(?:{self._patterns[i]})" for i in keep)
+            self._subsets[keep] = re.compile(alternatives, re.I | re.M) if keep else None
+        return self._subsets[keep]
+
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        text = turn.reply.text
         hits: list[RuleHit] = []
         covered: list[tuple[int, int]] = []
         if self._blocks is not None and self._close is not None and "<" in text:
@@ -162,8 +180,9 @@ class CotLeak(Rule):
                 span = (covered[-1][1] if covered and covered[-1][1] <= m.start() else 0, m.end())
                 covered.append(span)
                 hits.append(self.hit("reasoning before a closing tag", span=span, evidence=clip_evidence(text, span)))
-        if self._preamble is not None:
-            for m in self._preamble.finditer(text):
+        preamble = self._preamble_for(turn.reply.folded) if self._preamble is not None else None
+        if preamble is not None:
+            for m in preamble.finditer(text):
                 if m.start() == m.end() or any(s <= m.start() < e for s, e in covered):
                     continue
                 end_m = _SENTENCE_END.search(text, m.end())

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.text import clip_evidence
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.types import RuleHit
 
 __all__ = ["FormatBreakage", "FormatBreakageParams", "find_json_objects", "unbalanced_brackets"]
 
@@ -45,6 +46,7 @@ _PAIRS = {
     "\u201d": "\u201c",
 }  # ASCII, fullwidth and CJK brackets, curly double quotes
 _OPENERS = set(_PAIRS.values())
+_BRACKET = re.compile("[" + re.escape("".join(_PAIRS) + "".join(sorted(_OPENERS))) + "]")
 # ":)", ";-)", "=]" smileys and "1)", "a)", "iv)" list markers close nothing
 _EXEMPT_CLOSER = re.compile(r"(?:[:;=8][-^']?[)\]]|(?:^|\s)[0-9A-Za-z]{1,2}\))$")
 
@@ -60,7 +62,8 @@ def unbalanced_brackets(text: str) -> list[int]:
     """
     stack: list[int] = []
     bad: list[int] = []
-    for i, ch in enumerate(text):
+    for m in _BRACKET.finditer(text):  # only the brackets: a long reply holds few of them
+        i, ch = m.start(), m.group()
         if ch in _OPENERS:
             if ch == "(" and i > 0 and (text[i - 1] in ":;=" or text[i - 2 : i] in (":-", ";-", ":'")):
                 continue  # ":(" is a frown
@@ -165,36 +168,40 @@ class FormatBreakage(Rule):
     def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
         super().__init__(params, points)
         p: FormatBreakageParams = self.params  # type: ignore[assignment]
-        finders: list[tuple[str, Callable[[str], list[tuple[int, int]]], int]] = []
+        # each finder with the characters it cannot find anything without (a reply lacking them skips it)
+        finders: list[tuple[str, Callable[[str], list[tuple[int, int]]], int, str]] = []
         if p.code:
-            finders.append(("code", lambda t: _spans(_FENCE, t) + _spans(_INLINE_CODE, t), 1))
+            finders.append(("code", lambda t: _spans(_FENCE, t) + _spans(_INLINE_CODE, t), 1, "`~"))
         if p.headings:
-            finders.append(("markdown heading", lambda t: _spans(_HEADING, t), 1))
+            finders.append(("markdown heading", lambda t: _spans(_HEADING, t), 1, "#"))
         if p.bullets:
-            finders.append(("bullet list", lambda t: _spans(_BULLET, t), p.min_list_items))
+            finders.append(("bullet list", lambda t: _spans(_BULLET, t), p.min_list_items, "-*+•"))
         if p.numbered:
-            finders.append(("numbered list", lambda t: _spans(_NUMBERED, t), p.min_list_items))
+            finders.append(("numbered list", lambda t: _spans(_NUMBERED, t), p.min_list_items, ".)"))
         if p.emphasis:
-            finders.append(("markdown emphasis", lambda t: _spans(_EMPHASIS, t), 1))
+            finders.append(("markdown emphasis", lambda t: _spans(_EMPHASIS, t), 1, "*_"))
         if p.tables:
-            finders.append(("markdown table", _tables, 1))
+            finders.append(("markdown table", _tables, 1, "-"))
         if p.links:
-            finders.append(("markdown link", lambda t: _spans(_LINK, t), 1))
+            finders.append(("markdown link", lambda t: _spans(_LINK, t), 1, "["))
         if p.html:
-            finders.append(("HTML tag", lambda t: _spans(_HTML, t), 1))
+            finders.append(("HTML tag", lambda t: _spans(_HTML, t), 1, "<"))
         if p.json_objects:
-            finders.append(("JSON", find_json_objects, 1))
+            finders.append(("JSON", find_json_objects, 1, "[{"))
         if p.brackets:
-            finders.append(("unbalanced bracket", lambda t: [(i, i + 1) for i in unbalanced_brackets(t)], 1))
+            brackets = "".join(_PAIRS) + "".join(_OPENERS)
+            finders.append(("unbalanced bracket", lambda t: [(i, i + 1) for i in unbalanced_brackets(t)], 1, brackets))
         if p.quotes:
-            finders.append(("unbalanced quote", _odd_quotes, 1))
+            finders.append(("unbalanced quote", _odd_quotes, 1, '"'))
         self._finders = finders
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        text = sample.response
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        text = turn.reply.text
         hits: list[RuleHit] = []
         code: list[tuple[int, int]] = []
-        for label, find, minimum in self._finders:
+        for label, find, minimum, needs in self._finders:
+            if not any(c in text for c in needs):
+                continue
             spans = find(text)
             if label == "code":
                 code = spans
@@ -222,5 +229,7 @@ def _tables(text: str) -> list[tuple[int, int]]:
 
 
 def _odd_quotes(text: str) -> list[tuple[int, int]]:
-    positions = [i for i, ch in enumerate(text) if ch == '"']
-    return [(positions[-1], positions[-1] + 1)] if len(positions) % 2 else []
+    if text.count('"') % 2 == 0:
+        return []
+    last = text.rfind('"')
+    return [(last, last + 1)]

@@ -8,8 +8,9 @@ from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.rules.text import clip_evidence, split_sentences, word_spans
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.text import clip_evidence, word_spans
+from repo_sdk.types import RuleHit
 
 __all__ = ["MaxLength", "MaxLengthParams"]
 
@@ -41,9 +42,9 @@ class MaxLength(Rule):
     default_points: ClassVar[float] = -10.0
     Params = MaxLengthParams
 
-    def check(self, sample: Sample) -> list[RuleHit]:
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: MaxLengthParams = self.params  # type: ignore[assignment]
-        text = sample.response
+        text = turn.reply.text
         hits = []
         if p.max_chars is not None and len(text) > p.max_chars:
             span = (p.max_chars, len(text))
@@ -54,10 +55,10 @@ class MaxLength(Rule):
                     evidence=clip_evidence(text, span),
                 )
             )
-        for unit, limit, split in (("words", p.max_words, word_spans), ("sentences", p.max_sentences, split_sentences)):
+        for unit, limit in (("words", p.max_words), ("sentences", p.max_sentences)):
             if limit is None:
                 continue
-            parts = split(text)
+            parts = word_spans(text) if unit == "words" else turn.reply.sentences
             if len(parts) > limit:  # the evidence is everything from the first part over the limit
                 span = (parts[limit][0], len(text))
                 hits.append(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits, task_value
+from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
 from repo_sdk.rules.text import NumberMention, currencies_of, extract_numbers, normalize_currency
-from repo_sdk.types import Role, RuleHit, Sample
+from repo_sdk.rules.views import TextView
+from repo_sdk.types import Role, RuleHit, Turn
 
-__all__ = ["NumericConsistency", "NumericConsistencyParams", "task_numbers", "task_value"]
+__all__ = ["HeardNumbers", "NumericConsistency", "NumericConsistencyParams", "task_numbers", "task_value"]
 
 
 def task_numbers(value: Any) -> list[float]:
@@ -108,36 +110,35 @@ class NumericConsistency(Rule):
     default_points: ClassVar[float] = -10.0
     Params = NumericConsistencyParams
 
-    def _candidates(self, text: str) -> list[NumberMention]:
+    def _candidates(self, numbers: list[NumberMention]) -> list[NumberMention]:
         p: NumericConsistencyParams = self.params  # type: ignore[assignment]
         out = []
-        for m in extract_numbers(text):
+        for m in numbers:
             if m.kind == "money" or (m.kind == "number" and not p.only_currency and m.value >= p.plain_min):
                 out.append(m)
         return out
 
-    def check(self, sample: Sample) -> list[RuleHit]:
+    def _task_facts(self, task: Mapping[str, Any]) -> tuple[list[float], float | None, float | None, str | None]:
         p: NumericConsistencyParams = self.params  # type: ignore[assignment]
-        text = sample.response
-        if not any(c.isdigit() for c in text):
-            return []
-        task = sample.task
         refs = [n for f in p.fields for n in task_numbers(task_value(task, f))]
         lo = _bound(p.min_value, p.min_field, task, max)
         hi = _bound(p.max_value, p.max_field, task, min)
-        heard = [
-            m.value
-            for t in sample.history
-            if t.role in p.history_roles
-            for m in extract_numbers(t.content)
-            if m.is_price_like
-        ]
-        has_bounds = lo is not None or hi is not None
-        if not refs and not has_bounds and not heard:
-            return []
         want = normalize_currency(str(task_value(task, p.currency_field) or "")) if p.currency_field else None
+        return refs, lo, hi, want
+
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        p: NumericConsistencyParams = self.params  # type: ignore[assignment]
+        if not turn.reply.has_digit:
+            return []
+        task = turn.task
+        # what the task says is the same for every reply of a dialogue: read it once per dialogue
+        refs, lo, hi, want = turn.dialogue.memo((id(self), "task"), lambda: self._task_facts(task))
+        heard = turn.dialogue.tracker(HeardNumbers).values(p.history_roles) if p.history_roles else []
+        has_bounds = lo is not None or hi is not None
+        if not refs and not has_bounds and not any(heard):
+            return []
         hits: list[RuleHit] = []
-        for m in self._candidates(text):
+        for m in self._candidates(turn.reply.numbers):
             codes = currencies_of(m)
             if want is not None and codes and want not in codes:
                 hits.append(
@@ -146,7 +147,9 @@ class NumericConsistency(Rule):
                     )
                 )
                 continue
-            if any(_close(m.value, r, p.tolerance, p.rel_tolerance) for r in (*refs, *heard)):
+            if any(_close(m.value, r, p.tolerance, p.rel_tolerance) for r in refs) or any(
+                _close(m.value, r, p.tolerance, p.rel_tolerance) for values in heard for r in values
+            ):
                 continue
             above = lo is None or m.value >= lo - p.tolerance
             below = hi is None or m.value <= hi + p.tolerance
@@ -154,6 +157,28 @@ class NumericConsistency(Rule):
                 continue
             hits.append(self.hit(_reason(m, p.fields, task, lo, hi), span=m.span, evidence=m.text))
         return cap_hits(hits, self.params)
+
+
+class HeardNumbers(DialogueTracker):
+    """The price-like numbers said so far, per role; a turn's numbers are extracted once, when first asked for."""
+
+    def __init__(self, dialogue: DialogueContext) -> None:
+        super().__init__(dialogue)
+        self._heard: dict[str, set[float]] = {}
+        self._pending: dict[str, list[TextView]] = {}
+
+    def feed(self, index: int, turn: Turn, view: TextView) -> None:
+        self._pending.setdefault(turn.role, []).append(view)
+
+    def values(self, roles: Sequence[str]) -> list[set[float]]:
+        """The sets of values said by each role of ``roles``."""
+        out = []
+        for role in roles:
+            heard = self._heard.setdefault(role, set())
+            for view in self._pending.pop(role, ()):
+                heard.update(m.value for m in view.numbers if m.is_price_like)
+            out.append(heard)
+        return out
 
 
 def _bound(fixed: float | None, field: str | None, task: Mapping[str, Any], pick: Any) -> float | None:

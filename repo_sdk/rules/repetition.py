@@ -2,65 +2,94 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from difflib import SequenceMatcher
-from functools import lru_cache
+from collections import Counter
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.rules.text import clip_evidence, split_sentences, tokenize
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
+from repo_sdk.rules.similar import NearDuplicates, Probe, similarity
+from repo_sdk.rules.text import clip_evidence
+from repo_sdk.rules.views import TextView
+from repo_sdk.types import RuleHit, Turn
 
-__all__ = ["Repetition", "RepetitionParams", "similarity"]
+__all__ = ["AgentTurns", "Repetition", "RepetitionParams", "similarity"]
 
-
-def similarity(
-    a: Sequence[str], b: Sequence[str], metric: Literal["ratio", "jaccard"] = "ratio", ngram: int = 2
-) -> float:
-    """Similarity in [0, 1] of two token lists.
-
-    ``ratio`` is difflib's ``SequenceMatcher.ratio`` over tokens (order-aware, kind to
-    small edits); ``jaccard`` is the Jaccard index of the token n-gram sets.
-
-    Example:
-        >>> a, b = "we can offer 80 per night".split(), "we can offer 85 per night".split()
-        >>> round(similarity(a, b), 2), round(similarity(a, b, "jaccard", 2), 2)
-        (0.83, 0.43)
-    """
-    if not a or not b:
-        return 0.0
-    if metric == "jaccard":
-        n = max(1, min(ngram, len(a), len(b)))
-        sa = {tuple(a[i : i + n]) for i in range(len(a) - n + 1)}
-        sb = {tuple(b[i : i + n]) for i in range(len(b) - n + 1)}
-        return len(sa & sb) / len(sa | sb)
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+_BRUTE_LIMIT = 24  # texts an index compares one by one before it indexes them
 
 
-def _upper_bound(a: Sequence[str], b: Sequence[str]) -> float:
-    # difflib's ratio is at most 2 * min / (len a + len b): skip hopeless pairs cheaply
-    return 2.0 * min(len(a), len(b)) / (len(a) + len(b)) if a and b else 0.0
+class AgentTurns(DialogueTracker):
+    """The agent's (assistant) turns so far: ``(turn index, view)`` in order."""
+
+    def __init__(self, dialogue: DialogueContext) -> None:
+        super().__init__(dialogue)
+        self.turns: list[tuple[int, TextView]] = []
+
+    def feed(self, index: int, turn: Turn, view: TextView) -> None:
+        if turn.role == "assistant":
+            self.turns.append((index, view))
 
 
-# History turns recur across samples (every agent turn of a dialogue, every completion
-# of a GRPO group share them), so their tokens are worth caching.
-@lru_cache(maxsize=8192)
-def _turn_tokens(content: str) -> tuple[str, ...]:
-    return tuple(tokenize(content))
+class _Probes:
+    """A text's probes for one rule's indexes (made when an index first needs them, then kept)."""
+
+    def __init__(self, view: TextView, p: RepetitionParams, index: NearDuplicates) -> None:
+        self._index, self._view = index, view
+        self.sentences = [(span, toks) for span, toks in view.sentence_tokens if len(toks) >= p.min_tokens]
+        self._whole: Probe | None = None
+        self._each: list[Probe | None] = [None] * len(self.sentences)
+
+    def whole(self) -> Probe:
+        if self._whole is None:
+            self._whole = self._index.probe(self._view.tokens)
+        return self._whole
+
+    def sentence(self, k: int) -> Callable[[], Probe]:
+        def make() -> Probe:
+            found = self._each[k]
+            if found is None:
+                found = self._each[k] = self._index.probe(self.sentences[k][1])
+            return found
+
+        return make
 
 
-@lru_cache(maxsize=8192)
-def _turn_sentence_tokens(content: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(tokenize(content[s:e])) for s, e in split_sentences(content))
+class _Earlier:
+    """One rule's indexes of the agent's earlier turns in one dialogue, caught up turn by turn."""
+
+    def __init__(self, rule: Repetition) -> None:
+        p: RepetitionParams = rule.params  # type: ignore[assignment]
+        self.rule, self.p = rule, p
+        self.replies = NearDuplicates(p.threshold, p.metric, p.ngram)  # key: agent turn number
+        self.sentences = NearDuplicates(p.threshold, p.metric, p.ngram)  # key: sentence number
+        self.turn_index: list[int] = []  # agent turn number -> turn index in the dialogue
+        self.first_sentence: list[int] = []  # agent turn number -> key of its first sentence
+        self.sentence_turn: list[int] = []  # sentence key -> turn index
+
+    def catch_up(self, agent: AgentTurns) -> None:
+        p = self.p
+        for n in range(len(self.turn_index), len(agent.turns)):
+            index, view = agent.turns[n]
+            probes = self.rule.probes(view)
+            self.turn_index.append(index)
+            self.first_sentence.append(len(self.sentence_turn))
+            if p.history:
+                self.replies.add(view.tokens, n, probes.whole)
+            if p.sentences:
+                for k, (_, toks) in enumerate(probes.sentences):
+                    self.sentences.add(toks, len(self.sentence_turn), probes.sentence(k))
+                    self.sentence_turn.append(index)
 
 
 class RepetitionParams(RuleParams):
     threshold: float = Field(0.85, gt=0, le=1, description="similarity at or above which two texts are repeats")
     metric: Literal["ratio", "jaccard"] = Field(
-        "ratio", description="'ratio': difflib ratio over word tokens; 'jaccard': Jaccard of token n-grams"
+        "ratio",
+        description="'ratio': Indel similarity over word tokens (2 x longest common subsequence / total length); "
+        "'jaccard': Jaccard of token n-grams",
     )
     ngram: int = Field(2, ge=1, description="n-gram size of the jaccard metric")
     min_tokens: int = Field(
@@ -102,71 +131,54 @@ class Repetition(Rule):
     default_points: ClassVar[float] = -10.0
     Params = RepetitionParams
 
-    def _same(self, a: Sequence[str], b: Sequence[str]) -> tuple[bool, float]:
+    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
+        super().__init__(params, points)
         p: RepetitionParams = self.params  # type: ignore[assignment]
-        if p.metric == "ratio":
-            if _upper_bound(a, b) < p.threshold:
-                return False, 0.0
-            matcher = SequenceMatcher(None, a, b, autojunk=False)
-            if matcher.quick_ratio() < p.threshold:  # a cheap upper bound of ratio()
-                return False, 0.0
-            score = matcher.ratio()
-        else:
-            score = similarity(a, b, p.metric, p.ngram)
-        return score >= p.threshold, score
+        self._index = NearDuplicates(p.threshold, p.metric, p.ngram)  # to make probes with
+        self._key = f"repetition.probes.{p.threshold}.{p.metric}.{p.ngram}.{p.min_tokens}"
 
-    def check(self, sample: Sample) -> list[RuleHit]:
+    def probes(self, view: TextView) -> _Probes:
+        """The view's probes, made once: as the reply, and later as an earlier turn."""
         p: RepetitionParams = self.params  # type: ignore[assignment]
-        text = sample.response
+        return view.memo(self._key, lambda _: _Probes(view, p, self._index))
+
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        p: RepetitionParams = self.params  # type: ignore[assignment]
+        text = turn.reply.text
         hits: list[RuleHit] = []
-        own = [(i, t.content) for i, t in enumerate(sample.history) if t.role == "assistant"]
-        if p.window is not None:
-            own = own[-p.window :]
-        reply_tokens = tokenize(text)
+        probes = self.probes(turn.reply)
+        sentences = probes.sentences
         whole_fired = False
-        if p.history and own and len(reply_tokens) >= p.min_tokens:
-            for i, content in reversed(own):
-                same, score = self._same(reply_tokens, _turn_tokens(content))
-                if same:
+        if p.history or p.sentences:
+            earlier = turn.dialogue.memo((id(self), "earlier"), lambda: _Earlier(self))
+            earlier.catch_up(turn.dialogue.tracker(AgentTurns))
+            first = 0 if p.window is None else max(0, len(earlier.turn_index) - p.window)
+            reply_tokens = turn.reply.tokens
+            if p.history and earlier.turn_index and len(reply_tokens) >= p.min_tokens:
+                found = earlier.replies.last(reply_tokens, min_key=first, probe=probes.whole)
+                if found is not None:
                     span = (0, len(text))
-                    hits.append(
-                        self.hit(
-                            f"reply repeats history turn {i} (similarity {score:.2f})",
-                            span=span,
-                            evidence=clip_evidence(text, span),
-                        )
-                    )
+                    i = earlier.turn_index[found[0]]
+                    reason = f"reply repeats history turn {i} (similarity {found[1]:.2f})"
+                    hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
                     whole_fired = True
-                    break
-        sentences = [(span, tokenize(text[span[0] : span[1]])) for span in split_sentences(text)]
-        sentences = [(span, toks) for span, toks in sentences if len(toks) >= p.min_tokens]
-        if p.sentences and own and not whole_fired and sentences:
-            earlier = [
-                (i, toks) for i, content in own for toks in _turn_sentence_tokens(content) if len(toks) >= p.min_tokens
-            ]
-            for span, toks in sentences:
-                for i, other in reversed(earlier):
-                    same, score = self._same(toks, other)
-                    if same:
-                        hits.append(
-                            self.hit(
-                                f"sentence repeats history turn {i} (similarity {score:.2f})",
-                                span=span,
-                                evidence=clip_evidence(text, span),
-                            )
-                        )
-                        break
-        if p.within:
+            if p.sentences and earlier.turn_index and not whole_fired and sentences:
+                min_key = earlier.first_sentence[first] if first < len(earlier.first_sentence) else None
+                for k, (span, toks) in enumerate(sentences):
+                    found = earlier.sentences.last(toks, min_key=min_key, probe=probes.sentence(k))
+                    if found is not None:
+                        i = earlier.sentence_turn[found[0]]
+                        reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
+                        hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
+        if p.within and len(sentences) > 1:
+            # A long reply is indexed by its own word counts (rarest words first): all its
+            # sentences are known up front, and the rarest words make the fewest candidates.
+            counts = Counter(turn.reply.tokens) if len(sentences) > _BRUTE_LIMIT else None  # else never indexed
+            seen = NearDuplicates(p.threshold, p.metric, p.ngram, _BRUTE_LIMIT, counts)
             for k, (span, toks) in enumerate(sentences):
-                for _, other in sentences[:k]:
-                    same, score = self._same(toks, other)
-                    if same:
-                        hits.append(
-                            self.hit(
-                                f"sentence repeated within the reply (similarity {score:.2f})",
-                                span=span,
-                                evidence=clip_evidence(text, span),
-                            )
-                        )
-                        break
+                found = seen.first(toks)
+                if found is not None:
+                    reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
+                    hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
+                seen.add(toks, k)
         return cap_hits(hits, self.params)

@@ -11,8 +11,9 @@ from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits, task_value
+from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.text import clip_evidence
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.types import RuleHit
 
 __all__ = ["SCRIPTS", "MixedScript", "MixedScriptParams", "Script", "script_segments"]
 
@@ -33,6 +34,7 @@ SCRIPTS: dict[str, str] = {
     "thai": "\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46",
 }
 _RUNS = re.compile("|".join(f"(?P<{name}>[{chars}]+)" for name, chars in SCRIPTS.items()))
+_OTHER_SCRIPTS = re.compile("[" + "".join(chars for name, chars in SCRIPTS.items() if name != "latin") + "]")
 # a CJK character carries about a word; weigh it like a few Latin letters
 _WEIGHT = {"cjk": 3}
 
@@ -55,13 +57,18 @@ def script_segments(text: str) -> list[Segment]:
         [('latin', 0, 2), ('cjk', 3, 5), ('latin', 6, 11)]
     """
     out: list[Segment] = []
+    script, start, end, letters = "", 0, 0, 0
     for m in _RUNS.finditer(text):
-        script = m.lastgroup or ""
-        if out and out[-1].script == script:
-            last = out[-1]
-            out[-1] = Segment(script, last.start, m.end(), last.letters + m.end() - m.start())
-        else:
-            out.append(Segment(script, m.start(), m.end(), m.end() - m.start()))
+        found = m.lastgroup or ""
+        a, b = m.span()
+        if found == script:
+            end, letters = b, letters + b - a
+            continue
+        if letters:
+            out.append(Segment(script, start, end, letters))
+        script, start, end, letters = found, a, b, b - a
+    if letters:
+        out.append(Segment(script, start, end, letters))
     return out
 
 
@@ -114,9 +121,11 @@ class MixedScript(Rule):
     default_points: ClassVar[float] = -10.0
     Params = MixedScriptParams
 
-    def check(self, sample: Sample) -> list[RuleHit]:
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: MixedScriptParams = self.params  # type: ignore[assignment]
-        text = sample.response
+        text = turn.reply.text
+        if p.primary is None and _OTHER_SCRIPTS.search(text) is None:
+            return []  # Latin letters alone (or none): one script, nothing to mix
         segments = script_segments(text)
         if not segments:
             return []
@@ -131,7 +140,7 @@ class MixedScript(Rule):
         # names are only names inside a reply clearly written in another script
         names_ok = p.ignore_latin_names and weight.get(primary, 0) >= 2 * weight.get("latin", 0)
         ok = {primary, *p.allowed}
-        names = _task_names(sample.task, p.task_names)
+        names = _task_names(turn.task, p.task_names)
         hits = []
         for seg in segments:
             if seg.script in ok:

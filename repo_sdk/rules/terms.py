@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_TERMS", "ForbiddenTerms", "ForbiddenTermsParams", "Term"]
 
@@ -117,16 +119,22 @@ class ForbiddenTerms(Rule):
         # longest first, so "train tickets" is not cut to "train ticket"; plurals as for the terms
         allow = [_allow_pattern(a, p) for a in sorted(p.allow, key=len, reverse=True) if a.strip()]
         self._allow = re.compile("|".join(allow), re.I) if allow else None
+        # a reply lacking the words every term needs is skipped without running the pattern
+        self._prefilter = Prefilter(self._pattern) if self._pattern is not None else None
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        text = sample.response
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        text = turn.reply.text
         if self._pattern is None or not text:
             return []
-        allowed = [m.span() for m in self._allow.finditer(text)] if self._allow is not None else []
+        if self._prefilter is not None and not self._prefilter.may_match(turn.reply.folded):
+            return []
+        allowed: list[tuple[int, int]] | None = None  # found on the first hit only
         hits = []
         for m in self._pattern.finditer(text):
             if m.start() == m.end():
                 continue
+            if allowed is None:
+                allowed = [a.span() for a in self._allow.finditer(text)] if self._allow is not None else []
             if any(s <= m.start() and m.end() <= e for s, e in allowed):
                 continue
             term = self._terms[int((m.lastgroup or "t0")[1:])]

@@ -22,9 +22,11 @@ __all__ = [
     "CURRENCY_ALIASES",
     "NumberKind",
     "NumberMention",
+    "TOKEN",
     "clip_evidence",
     "currencies_of",
     "extract_numbers",
+    "fold",
     "normalize_currency",
     "parse_number",
     "split_sentences",
@@ -183,9 +185,11 @@ _IDENT_BEFORE = re.compile(
 _YEAR_BEFORE = re.compile(r"\b(?i:in|since|until|till|by|year)\s+$")
 _RANGE_SEP = re.compile(r"\s*(?:-|\u2013|\u2014|~|\uff5e|\u81f3|\u5230|\bto\b)\s*")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"\d")
 
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+_TOKEN = TOKEN
 _CLOSERS = r"[\"'\u201d\u2019)\]]*"  # quotes and brackets that may follow a full stop
 _SENTENCE_END = re.compile(rf"[.!?\u2026]+(?={_CLOSERS}(?:\s|$)){_CLOSERS}|[\u3002\uff01\uff1f]+|\n")
 
@@ -326,7 +330,7 @@ def extract_numbers(text: str) -> list[NumberMention]:
         >>> [m.kind for m in extract_numbers("On 2024-05-01 at 14:00, 10% off, the 3rd floor")]
         ['date', 'date', 'date', 'time', 'time', 'percent', 'ordinal']
     """
-    if not text or not any(c.isdigit() for c in text):
+    if not text or _DIGIT.search(text) is None:
         return []
     protected = _protected(text)
     out: list[NumberMention] = []
@@ -401,6 +405,22 @@ def _link_ranges(text: str, mentions: list[NumberMention]) -> list[NumberMention
     return out
 
 
+def fold(text: str) -> str:
+    """Case-folded ``text`` in which a word an ASCII pattern matches under ``re.IGNORECASE`` appears in lower case.
+
+    For cheap prefilters: when ``"ticket" not in fold(text)``, no case-insensitive pattern
+    needing the word "ticket" can match ``text`` (the long s, Kelvin sign and dotted or
+    dotless i fold to ASCII as the regex engine matches them).
+
+    Example:
+        >>> fold("TİCKET"), fold("\u017ftep")
+        ('ticket', 'step')
+    """
+    if text.isascii():
+        return text.lower()
+    return text.casefold().replace("\u0131", "i").replace("i\u0307", "i")
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens; each CJK character is a token of its own.
 
@@ -456,5 +476,6 @@ def clip_evidence(text: str, span: tuple[int, int], limit: int = 200) -> str:
         'bc…'
     """
     s, e = span
-    piece = text[s:e]
-    return piece if len(piece) <= limit else piece[: max(0, limit - 1)] + "…"
+    if min(e, len(text)) - s <= limit:
+        return text[s:e]
+    return text[s : s + max(0, limit - 1)] + "…"  # without copying a long span first

@@ -1,14 +1,20 @@
 """The rules source (RF): runs a set of rules and sums their points.
 
 Its value is the sum of the points of every hit (0 when nothing fired: the rules
-did run, so 0 is a real score here), and ``details["hits"]`` lists the hits. The
-REPO combiner reads the value as E_rules.
+did run, so 0 is a real score here), and ``details["hits"]`` lists the hits
+(:class:`~repo_sdk.types.RuleHit` objects). The REPO combiner reads the value as E_rules.
+
+Each reply gets one :class:`~repo_sdk.rules.context.TurnContext` shared by every
+rule (text views computed once). The samples of one logged dialogue
+(``Dialogue.samples()``) share one :class:`~repo_sdk.rules.context.DialogueContext`:
+each turn is pushed into it once, in order, so dialogue state costs linear time in
+the dialogue's length. Any other sample gets a context built from its history.
 
 Example:
     >>> from repo_sdk.testing import make_sample
     >>> src = RulesSource.build(["cot_leak", {"name": "max_length", "max_chars": 10, "points": -5}])
     >>> s = src.score([make_sample(response="<think>x</think> a very long reply")])[0]
-    >>> s.value, sorted(h["rule"] for h in s.details["hits"])
+    >>> s.value, sorted(h.rule for h in s.details["hits"])
     (-15.0, ['cot_leak', 'max_length'])
 """
 
@@ -23,6 +29,8 @@ from repo_sdk.errors import PluginError
 from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import BuildContext, RewardSource, Rule
 from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.rules.context import DialogueContext, TurnContext
+from repo_sdk.rules.views import TextView
 from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
 __all__ = ["RuleRef", "RulesSource", "build_rule"]
@@ -114,10 +122,16 @@ class RulesSource(RewardSource):
         return cls.from_config(config, BuildContext(registry=registry))
 
     def check(self, sample: Sample) -> list[RuleHit]:
-        return [hit for rule in self.turn_rules for hit in rule.check(sample)]
+        """Hits of every turn rule on one sample (its context built from its history)."""
+        return self.check_turn(TurnContext.of_sample(sample))
+
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        """Hits of every turn rule on one reply in its context."""
+        return [hit for rule in self.turn_rules for hit in rule.check_turn(turn)]
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
-        return [_summarise(self.check(s)) for s in samples]
+        carried = _Carried()
+        return [_summarise(self.check_turn(carried.turn(s))) for s in samples]
 
     def score_dialogue(self, dialogue: Dialogue) -> SourceScore | None:
         if not self.dialogue_rules:
@@ -125,10 +139,39 @@ class RulesSource(RewardSource):
         return _summarise([hit for rule in self.dialogue_rules for hit in rule.check_dialogue(dialogue)])
 
 
+class _Carried:
+    """The dialogue contexts of one batch: samples of a logged dialogue, met in order, share one."""
+
+    def __init__(self) -> None:
+        # id(dialogue) -> (dialogue, its context, index and view of the last reply scored)
+        self.open: dict[int, tuple[Dialogue, DialogueContext, int, TextView]] = {}
+        self.lone: dict[tuple[object, ...], DialogueContext] = {}
+
+    def turn(self, sample: Sample) -> TurnContext:
+        origin = sample._origin
+        if origin is None:  # samples with the same task and history (a GRPO group) share one context
+            key = (id(sample.task), *((t.role, t.content) for t in sample.history))
+            ctx = self.lone.get(key)
+            if ctx is None:
+                ctx = self.lone[key] = DialogueContext.of_history(sample.task, sample.history)
+            return TurnContext(sample, ctx)
+        dialogue, index = origin.dialogue, origin.index
+        entry = self.open.get(id(dialogue))
+        if entry is None or entry[0] is not dialogue or len(entry[1].turns) > index:
+            ctx, last, last_view = DialogueContext(dialogue.task), -1, None
+        else:
+            _, ctx, last, last_view = entry
+        for i in range(len(ctx.turns), index):  # each turn pushed once; the last reply keeps its views
+            ctx.push(dialogue.turns[i], last_view if i == last else None)
+        reply = TextView(sample.response)
+        self.open[id(dialogue)] = (dialogue, ctx, index, reply)
+        return TurnContext(sample, ctx, reply)
+
+
 def _summarise(hits: list[RuleHit]) -> SourceScore:
     total = float(sum(h.points for h in hits))
     reason = "; ".join(f"{h.rule}: {h.reason}" for h in hits) if hits else "no rule fired"
-    return SourceScore(value=total, reason=reason, details={"hits": [h.model_dump() for h in hits]})
+    return SourceScore(value=total, reason=reason, details={"hits": hits})
 
 
 @hookimpl

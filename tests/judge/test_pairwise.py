@@ -19,7 +19,7 @@ def pair(winner_of):
     """A responder answering ``winner_of(reply_a, reply_b)``."""
 
     def responder(body):
-        text = prompt_text(body)
+        text = body["messages"][-1]["content"]  # the user message (the system message names the fences too)
         a = re.search(r"<reply_A>\n?(.*?)\n?</reply_A>", text, re.S).group(1)
         b = re.search(r"<reply_B>\n?(.*?)\n?</reply_B>", text, re.S).group(1)
         return json.dumps({"winner": winner_of(a, b), "reason": "fake"})

@@ -101,7 +101,7 @@ def test_rules_source_sums_the_pack() -> None:
         task={"current_price": 100, "target_price": 80},
     )
     [score] = source.score([sample])
-    fired = sorted(h["rule"] for h in score.details["hits"])
+    fired = sorted(h.rule for h in score.details["hits"])
     assert fired == ["cot_leak", "forbidden_terms", "format_breakage", "mixed_script", "numeric_consistency"]
     assert score.value == pytest.approx(-10 - 5 - 10 - 10 - 10)
     clean = make_sample(response="Hi! Could we talk about the twin room at 80 EUR?", task={"target_price": 80})

@@ -74,7 +74,7 @@ def test_cli_train_runs_the_spec(echo_rm, write_spec, tmp_path):
         ({"trl": {"no_such_field": 1}}, [], "train.trl.no_such_field: not a GRPOConfig field"),
         ({"model": "does/not-exist-here"}, [], "train.model: cannot load 'does/not-exist-here'"),
         ({}, ["--algo", "ppo"], "--algo: trl supports grpo, rloo, got 'ppo'"),
-        ({}, ["--trainer", "verl"], "--trainer: expected trl or openrlhf, got 'verl'"),
+        ({}, ["--trainer", "deepspeed"], "--trainer: expected trl, openrlhf or verl, got 'deepspeed'"),
         ({}, ["--launch"], "--launch, --reward-url and --agent are for --trainer openrlhf"),
     ],
 )

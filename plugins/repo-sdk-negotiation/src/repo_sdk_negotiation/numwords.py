@@ -15,7 +15,9 @@ Example:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["NumberMention", "find_numbers", "parse_digits", "words_to_number"]
 
@@ -56,6 +58,10 @@ SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TENS) | frozenset(SCALES)
 
 _WORD = re.compile(r"[A-Za-z]+")
+# a number in words holds one of these ("a" alone starts one only before a scale word)
+_ANY_NUMBER_WORD = re.compile(
+    r"(?<![A-Za-z])(?i:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![A-Za-z])"
+)
 _JOINER = re.compile(r"^[ \t-]+$")
 _DATES_TIMES = re.compile(
     r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b|\b\d{1,2}:\d{2}\b"
@@ -196,13 +202,19 @@ def find_numbers(text: str) -> list[NumberMention]:
     identifiers, and dates and clock times (``2025-06-15``, ``15/06``, ``14:00``)
     are not amounts; both are skipped.
     """
-    out = _word_numbers(text)
-    blocked = [m.span() for m in _DATES_TIMES.finditer(text)]
+    return list(_find_numbers(text))
+
+
+@lru_cache(maxsize=64)  # a reply's numbers are asked for by the state and by several rules
+def _find_numbers(text: str) -> tuple[NumberMention, ...]:
+    out = _word_numbers(text) if _ANY_NUMBER_WORD.search(text) else []
+    blocked = [m.span() for m in _DATES_TIMES.finditer(text)]  # sorted and apart: look one up by bisection
     for m in _DIGITS.finditer(text):
         before = text[m.start() - 1] if m.start() else " "
-        if before.isalpha() or before in "_#" or any(a <= m.start() < b for a, b in blocked):
+        i = bisect_right(blocked, (m.start(), len(text) + 1)) - 1
+        if before.isalpha() or before in "_#" or (i >= 0 and blocked[i][0] <= m.start() < blocked[i][1]):
             continue
         if before == "-" and m.start() >= 2 and text[m.start() - 2].isalpha():
             continue
         out.append(NumberMention(parse_digits(m.group(0)), m.start(), m.end(), m.group(0)))
-    return sorted(out, key=lambda n: n.start)
+    return tuple(sorted(out, key=lambda n: n.start))

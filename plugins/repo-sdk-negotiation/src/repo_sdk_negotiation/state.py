@@ -27,17 +27,25 @@ Example:
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Any
 
+from repo_sdk.rules.prefilter import prefilter
+from repo_sdk.rules.text import fold
 from repo_sdk.types import Turn
 from repo_sdk_negotiation import cues
 from repo_sdk_negotiation.acts import TOL, Act, AgentReading, HotelKind, HotelReading, TicketState
 from repo_sdk_negotiation.prices import find_prices
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
-from repo_sdk_negotiation.text import commas, find_terms, is_negated, normalise, segment_at, sentences
+from repo_sdk_negotiation.text import Segment, commas, find_terms, is_negated, normalise, segment_at, sentences
 
 __all__ = ["TOL", "Act", "AgentReading", "HotelReading", "NegotiationState", "TicketState"]
+
+
+def _ref_start(ref: tuple[int, int, str]) -> int:
+    return ref[0]
 
 
 class NegotiationState:
@@ -53,6 +61,7 @@ class NegotiationState:
         self._aliases = self.task.aliases()
         self._alias_owner = {a: tid for tid, names in self._aliases.items() for a in names}
         self._plausible = self.task.price_range()
+        self._split: tuple[str, list[Segment]] | None = None
 
     @classmethod
     def replay(cls, task: NegotiationTask | dict[str, Any], turns: Sequence[Turn]) -> NegotiationState:
@@ -80,15 +89,22 @@ class NegotiationState:
     def attribute(self, text: str, refs: list[tuple[int, int, str]], pos: int, value: float | None) -> str | None:
         """The ticket the text at ``pos`` is about: a room named in its sentence, else the
         ticket a price ``value`` belongs to, else the last room named before, else the focus."""
-        seg = segment_at(sentences(text), pos)
-        inside = [r for r in refs if seg is not None and seg.start <= r[0] < seg.end]
-        if inside:
-            before = [r for r in inside if r[0] <= pos]
-            return (before[-1] if before else inside[0])[2]
+        seg = segment_at(self._sentences(text), pos)
+        # refs are sorted by start: bisect instead of scanning them for every price
+        upto = bisect_right(refs, pos, key=_ref_start)  # refs starting at or before pos
+        if seg is not None:
+            lo, hi = bisect_left(refs, seg.start, key=_ref_start), bisect_left(refs, seg.end, key=_ref_start)
+            if lo < hi:  # a room named in the sentence: the last one before pos, else the first
+                return refs[min(upto, hi) - 1][2] if upto > lo else refs[lo][2]
         if value is not None and (owner := self.ticket_of_price(value)):
             return owner
-        earlier = [r for r in refs if r[0] <= pos]
-        return earlier[-1][2] if earlier else self.focus
+        return refs[upto - 1][2] if upto else self.focus
+
+    def _sentences(self, text: str) -> list[Segment]:
+        """The sentences of the text being read (kept for the text last asked about)."""
+        if self._split is None or self._split[0] is not text:
+            self._split = (text, sentences(text))
+        return self._split[1]
 
     # --- reading -------------------------------------------------------------
     def read_hotel(self, content: str) -> HotelReading:
@@ -103,7 +119,7 @@ class NegotiationState:
         objection = bool(cues.REJECT.search(text) or cues.OBJECTION.search(text))
 
         pieces = commas(text)
-        sents = sentences(text)
+        sents = self._sentences(text)
 
         def plain(pos: int, lo: int = 0, hi: int = len(text)) -> bool:
             """Whether the text around ``pos`` neither rejects (in its comma piece) nor hedges (in its sentence);
@@ -156,14 +172,42 @@ class NegotiationState:
         text = normalise(content)
         reading = AgentReading(text=text, refs=self.refs(text))
         focus = self.focus
+        folded = fold(text)  # cues whose words the reply lacks are not searched sentence by sentence
+        purpose_q, intro_q, proposal_q, push_q, request_q = (
+            prefilter(c).may_match(folded) for c in (cues.PURPOSE, cues.INTRO, cues.PROPOSAL, cues.PUSH, cues.REQUEST)
+        )
+        act_cues = [
+            (kind, pattern)
+            for kind, pattern in (
+                ("accept", cues.AGENT_ACCEPT),
+                ("fallback", cues.FALLBACK),
+                ("confirm_q", cues.CONFIRM_Q),
+            )
+            if prefilter(pattern).may_match(folded)
+        ]
+        seen: dict[str, tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]] = {}
         all_prices = find_prices(text, plausible=self._plausible)
-        for sent in sentences(text):
-            srefs = [r for r in reading.refs if sent.start <= r[0] < sent.end]
-            prices = [p for p in all_prices if sent.start <= p.start < sent.end]
+        r, q = 0, 0  # refs and prices are sorted by start: walk them along with the sentences
+        for sent in self._sentences(text):
+            while r < len(reading.refs) and reading.refs[r][0] < sent.start:
+                r += 1
+            while q < len(all_prices) and all_prices[q].start < sent.start:
+                q += 1
+            r0, q0 = r, q
+            while r < len(reading.refs) and reading.refs[r][0] < sent.end:
+                r += 1
+            while q < len(all_prices) and all_prices[q].start < sent.end:
+                q += 1
+            srefs, prices = reading.refs[r0:r], all_prices[q0:q]
             owners = [self.attribute(text, reading.refs, p.start, p.value) for p in prices]
             reading.prices.extend(zip(prices, owners, strict=True))
             tid = srefs[0][2] if srefs else next((o for o in owners if o), focus)
-            purpose = bool(cues.PURPOSE.search(sent.text) or cues.INTRO.search(sent.text))
+            found = seen.get(sent.text)
+            if found is None:  # what the cues say depends on the sentence alone: a repeated one is read once
+                found = seen[sent.text] = self._sentence_cues(
+                    sent.text, purpose_q, intro_q, push_q, request_q, act_cues
+                )
+            purpose, push_act, sentence_acts = found
             proposed = False
             for p, owner in zip(prices, owners, strict=True):
                 if owner is None or purpose:
@@ -172,33 +216,42 @@ class NegotiationState:
                 assert ticket is not None
                 known = [*st.quotes, *([st.accepted_price] if st.accepted_price is not None else [])]
                 if p.value < ticket.current_price - TOL and not any(abs(k - p.value) <= TOL for k in known):
-                    if cues.PROPOSAL.search(sent.text) or sent.text.rstrip().endswith("?"):
+                    if (proposal_q and cues.PROPOSAL.search(sent.text)) or sent.text.rstrip().endswith("?"):
                         reading.acts.append(Act("propose", owner, p.start, p.end, p.text, p.value))
                         proposed = True
-            push = cues.PUSH.search(sent.text)
-            if (
-                not proposed
-                and push
-                and not purpose
-                and cues.REQUEST.search(sent.text)
-                and not is_negated(sent.text, push.start())
-            ):
-                a, b = sent.start + push.start(), sent.start + push.end()
-                reading.acts.append(Act("push", tid, a, b, push.group(0)))
-            for kind, pattern in (
-                ("accept", cues.AGENT_ACCEPT),
-                ("fallback", cues.FALLBACK),
-                ("confirm_q", cues.CONFIRM_Q),
-            ):
-                m = pattern.search(sent.text)
-                if m and not (kind == "accept" and is_negated(sent.text, m.start())):
-                    a, b = sent.start + m.start(), sent.start + m.end()
-                    reading.acts.append(Act(kind, tid, a, b, m.group(0)))  # type: ignore[arg-type]
+            if not proposed and push_act is not None and not purpose:
+                a, b, evidence = push_act
+                reading.acts.append(Act("push", tid, sent.start + a, sent.start + b, evidence))
+            for kind, a, b, evidence in sentence_acts:
+                reading.acts.append(Act(kind, tid, sent.start + a, sent.start + b, evidence))  # type: ignore[arg-type]
             if srefs:
                 focus = srefs[-1][2]
             elif any(owners):
                 focus = next(o for o in reversed(owners) if o)
         return reading
+
+    @staticmethod
+    def _sentence_cues(
+        sentence: str,
+        purpose_q: bool,
+        intro_q: bool,
+        push_q: bool,
+        request_q: bool,
+        act_cues: list[tuple[str, re.Pattern[str]]],
+    ) -> tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]:
+        """What an agent sentence's cues say: whether it states its purpose, its push (if a request,
+        not negated), and its accept / fallback / confirm acts, with offsets in the sentence."""
+        purpose = bool((purpose_q and cues.PURPOSE.search(sentence)) or (intro_q and cues.INTRO.search(sentence)))
+        push = cues.PUSH.search(sentence) if push_q else None
+        push_act = None
+        if push and request_q and cues.REQUEST.search(sentence) and not is_negated(sentence, push.start()):
+            push_act = (push.start(), push.end(), push.group(0))
+        acts = []
+        for kind, pattern in act_cues:
+            m = pattern.search(sentence)
+            if m and not (kind == "accept" and is_negated(sentence, m.start())):
+                acts.append((kind, m.start(), m.end(), m.group(0)))
+        return purpose, push_act, acts
 
     # --- updating ------------------------------------------------------------
     def feed(self, turn: Turn, index: int) -> HotelReading | AgentReading | None:

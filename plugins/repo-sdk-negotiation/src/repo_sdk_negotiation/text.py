@@ -10,12 +10,15 @@ Example:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right, insort
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalise", "segment_at", "sentences"]
 
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
 _SENTENCE = re.compile(rf"[^{_ENDS}\n]*(?:[{_ENDS}]+(?=\s|$)|\n|$)|[^\n]+")
+_WORDS = re.compile(r"[\w']+")
 _CLAUSE_BREAK = re.compile(r",?\s+\b(?:but|however|although|though|whereas)\b,?\s*|;\s*|\s+-\s+|\s+—\s+", re.I)
 _NEGATION = re.compile(
     r"\b(?:not|no|never|cannot|can't|cant|won't|wont|don't|dont|doesn't|doesnt|didn't|isn't|aren't|wasn't|"
@@ -44,7 +47,15 @@ def normalise(text: str) -> str:
 
 
 def sentences(text: str) -> list[Segment]:
-    """Sentences (split after ``.!?`` and at line breaks), stripped, with their offsets."""
+    """Sentences (split after ``.!?`` and at line breaks), stripped, with their offsets.
+
+    The splitters remember the last texts they split: every rule asks for the same replies' pieces.
+    """
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=64)
+def _sentences(text: str) -> tuple[Segment, ...]:
     out = []
     for m in _SENTENCE.finditer(text):
         raw = m.group(0)
@@ -53,11 +64,16 @@ def sentences(text: str) -> list[Segment]:
         lead = len(raw) - len(raw.lstrip())
         body = raw.strip()
         out.append(Segment(m.start() + lead, m.start() + lead + len(body), body))
-    return out
+    return tuple(out)
 
 
 def clauses(text: str) -> list[Segment]:
     """Sentences split further at "but", "however", ";" and dashes (a hotel's "no ..., but ...")."""
+    return list(_clauses(text))
+
+
+@lru_cache(maxsize=64)
+def _clauses(text: str) -> tuple[Segment, ...]:
     out = []
     for s in sentences(text):
         pos = 0
@@ -69,7 +85,7 @@ def clauses(text: str) -> list[Segment]:
         piece = s.text[pos:]
         if piece.strip():
             out.append(Segment(s.start + pos, s.start + len(s.text), piece))
-    return out
+    return tuple(out)
 
 
 def commas(text: str) -> list[Segment]:
@@ -79,18 +95,35 @@ def commas(text: str) -> list[Segment]:
         >>> [c.text for c in commas("No, that's too low, but 110 works.")]
         ['No', "that's too low", '110 works.']
     """
+    return list(_commas(text))
+
+
+@lru_cache(maxsize=64)
+def _commas(text: str) -> tuple[Segment, ...]:
     out = []
     for c in clauses(text):
         for m in re.finditer(r"[^,:]+", c.text):
             lead = len(m.group(0)) - len(m.group(0).lstrip())
             if m.group(0).strip():
                 out.append(Segment(c.start + m.start() + lead, c.start + m.end(), m.group(0).strip()))
-    return out
+    return tuple(out)
 
 
 def segment_at(segments: list[Segment], pos: int) -> Segment | None:
-    """The segment holding character ``pos``."""
-    return next((s for s in segments if s.start <= pos < s.end), None)
+    """The segment holding character ``pos``, by bisection (``segments`` sorted and apart, as the splitters give them).
+
+    Example:
+        >>> segment_at(sentences("Hi. Bye."), 5).text
+        'Bye.'
+    """
+    i = bisect_right(segments, pos, key=_start) - 1
+    if i >= 0 and segments[i].start <= pos < segments[i].end:
+        return segments[i]
+    return None
+
+
+def _start(segment: Segment) -> int:
+    return segment.start
 
 
 def is_negated(text: str, start: int, window: int = 4) -> bool:
@@ -101,9 +134,16 @@ def is_negated(text: str, start: int, window: int = 4) -> bool:
         >>> is_negated(t, t.index("guarantee"))
         True
     """
-    head = normalise(text[:start])
-    words = re.findall(r"[\w']+", head)[-window:]
-    return bool(_NEGATION.search(" ".join(words)))
+    # the last words before ``start``: read a short stretch, longer only while it holds too few
+    # of them (the first word of a stretch may be cut), so a long text is never read whole
+    size = 64
+    while True:
+        lo = max(0, start - size)
+        words = _WORDS.findall(normalise(text[lo:start]))
+        if lo == 0 or len(words) > window:
+            break
+        size *= 4
+    return bool(_NEGATION.search(" ".join(words[-window:])))
 
 
 def find_terms(text: str, terms: list[str]) -> list[tuple[int, int, str]]:
@@ -114,13 +154,23 @@ def find_terms(text: str, terms: list[str]) -> list[tuple[int, int, str]]:
         [(4, 17, 'junior suite'), (24, 28, 'twin')]
     """
     found: list[tuple[int, int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        if not term:
-            continue
-        pattern = re.compile(r"(?<![\w])" + r"[\s-]+".join(map(re.escape, term.split())) + r"(?:e?s)?(?![\w])", re.I)
+    taken: list[tuple[int, int]] = []  # sorted and apart: an overlap check is a bisection
+    for term, pattern in _term_patterns(tuple(sorted(set(terms), key=len, reverse=True))):
         for m in pattern.finditer(text):
-            if not any(a < m.end() and m.start() < b for a, b in taken):
-                found.append((m.start(), m.end(), term))
-                taken.append(m.span())
+            a, b = m.span()
+            i = bisect_right(taken, (a, b))
+            if (i and taken[i - 1][1] > a) or (i < len(taken) and taken[i][0] < b):
+                continue
+            found.append((a, b, term))
+            insort(taken, (a, b))
     return sorted(found)
+
+
+@lru_cache(maxsize=256)
+def _term_patterns(terms: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
+    """Compiled once per list of terms (a task's room names): longest first."""
+    return [
+        (t, re.compile(r"(?<![\w])" + r"[\s-]+".join(map(re.escape, t.split())) + r"(?:e?s)?(?![\w])", re.I))
+        for t in terms
+        if t
+    ]

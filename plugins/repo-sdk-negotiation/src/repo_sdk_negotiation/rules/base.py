@@ -1,8 +1,10 @@
 """What every negotiation turn rule starts from: the task, the state before the reply, the reply read.
 
-Replaying the history is shared by all rules of a sample through a small cache
-keyed by the task, the history and the reply, so a spec with many negotiation
-rules replays each history once.
+The state is a :class:`NegotiationTracker`, a tracker of the core's dialogue context
+(:mod:`repo_sdk.rules.context`): it reads each turn of a dialogue once, in order,
+and carries the per-ticket state from one reply to the next, so a dialogue costs
+linear time in its length. All negotiation rules of a spec share it, and the reading
+of a reply is made once and reused when that reply becomes history.
 
 Example:
     >>> from repo_sdk.testing import make_sample
@@ -13,19 +15,23 @@ Example:
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 from typing import Any
 
 from repo_sdk.interfaces import Rule
+from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
+from repo_sdk.rules.prefilter import prefilter
+from repo_sdk.rules.text import fold
+from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Sample, Turn
 from repo_sdk_negotiation.acts import Act, TicketState
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
 
-__all__ = ["Context", "NegotiationRule", "context_of", "fmt_price"]
+__all__ = ["Context", "NegotiationRule", "NegotiationTracker", "context_of", "fmt_price"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Context:
     task: NegotiationTask
     state: NegotiationState
     reading: AgentReading
+    dialogue: DialogueContext | None = None  # the core's context: more trackers of the same dialogue
 
     @property
     def hotel(self) -> HotelReading:
@@ -44,6 +51,15 @@ class Context:
         if self.state.hotel_replied and self.state.last_hotel is not None:
             return self.state.last_hotel
         return HotelReading("silent")
+
+    @cached_property
+    def folded(self) -> str:
+        """The reply read (``reading.text``) case-folded, for :meth:`can`."""
+        return fold(self.reading.text)
+
+    def can(self, pattern: re.Pattern[str]) -> bool:
+        """False when the reply lacks words ``pattern`` needs, so searching it would find nothing."""
+        return prefilter(pattern).may_match(self.folded)
 
     def evidence(self, span: tuple[int, int]) -> str:
         return self.response[span[0] : span[1]]
@@ -59,18 +75,42 @@ class Context:
                 yield act, self.state.tickets[act.ticket]
 
 
-@lru_cache(maxsize=512)
-def _context(task_key: str, history: tuple[tuple[str, str], ...], response: str) -> Context:
-    task = parse_task(json.loads(task_key))
-    turns = tuple(Turn(role=r, content=c) for r, c in history)  # type: ignore[arg-type]
-    state = NegotiationState.replay(task, turns)
-    return Context(response, turns, task, state, state.read_agent(response))
+class NegotiationTracker(DialogueTracker):
+    """The negotiation state of a dialogue, fed turn by turn; the shared :class:`Context` of each reply.
+
+    Raises ``ValueError`` (naming the field) when the dialogue's task is not a valid negotiation task.
+    """
+
+    def __init__(self, dialogue: DialogueContext) -> None:
+        super().__init__(dialogue)
+        self.state = NegotiationState(parse_task(dict(dialogue.task)))
+        # the last reply read, with the number of turns fed when it was: (view, fed, context)
+        self._read: tuple[TextView, int, Context] | None = None
+        self._fed = 0
+
+    def feed(self, index: int, turn: Turn, view: TextView) -> None:
+        read = self._read
+        if turn.role == "assistant" and read is not None and read[0] is view and read[1] == self._fed:
+            self.state.apply_agent(read[2].reading, index)  # read against this very state already
+        else:
+            self.state.feed(turn, index)
+        self._fed += 1
+
+    def context(self, turn: TurnContext) -> Context:
+        """The reply read against the state before it; made once per reply and shared by the rules."""
+        read = self._read
+        if read is None or read[0] is not turn.reply or read[1] != self._fed:
+            state = self.state
+            reading = state.read_agent(turn.reply.text)
+            ctx = Context(turn.reply.text, tuple(self.dialogue.turns), state.task, state, reading, self.dialogue)
+            read = self._read = (turn.reply, self._fed, ctx)
+        return read[2]
 
 
 def context_of(sample: Sample) -> Context:
-    """The (cached) context of a sample."""
-    key = json.dumps(sample.task, sort_keys=True, default=str)
-    return _context(key, tuple((t.role, t.content) for t in sample.history), sample.response)
+    """The context of a lone sample (its history read once)."""
+    turn = TurnContext.of_sample(sample)
+    return turn.dialogue.tracker(NegotiationTracker).context(turn)
 
 
 def fmt_price(value: float | None, currency: str | None = None) -> str:
@@ -95,8 +135,8 @@ class NegotiationRule(Rule):
 
     needs_tickets: bool = True
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        ctx = context_of(sample)
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        ctx = turn.dialogue.tracker(NegotiationTracker).context(turn)
         if self.needs_tickets and not ctx.task.tickets:
             return []
         return self.check_context(ctx)

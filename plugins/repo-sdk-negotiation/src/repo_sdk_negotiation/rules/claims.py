@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from itertools import combinations
 from typing import ClassVar
 
@@ -71,6 +72,8 @@ class NoOverpromise(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         hits = []
+        if not ctx.can(_OUTCOME):
+            return hits
         for sent in sentences(ctx.reading.text):
             outcome = _OUTCOME.search(sent.text)
             if outcome is None:
@@ -114,6 +117,13 @@ _CLAIM = re.compile(
 )
 
 
+def _known_numbers(ctx: Context) -> set[float]:
+    """Every number of the task, read once per dialogue."""
+    if ctx.dialogue is None:
+        return task_numbers(ctx.task.model_dump())
+    return ctx.dialogue.memo("negotiation.task_numbers", lambda: task_numbers(ctx.task.model_dump()))
+
+
 class InventedFacts(NegotiationRule):
     """Figures and claims the task does not hold: invented counts, percentages, ranks, competitor moves.
 
@@ -138,7 +148,7 @@ class InventedFacts(NegotiationRule):
     def check_context(self, ctx: Context) -> list[RuleHit]:
         p: InventedFactsParams = self.params  # type: ignore[assignment]
         text = ctx.reading.text
-        known = task_numbers(ctx.task.model_dump())
+        known = _known_numbers(ctx)
         prices = {x for t in ctx.task.tickets for x in (*t.net_side_prices(), t.selling_price) if x}
         prices |= {q for st in ctx.state.tickets.values() for q in st.quotes}
         implied = {100 * (a - b) / a for a, b in ((max(x, y), min(x, y)) for x, y in combinations(prices, 2)) if a}
@@ -152,7 +162,8 @@ class InventedFacts(NegotiationRule):
                 self.hit_at(ctx, f"percentage {pct.text!r} is neither in the task nor implied by its prices", pct.span)
             )
         for n in find_numbers(text):
-            if any(a <= n.start < b for a, b in pct_spans) or n.value in known:
+            i = bisect_right(pct_spans, (n.start, len(text) + 1)) - 1  # percentages are sorted and apart
+            if (i >= 0 and pct_spans[i][0] <= n.start < pct_spans[i][1]) or n.value in known:
                 continue
             if _COUNT_NOUN.match(text[n.end : n.end + 40]):
                 hits.append(self.hit_at(ctx, f"figure {n.text!r} is not in the task", n.span))
@@ -161,7 +172,7 @@ class InventedFacts(NegotiationRule):
             if value not in known and "room" not in text[max(0, m.start() - 8) : m.start()].lower():
                 hits.append(self.hit_at(ctx, f"rank {m.group(0)!r} is not in the task", m.span()))
         facts = json.dumps(ctx.task.facts or "", default=str).lower()
-        if "competitor" not in facts and "nearby" not in facts:
+        if "competitor" not in facts and "nearby" not in facts and ctx.can(_COMPETITOR):
             for sent in sentences(text):
                 comp = _COMPETITOR.search(sent.text)
                 if comp and _CLAIM.search(sent.text) and not is_negated(sent.text, comp.start()):

@@ -47,11 +47,11 @@ class SilenceAsConsent(NegotiationRule):
         text, hotel = ctx.reading.text, ctx.hotel
         hits = [
             self.hit_at(ctx, "takes the hotel's silence as consent", m.span())
-            for m in cues.CONSENT_ALWAYS.finditer(text)
+            for m in (cues.CONSENT_ALWAYS.finditer(text) if ctx.can(cues.CONSENT_ALWAYS) else ())
             if not is_negated(text, m.start(), window=2)
         ]
         sents = sentences(text)
-        for m in cues.CONSENT_PRESUME.finditer(text):
+        for m in cues.CONSENT_PRESUME.finditer(text) if ctx.can(cues.CONSENT_PRESUME) else ():
             if is_negated(text, m.start(), window=3) or any(
                 h.span and h.span[0] <= m.start() < h.span[1] for h in hits
             ):

@@ -242,7 +242,7 @@ class InventedDiscount(NegotiationRule):
         p: InventedDiscountParams = self.params  # type: ignore[assignment]
         offers = [_content_words(o) for o in ctx.task.offers]
         hits = []
-        for m in _OFFER.finditer(ctx.reading.text):
+        for m in _OFFER.finditer(ctx.reading.text) if ctx.can(_OFFER) else ():
             if is_negated(ctx.reading.text, m.start()):
                 continue
             words = _content_words(m.group(0) + " " + ctx.reading.text[m.end() : m.end() + 60])

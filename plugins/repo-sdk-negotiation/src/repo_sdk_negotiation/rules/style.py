@@ -13,11 +13,13 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repo_sdk.types import RuleHit
+from repo_sdk.rules.context import DialogueContext, DialogueTracker
+from repo_sdk.rules.views import TextView
+from repo_sdk.types import RuleHit, Turn
 from repo_sdk_negotiation.rules.base import Context, NegotiationRule
 from repo_sdk_negotiation.text import commas, find_terms, sentences
 
-__all__ = ["OneLanguage", "RepeatedScript"]
+__all__ = ["EarlierReplies", "OneLanguage", "RepeatedScript"]
 
 SCRIPTS = {
     "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff",
@@ -108,6 +110,12 @@ COURTESY = {
     "muchísimas",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+# the words that can make a hit in a reply expected in each language: other languages' and courtesy words
+_FOREIGN = {lg: frozenset().union(*(w for o, w in STOPWORDS.items() if o != lg), COURTESY) for lg in STOPWORDS}
+_LANGUAGES_OF: dict[str, list[str]] = {}  # word -> the languages listing it, in STOPWORDS order
+for _lg, _words in STOPWORDS.items():
+    for _w in dict.fromkeys(_words):
+        _LANGUAGES_OF.setdefault(_w, []).append(_lg)
 
 
 class OneLanguageParams(BaseModel):
@@ -143,8 +151,13 @@ class OneLanguage(NegotiationRule):
         p: OneLanguageParams = self.params  # type: ignore[assignment]
         lang = (p.language or ctx.task.language or "en").lower()[:2]
         text = ctx.reading.text
-        for a, b, _ in find_terms(text, [n.lower() for n in ctx.task.names()]):
-            text = text[:a] + " " * (b - a) + text[b:]
+        names = find_terms(text, [n.lower() for n in ctx.task.names()])
+        if names:  # blank the names out in one pass (cutting the text once per name costs its square)
+            pieces, pos = [], 0
+            for a, b, _ in names:
+                pieces += [text[pos:a], " " * (b - a)]
+                pos = b
+            text = "".join([*pieces, text[pos:]])
         own = LANGUAGE_SCRIPTS.get(lang, set())
         foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
         hits = [
@@ -153,10 +166,15 @@ class OneLanguage(NegotiationRule):
         ]
         if lang not in STOPWORDS:
             return hits
+        if not {w.lower() for w in _WORD.findall(text)} & _FOREIGN[lang]:
+            return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
         for piece in commas(text):
             start, clause = piece.start, piece.text
             words = [w.lower() for w in _WORD.findall(clause)]
-            counts = {lg: sum(w in set(sw) for w in words) for lg, sw in STOPWORDS.items()}
+            counts = dict.fromkeys(STOPWORDS, 0)
+            for w in words:
+                for lg in _LANGUAGES_OF.get(w, ()):
+                    counts[lg] += 1
             other = max((lg for lg in counts if lg != lang), key=lambda lg: counts[lg])
             if counts[other] >= p.min_foreign_words and counts[other] > counts[lang]:
                 span = (start, start + len(clause.rstrip()))
@@ -185,6 +203,40 @@ def _trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
 
 
+class EarlierReplies(DialogueTracker):
+    """The agent's earlier replies as :class:`RepeatedScript` compares them, built turn by turn.
+
+    Holds the token tuple of every earlier sentence, and each earlier reply's word
+    trigrams in an inverted index, so a reply is compared with all earlier ones
+    through the trigrams they share.
+    """
+
+    def __init__(self, dialogue: DialogueContext) -> None:
+        super().__init__(dialogue)
+        self.count = 0
+        self.sentences: set[tuple[str, ...]] = set()
+        self._sizes: list[int] = []
+        self._replies_of: dict[tuple[str, ...], list[int]] = {}
+
+    def feed(self, index: int, turn: Turn, view: TextView) -> None:
+        if turn.role != "assistant":
+            return
+        self.sentences.update(tuple(_tokens(s.text)) for s in sentences(turn.content))
+        grams = _trigrams(_tokens(turn.content))
+        for g in grams:
+            self._replies_of.setdefault(g, []).append(self.count)
+        self._sizes.append(len(grams))
+        self.count += 1
+
+    def near_copy(self, grams: set[tuple[str, ...]], similarity: float) -> bool:
+        """Whether the trigram Jaccard of ``grams`` with an earlier reply reaches ``similarity``."""
+        shared: dict[int, int] = {}
+        for g in grams:
+            for reply in self._replies_of.get(g, ()):
+                shared[reply] = shared.get(reply, 0) + 1
+        return any(n / (len(grams) + self._sizes[r] - n) >= similarity for r, n in shared.items())
+
+
 class RepeatedScript(NegotiationRule):
     """The agent repeats itself: a long sentence verbatim from an earlier turn, or a near-copy of an earlier reply.
 
@@ -203,10 +255,11 @@ class RepeatedScript(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         p: RepeatedScriptParams = self.params  # type: ignore[assignment]
-        earlier = [t.content for t in ctx.history if t.role == "assistant"]
-        if not earlier:
+        assert ctx.dialogue is not None
+        earlier = ctx.dialogue.tracker(EarlierReplies)
+        if not earlier.count:
             return []
-        seen = {tuple(_tokens(s.text)) for e in earlier for s in sentences(e)}
+        seen = earlier.sentences
         hits = []
         for s in sentences(ctx.response):
             toks = tuple(_tokens(s.text))
@@ -218,9 +271,6 @@ class RepeatedScript(NegotiationRule):
         mine = _tokens(ctx.response)
         if len(mine) < p.min_reply_words:
             return []
-        grams = _trigrams(mine)
-        for e in earlier:
-            other = _trigrams(_tokens(e))
-            if other and len(grams & other) / len(grams | other) >= p.similarity:
-                return [self.hit_at(ctx, "near-copy of an earlier reply", (0, len(ctx.response)))]
+        if earlier.near_copy(_trigrams(mine), p.similarity):
+            return [self.hit_at(ctx, "near-copy of an earlier reply", (0, len(ctx.response)))]
         return []

@@ -103,6 +103,8 @@ class InternalTerms(NegotiationRule):
         text = ctx.reading.text
         found: list[tuple[tuple[int, int], str]] = []
         for what, pattern in self._patterns:
+            if not ctx.can(pattern):
+                continue
             for m in pattern.finditer(text):
                 before = re.findall(r"[a-z]+", text[max(0, m.start() - 20) : m.start()].lower())
                 if what == "ticket" and before and before[-1] in _EVENT:

@@ -1,0 +1,95 @@
+"""Cheap "could this pattern match at all?" tests, read off a compiled regular expression.
+
+Python's regex engine tries an alternation of words at every position of a text,
+which makes a rule with a dozen phrases cost far more than the text is long. Most
+replies hold none of the words such a pattern needs, though, and a substring test
+is a fast scan. :class:`Prefilter` reads the literal words a pattern cannot match
+without (``"step"`` for ``step[- ]by[- ]step``; one of ``"ticket"`` / ``"work"`` for
+``ticket|work order``) from the pattern itself, so it stays right when the pattern
+changes. Test them against :func:`repo_sdk.rules.text.fold` of the text: when they
+are missing, the pattern finds nothing, and skipping it changes no result.
+
+Example:
+    >>> import re
+    >>> p = Prefilter(re.compile(r"\\blet me think\\b|step[- ]by[- ]step", re.I))
+    >>> p.may_match("so, let me think."), p.may_match("no reasoning here")
+    (True, False)
+    >>> Prefilter(re.compile(r"\\d+ euros?")).may_match("anything")  # needs " euro"
+    False
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+__all__ = ["Prefilter", "prefilter"]
+
+Needs = list[frozenset[str]]  # every set must have one of its strings in the text
+_MAX_WORDS = 12
+
+
+class Prefilter:
+    """The literal words (case-folded) a compiled pattern needs; :meth:`may_match` tests a folded text.
+
+    Attributes:
+        needs: each set holds words of which the text must contain at least one (all sets must be met).
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        try:
+            needs = _needs(_sre_parse.parse(pattern.pattern, pattern.flags))
+        except Exception:  # an unknown parser shape: no prefilter, every text may match
+            needs = []
+        # a need of many words costs a scan per word and rarely fails: test the few-word ones, fewest first
+        self.needs: Needs = sorted((g for g in needs if len(g) <= _MAX_WORDS), key=len)
+
+    def may_match(self, folded: str) -> bool:
+        """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
+        return all(any(word in folded for word in group) for group in self.needs)
+
+
+@lru_cache(maxsize=1024)
+def prefilter(pattern: re.Pattern[str]) -> Prefilter:
+    """The (cached) prefilter of a compiled pattern."""
+    return Prefilter(pattern)
+
+
+def _needs(items: object) -> Needs:
+    groups: Needs = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            groups.append(frozenset({"".join(run)}))
+            run.clear()
+
+    for op, av in items:  # type: ignore[attr-defined]
+        name = str(op)
+        if name == "LITERAL" and chr(av).isascii():
+            run.append(chr(av).lower())  # case-folded: a match under any flags folds to it
+            continue
+        if name == "AT":  # zero-width (\b, ^): the characters around it are still adjacent
+            continue
+        flush()
+        if name == "SUBPATTERN":
+            groups += _needs(av[-1])
+        elif name == "ATOMIC_GROUP":
+            groups += _needs(av)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _, sub = av
+            if low >= 1:
+                groups += _needs(sub)
+        elif name == "BRANCH":
+            alternatives = [_needs(branch) for branch in av[1]]
+            if all(alternatives):  # one word of the most telling need of each alternative
+                picks = [max(a, key=lambda g: min(map(len, g))) for a in alternatives]
+                groups.append(frozenset().union(*picks))
+        # anything else (classes, any character, lookarounds, back-references) needs no literal
+    flush()
+    return groups

@@ -1,0 +1,269 @@
+"""Near-duplicate search over token lists, in about linear time: similarity, and an index of earlier texts.
+
+:func:`similarity` compares two token lists (``ratio``: the Indel similarity
+``2 * LCS / (len a + len b)``, computed by rapidfuzz; ``jaccard``: Jaccard of token
+n-gram sets). :class:`NearDuplicates` holds texts added in order and finds the
+first or the last one at least ``threshold`` similar to a query without comparing
+the query with every text: it uses *prefix filtering*. Two texts that similar share
+at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
+``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
+with the query are compared. Very common words sort last, so they rarely make
+candidates. Candidates are compared in key order and the search stops at the first
+match, so a text repeated thousands of times costs one comparison per repeat.
+
+Example:
+    >>> a, b = "we can offer 80 per night".split(), "we can offer 85 per night".split()
+    >>> round(similarity(a, b), 2), round(similarity(a, b, "jaccard", 2), 2)
+    (0.83, 0.43)
+    >>> index = NearDuplicates(0.8)
+    >>> index.add(a, key=0); index.add("thank you so much".split(), key=1)
+    >>> index.last(b)
+    (0, 0.8333333333333334)
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Literal, NamedTuple
+
+from rapidfuzz.distance import Indel
+
+__all__ = ["COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "similarity"]
+
+Metric = Literal["ratio", "jaccard"]
+Found = tuple[int, float] | None
+
+
+class Probe(NamedTuple):
+    """A text as the index sees it: its size (tokens, or n-grams) and its first features (None: too short)."""
+
+    size: int
+    prefix: list[Hashable] | None
+
+
+#: Words so common that they sort last when picking the tokens texts are indexed by.
+COMMON_WORDS = frozenset(
+    "the a an and or but of to in on at for with from by as is are was were be been am it its this that these those "
+    "i you he she we they me him her us them my your his our their not no so if then than there here what which who "
+    "do does did have has had will would can could should may might must just very also too all any some more most "
+    "about up out into over s t ll re ve d m don can't it's i'm".split()
+)
+
+
+def similarity(a: Sequence[str], b: Sequence[str], metric: Metric = "ratio", ngram: int = 2) -> float:
+    """Similarity in [0, 1] of two token lists.
+
+    ``ratio`` is the Indel similarity over tokens (twice the longest common
+    subsequence over the total length: order-aware, kind to small edits); ``jaccard``
+    is the Jaccard index of the token n-gram sets.
+
+    Example:
+        >>> similarity("a b c d".split(), "a b x d".split()), similarity([], ["a"])
+        (0.75, 0.0)
+    """
+    if not a or not b:
+        return 0.0
+    if metric == "jaccard":
+        n = max(1, min(ngram, len(a), len(b)))
+        sa, sb = _grams(a, n), _grams(b, n)
+        return len(sa & sb) / len(sa | sb)
+    return float(Indel.normalized_similarity(a, b))
+
+
+def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+LazyProbe = Probe | Callable[[], Probe] | None  # a probe, a way to make one when needed, or none yet
+
+
+class NearDuplicates:
+    """Texts (token lists) added with increasing keys; finds the first or last one similar to a query.
+
+    Up to ``brute_limit`` texts are compared with the query one by one (cheaper than an
+    index at that size); past it, the texts are indexed by their prefixes and only those
+    sharing a prefix token with the query are compared. Both find the same text.
+
+    Args:
+        threshold: similarity at or above which two texts are near-duplicates.
+        metric: ``ratio`` or ``jaccard`` (see :func:`similarity`).
+        ngram: n-gram size of ``jaccard``.
+        brute_limit: texts held before indexing starts.
+    """
+
+    def __init__(
+        self,
+        threshold: float,
+        metric: Metric = "ratio",
+        ngram: int = 2,
+        brute_limit: int = 24,
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
+        self.threshold, self.metric, self.ngram, self.brute_limit = threshold, metric, ngram, brute_limit
+        self.counts = counts
+        self.keys: list[int] = []
+        self._texts: list[Sequence[str]] = []
+        self._probes: list[LazyProbe] = []  # until a text is indexed
+        self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard), once indexed
+        self._postings: dict[Hashable, list[int]] = {}
+        self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
+        self._indexed = False
+        self._last_probe: tuple[Sequence[str], Probe] | None = None
+        self.comparisons = 0  # similarity computations made, for tests of the cost
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def probe(self, tokens: Sequence[str]) -> Probe:
+        """What the index needs of a text (its size and first features); pass it to several calls to reuse it."""
+        if self.counts is not None:
+            return self._probe_by_counts(tokens, self.counts)
+        if self.metric == "jaccard":
+            if len(tokens) < self.ngram:
+                return Probe(len(tokens), None)
+            grams = _grams(tokens, self.ngram)
+            ordered = sorted(g for g in grams if g[0] not in COMMON_WORDS)
+            ordered += sorted(g for g in grams if g[0] in COMMON_WORDS)
+            return Probe(len(ordered), ordered[: self._prefix(len(ordered))])
+        size = len(tokens)
+        want = self._prefix(size)
+        distinct = set(tokens)
+        rare = sorted(distinct - COMMON_WORDS)
+        if len(distinct) == size:  # no repeated token: the features are the tokens
+            if len(rare) < want:
+                rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
+            return Probe(size, rare[:want])
+        # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does
+        ordered = sorted(tokens)  # counts by bisection: no Python loop over a long text
+        out: list[Hashable] = []
+        for t in rare + sorted(distinct & COMMON_WORDS):
+            out.append(t)
+            repeats = bisect_right(ordered, t) - bisect_left(ordered, t)
+            if repeats > 1:
+                out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
+            if len(out) >= want:
+                break
+        return Probe(size, out[:want])
+
+    def _probe_by_counts(self, tokens: Sequence[str], counts: Mapping[str, int]) -> Probe:
+        """Features ordered by how often their word occurs in all the texts (known up front): rarest first."""
+        if self.metric == "jaccard":
+            if len(tokens) < self.ngram:
+                return Probe(len(tokens), None)
+            grams = sorted(_grams(tokens, self.ngram), key=lambda g: (counts.get(g[0], 0), g))
+            return Probe(len(grams), grams[: self._prefix(len(grams))])
+        want = self._prefix(len(tokens))
+        seen: dict[str, int] = {}
+        features = []
+        for t in tokens:  # the k-th repeat of a word is a feature of its own
+            k = seen[t] = seen.get(t, 0) + 1
+            features.append((counts.get(t, 0), t, k))
+        features.sort()
+        return Probe(len(tokens), [f[1:] for f in features[:want]])
+
+    def add(self, tokens: Sequence[str], key: int, probe: LazyProbe = None) -> None:
+        """Add a text; keys must increase from one call to the next."""
+        if not tokens:
+            return
+        self.keys.append(key)
+        self._texts.append(tokens)
+        self._probes.append(probe)
+        self._sizes.append(0)
+        if self._indexed:
+            self._index(len(self.keys) - 1)
+        elif len(self.keys) > self.brute_limit:
+            self._indexed = True
+            for rid in range(len(self.keys)):
+                self._index(rid)
+
+    def first(self, tokens: Sequence[str], min_key: int | None = None, probe: LazyProbe = None) -> Found:
+        """``(key, similarity)`` of the earliest text similar to ``tokens``, or None."""
+        return self._search(tokens, probe, last=False, min_key=min_key)
+
+    def last(self, tokens: Sequence[str], min_key: int | None = None, probe: LazyProbe = None) -> Found:
+        """``(key, similarity)`` of the latest text (with key >= ``min_key``) similar to ``tokens``, or None."""
+        return self._search(tokens, probe, last=True, min_key=min_key)
+
+    # --- internals -------------------------------------------------------------
+    def _probe_of(self, tokens: Sequence[str], probe: LazyProbe) -> Probe:
+        if probe is None:
+            last = self._last_probe  # a text searched for, then added: probed once
+            if last is not None and last[0] is tokens:
+                return last[1]
+            made = self.probe(tokens)
+            self._last_probe = (tokens, made)
+            return made
+        return probe if isinstance(probe, Probe) else probe()
+
+    def _index(self, rid: int) -> None:
+        probe = self._probe_of(self._texts[rid], self._probes[rid])
+        self._probes[rid] = None
+        self._sizes[rid] = probe.size
+        if probe.prefix is None:
+            self._short.append(rid)
+            return
+        postings = self._postings
+        for f in probe.prefix:
+            found = postings.get(f)
+            if found is None:
+                postings[f] = [rid]
+            else:
+                found.append(rid)
+
+    def _min_overlap(self, size: int) -> int:
+        """Features a text of ``size`` shares with any text similar enough to it."""
+        t = self.threshold
+        bound = t * size / (2 - t) if self.metric == "ratio" else t * size
+        return max(1, math.ceil(bound - 1e-9))
+
+    def _prefix(self, size: int) -> int:
+        return max(1, size - self._min_overlap(size) + 1)
+
+    def _search(self, tokens: Sequence[str], probe: LazyProbe, *, last: bool, min_key: int | None) -> Found:
+        if not tokens or not self.keys:
+            return None
+        every = range(len(self.keys) - 1, -1, -1) if last else range(len(self.keys))
+        if not self._indexed:  # few texts: compare with each (only token counts filter, for ratio)
+            return self._first_similar(tokens, every, len(tokens) if self.metric == "ratio" else None, last, min_key)
+        found = self._probe_of(tokens, probe)
+        if found.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
+            return self._first_similar(tokens, every, None, last, min_key)
+        postings = self._postings
+        lists = [hit for f in found.prefix if (hit := postings.get(f))]
+        if not lists:
+            return None
+        if sum(map(len, lists)) <= 256:
+            order: Iterable[int] = sorted(set().union(*lists), reverse=last)
+        else:  # many candidates (a text repeated over and over): walk them in order, lazily
+            order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
+        return self._first_similar(tokens, order, found.size, last, min_key)
+
+    def _first_similar(
+        self, tokens: Sequence[str], order: Iterable[int], size: int | None, last: bool, min_key: int | None
+    ) -> Found:
+        t, ratio = self.threshold, self.metric == "ratio"
+        keys, texts = self.keys, self._texts
+        sizes = self._sizes if self._indexed else None
+        previous = -1
+        for rid in order:
+            if rid == previous:  # the same text found through two of its features
+                continue
+            previous = rid
+            key = keys[rid]
+            if min_key is not None and key < min_key:
+                if last:
+                    return None  # keys only fall from here
+                continue
+            if size is not None:  # can two texts of these sizes be similar enough at all?
+                other = sizes[rid] if sizes is not None else len(texts[rid])
+                lo, hi = (size, other) if size <= other else (other, size)
+                if (2 * lo < t * (lo + hi) - 1e-9) if ratio else (lo < t * hi - 1e-9):
+                    continue
+            self.comparisons += 1
+            score = similarity(tokens, texts[rid], self.metric, self.ngram)
+            if score >= t:
+                return key, score
+        return None

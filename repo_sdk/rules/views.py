@@ -1,0 +1,113 @@
+"""Text views: what rules read off one text, computed once and shared by every rule.
+
+A :class:`TextView` wraps one reply (or one earlier turn) and computes each view the
+first time a rule asks for it: tokens, sentence spans, the tokens of each sentence,
+numbers. Rules of a spec share one view per reply, and an earlier turn keeps its
+view while the dialogue goes on, so no text is tokenized or split twice. Plugins
+add their own views with :meth:`TextView.memo`.
+
+Example:
+    >>> v = TextView("Hi. We can do 80 EUR!")
+    >>> v.tokens, [v.text[s:e] for s, e in v.sentences], [m.value for m in v.numbers]
+    (['hi', 'we', 'can', 'do', '80', 'eur'], ['Hi.', 'We can do 80 EUR!'], [80.0])
+    >>> v.memo("shout", str.upper)
+    'HI. WE CAN DO 80 EUR!'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cached_property, lru_cache
+from typing import Any, TypeVar
+
+from repo_sdk.rules.text import TOKEN, NumberMention, extract_numbers, fold, split_sentences, tokenize
+
+__all__ = ["TextView"]
+
+T = TypeVar("T")
+_MISSING = object()
+_DIGIT = re.compile(r"\d")
+
+
+class TextView:
+    """Lazily computed, cached views of one text. Treat every view as read-only: rules share them.
+
+    Attributes:
+        text: the text itself.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._memo: dict[str, Any] = {}
+
+    @staticmethod
+    def of(text: str) -> TextView:
+        """The view of ``text``, shared with earlier callers for a short text seen recently.
+
+        Views depend on the text alone, so the turns that many samples repeat (a GRPO
+        group's shared history, a greeting every dialogue opens with) are read once.
+        """
+        return _recent(text) if len(text) <= _SHARED_MAX else TextView(text)
+
+    def __repr__(self) -> str:
+        return f"TextView({self.text[:40]!r}{'...' if len(self.text) > 40 else ''})"
+
+    @cached_property
+    def has_digit(self) -> bool:
+        """Whether the text holds a decimal digit (number checks skip texts without one)."""
+        return _DIGIT.search(self.text) is not None
+
+    @cached_property
+    def folded(self) -> str:
+        """:func:`repo_sdk.rules.text.fold` of the text: for quick "could this pattern match?" tests."""
+        return fold(self.text)
+
+    @cached_property
+    def _lower(self) -> str | None:
+        # tokens are lower-cased; lower-casing the text once is the same when no character changes length
+        lower = self.text.lower()
+        return lower if len(lower) == len(self.text) else None
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """:func:`repo_sdk.rules.text.tokenize` of the text: lower-cased words, CJK characters alone."""
+        lower = self._lower
+        return TOKEN.findall(lower) if lower is not None else tokenize(self.text)
+
+    @cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        """:func:`repo_sdk.rules.text.split_sentences` of the text: sentence spans."""
+        return split_sentences(self.text)
+
+    @cached_property
+    def sentence_tokens(self) -> list[tuple[tuple[int, int], list[str]]]:
+        """Each sentence span with its tokens."""
+        lower, text = self._lower, self.text
+        if lower is None:
+            return [(span, tokenize(text[span[0] : span[1]])) for span in self.sentences]
+        findall = TOKEN.findall
+        return [(span, findall(lower, span[0], span[1])) for span in self.sentences]
+
+    @cached_property
+    def numbers(self) -> list[NumberMention]:
+        """:func:`repo_sdk.rules.text.extract_numbers` of the text (empty without a digit)."""
+        return extract_numbers(self.text) if self.has_digit else []
+
+    def memo(self, key: str, compute: Callable[[str], T]) -> T:
+        """A view of a plugin's own: ``compute(text)``, computed on the first call with ``key``.
+
+        Use a key that names the plugin (``"negotiation.prices"``), so two plugins never share one.
+        """
+        value = self._memo.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._memo[key] = compute(self.text)
+        return value  # type: ignore[no-any-return]
+
+
+_SHARED_MAX = 16_384  # longer texts are rarely repeated, and their views are large
+
+
+@lru_cache(maxsize=4096)
+def _recent(text: str) -> TextView:
+    return TextView(text)

@@ -1,0 +1,60 @@
+"""Prefilters never skip a text a pattern matches; fast JSON lines read back as the standard library's."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from repo_sdk.io.fastjson import dumps_line, loads
+from repo_sdk.rules.cot import DEFAULT_PREAMBLES
+from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.text import fold
+from repo_sdk.scoring import hit_row
+from repo_sdk.types import RuleHit
+
+PATTERNS = [re.compile(p, re.I | re.M) for p in DEFAULT_PREAMBLES] + [
+    re.compile(r"(?-i:SOP|KPI)s?\b|\bwork[- ]?orders?\b", re.I),
+    re.compile(r"\d+ (?:euros?|EUR)\b"),
+    re.compile(r"(?:ab)+c|x{2,}y?z"),
+    re.compile(r"(?P<t0>(?<!\w)(?i:target[\s_-]+price(?:e?s)?)(?!\w))|(?P<t1>(?<!\w)(?i:ticket)(?!\w))|(?P<t2>t\w+t)"),
+]
+WORDS = sorted(
+    {w for p in PATTERNS for g in Prefilter(p).needs for w in g} | {"\u0130", "\u017f", "\u212a", " ", ".", "\n", ":"}
+)
+pieces = st.sampled_from(WORDS).map(lambda w: w.upper() if len(w) % 2 else w) | st.text(max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(pieces, max_size=14).map(" ".join))
+def test_a_skipped_text_has_no_match(text):
+    folded = fold(text)
+    for pattern in PATTERNS:
+        if not Prefilter(pattern).may_match(folded):
+            assert pattern.search(text) is None, (pattern.pattern, text)
+
+
+def test_prefilter_reads_the_words_off_the_pattern():
+    p = Prefilter(re.compile(r"\blet me think\b|step[- ]by[- ]step", re.I))
+    assert p.may_match(fold("LET ME THINK")) and p.may_match("step by step") and not p.may_match("let us go")
+    assert Prefilter(re.compile(r"\w+")).needs == []  # nothing literal: every text may match
+
+
+def test_fast_json_lines_round_trip_like_the_standard_library():
+    row = {"a": [1, 2.5, None, True], "span": (3, 4), "text": "é 你好 \u2028", "big": 2**70, 1: "int key"}
+    assert json.loads(dumps_line(row)) == json.loads(json.dumps(row, ensure_ascii=False))
+    assert loads(b'{"x": 1}') == {"x": 1} and loads('{"x": NaN}')["x"] != 0
+    try:
+        loads("{bad")
+    except json.JSONDecodeError as exc:
+        assert exc.msg and exc.colno == 2
+    else:  # pragma: no cover
+        raise AssertionError("malformed JSON must raise JSONDecodeError")
+
+
+def test_hit_rows_are_the_model_dump():
+    hit = RuleHit(rule="r", points=-5.0, reason="why", span=(1, 2), evidence="x", turn_index=3)
+    assert hit_row(hit) == hit.model_dump()
+    assert list(hit_row(hit)) == list(RuleHit.model_fields)  # a new field must reach the rows too
