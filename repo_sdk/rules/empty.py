@@ -15,8 +15,9 @@ from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams
+from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.text import clip_evidence
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_PLACEHOLDERS", "EmptyReply", "EmptyReplyParams", "has_content"]
 
@@ -79,8 +80,8 @@ class EmptyReply(Rule):
         p: EmptyReplyParams = self.params  # type: ignore[assignment]
         self._placeholders = {" ".join(x.lower().split()) for x in p.placeholders}
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        text = sample.response
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        text = turn.reply.text
         span = (0, len(text))
         if not text.strip():
             return [self.hit("empty reply" if not text else "whitespace-only reply", span=span, evidence=text)]

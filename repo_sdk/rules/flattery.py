@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.prefilter import Alternation
 from repo_sdk.rules.text import clip_evidence
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.types import RuleHit
 
 __all__ = ["FLATTERY_PATTERNS", "Flattery", "FlatteryParams"]
 
@@ -71,6 +73,16 @@ class FlatteryParams(RuleParams):
         default_factory=list, description="more regular expressions of flattery (case-insensitive)"
     )
 
+    @field_validator("extra_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
+
 
 class Flattery(Rule):
     """Sycophantic praise of the counterpart: superlatives, "you are a genius", "an honour to speak with you".
@@ -92,13 +104,14 @@ class Flattery(Rule):
     def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
         super().__init__(params, points)
         p: FlatteryParams = self.params  # type: ignore[assignment]
-        self._pattern = re.compile("|".join(f"(?:{x})" for x in (*FLATTERY_PATTERNS, *p.extra_patterns)), re.I)
+        # a reply is searched with only the patterns whose words it holds (most replies: none)
+        self._union = Alternation([*FLATTERY_PATTERNS, *p.extra_patterns], re.I)
 
-    def check(self, sample: Sample) -> list[RuleHit]:
-        text = sample.response
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
+        text = turn.reply.text
         hits = [
             self.hit("sycophantic praise of the counterpart", span=m.span(), evidence=clip_evidence(text, m.span()))
-            for m in self._pattern.finditer(text)
+            for m in self._union.finditer(text, turn.reply.folded)
             if m.end() > m.start()
         ]
         return cap_hits(hits, self.params)

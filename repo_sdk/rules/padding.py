@@ -8,20 +8,17 @@ new: a sentence said ``max_repeats`` times or more, or too few distinct word tri
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from typing import ClassVar
 
 from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.rules.text import clip_evidence, split_sentences
-from repo_sdk.types import RuleHit, Sample
+from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.text import clip_evidence
+from repo_sdk.types import RuleHit
 
 __all__ = ["Padding", "PaddingParams"]
-
-_WORD = re.compile(r"[^\W_]+", re.U)
 
 
 class PaddingParams(RuleParams):
@@ -48,25 +45,24 @@ class Padding(Rule):
     default_points: ClassVar[float] = -20.0
     Params = PaddingParams
 
-    def check(self, sample: Sample) -> list[RuleHit]:
+    def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: PaddingParams = self.params  # type: ignore[assignment]
-        text = sample.response
+        text = turn.reply.text
         hits = []
-        spans = split_sentences(text)
-        keys = [" ".join(_WORD.findall(text[a:b].lower())) for a, b in spans]
-        counts = Counter(k for k in keys if k)
-        for key, n in counts.most_common():
-            if n < p.max_repeats:
+        said: dict[tuple[str, ...], list[tuple[int, int]]] = {}  # a sentence's words -> where it is said
+        for span, tokens in turn.reply.sentence_tokens:  # the reply's shared views: split and tokenized once
+            if tokens:
+                said.setdefault(tuple(tokens), []).append(span)
+        for where in sorted(said.values(), key=len, reverse=True):
+            if len(where) < p.max_repeats:
                 break
-            where = [span for span, k in zip(spans, keys, strict=True) if k == key]
             span = (where[1][0], where[-1][1])  # from the first repeat to the last
-            said = text[where[0][0] : where[0][1]].strip()
-            reason = f'a sentence is said {n} times: "{said[:80]}"'
+            first = text[where[0][0] : where[0][1]].strip()
+            reason = f'a sentence is said {len(where)} times: "{first[:80]}"'
             hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-        words = _WORD.findall(text.lower())
+        words = turn.reply.tokens
         if not hits and len(words) >= p.min_words:
-            grams = list(zip(words, words[1:], words[2:], strict=False))
-            distinct = len(set(grams)) / len(grams)
+            distinct = len(set(zip(words, words[1:], words[2:], strict=False))) / (len(words) - 2)
             if distinct < p.min_distinct:
                 span = (0, len(text))
                 reason = f"only {distinct:.0%} of the reply's word trigrams are distinct (min {p.min_distinct:.0%})"
