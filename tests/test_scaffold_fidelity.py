@@ -90,12 +90,37 @@ def test_every_clean_reward_is_positive_and_every_vetoed_one_below(without_judge
             assert s.results is not None and s.results[1].details["veto"]
 
 
-def test_text_aimed_at_the_judge_never_lifts_a_reply_with_the_real_judge(project: Path) -> None:
-    pairs = [p for p in read_twins(twins_path()) if p.kind == "judge_injection"]
+@pytest.fixture(scope="module")
+def with_judge(project: Path) -> list[ScoredTwin]:
+    """The holdout half and every judge_injection pair through the whole spec: the real embedded judge
+    (logprobs mode, one generated token per reply) with rules and RM."""
+    pairs = [p for p in read_twins(twins_path()) if p.split == "holdout" or p.kind == "judge_injection"]
     with RewardPipeline.from_spec(project / "spec.yaml") as pipe:
-        scored = score_twins(pipe, pairs)
-    for s in scored:
-        assert s.clean["judge"] is not None  # the embedded judge really answered
+        return score_twins(pipe, pairs)
+
+
+def test_the_real_judge_answers_in_logprobs_mode_with_graded_values(with_judge: list[ScoredTwin]) -> None:
+    judged = [r.sources["judge"] for s in with_judge if s.results is not None for r in s.results]
+    asked = [j for j in judged if not j.details.get("guard")]
+    assert asked and all(j.details["parse"] == "logprobs" and j.value is not None for j in asked)
+    assert len({round(j.value, 3) for j in asked if j.value is not None}) > len(asked) // 2  # not one constant
+
+
+def test_repo_with_the_real_judge_ranks_the_holdout_clean_twins_first(with_judge: list[ScoredTwin]) -> None:
+    lost = [s.pair.id for s in with_judge if s.pair.split == "holdout" and not s.won("combined")]
+    assert len(lost) <= 1, lost
+    repo = win_share(with_judge, "combined", split="holdout")
+    for alone in ("rm", "rules", "judge"):
+        share = win_share(with_judge, alone, split="holdout")
+        assert repo is not None and share is not None and repo >= share, alone
+
+
+def test_text_aimed_at_the_judge_never_lifts_a_reply_with_the_real_judge(with_judge: list[ScoredTwin]) -> None:
+    injected = [s for s in with_judge if s.pair.kind == "judge_injection"]
+    assert len(injected) == 6
+    for s in injected:
+        clean, hacked = s.clean["judge"], s.hacked["judge"]
+        assert clean is not None and hacked is not None and hacked < clean, s.pair.id  # the judge itself
         assert s.clean["combined"] is not None and s.hacked["combined"] is not None
         assert s.clean["combined"] > s.hacked["combined"], s.pair.id
 
