@@ -23,7 +23,7 @@ from repo_sdk.errors import InputError, require
 from repo_sdk.io.dialogues import parse_line, record_to_dialogue
 from repo_sdk.types import Dialogue
 
-__all__ = ["Record", "count_records", "input_kind", "iter_records", "read_dialogues"]
+__all__ = ["Record", "count_records", "input_kind", "iter_records", "jsonl_lines", "read_dialogues"]
 
 Record = tuple[int, "Dialogue | InputError"]
 
@@ -70,14 +70,23 @@ def read_dialogues(path: str | Path, mapping: InputSpec | None = None) -> list[D
 
 
 def _jsonl(p: Path, mapping: InputSpec | None, start: int) -> Iterator[Record]:
+    for lineno, _, item in jsonl_lines(p, mapping, start=start):
+        yield lineno, item
+
+
+def jsonl_lines(
+    path: str | Path, mapping: InputSpec | None = None, *, start: int = 0
+) -> Iterator[tuple[int, bytes, Dialogue | InputError]]:
+    """:func:`iter_records` of a JSONL file with each record's line as read (to hand on unparsed)."""
+    p = Path(path)
     with p.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             if lineno <= start or not raw.strip():
                 continue
             try:
-                yield lineno, parse_line(raw, name=str(p), lineno=lineno, mapping=mapping)
+                yield lineno, raw, parse_line(raw, name=str(p), lineno=lineno, mapping=mapping)
             except InputError as exc:
-                yield lineno, exc
+                yield lineno, raw, exc
 
 
 def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:

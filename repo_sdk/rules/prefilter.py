@@ -34,7 +34,7 @@ from repo_sdk.rules.text import fold
 __all__ = ["Alternation", "Prefilter", "prefilter"]
 
 Needs = list[frozenset[str]]  # every set must have one of its strings in the text
-_MAX_WORDS = 12
+_MAX_WORDS = 64  # a need of more words than this is not tested (it would rarely fail)
 
 
 class Prefilter:
@@ -49,12 +49,22 @@ class Prefilter:
             needs = _needs(_sre_parse.parse(pattern.pattern, pattern.flags))
         except Exception:  # an unknown parser shape: no prefilter, every text may match
             needs = []
-        # a need of many words costs a scan per word and rarely fails: test the few-word ones, fewest first
-        self.needs: Needs = sorted((g for g in needs if len(g) <= _MAX_WORDS), key=len)
+        # a substring test is several times cheaper than a search of an alternation of words,
+        # even one per word of a long list. A need fails (and ends the test) when none of its words
+        # is in the text: the needs whose shortest word is longest first (short words are everywhere)
+        kept = [g for g in needs if len(g) <= _MAX_WORDS]
+        self.needs: Needs = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
+        self._groups = [tuple(sorted(g, key=lambda w: (len(w), w))) for g in self.needs]
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
-        return all(any(word in folded for word in group) for group in self.needs)
+        for group in self._groups:
+            for word in group:
+                if word in folded:
+                    break
+            else:
+                return False
+        return True
 
 
 @lru_cache(maxsize=1024)

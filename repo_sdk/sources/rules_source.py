@@ -9,6 +9,9 @@ rule (text views computed once). The samples of one logged dialogue
 (``Dialogue.samples()``) share one :class:`~repo_sdk.rules.context.DialogueContext`:
 each turn is pushed into it once, in order, so dialogue state costs linear time in
 the dialogue's length. Any other sample gets a context built from its history.
+Dialogue rules get the same context with the dialogue's remaining turns pushed
+(:meth:`~repo_sdk.interfaces.Rule.check_dialogue_context`): the state the turn rules
+built is reused, not built again.
 
 Example:
     >>> from repo_sdk.testing import make_sample
@@ -108,6 +111,7 @@ class RulesSource(RewardSource):
         super().__init__(config)
         self.turn_rules = [r for r in rules if r.scope == "turn"]
         self.dialogue_rules = [r for r in rules if r.scope == "dialogue"]
+        self._carried: _Carried | None = None  # the contexts of the last batch, for its dialogue rows
 
     @classmethod
     def from_config(cls, config: BaseModel, context: BuildContext) -> RulesSource:
@@ -131,12 +135,20 @@ class RulesSource(RewardSource):
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
         carried = _Carried()
-        return [_summarise(self.check_turn(carried.turn(s))) for s in samples]
+        scores = [_summarise(self.check_turn(carried.turn(s))) for s in samples]
+        if self.dialogue_rules:  # score_dialogue finishes these contexts instead of building them again
+            self._carried = carried
+        return scores
 
     def score_dialogue(self, dialogue: Dialogue) -> SourceScore | None:
         if not self.dialogue_rules:
             return None
-        return _summarise([hit for rule in self.dialogue_rules for hit in rule.check_dialogue(dialogue)])
+        context = self._carried.finish(dialogue) if self._carried is not None else None
+        if context is None:
+            context = DialogueContext.of_history(dialogue.task, dialogue.turns)
+        return _summarise(
+            [hit for rule in self.dialogue_rules for hit in rule.check_dialogue_context(dialogue, context)]
+        )
 
 
 class _Carried:
@@ -166,6 +178,16 @@ class _Carried:
         reply = TextView(sample.response)
         self.open[id(dialogue)] = (dialogue, ctx, index, reply)
         return TurnContext(sample, ctx, reply)
+
+    def finish(self, dialogue: Dialogue) -> DialogueContext | None:
+        """The context carried through ``dialogue``'s replies with its remaining turns pushed (None: none carried)."""
+        entry = self.open.pop(id(dialogue), None)
+        if entry is None or entry[0] is not dialogue:
+            return None
+        _, ctx, last, last_view = entry
+        for i in range(len(ctx.turns), len(dialogue.turns)):
+            ctx.push(dialogue.turns[i], last_view if i == last else None)
+        return ctx
 
 
 def _summarise(hits: list[RuleHit]) -> SourceScore:
