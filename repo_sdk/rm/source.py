@@ -15,7 +15,7 @@ Spec example (every key but ``path`` optional)::
         normalize: {file: models/my-rm/calibration.json, method: zscore}
 
 ``SourceScore.value`` is the RM score (normalised when configured, ``None`` when the
-model returned NaN); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
+model returned NaN or infinity); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
 ``truncated: {dropped_turns, cut_tokens, full_length}``. Rendering settings a spec
 leaves unset come from ``repo_rm.json`` when ``rm train`` wrote one, so scoring
 renders exactly as training did.
@@ -194,9 +194,15 @@ class RMSource(RewardSource):
                     "cut_tokens": enc.cut_tokens,
                     "full_length": enc.full_length,
                 }
-            if math.isnan(value):
+            if not math.isfinite(value):  # NaN, or an overflow in half precision
                 c["nan"] += 1
-                out.append(SourceScore(value=None, reason="reward model returned NaN", details=details))
+                out.append(
+                    SourceScore(
+                        value=None,
+                        reason=f"reward model returned {'NaN' if math.isnan(value) else value}",
+                        details=details,
+                    )
+                )
                 continue
             out.append(SourceScore(value=self.normalizer(value) if self.normalizer else value, details=details))
         return out
