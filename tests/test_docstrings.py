@@ -14,6 +14,7 @@ MODULES = [
     "repo_sdk.io.dialogues", "repo_sdk.io.readers", "repo_sdk.io.rows", "repo_sdk.combiners.repo",
     "repo_sdk.combiners.weighted_sum", "repo_sdk.combiners.minimum", "repo_sdk.combiners.normalize",
     "repo_sdk.degenerate", "repo_sdk.plugin_checks", "repo_sdk.breakdown",
+    "repo_sdk.rm.deps",
     "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
     "repo_sdk.io.fastjson", "repo_sdk.workers",
     "repo_sdk.io.digest", "repo_sdk.io.paths", "repo_sdk.run_checks", "repo_sdk.spec_check", "repo_sdk.spec_yaml",

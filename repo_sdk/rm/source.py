@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.deps import require_rm
 from repo_sdk.rm.loading import LoadedRM, acquire, release
 from repo_sdk.rm.normalize import Normalizer, load_calibration
 from repo_sdk.rm.render import Renderer, TaskPlacement, compile_task_template
@@ -151,6 +152,7 @@ class RMSource(RewardSource):
     @classmethod
     def from_config(cls, config: BaseModel, context: BuildContext) -> RMSource:
         assert isinstance(config, RMConfig)
+        require_rm("the rm source")
         path = context.resolve(config.path)
         normalizer = _normalizer(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)
