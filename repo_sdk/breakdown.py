@@ -29,7 +29,7 @@ from typing import Any
 
 from repo_sdk.types import RewardResult
 
-__all__ = ["Breakdown", "breakdown", "finite", "mean", "source_errors"]
+__all__ = ["Breakdown", "breakdown", "finite", "mean"]
 
 
 def finite(value: Any) -> float | None:
@@ -55,12 +55,6 @@ def mean(values: Iterable[float | None]) -> float | None:
     return sum(nums) / len(nums) if nums else None
 
 
-def source_errors(result: RewardResult) -> str | None:
-    """What the sources that raised on this sample said (``"<source>: <error>"``), or None when none did."""
-    errors = [f"{name}: {s.details['error']}" for name, s in result.sources.items() if "error" in s.details]
-    return "; ".join(errors) or None
-
-
 @dataclass
 class Breakdown:
     """Per-sample signals of a scored batch; every list is aligned with the results.
@@ -72,7 +66,7 @@ class Breakdown:
             only keys that are a number for at least one sample.
         telemetry: source -> counter -> what scoring each sample took (0.0 where a score lacks it).
         missing: 1.0 where the sample has no reward (None or not finite).
-        error: 1.0 where a source raised on the sample (:func:`source_errors`).
+        error: 1.0 where a source raised on the sample (``RewardResult.source_errors``).
     """
 
     sources: dict[str, list[float | None]] = field(default_factory=dict)
@@ -124,7 +118,7 @@ def breakdown(
             for source, keys in (telemetry or {}).items()
         },
         missing=[float(finite(r.reward) is None) for r in results],
-        error=[float(source_errors(r) is not None) for r in results],
+        error=[float(bool(r.source_errors())) for r in results],
     )
 
 

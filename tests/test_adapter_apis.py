@@ -8,7 +8,7 @@ import math
 import pytest
 
 from repo_sdk import ConfigError, RewardPipeline, RewardSource, SourceScore, hookimpl
-from repo_sdk.breakdown import breakdown, mean, source_errors
+from repo_sdk.breakdown import breakdown, mean
 from repo_sdk.pipeline import build_source
 from repo_sdk.testing import echo_rm, make_sample, register_plugin
 
@@ -84,7 +84,7 @@ def test_breakdown_of_a_hostile_batch(plugins) -> None:
         "ValueError"
     ]
     assert b.error == [0, 0, 1, 1, 1, 0] and b.missing == b.error
-    assert source_errors(results[4]) == "odd: ValueError: cannot read 'boom'"
+    assert results[4].source_errors() == {"odd": "ValueError: cannot read 'boom'"}
     assert b.fired == {"cot_leak": [0, 1, 0, 0, 0, 0], "max_length": [0] * 6}
     assert b.telemetry == {"odd": {"calls": [1.0, 1.0, 0.0, 0.0, 0.0, 1.0]}}
     assert b.combiner["E_rules"] == [0.0, -10.0, 0.0, 0.0, 0.0, 0.0]

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from repo_sdk.breakdown import breakdown, source_errors
+from repo_sdk.breakdown import breakdown
 from repo_sdk.config import LoadedSpec, RewardSpec, load
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.types import RewardResult, Sample
@@ -51,6 +51,12 @@ __all__ = ["RewardService", "RequestError"]
 
 
 log = logging.getLogger("repo_sdk.serve")
+
+
+def _errors_of(result: RewardResult) -> str | None:
+    """What the sources that raised on this item said, or None when none did."""
+    errors = [f"{name}: {error}" for name, error in result.source_errors().items()]
+    return "; ".join(errors) or None
 
 
 class RequestError(ValueError):
@@ -159,7 +165,7 @@ class RewardService:
         """The OpenRLHF answer for scored results."""
         rewards = [self.reward_of(r) for r in results]
         out: dict[str, Any] = {"rewards": rewards, "scores": list(rewards), "extra_logs": self.extra_logs(results)}
-        errors = [source_errors(r) for r in results]
+        errors = [_errors_of(r) for r in results]
         if any(errors):
             out["errors"] = errors
             log.warning("reward: a source failed on %d of %d items: %s", sum(map(bool, errors)), len(errors),
