@@ -195,11 +195,11 @@ def build_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry
         package, version = origin[plugin_name]
         try:
             staged = _collect(pm, plugin_name, package, version)
-            clashes = [why for kind, item in staged if (why := registry.clash(kind, item)) is not None]
             seen: dict[tuple[str, str], object] = {}
             for kind, item in staged:
                 if seen.setdefault((kind, item.name), item.obj) is not item.obj:
-                    clashes.append(f"{kind[:-1]} {item.name!r} is registered twice, by different objects")
+                    raise PluginError(f"it registers two different {kind} named {item.name!r}")
+            clashes = [why for kind, item in staged if (why := registry.clash(kind, item)) is not None]
             if clashes:
                 raise PluginError(f"{'; '.join(clashes)}: the later plugin, {plugin_name}, was not loaded")
         except PluginError as exc:

@@ -194,8 +194,14 @@ def test_a_misspelt_hook_fails_its_plugin_with_a_suggestion(site: Path) -> None:
             "from repo_sdk import hookimpl\n@hookimpl\ndef register_rules(reg):\n    pass\n",
             "PluginValidationError",
         ),
+        (
+            "from repo_sdk import hookimpl, Rule\nclass A(Rule):\n    name = 'probe.a'\n"
+            "    def check(self, s): return []\nclass B(A):\n    pass\n"
+            "@hookimpl\ndef register_rules(register):\n    register(A)\n    register(B)\n",
+            "probe-junk: it registers two different rules named 'probe.a'",
+        ),
     ],
-    ids=["no-hookimpl", "not-a-class", "no-name", "bad-kind", "hook-raises", "bad-signature"],
+    ids=["no-hookimpl", "not-a-class", "no-name", "bad-kind", "hook-raises", "bad-signature", "twice"],
 )
 def test_a_plugin_that_registers_junk_is_listed_as_failed(site: Path, body: str, reason: str) -> None:
     make_dist(site, "probe-junk", f"probe_junk_{zlib.crc32(body.encode())}", body)  # a module name per case
