@@ -197,12 +197,21 @@ def validate_plugin_config(
 ) -> BaseModel:
     """Validate a plugin's parameters; raise ConfigError with the full key path.
 
+    Unknown keys are errors even when the model does not say ``extra="forbid"`` (a
+    misspelt key must not be dropped in silence); a model with ``extra="allow"`` keeps them.
     Plugin validators may read ``info.context["registry"]`` (to check rule names, say).
     """
+    errors: list[tuple[tuple[Any, ...], str]] = []
+    if model.model_config.get("extra") in (None, "ignore"):
+        known = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+        errors = [((*loc, key), "unknown key") for key in params if key not in known]
     try:
-        return model.model_validate(dict(params), context={"registry": registry})
+        config = model.model_validate(dict(params), context={"registry": registry})
     except ValidationError as exc:
-        raise _SpecErrors(_errors(exc, loc)) from None
+        raise _SpecErrors(_errors(exc, loc) + errors) from None
+    if errors:
+        raise _SpecErrors(errors)
+    return config
 
 
 class _SpecErrors(Exception):

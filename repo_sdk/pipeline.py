@@ -24,7 +24,17 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["NotRun", "RewardPipeline", "hits_of", "score_isolated", "score_isolated_sync", "source_error"]
+__all__ = [
+    "NotRun",
+    "RewardPipeline",
+    "build_source",
+    "hits_of",
+    "score_isolated",
+    "score_isolated_sync",
+    "source_error",
+]
+
+SpecLike = str | Path | Mapping[str, Any] | RewardSpec | LoadedSpec
 
 
 class NotRun(RewardSource):
@@ -90,6 +100,34 @@ def score_isolated_sync(name: str, source: RewardSource, samples: list[Sample]) 
     return [score for s in samples for score in score_isolated_sync(name, source, [s])]
 
 
+def build_source(
+    spec: SpecLike, name: str, *, registry: Registry | None = None, cache_dir: Path | None = None
+) -> RewardSource:
+    """Source ``name`` of a spec, built exactly as :meth:`RewardPipeline.from_spec` builds it.
+
+    For a consumer that needs one source alone (a per-source trainer reward, say).
+
+    Raises:
+        ConfigError: the spec is invalid, or has no source ``name``.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> source = build_source({"sources": {"guard": ["cot_leak"]}}, "guard")
+        >>> source.score([make_sample(response="<think>hm</think>Deal!")])[0].value
+        -10.0
+    """
+    registry = registry or get_registry()
+    loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
+    if name not in loaded.spec.sources:
+        raise ConfigError(f"unknown source {name!r} (sources: {sorted(loaded.spec.sources)})")
+    return _build_source(loaded, name, BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir))
+
+
+def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource:
+    source_cls = context.registry.get("sources", loaded.spec.sources[name].type)
+    return source_cls.from_config(loaded.source_configs[name], context)
+
+
 def hits_of(score: SourceScore) -> list[RuleHit]:
     """Rule hits a source reported in ``details["hits"]`` (RuleHit objects or dicts)."""
     return [h if isinstance(h, RuleHit) else RuleHit.model_validate(h) for h in score.details.get("hits", [])]
@@ -127,7 +165,7 @@ class RewardPipeline:
     @classmethod
     def from_spec(
         cls,
-        spec: str | Path | Mapping[str, Any] | RewardSpec | LoadedSpec,
+        spec: SpecLike,
         *,
         only: Iterable[str] | None = None,
         registry: Registry | None = None,
@@ -149,11 +187,10 @@ class RewardPipeline:
         sources: dict[str, RewardSource] = {}
         try:
             for name, src in loaded.spec.sources.items():
-                src_cls = registry.get("sources", src.type)
                 if keep is None or name in keep:
-                    sources[name] = src_cls.from_config(loaded.source_configs[name], context)
+                    sources[name] = _build_source(loaded, name, context)
                 else:
-                    sources[name] = NotRun(src_cls)
+                    sources[name] = NotRun(registry.get("sources", src.type))
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
             pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)

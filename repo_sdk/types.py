@@ -110,10 +110,13 @@ class SourceScore(BaseModel):
     """What one reward source says about one sample.
 
     ``value=None`` means "not applicable / could not score" and is never read as 0:
-    the combiner's missing-source policy decides what it does.
+    the combiner's missing-source policy decides what it does. A value is a finite
+    number: NaN or infinity is refused here (a NaN compares false with everything, so
+    a clip would let it through as the largest reward), and the pipeline gives the
+    sample a source error instead.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     value: float | None
     reason: str = ""

@@ -15,7 +15,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from repo_sdk.cli.app import app, cli_errors
-from repo_sdk.errors import InputError
+from repo_sdk.errors import InputError, MissingDependencyError
 from repo_sdk.plugins import get_registry
 from repo_sdk.templates_builtin import templates_dir
 
@@ -42,6 +42,15 @@ def init(
         raise InputError(f"{directory}: exists and is not a directory")
     if directory.exists() and any(directory.iterdir()) and not force:
         raise InputError(f"{directory}: not empty (use --force to write the scaffold into it)")
+    if rm:
+        from repo_sdk.rm.deps import RM_EXTRA, require_rm
+
+        try:
+            require_rm("the example RM", "torch", "transformers", "trl", "datasets")
+        except MissingDependencyError:
+            raise MissingDependencyError(
+                "training the example RM", f"{RM_EXTRA} (or scaffold without an RM: --no-rm)"
+            ) from None
     registry = get_registry()
     negotiation = NEGOTIATION_RULE in registry.rules
     directory.parent.mkdir(parents=True, exist_ok=True)

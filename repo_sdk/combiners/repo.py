@@ -13,6 +13,8 @@ kept. What the paper leaves open is explicit here:
 - **R_rm == 0** (``rm_zero``): ``keep`` returns 0, the formula's literal value;
   ``enhancement`` returns ``rm_zero_scale * E / n`` so a zero RM reward still
   carries the rules' and judge's direction.
+- **roles**: by source ``kind`` unless the config names them; a source of kind
+  ``other`` that the config does not name is an error, never silently left out.
 - **missing sources**: with no RM in the spec, R = E / n (rules and judge alone).
   An RM that returns None for a sample gives ``missing_rm``: ``none`` (reward None)
   or ``enhancement`` (E / n). A judge or rules source that returns None counts as
@@ -156,6 +158,12 @@ class RepoCombiner(Combiner):
                     default.scale if ps.scale is None else ps.scale,
                 )
                 self.enhancers[name] = (role, pm)
+        idle = [n for n, s in sources.items() if s.kind == "other" and n != self.rm and n not in self.enhancers]
+        if idle:
+            raise ConfigError(
+                f"source {idle[0]!r} has kind 'other', so the repo combiner gives it no role; set its class's "
+                "`kind` to rm, judge or rules, or name it in combiner.rm, combiner.judge or combiner.rules"
+            )
         self._bound = True
 
     def combine(self, samples: Sequence[Sample | Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:

@@ -16,7 +16,7 @@ through an RM server, :mod:`repo_sdk.rm.remote`)::
         normalize: {file: models/my-rm/calibration.json, method: positive_quantile, floor: 0.1}
 
 ``SourceScore.value`` is the RM score (on the configured scale, ``None`` when the
-model returned NaN); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
+model returned NaN or infinity); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
 ``truncated: {dropped_turns, cut_tokens, full_length}``. Rendering settings a spec
 leaves unset come from ``repo_rm.json`` when ``rm train`` wrote one, so scoring
 renders exactly as training did.
@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.deps import require_rm
 from repo_sdk.rm.loading import LoadedRM, acquire, release
 from repo_sdk.rm.normalize import POSITIVE_METHODS, Method, Normalizer, load_calibration
 from repo_sdk.rm.render import Renderer, TaskPlacement, compile_task_template
@@ -227,6 +228,7 @@ class RMSource(RewardSource):
 
             return RemoteRMSource.from_config(config, context)
         assert config.path is not None
+        require_rm("the rm source")
         path = context.resolve(config.path)
         normalizer = _normalizer(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)
@@ -270,9 +272,15 @@ class RMSource(RewardSource):
                     "cut_tokens": enc.cut_tokens,
                     "full_length": enc.full_length,
                 }
-            if math.isnan(value):
+            if not math.isfinite(value):  # NaN, or an overflow in half precision
                 c["nan"] += 1
-                out.append(SourceScore(value=None, reason="reward model returned NaN", details=details))
+                out.append(
+                    SourceScore(
+                        value=None,
+                        reason=f"reward model returned {'NaN' if math.isnan(value) else value}",
+                        details=details,
+                    )
+                )
                 continue
             out.append(SourceScore(value=self.normalizer(value) if self.normalizer else value, details=details))
         return out

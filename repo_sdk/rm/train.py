@@ -34,10 +34,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from repo_sdk.errors import InputError, require
+from repo_sdk.errors import InputError
 from repo_sdk.io.atomic import atomic_dir
 from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.deps import require_rm
 from repo_sdk.rm.loading import META_FILE
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import CALIBRATION_FILE, calibration_stats
@@ -159,7 +160,7 @@ def train_rm(
         InputError: bad pairs or base, ``output`` exists without ``overwrite``, or
             ``resume`` with no checkpoint to resume from.
     """
-    require("trl", "'repo-sdk[rm]'", "rm train")
+    require_rm("rm train", "torch", "transformers", "trl", "datasets")
     import torch
     from transformers import AutoConfig, AutoTokenizer
     from trl import RewardConfig, RewardTrainer
@@ -218,7 +219,7 @@ def train_rm(
     cuda = torch.cuda.is_available()
     peft_config = None
     if lora_r > 0:
-        require("peft", "peft", "rm train --lora-r")
+        require_rm("rm train --lora-r", "peft")
         from peft import LoraConfig
 
         peft_config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=0.0)

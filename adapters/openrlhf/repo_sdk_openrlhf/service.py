@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from repo_sdk.breakdown import breakdown
 from repo_sdk.config import LoadedSpec, RewardSpec, load
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.types import RewardResult, Sample
@@ -85,9 +86,7 @@ class RewardService:
         self.missing_reward = float(missing_reward)
         self.name = pipeline.name
         self.source_names = [n for n in pipeline.sources if pipeline.only is None or n in pipeline.only]
-        self.rule_names = sorted(
-            {r.name for n in self.source_names for r in getattr(pipeline.sources[n], "turn_rules", [])}
-        )
+        self.rule_names = sorted(pipeline.rule_names("turn"))
         self.telemetry_keys = {n: keys for n in self.source_names if (keys := pipeline.sources[n].item_telemetry_keys)}
 
     @classmethod
@@ -141,20 +140,25 @@ class RewardService:
         return self.missing_reward if r is None or math.isnan(r) else float(r)
 
     def extra_logs(self, results: Sequence[RewardResult]) -> dict[str, list[float]]:
-        """Per-sample logs with the same keys for every sample."""
+        """Per-sample logs with the same keys for every sample: the core's
+        :func:`repo_sdk.breakdown.breakdown`, re-keyed, a None value logged as 0.0."""
+        b = breakdown(
+            results,
+            sources=self.source_names,
+            rules=self.rule_names,
+            fired_elsewhere=False,
+            telemetry=self.telemetry_keys,
+        )
         logs: dict[str, list[float]] = {}
-        for source in self.source_names:
-            logs[f"{self.name}/{source}"] = [
-                float(v) if (v := r.sources[source].value) is not None else 0.0 for r in results
-            ]
-        for rule in self.rule_names:
-            logs[f"{self.name}/fired/{rule}"] = [float(any(h.rule == rule for h in r.fired)) for r in results]
-        for source, keys in self.telemetry_keys.items():
-            per_sample = [r.sources[source].details.get("telemetry") or {} for r in results]
-            for key in keys:
-                logs[f"{self.name}/telemetry/{source}/{key}"] = [float(t.get(key, 0.0)) for t in per_sample]
-        logs[f"{self.name}/missing"] = [float(r.reward is None) for r in results]
-        logs[f"{self.name}/error"] = [float(_errors_of(r) is not None) for r in results]
+        for source, values in b.sources.items():
+            logs[f"{self.name}/{source}"] = [0.0 if v is None else v for v in values]
+        for rule, flags in b.fired.items():
+            logs[f"{self.name}/fired/{rule}"] = flags
+        for source, counters in b.telemetry.items():
+            for key, values in counters.items():
+                logs[f"{self.name}/telemetry/{source}/{key}"] = values
+        logs[f"{self.name}/missing"] = b.missing
+        logs[f"{self.name}/error"] = b.error
         return logs
 
     def payload(self, results: Sequence[RewardResult]) -> dict[str, Any]:

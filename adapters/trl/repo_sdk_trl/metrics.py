@@ -15,23 +15,18 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from repo_sdk.breakdown import breakdown, mean
 from repo_sdk.types import RewardResult
 
 __all__ = ["batch_metrics", "extra_columns", "telemetry_metrics"]
 
 
-def _mean(values: Iterable[Any]) -> float | None:
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    nums = [v for v in nums if not math.isnan(v)]
-    return sum(nums) / len(nums) if nums else None
-
-
 def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable[str] = ()) -> dict[str, float]:
-    """Scalar metrics of one scored batch, keyed ``rewards/<name>/...``.
+    """Scalar metrics of one scored batch, keyed ``rewards/<name>/...``: the means of the core's
+    :func:`repo_sdk.breakdown.breakdown` over the batch.
 
     Args:
         name: the reward's metric name (the spec's ``name``).
@@ -40,19 +35,16 @@ def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable
     """
     if not results:
         return {}
-    n = len(results)
-    out: dict[str, float] = {f"rewards/{name}/missing": sum(r.reward is None for r in results) / n}
-    for source in results[0].sources:
-        mean = _mean(r.sources[source].value for r in results)
-        if mean is not None:
-            out[f"rewards/{name}/{source}/mean"] = mean
-    fired_names = sorted({*rules, *(h.rule for r in results for h in r.fired)})
-    for rule in fired_names:
-        out[f"rewards/{name}/fired/{rule}"] = sum(any(h.rule == rule for h in r.fired) for r in results) / n
-    for key in sorted({k for r in results for k in r.details}):
-        mean = _mean(r.details.get(key) for r in results)
-        if mean is not None:
-            out[f"rewards/{name}/combiner/{key}"] = mean
+    b = breakdown(results, rules=rules)
+    out: dict[str, float] = {f"rewards/{name}/missing": sum(b.missing) / len(results)}
+    for source, values in b.sources.items():
+        if (m := mean(values)) is not None:
+            out[f"rewards/{name}/{source}/mean"] = m
+    for rule, flags in b.fired.items():
+        out[f"rewards/{name}/fired/{rule}"] = sum(flags) / len(results)
+    for key, values in b.combiner.items():
+        if (m := mean(values)) is not None:
+            out[f"rewards/{name}/combiner/{key}"] = m
     return out
 
 

@@ -30,9 +30,8 @@ from typing import Any
 
 from repo_sdk.config import LoadedSpec, RewardSpec, load
 from repo_sdk.errors import ConfigError
-from repo_sdk.interfaces import BuildContext, RewardSource
-from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.plugins import get_registry
+from repo_sdk.interfaces import RewardSource
+from repo_sdk.pipeline import RewardPipeline, build_source
 from repo_sdk.types import RewardResult, Sample
 from repo_sdk_trl.metrics import batch_metrics, extra_columns, telemetry_metrics
 from repo_sdk_trl.samples import batch_to_samples
@@ -124,8 +123,8 @@ class RepoRewardFunction(_BatchReader):
         return self.pipeline
 
     def rule_names(self) -> list[str]:
-        """Rules configured in the spec's rules sources (reported even when they do not fire)."""
-        return sorted({r.name for src in self.pipeline.sources.values() for r in getattr(src, "turn_rules", [])})
+        """The spec's turn rules, sorted (reported even when they do not fire)."""
+        return sorted(self.pipeline.rule_names("turn"))
 
     async def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score Samples with the full breakdown (the one pipeline path)."""
@@ -190,10 +189,7 @@ class SourceRewardFunction(_BatchReader):
         if self._built_source is None:
             with self._lock:
                 if self._built_source is None:
-                    registry = get_registry()
-                    ctx = BuildContext(registry=registry, base_dir=self.loaded.base_dir, cache_dir=self.cache_dir)
-                    cls = registry.get("sources", self.loaded.spec.sources[self.source].type)
-                    self._built_source = cls.from_config(self.loaded.source_configs[self.source], ctx)
+                    self._built_source = build_source(self.loaded, self.source, cache_dir=self.cache_dir)
         return self._built_source
 
     async def __call__(
