@@ -124,7 +124,7 @@ class ChatSplitter(PlainSplitter):
         conv = [Turn(role="user", content=_U1), Turn(role="assistant", content=_A1), Turn(role="user", content=_U2)]
         if "system" in self.prefix:
             conv.insert(0, Turn(role="system", content=_S))
-        text = self._render([t.model_dump() for t in conv], True)
+        text = self._render([t.message() for t in conv], True)
         turns, reply = self.split(text + "reply" + self.suffix, text)
         if turns != conv or reply != "reply":
             raise ConfigError("the chat template does not round-trip through the splitter; use --tokenizer plain")

@@ -107,7 +107,7 @@ class RewardService:
                 history, response = self.splitter.split(query, prompt)
             except ValueError as exc:
                 raise RequestError(f"item {i}: {exc}") from None
-            key = json.dumps([prompt or [t.model_dump() for t in history], label.task], sort_keys=True, default=str)
+            key = json.dumps([prompt or [t.message() for t in history], label.task], sort_keys=True, default=str)
             out.append(
                 Sample(
                     id=label.id or f"q{i}",

@@ -46,7 +46,7 @@ def tokenizer(template):
 def test_query_splits_back_into_history_and_reply(template, history, end):
     tok = tokenizer(template)
     sp = ChatSplitter(tok)
-    prompt = tok.apply_chat_template([t.model_dump() for t in history], tokenize=False, add_generation_prompt=True)
+    prompt = tok.apply_chat_template([t.message() for t in history], tokenize=False, add_generation_prompt=True)
     reply = "Could you do 80 EUR?"
     query = prompt + reply + (end if end in (sp.suffix.strip(), tok.eos_token, "") else "")
     assert sp.split(query, prompt) == (history, reply)
@@ -56,7 +56,7 @@ def test_query_splits_back_into_history_and_reply(template, history, end):
 def test_the_splitter_round_trips_real_tokenization(tiny_tokenizer):
     sp = ChatSplitter(tiny_tokenizer)
     prompt = tiny_tokenizer.apply_chat_template(
-        [t.model_dump() for t in HISTORIES[2]], tokenize=False, add_generation_prompt=True
+        [t.message() for t in HISTORIES[2]], tokenize=False, add_generation_prompt=True
     )
     ids = tiny_tokenizer(prompt + "Deal at 80!", add_special_tokens=False)["input_ids"] + [tiny_tokenizer.eos_token_id]
     query = tiny_tokenizer.decode(ids, skip_special_tokens=False)  # what OpenRLHF sends
@@ -65,7 +65,7 @@ def test_the_splitter_round_trips_real_tokenization(tiny_tokenizer):
 
 def test_user_turn_continues_the_conversation(tiny_tokenizer):
     sp = ChatSplitter(tiny_tokenizer)
-    msgs = [t.model_dump() for t in HISTORIES[0]]
+    msgs = [t.message() for t in HISTORIES[0]]
     prompt = tiny_tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
     text = prompt + "80?" + sp.user_turn("No, 90.", eos_in_tokens=False)
     expected = tiny_tokenizer.apply_chat_template(

@@ -40,7 +40,7 @@ def test_executor_gets_the_pipelines_rewards_from_the_file(
     path = export(write_spec(SPEC), tmp_path / "reward.py", tiny_tokenizer_dir)
     executor = SingleTurnAgentExecutor(str(path))
     prompt = tiny_tokenizer.apply_chat_template(
-        [t.model_dump() for t in HISTORY], tokenize=False, add_generation_prompt=True
+        [t.message() for t in HISTORY], tokenize=False, add_generation_prompt=True
     )
     llm = engine(tiny_tokenizer, REPLIES)
     label = json.dumps({"task": TASK})

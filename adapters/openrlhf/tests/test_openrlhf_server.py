@@ -30,7 +30,7 @@ def service(echo_rm, tiny_tokenizer):
 @pytest.fixture
 def prompt(tiny_tokenizer):
     return tiny_tokenizer.apply_chat_template(
-        [t.model_dump() for t in HISTORY], tokenize=False, add_generation_prompt=True
+        [t.message() for t in HISTORY], tokenize=False, add_generation_prompt=True
     )
 
 
