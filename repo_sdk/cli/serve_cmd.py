@@ -36,6 +36,7 @@ def serve(
     max_batch: int = typer.Option(256, min=1, help="most samples per source call (micro-batching)"),
     max_wait_ms: float = typer.Option(0.0, min=0.0, help="how long a batch waits for more requests"),
     missing_reward: float = typer.Option(0.0, help="reward sent when the combined reward is None"),
+    log: str | None = typer.Option(None, help="extra_logs: summary | full (telemetry too); default: train.log"),
     log_level: str = typer.Option("warning", help="uvicorn log level"),
 ) -> None:
     """Serve the spec's reward over HTTP for OpenRLHF (--reward.remote_url http://HOST:PORT/get_reward)."""
@@ -45,8 +46,12 @@ def serve(
     if token is not None and not token.strip():
         raise ConfigError("--token is empty")
     ref = openrlhf.tokenizer.tokenizer_ref(loaded, tokenizer)
+    portable: Any = require("repo_sdk_openrlhf.portable", "repo-sdk-openrlhf", "`repo-sdk serve`")
     service = openrlhf.RewardService.from_spec(
-        loaded, splitter=openrlhf.load_splitter(ref), missing_reward=missing_reward
+        loaded,
+        splitter=openrlhf.load_splitter(ref),
+        missing_reward=missing_reward,
+        log=_log_option(log) or portable.spec_log(loaded),
     )
     settings = server.ServerSettings(
         token=token, max_body_bytes=int(max_body_mb * 1024 * 1024), max_batch=max_batch, max_wait_ms=max_wait_ms
@@ -62,3 +67,9 @@ def serve(
         server.serve(service, host=host, port=port, settings=settings, log_level=log_level)
     finally:
         service.close()
+
+
+def _log_option(value: str | None) -> str | None:
+    if value is not None and value not in ("summary", "full"):
+        raise ConfigError(f"--log: expected summary or full, got {value!r}")
+    return value

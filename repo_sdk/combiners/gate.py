@@ -78,6 +78,10 @@ class GateCombiner(Combiner):
     def group_aware(self) -> bool:  # type: ignore[override]
         return self.inner.group_aware
 
+    @property  # type: ignore[misc]
+    def summary_details(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.inner.summary_details
+
     def bind(self, sources: Mapping[str, RewardSource]) -> None:
         self.inner.bind(sources)
 

@@ -60,7 +60,13 @@ def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_di
     assert answer == {
         "rewards": [-0.1],
         "scores": [-0.1],
-        "extra_logs": {"negotiation/guard": [-10.0], "negotiation/fired/cot_leak": [1.0], "negotiation/missing": [0.0]},
+        "extra_logs": {
+            "negotiation/guard": [-10.0],
+            "negotiation/fired/cot_leak": [1.0],
+            "negotiation/E": [-10.0],
+            "negotiation/multiplier": [0.0],  # no RM: no multiplier (None logs 0.0)
+            "negotiation/missing": [0.0],
+        },
     }
     json.dumps(answer)
 

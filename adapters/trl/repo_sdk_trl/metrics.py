@@ -48,7 +48,12 @@ def _mean(values: Iterable[Any]) -> float | None:
 
 
 def batch_metrics(
-    name: str, results: Sequence[RewardResult], *, rules: Iterable[str] = (), log: LogLevel = "summary"
+    name: str,
+    results: Sequence[RewardResult],
+    *,
+    rules: Iterable[str] = (),
+    log: LogLevel = "summary",
+    summary_details: Iterable[str] = SUMMARY_DETAILS,
 ) -> dict[str, float]:
     """Scalar metrics of one scored batch, keyed ``rewards/<name>/...``.
 
@@ -56,8 +61,10 @@ def batch_metrics(
         name: the reward's metric name (the spec's ``name``).
         results: the pipeline's results for the batch.
         rules: rule names to report even when they did not fire.
-        log: ``summary`` keeps the combiner's ``E`` and ``multiplier``; ``full`` every numeric detail.
+        log: ``summary`` keeps the combiner details named in ``summary_details``; ``full`` every numeric one.
+        summary_details: the combiner's ``summary_details`` (REPO: ``E`` and ``multiplier``).
     """
+    keep = set(summary_details)
     if not results:
         return {}
     n = len(results)
@@ -69,7 +76,7 @@ def batch_metrics(
     fired_names = sorted({*rules, *(h.rule for r in results for h in r.fired)})
     for rule in fired_names:
         out[f"rewards/{name}/fired/{rule}"] = sum(any(h.rule == rule for h in r.fired) for r in results) / n
-    for key in sorted({k for r in results for k in r.details if log == "full" or k in SUMMARY_DETAILS}):
+    for key in sorted({k for r in results for k in r.details if log == "full" or k in keep}):
         mean = _mean(r.details.get(key) for r in results)
         if mean is not None:
             out[f"rewards/{name}/combiner/{key}"] = mean

@@ -277,7 +277,13 @@ class RepoRewardFunction(_BatchReader):
         ]
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):
-            metrics = batch_metrics(self.__name__, full, rules=self.rule_names(), log=self.log)
+            metrics = batch_metrics(
+                self.__name__,
+                full,
+                rules=self.rule_names(),
+                log=self.log,
+                summary_details=self.pipeline.combiner.summary_details,
+            )
             if self.log == "full":
                 metrics.update(telemetry_metrics(self.__name__, self.telemetry.step(self.pipeline.telemetry())))
             for key, value in metrics.items():

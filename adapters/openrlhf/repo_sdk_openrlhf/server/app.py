@@ -6,8 +6,11 @@ Request (what ``openrlhf.utils.agent.SingleTurnAgentExecutor`` posts)::
 
 Answer: ``{"rewards": [...], "scores": [...], "extra_logs": {...}}`` (see
 :mod:`repo_sdk_openrlhf.service`). Concurrent requests are micro-batched into one
-pipeline call. Errors are ``{"error": "<one line>"}`` with a 4xx status: 400 bad
-JSON, 401 missing or wrong token, 413 body too large, 422 wrong fields; 500 if
+pipeline call. An item that cannot be read (its label, its query) gets
+``missing_reward``, flagged in ``<name>/missing``, with the reason in the server's
+log; the request's other items are scored. Errors of the request as a whole are
+``{"error": "<one line>"}`` with a 4xx status: 400 bad JSON, 401 missing or wrong
+token, 413 body too large, 422 wrong fields or lists of different lengths; 500 if
 scoring itself fails.
 
 With a token set, requests need ``Authorization: Bearer <token>``; HTTP Basic
@@ -146,13 +149,14 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
             more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
             return _error(422, f"{format_loc(err['loc'])}: {err['msg']}{more}")
         try:
-            samples = service.samples(req.query, req.prompts, req.labels)  # type: ignore[arg-type]
+            items = service.read(req.query, req.prompts, req.labels)  # type: ignore[arg-type]
         except RequestError as exc:
             return _error(422, str(exc))
+        samples = [s for s in items if isinstance(s, Sample)]
         try:
-            results = await batcher.submit(samples)
+            results = await batcher.submit(samples) if samples else []
         except Exception as exc:
             return _error(500, f"scoring failed: {type(exc).__name__}: {exc}")
-        return JSONResponse(service.payload(results))
+        return JSONResponse(service.payload(service.results(items, results)))
 
     return app
