@@ -28,8 +28,8 @@ Example:
     ... ], output=ModelOutput.from_content("mockllm/model", "Could you do 80 EUR?"),
     ... metadata={"task": '{"target_price": 80}'})
     >>> s = state_to_sample(state)
-    >>> s.task, [(t.role, t.content) for t in s.history], s.response
-    ({'target_price': 80}, [('user', 'We offer 95 EUR.'), ('assistant', 'Let me check.'), ('tool', 'market rate: 80 EUR')], 'Could you do 80 EUR?')
+    >>> s.task, [t.role for t in s.history], s.history[2].content, s.response
+    ({'target_price': 80}, ['user', 'assistant', 'tool'], 'market rate: 80 EUR', 'Could you do 80 EUR?')
     >>> s.history[1].tool_calls[0].name, s.history[2].name, s.metadata["tool_calls"]
     ('rates', 'rates', ['rates'])
 """
