@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from repo_sdk.errors import ConfigError, PluginError
 from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.spec_yaml import duplicate_keys, expanded_size, line_of
 
 __all__ = [
     "CombinerSpec",
@@ -34,6 +35,9 @@ __all__ = [
     "parse_spec",
     "validate_plugin_config",
 ]
+
+
+MAX_SPEC_NODES = 100_000  # values in a spec once YAML aliases are expanded; real specs hold hundreds
 
 
 class SourceSpec(BaseModel):
@@ -134,6 +138,13 @@ class LoadedSpec:
     combiner_config: BaseModel
     base_dir: Path = field(default_factory=Path.cwd)
     path: Path | None = None
+    yaml_root: yaml.Node | None = field(default=None, repr=False)  # for the line of a key path
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """``spec.yaml:12`` for a key path (``<spec>`` when the spec did not come from a file)."""
+        name = str(self.path) if self.path is not None else "<spec>"
+        line = line_of(self.yaml_root, loc)
+        return f"{name}:{line}" if line and self.path is not None else name
 
 
 def format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -166,14 +177,19 @@ def _errors(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[tu
     out = []
     for err in exc.errors(include_url=False):
         loc = prefix + tuple(p for p in err["loc"] if not str(p).startswith("function-"))
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         nested = (err.get("ctx") or {}).get("error")
         if isinstance(nested, NestedConfigError):
             out.append((loc + nested.loc, nested.msg))
             continue
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], (dict, list)):
+        elif (
+            "input" in err
+            and err["type"] != "missing"
+            and not isinstance(err["input"], (dict, list))
+            and ("(got " not in msg)
+        ):
             msg = f"{msg} (got {_short(err['input'])})"
         out.append((loc, msg))
     return out
@@ -198,27 +214,6 @@ class _SpecErrors(Exception):
         self.errors = errors
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Line (1-based) of the deepest YAML node on the key path ``loc``."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
-            if match is None:
-                # an unknown key is the key node itself
-                key = next((k for k, _ in node.value if getattr(k, "value", None) == str(part)), None)
-                return key.start_mark.line + 1 if key is not None else line
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, str):
-            continue  # a short form (``rules: [...]``) stands for ``{type: rules, rules: [...]}``
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def parse_spec(
     data: Any,
     *,
@@ -235,7 +230,7 @@ def _load(data: Any, registry: Registry, source: str, yaml_root: yaml.Node | Non
     def fail(errors: list[tuple[tuple[Any, ...], str]]) -> ConfigError:
         lines = []
         for loc, msg in errors:
-            line = _line_of(yaml_root, loc)
+            line = line_of(yaml_root, loc)
             where = f"{source}:{line}" if line else source
             lines.append(f"{where}: {format_loc(loc)}: {msg}")
         more = f" (and {len(errors) - 1} more error(s); run `repo-sdk validate`)" if len(errors) > 1 else ""
@@ -289,14 +284,26 @@ def load_spec(path: str | Path, *, registry: Registry | None = None) -> LoadedSp
         raise ConfigError(f"{p}: cannot read spec: {exc}") from None
     try:
         root = yaml.compose(text)
+        if expanded_size(root, MAX_SPEC_NODES) > MAX_SPEC_NODES:
+            raise ConfigError(f"{p}: the spec expands to more than {MAX_SPEC_NODES} values (aliases of aliases?)")
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: the YAML is nested too deeply to read") from None
+    if repeats := duplicate_keys(root):
+        lines = [
+            f"{p}:{line}: {format_loc(loc)}: duplicate key (first at line {first})" for loc, line, first in repeats
+        ]
+        err = ConfigError(lines[0] + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""))
+        err.all_errors = lines  # type: ignore[attr-defined]
+        raise err
     loaded = _load(data, registry or get_registry(), str(p), root, p.resolve().parent)
     loaded.path = p
+    loaded.yaml_root = root
     return loaded
 
 

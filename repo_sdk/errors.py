@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "MissingDependencyError", "PluginError", "RepoSdkError"]
+__all__ = ["ConfigError", "InputError", "MissingDependencyError", "PluginError", "RepoSdkError", "RunError"]
 
 
 class RepoSdkError(Exception):
@@ -15,6 +15,10 @@ class ConfigError(RepoSdkError, ValueError):
 
 class InputError(RepoSdkError, ValueError):
     """An input record is invalid; the message names the file and line."""
+
+
+class RunError(RepoSdkError):
+    """A run cannot start or cannot be trusted: its judge is unreachable, or a source gave too many Nones."""
 
 
 class PluginError(RepoSdkError):

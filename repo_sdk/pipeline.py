@@ -25,7 +25,15 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["NotRun", "RewardPipeline", "hits_of", "run_sync"]
+__all__ = [
+    "NotRun",
+    "RewardPipeline",
+    "hits_of",
+    "run_sync",
+    "score_isolated",
+    "score_isolated_sync",
+    "source_error",
+]
 
 T = TypeVar("T")
 
@@ -51,13 +59,61 @@ class NotRun(RewardSource):
 
     name = "not_run"
 
-    def __init__(self, source_cls: type[RewardSource]) -> None:
+    def __init__(self, source_cls: type[RewardSource], reason: str = "not run (--only)") -> None:
         super().__init__()
         self.kind = source_cls.kind  # type: ignore[misc]
         self.points_map = source_cls.points_map  # type: ignore[misc]
+        self.reason = reason
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
-        return [SourceScore(value=None, reason="not run (--only)") for _ in samples]
+        return [SourceScore(value=None, reason=self.reason) for _ in samples]
+
+
+def source_error(name: str, exc: Exception) -> SourceScore:
+    """The score of a sample its source raised on: None, the error as the reason and in ``details["error"]``.
+
+    Example:
+        >>> source_error("rules", ValueError("bad price '120 EUR'")).reason
+        "rules failed on this sample: ValueError: bad price '120 EUR'"
+    """
+    error = f"{type(exc).__name__}: {exc}"
+    return SourceScore(value=None, reason=f"{name} failed on this sample: {error}", details={"error": error})
+
+
+async def score_isolated(name: str, source: RewardSource, samples: list[Sample]) -> list[SourceScore]:
+    """One source on a batch; if it raises, each sample on its own, so a bad sample loses only its own score.
+
+    The samples the source still raises on alone get :func:`source_error` scores.
+    """
+    try:
+        return list(await source.ascore(samples))
+    except Exception as exc:
+        if len(samples) == 1:
+            return [source_error(name, exc)]
+    alone = await asyncio.gather(*(score_isolated(name, source, [s]) for s in samples))
+    return [score for scores in alone for score in scores]
+
+
+def score_isolated_sync(name: str, source: RewardSource, samples: list[Sample]) -> list[SourceScore]:
+    """:func:`score_isolated` for a sync source called directly (no event loop): the same per-sample errors.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> class Picky(RewardSource):
+        ...     name = "picky"
+        ...     def score(self, samples):
+        ...         if any(s.response == "boom" for s in samples):
+        ...             raise ValueError("boom")
+        ...         return [SourceScore(value=1.0) for _ in samples]
+        >>> [s.value for s in score_isolated_sync("p", Picky(), [make_sample(response=r) for r in ("a", "boom")])]
+        [1.0, None]
+    """
+    try:
+        return list(source.score(samples))
+    except Exception as exc:
+        if len(samples) == 1:
+            return [source_error(name, exc)]
+    return [score for s in samples for score in score_isolated_sync(name, source, [s])]
 
 
 def hits_of(score: SourceScore) -> list[RuleHit]:
@@ -91,6 +147,7 @@ class RewardPipeline:
         self.spec = spec
         self.only = set(only) if only is not None else None
         self.loaded: LoadedSpec | None = None  # the validated spec, when built by from_spec
+        self.set_aside_reasons: dict[str, str] = {}  # sources stopped by set_aside, so a rebuild stops them too
         combiner.bind(self.sources)
 
     @classmethod
@@ -137,7 +194,7 @@ class RewardPipeline:
         """A picklable callable building this pipeline again (in a worker process, say)."""
         if self.loaded is None:
             raise ConfigError("only a pipeline built by RewardPipeline.from_spec can be rebuilt in a worker")
-        return partial(RewardPipeline.from_spec, self.loaded, only=self.only)
+        return partial(_rebuild, self.loaded, self.only, dict(self.set_aside_reasons))
 
     @property
     def group_aware(self) -> bool:
@@ -163,11 +220,12 @@ class RewardPipeline:
         return self.combine(samples, await self.ascore_sources(samples))
 
     async def ascore_sources(self, samples: Sequence[Sample]) -> list[list[SourceScore]]:
-        """Every source's scores of a batch (sources in spec order), before the combiner."""
+        """Every source's scores of a batch (sources in spec order), before the combiner; a source
+        that raises on one sample costs that sample alone its score (:func:`score_isolated`)."""
         samples = list(samples)
         if not samples:
             return [[] for _ in self.sources]
-        outputs = await asyncio.gather(*(src.ascore(samples) for src in self.sources.values()))
+        outputs = await asyncio.gather(*(score_isolated(name, src, samples) for name, src in self.sources.items()))
         return [list(out) for out in outputs]
 
     def combine(self, samples: Sequence[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
@@ -200,14 +258,19 @@ class RewardPipeline:
             samples = list(samples)
             if not samples:
                 return []
-            return self.combine(samples, [src.score(samples) for src in self.sources.values()])
+            return self.combine(
+                samples, [score_isolated_sync(name, src, samples) for name, src in self.sources.items()]
+            )
         return run_sync(self.ascore(samples))
 
     def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:
         """Dialogue-level scores of the sources that give one (e.g. dialogue-scope rules)."""
         out = {}
         for name, src in self.sources.items():
-            score = src.score_dialogue(dialogue)
+            try:
+                score = src.score_dialogue(dialogue)
+            except Exception as exc:  # one bad dialogue costs its own dialogue score, not the run
+                score = source_error(name, exc)
             if score is not None:
                 out[name] = score
         return out
@@ -232,6 +295,15 @@ class RewardPipeline:
                         names.append(rule.name)
         return names
 
+    def set_aside(self, name: str, reason: str) -> None:
+        """Stop running source ``name`` (closing it): its scores become None with ``reason``."""
+        source = self.sources[name]
+        self.set_aside_reasons[name] = reason
+        self.sources[name] = NotRun(type(source), reason)
+        self.sources[name].points_map = source.points_map  # type: ignore[misc]  # a judge's is per instance
+        source.close()
+        self.combiner.bind(self.sources)
+
     def telemetry(self) -> dict[str, dict[str, float]]:
         """Per-source counters (judge calls, cache hits, truncations, ...)."""
         return {name: t for name, src in self.sources.items() if (t := src.telemetry())}
@@ -245,3 +317,11 @@ class RewardPipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rebuild(loaded: LoadedSpec, only: set[str] | None, set_aside: dict[str, str]) -> RewardPipeline:
+    """What :meth:`RewardPipeline.factory` calls: the same spec and sources, the same ones set aside."""
+    pipeline = RewardPipeline.from_spec(loaded, only=only)
+    for name, reason in set_aside.items():
+        pipeline.set_aside(name, reason)
+    return pipeline

@@ -2,9 +2,11 @@
 
 Rows are appended to a hidden journal beside the output (``.OUT.partial``) with a
 checkpoint after every scored group, and fsynced; the outputs appear atomically
-only when the run completes. ``resume=True`` continues a killed run from the last
-checkpoint, dropping anything after it, so the final rows are exactly those of an
-uninterrupted run. Memory stays flat: one group of dialogues at a time.
+only when the run completes. ``resume=True`` continues a killed (or failed) run from
+the last checkpoint, dropping anything after it, so the final rows are exactly those
+of an uninterrupted run; each checkpoint records a digest of the input up to it, so a
+resume refuses an input whose scored part changed. Memory stays flat: one group of
+dialogues at a time.
 
 Example:
     >>> import json, tempfile, pathlib
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,10 +37,11 @@ from typing import IO, Any, Literal
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
+from repo_sdk.io.digest import InputDigest
 from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.io.readers import count_records, iter_records
 from repo_sdk.io.rows import dialogue_path, write_rows
-from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.pipeline import NotRun, RewardPipeline
 from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
@@ -59,6 +63,10 @@ class ScoreSummary:
     source_sums: dict[str, float] = field(default_factory=dict)
     source_counts: Counter[str] = field(default_factory=Counter)
     source_none: Counter[str] = field(default_factory=Counter)
+    source_errors: Counter[str] = field(default_factory=Counter)
+    first_error: dict[str, str] = field(default_factory=dict)
+    first_none: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, str] = field(default_factory=dict)
     rule_turns: Counter[str] = field(default_factory=Counter)
     telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
@@ -84,11 +92,16 @@ class ScoreSummary:
         for name, v in row.get("sources", {}).items():
             if v is None:
                 self.source_none[name] += 1
+                self.first_none.setdefault(name, row.get("reasons", {}).get(name, ""))
             else:
                 self.source_sums[name] = self.source_sums.get(name, 0.0) + v
                 self.source_counts[name] += 1
         for rule in {h["rule"] for h in row.get("fired", [])}:
             self.rule_turns[rule] += 1
+        for name, details in row.get("details", {}).items():
+            if "error" in details:  # the source raised on this turn (--on-error skip)
+                self.source_errors[name] += 1
+                self.first_error.setdefault(name, f"{row.get('sample_id')}: {details['error']}")
 
 
 def journal_path(output: Path) -> Path:
@@ -100,25 +113,34 @@ def skipped_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.skipped.jsonl")
 
 
-def _fingerprint(pipeline: RewardPipeline, input_path: Path) -> str:
+def _fingerprint(pipeline: RewardPipeline) -> str:
+    """What the rows depend on besides the input: the spec's content, the judge templates' text, and
+    which sources are set aside. The input is checked by content at each checkpoint instead."""
     spec = pipeline.spec.model_dump(mode="json") if pipeline.spec else {}
-    key = json.dumps(
-        {"input": str(input_path.resolve()), "spec": spec, "only": sorted(pipeline.only or [])}, sort_keys=True
-    )
+    texts = {n: t.source for n, s in pipeline.sources.items() if (t := getattr(s, "template", None)) is not None}
+    not_run = sorted(n for n, s in pipeline.sources.items() if isinstance(s, NotRun))
+    key = json.dumps({"spec": spec, "templates": texts, "not_run": not_run}, sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[str], int]:
-    """Open the journal for appending; returns (handle, input position to continue after)."""
+def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDigest) -> tuple[IO[str], int]:
+    """Open the journal for appending; returns (handle, input position to continue after).
+
+    Raises:
+        InputError: resuming, but the spec or the input records already scored changed since.
+    """
     if resume and path.exists():
-        keep_bytes, position = 0, 0
+        keep_bytes, position, seen = 0, 0, ""
         with path.open("rb") as fh:
             try:
                 header = json.loads(fh.readline() or b"{}")
             except json.JSONDecodeError:
                 header = {}
             if header.get("fingerprint") != fingerprint:
-                raise InputError(f"{path}: the interrupted run was for another input or spec; rerun without --resume")
+                raise InputError(
+                    f"{path}: the interrupted run was for another spec (or its templates, --only or the judges "
+                    "set aside changed); rerun without --resume"
+                )
             keep_bytes = fh.tell()
             for line in iter(fh.readline, b""):
                 try:
@@ -126,7 +148,12 @@ def _open_journal(path: Path, fingerprint: str, resume: bool) -> tuple[IO[str], 
                 except json.JSONDecodeError:
                     break  # a line cut by the kill: everything after the last checkpoint goes
                 if event.get("kind") == "checkpoint":
-                    keep_bytes, position = fh.tell(), event["position"]
+                    keep_bytes, position, seen = fh.tell(), event["position"], event.get("input", "")
+        if position and digest.upto(position) != seen:
+            raise InputError(
+                f"{digest.path}: records 1-{position} changed since the interrupted run scored them; "
+                "rerun without --resume"
+            )
         with path.open("r+b") as fh:
             fh.truncate(keep_bytes)
         return path.open("a", encoding="utf-8"), position
@@ -154,31 +181,42 @@ def score_file(
     the outputs are the same as with one.
 
     Raises:
-        InputError: on the first bad record when ``on_error="fail"`` (the journal is
-            removed and no output is written).
+        InputError: on the first bad record, or source error, when ``on_error="fail"``; on an
+            input with no records (or none readable); when resuming, if the spec or the records
+            already scored changed. No output is written; the journal is kept when it holds
+            scored records, so ``resume=True`` goes on after the fix.
     """
     src, out = Path(input_path), Path(output)
     size = batch_size or (pipeline.spec.batch_size if pipeline.spec else 64)
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(out)
-    fh, start = _open_journal(journal, _fingerprint(pipeline, src), resume)
+    digest = InputDigest(src)
+    fh, start = _open_journal(journal, _fingerprint(pipeline), resume, digest)
     total = count_records(src) if progress else None
+    done, seen, first_skip = start, Counter[str](), ""
     synced = time.monotonic()
     try:
-        with fh, _progress(progress, total) as advance, ExitStack() as stack:
+        with fh, digest, _progress(progress, total) as advance, ExitStack() as stack:
             if start:
                 advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
             jobs = _jobs(iter_records(src, mapping, start=start), size, on_error)
-            for (_, skipped, last, consumed), (rows, turns) in _scored(pipeline, jobs, workers, stack):
-                fh.write("".join(dumps_line(event) for event in skipped))
+            for job, (rows, turns, failed) in _scored(pipeline, jobs, workers, stack):
+                if failed is not None and on_error == "fail":
+                    index, where, error = failed
+                    raise InputError(f"{src}:{job.positions[index]}: {where}: {error}")
+                fh.write("".join(dumps_line(event) for event in job.skipped))
                 fh.write(rows)
-                fh.write(dumps_line({"kind": "checkpoint", "position": last}))
+                fh.write(dumps_line({"kind": "checkpoint", "position": job.last, "input": digest.upto(job.last)}))
                 fh.flush()
                 synced = _sync(fh, synced)
-                advance(consumed, turns)
-    except InputError:
-        journal.unlink(missing_ok=True)
-        raise
+                done = job.last
+                seen.update(dialogue=len(job.dialogues), skipped=len(job.skipped))
+                first_skip = first_skip or next((e["reason"] for e in job.skipped), "")
+                advance(job.records, turns)
+    except BaseException as exc:
+        raise _keep_for_resume(exc, journal, done) from None
+    if not start:
+        _check_anything_read(src, seen, first_skip, journal)
     summary = _finalize(journal, out)
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
@@ -196,6 +234,26 @@ def _sync(fh: IO[str], last: float, every: float = 1.0) -> float:
     return now
 
 
+def _keep_for_resume(exc: BaseException, journal: Path, done: int) -> BaseException:
+    """A failed run keeps its journal when it holds scored records, so ``--resume`` goes on after the fix."""
+    if not done:
+        journal.unlink(missing_ok=True)
+        return exc
+    if isinstance(exc, InputError):
+        return InputError(f"{exc} (records 1-{done} are scored and kept: fix this and rerun with --resume)")
+    return exc
+
+
+def _check_anything_read(src: Path, seen: Counter[str], first_skip: str, journal: Path) -> None:
+    """An input with no records, or none readable, is an error, not an empty success."""
+    if seen["dialogue"]:
+        return
+    journal.unlink(missing_ok=True)
+    if not seen["skipped"]:
+        raise InputError(f"{src}: no records to score (the input is empty)")
+    raise InputError(f"{src}: none of its {seen['skipped']} records could be read (the first: {first_skip})")
+
+
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
     for pos, _ in iter_records(src, mapping):
         if pos > start:
@@ -203,11 +261,19 @@ def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterato
         yield pos
 
 
-Job = tuple[list[Dialogue], list[dict[str, Any]], int, int]  # dialogues, skipped events, last position, records
+@dataclass
+class Job:
+    """A group to score: its dialogues and their input positions, the records set aside, the last position."""
+
+    dialogues: list[Dialogue]
+    positions: list[int]
+    skipped: list[dict[str, Any]]
+    last: int
+    records: int
 
 
 def _jobs(records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_error: str) -> Iterator[Job]:
-    """The groups to score: their dialogues, skipped records, last input position and record count."""
+    """The groups to score, in input order."""
 
     def weight(record: tuple[int, Dialogue | InputError]) -> int:
         return agent_turns(record[1]) if isinstance(record[1], Dialogue) else 0
@@ -217,20 +283,26 @@ def _jobs(records: Iterator[tuple[int, Dialogue | InputError]], size: int, on_er
         if errors and on_error == "fail":
             raise errors[0][1]
         skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
-        dialogues = [item for _, item in group if isinstance(item, Dialogue)]
-        yield dialogues, skipped, group[-1][0], len(group)
+        scored = [(pos, item) for pos, item in group if isinstance(item, Dialogue)]
+        yield Job([d for _, d in scored], [pos for pos, _ in scored], skipped, group[-1][0], len(group))
 
 
-def _scored(
-    pipeline: RewardPipeline, jobs: Iterator[Job], workers: int, stack: ExitStack
-) -> Iterator[tuple[Job, tuple[str, int]]]:
-    """Each group with its rows as journal lines (and turn count), in input order; in worker processes when asked."""
+def _scored(pipeline: RewardPipeline, jobs: Iterator[Job], workers: int, stack: ExitStack) -> Iterator[tuple[Job, Any]]:
+    """Each group with its rows as journal lines, turn count and first source error, in input order;
+    in worker processes when asked."""
     if workers <= 1:
-        return ((job, score_group(pipeline, job[0])) for job in jobs)
-    from repo_sdk.workers import WorkerPool
+        return ((job, score_group(pipeline, job.dialogues)) for job in jobs)
+    from repo_sdk.workers import WorkerPool, WorkerStartError
 
-    pool = stack.enter_context(WorkerPool(pipeline.factory(), workers))
-    return pool.map(lambda job: job[0], jobs)
+    try:
+        pool = stack.enter_context(WorkerPool(pipeline.factory(), workers))
+    except WorkerStartError as exc:  # a source registered at run time, say: it exists in this process only
+        print(
+            f"note: --workers {workers}: a worker could not build the spec ({exc}); scoring in this process",
+            file=sys.stderr,
+        )
+        return ((job, score_group(pipeline, job.dialogues)) for job in jobs)
+    return pool.map(lambda job: job.dialogues, jobs)
 
 
 def _finalize(journal: Path, out: Path) -> ScoreSummary:

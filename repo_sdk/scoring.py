@@ -14,7 +14,7 @@ dialogue row (one per dialogue, after its turns)::
     {"kind": "dialogue", "dialogue_id", "turns", "reward_mean", "reward_min",
      "sources_mean": {name: mean|None}, "fired_count", "worst_rule",
      "rule_counts": {rule: n}, "dialogue_sources": {name: value},
-     "dialogue_fired": [RuleHit...]}
+     "dialogue_fired": [RuleHit...], "dialogue_errors": {name: error}}
 
 Example:
     >>> from repo_sdk import RewardPipeline
@@ -112,6 +112,7 @@ def dialogue_row(dialogue: Dialogue, turns: list[dict[str, Any]], pipeline: Rewa
         "rule_counts": dict(sorted(counts.items())),
         "dialogue_sources": {n: s.value for n, s in dialogue_scores.items()},
         "dialogue_fired": dialogue_hits,
+        "dialogue_errors": {n: s.details["error"] for n, s in dialogue_scores.items() if "error" in s.details},
     }
 
 

@@ -131,7 +131,6 @@ def parse_train_spec(loaded: LoadedSpec, overrides: dict[str, Any] | None = None
         repo_sdk.errors.ConfigError: <spec>: train.steps: Input should be greater than or equal to 1 (got 0)
     """
     data = {**(loaded.spec.train or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
-    where = str(loaded.path) if loaded.path is not None else "<spec>"
     try:
         return validate_plugin_config(TrainSpec, data, get_registry(), ("train",))  # type: ignore[return-value]
     except ConfigError:
@@ -142,9 +141,11 @@ def parse_train_spec(loaded: LoadedSpec, overrides: dict[str, Any] | None = None
             raise
         from repo_sdk.config import format_loc
 
-        lines = [f"{where}: {format_loc(loc)}: {msg.removeprefix('Value error, ')}" for loc, msg in errors]
+        lines = [f"{loaded.where(loc)}: {format_loc(loc)}: {msg.removeprefix('Value error, ')}" for loc, msg in errors]
         more = f" (and {len(lines) - 1} more error(s))" if len(lines) > 1 else ""
-        raise ConfigError(lines[0] + more) from None
+        err = ConfigError(lines[0] + more)
+        err.all_errors = lines  # type: ignore[attr-defined]
+        raise err from None
 
 
 def last_checkpoint(folder: str | Path) -> Path | None:

@@ -7,7 +7,8 @@ checkpoints, the same files as one process (so ``--resume`` works the same), wit
 at most ``2 * N`` groups in flight (memory stays flat).
 
 Workers start with ``spawn`` (a fresh interpreter: safe with threads and loaded
-models) and build their pipeline once, so sources must come from installed plugins.
+models) and build their pipeline once, so sources must come from installed plugins (when a worker
+cannot build it, `score` says so and scores in its own process).
 
 Example:
     >>> from functools import partial
@@ -16,7 +17,7 @@ Example:
     >>> factory = partial(RewardPipeline.from_spec, {"sources": {"rules": ["cot_leak"]}})
     >>> d = make_dialogue([("user", "Hi"), ("assistant", "<think>x</think>Hello")], id="d1")
     >>> with WorkerPool(factory, workers=2) as pool:  # jobs, and how to get each job's dialogues
-    ...     [(job, turns) for job, (lines, turns) in pool.map(lambda job: [d], ["group 1", "group 2"])]
+    ...     [(job, turns) for job, (lines, turns, failed) in pool.map(lambda job: [d], ["group 1", "group 2"])]
     [('group 1', 1), ('group 2', 1)]
 """
 
@@ -33,24 +34,26 @@ from typing import Any, TypeVar
 
 from repo_sdk.io.fastjson import dumps_line
 from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue
 
-__all__ = ["WorkerPool", "default_workers", "score_group"]
+__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "score_group"]
 
 J = TypeVar("J")
 _pipeline: RewardPipeline | None = None  # the worker process's own pipeline
+_start_error = ""  # why it could not be built
 
 
 def default_workers(pipeline: RewardPipeline) -> int:
-    """The default ``--workers``: every core when only rules (cheap, CPU-bound, nothing loaded) run,
-    else 1, so that an in-process RM or an embedded judge is loaded once, not once per core.
+    """The default ``--workers``: every core when only the built-in rules source runs (cheap, CPU-bound,
+    nothing loaded), else 1, so that an RM or an embedded judge is loaded once, not once per core.
 
     Example:
         >>> default_workers(RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})) >= 1
         True
     """
-    only_rules = all(src.kind == "rules" or src.name == "not_run" for src in pipeline.sources.values())
+    only_rules = all(src.name in ("rules", "not_run") for src in pipeline.sources.values())
     return _cores() if only_rules else 1
 
 
@@ -61,17 +64,25 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> tuple[str, int]:
-    """One group's rows as journal lines, and how many turn rows they hold."""
+GroupResult = tuple[str, int, "tuple[int, str, str] | None"]
+
+
+def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
+    """One group's rows as journal lines, how many turn rows they hold, and its first source error
+    as (index of the dialogue in ``dialogues``, where in it, the error) or None."""
     rows = score_dialogue_batch(pipeline, dialogues)
-    return "".join(dumps_line(r) for r in rows), sum(r["kind"] == "turn" for r in rows)
+    failed = first_source_error(rows, range(len(dialogues)))
+    return "".join(dumps_line(r) for r in rows), sum(r["kind"] == "turn" for r in rows), failed
 
 
-def _start(factory: Callable[[], RewardPipeline]) -> None:
+def _start(factory: Callable[[], RewardPipeline], parent: int) -> None:
     global _pipeline
-    parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    _pipeline = factory()
+    try:
+        _pipeline = factory()
+    except Exception as exc:  # told to the parent by _ready, not printed as a traceback here
+        global _start_error
+        _start_error = f"{type(exc).__name__}: {exc}"
 
 
 def _exit_with(parent: int) -> None:
@@ -81,9 +92,19 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _score(dialogues: list[Dialogue]) -> tuple[str, int]:
-    assert _pipeline is not None, "worker started without a pipeline"
+def _ready() -> str:
+    """Empty when this worker built its pipeline, else why it could not."""
+    return _start_error
+
+
+def _score(dialogues: list[Dialogue]) -> GroupResult:
+    if _pipeline is None:
+        raise WorkerStartError(_start_error)
     return score_group(_pipeline, dialogues)
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process could not build the pipeline (a source registered at run time, not installed)."""
 
 
 class WorkerPool:
@@ -92,14 +113,27 @@ class WorkerPool:
     def __init__(self, factory: Callable[[], RewardPipeline], workers: int) -> None:
         self.workers = workers
         context = multiprocessing.get_context("spawn")
-        self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(factory,))
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start, initargs=(factory, os.getpid())
+        )
+        if error := self._executor.submit(_ready).result():
+            self.close()
+            raise WorkerStartError(error)
 
-    def map(
-        self, dialogues_of: Callable[[J], list[Dialogue]], jobs: Iterable[J]
-    ) -> Iterator[tuple[J, tuple[str, int]]]:
-        """Each job with its group's ``(journal lines, turns)``, in the order of ``jobs``."""
-        pending: deque[tuple[J, Future[tuple[str, int]]]] = deque()
-        for job in jobs:
+    def map(self, dialogues_of: Callable[[J], list[Dialogue]], jobs: Iterable[J]) -> Iterator[tuple[J, GroupResult]]:
+        """Each job with its group's :func:`score_group` result, in the order of ``jobs``."""
+        pending: deque[tuple[J, Future[GroupResult]]] = deque()
+        upcoming = iter(jobs)
+        while True:
+            try:
+                job = next(upcoming)
+            except StopIteration:
+                break
+            except Exception:  # a bad record ends the run: the groups before it are still written first
+                while pending:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+                raise
             pending.append((job, self._executor.submit(_score, dialogues_of(job))))
             if len(pending) >= 2 * self.workers:
                 done, future = pending.popleft()

@@ -91,7 +91,7 @@ BAD_LINES = [
     ('{"id": "x", "turns": [', "malformed JSON"),
     ('{"id": "x"}', "missing field 'turns'"),
     ('{"id": "x", "turns": [{"role": "hotel", "content": "hi"}]}', "turns[0].role: unknown role 'hotel'"),
-    ('{"id": "x", "turns": [{"role": "user", "content": "   "}]}', "turns[0].content: empty turn"),
+    ('{"id": "x", "turns": [{"role": "user", "content": null}]}', "turns[0].content: expected a string, got None"),
     ('{"id": "x", "turns": [{"role": "user"}]}', "turns[0].content: expected a string"),
     ("[1, 2]", "expected a JSON object"),
 ]

@@ -16,6 +16,8 @@ MODULES = [
     "repo_sdk.degenerate",
     "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
     "repo_sdk.io.fastjson", "repo_sdk.workers",
+    "repo_sdk.io.digest", "repo_sdk.io.paths", "repo_sdk.run_checks", "repo_sdk.spec_check", "repo_sdk.spec_yaml",
+    "repo_sdk.cli.serve_cmd",
 ]  # fmt: skip
 
 

@@ -199,4 +199,4 @@ def test_resume_refuses_a_journal_of_another_spec(tmp_path: Path, spec: Path) ->
     out = tmp_path / "out.jsonl"
     journal_path(out).write_text(json.dumps({"kind": "header", "fingerprint": "someone-else"}) + "\n")
     res = score(logs, "-c", spec, "-o", out, "--resume")
-    assert res.exit_code == 1 and "another input or spec" in res.output
+    assert res.exit_code == 1 and "for another spec" in res.output

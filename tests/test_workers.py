@@ -9,12 +9,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from repo_sdk import RewardSource, SourceScore, hookimpl
+from repo_sdk.errors import InputError
 from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.plugins import ALLOW_ENV
 from repo_sdk.score_run import journal_path, score_file
-from repo_sdk.testing import echo_rm
+from repo_sdk.testing import echo_rm, register_plugin
 from repo_sdk.workers import default_workers
 
 SPEC = {
@@ -87,7 +90,8 @@ def test_kill_and_resume_with_workers_gives_the_one_process_files(tmp_path: Path
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.2)
-    assert workers and not any(_alive(pid) for pid in workers), "workers outlived their killed parent"
+    left = [Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:200] for pid in workers if _alive(pid)]
+    assert workers and not left, f"workers outlived their killed parent: {left}"
 
     resumed = subprocess.run(
         [*cli, "-o", str(out), "--resume", "--workers", "2"], env=env, capture_output=True, text=True
@@ -109,3 +113,56 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_source_error_in_a_worker_costs_its_turn_only_and_names_its_record(tmp_path: Path) -> None:
+    """Per-record isolation holds in worker processes: skip gives the bad turn None, fail names line and value."""
+    spec = {"sources": {"rules": ["negotiation.price_consistency", "cot_leak"]}, "batch_size": 2}
+    logs = tmp_path / "logs.jsonl"
+    with logs.open("w", encoding="utf-8") as fh:
+        for i in range(8):
+            price = "120 EUR" if i == 5 else 120
+            turns = [{"role": "user", "content": "Hello."}, {"role": "assistant", "content": "Could we do 99 EUR?"}]
+            fh.write(json.dumps({"id": f"d{i}", "task": {"current_price": price, "target_price": 95}, "turns": turns}))
+            fh.write("\n")
+    rows = {}
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        with RewardPipeline.from_spec(spec) as pipe:
+            score_file(pipe, logs, out, progress=False, workers=workers, on_error="skip")
+        rows[workers] = out.read_bytes()
+        with RewardPipeline.from_spec(spec) as pipe:
+            try:
+                score_file(pipe, logs, tmp_path / f"fail{workers}.jsonl", progress=False, workers=workers)
+            except InputError as exc:
+                rows[f"error{workers}"] = str(exc)
+    assert rows[1] == rows[2]
+    values = [json.loads(line)["sources"]["rules"] for line in rows[1].splitlines()]
+    assert values[5] is None and all(v is not None for i, v in enumerate(values) if i != 5)
+    assert rows["error1"] == rows["error2"]
+    assert f"{logs}:6: turns[1]" in rows["error2"] and "'120 EUR'" in rows["error2"]
+
+
+class _Length(RewardSource):
+    name = "length_here"
+    kind = "rules"
+
+    def score(self, samples):
+        return [SourceScore(value=float(len(s.response))) for s in samples]
+
+
+class _LengthPlugin:
+    @hookimpl
+    def register_sources(self, register: Any) -> None:
+        register(_Length)
+
+
+def test_a_source_only_this_process_knows_is_scored_here_with_a_note(tmp_path: Path, capsys: Any) -> None:
+    logs = write_logs(tmp_path / "logs.jsonl", 6)
+    with register_plugin(_LengthPlugin(), name="length-here"):
+        with RewardPipeline.from_spec({"sources": {"n": "length_here"}}) as pipe:
+            assert default_workers(pipe) == 1  # not the built-in rules: one process unless asked
+            summary = score_file(pipe, logs, tmp_path / "out.jsonl", progress=False, workers=2)
+    assert summary.turns == sum(2 + i % 7 for i in range(6))
+    note = capsys.readouterr().err
+    assert "--workers 2: a worker could not build the spec" in note and "length_here" in note

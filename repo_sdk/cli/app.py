@@ -9,12 +9,47 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from repo_sdk.errors import RepoSdkError
 
 __all__ = ["app", "cli_errors", "fail"]
 
+
+class OneLineUsageErrors(TyperGroup):
+    """Usage errors (a bad option value, an unknown option, a missing argument) as one ``error:`` line
+    naming the option and the value given, instead of a usage box; the exit code stays click's 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except Exception as exc:
+            if not hasattr(exc, "format_message"):
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed as it is made
+                sys.exit(getattr(exc, "exit_code", 2))
+            typer.echo(f"error: {usage_message(exc)}", err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_message(exc: Exception) -> str:
+    """A click usage error in one line, with the rejected value when typer's message leaves it out."""
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    cause = exc.__cause__
+    errors = cause.errors() if hasattr(cause, "errors") else None
+    if errors and "input" in errors[0] and "(got " not in message:
+        message += f" (got {errors[0]['input']!r})"
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return message
+
+
 app = typer.Typer(
+    cls=OneLineUsageErrors,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -25,8 +60,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one error line to stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one error line to stderr and return the Exit to raise (a message with line breaks is joined)."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
     return typer.Exit(code)
 
 

@@ -18,6 +18,8 @@ from rich.table import Table
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.evaluation import EvalResult, RunMetrics, evaluate, load_run
 from repo_sdk.io.atomic import atomic_write
+from repo_sdk.io.paths import check_outputs
+from repo_sdk.io.rows import dialogue_path
 
 __all__ = ["eval_command", "render_tables"]
 
@@ -110,6 +112,8 @@ def eval_command(
 ) -> None:
     """Evaluate a scored run the paper's way: average rating, excellent conversations, rule fire rate;
     with --baseline, bad-case fix rate and clean fix rate (docs/eval.md)."""
+    inputs = [run, dialogue_path(run), baseline, dialogue_path(baseline) if baseline is not None else None]
+    check_outputs({"--json": json_out, "--report": report}, inputs=inputs)
     cand_turns, cand_dialogues = load_run(run)
     base_turns, base_dialogues = load_run(baseline) if baseline is not None else (None, [])
     result = evaluate(

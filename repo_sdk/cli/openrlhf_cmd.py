@@ -9,6 +9,7 @@ import typer
 
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.errors import ConfigError, require
+from repo_sdk.io.paths import check_outputs
 
 openrlhf_app = typer.Typer(no_args_is_help=True, help="OpenRLHF integration (reward file and agent export).")
 app.add_typer(openrlhf_app, name="openrlhf")
@@ -38,6 +39,7 @@ def export(
     file and the spec's folder can be copied anywhere together. Each process that loads it builds
     the RM and the judge again; `repo-sdk serve` loads them once for every vLLM engine.
     """
+    check_outputs({"-o": output}, inputs=[spec])
     mod: Any = require("repo_sdk_openrlhf.reward_file", "repo-sdk-openrlhf", "`repo-sdk openrlhf export`")
     path = mod.export_reward_file(
         spec, output, tokenizer=tokenizer, missing_reward=missing_reward, log=_log_option(log)
@@ -57,6 +59,7 @@ def export_agent(
     log: str | None = typer.Option(None, help=_LOG_HELP),
 ) -> None:
     """Write a multi-turn negotiation AgentExecutor file for OpenRLHF's --train.agent_func_path."""
+    check_outputs({"-o": output}, inputs=[spec])
     mod: Any = require("repo_sdk_openrlhf.agent", "repo-sdk-openrlhf openrlhf", "`repo-sdk openrlhf export-agent`")
     if aggregate not in ("mean", "sum"):
         raise ConfigError(f"--aggregate: expected mean or sum, got {aggregate!r}")

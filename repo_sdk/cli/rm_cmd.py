@@ -53,10 +53,12 @@ def train(
 ) -> None:
     """Train a reward model from preference pairs with TRL's RewardTrainer."""
     from repo_sdk.errors import InputError
+    from repo_sdk.io.paths import check_output_folder
     from repo_sdk.rm.train import train_rm
 
     if task_placement not in ("system", "user-prefix", "none"):
         raise InputError(f"--task-placement must be system, user-prefix or none, got {task_placement!r}")
+    check_output_folder("-o", output, inputs=[pairs, base])
 
     def say(message: str) -> None:
         if not quiet:

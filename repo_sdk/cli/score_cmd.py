@@ -10,9 +10,12 @@ import typer
 
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.config import load_spec
-from repo_sdk.errors import ConfigError, InputError
+from repo_sdk.errors import ConfigError, InputError, RunError
+from repo_sdk.io.paths import check_outputs
+from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.score_run import ScoreSummary, score_file
+from repo_sdk.run_checks import none_rate_problems, probe_judges
+from repo_sdk.score_run import ScoreSummary, journal_path, score_file, skipped_path
 from repo_sdk.workers import default_workers
 
 
@@ -24,7 +27,12 @@ def score(
     output: Path = typer.Option(..., "--output", "-o", help="turn rows (.jsonl or .parquet); dialogue rows go beside"),
     only: str | None = typer.Option(None, help="comma-separated sources to run; the others count as missing"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run of the same input and spec"),
-    on_error: str = typer.Option("fail", "--on-error", help="fail: stop at the first bad record; skip: list it aside"),
+    on_error: str = typer.Option(
+        "fail",
+        "--on-error",
+        help="fail: stop at the first bad record or source error (--resume goes on after the fix); "
+        "skip: list bad records aside, a source error gives that turn None with the reason",
+    ),
     report: Path | None = typer.Option(None, "--report", help="also write a self-contained HTML report here"),
     batch_size: int | None = typer.Option(None, min=1, help="samples per source call (default: the spec's)"),
     progress: bool | None = typer.Option(
@@ -36,10 +44,20 @@ def score(
         help="worker processes scoring groups of dialogues (default: every core when only rules run, "
         "else 1: an RM or an embedded judge would be loaded once per worker)",
     ),
+    judge_optional: bool = typer.Option(
+        False, "--judge-optional", help="score without a judge whose server does not answer (default: stop)"
+    ),
+    max_none_rate: float = typer.Option(
+        0.2, "--max-none-rate", help="fail the run when the judge, RM or rules give None on more than this share"
+    ),
 ) -> None:
     """Score every assistant turn of logged dialogues, plus one row per dialogue."""
     if on_error not in ("fail", "skip"):
         raise ConfigError(f"--on-error must be 'fail' or 'skip', got {on_error!r}")
+    if not 0.0 <= max_none_rate <= 1.0:
+        raise ConfigError(f"--max-none-rate must be between 0 and 1, got {max_none_rate}")
+    outputs = {"-o": output, "dialogue rows": dialogue_path(output), "skipped list": skipped_path(output)}
+    check_outputs({**outputs, "journal": journal_path(output), "--report": report}, inputs=[logs, config])
     loaded = load_spec(config)
     if not logs.exists():
         raise InputError(f"{logs}: no such file")
@@ -50,6 +68,7 @@ def score(
             workers = default_workers(pipe)
         elif workers > 1 and workers > default_workers(pipe):
             typer.echo(f"note: each of the {workers} workers loads its own copy of the spec's models", err=True)
+        set_aside = _probe_judges(pipe, judge_optional)
         summary = score_file(
             pipe,
             logs,
@@ -61,6 +80,8 @@ def score(
             batch_size=batch_size,
             workers=workers,
         )
+        summary.set_aside = set_aside
+        problems = none_rate_problems(pipe, summary.source_none, summary.first_none, summary.turns, max_none_rate)
     print_summary(summary)
     if report is not None:
         from repo_sdk.evaluation import load_run
@@ -69,6 +90,19 @@ def score(
         turns, dialogues = load_run(output)
         write_report(turns, dialogues, report, title=f"repo-sdk score: {logs.name}", telemetry=summary.telemetry)
         typer.echo(f"report -> {report}", err=True)
+    if problems:
+        raise RunError(f"{problems[0]} (rows written to {output})")
+
+
+def _probe_judges(pipe: RewardPipeline, optional: bool) -> dict[str, str]:
+    """Probe each judge server once; stop on one that does not answer, or set it aside if optional."""
+    problems = probe_judges(pipe)
+    if problems and not optional:
+        name, problem = next(iter(problems.items()))
+        raise RunError(f"judge {name!r}: {problem}; start it, fix base_url, or pass --judge-optional")
+    for name, problem in problems.items():
+        pipe.set_aside(name, f"judge not run: {problem} (--judge-optional)")
+    return problems
 
 
 def print_summary(summary: ScoreSummary) -> None:
@@ -88,6 +122,10 @@ def print_summary(summary: ScoreSummary) -> None:
         table.add_row("skipped records", str(summary.skipped))
     if summary.resumed_from:
         table.add_row("resumed after record", str(summary.resumed_from))
+    for name, problem in summary.set_aside.items():
+        table.add_row(f"source {name}", f"NOT RUN: {problem} (--judge-optional)")
+    for name, n in summary.source_errors.items():
+        table.add_row(f"source {name} errors", f"{n} turns scored None; first: {summary.first_error[name]}")
     table.add_row("reward mean / min", f"{fmt(summary.reward_mean)} / {fmt(summary.reward_min)}")
     for name in sorted(set(summary.source_counts) | set(summary.source_none)):
         n = summary.source_counts[name]

@@ -69,11 +69,10 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
             name_key=m.tool_name,
             tool_call_id_key=m.tool_call_id,
         )
-        # a turn that only calls tools, and a tool's (possibly empty) output, are data without text
+        # content may be null for a turn that only calls tools, and for a tool that returned nothing
         if not isinstance(content, (str, list)) and not (content is None and (turn.tool_calls or turn.role == "tool")):
             raise ValueError(f"{m.turns}[{i}].{m.content}: expected a string, got {content!r:.40}")
-        if turn.role != "tool" and not turn.tool_calls and not turn.content.strip():
-            raise ValueError(f"{m.turns}[{i}].{m.content}: empty turn")
+        # an empty or blank turn is data: the agent (or the hotel) sent nothing, and that is scored
         turns.append(turn)
     try:
         ident = _get(record, m.id)
@@ -94,11 +93,17 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
 
 
 def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec | None = None) -> Dialogue:
-    """Parse one JSONL line into a Dialogue or raise InputError naming file and line."""
+    """Parse one JSONL line into a Dialogue or raise InputError naming file and line.
+
+    A UTF-8 byte-order mark at the start of the first line is skipped (editors on
+    Windows write one).
+    """
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}:{lineno}: invalid UTF-8 at byte {exc.start}") from None
+    if lineno == 1:
+        text = text.removeprefix("\ufeff")
     if not text.strip():
         raise InputError(f"{name}:{lineno}: empty line")
     if not text.endswith("\n") and not text.rstrip().endswith("}"):
@@ -107,7 +112,11 @@ def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec |
         record = loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(f"{name}:{lineno}: JSON nested too deeply to read ({len(text)} characters)") from None
     try:
         return record_to_dialogue(record, mapping)
     except ValueError as exc:
         raise InputError(f"{name}:{lineno}: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{name}:{lineno}: record nested too deeply to read") from None

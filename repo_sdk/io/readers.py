@@ -86,8 +86,11 @@ def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
         pf = pq.ParquetFile(p)  # type: ignore[attr-defined]
     except Exception as exc:
         raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
-    for batch in pf.iter_batches(batch_size=1024):
-        yield from batch.to_pylist()
+    try:
+        for batch in pf.iter_batches(batch_size=1024):
+            yield from batch.to_pylist()
+    except (OSError, ValueError) as exc:  # pyarrow's errors (a cut or corrupt file) subclass these
+        raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
 
 
 def _dataset_rows(p: Path) -> Iterator[dict[str, Any]]:

@@ -108,16 +108,36 @@ def read_rows(path: str | Path) -> Iterator[dict[str, Any]]:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give the rows file `repo-sdk score` wrote")
     if is_parquet(p):
-        pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+        yield from _parquet_rows(p)
+        return
+    with p.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if raw.strip():
+                yield _json_row(raw[3:] if lineno == 1 and raw.startswith(_BOM) else raw, p, lineno)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _json_row(raw: bytes, p: Path, lineno: int) -> Any:
+    try:
+        return loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}:{lineno}: not UTF-8 text (invalid byte at column {exc.start + 1})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(f"{p}:{lineno}: JSON nested too deeply to read") from None
+
+
+def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
+    pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+    try:
         for batch in pq.ParquetFile(p).iter_batches():  # type: ignore[attr-defined]
             for r in batch.to_pylist():
                 yield {k: v if k in _SCALARS or v is None else json.loads(v) for k, v in r.items()}
-        return
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{p}:{lineno}: malformed JSON: {exc.msg}") from None
+    except (OSError, ValueError) as exc:  # pyarrow's errors subclass these; so does a bad JSON cell
+        raise InputError(f"{p}: not a readable Parquet file of rows ({str(exc).splitlines()[0]})") from None

@@ -70,7 +70,7 @@ def read_pairs(path: str | Path) -> list[PreferencePair]:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     pairs = []
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is skipped
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue

@@ -146,15 +146,17 @@ class RepoRewardScorer:
         try:
             sample = state_to_sample(state, task_key=self.task_key)
         except Exception as exc:
-            return self._failed(where, exc)
+            return self._failed(where, f"{type(exc).__name__}: {exc}")
         try:
             result: RewardResult = await self._batcher.submit(sample)
         except Exception as exc:
-            return self._failed(where, exc)
+            return self._failed(where, f"{type(exc).__name__}: {exc}")
+        if errors := [f"source {n}: {s.details['error']}" for n, s in result.sources.items() if "error" in s.details]:
+            return self._failed(where, "; ".join(errors))  # the pipeline set aside what a source raised on
         return result_score(sample, result, name=self.name, missing=self.missing)
 
-    def _failed(self, where: str, exc: Exception) -> Score:
-        why = f"{where} not scored: {type(exc).__name__}: {exc}"
+    def _failed(self, where: str, error: str) -> Score:
+        why = f"{where} not scored: {error}"
         log.warning("repo_sdk_inspect: %s", why)
         return missing_score(why, self.missing, reason="scoring_failed", metadata={"error": why, "spec": self.name})
 

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -48,6 +49,7 @@ from repo_sdk_openrlhf.tokenizer import load_splitter, tokenizer_ref
 __all__ = ["NegotiationAgentInstance", "build_agent_executor", "export_agent_file", "make_agent_executor"]
 
 Aggregate = Literal["mean", "sum"]
+log = logging.getLogger("repo_sdk.serve")
 
 
 class NegotiationAgentInstance(AgentInstanceBase):
@@ -106,6 +108,8 @@ class NegotiationAgentInstance(AgentInstanceBase):
             item = RequestError(f"agent turn {len(self.results)}: {type(exc).__name__}: {exc}")
         scored = await self.batcher().submit([item]) if isinstance(item, Sample) else []
         [result] = self.service.results([item], scored)
+        if isinstance(item, RequestError):
+            log.warning("%s: no reward for %s", self.service.name, item)
         previous = [self.service.reward_of(r) for r in self.results]
         self.results.append(result)
         rewards = [*previous, self.service.reward_of(result)]

@@ -6,7 +6,9 @@ and the answer format::
 
     {"rewards": [...], "scores": [...], "extra_logs": {"<name>/<source>": [...],
      "<name>/fired/<rule>": [0 or 1, ...], "<name>/E": [...], "<name>/multiplier": [...],
-     "<name>/missing": [0 or 1, ...], "<name>/telemetry/<source>/<counter>": [...]}}
+     "<name>/missing": [0 or 1, ...], "<name>/error": [0 or 1, ...],
+     "<name>/telemetry/<source>/<counter>": [...]},
+     "errors": [null or "<what went wrong>", ...]}   # only when an item failed
 
 ``log="summary"`` (default) sends each source's value, the rules that fired, the
 combiner's summary details (REPO: ``E`` and the multiplier) and the missing flag;
@@ -17,10 +19,13 @@ cache-hit rate and so on.
 
 OpenRLHF needs a number for every sample, so a ``None`` reward becomes
 ``missing_reward`` (default 0.0) and is flagged in ``<name>/missing``; a source
-that returned ``None`` logs 0.0. An item that cannot be read (a label that is not a
-task, a query the splitter cannot split) is answered the same way, and the reason is
-logged (logger ``repo_sdk_openrlhf``): one bad item never fails the others. The set of
-``extra_logs`` keys is the same for every sample, as OpenRLHF stacks them.
+that returned ``None`` logs 0.0. An item that fails, because it cannot be read (a
+label that is not a task, a query the splitter cannot split) or because a source raised
+on it (a label whose price is "120 EUR", say), gives that item None: it gets
+``missing_reward``, is flagged in ``<name>/error`` and named in ``errors``, and the reason
+is logged (logger ``repo_sdk.serve``); the other items are scored as usual, so one bad
+item never fails a request. The set of ``extra_logs`` keys is the same for every
+sample, as OpenRLHF stacks them.
 
 Example:
     >>> from repo_sdk_openrlhf.chat import PlainSplitter
@@ -49,8 +54,16 @@ from repo_sdk_openrlhf.labels import parse_label
 
 __all__ = ["LogLevel", "RewardService", "RequestError"]
 
-log = logging.getLogger("repo_sdk_openrlhf")
+log = logging.getLogger("repo_sdk.serve")
 LogLevel = Literal["summary", "full"]
+
+
+def _errors_of(result: RewardResult) -> str | None:
+    """Why this item failed (it could not be read, or sources raised on it), or None when it did not."""
+    if "error" in result.details:
+        return str(result.details["error"])
+    errors = [f"{name}: {s.details['error']}" for name, s in result.sources.items() if "error" in s.details]
+    return "; ".join(errors) or None
 
 
 class RequestError(ValueError):
@@ -144,6 +157,8 @@ class RewardService:
             history, response = self.splitter.split(query, prompt)
         except ValueError as exc:
             raise RequestError(f"item {i}: {exc}") from None
+        except RecursionError:
+            raise RequestError(f"item {i}: label nested too deeply to read") from None
         key = json.dumps([prompt or [t.message() for t in history], label.task], sort_keys=True, default=str)
         return Sample(
             id=label.id or f"q{i}",
@@ -166,16 +181,15 @@ class RewardService:
         return out
 
     def results(self, items: Sequence[Sample | RequestError], scored: Sequence[RewardResult]) -> list[RewardResult]:
-        """The results in item order: ``scored`` (one per Sample) and a reward-less result, logged,
-        for each item that could not be read."""
+        """The results in item order: ``scored`` (one per Sample), and for each item that could
+        not be read a result with no reward and the reason as its ``details["error"]``."""
         it = iter(scored)
         out = []
         for item in items:
             if isinstance(item, RequestError):
-                log.warning("%s: no reward for %s", self.name, item)
                 reason = f"unreadable item: {item}"
                 sources = {n: SourceScore(value=None, reason=reason) for n in self.pipeline.sources}
-                out.append(RewardResult(reward=None, sources=sources))
+                out.append(RewardResult(reward=None, sources=sources, details={"error": str(item)}))
             else:
                 out.append(next(it))
         return out
@@ -201,12 +215,19 @@ class RewardService:
             for key in keys:
                 logs[f"{self.name}/telemetry/{source}/{key}"] = [float(t.get(key, 0.0)) for t in per_sample]
         logs[f"{self.name}/missing"] = [float(r.reward is None) for r in results]
+        logs[f"{self.name}/error"] = [float(_errors_of(r) is not None) for r in results]
         return logs
 
     def payload(self, results: Sequence[RewardResult]) -> dict[str, Any]:
         """The OpenRLHF answer for scored results."""
         rewards = [self.reward_of(r) for r in results]
-        return {"rewards": rewards, "scores": list(rewards), "extra_logs": self.extra_logs(results)}
+        out: dict[str, Any] = {"rewards": rewards, "scores": list(rewards), "extra_logs": self.extra_logs(results)}
+        errors = [_errors_of(r) for r in results]
+        if any(errors):
+            out["errors"] = errors
+            log.warning("%s: %d of %d items failed, e.g. %s", self.name, sum(map(bool, errors)), len(errors),
+                        next(e for e in errors if e))  # fmt: skip
+        return out
 
     async def aanswer(
         self, queries: Sequence[str], prompts: Sequence[str] | None = None, labels: Sequence[Any] | None = None

@@ -67,6 +67,7 @@ def test_executor_gets_the_pipelines_rewards_from_the_file(
             "negotiation/E",
             "negotiation/multiplier",
             "negotiation/missing",
+            "negotiation/error",
         }
     assert outputs[1]["extra_logs"]["negotiation/fired/cot_leak"].item() == 1.0
 

@@ -66,6 +66,7 @@ def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_di
             "negotiation/E": [-10.0],
             "negotiation/multiplier": [0.0],  # no RM: no multiplier (None logs 0.0)
             "negotiation/missing": [0.0],
+            "negotiation/error": [0.0],
         },
     }
     json.dumps(answer)

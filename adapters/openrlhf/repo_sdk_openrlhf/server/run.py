@@ -12,13 +12,16 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import socket
+import sys
 import threading
 import time
 from typing import Any
 
 import uvicorn
 
+from repo_sdk.errors import RunError
 from repo_sdk_openrlhf.server.app import ServerSettings, create_app
 from repo_sdk_openrlhf.service import RewardService
 
@@ -26,15 +29,37 @@ __all__ = ["ServerThread", "bind", "serve"]
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (``port=0`` picks a free one)."""
+    """A listening TCP socket (``port=0`` picks a free one).
+
+    Raises:
+        RunError: one line naming the host or the port: the port is in use or privileged,
+            the host is unknown or not an address of this machine.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto must say TCP: asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP,
     # and without it Nagle plus delayed ACKs add ~40 ms to every response
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        raise RunError(_bind_problem(host, port, exc)) from None
     return sock
+
+
+def _bind_problem(host: str, port: int, exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"--host {host!r}: unknown host ({exc.strerror})"
+    code = getattr(exc, "errno", None)
+    if code == errno.EADDRINUSE:
+        return f"--port {port}: port {port} on {host} is in use (another server?); pick another port"
+    if code == errno.EACCES:
+        return f"--port {port}: binding port {port} on {host} is not permitted (ports below 1024 need privileges)"
+    if code == errno.EADDRNOTAVAIL:
+        return f"--host {host!r}: not an address of this machine"
+    return f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}"
 
 
 def _config(app: Any, log_level: str) -> uvicorn.Config:
@@ -48,11 +73,19 @@ def serve(
     port: int = 5000,
     settings: ServerSettings | None = None,
     log_level: str = "warning",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve in the foreground until interrupted."""
-    sock = bind(host, port)
+    """Serve in the foreground until interrupted, on ``sock`` if given (see :func:`bind`), else on host:port."""
+    sock = sock or bind(host, port)
     server = uvicorn.Server(_config(create_app(service, settings), log_level))
-    server.run(sockets=[sock])
+    # A batch of pure-Python rules holds the GIL in slices of the switch interval; every hand-off
+    # to the event loop (or to another batch) waits up to one slice. 1 ms instead of 5 keeps small
+    # requests quick while a huge one is scored (benchmarks/serve_stall.py), at ~1% of throughput.
+    sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class ServerThread:

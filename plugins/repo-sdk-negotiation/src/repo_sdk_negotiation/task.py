@@ -182,4 +182,5 @@ def parse_task(task: dict[str, Any]) -> NegotiationTask:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise ValueError(f"negotiation task: {loc}: {err['msg']}") from None
+        got = f" (got {err['input']!r:.60})" if err["type"] != "missing" else ""
+        raise ValueError(f"negotiation task: {loc}: {err['msg']}{got}") from None
