@@ -270,3 +270,13 @@ class RewardResult(BaseModel):
     def source_values(self) -> dict[str, float | None]:
         """Per-source values, the compact form used in output rows and trainer logs."""
         return {name: score.value for name, score in self.sources.items()}
+
+    def source_errors(self) -> dict[str, str]:
+        """The sources that raised on this sample (the pipeline isolated it): name -> the error.
+
+        Example:
+            >>> failed = SourceScore(value=None, reason="rm failed", details={"error": "ValueError: bad"})
+            >>> RewardResult(reward=0.0, sources={"rm": failed, "rules": SourceScore(value=0.0)}).source_errors()
+            {'rm': 'ValueError: bad'}
+        """
+        return {name: str(s.details["error"]) for name, s in self.sources.items() if "error" in s.details}

@@ -16,6 +16,9 @@ MODULES = [
     "repo_sdk.degenerate",
     "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
     "repo_sdk.io.fastjson", "repo_sdk.workers",
+    "repo_sdk.remote", "repo_sdk.remote.client", "repo_sdk.remote.limits", "repo_sdk.remote.file_limit",
+    "repo_sdk.remote.ray_limit", "repo_sdk.remote.probe", "repo_sdk.remote.loopback", "repo_sdk.remote.transport",
+    "repo_sdk.rm.remote", "repo_sdk.rm.remote_config", "repo_sdk.rm.remote_wire", "repo_sdk.rm.fakes",
     "repo_sdk.io.digest", "repo_sdk.io.paths", "repo_sdk.run_checks", "repo_sdk.spec_check", "repo_sdk.spec_yaml",
     "repo_sdk.cli.serve_cmd",
 ]  # fmt: skip

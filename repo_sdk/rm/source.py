@@ -1,6 +1,7 @@
 """The ``rm`` reward source: batched scoring with a sequence-classification reward model.
 
-Spec example (every key but ``path`` optional)::
+Spec example (every key but ``path`` optional; ``base_url`` instead of ``path`` scores
+through an RM server, :mod:`repo_sdk.rm.remote`)::
 
     sources:
       rm:
@@ -41,7 +42,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
@@ -80,7 +81,9 @@ class RMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="directory of a num_labels=1 sequence-classification model and its tokenizer")
+    path: str | None = Field(
+        None, description="directory of a num_labels=1 sequence-classification model and its tokenizer (a local RM)"
+    )
     device: str = Field("auto", description="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="auto: bf16 on CUDA, fp32 on CPU"
@@ -113,6 +116,43 @@ class RMConfig(BaseModel):
         if base not in {"auto", "cpu", "cuda", "mps", "xpu"}:
             raise ValueError(f"device must be auto, cpu, cuda, cuda:N, mps or xpu, got {value!r}")
         return value
+
+    # A remote RM: base_url instead of path (repo_sdk.rm.remote_config, docs/rm.md "A remote RM").
+    base_url: str | None = Field(None, description="an RM server: vLLM (POST /classify) or OpenRLHF-style "
+                                 "(POST /get_reward); instead of path")  # fmt: skip
+    protocol: Literal["vllm", "openrlhf"] = Field("vllm", description="the server's API: vllm or openrlhf")
+    model: str | None = Field(None, description="model name sent to vLLM (default: the one it serves)")
+    tokenizer: str | None = Field(
+        None, description="folder of the RM's tokenizer: render with its chat template and truncate here"
+    )
+    input: Literal["auto", "tokens", "text", "messages"] = Field(
+        "auto",
+        description="what is sent: token ids, rendered text, or chat messages the server renders; "
+        "auto: tokens with a tokenizer (vllm), text (openrlhf), else messages",
+    )
+    use_activation: bool = Field(False, description="vLLM: apply the classifier's activation; false: raw rewards")
+    api_key_env: str | None = Field(None, description="environment variable holding the server's API key")
+    concurrency: int = Field(8, ge=1, le=1024, description="requests in flight at once (per process)")
+    timeout_s: float = Field(60.0, gt=0, description="deadline of one HTTP call")
+    max_retries: int = Field(3, ge=0, le=50, description="retries of a request (timeouts, 5xx, 429, bad bodies)")
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(20.0, ge=0)
+    transport: Literal["auto", "aiohttp", "httpx"] = "auto"
+    probe: bool = Field(True, description="check that the server answers when the source is built")
+    max_concurrency_global: int | None = Field(
+        None, ge=1, le=4096, description="requests in flight over every process and Ray actor"
+    )
+    requests_per_second: float | None = Field(
+        None, gt=0, le=100000, description="requests started per second over every process and Ray actor"
+    )
+    global_limit: Literal["auto", "file", "ray"] = Field("auto", description="who holds the shared limits")
+
+    @model_validator(mode="after")
+    def _local_or_remote(self) -> RMConfig:
+        from repo_sdk.rm.remote_config import check_rm_config
+
+        check_rm_config(self)
+        return self
 
 
 def _max_length(loaded: LoadedRM) -> int:
@@ -149,8 +189,13 @@ class RMSource(RewardSource):
         self._counts = {"samples": 0, "batches": 0, "truncations": 0, "tokens": 0, "padded_tokens": 0, "nan": 0}
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RMSource:
+    def from_config(cls, config: BaseModel, context: BuildContext) -> RewardSource:
         assert isinstance(config, RMConfig)
+        if config.base_url is not None:
+            from repo_sdk.rm.remote import RemoteRMSource
+
+            return RemoteRMSource.from_config(config, context)
+        assert config.path is not None
         path = context.resolve(config.path)
         normalizer = _normalizer(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)

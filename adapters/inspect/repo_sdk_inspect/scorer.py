@@ -151,8 +151,8 @@ class RepoRewardScorer:
             result: RewardResult = await self._batcher.submit(sample)
         except Exception as exc:
             return self._failed(where, f"{type(exc).__name__}: {exc}")
-        if errors := [f"source {n}: {s.details['error']}" for n, s in result.sources.items() if "error" in s.details]:
-            return self._failed(where, "; ".join(errors))  # the pipeline set aside what a source raised on
+        if errors := result.source_errors():  # the pipeline isolated what a source raised on
+            return self._failed(where, "; ".join(f"source {name}: {error}" for name, error in errors.items()))
         return result_score(sample, result, name=self.name, missing=self.missing)
 
     def _failed(self, where: str, error: str) -> Score:

@@ -62,7 +62,7 @@ def _errors_of(result: RewardResult) -> str | None:
     """Why this item failed (it could not be read, or sources raised on it), or None when it did not."""
     if "error" in result.details:
         return str(result.details["error"])
-    errors = [f"{name}: {s.details['error']}" for name, s in result.sources.items() if "error" in s.details]
+    errors = [f"{name}: {error}" for name, error in result.source_errors().items()]
     return "; ".join(errors) or None
 
 

@@ -106,7 +106,7 @@ def test_an_unreadable_item_gets_the_missing_reward_and_the_others_are_scored(se
         "prompts": [prompt, prompt, prompt],
         "labels": [json.dumps({"task": TASK}), '{"task": [1]}', json.dumps({"task": TASK})],
     }
-    with caplog.at_level("WARNING", logger="repo_sdk_openrlhf"):
+    with caplog.at_level("WARNING", logger="repo_sdk.serve"):
         with ServerThread(service, lifetime_s=60) as srv:
             r = httpx.post(srv.url, json=body)
     assert r.status_code == 200, r.text
@@ -114,9 +114,14 @@ def test_an_unreadable_item_gets_the_missing_reward_and_the_others_are_scored(se
     want = pipeline_rewards(["Could you do 80?"])[0]
     assert out["rewards"][0] == pytest.approx(want)
     assert out["rewards"][1:] == [0.0, 0.0] and out["extra_logs"]["negotiation/missing"] == [0.0, 1.0, 1.0]
-    assert "negotiation: no reward for item 1: label.task must be an object" in caplog.text
+    assert out["extra_logs"]["negotiation/error"] == [0.0, 1.0, 1.0]
     # the third query does not start with its prompt, and holds no assistant turn to score
-    assert "negotiation: no reward for item 2: the query does not end with an assistant turn" in caplog.text
+    assert out["errors"] == [
+        None,
+        "item 1: label.task must be an object, got list",
+        "item 2: the query does not end with an assistant turn",
+    ]
+    assert "negotiation: 2 of 3 items failed, e.g. item 1: label.task must be an object, got list" in caplog.text
 
 
 class SlowCount(RewardSource):

@@ -164,6 +164,9 @@ class RewardRuntime:
             return exc
 
     def _answer(self, sample_id: str, outcome: RewardResult | BaseException) -> dict[str, Any]:
+        if isinstance(outcome, RewardResult) and (errors := outcome.source_errors()):
+            # the pipeline isolated what a source raised on: the sample is not scored, as if it had raised
+            outcome = RuntimeError("; ".join(f"source {name}: {error}" for name, error in errors.items()))
         if isinstance(outcome, RewardResult):
             return self.keys.answer(outcome, self.options.missing_reward)
         self.stats["errors"] += 1
