@@ -21,6 +21,13 @@ from repo_sdk.templates_builtin import templates_dir
 
 JUDGE_TEMPLATES = ("pointwise", "pairwise", "negotiation")
 NEGOTIATION_RULE = "negotiation.price_consistency"
+#: The lowest value of the starter RM's positive scale (``positive_quantile``): the RM can favour
+#: one reply over another by at most 1 / RM_FLOOR, so a penalty of more than n * (1 - RM_FLOOR)
+#: points always outweighs it (docs/combiners.md).
+RM_FLOOR = 0.5
+#: The starter RM's training: artifact-controlled pairs (2 per pair) over 2 epochs, about the cost of
+#: 3 plain epochs on 3x the data; docs/benchmarks.md ("Twin fidelity") has the comparison.
+RM_TRAINING = {"augment": True, "augment_per_pair": 2, "epochs": 2.0}
 
 
 @app.command()
@@ -45,7 +52,9 @@ def init(
         )
         env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
         spec_template = (templates_dir() / "init" / "spec.yaml.j2").read_text(encoding="utf-8")
-        (staging / "spec.yaml").write_text(env.from_string(spec_template).render(negotiation=negotiation, rm=rm))
+        (staging / "spec.yaml").write_text(
+            env.from_string(spec_template).render(negotiation=negotiation, rm=rm, floor=RM_FLOOR)
+        )
         judges = staging / "judges"
         judges.mkdir(exist_ok=True)
         for name in JUDGE_TEMPLATES:
@@ -53,10 +62,20 @@ def init(
         if rm:
             from repo_sdk.rm import train_rm
 
-            typer.echo("training the example RM (all-MiniLM-L6-v2 base, packaged) ...", err=True)
-            result = train_rm(staging / "preference_pairs.jsonl", staging / "rm", log=lambda m: typer.echo(m, err=True))
+            typer.echo("training the example RM (all-MiniLM-L6-v2 base, packaged, --augment) ...", err=True)
+            result = train_rm(
+                staging / "preference_pairs.jsonl",
+                staging / "rm",
+                **RM_TRAINING,  # type: ignore[arg-type]
+                log=lambda m: typer.echo(m, err=True),
+            )
             acc = "n/a" if result.heldout_accuracy is None else f"{result.heldout_accuracy:.2f}"
-            typer.echo(f"RM trained in {result.seconds:.0f}s, held-out pairwise accuracy {acc}", err=True)
+            art = "n/a" if result.heldout_artifact_accuracy is None else f"{result.heldout_artifact_accuracy:.2f}"
+            typer.echo(
+                f"RM trained in {result.seconds:.0f}s, held-out pairwise accuracy {acc} "
+                f"({art} on artifact-controlled held-out pairs)",
+                err=True,
+            )
         if directory.exists() and not any(directory.iterdir()):
             directory.rmdir()
         if not directory.exists():

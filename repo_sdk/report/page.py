@@ -168,7 +168,8 @@ and the judge's reason.</p>
 <th>sources</th><th>fired rules · evidence</th><th>judge reason</th><th>reply</th></tr></thead><tbody>
 {% for t in worst %}<tr><td>{{ t.dialogue_id }}</td><td class="num">{{ t.turn_index }}</td>
 <td class="num"><b>{{ t.reward }}</b></td>
-<td class="srcs">{% for n, v in t.sources %}<div><span class="note">{{ n }}</span> <b>{{ v }}</b></div>{% endfor %}</td>
+<td class="srcs">{% for n, v in t.sources %}<div><span class="note">{{ n }}</span> <b>{{ v }}</b></div>{% endfor %}
+{% for n, v in t.combiner %}<div class="note">{{ n }} {{ v }}</div>{% endfor %}</td>
 <td>{% for h in t.hits %}<div class="hit"><span class="pill">{{ h.rule }} {{ h.points }}</span> {{ h.reason }}
 {% if h.evidence %}<br><span class="ev">{{ h.evidence|truncate(90, true, "…", 0) }}</span>{% endif %}</div>
 {% else %}<span class="note">none</span>{% endfor %}</td>

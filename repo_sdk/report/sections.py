@@ -121,6 +121,9 @@ def _summary(
     }
 
 
+_COMBINER_TERMS = ("E", "E_judge", "E_rules", "multiplier")
+
+
 def _worst(turns: Sequence[dict[str, Any]], names: list[str], k: int) -> list[dict[str, Any]]:
     out = []
     for r in stats.worst_turns(turns, k):
@@ -133,6 +136,7 @@ def _worst(turns: Sequence[dict[str, Any]], names: list[str], k: int) -> list[di
                 "turn_index": r.get("turn_index"),
                 "reward": fmt(stats.num(r.get("reward"))),
                 "sources": [(n, fmt(stats.value_of(r, n))) for n in names],
+                "combiner": _combiner_terms(r.get("combiner")),
                 "hits": [
                     {
                         "rule": str(h.get("rule")),
@@ -148,6 +152,16 @@ def _worst(turns: Sequence[dict[str, Any]], names: list[str], k: int) -> list[di
                 "length": len(response),
             }
         )
+    return out
+
+
+def _combiner_terms(details: Any) -> list[tuple[str, str]]:
+    """The combiner's breakdown of one turn (REPO: E, E_judge, E_rules, multiplier, veto) as label/value pairs."""
+    if not isinstance(details, dict):
+        return []
+    out = [(k, fmt(stats.num(details.get(k)))) for k in _COMBINER_TERMS if stats.num(details.get(k)) is not None]
+    if isinstance(details.get("veto"), list) and details["veto"]:
+        out.append(("veto", ", ".join(str(v) for v in details["veto"])))
     return out
 
 
