@@ -95,8 +95,11 @@ class InputSpec(BaseModel):
     turns: str = "turns"
     role: str = "role"
     content: str = "content"
-    roles: dict[str, Literal["system", "user", "assistant"]] = Field(
-        default_factory=dict, description="map of input role names to system/user/assistant"
+    tool_calls: str = Field("tool_calls", description="an assistant turn's tool calls")
+    tool_name: str = Field("name", description="a tool turn's tool name")
+    tool_call_id: str = Field("tool_call_id", description="the call a tool turn answers")
+    roles: dict[str, Literal["system", "user", "assistant", "tool"]] = Field(
+        default_factory=dict, description="map of input role names to system/user/assistant/tool"
     )
 
 

@@ -163,6 +163,11 @@ class Combiner(ABC):
 
     name: ClassVar[str]
     Config: ClassVar[type[BaseModel]] = NoConfig
+    #: True when one sample's reward depends on the other samples of its group
+    #: (``Sample.group``), so a whole group must be combined in one call
+    group_aware: ClassVar[bool] = False
+    #: the numeric ``details`` a trainer's summary log shows (REPO: ``E`` and ``multiplier``)
+    summary_details: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.Config()

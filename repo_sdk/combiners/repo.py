@@ -123,6 +123,7 @@ class RepoCombiner(Combiner):
 
     name: ClassVar[str] = "repo"
     Config = RepoConfig
+    summary_details: ClassVar[tuple[str, ...]] = ("E", "multiplier")
 
     def __init__(self, config: RepoConfig | None = None) -> None:
         super().__init__(config)

@@ -239,10 +239,14 @@ class RMSource(RewardSource):
         if not samples:
             return []
         encoded = self.renderer.encode(samples)
+        for sample, enc in zip(samples, encoded, strict=True):
+            if enc.error is not None:
+                log.warning("rm: sample %s scores None: %s", sample.id, enc.error)
+        ready = [e for e in encoded if e.error is None]
         with self.loaded.lock:
-            raw, stats = forward_scores(
+            raw_ready, stats = forward_scores(
                 self.loaded.model,
-                [e.ids for e in encoded],
+                [e.ids for e in ready],
                 pad_id=self.loaded.pad_id,
                 token_budget=self.token_budget,
                 max_batch_size=self.config.max_batch_size,
@@ -263,8 +267,13 @@ class RMSource(RewardSource):
                 self.max_length,
                 c["truncations"],
             )
+        values = iter(raw_ready)
         out = []
-        for enc, value in zip(encoded, raw, strict=True):
+        for enc in encoded:
+            if enc.error is not None:
+                out.append(SourceScore(value=None, reason=enc.error))
+                continue
+            value = next(values)
             details: dict[str, Any] = {"raw": value, "tokens": len(enc.ids)}
             if enc.truncated:
                 details["truncated"] = {

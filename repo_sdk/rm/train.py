@@ -202,6 +202,9 @@ def train_rm(
         if not ps:
             return []
         enc = renderer.encode_parts([(p.task, p.history, getattr(p, which)) for p in ps])
+        for p, e in zip(ps, enc, strict=True):
+            if e.error is not None:
+                raise InputError(f"pair {p.id if p.id is not None else '?'} ({which}): {e.error}")
         truncated += sum(e.truncated for e in enc)
         return [e.ids for e in enc]
 

@@ -205,7 +205,7 @@ class _Carried:
     def turn(self, sample: Sample) -> TurnContext:
         origin = sample._origin
         if origin is None:  # samples with the same task and history (a GRPO group) share one context
-            key = (id(sample.task), *((t.role, t.content) for t in sample.history))
+            key = (id(sample.task), *((t.role, t.content, t.name, repr(t.tool_calls)) for t in sample.history))
             ctx = self.lone.get(key)
             if ctx is None:
                 ctx = self.lone[key] = DialogueContext.of_history(sample.task, sample.history)
