@@ -108,7 +108,7 @@ def test_both_adapters_report_the_same_breakdown(plugins) -> None:
 
     fn = trl.RepoRewardFunction(SPEC, task_column=None)
     metrics: dict[str, float] = {}
-    asyncio.run(fn(prompts=["Q:"] * len(REPLIES), completions=REPLIES, log_metric=metrics.__setitem__))
+    asyncio.run(fn.acall(prompts=["Q:"] * len(REPLIES), completions=REPLIES, log_metric=metrics.__setitem__))
     service = openrlhf.RewardService.from_spec(SPEC, splitter=PlainSplitter())
     logs = service.answer([f"Q:{r}" for r in REPLIES], ["Q:"] * len(REPLIES))["extra_logs"]
     assert fn.rule_names() == service.rule_names == ["cot_leak", "max_length"]
