@@ -93,7 +93,7 @@ and rules for the guardrails. A bad case is a baseline turn with a rule hit or a
 {% for label, v in ev.bad.rows %}<tr><td>{{ label }}</td><td class="num">{{ v }}</td></tr>{% endfor %}
 </tbody></table>{% else %}<p class="empty">No fix rates: {% if ev.runs|length > 1 %}refused (see above){% else %}they
 need <code>--baseline</code>{% endif %}.</p>{% endif %}</div></div>
-{% if ev.deltas %}<h3 id="deltas">Rule fire rates, baseline → candidate</h3><div class="scroll"><table>
+{% if ev.deltas %}<h3 class="sub" id="deltas">Rule fire rates, baseline → candidate</h3><div class="scroll"><table>
 <thead><tr><th>rule</th><th class="num">baseline</th><th class="num">candidate</th><th class="num">change</th></tr>
 </thead>
 <tbody>{% for d in ev.deltas %}<tr><td>{{ d.rule }}</td><td class="num">{{ d.baseline }}</td>
@@ -126,7 +126,7 @@ need <code>--baseline</code>{% endif %}.</p>{% endif %}</div></div>
 <div class="chartcard"><h3>Spearman &rho;</h3>{{ corr.spearman }}</div></div>
 <p class="note">Over the turns where both values are present (n). n/a: fewer than two pairs or a constant series.</p>
 {% else %}<p class="empty">Needs at least two series with values.</p>{% endif %}</div>
-{% for sc in corr.scatters %}<h3 style="margin-top:14px">{{ sc.b }} against {{ sc.a }}</h3>
+{% for sc in corr.scatters %}<h3 class="sub">{{ sc.b }} against {{ sc.a }}</h3>
 <div class="meta note">n = {{ sc.n }} · r = {{ sc.r }} · &rho; = {{ sc.rho }}{% for c in sc.constant %} · <b>{{ c }} is
  constant</b>: no ranking{% endfor %}</div>
 <div class="plot">{{ sc.svg }}</div>{% if sc.cards %}<details class="dis" open><summary>{{ sc.cards|length }} largest
@@ -154,7 +154,10 @@ reward should pay for?</p>
 <section id="rules"><h2>Rules</h2>
 <p class="lead">Share of turns on which each rule fires (a rule firing twice on one turn counts once; a
 dialogue-level hit that names a turn counts for that turn). Each bar links to the rule's section below.</p>
-{% if rules.count %}{{ rules.svg }}{% else %}<p class="empty">No rule fired on any turn.</p>{% endif %}
+{% if rules.count %}<div class="hbars" id="rule-bars">{% for b in rules.bars %}<a class="hbar" href="{{ b.href }}">
+<span class="name">{{ b.rule }}</span><span class="track"><span class="fill" style="width:{{ b.pct }}%"></span></span>
+<span class="val">{{ b.text }}</span></a>{% endfor %}</div>
+{% else %}<p class="empty">No rule fired on any turn.</p>{% endif %}
 {% if s.dialogue_wide_hits %}<p class="note">{{ s.dialogue_wide_hits }} dialogue-level hits name no turn and are not in
 these rates; each rule's section lists their dialogues.</p>{% endif %}
 <p class="note">Near-misses: {{ rules.near_miss }}.</p>

@@ -226,15 +226,10 @@ def build_sections(
         "summary": summary,
         "distributions": _distributions(turns, base, names),
         "rules": {
-            "svg": Markup(
-                svg.bars(
-                    [(rule, share, f"{share:.1%} · {n} turns") for rule, n, share in rates],
-                    color=_COLORS["rules"],
-                    max_value=1.0,
-                    label="rule fire rates",
-                    links=[anchors[rule] for rule, _, _ in rates],
-                )
-            ),
+            "bars": [
+                {"rule": rule, "pct": f"{share * 100:.2f}", "text": f"{share:.1%} · {n} turns", "href": anchors[rule]}
+                for rule, n, share in rates
+            ],
             "count": len(rates),
             "sections": per_rule,
             "near_miss": NEAR_MISS_NOTE,

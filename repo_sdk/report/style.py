@@ -36,7 +36,7 @@ svg.chart{width:100%;height:auto;display:block}
 .swatch{width:10px;height:10px;border-radius:3px;display:inline-block}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}
 th{font-size:11.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;font-weight:600;
  background:#f8fafc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -81,9 +81,17 @@ details{margin-top:8px}summary{cursor:pointer;font-weight:600;font-size:13px;mar
 .rule{border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:12px 0;scroll-margin-top:8px}
 .case{border:1px solid var(--line);border-radius:8px;padding:8px 10px;margin:8px 0}
 .case .sides{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:10px;margin-top:6px}
-.up{color:#b91c1c}.down{color:#15803d}
+.hbars{display:grid;gap:5px}
+.hbar{display:grid;grid-template-columns:minmax(0,16em) minmax(0,1fr) 9.5em;gap:10px;align-items:center;
+ text-decoration:none;color:inherit;font-size:12.5px}
+.hbar .name{overflow-wrap:anywhere;text-align:right}.hbar:hover .name{text-decoration:underline}
+.hbar .track{display:block;background:#f1f5f9;border-radius:3px;height:14px}
+.hbar .fill{display:block;height:100%;background:#e11d48;border-radius:3px;min-width:2px}
+.hbar .val{font-variant-numeric:tabular-nums;color:var(--muted);white-space:nowrap}
+h3.sub{margin:14px 0 4px}.up{color:#b91c1c}.down{color:#15803d}
 footer{color:var(--muted);font-size:12px;text-align:center;padding:0 0 28px}
 @media (max-width:900px){.two,.cols,.case .sides{grid-template-columns:minmax(0,1fr)}
+ .hbar{grid-template-columns:minmax(0,1fr) auto;gap:2px 8px}.hbar .name{grid-column:1/-1;text-align:left}
  main{padding:10px 10px 30px}header.top{padding:16px 14px 12px}section{padding:12px 12px}
  .cards.wide{grid-template-columns:minmax(0,1fr)}}
 @media print{section{break-inside:avoid}}

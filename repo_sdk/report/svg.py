@@ -1,4 +1,4 @@
-"""Inline SVG charts as strings: histogram, horizontal bars, scatter, heatmap.
+"""Inline SVG charts as strings: histogram, scatter, heatmap.
 
 No plotting library and nothing external: each function returns one ``<svg>`` element
 that scales to its container (``viewBox``), with every text escaped. Hovering a mark
@@ -19,7 +19,7 @@ from html import escape
 
 from repo_sdk.report.stats import Bin, fmt, nice_ticks
 
-__all__ = ["bars", "diverging_color", "heatmap", "histogram", "nice_ticks", "scatter"]
+__all__ = ["diverging_color", "heatmap", "histogram", "nice_ticks", "scatter"]
 
 _AXIS = "#94a3b8"
 _GRID = "#e2e8f0"
@@ -98,43 +98,6 @@ def histogram(
             body.append(_text(x0 + j * slot, height - mb + 14, _clip(fmt(edges[j]), 8)))
     body.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{mt + ph}" y2="{mt + ph}" stroke="{_AXIS}"/>')
     return _svg(width, height, body, label or "histogram")
-
-
-def bars(
-    items: Sequence[tuple[str, float, str]],
-    *,
-    color: str,
-    width: int = 1000,
-    max_value: float | None = None,
-    label: str = "",
-    links: Sequence[str] | None = None,
-) -> str:
-    """Horizontal bars, one per ``(name, value, value text)``; scaled to ``max_value`` or the largest.
-
-    ``links``: a page anchor per bar (``#rule-3``); the bar and its name then link there.
-    """
-    row, ml, mr, mt = 24, 190, 110, 6
-    height = mt * 2 + row * max(1, len(items))
-    if not items:
-        return _svg(width, height, [_text(width / 2, height / 2 + 4, "nothing fired")], label or "bars")
-    top = max_value or max(v for _, v, _ in items) or 1.0
-    pw = width - ml - mr
-    body = []
-    for i, (name, value, text) in enumerate(items):
-        y = mt + i * row
-        w = max(0.0, min(1.0, value / top)) * pw
-        if links is not None:
-            body.append(f'<a href="{escape(links[i])}">')
-        body.append(_text(ml - 8, y + row / 2 + 4, _clip(name, 28), "end", f"><title>{escape(name)}</title"))
-        body.append(f'<rect x="{ml}" y="{y + 4}" width="{pw}" height="{row - 8}" fill="#f1f5f9" rx="3"/>')
-        body.append(
-            f'<rect x="{ml}" y="{y + 4}" width="{max(w, 1.5):.1f}" height="{row - 8}" fill="{color}" rx="3">'
-            f"<title>{escape(name)}: {escape(text)}</title></rect>"
-        )
-        body.append(_text(ml + pw + 8, y + row / 2 + 4, text, "start"))
-        if links is not None:
-            body.append("</a>")
-    return _svg(width, height, body, label or "bars", max_width=width * 1.1)
 
 
 def scatter(

@@ -21,8 +21,6 @@ def parse(markup: str) -> ET.Element:
         lambda: svg.histogram([], color="#000"),
         lambda: svg.histogram(histogram_bins([1.0]), color="#000"),
         lambda: svg.histogram(histogram_bins([i * 0.37 for i in range(200)]), color="#000"),
-        lambda: svg.bars([], color="#000"),
-        lambda: svg.bars([("<rule>&", 0.25, "25% · 1 turn")], color="#000", max_value=1.0),
         lambda: svg.scatter([], color="#000", x_label="x", y_label="y"),
         lambda: svg.scatter([(5.0, 1.0)] * 3, color="#000", x_label="len", y_label="<reward>"),
         lambda: svg.scatter([(1.0, 2.0), (3.0, 1.0), (9.0, -4.0)], color="#000", x_label="x", y_label="y"),
@@ -36,7 +34,7 @@ def test_charts_are_well_formed_svg(chart) -> None:  # type: ignore[no-untyped-d
 
 
 def test_text_is_escaped() -> None:
-    out = svg.bars([("<script>x</script>", 1.0, "100%")], color="#000")
+    out = svg.scatter([(1.0, 2.0), (2.0, 1.0)], color="#000", x_label="<script>x</script>", y_label="y")
     assert "<script>" not in out and "&lt;script&gt;" in out
 
 

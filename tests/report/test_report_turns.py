@@ -118,7 +118,7 @@ def test_each_rule_has_a_section_with_examples_and_the_bars_link_there() -> None
     turns, dialogues = negotiation_rows()
     html = render_report(turns, dialogues, title="t", rules=["cot_leak", "max_length", "never_fires"])
     rules = section(html, "rules")
-    links = re.findall(r'<a href="#(rule-\d+)">', rules)
+    links = re.findall(r'<a class="hbar" href="#(rule-\d+)">', rules)
     assert len(links) == 2 and all(f'id="{a}"' in rules for a in links)
     for name in ("cot_leak", "max_length"):
         block = rules[rules.index(f"<h4>{name}</h4>") :]
