@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from repo_sdk.report import stats
+from repo_sdk.report import explain, stats
 from repo_sdk.report.cards import excerpt, rule_spans
 from repo_sdk.report.stats import DASH, fmt
 
@@ -101,6 +101,7 @@ def bad_case_rows(
                 {
                     "reply": excerpt(text, rule_spans(row), CASE_CHARS) if text is not None and row else None,
                     "reward": fmt(stats.num(row.get("reward"))) if row is not None else DASH,
+                    "why": explain.why(row) if row is not None else "",
                 }
             )
         out.append({"case": case, "baseline": pair[0], "candidate": pair[1]})

@@ -110,11 +110,13 @@ need <code>--baseline</code>{% endif %}.</p>{% endif %}</div></div>
 <div class="sides"><div><div class="note">baseline · rating {{ fmt(c.baseline_rating) }} · reward
  {{ row.baseline.reward }}</div>
 {% for r in c.baseline_rules %}<span class="pill{% if r not in c.remaining_rules %} grey{% endif %}">{{ r }}</span>
-{% endfor %}{% if row.baseline.reply is not none %}<div class="reply">{{ row.baseline.reply }}</div>
+{% endfor %}{% if row.baseline.why %}<div class="why">{{ row.baseline.why }}</div>{% endif %}
+{% if row.baseline.reply is not none %}<div class="reply">{{ row.baseline.reply }}</div>
 {% elif not ev.replies %}<div class="note">(reply not given to the report)</div>{% endif %}</div>
 <div><div class="note">candidate · rating {{ fmt(c.candidate_rating) }} · reward {{ row.candidate.reward }}</div>
 {% if c.candidate_rules is none %}<span class="note">no candidate turn</span>{% else %}{% for r in c.candidate_rules %}
 <span class="pill{% if r in c.new_rules %} warn{% endif %}">{{ r }}</span>{% endfor %}{% endif %}
+{% if row.candidate.why %}<div class="why">{{ row.candidate.why }}</div>{% endif %}
 {% if row.candidate.reply is not none %}<div class="reply">{{ row.candidate.reply }}</div>{% endif %}</div></div>
 </div>{% endfor %}
 {% if ev.bad.more %}<p class="note">… and {{ ev.bad.more }} more (all of them are in the JSON output).</p>{% endif %}

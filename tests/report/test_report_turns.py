@@ -161,7 +161,7 @@ def test_eval_shows_both_replies_the_baseline_overlay_rule_deltas_and_both_telem
     result = evaluate(cand, base, allow_degenerate=True)
     html = render_report(cand, [], title="t", eval_result=result, baseline_rows=base)
     ev = section(html, "eval")
-    assert ev.count('<div class="case">') == 6
+    assert ev.count('<div class="case">') == 6 and ev.count('class="why"') == 12  # each side explained
     assert '<mark title="cot_leak">&lt;th</mark>ink&gt;bad 0&lt;/think&gt;' in ev and "fixed reply 0" in ev
     assert 'cot_leak</td><td class="num">100.0%</td>' in ev.replace("\n", "") and "-100.0 pp" in ev
     dist = section(html, "dist")
