@@ -211,7 +211,10 @@ def build_sections(
     warnings = [f"{'candidate run: ' if base is not None else ''}{d.message()}" for d in degenerate_sources(turns)]
     warnings += [f"baseline run: {d.message()}" for d in degenerate_sources(base or [])]
     runs = [("baseline", base), ("candidate", turns)] if base is not None else [("this run", turns)]
-    given = [telemetry if telemetry and label != "baseline" else compare.row_telemetry(rows) for label, rows in runs]
+    # this run's counters as the caller has them (the pipeline's, after `score`), else those its rows carry
+    telemetries = [
+        (label, telemetry if telemetry and label != "baseline" else compare.row_telemetry(rows)) for label, rows in runs
+    ]
     rates = stats.fire_rates(turns, dialogues)
     per_rule = rule_sections(turns, dialogues, context, names, rules)
     anchors = {s["rule"]: f"#{s['anchor']}" for s in per_rule}
@@ -219,7 +222,7 @@ def build_sections(
     r_len = stats.pearson([p[0] for p in points], [p[1] for p in points])
     shown = points[:: max(1, -(-len(points) // MAX_POINTS))]
     summary = _summary(turns, dialogues, names)
-    summary["telemetry"] = compare.telemetry_table([(label, t) for (label, _), t in zip(runs, given, strict=True)])
+    summary["telemetry"] = compare.telemetry_table(telemetries)
     summary["telemetry_runs"] = [label for label, _ in runs]
     return {
         "warnings": warnings,
