@@ -153,7 +153,7 @@ reward should pay for?</p>
 <div class="meta">n = {{ d.n }} · mean {{ d.mean }}{% if d.missing %} · {{ d.missing }} None{% endif %}
 {% if d.base_n is not none %}<br>baseline (dashed): n = {{ d.base_n }} · mean {{ d.base_mean }}{% endif %}</div>
 {{ d.svg }}</div>{% endfor %}</div>{% else %}<p class="empty">No turns.</p>{% endif %}</section>
-<section id="rules"><h2>Rules</h2>
+<section id="rules"><h2>Rule fire rates and examples</h2>
 <p class="lead">Share of turns on which each rule fires (a rule firing twice on one turn counts once; a
 dialogue-level hit that names a turn counts for that turn). Each bar links to the rule's section below.</p>
 {% if rules.count %}<div class="hbars" id="rule-bars">{% for b in rules.bars %}<a class="hbar" href="{{ b.href }}">
