@@ -26,6 +26,13 @@ from repo_sdk.templates_builtin import templates_dir
 
 JUDGE_TEMPLATES = ("pointwise", "pairwise", "negotiation")
 NEGOTIATION_RULE = "negotiation.price_consistency"
+#: The lowest value of the starter RM's positive scale (``positive_quantile``): the RM can favour
+#: one reply over another by at most 1 / RM_FLOOR, so a penalty of more than n * (1 - RM_FLOOR)
+#: points always outweighs it (docs/combiners.md).
+RM_FLOOR = 0.5
+#: The starter RM's training: artifact-controlled pairs (2 per pair) over 2 epochs, about the cost of
+#: 3 plain epochs on 3x the data; docs/benchmarks.md ("Twin fidelity") has the comparison.
+RM_TRAINING = {"augment": True, "augment_per_pair": 2, "epochs": 2.0}
 #: Seconds per training step (8 pairs) and to load, split and save, measured on 2 CPU cores
 #: (docs/rm.md); a busy machine takes longer, and the progress lines say by how much.
 STEP_SECONDS, FIXED_SECONDS = 8.0, 25.0
@@ -35,8 +42,8 @@ def training_estimate(pairs: int, *, epochs: float = 3.0, eval_fraction: float =
     """Seconds ``train_rm`` needs on 2 CPU cores for ``pairs`` pairs (``per_pair`` augmented ones each).
 
     Example:
-        >>> training_estimate(30)
-        97.0
+        >>> training_estimate(30), training_estimate(30, epochs=2.0, per_pair=2)
+        (97.0, 169.0)
     """
     train = pairs - math.ceil(pairs * eval_fraction) if pairs > 1 else pairs
     steps = math.ceil(train * (1 + per_pair) / 8) * epochs
@@ -48,7 +55,7 @@ def training_estimate(pairs: int, *, epochs: float = 3.0, eval_fraction: float =
 def init(
     directory: Path = typer.Argument(..., help="where to create the project (must not exist, or be empty)"),
     rm: bool = typer.Option(
-        True, "--rm/--no-rm", help="train a small RM from the example pairs (about 2 minutes on 2 CPU cores)"
+        True, "--rm/--no-rm", help="train a small RM from the example pairs (about 3 minutes on 2 CPU cores)"
     ),
     force: bool = typer.Option(False, "--force", help="write into a non-empty directory, replacing scaffold files"),
 ) -> None:
@@ -67,7 +74,9 @@ def init(
         )
         env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
         spec_template = (templates_dir() / "init" / "spec.yaml.j2").read_text(encoding="utf-8")
-        (staging / "spec.yaml").write_text(env.from_string(spec_template).render(negotiation=negotiation, rm=rm))
+        (staging / "spec.yaml").write_text(
+            env.from_string(spec_template).render(negotiation=negotiation, rm=rm, floor=RM_FLOOR)
+        )
         judges = staging / "judges"
         judges.mkdir(exist_ok=True)
         for name in JUDGE_TEMPLATES:
@@ -77,9 +86,11 @@ def init(
 
             pairs = staging / "preference_pairs.jsonl"
             count = sum(1 for line in pairs.read_text(encoding="utf-8").splitlines() if line.strip())
+            epochs, per_pair = float(RM_TRAINING["epochs"]), int(RM_TRAINING["augment_per_pair"])
+            estimate = training_estimate(count, epochs=epochs, per_pair=per_pair)
             typer.echo(
-                f"training the example RM on {count} preference pairs (all-MiniLM-L6-v2 base, packaged): "
-                f"about {duration(training_estimate(count))} on 2 free CPU cores, longer on a busy machine "
+                f"training the example RM on {count} preference pairs (all-MiniLM-L6-v2 base, packaged, --augment): "
+                f"about {duration(estimate)} on 2 free CPU cores, longer on a busy machine "
                 "(--no-rm skips it) ...",
                 err=True,
             )
@@ -87,12 +98,18 @@ def init(
             result = train_rm(
                 pairs,
                 staging / "rm",
+                **RM_TRAINING,  # type: ignore[arg-type]
                 log=lambda m: typer.echo(m, err=True),
                 show_progress=tty,
                 progress=None if tty else StepLines("RM training", lambda m: typer.echo(m, err=True)),
             )
             acc = "n/a" if result.heldout_accuracy is None else f"{result.heldout_accuracy:.2f}"
-            typer.echo(f"RM trained in {result.seconds:.0f}s, held-out pairwise accuracy {acc}", err=True)
+            art = "n/a" if result.heldout_artifact_accuracy is None else f"{result.heldout_artifact_accuracy:.2f}"
+            typer.echo(
+                f"RM trained in {result.seconds:.0f}s, held-out pairwise accuracy {acc} "
+                f"({art} on artifact-controlled held-out pairs)",
+                err=True,
+            )
         if directory.exists() and not any(directory.iterdir()):
             directory.rmdir()
         if not directory.exists():
