@@ -24,6 +24,9 @@ MODULES = [
     "repo_sdk.rm.remote", "repo_sdk.rm.remote_config", "repo_sdk.rm.remote_wire", "repo_sdk.rm.fakes",
     "repo_sdk.io.digest", "repo_sdk.io.paths", "repo_sdk.run_checks", "repo_sdk.spec_check", "repo_sdk.spec_yaml",
     "repo_sdk.cli.serve_cmd",
+    "repo_sdk.report", "repo_sdk.report.stats", "repo_sdk.report.svg", "repo_sdk.report.sections",
+    "repo_sdk.report.explain", "repo_sdk.report.cards", "repo_sdk.report.agreement", "repo_sdk.report.per_rule",
+    "repo_sdk.report.compare", "repo_sdk.report.eval_section", "repo_sdk.cli.progress", "repo_sdk.cli.init_cmd",
 ]  # fmt: skip
 
 

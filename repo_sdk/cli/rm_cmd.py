@@ -61,6 +61,9 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
 ) -> None:
     """Train a reward model from preference pairs with TRL's RewardTrainer."""
+    import sys
+
+    from repo_sdk.cli.progress import StepLines
     from repo_sdk.errors import InputError
     from repo_sdk.io.paths import check_output_folder
     from repo_sdk.rm.train import train_rm
@@ -91,8 +94,9 @@ def train(
         resume=resume,
         augment=augment,
         augment_per_pair=augment_per_pair,
-        show_progress=not quiet,
+        show_progress=not quiet and sys.stderr.isatty(),
         log=say,
+        progress=None if quiet or sys.stderr.isatty() else StepLines("RM training", say),
     )
     typer.echo(
         f"held-out accuracy {_fmt(result.heldout_accuracy)} on {result.heldout_pairs} pairs "

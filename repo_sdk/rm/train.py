@@ -125,6 +125,7 @@ def train_rm(
     augment_per_pair: int = 3,
     show_progress: bool = True,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TrainResult:
     """Train an RM on preference pairs and save it where the ``rm`` source can load it.
 
@@ -149,6 +150,8 @@ def train_rm(
             variants, injected praise, internal terms, judge-aimed text, reasoning, empty replies).
         show_progress: show the trainer's progress bar.
         log: called with one line per stage (default: silent).
+        progress: called with ``(step, total steps)`` after each optimizer step (plain progress
+            lines off a terminal, where the bar would not show).
 
     Returns:
         A :class:`TrainResult`; ``heldout_accuracy`` is the share of held-out pairs the
@@ -262,6 +265,8 @@ def train_rm(
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
+        if progress is not None:
+            trainer.add_callback(_step_callback(progress))
         pad_id = tokenizer.pad_token_id
         before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
         say(
@@ -321,6 +326,17 @@ def train_rm(
         raise InputError(f"{output} exists (pass --overwrite to replace it)") from None
     shutil.rmtree(checkpoints, ignore_errors=True)  # the RM is saved: nothing left to resume
     return result
+
+
+def _step_callback(progress: Callable[[int, int], None]) -> Any:
+    """A TrainerCallback reporting ``(step, total steps)`` after each optimizer step."""
+    from transformers import TrainerCallback
+
+    class _Steps(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            progress(state.global_step, state.max_steps)
+
+    return _Steps()
 
 
 @contextmanager
