@@ -7,8 +7,9 @@ about 16; replies of 20-2,000 characters and a few of 64 KB - 1 MB; chit-chat an
 negotiation; whitespace-only turns, skipped with ``--on-error skip``). The packs are
 the ``repo-sdk init`` scaffold's rules with ``--only rules``: *generic* (rendered
 without the negotiation plugin: forbidden_terms, numeric_consistency, repetition,
-mixed_script, format_breakage, cot_leak, max_length) and *negotiation* (the 14
-``negotiation.*`` rules, cot_leak and max_length).
+mixed_script, format_breakage, and the rules below) and *negotiation* (the 14
+``negotiation.*`` rules and the rules below); both end with cot_leak, max_length,
+flattery, padding, empty_reply and judge_injection.
 
 It prints, for each pack:
 
@@ -48,7 +49,7 @@ import orjson
 from benchmarks.corpus import TOPICS, chit_chat, vocabulary, write_corpus
 from repo_sdk.config import load_spec
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.prefilter import Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.score_run import score_file
 from repo_sdk.testing import make_dialogue
@@ -101,6 +102,10 @@ def pack_patterns(spec: Path) -> list[re.Pattern[str]]:
                     for x in item if isinstance(item, tuple) else (item,):
                         if isinstance(x, re.Pattern) and isinstance(x.pattern, str):
                             found[id(x)] = x
+                        elif isinstance(x, Alternation):  # a rule's union of patterns: each one alone
+                            for pattern in x.patterns:
+                                compiled = re.compile(pattern, x.flags)
+                                found[id(compiled)] = compiled
     return list(found.values())
 
 

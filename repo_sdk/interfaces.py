@@ -163,6 +163,11 @@ class Combiner(ABC):
 
     name: ClassVar[str]
     Config: ClassVar[type[BaseModel]] = NoConfig
+    #: True when one sample's reward depends on the other samples of its group
+    #: (``Sample.group``), so a whole group must be combined in one call
+    group_aware: ClassVar[bool] = False
+    #: the numeric ``details`` a trainer's summary log shows (REPO: ``E`` and ``multiplier``)
+    summary_details: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.Config()
@@ -196,6 +201,12 @@ class Rule(ABC):
         description: one line shown by ``repo-sdk plugins``.
         default_points: points per hit (negative = penalty) unless the spec overrides them.
         Params: pydantic model of the rule's parameters.
+
+    Instance attributes:
+        params: the validated ``Params``.
+        points: points per hit (the spec's ``points``, else ``default_points``).
+        max_hits: the spec's ``max_hits`` (every rule takes it; None: no cap); the rules
+            source keeps the first ``max_hits`` hits per reply.
     """
 
     name: ClassVar[str]
@@ -203,10 +214,12 @@ class Rule(ABC):
     scope: ClassVar[Literal["turn", "dialogue"]] = "turn"
     default_points: ClassVar[float] = -10.0
     Params: ClassVar[type[BaseModel]] = NoConfig
+    max_hits: int | None = None
 
     def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
         self.params = params if params is not None else self.Params()
         self.points = self.default_points if points is None else points
+        self.max_hits = getattr(self.params, "max_hits", None)
 
     def check(self, sample: Sample) -> list[RuleHit]:
         """Hits of this rule on the sample's response (turn rules)."""

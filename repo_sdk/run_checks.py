@@ -13,12 +13,11 @@ Example:
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from repo_sdk.pipeline import NotRun, RewardPipeline
+from repo_sdk.remote import probe
 
 __all__ = ["first_source_error", "judge_urls", "none_rate_problems", "probe_judges", "probe_url"]
 
@@ -32,20 +31,7 @@ def probe_url(base_url: str, *, api_key: str | None = None, timeout_s: float = 1
 
     Any HTTP answer but 401/403 counts as reachable (not every server serves ``/models``).
     """
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    request = urllib.request.Request(f"{base_url.rstrip('/')}/models", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s):
-            return None
-    except urllib.error.HTTPError as exc:
-        if exc.code in (401, 403):
-            return f"refuses the request (HTTP {exc.code}: check the key in api_key_env)"
-        return None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        return f"unreachable ({getattr(reason, 'strerror', None) or reason})"
-    except (OSError, ValueError) as exc:  # timeouts, resets, a malformed URL
-        return f"unreachable ({getattr(exc, 'strerror', None) or exc or type(exc).__name__})"
+    return probe.probe_url(f"{base_url.rstrip('/')}/models", api_key=api_key, timeout_s=timeout_s)
 
 
 def judge_urls(pipeline: RewardPipeline) -> dict[str, tuple[str, str | None]]:

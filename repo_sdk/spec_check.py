@@ -11,7 +11,8 @@ or never:
   it renders against a sample (the first records of ``--sample LOGS``, else a
   built-in example, where a failure is only a warning: the example may lack task
   fields your logs have);
-- each reward model folder (and calibration file) exists and holds a one-label model config;
+- each reward model folder (and calibration file) exists and holds a one-label model config; a
+  remote RM's tokenizer folder exists;
 - the ``train:`` section, and the dataset or model files it names.
 
 Every finding names the spec file, the line and the key path.
@@ -154,7 +155,19 @@ def _check_judge(
 
 
 def _check_rm(loc: tuple[Any, ...], config: Any, context: BuildContext, add: Any) -> None:
-    path = context.resolve(config.path)
+    if config.path is None:  # a remote RM: the server is probed when the source is built, not here
+        tokenizer = context.resolve(config.tokenizer) if getattr(config, "tokenizer", None) else None
+        if tokenizer is not None and not tokenizer.is_dir():
+            add((*loc, "tokenizer"), f"no tokenizer folder at {str(tokenizer)!r}")
+    else:
+        _check_rm_folder(loc, context.resolve(config.path), add)
+    normalize = config.normalize
+    file = getattr(normalize, "file", normalize if isinstance(normalize, str) and normalize != "none" else None)
+    if file is not None and not context.resolve(file).is_file():
+        add((*loc, "normalize"), f"no calibration file at {str(context.resolve(file))!r}")
+
+
+def _check_rm_folder(loc: tuple[Any, ...], path: Path, add: Any) -> None:
     if not path.is_dir():
         add((*loc, "path"), f"no reward model folder at {str(path)!r}")
         return
@@ -166,10 +179,6 @@ def _check_rm(loc: tuple[Any, ...], config: Any, context: BuildContext, add: Any
     labels = model.get("num_labels") or len(model.get("id2label") or {0: ""})
     if labels != 1:
         add((*loc, "path"), f"{path} is a {labels}-label model; a reward model has one label")
-    normalize = config.normalize
-    file = getattr(normalize, "file", normalize if isinstance(normalize, str) and normalize != "none" else None)
-    if file is not None and not context.resolve(file).is_file():
-        add((*loc, "normalize"), f"no calibration file at {str(context.resolve(file))!r}")
 
 
 def _check_train(loaded: LoadedSpec, registry: Registry, add: Any) -> None:

@@ -17,6 +17,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 __all__ = ["EmbeddedOptions", "JudgeConfig", "PairwiseOptions"]
 
+# vLLM's replacements of its removed guided-decoding request fields (vLLM >= 0.12)
+_GUIDED_ANY = "json_mode: schema (response_format) or extra_body.structured_outputs"
+_GUIDED_USE = {
+    "guided_json": "json_mode: schema (the verdict's JSON schema as response_format) or "
+    "extra_body.structured_outputs: {json: <schema>}",
+    "guided_choice": "extra_body.structured_outputs: {choice: [...]}",
+    "guided_regex": "extra_body.structured_outputs: {regex: ...}",
+    "guided_grammar": "extra_body.structured_outputs: {grammar: ...}",
+    "guided_decoding_backend": "the server's --structured-outputs-config (the backend is a server setting)",
+    "guided_whitespace_pattern": "extra_body.structured_outputs: {whitespace_pattern: ...}",
+}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class PairwiseOptions(BaseModel):
     """How a pairwise template compares the candidate with a reference reply."""
@@ -74,7 +91,18 @@ class JudgeConfig(BaseModel):
     aggregate: Literal["mean", "median"] = "mean"
     pairwise: PairwiseOptions = Field(default_factory=PairwiseOptions)
 
-    concurrency: int = Field(16, ge=1, le=4096, description="judge calls in flight at once")
+    concurrency: int = Field(16, ge=1, le=4096, description="judge calls in flight at once (per process)")
+    max_concurrency_global: int | None = Field(
+        None, ge=1, le=4096, description="judge calls in flight at once over every process and Ray actor"
+    )
+    requests_per_second: float | None = Field(
+        None, gt=0, le=100000, description="judge calls started per second over every process and Ray actor"
+    )
+    global_limit: Literal["auto", "file", "ray"] = Field(
+        "auto",
+        description="who holds the shared limits: a Ray actor (ray), lock files on this machine (file), "
+        "auto: ray where Ray is initialised, else file",
+    )
     timeout_s: float = Field(60.0, gt=0, description="deadline of one HTTP call")
     max_retries: int = Field(4, ge=0, le=50)
     backoff_base_s: float = Field(0.5, ge=0)
@@ -98,6 +126,14 @@ class JudgeConfig(BaseModel):
     def _extra(cls, value: dict[str, Any]) -> dict[str, Any]:
         if clash := sorted({"model", "messages", "stream"} & set(value)):
             raise ValueError(f"extra_body may not set {clash} (the judge sets them)")
+        for key in value:
+            if key.startswith("guided_"):
+                from repo_sdk.config import NestedConfigError
+
+                use = _GUIDED_USE.get(key, _GUIDED_ANY)
+                got = _short(value[key])
+                raise NestedConfigError((key,), f"{key} was removed from vLLM in 0.12 and is ignored there "
+                                        f"(got {got}); use {use}")  # fmt: skip
         return value
 
     @model_validator(mode="after")
@@ -108,6 +144,12 @@ class JudgeConfig(BaseModel):
             raise ValueError("model needs base_url; the embedded judge serves embedded.model_path")
         if self.n_samples > 1 and self.temperature == 0:
             raise ValueError(f"n_samples {self.n_samples} needs temperature > 0 (at 0 every sample is the same answer)")
+        for key in ("max_concurrency_global", "requests_per_second"):
+            if getattr(self, key) is not None and self.base_url is None:
+                from repo_sdk.config import NestedConfigError
+
+                raise NestedConfigError((key,), f"needs base_url (got {getattr(self, key)}): the embedded judge is "
+                                        "one server per process, whose load is embedded.n_parallel")  # fmt: skip
         if self.n_samples > 1 and self.mode not in (None, "text"):
             raise ValueError(f"n_samples {self.n_samples} needs mode text (mode {self.mode} reads the whole "
                              "distribution of the answer: there is nothing to sample)")  # fmt: skip

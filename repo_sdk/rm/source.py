@@ -1,6 +1,7 @@
 """The ``rm`` reward source: batched scoring with a sequence-classification reward model.
 
-Spec example (every key but ``path`` optional)::
+Spec example (every key but ``path`` optional; ``base_url`` instead of ``path`` scores
+through an RM server, :mod:`repo_sdk.rm.remote`)::
 
     sources:
       rm:
@@ -12,10 +13,10 @@ Spec example (every key but ``path`` optional)::
         token_budget: 16384           # padded tokens per micro-batch (default: 16384 CUDA, 4096 CPU)
         task_placement: system        # system | user-prefix | none
         task_template: "Hotel {{ task.hotel }}, target {{ task.target_price }}"
-        normalize: {file: models/my-rm/calibration.json, method: zscore}
+        normalize: {file: models/my-rm/calibration.json, method: positive_quantile, floor: 0.1}
 
-``SourceScore.value`` is the RM score (normalised when configured, ``None`` when the
-model returned NaN); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
+``SourceScore.value`` is the RM score (on the configured scale, ``None`` when the
+model returned NaN or infinity); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
 ``truncated: {dropped_turns, cut_tokens, full_length}``. Rendering settings a spec
 leaves unset come from ``repo_rm.json`` when ``rm train`` wrote one, so scoring
 renders exactly as training did.
@@ -41,13 +42,14 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.deps import require_rm
 from repo_sdk.rm.loading import LoadedRM, acquire, release
-from repo_sdk.rm.normalize import Normalizer, load_calibration
+from repo_sdk.rm.normalize import POSITIVE_METHODS, Method, Normalizer, load_calibration
 from repo_sdk.rm.render import Renderer, TaskPlacement, compile_task_template
 from repo_sdk.types import Sample, SourceScore
 
@@ -67,12 +69,32 @@ class MeanStd(BaseModel):
 
 
 class CalibrationRef(BaseModel):
-    """Normalisation from a calibration file (``calibration.json`` written by ``rm train``)."""
+    """A scale from a calibration file (``calibration.json`` written by ``rm train``), or a plain sigmoid.
+
+    ``method``: ``zscore`` or ``quantile`` (signed), ``positive_quantile`` or ``sigmoid``
+    (positive, in ``(0, 1]``; ``floor`` is the lowest value, default 0.1). ``file`` may be
+    left out only for ``sigmoid`` (a sigmoid of the raw logit).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    file: str
-    method: Literal["zscore", "quantile"] = "zscore"
+    file: str | None = None
+    method: Method = "zscore"
+    floor: float | None = Field(None, ge=0, lt=1, description="lowest value of a positive scale (default 0.1)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CalibrationRef:
+        if self.file is None and self.method != "sigmoid":
+            raise ValueError(f"method {self.method!r} needs a calibration file (file: .../calibration.json)")
+        if self.floor is not None and self.method not in POSITIVE_METHODS:
+            raise ValueError(f"floor applies to the positive methods {list(POSITIVE_METHODS)}, not {self.method!r}")
+        if self.method == "positive_quantile" and self.floor == 0:
+            raise ValueError("positive_quantile needs floor > 0 (its lowest value), so every value is positive")
+        return self
+
+    @property
+    def positive_floor(self) -> float:
+        return (0.1 if self.floor is None else self.floor) if self.method in POSITIVE_METHODS else 0.0
 
 
 class RMConfig(BaseModel):
@@ -80,7 +102,9 @@ class RMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="directory of a num_labels=1 sequence-classification model and its tokenizer")
+    path: str | None = Field(
+        None, description="directory of a num_labels=1 sequence-classification model and its tokenizer (a local RM)"
+    )
     device: str = Field("auto", description="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="auto: bf16 on CUDA, fp32 on CPU"
@@ -92,9 +116,20 @@ class RMConfig(BaseModel):
     max_batch_size: int = Field(256, ge=1, description="most rows per micro-batch")
     task_placement: TaskPlacement = Field("system", description="where the task text goes: system | user-prefix | none")
     task_template: str | None = Field(None, description="Jinja template of the task text (variable: task)")
-    normalize: Literal["none"] | MeanStd | CalibrationRef | str = Field(
-        "none", description="none | {mean, std} | {file, method} | calibration file path"
+    normalize: Literal["none", "sigmoid"] | MeanStd | CalibrationRef | str = Field(
+        "none",
+        description="the RM's scale: none | sigmoid | {mean, std} | {file, method, floor} | calibration file path; "
+        "the repo combiner needs a positive one (method positive_quantile or sigmoid)",
     )
+
+    def scale(self) -> Literal["raw", "signed", "positive"]:
+        """What the ``repo`` combiner gets: ``raw`` scores, a ``signed`` scale or a ``positive`` one."""
+        n = self.normalize
+        if n == "none":
+            return "raw"
+        if n == "sigmoid" or (isinstance(n, CalibrationRef) and n.method in POSITIVE_METHODS):
+            return "positive"
+        return "signed"
 
     @field_validator("task_template")
     @classmethod
@@ -113,6 +148,43 @@ class RMConfig(BaseModel):
         if base not in {"auto", "cpu", "cuda", "mps", "xpu"}:
             raise ValueError(f"device must be auto, cpu, cuda, cuda:N, mps or xpu, got {value!r}")
         return value
+
+    # A remote RM: base_url instead of path (repo_sdk.rm.remote_config, docs/rm.md "A remote RM").
+    base_url: str | None = Field(None, description="an RM server: vLLM (POST /classify) or OpenRLHF-style "
+                                 "(POST /get_reward); instead of path")  # fmt: skip
+    protocol: Literal["vllm", "openrlhf"] = Field("vllm", description="the server's API: vllm or openrlhf")
+    model: str | None = Field(None, description="model name sent to vLLM (default: the one it serves)")
+    tokenizer: str | None = Field(
+        None, description="folder of the RM's tokenizer: render with its chat template and truncate here"
+    )
+    input: Literal["auto", "tokens", "text", "messages"] = Field(
+        "auto",
+        description="what is sent: token ids, rendered text, or chat messages the server renders; "
+        "auto: tokens with a tokenizer (vllm), text (openrlhf), else messages",
+    )
+    use_activation: bool = Field(False, description="vLLM: apply the classifier's activation; false: raw rewards")
+    api_key_env: str | None = Field(None, description="environment variable holding the server's API key")
+    concurrency: int = Field(8, ge=1, le=1024, description="requests in flight at once (per process)")
+    timeout_s: float = Field(60.0, gt=0, description="deadline of one HTTP call")
+    max_retries: int = Field(3, ge=0, le=50, description="retries of a request (timeouts, 5xx, 429, bad bodies)")
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(20.0, ge=0)
+    transport: Literal["auto", "aiohttp", "httpx"] = "auto"
+    probe: bool = Field(True, description="check that the server answers when the source is built")
+    max_concurrency_global: int | None = Field(
+        None, ge=1, le=4096, description="requests in flight over every process and Ray actor"
+    )
+    requests_per_second: float | None = Field(
+        None, gt=0, le=100000, description="requests started per second over every process and Ray actor"
+    )
+    global_limit: Literal["auto", "file", "ray"] = Field("auto", description="who holds the shared limits")
+
+    @model_validator(mode="after")
+    def _local_or_remote(self) -> RMConfig:
+        from repo_sdk.rm.remote_config import check_rm_config
+
+        check_rm_config(self)
+        return self
 
 
 def _max_length(loaded: LoadedRM) -> int:
@@ -149,8 +221,14 @@ class RMSource(RewardSource):
         self._counts = {"samples": 0, "batches": 0, "truncations": 0, "tokens": 0, "padded_tokens": 0, "nan": 0}
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RMSource:
+    def from_config(cls, config: BaseModel, context: BuildContext) -> RewardSource:
         assert isinstance(config, RMConfig)
+        if config.base_url is not None:
+            from repo_sdk.rm.remote import RemoteRMSource
+
+            return RemoteRMSource.from_config(config, context)
+        assert config.path is not None
+        require_rm("the rm source")
         path = context.resolve(config.path)
         normalizer = _normalizer(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)
@@ -161,10 +239,14 @@ class RMSource(RewardSource):
         if not samples:
             return []
         encoded = self.renderer.encode(samples)
+        for sample, enc in zip(samples, encoded, strict=True):
+            if enc.error is not None:
+                log.warning("rm: sample %s scores None: %s", sample.id, enc.error)
+        ready = [e for e in encoded if e.error is None]
         with self.loaded.lock:
-            raw, stats = forward_scores(
+            raw_ready, stats = forward_scores(
                 self.loaded.model,
-                [e.ids for e in encoded],
+                [e.ids for e in ready],
                 pad_id=self.loaded.pad_id,
                 token_budget=self.token_budget,
                 max_batch_size=self.config.max_batch_size,
@@ -185,8 +267,13 @@ class RMSource(RewardSource):
                 self.max_length,
                 c["truncations"],
             )
+        values = iter(raw_ready)
         out = []
-        for enc, value in zip(encoded, raw, strict=True):
+        for enc in encoded:
+            if enc.error is not None:
+                out.append(SourceScore(value=None, reason=enc.error))
+                continue
+            value = next(values)
             details: dict[str, Any] = {"raw": value, "tokens": len(enc.ids)}
             if enc.truncated:
                 details["truncated"] = {
@@ -194,9 +281,15 @@ class RMSource(RewardSource):
                     "cut_tokens": enc.cut_tokens,
                     "full_length": enc.full_length,
                 }
-            if math.isnan(value):
+            if not math.isfinite(value):  # NaN, or an overflow in half precision
                 c["nan"] += 1
-                out.append(SourceScore(value=None, reason="reward model returned NaN", details=details))
+                out.append(
+                    SourceScore(
+                        value=None,
+                        reason=f"reward model returned {'NaN' if math.isnan(value) else value}",
+                        details=details,
+                    )
+                )
                 continue
             out.append(SourceScore(value=self.normalizer(value) if self.normalizer else value, details=details))
         return out
@@ -224,9 +317,13 @@ def _normalizer(spec: Any, context: BuildContext) -> Normalizer | None:
         return None
     if isinstance(spec, MeanStd):
         return Normalizer(spec.mean, spec.std)
+    if spec == "sigmoid":
+        spec = CalibrationRef(method="sigmoid")
     ref = spec if isinstance(spec, CalibrationRef) else CalibrationRef(file=spec)
+    if ref.file is None:
+        return Normalizer(method=ref.method, floor=ref.positive_floor)
     data = load_calibration(context.resolve(ref.file))
     try:
-        return Normalizer.from_calibration(data, ref.method)
+        return Normalizer.from_calibration(data, ref.method, ref.positive_floor)
     except ConfigError as exc:
         raise ConfigError(f"{exc} ({ref.file})") from None

@@ -68,7 +68,7 @@ class NumericConsistencyParams(RuleParams):
     history_roles: list[Role] = Field(
         default_factory=list,
         description="numbers said in earlier turns of these roles are acceptable too "
-        "(e.g. [user]: the counterpart's quotes)",
+        "(e.g. [user]: the counterpart's quotes; [tool]: the prices a tool returned)",
     )
     currency_field: str | None = Field(
         "currency", description="task field with the expected currency; a price in another currency is a hit"

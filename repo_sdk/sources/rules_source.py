@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -36,19 +37,23 @@ from repo_sdk.rules.context import DialogueContext, TurnContext
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
-__all__ = ["RuleRef", "RulesSource", "build_rule"]
+__all__ = ["RuleRef", "RulesSource", "build_rule", "capped"]
 
 
 class RuleRef(BaseModel):
-    """A rule in a spec: its name, optional points per hit, and its parameters.
+    """A rule in a spec: its name, optional points per hit and hit cap, and its parameters.
 
-    Short form: just the name (``- cot_leak``).
+    Short form: just the name (``- cot_leak``). ``points`` and ``max_hits`` are taken by
+    every rule, whatever its ``Params`` declare; the other keys are the rule's parameters.
     """
 
     model_config = ConfigDict(extra="allow")
 
     name: str
-    points: float | None = None
+    points: float | None = Field(None, allow_inf_nan=False, description="points per hit (default: the rule's)")
+    max_hits: int | None = Field(
+        None, ge=1, description="at most this many hits per reply (per turn for a dialogue rule); caps the penalty"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -63,17 +68,51 @@ class RuleRef(BaseModel):
 def build_rule(ref: RuleRef | str | dict[str, Any], registry: Registry | None = None) -> Rule:
     """Instantiate a registered rule from a reference, validating its parameters.
 
+    ``max_hits`` reaches the rule's ``Params`` when they declare it (the built-ins' do,
+    through :class:`~repo_sdk.rules.base.RuleParams`) and is set on the rule either way;
+    the rules source caps every rule's hits by it.
+
     Example:
         >>> build_rule({"name": "max_length", "max_chars": 5}).params.max_chars
         5
+        >>> build_rule({"name": "cot_leak", "max_hits": 2}).max_hits
+        2
     """
     from repo_sdk.config import validate_plugin_config
 
     registry = registry or get_registry()
     ref = ref if isinstance(ref, RuleRef) else RuleRef.model_validate(ref)
     cls: type[Rule] = registry.get("rules", ref.name)
-    params = validate_plugin_config(cls.Params, ref.params, registry, ())
-    return cls(params, points=ref.points)
+    values = ref.params
+    if ref.max_hits is not None and "max_hits" in cls.Params.model_fields:
+        values["max_hits"] = ref.max_hits
+    rule = cls(validate_plugin_config(cls.Params, values, registry, ()), points=ref.points)
+    if ref.max_hits is not None:
+        rule.max_hits = ref.max_hits
+    return rule
+
+
+def capped(rule: Rule, hits: list[RuleHit]) -> list[RuleHit]:
+    """The first ``rule.max_hits`` hits: per reply for a turn rule, per turn for a dialogue rule.
+
+    Example:
+        >>> rule = build_rule({"name": "cot_leak", "max_hits": 1})
+        >>> hits = [rule.hit("a", turn_index=1), rule.hit("b", turn_index=1), rule.hit("c", turn_index=3)]
+        >>> [h.reason for h in capped(rule, hits)]
+        ['a']
+    """
+    limit = rule.max_hits
+    if limit is None:
+        return hits
+    if rule.scope == "turn":
+        return hits[:limit]
+    seen: Counter[int | None] = Counter()
+    out = []
+    for hit in hits:
+        seen[hit.turn_index] += 1
+        if seen[hit.turn_index] <= limit:
+            out.append(hit)
+    return out
 
 
 class RulesConfig(BaseModel):
@@ -131,7 +170,7 @@ class RulesSource(RewardSource):
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         """Hits of every turn rule on one reply in its context."""
-        return [hit for rule in self.turn_rules for hit in rule.check_turn(turn)]
+        return [hit for rule in self.turn_rules for hit in capped(rule, rule.check_turn(turn))]
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
         carried = _Carried()
@@ -147,7 +186,11 @@ class RulesSource(RewardSource):
         if context is None:
             context = DialogueContext.of_history(dialogue.task, dialogue.turns)
         return _summarise(
-            [hit for rule in self.dialogue_rules for hit in rule.check_dialogue_context(dialogue, context)]
+            [
+                hit
+                for rule in self.dialogue_rules
+                for hit in capped(rule, rule.check_dialogue_context(dialogue, context))
+            ]
         )
 
 
@@ -162,7 +205,7 @@ class _Carried:
     def turn(self, sample: Sample) -> TurnContext:
         origin = sample._origin
         if origin is None:  # samples with the same task and history (a GRPO group) share one context
-            key = (id(sample.task), *((t.role, t.content) for t in sample.history))
+            key = (id(sample.task), *((t.role, t.content, t.name, repr(t.tool_calls)) for t in sample.history))
             ctx = self.lone.get(key)
             if ctx is None:
                 ctx = self.lone[key] = DialogueContext.of_history(sample.task, sample.history)

@@ -278,12 +278,50 @@ def test_a_source_pickles_and_scores_the_same(tmp_path):
         ({"type": "judge", "template": "nope"}, "sources.judge.template: unknown judge template 'nope'"),
         ({"type": "judge", "extra_body": {"messages": []}}, "extra_body may not set ['messages']"),
         ({"type": "judge", "n_samples": 3}, "n_samples 3 needs temperature > 0"),
+        (
+            {"type": "judge", "base_url": "http://gpu:8000", "model": "m", "extra_body": {"guided_json": {}}},
+            "sources.judge.extra_body.guided_json: guided_json was removed from vLLM in 0.12 and is ignored there "
+            "(got {}); use json_mode: schema",
+        ),
+        (
+            {"type": "judge", "base_url": "http://gpu:8000", "model": "m", "extra_body": {"guided_choice": ["a"]}},
+            "sources.judge.extra_body.guided_choice: guided_choice was removed from vLLM in 0.12 and is ignored there "
+            "(got ['a']); use extra_body.structured_outputs: {choice: [...]}",
+        ),
+        (
+            {"type": "judge", "max_concurrency_global": 4},
+            "sources.judge.max_concurrency_global: needs base_url (got 4): the embedded judge is one server",
+        ),
+        ({"type": "judge", "requests_per_second": 5}, "sources.judge.requests_per_second: needs base_url (got 5.0)"),
+        (
+            {"type": "judge", "base_url": "http://gpu:8000", "model": "m", "max_concurrency_global": 0},
+            "sources.judge.max_concurrency_global: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            {"type": "judge", "base_url": "http://gpu:8000", "model": "m", "requests_per_second": -2},
+            "sources.judge.requests_per_second: Input should be greater than 0 (got -2)",
+        ),
+        (
+            {"type": "judge", "base_url": "http://gpu:8000", "model": "m", "global_limit": "redis"},
+            "sources.judge.global_limit: Input should be 'auto', 'file' or 'ray' (got 'redis')",
+        ),
     ],
 )
 def test_spec_errors_name_the_key(spec, message):
     with pytest.raises(ConfigError) as info:
         parse_spec({"sources": {"judge": spec}})
     assert message in str(info.value)
+
+
+def test_every_guided_field_vllm_removed_is_refused_with_what_to_use(vllm_protocol):
+    from repo_sdk.judge.config import JudgeConfig
+
+    assert vllm_protocol.REMOVED_GUIDED_FIELDS  # the set vLLM 0.33 warns about and ignores
+    for key in sorted(vllm_protocol.REMOVED_GUIDED_FIELDS):
+        with pytest.raises(ValueError, match=rf"{key} was removed from vLLM in 0\.12.*; use \S"):
+            JudgeConfig(base_url="http://gpu:8000", model="m", extra_body={key: "x"})
+    config = JudgeConfig(base_url="http://gpu:8000", model="m", extra_body={"structured_outputs": {"choice": ["a"]}})
+    assert config.extra_body == {"structured_outputs": {"choice": ["a"]}}
 
 
 def test_rules_and_judge_through_the_repo_combiner():

@@ -164,7 +164,7 @@ def test_normalisation_mean_std_and_calibration_file(tiny_llama, tmp_path):
         ({"path": "m", "task_template": "{{ task.x "}, "task_template does not compile"),
         ({"path": "m", "device": "tpu"}, "device must be"),
         ({"path": "m", "normalize": {"mean": 0, "std": 0}}, "sources.rm.normalize"),
-        ({}, "sources.rm.path: Field required"),
+        ({}, "sources.rm.path: path .a local model folder. or base_url .an RM server. is required"),
     ],
 )
 def test_bad_config_is_rejected_before_loading(params, message):

@@ -287,12 +287,13 @@ class NegotiationState:
 
     # --- updating ------------------------------------------------------------
     def feed(self, turn: Turn, index: int) -> HotelReading | AgentReading | None:
-        """Read one turn and update the state; returns the reading (None for system turns)."""
+        """Read one turn and update the state; returns the reading (None for system and tool turns,
+        and for an agent turn that only calls tools: it says nothing to the hotel)."""
         if turn.role == "user":
             hotel = self.read_hotel(turn.content)
             self.apply_hotel(hotel, turn.content, index)
             return hotel
-        if turn.role == "assistant":
+        if turn.role == "assistant" and not turn.is_tool_call_only:
             agent = self.read_agent(turn.content)
             self.apply_agent(agent, index)
             return agent

@@ -28,7 +28,7 @@ def replay_dialogue(
     """
     state = NegotiationState(parse_task(dialogue.task))
     for i, turn in enumerate(dialogue.turns):
-        if turn.role == "assistant":
+        if turn.role == "assistant" and not turn.is_tool_call_only:
             reading = state.read_agent(turn.content)
             yield i, state, reading, stage_cues(state, reading)
             state.apply_agent(reading, i)
@@ -68,7 +68,9 @@ class TicketsClosed(Rule):
     def check_dialogue_context(self, dialogue: Dialogue, context: DialogueContext) -> list[RuleHit]:
         p: TicketsClosedParams = self.params  # type: ignore[assignment]
         task = parse_task(dialogue.task)
-        last = max((i for i, t in enumerate(dialogue.turns) if t.role == "assistant"), default=None)
+        last = max(
+            (i for i, t in enumerate(dialogue.turns) if t.role == "assistant" and not t.is_tool_call_only), default=None
+        )
         if not task.tickets or last is None:
             return []
         if p.when == "ended" and not cues.FAREWELL.search(dialogue.turns[last].content):

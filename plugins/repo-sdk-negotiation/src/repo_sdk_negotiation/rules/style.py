@@ -50,14 +50,18 @@ LANGUAGE_SCRIPTS = {
 STOPWORDS = {
     "en": "the and is are we you your our this that with for of to it could would can please thank room price".split(),
     "es": "el los las que por para con una del es muy pero nuestro nuestra usted gracias habitación precio podemos "
-    "podría noche sí está hola buenos días saludos".split(),
+    "podría noche sí está hola buenos días saludos lo entiendo perfectamente han este esta año mucho muchas muchos "
+    "también ahora todo bien hemos tenemos estamos gustaría quisiera favor costes precios habitaciones".split(),
     "fr": "le les des est et pour avec une nous vous pas prix chambre merci très votre notre sur dans qui bonjour "
-    "nuit oui c'est".split(),
+    "nuit oui c'est je tout fait bonne journée beaucoup avez sommes suis comprends pouvons pourriez désolé "
+    "aujourd'hui".split(),
     "de": "der die das und ist nicht wir sie ihr ihre für mit ein eine zimmer preis danke bitte sehr auf guten tag "
-    "nacht ja".split(),
+    "nacht ja vielen noch einen schönen ich haben gerne ihnen uns gut leider können verstehe".split(),
     "it": "il gli che con sono siamo non prezzo camera grazie molto nostro vostro della del buongiorno notte sì "
-    "ciao".split(),
-    "pt": "os que para com uma não nós você preço quarto obrigado obrigada muito nosso noite sim olá".split(),
+    "ciao ho abbiamo questo questa tutto buona giornata capisco possiamo potrebbe arrivederci".split(),
+    "pt": "os que para com uma não nós você preço quarto obrigado obrigada muito nosso noite sim olá até breve boa "
+    "tarde também entendo podemos poderia".split(),
+    "ca": "moltes gràcies adéu entenc podem preu habitació nit també molt bon dia".split(),
 }
 COURTESY = {
     "gracias",
@@ -71,6 +75,41 @@ COURTESY = {
     "buongiorno",
     "ciao",
     "olá",
+    "gràcies",
+    "moltes",
+    "vielen",
+    "arigato",
+    "arigatou",
+    "xiexie",
+    "spasibo",
+    "bedankt",
+    "tack",
+    "takk",
+    "kiitos",
+    "adiós",
+    "adéu",
+    "tschüss",
+    "servus",
+    "grüezi",
+    "bonsoir",
+    "buenas",
+    "buonasera",
+    "saludos",
+    "cordialmente",
+    "atentamente",
+    "abrazos",
+    "bisous",
+    "señor",
+    "señora",
+    "enchanté",
+    "encantado",
+    "encantada",
+    "prego",
+    "arrivederci",
+    "bientôt",
+    "obrigadíssimo",
+    "muchas",
+    "muchísimas",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 # the words that can make a hit in a reply expected in each language: other languages' and courtesy words
@@ -101,7 +140,7 @@ class OneLanguage(NegotiationRule):
 
     Names from the task (hotel, city, room types) are masked first, so "Hotel Casa
     del Sol" or a city written in kanji is not a switch. Latin languages are told
-    apart by function words (en, es, fr, de, it, pt); replies expected in a
+    apart by function words (en, es, fr, de, it, pt, ca); replies expected in a
     non-Latin language only flag other non-Latin scripts.
 
     Example:

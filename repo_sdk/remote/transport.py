@@ -1,10 +1,10 @@
-"""HTTP transports of the judge client: aiohttp when installed, else httpx.
+"""HTTP transports of the model-server clients (judge, remote RM): aiohttp when installed, else httpx.
 
 Both keep one keep-alive pool per event loop and report failures the same way
 (:class:`TransportFailure` with ``kind`` ``timeouts`` or ``connection_errors``).
 aiohttp is preferred: on loopback at concurrency 32 it sustains several times
 httpx's request rate (httpx's pool degrades as concurrency grows); httpx is a
-core dependency, so the judge works without aiohttp.
+core dependency, so the clients work without aiohttp.
 
 Example:
     >>> make_transport("httpx", concurrency=4, headers={}, trust_env=False).name
@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
-__all__ = ["Transport", "TransportFailure", "make_transport"]
+__all__ = ["Transport", "TransportFailure", "TransportName", "make_transport"]
 
 TransportName = Literal["auto", "aiohttp", "httpx"]
 
@@ -54,7 +54,7 @@ class _Aiohttp:
         connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=0)
         self._session = aiohttp.ClientSession(
             connector=connector,
-            # judges answer small JSON: ask for it uncompressed and skip the decompressor
+            # model servers answer small JSON: ask for it uncompressed and skip the decompressor
             headers={"Content-Type": "application/json", "Accept-Encoding": "identity", **headers},
             trust_env=trust_env,
             timeout=aiohttp.ClientTimeout(total=timeout_s),
