@@ -111,7 +111,7 @@ class NegotiationTracker(DialogueTracker):
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
         state = self.state
-        if turn.role == "assistant":
+        if turn.role == "assistant" and not turn.is_tool_call_only:  # a tool call alone says nothing to the hotel
             read = self._read
             if read is not None and read[0] is view and read[1] == self._fed:
                 reading = read[2].reading  # read against this very state already
