@@ -10,9 +10,20 @@ PLUGINS := $(dir $(wildcard plugins/*/pyproject.toml))
 ADAPTERS := $(dir $(wildcard adapters/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup browser demo test lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The report's browser test drives Debian's chromium (headless, no download of its own).
+# Installed where apt runs as root; elsewhere the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (Debian package) for the report's browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is not installed and apt-get as root is not available: the browser test will be skipped"; \
+	  fi; }
 
 $(STAMP): pyproject.toml constraints.txt requirements-extra.txt requirements-nodeps.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -5,8 +5,8 @@ Run: ``.venv/bin/python -m benchmarks.golden_rows --baseline /path/to/other/.ven
 Scores a generated corpus (:mod:`benchmarks.corpus`, without the huge replies a
 quadratic baseline would not finish) with the scaffold's generic and negotiation
 rule packs (``--only rules``) through both ``repo-sdk`` executables, then compares
-the turn and dialogue rows as JSON values (the byte layout may differ: rows are
-compact JSON lines now). It prints each pack's row counts, the time each side took,
+the turn and dialogue rows as JSON values and byte for byte (a baseline from before
+rows became compact JSON lines differs in layout only). It prints each pack's row counts, the time each side took,
 and every kind of difference (which fields, which rules, with an example), and exits
 1 when a pack's rows differ.
 """
@@ -81,7 +81,14 @@ def main(argv: list[str] | None = None) -> int:
                 b = rows(root / f"{pack}-ours{kind}.jsonl")
                 diff = compare(a, b)
                 label = "dialogue rows" if kind else "turn rows"
-                verdict = "identical" if not diff else f"{sum(diff.values())} differ"
+                same_bytes = (root / f"{pack}-baseline{kind}.jsonl").read_bytes() == (
+                    root / f"{pack}-ours{kind}.jsonl"
+                ).read_bytes()
+                verdict = (
+                    ("identical" + ("" if same_bytes else " as JSON values (not byte for byte)"))
+                    if not diff
+                    else (f"{sum(diff.values())} differ")
+                )
                 print(f"[{pack}] {label}: {len(a)} vs {len(b)}, {verdict}")
                 for (fields, rules, example), n in diff.most_common():
                     print(f"    {n} rows: fields {list(fields)}, rules {list(rules)}, e.g. {example}")

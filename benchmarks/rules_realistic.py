@@ -7,14 +7,17 @@ about 16; replies of 20-2,000 characters and a few of 64 KB - 1 MB; chit-chat an
 negotiation; whitespace-only turns, skipped with ``--on-error skip``). The packs are
 the ``repo-sdk init`` scaffold's rules with ``--only rules``: *generic* (rendered
 without the negotiation plugin: forbidden_terms, numeric_consistency, repetition,
-mixed_script, format_breakage, cot_leak, max_length) and *negotiation* (the 14
-``negotiation.*`` rules, cot_leak and max_length).
+mixed_script, format_breakage, and the rules below) and *negotiation* (the 14
+``negotiation.*`` rules and the rules below); both end with cot_leak, max_length,
+flattery, padding, empty_reply and judge_injection.
 
 It prints, for each pack:
 
 (a) turns/s of ``score_file`` (read, score, journal, write the outputs: what
     ``repo-sdk score`` does) with one worker and with ``--workers`` (default: every
-    core), and the speed-up;
+    core), the speed-up of the wall time, and the CPU the N-worker run used (its
+    main process and its workers) against one worker's: N over that ratio is the
+    speed-up on N idle cores, which a shared machine's wall time cannot show;
 (b) seconds per KB of one reply of 1 KB ... 1 MB (varied text, and a model stuck in a
     loop), scored alone: the cost must be flat (linear in the reply's length);
 (c) the ratio to the physical limit: a bare loop in the same process that reads the
@@ -33,6 +36,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,7 +49,7 @@ import orjson
 from benchmarks.corpus import TOPICS, chit_chat, vocabulary, write_corpus
 from repo_sdk.config import load_spec
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.prefilter import Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.score_run import score_file
 from repo_sdk.testing import make_dialogue
@@ -64,13 +68,21 @@ def scaffold(root: Path, pack: str) -> Path:
     return root / pack / "spec.yaml"
 
 
-def run_sdk(spec: Path, logs: Path, out: Path, workers: int) -> tuple[int, float, float]:
-    """(turns, CPU seconds of this process, wall seconds) of one scoring run."""
+def run_sdk(spec: Path, logs: Path, out: Path, workers: int) -> tuple[int, float, float, float]:
+    """(turns, CPU seconds of this process, wall seconds, CPU seconds of its worker processes) of one run."""
     loaded = load_spec(spec)
     with RewardPipeline.from_spec(loaded, only=["rules"]) as pipe:
+        children = _children_cpu()
         cpu, wall = time.process_time(), time.perf_counter()
         summary = score_file(pipe, logs, out, on_error="skip", progress=False, workers=workers)
-        return summary.turns, time.process_time() - cpu, time.perf_counter() - wall
+        used, took = time.process_time() - cpu, time.perf_counter() - wall
+        return summary.turns, used, took, _children_cpu() - children
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the workers, once the pool has ended)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pack_patterns(spec: Path) -> list[re.Pattern[str]]:
@@ -90,6 +102,10 @@ def pack_patterns(spec: Path) -> list[re.Pattern[str]]:
                     for x in item if isinstance(item, tuple) else (item,):
                         if isinstance(x, re.Pattern) and isinstance(x.pattern, str):
                             found[id(x)] = x
+                        elif isinstance(x, Alternation):  # a rule's union of patterns: each one alone
+                            for pattern in x.patterns:
+                                compiled = re.compile(pattern, x.flags)
+                                found[id(compiled)] = compiled
     return list(found.values())
 
 
@@ -171,23 +187,28 @@ def main(argv: list[str] | None = None) -> int:
         for pack in args.packs:
             spec = scaffold(root, pack)
             patterns = pack_patterns(spec)
-            sdk_cpu, bare_cpu, multi_wall, one_wall = [], [], [], []
+            sdk_cpu, bare_cpu, multi_wall, one_wall, multi_cpu = [], [], [], [], []
             for _ in range(args.repeat):
-                turns, cpu, wall = run_sdk(spec, logs, root / f"{pack}.jsonl", 1)
+                turns, cpu, wall, _ = run_sdk(spec, logs, root / f"{pack}.jsonl", 1)
                 sdk_cpu.append(cpu)
                 one_wall.append(wall)
                 _, bare = run_bare(logs, root / f"{pack}.bare.jsonl", patterns)
                 bare_cpu.append(bare)
                 if args.workers > 1:
-                    multi_wall.append(run_sdk(spec, logs, root / f"{pack}.w.jsonl", args.workers)[2])
+                    _, parent, wall, children = run_sdk(spec, logs, root / f"{pack}.w.jsonl", args.workers)
+                    multi_wall.append(wall)
+                    multi_cpu.append(parent + children)
             best_sdk, best_bare = min(sdk_cpu), min(bare_cpu)
             print(f"\n[{pack}] {len(patterns)} regular expressions in the pack")
             print(f"(a) 1 worker: {turns / best_sdk:,.0f} turns/s (CPU time; wall {turns / min(one_wall):,.0f}/s)")
             if multi_wall:
                 rate = turns / min(multi_wall)
+                overhead = min(multi_cpu) / best_sdk  # CPU of the whole N-worker run / CPU of one worker
                 print(
                     f"    {args.workers} workers: {rate:,.0f} turns/s (wall), "
-                    f"{rate / (turns / min(one_wall)):.2f}x one worker's wall"
+                    f"{rate / (turns / min(one_wall)):.2f}x one worker's wall; they used {overhead:.2f}x the CPU "
+                    f"of one worker (main process included), so on {args.workers} idle cores "
+                    f"{args.workers / overhead:.2f}x one worker"
                 )
             sizes = [2**k for k in range(args.max_kb.bit_length()) if 2**k <= args.max_kb]
             print("(b) one reply:   KB   seconds    s/KB")

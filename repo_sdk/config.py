@@ -95,8 +95,11 @@ class InputSpec(BaseModel):
     turns: str = "turns"
     role: str = "role"
     content: str = "content"
-    roles: dict[str, Literal["system", "user", "assistant"]] = Field(
-        default_factory=dict, description="map of input role names to system/user/assistant"
+    tool_calls: str = Field("tool_calls", description="an assistant turn's tool calls")
+    tool_name: str = Field("name", description="a tool turn's tool name")
+    tool_call_id: str = Field("tool_call_id", description="the call a tool turn answers")
+    roles: dict[str, Literal["system", "user", "assistant", "tool"]] = Field(
+        default_factory=dict, description="map of input role names to system/user/assistant/tool"
     )
 
 
@@ -197,12 +200,21 @@ def validate_plugin_config(
 ) -> BaseModel:
     """Validate a plugin's parameters; raise ConfigError with the full key path.
 
+    Unknown keys are errors even when the model does not say ``extra="forbid"`` (a
+    misspelt key must not be dropped in silence); a model with ``extra="allow"`` keeps them.
     Plugin validators may read ``info.context["registry"]`` (to check rule names, say).
     """
+    errors: list[tuple[tuple[Any, ...], str]] = []
+    if model.model_config.get("extra") in (None, "ignore"):
+        known = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+        errors = [((*loc, key), "unknown key") for key in params if key not in known]
     try:
-        return model.model_validate(dict(params), context={"registry": registry})
+        config = model.model_validate(dict(params), context={"registry": registry})
     except ValidationError as exc:
-        raise _SpecErrors(_errors(exc, loc)) from None
+        raise _SpecErrors(_errors(exc, loc) + errors) from None
+    if errors:
+        raise _SpecErrors(errors)
+    return config
 
 
 class _SpecErrors(Exception):

@@ -32,7 +32,7 @@ from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
 if TYPE_CHECKING:
     from repo_sdk.plugins import Registry
-    from repo_sdk.rules.context import TurnContext
+    from repo_sdk.rules.context import DialogueContext, TurnContext
 
 __all__ = [
     "BuildContext",
@@ -163,6 +163,11 @@ class Combiner(ABC):
 
     name: ClassVar[str]
     Config: ClassVar[type[BaseModel]] = NoConfig
+    #: True when one sample's reward depends on the other samples of its group
+    #: (``Sample.group``), so a whole group must be combined in one call
+    group_aware: ClassVar[bool] = False
+    #: the numeric ``details`` a trainer's summary log shows (REPO: ``E`` and ``multiplier``)
+    summary_details: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.Config()
@@ -186,13 +191,22 @@ class Rule(ABC):
     Turn rules implement ``check_turn`` (one reply in its dialogue: the reply's shared
     text views and the dialogue state carried turn to turn, see
     :mod:`repo_sdk.rules.context`) or, more simply, ``check`` (one Sample); the other
-    is derived. Dialogue rules set ``scope = "dialogue"`` and implement ``check_dialogue``.
+    is derived. Dialogue rules set ``scope = "dialogue"`` and implement ``check_dialogue``
+    (the whole Dialogue) or ``check_dialogue_context`` (the Dialogue plus its
+    :class:`~repo_sdk.rules.context.DialogueContext`, every turn pushed: the trackers the turn
+    rules fed while scoring its replies, so dialogue state is not built again); the other is derived.
 
     Class attributes:
         name: the name used in a spec's ``rules:`` list.
         description: one line shown by ``repo-sdk plugins``.
         default_points: points per hit (negative = penalty) unless the spec overrides them.
         Params: pydantic model of the rule's parameters.
+
+    Instance attributes:
+        params: the validated ``Params``.
+        points: points per hit (the spec's ``points``, else ``default_points``).
+        max_hits: the spec's ``max_hits`` (every rule takes it; None: no cap); the rules
+            source keeps the first ``max_hits`` hits per reply.
     """
 
     name: ClassVar[str]
@@ -200,10 +214,12 @@ class Rule(ABC):
     scope: ClassVar[Literal["turn", "dialogue"]] = "turn"
     default_points: ClassVar[float] = -10.0
     Params: ClassVar[type[BaseModel]] = NoConfig
+    max_hits: int | None = None
 
     def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
         self.params = params if params is not None else self.Params()
         self.points = self.default_points if points is None else points
+        self.max_hits = getattr(self.params, "max_hits", None)
 
     def check(self, sample: Sample) -> list[RuleHit]:
         """Hits of this rule on the sample's response (turn rules)."""
@@ -225,8 +241,22 @@ class Rule(ABC):
         return self.check(turn.sample)
 
     def check_dialogue(self, dialogue: Dialogue) -> list[RuleHit]:
-        """Hits of this rule on a whole dialogue, each naming its ``turn_index``."""
-        raise NotImplementedError(f"rule {self.name!r} has scope {self.scope!r}; use check")
+        """Hits of this rule on a whole dialogue, each naming its ``turn_index``.
+
+        The default builds the dialogue's context (every turn pushed) and calls ``check_dialogue_context``.
+        """
+        if type(self).check_dialogue_context is Rule.check_dialogue_context:
+            raise NotImplementedError(f"rule {self.name!r} has scope {self.scope!r}; use check")
+        from repo_sdk.rules.context import DialogueContext
+
+        return self.check_dialogue_context(dialogue, DialogueContext.of_history(dialogue.task, dialogue.turns))
+
+    def check_dialogue_context(self, dialogue: Dialogue, context: DialogueContext) -> list[RuleHit]:
+        """Hits on a whole dialogue, given its context with every turn pushed (``context.tracker(...)``
+        holds the state the turn rules built). The default calls ``check_dialogue(dialogue)``."""
+        if type(self).check_dialogue is Rule.check_dialogue:
+            raise NotImplementedError(f"rule {self.name!r} must implement check_dialogue or check_dialogue_context")
+        return self.check_dialogue(dialogue)
 
     def hit(
         self,

@@ -13,10 +13,11 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -26,7 +27,36 @@ from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
-__all__ = ["Deferred", "NotRun", "RewardPipeline", "hits_of", "score_isolated", "score_isolated_sync", "source_error"]
+__all__ = [
+    "Deferred",
+    "NotRun",
+    "RewardPipeline",
+    "build_source",
+    "hits_of",
+    "run_sync",
+    "score_isolated",
+    "score_isolated_sync",
+    "source_error",
+]
+
+SpecLike = str | Path | Mapping[str, Any] | RewardSpec | LoadedSpec
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code, whether or not an event loop runs here.
+
+    With no loop in this thread it runs on a new one (``asyncio.run``); inside a running loop
+    (a notebook, an async server) it runs on a new loop in a worker thread, and this thread
+    waits for it.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="repo-sdk-score") as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class NotRun(RewardSource):
@@ -107,6 +137,34 @@ def score_isolated_sync(name: str, source: RewardSource, samples: list[Sample]) 
     return [score for s in samples for score in score_isolated_sync(name, source, [s])]
 
 
+def build_source(
+    spec: SpecLike, name: str, *, registry: Registry | None = None, cache_dir: Path | None = None
+) -> RewardSource:
+    """Source ``name`` of a spec, built exactly as :meth:`RewardPipeline.from_spec` builds it.
+
+    For a consumer that needs one source alone (a per-source trainer reward, say).
+
+    Raises:
+        ConfigError: the spec is invalid, or has no source ``name``.
+
+    Example:
+        >>> from repo_sdk.testing import make_sample
+        >>> source = build_source({"sources": {"guard": ["cot_leak"]}}, "guard")
+        >>> source.score([make_sample(response="<think>hm</think>Deal!")])[0].value
+        -10.0
+    """
+    registry = registry or get_registry()
+    loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
+    if name not in loaded.spec.sources:
+        raise ConfigError(f"unknown source {name!r} (sources: {sorted(loaded.spec.sources)})")
+    return _build_source(loaded, name, BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir))
+
+
+def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource:
+    source_cls = context.registry.get("sources", loaded.spec.sources[name].type)
+    return source_cls.from_config(loaded.source_configs[name], context)
+
+
 def hits_of(score: SourceScore) -> list[RuleHit]:
     """Rule hits a source reported in ``details["hits"]`` (RuleHit objects or dicts)."""
     return [h if isinstance(h, RuleHit) else RuleHit.model_validate(h) for h in score.details.get("hits", [])]
@@ -144,7 +202,7 @@ class RewardPipeline:
     @classmethod
     def from_spec(
         cls,
-        spec: str | Path | Mapping[str, Any] | RewardSpec | LoadedSpec,
+        spec: SpecLike,
         *,
         only: Iterable[str] | None = None,
         registry: Registry | None = None,
@@ -175,13 +233,12 @@ class RewardPipeline:
         sources: dict[str, RewardSource] = {}
         try:
             for name, src in loaded.spec.sources.items():
-                src_cls = registry.get("sources", src.type)
                 if keep is not None and name not in keep:
-                    sources[name] = NotRun(src_cls)
-                elif defer is not None and defer(src_cls, loaded.source_configs[name]):
-                    sources[name] = Deferred(src_cls)
+                    sources[name] = NotRun(registry.get("sources", src.type))
+                elif defer is not None and defer(registry.get("sources", src.type), loaded.source_configs[name]):
+                    sources[name] = Deferred(registry.get("sources", src.type))
                 else:
-                    sources[name] = src_cls.from_config(loaded.source_configs[name], context)
+                    sources[name] = _build_source(loaded, name, context)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
             pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
@@ -198,15 +255,41 @@ class RewardPipeline:
             raise ConfigError("only a pipeline built by RewardPipeline.from_spec can be rebuilt in a worker")
         return partial(_rebuild, self.loaded, self.only, dict(self.set_aside_reasons))
 
+    @property
+    def group_aware(self) -> bool:
+        """Whether the combiner reads a sample's whole group (``Sample.group``): such a combiner
+        needs every sample of a group in one call."""
+        return self.combiner.group_aware
+
     async def ascore(self, samples: Sequence[Sample]) -> list[RewardResult]:
-        """Score a batch: all sources concurrently, then the combiner."""
+        """Score a batch: all sources concurrently, then the combiner.
+
+        Example:
+            >>> import asyncio
+            >>> from repo_sdk.testing import make_sample
+            >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})
+            >>> async def main():
+            ...     return [r.reward for r in await pipe.ascore([make_sample(response="Deal!")])]
+            >>> asyncio.run(main())
+            [0.0]
+        """
         samples = list(samples)
         if not samples:
             return []
-        outputs = await asyncio.gather(*(score_isolated(name, src, samples) for name, src in self.sources.items()))
-        return self._combine(samples, outputs)
+        return self.combine(samples, await self.ascore_sources(samples))
 
-    def _combine(self, samples: list[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
+    async def ascore_sources(self, samples: Sequence[Sample]) -> list[list[SourceScore]]:
+        """Every source's scores of a batch (sources in spec order), before the combiner; a source
+        that raises on one sample costs that sample alone its score (:func:`score_isolated`)."""
+        samples = list(samples)
+        if not samples:
+            return [[] for _ in self.sources]
+        outputs = await asyncio.gather(*(score_isolated(name, src, samples) for name, src in self.sources.items()))
+        return [list(out) for out in outputs]
+
+    def combine(self, samples: Sequence[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
+        """Results from the sources' scores (:meth:`ascore_sources`, maybe gathered from many processes)."""
+        samples = list(samples)
         scores: dict[str, list[SourceScore]] = {}
         for name, out in zip(self.sources, outputs, strict=True):
             if len(out) != len(samples):
@@ -221,19 +304,23 @@ class RewardPipeline:
         return results
 
     def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
-        """Synchronous :meth:`ascore` (for use outside an event loop).
+        """Synchronous :meth:`ascore`, callable anywhere, a running event loop included.
 
         When every source is synchronous (rules alone, say) they run one after the other
         right here: with nothing else in flight an event loop and worker threads buy nothing.
+        Otherwise the sources run on an event loop of their own: this thread's when none
+        runs here, else a worker thread's (a notebook cell, an async framework), so the
+        caller's loop is never re-entered. In async code, ``await pipe.ascore(...)`` keeps
+        the loop free while the judge is asked.
         """
         if all(type(src).ascore is RewardSource.ascore for src in self.sources.values()):
             samples = list(samples)
             if not samples:
                 return []
-            return self._combine(
+            return self.combine(
                 samples, [score_isolated_sync(name, src, samples) for name, src in self.sources.items()]
             )
-        return asyncio.run(self.ascore(samples))
+        return run_sync(self.ascore(samples))
 
     def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:
         """Dialogue-level scores of the sources that give one (e.g. dialogue-scope rules)."""

@@ -1,9 +1,13 @@
 """Plugin discovery: built-ins and entry points into one :class:`Registry`.
 
 Third-party plugins are modules named under the ``repo_sdk`` entry-point group.
-One that fails to import is reported by name and the rest still load. The
-environment variable ``REPO_SDK_PLUGINS`` (comma-separated entry-point names)
-restricts which third-party plugins load; set it empty to load built-ins only.
+A plugin that cannot be loaded as a whole lands in :attr:`Registry.failed` with
+the reason, registers nothing, and the rest still load: one that fails to import,
+implements a hook that does not exist (``register_rule``), whose hook raises, that
+registers something that is not a plugin class, or that reuses a name another
+package registered first. The environment variable ``REPO_SDK_PLUGINS``
+(comma-separated entry-point names) restricts which third-party plugins load; set
+it empty to load built-ins only.
 
 Example:
     >>> reg = get_registry()
@@ -25,6 +29,7 @@ import pluggy
 
 from repo_sdk import hookspecs
 from repo_sdk.errors import PluginError
+from repo_sdk.plugin_checks import checked, unknown_hooks
 
 __all__ = ["ALLOW_ENV", "BUILTIN_MODULES", "Registered", "Registry", "get_registry", "reset_registry"]
 
@@ -39,6 +44,7 @@ BUILTIN_MODULES = (
     "repo_sdk.templates_builtin",
 )
 KINDS = ("sources", "combiners", "rules", "templates", "sops")
+HOOKS = tuple(f"register_{kind}" for kind in KINDS)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Registered:
 
 @dataclass
 class Registry:
-    """Everything plugins registered, by kind, plus the plugins that failed to load."""
+    """Everything plugins registered, by kind, plus the plugins that failed to load (name -> reason)."""
 
     sources: dict[str, Registered] = field(default_factory=dict)
     combiners: dict[str, Registered] = field(default_factory=dict)
@@ -71,23 +77,29 @@ class Registry:
     failed: dict[str, str] = field(default_factory=dict)
 
     def get(self, kind: str, name: str) -> Any:
-        """The registered object, or a PluginError listing what is known."""
+        """The registered object, or a PluginError listing what is known (and that some plugins failed)."""
         table: dict[str, Registered] = getattr(self, kind)
         if name not in table:
             known = ", ".join(sorted(table)) or "none"
-            singular = kind[:-1]
-            raise PluginError(f"unknown {singular} {name!r} (known: {known})")
+            failed = f"; {len(self.failed)} plugin(s) failed to load, see `repo-sdk plugins`" if self.failed else ""
+            raise PluginError(f"unknown {kind[:-1]} {name!r} (known: {known}){failed}")
         return table[name].obj
 
+    def clash(self, kind: str, item: Registered) -> str | None:
+        """Why ``item`` cannot join ``kind``: its name is taken by another object (None when it can)."""
+        old: Registered | None = getattr(self, kind).get(item.name)
+        if old is None or old.obj is item.obj:
+            return None
+        return (
+            f"{kind[:-1]} {item.name!r} is registered by both {old.package} ({old.plugin}) "
+            f"and {item.package} ({item.plugin})"
+        )
+
     def add(self, kind: str, item: Registered) -> None:
-        table: dict[str, Registered] = getattr(self, kind)
-        old = table.get(item.name)
-        if old is not None and old.obj is not item.obj:
-            raise PluginError(
-                f"{kind[:-1]} {item.name!r} is registered by both {old.package} ({old.plugin}) "
-                f"and {item.package} ({item.plugin})"
-            )
-        table[item.name] = item
+        """Add one registered thing; PluginError when its name is taken by another object."""
+        if (why := self.clash(kind, item)) is not None:
+            raise PluginError(why)
+        getattr(self, kind)[item.name] = item
 
 
 def _allowed_names() -> set[str] | None:
@@ -104,70 +116,97 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def build_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry:
-    """Load built-ins, entry-point plugins and ``extra_plugins`` into a fresh Registry."""
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    origin: dict[str, tuple[str, str]] = {}
-    registry = Registry()
-
-    core_version = _version("repo-sdk")
-    for modname in BUILTIN_MODULES:
-        try:
-            pm.register(importlib.import_module(modname), name=modname)
-        except Exception as exc:  # e.g. an optional dependency of one built-in is broken
-            registry.failed[modname] = f"repo-sdk: {type(exc).__name__}: {exc}"
-            continue
-        origin[modname] = ("repo-sdk", core_version)
-
-    allowed = _allowed_names()
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if allowed is not None and ep.name not in allowed:
-            continue
-        package = ep.dist.name if ep.dist is not None else ep.value
-        version = ep.dist.version if ep.dist is not None else "unknown"
-        try:
-            plugin = ep.load()
-            if pm.is_registered(plugin):
-                continue
-            pm.register(plugin, name=ep.name)
-        except Exception as exc:  # a broken plugin must not take the others down
-            registry.failed[ep.name] = f"{package}: {type(exc).__name__}: {exc}"
-            continue
-        origin[ep.name] = (package, version)
-
-    for name, plugin in extra_plugins:
-        pm.register(plugin, name=name)
-        origin[name] = (name, "test")
-
+def _collect(pm: pluggy.PluginManager, plugin_name: str, package: str, version: str) -> list[tuple[str, Registered]]:
+    """What one plugin registers, by calling its hooks; PluginError when a hook raises or registers junk."""
+    staged: list[tuple[str, Registered]] = []
     for kind in KINDS:
-        caller = getattr(pm.hook, f"register_{kind}")
-        for impl in caller.get_hookimpls():
-            package, version = origin.get(impl.plugin_name, (impl.plugin_name, "unknown"))
+        for impl in getattr(pm.hook, f"register_{kind}").get_hookimpls():
+            if impl.plugin_name != plugin_name:
+                continue
 
-            def register(
-                obj: Any,
-                path: Any = None,
-                *,
-                _kind: str = kind,
-                _impl: Any = impl,
-                _pkg: str = package,
-                _ver: str = version,
-            ) -> None:
-                if _kind == "templates":
-                    name, obj = obj, Path(path)
-                else:
-                    name = getattr(obj, "name", None)
-                    if not isinstance(name, str) or not name:
-                        raise PluginError(f"{_pkg} registered a {_kind[:-1]} without a name: {obj!r}")
-                registry.add(_kind, Registered(name, obj, _impl.plugin_name, _pkg, _ver))
+            def register(obj: Any, path: Any = None, *, _kind: str = kind) -> None:
+                name, good = checked(_kind, obj, path)
+                staged.append((_kind, Registered(name, good, plugin_name, package, version)))
 
             try:
                 impl.function(register=register)
             except PluginError:
                 raise
             except Exception as exc:
-                registry.failed[impl.plugin_name] = f"{package}: {type(exc).__name__}: {exc}"
+                raise PluginError(f"register_{kind} raised {type(exc).__name__}: {exc}") from exc
+    return staged
+
+
+def build_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry:
+    """Load built-ins, entry-point plugins and ``extra_plugins`` into a fresh Registry.
+
+    Plugins are taken in that order, each as a whole: a plugin that fails (see the
+    module docs) is recorded in ``failed`` and registers nothing; on a name clash the
+    later plugin fails. An extra plugin already registered through its entry point
+    (installed and passed again by a test) is taken once.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    origin: dict[str, tuple[str, str]] = {}
+    registry = Registry()
+
+    def add(name: str, plugin: object, package: str, version: str) -> None:
+        try:
+            pm.register(plugin, name=name)
+        except Exception as exc:  # a bad hook signature, say; must not take the others down
+            registry.failed[name] = f"{package}: {type(exc).__name__}: {exc}"
+            return
+        if not pm.get_hookcallers(plugin):  # register_* functions without @hookimpl, say
+            pm.unregister(plugin)
+            registry.failed[name] = f"{package}: no hook found: decorate {' / '.join(HOOKS)} with @repo_sdk.hookimpl"
+            return
+        origin[name] = (package, version)
+
+    core_version = _version("repo-sdk")
+    for modname in BUILTIN_MODULES:
+        try:
+            module = importlib.import_module(modname)
+        except Exception as exc:  # e.g. an optional dependency of one built-in is broken
+            registry.failed[modname] = f"repo-sdk: {type(exc).__name__}: {exc}"
+            continue
+        add(modname, module, "repo-sdk", core_version)
+
+    allowed = _allowed_names()
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        package = ep.dist.name if ep.dist is not None else ep.value
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            registry.failed[ep.name] = f"{package}: {type(exc).__name__}: {exc}"
+            continue
+        if not pm.is_registered(plugin):
+            add(ep.name, plugin, package, ep.dist.version if ep.dist is not None else "unknown")
+
+    for name, plugin in extra_plugins:
+        if not pm.is_registered(plugin):
+            add(name, plugin, name, "test")
+
+    for name, why in unknown_hooks(pm, HOOKS).items():
+        registry.failed[name] = f"{origin[name][0]}: {why}"
+
+    for plugin_name, _plugin in pm.list_name_plugin():
+        package, version = origin[plugin_name]
+        try:
+            staged = _collect(pm, plugin_name, package, version)
+            seen: dict[tuple[str, str], object] = {}
+            for kind, item in staged:
+                if seen.setdefault((kind, item.name), item.obj) is not item.obj:
+                    raise PluginError(f"it registers two different {kind} named {item.name!r}")
+            clashes = [why for kind, item in staged if (why := registry.clash(kind, item)) is not None]
+            if clashes:
+                raise PluginError(f"{'; '.join(clashes)}: the later plugin, {plugin_name}, was not loaded")
+        except PluginError as exc:
+            registry.failed[plugin_name] = f"{package}: {exc}"
+            continue
+        for kind, item in staged:
+            getattr(registry, kind).setdefault(item.name, item)
     return registry
 
 

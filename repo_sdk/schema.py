@@ -38,10 +38,16 @@ def _variant(name: str, model: Any) -> dict[str, Any]:
 def _rule_variant(name: str, rule: Any) -> dict[str, Any]:
     schema = rule.Params.model_json_schema()
     points = {"type": ["number", "null"], "description": f"points per hit (default {rule.default_points:g})"}
+    max_hits = {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "description": "at most this many hits per reply (per turn for a dialogue rule); caps the penalty",
+    }
+    properties = {"name": {"const": name}, "points": points, "max_hits": max_hits, **schema.get("properties", {})}
     out: dict[str, Any] = {
         "type": "object",
         "title": name,
-        "properties": {"name": {"const": name}, "points": points, **schema.get("properties", {})},
+        "properties": properties,
         "required": ["name", *schema.get("required", [])],
         "additionalProperties": rule.Params.model_config.get("extra") != "forbid",
     }

@@ -37,10 +37,11 @@ from typing import IO, Any, Literal
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
+from repo_sdk.io.atomic import atomic_write
 from repo_sdk.io.digest import InputDigest
-from repo_sdk.io.fastjson import dumps_line, loads
-from repo_sdk.io.readers import count_records, iter_records
-from repo_sdk.io.rows import dialogue_path, write_rows
+from repo_sdk.io.fastjson import dumps_bytes, loads
+from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_lines
+from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
 from repo_sdk.pipeline import NotRun, RewardPipeline
 from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
@@ -137,8 +138,9 @@ def fingerprint(pipeline: RewardPipeline) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDigest) -> tuple[IO[str], int]:
-    """Open the journal for appending; returns (handle, input position to continue after).
+def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDigest) -> tuple[IO[bytes], int]:
+    """Open the journal for appending (binary: rows go in as the UTF-8 bytes they were encoded to);
+    returns (handle, input position to continue after).
 
     Raises:
         InputError: resuming, but the spec or the input records already scored changed since.
@@ -170,9 +172,9 @@ def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDiges
             )
         with path.open("r+b") as fh:
             fh.truncate(keep_bytes)
-        return path.open("a", encoding="utf-8"), position
-    handle = path.open("w", encoding="utf-8")
-    handle.write(json.dumps({"kind": "header", "fingerprint": fingerprint}) + "\n")
+        return path.open("ab"), position
+    handle = path.open("wb")
+    handle.write((json.dumps({"kind": "header", "fingerprint": fingerprint}) + "\n").encode())
     handle.flush()
     return handle, 0
 
@@ -210,36 +212,37 @@ def score_file(
     done, seen, first_skip = start, Counter[str](), ""
     synced = time.monotonic()
     try:
-        with fh, digest, progress_bar(progress, total) as advance, ExitStack() as stack:
-            if start:
-                advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
-            jobs = group_jobs(iter_records(src, mapping, start=start), size, on_error)
-            for job, (rows, turns, failed) in _scored(pipeline, jobs, workers, stack):
-                if failed is not None and on_error == "fail":
-                    index, where, error = failed
-                    raise InputError(f"{src}:{job.positions[index]}: {where}: {error}")
-                fh.write("".join(dumps_line(event) for event in job.skipped))
-                fh.write(rows)
-                fh.write(dumps_line({"kind": "checkpoint", "position": job.last, "input": digest.upto(job.last)}))
-                fh.flush()
-                synced = _sync(fh, synced)
-                done = job.last
-                seen.update(dialogue=len(job.dialogues), skipped=len(job.skipped))
-                first_skip = first_skip or next((e["reason"] for e in job.skipped), "")
-                advance(job.records, turns)
+        with fh, digest, ExitStack() as stack:
+            pool = _pool(pipeline, workers, stack)  # before the progress bar's thread: workers may be forked
+            with progress_bar(progress, total) as advance:
+                if start:
+                    advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
+                jobs = group_jobs(_records(src, mapping, start, raw=pool is not None), size, on_error)
+                for job, (rows, turns, failed) in _scored(pipeline, jobs, pool, src, mapping):
+                    if failed is not None and on_error == "fail":
+                        index, where, error = failed
+                        raise InputError(f"{src}:{job.positions[index]}: {where}: {error}")
+                    checkpoint = {"kind": "checkpoint", "position": job.last, "input": digest.upto(job.last)}
+                    fh.write(b"".join([*(dumps_bytes(event) for event in job.skipped), rows, dumps_bytes(checkpoint)]))
+                    fh.flush()
+                    synced = _sync(fh, synced)
+                    done = job.last
+                    seen.update(dialogue=len(job.dialogues), skipped=len(job.skipped))
+                    first_skip = first_skip or next((e["reason"] for e in job.skipped), "")
+                    advance(job.records, turns)
     except BaseException as exc:
         raise _keep_for_resume(exc, journal, done) from None
     if not start and (error := nothing_read(src, seen["dialogue"], seen["skipped"], first_skip)):
         journal.unlink(missing_ok=True)
         raise error
-    summary = write_outputs(_journal_events(journal), out)
+    summary = write_outputs(lambda: _lines(journal), out)
     journal.unlink()
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
     return summary
 
 
-def _sync(fh: IO[str], last: float, every: float = 1.0) -> float:
+def _sync(fh: IO[bytes], last: float, every: float = 1.0) -> float:
     """fsync the journal at most once a second: a killed process loses nothing written (the
     kernel has it), and after a power cut resume keeps what reached the disk up to its last
     whole checkpoint. Syncing every group cost more than scoring it."""
@@ -283,67 +286,126 @@ def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterato
 
 @dataclass
 class Job:
-    """A group to score: its dialogues and their input positions, the records set aside, the last position."""
+    """A group to score: its dialogues (in worker processes, a JSONL record may travel as its
+    ``(line number, line)``) and their input positions, the records set aside, the last position."""
 
-    dialogues: list[Dialogue]
+    dialogues: list[Any]
     positions: list[int]
     skipped: list[dict[str, Any]]
     last: int
     records: int
 
 
-def group_jobs(records: Iterable[tuple[int, Dialogue | InputError]], size: int, on_error: str) -> Iterator[Job]:
-    """The groups to score, in input order, of about ``size`` samples each.
+Record3 = tuple[int, Any, "Dialogue | InputError"]
+
+
+def _records(src: Path, mapping: InputSpec | None, start: int, *, raw: bool) -> Iterator[Record3]:
+    """``(position, what a worker gets, the parsed record)``: with ``raw``, a JSONL record travels as its
+    ``(line number, line)`` (a few bytes to copy, where a parsed Dialogue costs more to pickle than to parse)."""
+    if raw and input_kind(src) == "jsonl":
+        for pos, line, item in jsonl_lines(src, mapping, start=start):
+            yield pos, (pos, line), item
+        return
+    for pos, item in iter_records(src, mapping, start=start):
+        yield pos, item, item
+
+
+def group_jobs(records: Iterable[Record3], size: int, on_error: str) -> Iterator[Job]:
+    """The groups to score, in input order, of about ``size`` samples each, from
+    ``(position, what the scorer gets, the parsed record)`` triples.
 
     Raises:
         InputError: the first bad record, when ``on_error`` is ``"fail"``.
     """
 
-    def weight(record: tuple[int, Dialogue | InputError]) -> int:
-        return agent_turns(record[1]) if isinstance(record[1], Dialogue) else 0
+    def weight(record: Record3) -> int:
+        return agent_turns(record[2]) if isinstance(record[2], Dialogue) else 0
 
     for group in group_by_samples(records, size, weight):
-        errors = [(pos, item) for pos, item in group if isinstance(item, InputError)]
+        errors = [(pos, item) for pos, _, item in group if isinstance(item, InputError)]
         if errors and on_error == "fail":
             raise errors[0][1]
         skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
-        scored = [(pos, item) for pos, item in group if isinstance(item, Dialogue)]
+        scored = [(pos, sent) for pos, sent, item in group if isinstance(item, Dialogue)]
         yield Job([d for _, d in scored], [pos for pos, _ in scored], skipped, group[-1][0], len(group))
 
 
-def _scored(pipeline: RewardPipeline, jobs: Iterator[Job], workers: int, stack: ExitStack) -> Iterator[tuple[Job, Any]]:
-    """Each group with its rows as journal lines, turn count and first source error, in input order;
-    in worker processes when asked."""
+def _pool(pipeline: RewardPipeline, workers: int, stack: ExitStack) -> Any:
+    """The worker processes of a run with ``workers > 1`` (None: this process scores)."""
     if workers <= 1:
-        return ((job, score_group(pipeline, job.dialogues)) for job in jobs)
+        return None
     from repo_sdk.workers import WorkerPool, WorkerStartError
 
     try:
-        pool = stack.enter_context(WorkerPool(pipeline.factory(), workers))
+        return stack.enter_context(WorkerPool(pipeline.factory(), workers, pipeline))
     except WorkerStartError as exc:  # a source registered at run time, say: it exists in this process only
         print(
             f"note: --workers {workers}: a worker could not build the spec ({exc}); scoring in this process",
             file=sys.stderr,
         )
+        return None
+
+
+def _scored(
+    pipeline: RewardPipeline, jobs: Iterator[Job], pool: Any, src: Path, mapping: InputSpec | None
+) -> Iterator[tuple[Job, Any]]:
+    """Each group with its rows as journal lines, turn count and first source error, in input order;
+    in the worker processes when there are."""
+    if pool is None:
         return ((job, score_group(pipeline, job.dialogues)) for job in jobs)
-    return pool.map(lambda job: job.dialogues, jobs)
+    return pool.map(lambda job: job.dialogues, jobs, str(src), mapping)
 
 
-def _journal_events(journal: Path) -> Callable[[str], Iterator[dict[str, Any]]]:
-    def events(kind: str) -> Iterator[dict[str, Any]]:
-        with journal.open(encoding="utf-8") as fh:
-            for line in fh:
-                event = loads(line)
-                if event.get("kind") == kind:
-                    yield event
-
-    return events
+_TURN, _DIALOGUE = b'{"kind":"turn"', b'{"kind":"dialogue"'
 
 
-def write_outputs(events: Callable[[str], Iterator[dict[str, Any]]], out: Path) -> ScoreSummary:
-    """Write the turn rows (``out``), dialogue rows and skipped list, each atomically, from a run's events
-    (``events(kind)`` yields the journal's events of that kind in input order); returns the totals."""
+def _lines(journal: Path) -> Iterator[bytes]:
+    with journal.open("rb") as fh:
+        yield from fh
+
+
+def write_outputs(lines: Callable[[], Iterable[bytes]], out: Path) -> ScoreSummary:
+    """Write the turn rows (``out``), dialogue rows and skipped list, each atomically, from a run's journal
+    lines in input order (``lines()`` gives them, from the start, each time it is called); returns the totals.
+
+    In one pass for JSONL: a row orjson wrote is copied as it is (parsing and encoding it again gives
+    the same bytes); the summary parses the turn rows.
+    """
     summary = ScoreSummary()
+    if is_parquet(out):
+        return _finalize_rows(lines, out, summary)
+    skipped: list[dict[str, Any]] = []
+    dialogues = dialogue_path(out)
+    with atomic_write(out, "wb") as turns_out, atomic_write(dialogues, "wb") as dia_out:
+        for line in lines():
+            if line.startswith(_TURN):
+                summary.add_turn(loads(line))
+                turns_out.write(line)
+            elif line.startswith(_DIALOGUE):
+                summary.dialogues += 1
+                dia_out.write(line)
+            else:  # header, checkpoint, skipped, or a row the standard library wrote
+                event = loads(line)
+                kind = event.get("kind")
+                if kind == "turn":
+                    summary.add_turn(event)
+                    turns_out.write(dumps_bytes(event))
+                elif kind == "dialogue":
+                    summary.dialogues += 1
+                    dia_out.write(dumps_bytes(event))
+                elif kind == "skipped":
+                    skipped.append({k: v for k, v in event.items() if k != "kind"})
+    return _outputs(summary, out, skipped)
+
+
+def _finalize_rows(lines: Callable[[], Iterable[bytes]], out: Path, summary: ScoreSummary) -> ScoreSummary:
+    """The outputs from parsed rows (Parquet)."""
+
+    def events(kind: str) -> Iterator[dict[str, Any]]:
+        for line in lines():
+            event = loads(line)
+            if event.get("kind") == kind:
+                yield event
 
     def turns() -> Iterator[dict[str, Any]]:
         for row in events("turn"):
@@ -352,8 +414,12 @@ def write_outputs(events: Callable[[str], Iterator[dict[str, Any]]], out: Path) 
 
     write_rows(out, turns())
     summary.dialogues = write_rows(dialogue_path(out), events("dialogue"))
-    summary.outputs = [out, dialogue_path(out)]
     skipped = [{k: v for k, v in e.items() if k != "kind"} for e in events("skipped")]
+    return _outputs(summary, out, skipped)
+
+
+def _outputs(summary: ScoreSummary, out: Path, skipped: list[dict[str, Any]]) -> ScoreSummary:
+    summary.outputs = [out, dialogue_path(out)]
     summary.skipped = len(skipped)
     if skipped:
         write_rows(skipped_path(out), skipped)

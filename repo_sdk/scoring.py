@@ -14,7 +14,12 @@ dialogue row (one per dialogue, after its turns)::
     {"kind": "dialogue", "dialogue_id", "turns", "reward_mean", "reward_min",
      "sources_mean": {name: mean|None}, "fired_count", "worst_rule",
      "rule_counts": {rule: n}, "dialogue_sources": {name: value},
-     "dialogue_fired": [RuleHit...], "dialogue_errors": {name: error}}
+     "dialogue_fired": [RuleHit...], "dialogue_errors": {name: error},
+     "task": {...}, "context": [{"turn_index", "role", "content"}...]}
+
+``context`` holds the dialogue's turns that are not scored replies (the other side's,
+system turns), so a report can show what came before a reply without repeating the
+history in every turn row.
 
 Example:
     >>> from repo_sdk import RewardPipeline
@@ -113,6 +118,12 @@ def dialogue_row(dialogue: Dialogue, turns: list[dict[str, Any]], pipeline: Rewa
         "dialogue_sources": {n: s.value for n, s in dialogue_scores.items()},
         "dialogue_fired": dialogue_hits,
         "dialogue_errors": {n: s.details["error"] for n, s in dialogue_scores.items() if "error" in s.details},
+        "task": dialogue.task,
+        "context": [
+            {"turn_index": i, "role": t.role, "content": t.content}
+            for i, t in enumerate(dialogue.turns)
+            if t.role != "assistant"
+        ],
     }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from repo_sdk import plugins
+from repo_sdk.errors import PluginError
 from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import RewardSource
 from repo_sdk.types import Dialogue, SourceScore, Turn
@@ -66,8 +67,37 @@ def install_plugin_module(site: Path, dist: str, module: str, source: str, versi
     """Install a one-module plugin into a directory as a real distribution with an entry point.
 
     Put ``site`` on ``sys.path`` (or ``PYTHONPATH`` for a subprocess) and the plugin is
-    discovered exactly as a pip-installed one, through ``importlib.metadata``.
+    discovered exactly as a pip-installed one, through ``importlib.metadata``. ``site``
+    is created when missing.
+
+    Args:
+        site: the directory to install into.
+        dist: the distribution's name (``repo-sdk plugins`` shows it as the package).
+        module: the module's name; the entry point ``dist = module`` names it.
+        source: the module's code (dedented).
+        version: the distribution's version.
+
+    Example:
+        >>> import sys, tempfile
+        >>> from repo_sdk.plugins import build_registry
+        >>> site = Path(tempfile.mkdtemp()) / "site"
+        >>> install_plugin_module(site, "acme-hello", "acme_hello", '''
+        ...     from repo_sdk import Rule, hookimpl
+        ...     class Hello(Rule):
+        ...         name = "acme.hello"
+        ...         def check(self, sample):
+        ...             return []
+        ...     @hookimpl
+        ...     def register_rules(register):
+        ...         register(Hello)
+        ... ''')
+        >>> sys.path.insert(0, str(site))
+        >>> build_registry().rules["acme.hello"].package
+        'acme-hello'
+        >>> sys.path.remove(str(site))
     """
+    site = Path(site)
+    site.mkdir(parents=True, exist_ok=True)
     (site / f"{module}.py").write_text(textwrap.dedent(source))
     info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True, exist_ok=True)
@@ -78,6 +108,13 @@ def install_plugin_module(site: Path, dist: str, module: str, source: str, versi
 @contextmanager
 def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugins.Registry]:
     """Register a plugin (a module or object with hookimpls) for the duration of a block.
+
+    A plugin that is also installed (its entry point already registered it) is taken
+    once. Yields the registry with the plugin in it.
+
+    Raises:
+        PluginError: the plugin failed to load (a hook raised, an unknown hook, a name
+            another package registered first); the message says why.
 
     Example:
         >>> from repo_sdk import hookimpl, Rule
@@ -96,7 +133,10 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
     plugins._extra.append((name, plugin))
     plugins.reset_registry()
     try:
-        yield plugins.get_registry()
+        registry = plugins.get_registry()
+        if name in registry.failed:
+            raise PluginError(f"plugin {name} failed to load: {registry.failed[name]}")
+        yield registry
     finally:
         plugins._extra.remove((name, plugin))
         plugins.reset_registry()

@@ -17,6 +17,8 @@ Keys (the TRL adapter reads them all; the OpenRLHF adapter maps them to flags):
       seed: 42
       output_dir: out/train
       save_steps: null      # a resumable checkpoint every N steps (last two kept); --resume goes on from it
+      log: summary          # trainer logs: summary (source means, rule fire rates, E, multiplier) | full
+      gather_groups: true   # multi-process TRL: gather each group's scores for group-aware combiners
       trl: {}               # extra GRPOConfig / RLOOConfig fields, passed as they are
       openrlhf: {}          # read by the OpenRLHF adapter
       verl: {}              # read by the verl adapter (hydra overrides of verl's main_ppo)
@@ -34,6 +36,7 @@ For OpenRLHF's PPO (actor, critic, GAE) they map to ``train_ppo_ray`` flags:
     seed            --train.seed
     output_dir      --ckpt.output_dir, --ckpt.path
     save_steps      --ckpt.save_steps (--resume adds --ckpt.load_enable)
+    log             the reward file's and agent's extra_logs (summary: no telemetry)
     openrlhf        any further flags, e.g. {"algo.advantage.lambd": 0.95, "vllm.num_engines": 2};
                     true adds a bare flag, false or null drops one
 
@@ -51,7 +54,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -93,6 +96,16 @@ class TrainSpec(BaseModel):
     output_dir: str = "out/train"
     save_steps: int | None = Field(
         None, ge=1, description="write a resumable checkpoint every N steps (the last two are kept); null: none"
+    )
+    log: Literal["summary", "full"] = Field(
+        "summary",
+        description="trainer logs: summary (each source's mean, rule fire rates, E, multiplier) or full "
+        "(also every combiner detail and the sources' telemetry per reward call)",
+    )
+    gather_groups: bool = Field(
+        True,
+        description="multi-process TRL: gather every process's scores so a group-aware combiner sees whole "
+        "groups; false refuses such a combiner there",
     )
     trl: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig / RLOOConfig fields")
     openrlhf: dict[str, Any] = Field(default_factory=dict, description="read by the OpenRLHF adapter")

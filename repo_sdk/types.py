@@ -1,32 +1,142 @@
 """The data that flows through repo-sdk: samples in, scores and rewards out.
 
+Tool turns are first-class: an ``assistant`` turn may carry ``tool_calls`` (its text may
+then be empty), and a ``tool`` turn holds what a tool returned. The agent's reply is
+always its own text; tool output stays in its ``tool`` turn.
+
 Example:
     >>> d = Dialogue(id="d1", task={"target_price": 80}, turns=[
     ...     Turn(role="user", content="Hello, Hotel Aurora."),
+    ...     Turn(role="assistant", content=None, tool_calls=[ToolCall(name="rates", arguments={"room": "twin"})]),
+    ...     Turn(role="tool", name="rates", content="market rate: 80 EUR"),
     ...     Turn(role="assistant", content="Hi! Could we talk about the twin room?"),
     ... ])
-    >>> [s.id for s in d.samples()]
-    ['d1#1']
+    >>> [(s.id, len(s.history)) for s in d.samples()]
+    [('d1#3', 3)]
+    >>> d.turns[2]
+    Turn(role='tool', content='market rate: 80 EUR', name='rates')
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
-__all__ = ["Dialogue", "RewardResult", "Role", "RuleHit", "Sample", "SourceScore", "Turn"]
+__all__ = ["Dialogue", "RewardResult", "Role", "RuleHit", "Sample", "SourceScore", "ToolCall", "Turn"]
+
+
+class ToolCall(BaseModel):
+    """One tool call of an assistant turn.
+
+    Attributes:
+        name: the tool (function) called.
+        arguments: its arguments: an object, or the raw text when it was not a JSON object.
+        id: the call id a ``tool`` turn answers (``tool_call_id``), when the log has one.
+
+    Example:
+        >>> ToolCall(name="rates", arguments='{"room": "twin"}').arguments
+        {'room': 'twin'}
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+    id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        # the OpenAI / Hugging Face form {"id", "type": "function", "function": {"name", "arguments"}}
+        if isinstance(value, dict) and isinstance(value.get("function"), dict):
+            fn = value["function"]
+            return {"name": fn.get("name"), "arguments": fn.get("arguments"), "id": value.get("id")}
+        return value
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, str):  # OpenAI sends arguments as JSON text
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                return value
+            return parsed if isinstance(parsed, dict) else value
+        return value
+
+    def message(self) -> dict[str, Any]:
+        """The call as chat templates read it (``{"type": "function", "function": {...}}``)."""
+        out: dict[str, Any] = {"type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+        if self.id is not None:
+            out["id"] = self.id
+        return out
 
 
 class Turn(BaseModel):
-    """One message. The hotel (the counterpart) is ``user``; the agent is ``assistant``."""
+    """One message. The hotel (the counterpart) is ``user``; the agent is ``assistant``.
+
+    Attributes:
+        role: ``system``, ``user``, ``assistant`` or ``tool``.
+        content: the message text (``None`` reads as ``""``: an assistant turn that only calls tools).
+        tool_calls: an assistant turn's tool calls.
+        name: a tool turn's tool name.
+        tool_call_id: the call a tool turn answers.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Role
-    content: str
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    name: str | None = None
+    tool_call_id: str | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @model_validator(mode="after")
+    def _fields_fit_the_role(self) -> Turn:
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError(f"only assistant turns make tool calls, not {self.role} turns")
+        if self.role != "tool" and (self.name is not None or self.tool_call_id is not None):
+            raise ValueError(f"name and tool_call_id belong to tool turns, not {self.role} turns")
+        return self
+
+    @property
+    def is_tool_call_only(self) -> bool:
+        """An assistant turn that calls tools and says nothing: an action, not a reply."""
+        return bool(self.tool_calls) and not self.content.strip()
+
+    def message(self) -> dict[str, Any]:
+        """The turn as a chat message (``role``, ``content`` and the tool fields it has).
+
+        Example:
+            >>> Turn(role="tool", name="rates", content="80 EUR").message()
+            {'role': 'tool', 'content': '80 EUR', 'name': 'rates'}
+        """
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [c.message() for c in self.tool_calls]
+        if self.name is not None:
+            out["name"] = self.name
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # a plain turn reads Turn(role='user', content='Hi'): the tool fields show when set
+        for key, value in super().__repr_args__():
+            if key in ("role", "content") or value not in ((), None):
+                yield key, value
 
 
 class Sample(BaseModel):
@@ -90,10 +200,14 @@ class Dialogue(BaseModel):
         return str(value) if isinstance(value, int) else value
 
     def samples(self) -> list[Sample]:
-        """One Sample per assistant turn, with the turns before it as history."""
+        """One Sample per assistant turn, with the turns before it as history.
+
+        An assistant turn that only calls tools (no text) is an action, not a reply: it is
+        no Sample of its own, and stays in the history of the replies after it.
+        """
         out = []
         for i, turn in enumerate(self.turns):
-            if turn.role == "assistant":
+            if turn.role == "assistant" and not turn.is_tool_call_only:
                 sample = Sample(
                     id=f"{self.id}#{i}",
                     task=self.task,
@@ -110,10 +224,13 @@ class SourceScore(BaseModel):
     """What one reward source says about one sample.
 
     ``value=None`` means "not applicable / could not score" and is never read as 0:
-    the combiner's missing-source policy decides what it does.
+    the combiner's missing-source policy decides what it does. A value is a finite
+    number: NaN or infinity is refused here (a NaN compares false with everything, so
+    a clip would let it through as the largest reward), and the pipeline gives the
+    sample a source error instead.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     value: float | None
     reason: str = ""

@@ -1,14 +1,24 @@
 """Scoring groups of dialogues in worker processes, results in input order.
 
-``repo-sdk score --workers N`` hands each group of dialogues to one of ``N`` worker
-processes, each with its own pipeline built from the spec, and writes the groups'
-rows to the journal in input order as they come back: the same rows, the same
-checkpoints, the same files as one process (so ``--resume`` works the same), with
-at most ``2 * N`` groups in flight (memory stays flat).
+``repo-sdk score --workers N`` hands the groups of dialogues to ``N`` worker
+processes, each with its own pipeline, and writes the groups' rows to the journal in
+input order as they come back: the same rows, the same checkpoints, the same files as
+one process (so ``--resume`` works the same), with a bounded number of groups in
+flight (memory stays flat).
 
-Workers start with ``spawn`` (a fresh interpreter: safe with threads and loaded
-models) and build their pipeline once, so sources must come from installed plugins (when a worker
-cannot build it, `score` says so and scores in its own process).
+The main process reads and groups the records as one process would (so the groups,
+and the rows of a batch-dependent combiner, are the same) but sends a JSONL record
+on as its line, which the worker parses again: a line costs nothing to pickle, a
+parsed Dialogue costs more than parsing it. Several consecutive groups travel as one
+task (``chunk`` records at least), so the cost of a round trip is spread. Rows come
+back as the journal's bytes.
+
+A pipeline of the built-in rules alone holds nothing that forking could break (no
+model, no thread), so its workers are forked from the main process, pipeline included,
+and start at once; any other pipeline's workers start with ``spawn`` (a fresh
+interpreter: safe with threads and loaded models) and build their pipeline from the
+spec, so sources must come from installed plugins (when a worker cannot build it,
+`score` says so and scores in its own process).
 
 Example:
     >>> from functools import partial
@@ -32,13 +42,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from repo_sdk.io.fastjson import dumps_line
+from repo_sdk.config import InputSpec
+from repo_sdk.io.dialogues import parse_line
+from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue
 
-__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "runs_rules_only", "score_group"]
+__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "forkable", "runs_rules_only", "score_group"]
 
 J = TypeVar("J")
 _pipeline: RewardPipeline | None = None  # the worker process's own pipeline
@@ -61,6 +73,15 @@ def runs_rules_only(pipeline: RewardPipeline) -> bool:
     return all(src.name in ("rules", "not_run") for src in pipeline.sources.values())
 
 
+def forkable(pipeline: RewardPipeline) -> bool:
+    """Whether workers may be forked from this process: the built-in rules alone, and no other thread."""
+    return (
+        runs_rules_only(pipeline)
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
 def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -68,22 +89,25 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-GroupResult = tuple[str, int, "tuple[int, str, str] | None"]
+GroupResult = tuple[bytes, int, "tuple[int, str, str] | None"]
 
 
 def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
-    """One group's rows as journal lines, how many turn rows they hold, and its first source error
-    as (index of the dialogue in ``dialogues``, where in it, the error) or None."""
+    """One group's rows as journal lines (UTF-8), how many turn rows they hold, and its first source
+    error as (index of the dialogue in ``dialogues``, where in it, the error) or None."""
     rows = score_dialogue_batch(pipeline, dialogues)
     failed = first_source_error(rows, range(len(dialogues)))
-    return "".join(dumps_line(r) for r in rows), sum(r["kind"] == "turn" for r in rows), failed
+    return b"".join([dumps_bytes(r) for r in rows]), sum(r["kind"] == "turn" for r in rows), failed
 
 
-def _start(factory: Callable[[], RewardPipeline], parent: int) -> None:
+def _start(factory: Callable[[], RewardPipeline] | None, parent: int, inherited: RewardPipeline | None = None) -> None:
     global _pipeline
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    if inherited is not None:  # forked: the main process's pipeline came along
+        _pipeline = inherited
+        return
     try:
-        _pipeline = factory()
+        _pipeline = factory()  # type: ignore[misc]
     except Exception as exc:  # told to the parent by _ready, not printed as a traceback here
         global _start_error
         _start_error = f"{type(exc).__name__}: {exc}"
@@ -101,10 +125,17 @@ def _ready() -> str:
     return _start_error
 
 
-def _score(dialogues: list[Dialogue]) -> GroupResult:
+def _score(name: str, mapping: InputSpec | None, groups: list[list[Any]]) -> list[GroupResult]:
     if _pipeline is None:
         raise WorkerStartError(_start_error)
-    return score_group(_pipeline, dialogues)
+    out = []
+    for group in groups:
+        dialogues = [
+            item if isinstance(item, Dialogue) else parse_line(item[1], name=name, lineno=item[0], mapping=mapping)
+            for item in group
+        ]
+        out.append(score_group(_pipeline, dialogues))
+    return out
 
 
 class WorkerStartError(RuntimeError):
@@ -112,21 +143,47 @@ class WorkerStartError(RuntimeError):
 
 
 class WorkerPool:
-    """``workers`` processes, each with the pipeline ``factory()`` builds (a picklable callable)."""
+    """``workers`` processes, each with the pipeline ``factory()`` builds (a picklable callable).
 
-    def __init__(self, factory: Callable[[], RewardPipeline], workers: int) -> None:
-        self.workers = workers
-        context = multiprocessing.get_context("spawn")
-        self._executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start, initargs=(factory, os.getpid())
-        )
+    Args:
+        factory: builds the pipeline in a spawned worker.
+        workers: how many processes.
+        pipeline: the pipeline of this process: workers are forked with it when :func:`forkable` says so.
+        chunk: records (at least) handed to a worker at a time (16: some 250 turns of typical logs).
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], RewardPipeline],
+        workers: int,
+        pipeline: RewardPipeline | None = None,
+        chunk: int = 16,
+    ) -> None:
+        self.workers, self.chunk = workers, chunk
+        fork = pipeline is not None and forkable(pipeline)
+        context = multiprocessing.get_context("fork" if fork else "spawn")
+        initargs = (None, os.getpid(), pipeline) if fork else (factory, os.getpid())
+        self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=initargs)
+        # starts the workers (forked now, while this process has no other thread: a progress bar starts one)
         if error := self._executor.submit(_ready).result():
             self.close()
             raise WorkerStartError(error)
 
-    def map(self, dialogues_of: Callable[[J], list[Dialogue]], jobs: Iterable[J]) -> Iterator[tuple[J, GroupResult]]:
-        """Each job with its group's :func:`score_group` result, in the order of ``jobs``."""
-        pending: deque[tuple[J, Future[GroupResult]]] = deque()
+    def map(
+        self,
+        dialogues_of: Callable[[J], list[Any]],
+        jobs: Iterable[J],
+        name: str = "",
+        mapping: InputSpec | None = None,
+    ) -> Iterator[tuple[J, GroupResult]]:
+        """Each job with its group's :func:`score_group` result, in the order of ``jobs``.
+
+        A group holds Dialogues, or ``(line number, line)`` of records of the JSONL file
+        ``name`` (read with ``mapping``), parsed in the worker.
+        """
+        pending: deque[tuple[list[J], Future[list[GroupResult]]]] = deque()
+        chunk: list[J] = []
+        size = 0
         upcoming = iter(jobs)
         while True:
             try:
@@ -134,17 +191,33 @@ class WorkerPool:
             except StopIteration:
                 break
             except Exception:  # a bad record ends the run: the groups before it are still written first
+                if chunk:
+                    pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
                 while pending:
-                    done, future = pending.popleft()
-                    yield done, future.result()
+                    yield from self._done(pending.popleft())
                 raise
-            pending.append((job, self._executor.submit(_score, dialogues_of(job))))
+            chunk.append(job)
+            size += max(1, len(dialogues_of(job)))
+            if size < self.chunk:
+                continue
+            pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
+            chunk, size = [], 0
             if len(pending) >= 2 * self.workers:
-                done, future = pending.popleft()
-                yield done, future.result()
+                yield from self._done(pending.popleft())
+        if chunk:
+            pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            yield from self._done(pending.popleft())
+
+    def _submit(
+        self, dialogues_of: Callable[[J], list[Any]], chunk: list[J], name: str, mapping: InputSpec | None
+    ) -> Future[list[GroupResult]]:
+        return self._executor.submit(_score, name, mapping, [dialogues_of(job) for job in chunk])
+
+    @staticmethod
+    def _done(entry: tuple[list[J], Future[list[GroupResult]]]) -> Iterator[tuple[J, GroupResult]]:
+        chunk, future = entry
+        yield from zip(chunk, future.result(), strict=True)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

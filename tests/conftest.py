@@ -1,13 +1,61 @@
-"""Fixtures every core test may use."""
+"""Fixtures every core test may use: vLLM's vendored protocol, the README's quick start run once as written."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def bash_blocks(after: str) -> list[str]:
+    """The command lines of the first ```bash block after the heading ``after`` (comments stripped)."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(after)
+    block = re.search(r"```bash\n(.*?)```", text[start:], re.DOTALL)
+    assert block, f"no bash block after {after!r} in README.md"
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.group(1).splitlines()]
+    return [line for line in lines if line]
+
+
+class QuickStart:
+    """Where the quick start ran, and each command with its exit code, output and seconds."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd, self.env = cwd, env
+        self.runs: list[tuple[str, int, str, float]] = []
+
+
+def run_line(line: str, cwd: Path, env: dict[str, str], timeout: float = 1500) -> subprocess.CompletedProcess[str]:
+    """One README line, as a user's shell runs it (``repo-sdk`` from this interpreter's environment)."""
+    return subprocess.run(
+        ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def quick_start(tmp_path_factory: pytest.TempPathFactory) -> QuickStart:
+    """README's "Quick start" commands, verbatim, in an empty folder with a fresh judge cache."""
+    cwd = tmp_path_factory.mktemp("readme")
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["REPO_SDK_CACHE_DIR"] = str(cwd / ".cache")  # real judge calls, not another run's answers
+    done = QuickStart(cwd, env)
+    for line in bash_blocks("## Quick start"):
+        started = time.monotonic()
+        proc = run_line(line, cwd, env)
+        done.runs.append((line, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started))
+        if proc.returncode:
+            break
+    return done
 
 
 @pytest.fixture(scope="session")

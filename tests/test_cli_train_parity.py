@@ -96,7 +96,7 @@ def by_score_cli(spec, tmp_path):
     logs, out = tmp_path / "logs.jsonl", tmp_path / "scored.jsonl"
     with logs.open("w") as fh:
         for s in SAMPLES:
-            turns = [t.model_dump() for t in s.turns()]
+            turns = [t.message() for t in s.turns()]
             fh.write(json.dumps({"id": s.id, "task": s.task, "turns": turns}) + "\n")
     result = CliRunner().invoke(app, ["score", str(logs), "--config", str(spec), "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -116,9 +116,9 @@ def by_trl(spec):
     from repo_sdk_trl import repo_reward_func
 
     fn = repo_reward_func(spec)
-    prompts = [[t.model_dump() for t in s.history] for s in SAMPLES]
+    prompts = [[t.message() for t in s.history] for s in SAMPLES]
     completions = [[{"role": "assistant", "content": s.response}] for s in SAMPLES]
-    return asyncio.run(fn(prompts=prompts, completions=completions, task=[json.dumps(s.task) for s in SAMPLES]))
+    return fn(prompts=prompts, completions=completions, task=[json.dumps(s.task) for s in SAMPLES])
 
 
 def by_executor(url_or_file, tokenizer):
@@ -132,7 +132,7 @@ def by_executor(url_or_file, tokenizer):
         outs = []
         for s in SAMPLES:
             prompt = tokenizer.apply_chat_template(
-                [t.model_dump() for t in s.history], tokenize=False, add_generation_prompt=True
+                [t.message() for t in s.history], tokenize=False, add_generation_prompt=True
             )
             outs.append(await executor.execute(prompt, json.dumps({"task": s.task}), params, 512, tokenizer, llm))
         return outs

@@ -18,6 +18,7 @@ from repo_sdk.io.rows import dialogue_path, read_rows
 from repo_sdk.plugins import ALLOW_ENV
 
 runner = CliRunner()
+pytestmark = pytest.mark.timeout(3600)  # the project comes from the README's quick start (conftest.py)
 SAFE_REPLY = "Thank you for your time. Let me check this on my side and get back to you shortly."
 
 
@@ -28,12 +29,13 @@ def cli(*args: str | Path) -> object:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e")
+def project(quick_start) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """The project of the README's quick start (`repo-sdk init my-project`: its RM trained once, judge cache fresh)."""
+    line, code, output, _ = quick_start.runs[0]
+    assert line.startswith("repo-sdk init my-project") and code == 0, output[-2000:]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REPO_SDK_CACHE_DIR", str(root / "cache"))  # a fresh judge cache: real calls
-        cli("init", root / "proj")
-        yield root / "proj"
+        mp.setenv("REPO_SDK_CACHE_DIR", quick_start.env["REPO_SDK_CACHE_DIR"])
+        yield quick_start.cwd / "my-project"
 
 
 def expected_hits(project: Path) -> dict[tuple[str, int], list[str]]:

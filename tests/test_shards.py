@@ -54,7 +54,7 @@ def sharded(pipe: RewardPipeline, logs: Path, out: Path, size: int, on_error: st
         assert result.failure is None
         store.write_shard(block.index, result.events)
         store.record(result.entry)
-    summary = write_outputs(store.events, out)
+    summary = write_outputs(store.lines, out)
     store.remove()
     return summary
 
@@ -144,7 +144,7 @@ def test_resume_keeps_listed_blocks_and_refuses_what_changed(tmp_path: Path) -> 
     plan = plan_blocks(logs, 5)
     store = ShardStore.open(folder, {"fingerprint": "f", "block_records": 5}, plan, resume=False, source=logs)
     for block in plan[:3]:
-        store.write_shard(block.index, [("turn", block.first, "{}")])
+        store.write_shard(block.index, [("turn", block.first, b"{}")])
         if block.index != 1:
             store.record({"block": block.index, "first": block.first, "last": block.last, "digest": block.digest})
     store.close()
@@ -174,7 +174,7 @@ def test_resume_keeps_listed_blocks_and_refuses_what_changed(tmp_path: Path) -> 
 def test_a_fresh_run_clears_its_own_files_only(tmp_path: Path) -> None:
     folder = tmp_path / ".out.jsonl.shards"
     plan = [Block(0, 1, 1, 0, 1, 1, "d")]
-    ShardStore.open(folder, {"fingerprint": "f"}, plan, resume=False).write_shard(0, [("turn", 1, "{}")])
+    ShardStore.open(folder, {"fingerprint": "f"}, plan, resume=False).write_shard(0, [("turn", 1, b"{}")])
     (folder / ".block-000001.parquet.x1y2.tmp").write_bytes(b"left by a killed actor")
     ShardStore.open(folder, {"fingerprint": "f"}, plan, resume=False).close()
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.jsonl"]

@@ -115,6 +115,71 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_rules_alone_fork_their_workers_and_a_model_spawns(monkeypatch: Any) -> None:
+    import threading
+
+    from repo_sdk.workers import forkable
+
+    with RewardPipeline.from_spec(SPEC) as pipe:
+        monkeypatch.setattr(threading, "active_count", lambda: 1)
+        assert forkable(pipe)
+        monkeypatch.setattr(threading, "active_count", lambda: 2)
+        assert not forkable(pipe)  # another thread might hold a lock a forked child would inherit held
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    spec = {"sources": {"rules": ["cot_leak"], "rm": {"type": "echo_rm"}}}
+    with echo_rm() as registry, RewardPipeline.from_spec(spec, registry=registry) as pipe:
+        assert not forkable(pipe)
+
+
+def test_parquet_input_with_workers_gives_the_one_process_files(tmp_path: Path) -> None:
+    pq = __import__("pyarrow.parquet", fromlist=["write_table"])
+    pa = __import__("pyarrow")
+    logs = write_logs(tmp_path / "logs.jsonl", 30)
+    records = [json.loads(line) for line in logs.read_text().splitlines()]
+    table = pa.table({"id": [r["id"] for r in records], "turns": [r["turns"] for r in records]})
+    pq.write_table(table, tmp_path / "logs.parquet")
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        with RewardPipeline.from_spec(SPEC) as pipe:
+            score_file(pipe, tmp_path / "logs.parquet", out, progress=False, workers=workers)
+        outs.append((out.read_bytes(), dialogue_path(out).read_bytes()))
+    assert outs[0] == outs[1] and outs[0][0].count(b"\n") > 100
+
+
+def test_a_row_the_standard_library_wrote_reaches_the_output_as_before(tmp_path: Path) -> None:
+    from repo_sdk.io.fastjson import dumps_line, loads
+    from repo_sdk.score_run import _finalize
+
+    row = {
+        "kind": "turn",
+        "dialogue_id": "d",
+        "reward": 0.5,
+        "sources": {"rules": 0.5},
+        "fired": [],
+        "details": {"rules": {"big": 2**70}},
+    }  # beyond 64 bits: orjson refuses it, the standard library writes it
+    dia = {"kind": "dialogue", "dialogue_id": "d", "turns": 1}
+    journal = tmp_path / ".out.jsonl.partial"
+    journal.write_text(
+        "\n".join(
+            [
+                json.dumps({"kind": "header", "fingerprint": "x"}),
+                json.dumps(row, ensure_ascii=False),
+                dumps_line(dia).rstrip("\n"),
+                json.dumps({"kind": "skipped", "position": 3, "reason": "bad"}),
+                json.dumps({"kind": "checkpoint", "position": 3}),
+            ]
+        )
+        + "\n"
+    )
+    summary = _finalize(journal, tmp_path / "out.jsonl")
+    # parsed and written again, as every row was before rows were copied as written
+    assert (tmp_path / "out.jsonl").read_text() == dumps_line(loads(json.dumps(row)))
+    assert dialogue_path(tmp_path / "out.jsonl").read_text() == dumps_line(dia)
+    assert (summary.turns, summary.dialogues, summary.skipped) == (1, 1, 1) and not journal.exists()
+
+
 def test_a_source_error_in_a_worker_costs_its_turn_only_and_names_its_record(tmp_path: Path) -> None:
     """Per-record isolation holds in worker processes: skip gives the bad turn None, fail names line and value."""
     spec = {"sources": {"rules": ["negotiation.price_consistency", "cot_leak"]}, "batch_size": 2}

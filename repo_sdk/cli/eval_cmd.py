@@ -138,7 +138,15 @@ def eval_command(
         from repo_sdk.report import write_report
 
         title = f"repo-sdk eval: {run.name}" + (f" vs {baseline.name}" if baseline is not None else "")
-        write_report(cand_turns, cand_dialogues, report, title=title, eval_result=result)
+        write_report(
+            cand_turns,
+            cand_dialogues,
+            report,
+            title=title,
+            eval_result=result,
+            baseline_rows=base_turns,
+            baseline_dialogues=base_dialogues,
+        )
         typer.echo(f"wrote {report}", err=True)
     if result.refused:
         typer.echo(f"error: {result.refused}", err=True)

@@ -27,6 +27,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
         typer.echo(json.dumps(data, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -38,4 +39,4 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
             table.add_row(r.name, r.package, r.version, r.description)
         console.print(table)
     for name, err in sorted(reg.failed.items()):
-        console.print(f"[red]failed to load plugin {name}[/red]: {err}")
+        console.print(f"[red]failed to load plugin {escape(name)}[/red]: {escape(err)}")

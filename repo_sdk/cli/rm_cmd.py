@@ -49,9 +49,21 @@ def train(
     resume: Annotated[
         bool, typer.Option("--resume", help="go on from the newest checkpoint of an earlier run")
     ] = False,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment",
+            help="add artifact-controlled pairs (other prompts' replies, padding, length-matched, injected praise, "
+            "internal terms, judge-aimed text, reasoning, empty replies) so the RM learns the task, not the artifacts",
+        ),
+    ] = False,
+    augment_per_pair: Annotated[int, typer.Option(min=1, help="augmented pairs per training pair")] = 3,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
 ) -> None:
     """Train a reward model from preference pairs with TRL's RewardTrainer."""
+    import sys
+
+    from repo_sdk.cli.progress import StepLines
     from repo_sdk.errors import InputError
     from repo_sdk.io.paths import check_output_folder
     from repo_sdk.rm.train import train_rm
@@ -80,12 +92,18 @@ def train(
         overwrite=overwrite,
         save_steps=save_steps,
         resume=resume,
-        show_progress=not quiet,
+        augment=augment,
+        augment_per_pair=augment_per_pair,
+        show_progress=not quiet and sys.stderr.isatty(),
         log=say,
+        progress=None if quiet or sys.stderr.isatty() else StepLines("RM training", say),
     )
     typer.echo(
         f"held-out accuracy {_fmt(result.heldout_accuracy)} on {result.heldout_pairs} pairs "
         f"(before training {_fmt(result.heldout_accuracy_before)}; train {_fmt(result.train_accuracy)} "
-        f"on {result.train_pairs}) in {result.seconds:.1f}s"
+        f"on {result.train_pairs}"
+        + (f" + {result.augmented_pairs} augmented" if result.augmented_pairs else "")
+        + f"); on artifact-controlled held-out pairs {_fmt(result.heldout_artifact_accuracy)}"
+        + f" in {result.seconds:.1f}s"
     )
     typer.echo(f"saved {result.output} (use it as: sources: {{rm: {{type: rm, path: {result.output}}}}})")

@@ -112,13 +112,21 @@ def score(
             summary = score_file(pipe, logs, output, workers=workers, **run)
         summary.set_aside = set_aside
         problems = none_rate_problems(pipe, summary.source_none, summary.first_none, summary.turns, max_none_rate)
+        rule_names = pipe.rule_names()
     print_summary(summary)
     if report is not None:
         from repo_sdk.evaluation import load_run
         from repo_sdk.report import write_report
 
         turns, dialogues = load_run(output)
-        write_report(turns, dialogues, report, title=f"repo-sdk score: {logs.name}", telemetry=summary.telemetry)
+        write_report(
+            turns,
+            dialogues,
+            report,
+            title=f"repo-sdk score: {logs.name}",
+            telemetry=summary.telemetry,
+            rules=rule_names,
+        )
         typer.echo(f"report -> {report}", err=True)
     if problems:
         raise RunError(f"{problems[0]} (rows written to {output})")

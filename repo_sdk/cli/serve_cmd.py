@@ -51,6 +51,7 @@ def serve(
     max_batch: int = typer.Option(256, min=1, help="most samples per source call (micro-batching)"),
     max_wait_ms: float = typer.Option(0.0, min=0.0, help="how long a batch waits for more requests"),
     missing_reward: float = typer.Option(0.0, help="reward sent when the combined reward is None"),
+    log: str | None = typer.Option(None, help="extra_logs: summary | full (telemetry too); default: train.log"),
     max_request_seconds: float = typer.Option(
         60.0, min=0.001, help="time budget of one request; over it, a 504 naming the item"
     ),
@@ -73,10 +74,14 @@ def serve(
         typer.echo(f"warning: serving on {host} without a token (--insecure); anyone who can reach it can use it",
                    err=True)  # fmt: skip
     ref = openrlhf.tokenizer.tokenizer_ref(loaded, tokenizer)
+    portable: Any = require("repo_sdk_openrlhf.portable", "repo-sdk-openrlhf", "`repo-sdk serve`")
+    log_choice = _log_option(log) or portable.spec_log(loaded)
     splitter = openrlhf.load_splitter(ref)
     sock = server.bind(host, port)  # before any model loads: a port in use fails at once
     try:
-        service = openrlhf.RewardService.from_spec(loaded, splitter=splitter, missing_reward=missing_reward)
+        service = openrlhf.RewardService.from_spec(
+            loaded, splitter=splitter, missing_reward=missing_reward, log=log_choice
+        )
     except BaseException:
         sock.close()
         raise
@@ -97,3 +102,9 @@ def serve(
         server.serve(service, settings=settings, log_level=log_level, sock=sock)
     finally:
         service.close()
+
+
+def _log_option(value: str | None) -> str | None:
+    if value is not None and value not in ("summary", "full"):
+        raise ConfigError(f"--log: expected summary or full, got {value!r}")
+    return value

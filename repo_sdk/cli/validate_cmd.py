@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from repo_sdk.cli.app import app, cli_errors
+from repo_sdk.combiners.rm_scale import rm_scale_warnings
 from repo_sdk.config import load_spec
 from repo_sdk.errors import ConfigError, InputError
 from repo_sdk.spec_check import check_spec
@@ -37,6 +38,8 @@ def validate(
     s = loaded.spec
     sources = ", ".join(f"{name} ({src.type})" for name, src in s.sources.items())
     typer.echo(f"{spec}: ok — sources: {sources}; combiner: {s.combiner.type}")
+    for warning in rm_scale_warnings(loaded):
+        typer.echo(f"warning: {spec}: {warning}", err=True)
 
 
 def _samples(path: Path, mapping: object, records: int = 3) -> list[Sample]:

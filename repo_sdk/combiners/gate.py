@@ -74,6 +74,14 @@ class GateCombiner(Combiner):
         inner_cfg = validate_plugin_config(inner_cls.Config, spec.params, context.registry, ("combiner", "inner"))
         return cls(config, inner_cls.from_config(inner_cfg, context))
 
+    @property  # type: ignore[misc]
+    def group_aware(self) -> bool:  # type: ignore[override]
+        return self.inner.group_aware
+
+    @property  # type: ignore[misc]
+    def summary_details(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.inner.summary_details
+
     def bind(self, sources: Mapping[str, RewardSource]) -> None:
         self.inner.bind(sources)
 

@@ -42,6 +42,7 @@ class NormalizeThenSumCombiner(Combiner):
 
     name: ClassVar[str] = "normalize_then_sum"
     Config = NormalizeThenSumConfig
+    group_aware: ClassVar[bool] = True
 
     def bind(self, sources: Mapping[str, RewardSource]) -> None:
         self.weights = check_weights(self.config.weights, list(sources))  # type: ignore[attr-defined]

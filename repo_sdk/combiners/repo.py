@@ -13,10 +13,19 @@ kept. What the paper leaves open is explicit here:
 - **R_rm == 0** (``rm_zero``): ``keep`` returns 0, the formula's literal value;
   ``enhancement`` returns ``rm_zero_scale * E / n`` so a zero RM reward still
   carries the rules' and judge's direction.
+- **roles**: by source ``kind`` unless the config names them; a source of kind
+  ``other`` that the config does not name is an error, never silently left out.
 - **missing sources**: with no RM in the spec, R = E / n (rules and judge alone).
   An RM that returns None for a sample gives ``missing_rm``: ``none`` (reward None)
   or ``enhancement`` (E / n). A judge or rules source that returns None counts as
   0 points (``missing_enhancer: neutral``) or makes the reward None (``none``).
+- **the RM's scale**: REPO keeps the RM's sign, so a full penalty on a positive
+  R_rm gives 0, which out-ranks a clean reply whose R_rm is slightly negative. Put
+  the RM on a positive scale (``normalize: {file: ..., method: positive_quantile}``
+  or ``sigmoid``): then R is in [0, 2 * max R_rm] and a penalty only ever lowers it.
+- **veto**: a hit of a rule named in ``veto`` (an empty reply, text aimed at the
+  judge) sets the reward to ``veto_reward``, strictly below the range: -1 with a
+  positive-scale RM (R >= 0), -2 with no RM (R = E / n >= -1).
 
 Example:
     >>> from repo_sdk.types import SourceScore as S
@@ -24,6 +33,11 @@ Example:
     >>> c.combine([None, None], {"rm": [S(value=2.0), S(value=-2.0)],
     ...                          "rules": [S(value=-50.0), S(value=-50.0)]})[0].reward
     1.0
+    >>> v = RepoCombiner(RepoConfig(rm="rm", rules=["rules"], veto=["empty_reply"]))
+    >>> hit = {"rule": "empty_reply", "points": -100.0}
+    >>> [r.reward for r in v.combine([None, None], {"rm": [S(value=0.2), S(value=0.9)],
+    ...                             "rules": [S(value=0.0), S(value=-100.0, details={"hits": [hit]})]})]
+    [0.2, -1.0]
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import Combined, Combiner, PointsMap, RewardSource
@@ -75,6 +89,22 @@ class RepoConfig(BaseModel):
     rm_zero_scale: float = Field(1.0, ge=0)
     missing_rm: Literal["none", "enhancement"] = "none"
     missing_enhancer: Literal["neutral", "none"] = "neutral"
+    veto: list[str] = Field(
+        default_factory=list, description="rules whose hit sets the reward to veto_reward (e.g. empty_reply)"
+    )
+    veto_reward: float | None = Field(
+        None, description="reward of a vetoed reply; default -1 with an RM (positive scale), -2 without"
+    )
+
+    @field_validator("veto")
+    @classmethod
+    def _known_rules(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        registry = (info.context or {}).get("registry")
+        if registry is not None:
+            unknown = [n for n in names if n not in registry.rules]
+            if unknown:
+                raise ValueError(f"unknown rule(s) {unknown} (see `repo-sdk plugins`)")
+        return names
 
     @field_validator("judge", "rules", mode="before")
     @classmethod
@@ -93,6 +123,7 @@ class RepoCombiner(Combiner):
 
     name: ClassVar[str] = "repo"
     Config = RepoConfig
+    summary_details: ClassVar[tuple[str, ...]] = ("E", "multiplier")
 
     def __init__(self, config: RepoConfig | None = None) -> None:
         super().__init__(config)
@@ -128,42 +159,63 @@ class RepoCombiner(Combiner):
                     default.scale if ps.scale is None else ps.scale,
                 )
                 self.enhancers[name] = (role, pm)
+        idle = [n for n, s in sources.items() if s.kind == "other" and n != self.rm and n not in self.enhancers]
+        if idle:
+            raise ConfigError(
+                f"source {idle[0]!r} has kind 'other', so the repo combiner gives it no role; set its class's "
+                "`kind` to rm, judge or rules, or name it in combiner.rm, combiner.judge or combiner.rules"
+            )
         self._bound = True
 
     def combine(self, samples: Sequence[Sample | Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
         cfg: RepoConfig = self.config  # type: ignore[assignment]
-        n = cfg.n
+        veto = set(cfg.veto)
+        veto_reward = cfg.veto_reward if cfg.veto_reward is not None else (-1.0 if self.rm is not None else -2.0)
         out = []
         for i in range(len(samples)):
-            missing: list[str] = []
-            points = {"judge": 0.0, "rules": 0.0}
-            for name, (role, pm) in self.enhancers.items():
-                value = scores[name][i].value if name in scores else None
-                if value is None:
-                    missing.append(name)
-                else:
-                    points[role] += pm(value)
-            e_raw = points["judge"] + points["rules"]
-            e = max(-n, min(n, e_raw))
-            details: dict[str, Any] = {"E": e, "E_judge": points["judge"], "E_rules": points["rules"]}
-            if missing:
-                details["missing"] = missing
-            if missing and cfg.missing_enhancer == "none":
-                out.append(Combined(None, details | {"why": f"missing enhancer(s) {missing}"}))
-                continue
-            if self.rm is None:
-                out.append(Combined(e / n, details | {"multiplier": None}))
-                continue
-            r_rm = scores[self.rm][i].value if self.rm in scores else None
-            if r_rm is None:
-                details["missing"] = [*missing, self.rm]
-                reward = e / n if cfg.missing_rm == "enhancement" else None
-                out.append(Combined(reward, details | {"multiplier": None}))
-                continue
-            if r_rm == 0.0 and cfg.rm_zero == "enhancement":
-                out.append(Combined(cfg.rm_zero_scale * e / n, details | {"multiplier": None}))
-                continue
-            sign = (r_rm > 0) - (r_rm < 0)
-            multiplier = 1.0 + sign * e / n
-            out.append(Combined(r_rm * multiplier, details | {"multiplier": multiplier}))
+            combined = self._one(i, scores)
+            vetoed = sorted(_fired(scores, i) & veto) if veto else []
+            if vetoed:  # below every reward the formula can give, whatever the other sources say
+                combined = Combined(veto_reward, combined.details | {"veto": vetoed, "unvetoed": combined.reward})
+            out.append(combined)
         return out
+
+    def _one(self, i: int, scores: Mapping[str, Sequence[SourceScore]]) -> Combined:
+        cfg: RepoConfig = self.config  # type: ignore[assignment]
+        n = cfg.n
+        missing: list[str] = []
+        points = {"judge": 0.0, "rules": 0.0}
+        for name, (role, pm) in self.enhancers.items():
+            value = scores[name][i].value if name in scores else None
+            if value is None:
+                missing.append(name)
+            else:
+                points[role] += pm(value)
+        e_raw = points["judge"] + points["rules"]
+        e = max(-n, min(n, e_raw))
+        details: dict[str, Any] = {"E": e, "E_judge": points["judge"], "E_rules": points["rules"]}
+        if missing:
+            details["missing"] = missing
+        if missing and cfg.missing_enhancer == "none":
+            return Combined(None, details | {"why": f"missing enhancer(s) {missing}"})
+        if self.rm is None:
+            return Combined(e / n, details | {"multiplier": None})
+        r_rm = scores[self.rm][i].value if self.rm in scores else None
+        if r_rm is None:
+            details["missing"] = [*missing, self.rm]
+            reward = e / n if cfg.missing_rm == "enhancement" else None
+            return Combined(reward, details | {"multiplier": None})
+        if r_rm == 0.0 and cfg.rm_zero == "enhancement":
+            return Combined(cfg.rm_zero_scale * e / n, details | {"multiplier": None})
+        sign = (r_rm > 0) - (r_rm < 0)
+        multiplier = 1.0 + sign * e / n
+        return Combined(r_rm * multiplier, details | {"multiplier": multiplier})
+
+
+def _fired(scores: Mapping[str, Sequence[SourceScore]], i: int) -> set[str]:
+    """Names of the rules that fired on sample ``i``, in any source's ``details["hits"]``."""
+    names = set()
+    for per_sample in scores.values():
+        for hit in per_sample[i].details.get("hits", ()):
+            names.add(hit["rule"] if isinstance(hit, Mapping) else hit.rule)
+    return names

@@ -4,6 +4,9 @@ Format (docs/data-format.md)::
 
     {"id": "d1", "task": {...}, "turns": [{"role": "user", "content": "..."}, ...], "metadata": {...}}
 
+Turns are chat messages as :mod:`repo_sdk.io.messages` reads them: an assistant turn may
+carry ``tool_calls`` (its content then may be null), a ``tool`` turn holds a tool's output.
+
 ``metadata`` is optional and carried along untouched.
 
 Field names can be remapped through the spec's ``input`` section.
@@ -25,6 +28,7 @@ from pydantic import ValidationError
 from repo_sdk.config import InputSpec, format_loc
 from repo_sdk.errors import InputError
 from repo_sdk.io.fastjson import loads
+from repo_sdk.io.messages import message_to_turn
 from repo_sdk.types import Dialogue
 
 __all__ = ["parse_line", "record_to_dialogue"]
@@ -54,16 +58,22 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
     for i, t in enumerate(raw_turns):
         if not isinstance(t, dict):
             raise ValueError(f"{m.turns}[{i}] must be an object, got {type(t).__name__}")
-        role = t.get(m.role)
-        role = m.roles.get(role, role) if isinstance(role, str) else role
-        if role not in ("system", "user", "assistant"):
-            known = ", ".join(["system", "user", "assistant", *m.roles])
-            raise ValueError(f"{m.turns}[{i}].{m.role}: unknown role {role!r} (expected one of {known})")
         content = t.get(m.content)
-        if not isinstance(content, str):
+        turn = message_to_turn(
+            t,
+            f"{m.turns}[{i}]",
+            role_key=m.role,
+            content_key=m.content,
+            roles=m.roles,
+            tool_calls_key=m.tool_calls,
+            name_key=m.tool_name,
+            tool_call_id_key=m.tool_call_id,
+        )
+        # content may be null for a turn that only calls tools, and for a tool that returned nothing
+        if not isinstance(content, (str, list)) and not (content is None and (turn.tool_calls or turn.role == "tool")):
             raise ValueError(f"{m.turns}[{i}].{m.content}: expected a string, got {content!r:.40}")
         # an empty or blank turn is data: the agent (or the hotel) sent nothing, and that is scored
-        turns.append({"role": role, "content": content})
+        turns.append(turn)
     try:
         ident = _get(record, m.id)
     except KeyError:

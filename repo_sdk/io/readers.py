@@ -23,7 +23,16 @@ from repo_sdk.errors import InputError, require
 from repo_sdk.io.dialogues import parse_line, record_to_dialogue
 from repo_sdk.types import Dialogue
 
-__all__ = ["Record", "count_records", "input_kind", "iter_records", "jsonl_records", "read_dialogues", "row_record"]
+__all__ = [
+    "Record",
+    "count_records",
+    "input_kind",
+    "iter_records",
+    "jsonl_lines",
+    "jsonl_records",
+    "read_dialogues",
+    "row_record",
+]
 
 Record = tuple[int, "Dialogue | InputError"]
 
@@ -79,8 +88,17 @@ def read_dialogues(path: str | Path, mapping: InputSpec | None = None) -> list[D
 
 
 def _jsonl(p: Path, mapping: InputSpec | None, start: int) -> Iterator[Record]:
+    for lineno, _, item in jsonl_lines(p, mapping, start=start):
+        yield lineno, item
+
+
+def jsonl_lines(
+    path: str | Path, mapping: InputSpec | None = None, *, start: int = 0
+) -> Iterator[tuple[int, bytes, Dialogue | InputError]]:
+    """:func:`iter_records` of a JSONL file with each record's line as read (to hand on unparsed)."""
+    p = Path(path)
     with p.open("rb") as fh:
-        yield from jsonl_records(fh, p, mapping, start=start)
+        yield from _numbered(fh, p, mapping, first=1, start=start)
 
 
 def jsonl_records(
@@ -92,13 +110,20 @@ def jsonl_records(
         >>> [(n, type(x).__name__) for n, x in jsonl_records([b"\\n", b"{bad\\n"], Path("x.jsonl"), first=7)]
         [(8, 'InputError')]
     """
+    for lineno, _, item in _numbered(lines, path, mapping, first=first, start=start):
+        yield lineno, item
+
+
+def _numbered(
+    lines: Iterable[bytes], path: Path, mapping: InputSpec | None, *, first: int, start: int
+) -> Iterator[tuple[int, bytes, Dialogue | InputError]]:
     for lineno, raw in enumerate(lines, start=first):
         if lineno <= start or not raw.strip():
             continue
         try:
-            yield lineno, parse_line(raw, name=str(path), lineno=lineno, mapping=mapping)
+            yield lineno, raw, parse_line(raw, name=str(path), lineno=lineno, mapping=mapping)
         except InputError as exc:
-            yield lineno, exc
+            yield lineno, raw, exc
 
 
 def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:

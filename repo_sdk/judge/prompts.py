@@ -27,7 +27,7 @@ from repo_sdk.judge.config import JudgeConfig
 from repo_sdk.judge.modes import TOP_LOGPROBS, Question, questions
 from repo_sdk.judge.templates import JudgeTemplate
 from repo_sdk.judge.verdict import pairwise_schema, pointwise_schema
-from repo_sdk.types import Sample
+from repo_sdk.types import Sample, Turn
 
 __all__ = ["Messages", "NoReference", "Prompts", "sampling_params"]
 
@@ -91,11 +91,16 @@ class Prompts:
         #: everything besides the sample that shapes the rendered prompt (for item cache keys)
         self.salt = _dumps([params, cfg.history_turns, cfg.pairwise.model_dump(), cfg.scoring_for(template.kind)])
 
-    def window(self, sample: Sample) -> list[dict[str, str]]:
-        """The last ``history_turns`` turns of the history, as plain dicts."""
+    def window(self, sample: Sample) -> list[dict[str, Any]]:
+        """The last ``history_turns`` turns of the history, as plain dicts.
+
+        Each has ``role`` and ``content``; a tool turn adds ``name`` (the tool) and an
+        assistant turn its ``tool_calls`` (``[{"name", "arguments"}]``, empty for none), so
+        a template can fence tool output apart from what the agent said.
+        """
         n = self.cfg.history_turns
         turns = sample.history if n is None else sample.history[len(sample.history) - n :] if n else []
-        return [{"role": t.role, "content": t.content} for t in turns]
+        return [_turn_dict(t) for t in turns]
 
     def reference(self, sample: Sample) -> str | None:
         """The reference reply of a pairwise item (None for pointwise templates)."""
@@ -134,9 +139,19 @@ class Prompts:
             reference = self.reference(sample)
         except NoReference:
             reference = None
-        window = [[t["role"], t["content"]] for t in self.window(sample)]
+        # a plain turn digests as [role, content] (as before tool turns existed: caches stay valid)
+        window = [[t["role"], t["content"], *_tool_part(t)] for t in self.window(sample)]
         digest = _dumps([sample.task, window, sample.response, reference])
         return [keys.of(digest, str(k), order or "") for k, order in self.slots]
+
+
+def _turn_dict(turn: Turn) -> dict[str, Any]:
+    calls = [{"name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
+    return {"role": turn.role, "content": turn.content, "name": turn.name or "", "tool_calls": calls}
+
+
+def _tool_part(turn: dict[str, Any]) -> list[Any]:
+    return [turn["name"], turn["tool_calls"]] if turn["name"] or turn["tool_calls"] else []
 
 
 def _dumps(value: Any) -> str:

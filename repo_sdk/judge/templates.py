@@ -201,7 +201,11 @@ class JudgeTemplate:
         variables = {
             **self.parameters(params),
             "task": _Placeholders(),
-            "history": [{"role": "user", "content": "(probe)"}],
+            "history": [
+                {"role": "user", "content": "(probe)", "name": "", "tool_calls": []},
+                {"role": "assistant", "content": "", "name": "", "tool_calls": [{"name": "(probe)", "arguments": {}}]},
+                {"role": "tool", "content": "(probe)", "name": "(probe)", "tool_calls": []},
+            ],
             "response": "(probe)",
             "response_a": "(a)",
             "response_b": "(b)",

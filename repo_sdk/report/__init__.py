@@ -1,8 +1,12 @@
 """The HTML report of a scored run: one self-contained page (inline CSS and SVG, no scripts, no network).
 
-Sections: summary (with telemetry), evaluation tables (when given), reward distributions per
-source and combined, rule fire rates, correlation between sources, reward against reply length,
-the worst turns with their reasons, and the worst dialogues.
+Sections: warnings about degenerate sources, summary (with telemetry), evaluation (when given:
+the paper's table, per-rule fire-rate changes, bad cases with both replies), source agreement
+(correlations, scatters, the largest disagreements), worst and best turns, reward
+distributions (with the baseline's overlaid), one section per rule (fire rate, examples,
+reward of hit against clean turns), reward against reply length, and the worst dialogues.
+Every turn shown is a card: why its reward is what it is, the turns before it, the reply
+with the rules' evidence marked, the judge's reason and every source's value.
 
 Example:
     >>> import tempfile, pathlib
@@ -41,6 +45,9 @@ def render_report(
     eval_result: EvalResult | None = None,
     worst: int = 20,
     generated: str | None = None,
+    baseline_rows: Sequence[dict[str, Any]] | None = None,
+    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    rules: Sequence[str] = (),
 ) -> str:
     """The report as an HTML string (see :func:`write_report` for the arguments).
 
@@ -48,7 +55,16 @@ def render_report(
         >>> render_report([], [], title="empty").count("No turns.")
         2
     """
-    sections = build_sections(turn_rows, dialogue_rows, telemetry=telemetry, eval_result=eval_result, worst=worst)
+    sections = build_sections(
+        turn_rows,
+        dialogue_rows,
+        telemetry=telemetry,
+        eval_result=eval_result,
+        worst=worst,
+        baseline_rows=baseline_rows,
+        baseline_dialogues=baseline_dialogues,
+        rules=rules,
+    )
     return render_page(title, sections, generated=generated)
 
 
@@ -61,6 +77,9 @@ def write_report(
     telemetry: Mapping[str, Any] | None = None,
     eval_result: EvalResult | None = None,
     worst: int = 20,
+    baseline_rows: Sequence[dict[str, Any]] | None = None,
+    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    rules: Sequence[str] = (),
 ) -> None:
     """Write the HTML report of a run to ``path`` atomically.
 
@@ -72,7 +91,11 @@ def write_report(
         telemetry: counters to show in the summary, flat (``{"judge_cache_hits": 12}``) or per
             source as :meth:`repo_sdk.RewardPipeline.telemetry` returns them.
         eval_result: an :class:`repo_sdk.evaluation.EvalResult` whose tables to include.
-        worst: how many lowest-reward turns to list.
+        worst: how many lowest-reward (and highest-reward) turns to show.
+        baseline_rows: turn rows of the baseline run (with ``eval_result``): its replies beside the
+            candidate's in the bad cases, its distributions overlaid, its telemetry.
+        baseline_dialogues: dialogue rows of the baseline run.
+        rules: the spec's rule names, so rules that never fired get a section too.
 
     Example:
         >>> import tempfile, pathlib
@@ -90,6 +113,9 @@ def write_report(
         eval_result=eval_result,
         worst=worst,
         generated=generated,
+        baseline_rows=baseline_rows,
+        baseline_dialogues=baseline_dialogues,
+        rules=rules,
     )
     with atomic_write(path) as fh:
         fh.write(html)

@@ -2,7 +2,9 @@
 
 The template is a string here, so the package needs no data files. Jinja autoescape is
 on: every value from the rows is escaped; only chart SVG and highlighted replies,
-built escaped in :mod:`repo_sdk.report.sections`, are passed as ``Markup``.
+built escaped in :mod:`repo_sdk.report.cards` and :mod:`repo_sdk.report.svg`, are
+passed as ``Markup``. Collapsed parts (earlier turns, long lists) are ``<details>``:
+they open without a script.
 """
 
 from __future__ import annotations
@@ -12,74 +14,50 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 
+from repo_sdk.report.stats import fmt
+from repo_sdk.report.style import CSS
+
 __all__ = ["render_page"]
 
-_CSS = """
-:root{--ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff;--accent:#4f46e5}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);
- font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-header{background:#1e1b4b;color:#fff;padding:22px 32px 14px}
-header h1{margin:0;font-size:22px;font-weight:650}
-header .sub{color:#c7d2fe;font-size:12.5px;margin-top:2px}
-nav{margin-top:12px;display:flex;flex-wrap:wrap;gap:6px}
-nav a{color:#e0e7ff;text-decoration:none;font-size:12.5px;padding:3px 10px;border-radius:999px;background:#312e81}
-main{max-width:1220px;margin:0 auto;padding:18px 32px 40px}
-section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 20px;margin:16px 0;
- box-shadow:0 1px 2px rgba(15,23,42,.04)}
-h2{font-size:16px;margin:0 0 4px}
-h3{font-size:13px;margin:0;display:flex;align-items:center;gap:6px}
-p.lead{color:var(--muted);margin:0 0 12px;font-size:13px}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;margin:8px 0 14px}
-.kpi{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:#fcfcfd}
-.kpi .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
-.kpi .l{font-size:11.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
-.chartcard{border:1px solid var(--line);border-radius:8px;padding:10px 12px 6px}
-.chartcard .meta{color:var(--muted);font-size:12px;margin:2px 0 4px}
-svg.chart{width:100%;height:auto;display:block}
-.swatch{width:10px;height:10px;border-radius:3px;display:inline-block}
-table{border-collapse:collapse;width:100%;font-size:13px}
-table.worst{table-layout:fixed}table.worst td{overflow-wrap:anywhere}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-size:11.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;font-weight:600;
- background:#f8fafc}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.two{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:16px}
-.reply{white-space:pre-wrap;word-break:break-word;max-height:11em;overflow:auto;background:#f8fafc;
- border:1px solid var(--line);border-radius:6px;padding:6px 8px;font-size:12.5px}
-mark{background:#fecdd3;color:#881337;border-radius:2px;padding:0 1px}
-.pill{display:inline-block;border-radius:999px;padding:1px 8px;font-size:11.5px;margin:1px 2px 1px 0;
- background:#ffe4e6;color:#9f1239;white-space:nowrap}
-.pill.ok{background:#dcfce7;color:#166534}.pill.warn{background:#fef3c7;color:#92400e}
-.pill.grey{background:#f1f5f9;color:#475569}
-.hit{font-size:12px;margin:2px 0}.hit .ev{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;
- background:#f1f5f9;padding:0 3px;border-radius:3px;word-break:break-word;font-size:11.5px}
-.reason{font-size:12.5px;color:#334155}
-td.srcs{white-space:nowrap;font-variant-numeric:tabular-nums}
-.callout{border-left:4px solid #94a3b8;background:#f8fafc;padding:8px 12px;border-radius:0 6px 6px 0;margin:8px 0 12px;
- font-size:13px}
-.callout.warn{border-color:#d97706;background:#fffbeb}
-.note{color:var(--muted);font-size:12.5px}
-details{margin-top:14px}summary{cursor:pointer;font-weight:600;font-size:13px;margin-bottom:6px}
-.empty{color:var(--muted);font-style:italic;padding:8px 0}
-footer{color:var(--muted);font-size:12px;text-align:center;padding:0 0 28px}
-@media print{section{break-inside:avoid}}
-"""
+_CARD = """{% macro card(t) %}<article class="card">
+<div class="head"><span>{{ t.dialogue_id }} · turn {{ t.turn_index }}</span>
+<span>reward <b>{{ t.reward }}</b></span></div>
+{% if t.label %}<div class="label">{{ t.label }}</div>{% endif %}
+<div class="why" title="how the combiner reached this reward">{{ t.why }}</div>
+<div class="chips">{% for n, v in t.sources %}<span class="chip"><span class="k">{{ n }}</span> {{ v }}</span>
+{% endfor %}
+{% for n, v in t.terms %}<span class="chip term">{{ n }} {{ v }}</span>{% endfor %}</div>
+{% if t.before or t.task %}<details class="ctx"><summary>{{ t.before|length }} earlier turn
+{{- "s" if t.before|length != 1 }}
+{%- if t.hidden %} (+{{ t.hidden }} before them){% endif %}{% if t.task %} and the task{% endif %}</summary>
+{% if t.task %}<div class="task">task: {{ t.task }}</div>{% endif %}
+{% for b in t.before %}<div class="turn {{ 'me' if b.role == 'assistant' else 'them' }}"><span class="role">{{ b.role }}
+ · turn {{ b.index }}</span>{{ b.text }}</div>{% endfor %}</details>{% endif %}
+<div class="reply">{{ t.reply }}</div><div class="note">{{ t.length }} chars</div>
+{% for h in t.hits %}<div class="hit"><span class="pill">{{ h.rule }} {{ h.points }}</span> {{ h.reason }}
+{% if h.evidence %}<br><span class="ev">{{ h.evidence }}</span>{% endif %}</div>{% endfor %}
+{% if t.judge_reason %}<div class="reason"><b>judge:</b> {{ t.judge_reason }}</div>{% endif %}
+{% for n, v in t.other_reasons %}<div class="reason note">{{ n }}: {{ v }}</div>{% endfor %}
+</article>{% endmacro %}"""
 
-_TEMPLATE = """<!DOCTYPE html>
+_TEMPLATE = (
+    _CARD
+    + """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
 <style>{{ css }}</style></head>
 <body>
-<header><h1>{{ title }}</h1>
+<header class="top"><h1>{{ title }}</h1>
 <div class="sub">repo-sdk reward report · {{ s.turns }} turns · {{ s.dialogues }} dialogues{% if generated %}
  · generated {{ generated }}{% endif %}</div>
-<nav><a href="#summary">Summary</a>{% if ev %}<a href="#eval">Evaluation</a>{% endif %}<a href="#dist">Distributions</a>
-<a href="#rules">Rule fire rates</a><a href="#corr">Correlation</a><a href="#length">Reward vs length</a>
-<a href="#worst">Worst turns</a>{% if dialogues %}<a href="#dialogues">Worst dialogues</a>{% endif %}</nav></header>
+<nav><a href="#summary">Summary</a>{% if ev %}<a href="#eval">Evaluation</a>{% endif %}
+<a href="#agree">Source agreement</a><a href="#worst">Worst turns</a><a href="#best">Best turns</a>
+<a href="#dist">Distributions</a><a href="#rules">Rules</a><a href="#length">Reward vs length</a>
+{% if dialogues %}<a href="#dialogues">Worst dialogues</a>{% endif %}</nav></header>
 <main>
+{% if warnings %}<div class="warnings" id="warnings">{% for w in warnings %}<div class="callout warn"><b>warning:</b>
+ {{ w }}: it carries no signal</div>{% endfor %}</div>{% endif %}
 <section id="summary"><h2>Summary</h2>
 <div class="kpis">
 <div class="kpi"><div class="v">{{ s.turns }}</div><div class="l">turns</div></div>
@@ -89,8 +67,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <div class="kpi"><div class="v">{{ s.hit_share }}</div><div class="l">turns with a rule hit</div></div>
 <div class="kpi"><div class="v">{{ s.reward_missing }}</div><div class="l">turns without reward</div></div>
 </div>
-{% for w in s.degenerate %}<div class="callout warn">warning: {{ w }}: it carries no signal</div>{% endfor %}
-<div class="two"><div><table><thead><tr><th>source</th><th class="num">scored</th><th class="num">None</th>
+<div class="two"><div class="scroll"><table><thead><tr><th>source</th><th class="num">scored</th>
+<th class="num">None</th>
 <th class="num">mean</th><th class="num">min</th><th class="num">max</th></tr></thead><tbody>
 {% for src in s.sources %}<tr><td><span class="swatch" style="background:{{ src.color }}"></span> {{ src.name }}
 {% if src.name == "reward" %}<span class="note">(combined)</span>{% endif %}</td>
@@ -99,56 +77,104 @@ _TEMPLATE = """<!DOCTYPE html>
 </tbody></table>
 <p class="note">None: the source did not run (e.g. <code>--only</code>) or could not score the turn; never read
 as 0.</p>
-</div><div>{% if s.telemetry %}<table><thead><tr><th>telemetry</th><th class="num">value</th></tr></thead><tbody>
-{% for k, v in s.telemetry %}<tr><td>{{ k }}</td><td class="num">{{ v }}</td></tr>{% endfor %}</tbody></table>
-{% else %}<p class="empty">No telemetry recorded.</p>{% endif %}</div></div></section>
+</div><div class="scroll">{% if s.telemetry %}<table><thead><tr><th>telemetry</th>{% for r in s.telemetry_runs %}
+<th class="num">{{ r }}</th>{% endfor %}</tr></thead><tbody>
+{% for k, vals in s.telemetry %}<tr><td>{{ k }}</td>{% for v in vals %}<td class="num">{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>{% else %}<p class="empty">No telemetry: no source of {{ s.telemetry_runs|join(" or ") }}
+kept counters (the judge does; rules and the RM keep none).</p>{% endif %}</div></div></section>
 {% if ev %}<section id="eval"><h2>Evaluation</h2>
 <p class="lead">The paper's evaluation with the <b>{{ ev.rating_source }}</b> rating standing in for the human experts
 and rules for the guardrails. A bad case is a baseline turn with a rule hit or a rating ≤ {{ ev.bad_rating }}.</p>
 {% for n in ev.notes %}<div class="callout warn">{{ n }}</div>{% endfor %}
-<div class="two"><div><table><thead><tr><th>metric</th>{% for r in ev.runs %}<th class="num">{{ r }}</th>
+<div class="two"><div class="scroll"><table><thead><tr><th>metric</th>{% for r in ev.runs %}<th class="num">{{ r }}</th>
 {% endfor %}</tr></thead><tbody>{% for label, vals in ev.metrics %}<tr><td>{{ label }}</td>
 {% for v in vals %}<td class="num">{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>
-<div>{% if ev.bad %}<table><thead><tr><th>bad cases</th><th class="num">value</th></tr></thead><tbody>
+<div class="scroll">{% if ev.bad %}<table><thead><tr><th>bad cases</th><th class="num">value</th></tr></thead><tbody>
 {% for label, v in ev.bad.rows %}<tr><td>{{ label }}</td><td class="num">{{ v }}</td></tr>{% endfor %}
-</tbody></table>{% else %}<p class="empty">No baseline given: fix rates need <code>--baseline</code>.</p>
-{% endif %}</div></div>
-{% if ev.bad and ev.bad.cases %}<details{% if ev.bad.cases|length <= 30 %} open{% endif %}>
+</tbody></table>{% else %}<p class="empty">No fix rates: {% if ev.runs|length > 1 %}refused (see above){% else %}they
+need <code>--baseline</code>{% endif %}.</p>{% endif %}</div></div>
+{% if ev.deltas %}<h3 class="sub" id="deltas">Rule fire rates, baseline → candidate</h3><div class="scroll"><table>
+<thead><tr><th>rule</th><th class="num">baseline</th><th class="num">candidate</th><th class="num">change</th></tr>
+</thead>
+<tbody>{% for d in ev.deltas %}<tr><td>{{ d.rule }}</td><td class="num">{{ d.baseline }}</td>
+<td class="num">{{ d.candidate }}</td><td class="num {{ 'up' if d.delta > 0 else 'down' if d.delta < 0 }}">
+{{ d.delta_text }}</td></tr>{% endfor %}</tbody></table></div>{% endif %}
+{% if ev.bad and ev.bad.cases %}<details id="cases"{% if ev.bad.cases|length <= 30 %} open{% endif %}>
 <summary>Bad cases ({{ ev.bad.cases|length }}{% if ev.bad.more %} shown of {{ ev.bad.cases|length + ev.bad.more }}
 {% endif %}) <span class="note">· rules: <span class="pill">still fires</span><span class="pill grey">gone</span>
 <span class="pill warn">new</span></span></summary>
-<table><thead><tr><th>dialogue</th>
-<th class="num">turn</th><th>flagged by</th><th>baseline rules</th><th class="num">baseline rating</th>
-<th>candidate rules</th><th class="num">candidate rating</th><th>outcome</th></tr></thead><tbody>
-{% for c in ev.bad.cases %}<tr><td>{{ c.dialogue_id }}</td><td class="num">{{ c.turn_index }}</td>
-<td>{{ c.flagged_by | join(", ") }}</td>
-<td>{% for r in c.baseline_rules %}<span class="pill{% if r not in c.remaining_rules %} grey{% endif %}">{{ r }}</span>
-{% endfor %}</td><td class="num">{{ fmt(c.baseline_rating) }}</td>
-<td>{% if c.candidate_rules is none %}&ndash;{% else %}{% for r in c.candidate_rules %}
-<span class="pill{% if r in c.new_rules %} warn{% endif %}">{{ r }}</span>
-{% endfor %}{% endif %}</td><td class="num">{{ fmt(c.candidate_rating) }}</td>
-<td><span class="pill {{ outcome[c.status][1] }}">{{ outcome[c.status][0] }}</span>
-{% if c.note %}<div class="note">{{ c.note }}</div>{% endif %}</td></tr>{% endfor %}</tbody></table>
+{% for row in ev.bad.cases %}{% set c = row.case %}<div class="case">
+<div class="head"><b>{{ c.dialogue_id }}</b> · turn {{ c.turn_index }} · flagged by {{ c.flagged_by | join(", ") }}
+ <span class="pill {{ outcome[c.status][1] }}">{{ outcome[c.status][0] }}</span>
+{% if c.note %}<span class="note">{{ c.note }}</span>{% endif %}</div>
+<div class="sides"><div><div class="note">baseline · rating {{ fmt(c.baseline_rating) }} · reward
+ {{ row.baseline.reward }}</div>
+{% for r in c.baseline_rules %}<span class="pill{% if r not in c.remaining_rules %} grey{% endif %}">{{ r }}</span>
+{% endfor %}{% if row.baseline.why %}<div class="why">{{ row.baseline.why }}</div>{% endif %}
+{% if row.baseline.reply is not none %}<div class="reply">{{ row.baseline.reply }}</div>
+{% elif not ev.replies %}<div class="note">(reply not given to the report)</div>{% endif %}</div>
+<div><div class="note">candidate · rating {{ fmt(c.candidate_rating) }} · reward {{ row.candidate.reward }}</div>
+{% if c.candidate_rules is none %}<span class="note">no candidate turn</span>{% else %}{% for r in c.candidate_rules %}
+<span class="pill{% if r in c.new_rules %} warn{% endif %}">{{ r }}</span>{% endfor %}{% endif %}
+{% if row.candidate.why %}<div class="why">{{ row.candidate.why }}</div>{% endif %}
+{% if row.candidate.reply is not none %}<div class="reply">{{ row.candidate.reply }}</div>{% endif %}</div></div>
+</div>{% endfor %}
 {% if ev.bad.more %}<p class="note">… and {{ ev.bad.more }} more (all of them are in the JSON output).</p>{% endif %}
 </details>{% endif %}</section>{% endif %}
+<section id="agree"><h2>Source agreement</h2>
+<p class="lead">Where the sources rank the same turns differently is where REPO gets tuned first. r: Pearson;
+&rho;: Spearman's rank correlation (scale-free). The turns listed are the largest rank disagreements.</p>
+<div id="corr">{% if corr.pearson %}<div class="grid"><div class="chartcard"><h3>Pearson r</h3>{{ corr.pearson }}</div>
+<div class="chartcard"><h3>Spearman &rho;</h3>{{ corr.spearman }}</div></div>
+<p class="note">Over the turns where both values are present (n). n/a: fewer than two pairs or a constant series.</p>
+{% else %}<p class="empty">Needs at least two series with values.</p>{% endif %}</div>
+{% for sc in corr.scatters %}<h3 class="sub">{{ sc.b }} against {{ sc.a }}</h3>
+<div class="meta note">n = {{ sc.n }} · r = {{ sc.r }} · &rho; = {{ sc.rho }}{% for c in sc.constant %} · <b>{{ c }} is
+ constant</b>: no ranking{% endfor %}</div>
+<div class="plot">{{ sc.svg }}</div>{% if sc.cards %}<details class="dis" open><summary>{{ sc.cards|length }} largest
+ disagreement{{ "s" if sc.cards|length != 1 }} between {{ sc.a }} and {{ sc.b }}</summary><div class="cards wide">
+{% for t in sc.cards %}{{ card(t) }}{% endfor %}</div></details>{% else %}<p class="empty">No turn where {{ sc.a }}
+ and {{ sc.b }} disagree by more than a quarter of the ranking.</p>{% endif %}{% endfor %}</section>
+<div class="cols"><section id="worst"><h2>Worst turns</h2>
+<p class="lead">The lowest-reward turns: why each reward is what it is, the turns before it, the rules that fired
+(evidence marked) and the judge's reason.</p>
+{% if worst %}<div class="cards">{% for t in worst %}{{ card(t) }}{% endfor %}</div>
+{% else %}<p class="empty">No turns.</p>{% endif %}</section>
+<section id="best"><h2>Best turns</h2><p class="lead">The highest-reward turns, for contrast: is this what the
+reward should pay for?</p>
+{% if best %}<div class="cards">{% for t in best %}{{ card(t) }}{% endfor %}</div>
+{% else %}<p class="empty">No turns with a reward.</p>{% endif %}</section></div>
 <section id="dist"><h2>Reward distributions</h2>
-<p class="lead">Histograms of the combined reward and of each source over all turns (None values left out).</p>
+<p class="lead">Histograms of the combined reward and of each source over all turns (None values left out)
+{%- if ev and ev.runs|length > 1 %}: candidate as bars, baseline as dashed outlines{% endif %}.</p>
 {% if s.turns %}<div class="grid">{% for d in dists %}<div class="chartcard">
 <h3><span class="swatch" style="background:{{ d.color }}"></span>{{ d.name }}{% if d.name == "reward" %}
 <span class="note">(combined)</span>{% endif %}</h3>
-<div class="meta">n = {{ d.n }} · mean {{ d.mean }}{% if d.missing %} · {{ d.missing }} None{% endif %}</div>
+<div class="meta">n = {{ d.n }} · mean {{ d.mean }}{% if d.missing %} · {{ d.missing }} None{% endif %}
+{% if d.base_n is not none %}<br>baseline (dashed): n = {{ d.base_n }} · mean {{ d.base_mean }}{% endif %}</div>
 {{ d.svg }}</div>{% endfor %}</div>{% else %}<p class="empty">No turns.</p>{% endif %}</section>
-<section id="rules"><h2>Rule fire rates</h2>
+<section id="rules"><h2>Rule fire rates and examples</h2>
 <p class="lead">Share of turns on which each rule fires (a rule firing twice on one turn counts once; a
-dialogue-level hit that names a turn counts for that turn).</p>
-{% if rules.count %}{{ rules.svg }}{% else %}<p class="empty">No rule fired on any turn.</p>{% endif %}
+dialogue-level hit that names a turn counts for that turn). Each bar links to the rule's section below.</p>
+{% if rules.count %}<div class="hbars" id="rule-bars">{% for b in rules.bars %}<a class="hbar" href="{{ b.href }}">
+<span class="name">{{ b.rule }}</span><span class="track"><span class="fill" style="width:{{ b.pct }}%"></span></span>
+<span class="val">{{ b.text }}</span></a>{% endfor %}</div>
+{% else %}<p class="empty">No rule fired on any turn.</p>{% endif %}
 {% if s.dialogue_wide_hits %}<p class="note">{{ s.dialogue_wide_hits }} dialogue-level hits name no turn and are not in
-these rates; see the worst dialogues.</p>{% endif %}</section>
-<section id="corr"><h2>Correlation between sources</h2>
-<p class="lead">Pearson r over the turns where both values are present (n). n/a: fewer than two pairs or a constant
-series. Sources that should agree but do not are worth a look.</p>
-{% if corr.svg %}<div style="max-width:{{ 90 + 78 * corr.names|length }}px">{{ corr.svg }}</div>
-{% else %}<p class="empty">Needs at least two series with values.</p>{% endif %}</section>
+these rates; each rule's section lists their dialogues.</p>{% endif %}
+<p class="note">Near-misses: {{ rules.near_miss }}.</p>
+{% for r in rules.sections %}<div class="rule" id="{{ r.anchor }}"><h4>{{ r.rule }}</h4>
+<div class="chips"><span class="chip">fires on <b>{{ r.turns }}</b> turns ({{ r.share }})</span>
+<span class="chip">points per hit {{ r.points }}</span>
+<span class="chip term">reward when it fires {{ r.hit_mean }} (n={{ r.hit_n }})</span>
+<span class="chip term">clean turns {{ r.clean_mean }} (n={{ r.clean_n }})</span>
+<span class="chip term">difference {{ r.delta }}</span></div>
+{% if r.wide %}<p class="note">dialogue-level hits naming no turn, in {{ r.wide|length }} dialogue{{ "s" if
+ r.wide|length != 1 }}: {{ r.wide[:5]|join(", ") }}{% if r.wide|length > 5 %} …{% endif %}</p>{% endif %}
+{% if r.examples %}<details{% if loop.index <= 3 %} open{% endif %}><summary>{{ r.examples|length }} example
+{{- "s" if r.examples|length != 1 }} of its hits</summary><div class="cards wide">{% for t in r.examples %}{{ card(t) }}
+{% endfor %}</div></details>{% elif not r.wide %}<p class="empty">Never fired on these turns.</p>{% endif %}
+</div>{% endfor %}</section>
 <section id="length"><h2>Reward against reply length</h2>
 <div class="callout{% if length.r_value is not none and length.r_value|abs >= 0.3 %} warn{% endif %}">
 <b>Reward-hacking tell.</b> Pearson r(reply length, reward) = <b>{{ length.r }}</b> over {{ length.n }} turns
@@ -158,36 +184,19 @@ that length penalties dominate.</div>
 {% if length.n %}{{ length.svg }}{% if length.shown < length.n %}<p class="note">{{ length.shown }} of {{ length.n }}
 points shown (evenly sampled); r uses all.</p>{% endif %}{% else %}<p class="empty">No turns with a reward.</p>
 {% endif %}</section>
-<section id="worst"><h2>Worst turns</h2>
-<p class="lead">The {% if worst|length > 1 %}{{ worst|length }} {% endif %}lowest-reward
-turn{{ "s" if worst|length != 1 }} with the rules that fired (evidence marked in the reply)
-and the judge's reason.</p>
-{% if worst %}<table class="worst"><colgroup><col style="width:9%"><col style="width:4%"><col style="width:6%">
-<col style="width:9%"><col style="width:27%"><col style="width:14%"><col style="width:31%"></colgroup>
-<thead><tr><th>dialogue</th><th class="num">turn</th><th class="num">reward</th>
-<th>sources</th><th>fired rules · evidence</th><th>judge reason</th><th>reply</th></tr></thead><tbody>
-{% for t in worst %}<tr><td>{{ t.dialogue_id }}</td><td class="num">{{ t.turn_index }}</td>
-<td class="num"><b>{{ t.reward }}</b></td>
-<td class="srcs">{% for n, v in t.sources %}<div><span class="note">{{ n }}</span> <b>{{ v }}</b></div>{% endfor %}</td>
-<td>{% for h in t.hits %}<div class="hit"><span class="pill">{{ h.rule }} {{ h.points }}</span> {{ h.reason }}
-{% if h.evidence %}<br><span class="ev">{{ h.evidence|truncate(90, true, "…", 0) }}</span>{% endif %}</div>
-{% else %}<span class="note">none</span>{% endfor %}</td>
-<td class="reason">{{ t.judge_reason or "\u2013" }}{% for n, v in t.other_reasons %}<div class="note">{{ n }}: {{ v }}
-</div>{% endfor %}</td>
-<td><div class="reply">{{ t.reply }}</div><div class="note">{{ t.length }} chars</div></td></tr>{% endfor %}
-</tbody></table>{% else %}<p class="empty">No turns.</p>{% endif %}</section>
 {% if dialogues %}<section id="dialogues"><h2>Worst dialogues</h2>
 <p class="lead">Dialogues by mean reward, lowest first, with dialogue-level rule hits.</p>
-<table><thead><tr><th>dialogue</th><th class="num">turns</th><th class="num">mean reward</th>
+<div class="scroll"><table><thead><tr><th>dialogue</th><th class="num">turns</th><th class="num">mean reward</th>
 <th class="num">min reward</th><th class="num">rule hits</th><th>worst rule</th><th>dialogue-level rules</th></tr>
 </thead><tbody>{% for d in dialogues %}<tr><td>{{ d.dialogue_id }}</td><td class="num">{{ d.turns }}</td>
 <td class="num">{{ d.mean }}</td><td class="num">{{ d.min }}</td><td class="num">{{ d.fired }}</td>
 <td>{{ d.worst_rule }}</td><td>{% for r in d.dialogue_rules %}<span class="pill">{{ r }}</span>{% endfor %}</td></tr>
-{% endfor %}</tbody></table></section>{% endif %}
+{% endfor %}</tbody></table></div></section>{% endif %}
 </main>
 <footer>Self-contained report written by repo-sdk: no scripts, no network.</footer>
 </body></html>
 """
+)
 
 _OUTCOME = {
     "clean_fix": ("clean fix", "ok"),
@@ -202,20 +211,20 @@ _page = _env.from_string(_TEMPLATE)
 
 def render_page(title: str, sections: dict[str, Any], *, generated: str | None = None) -> str:
     """Render the HTML document from :func:`repo_sdk.report.sections.build_sections` output."""
-    from repo_sdk.report.stats import fmt
-
     return _page.render(
         title=title,
-        css=Markup(_CSS),
+        css=Markup(CSS),
         generated=generated,
         fmt=fmt,
         outcome=_OUTCOME,
+        warnings=sections["warnings"],
         s=sections["summary"],
         ev=sections["eval"],
         dists=sections["distributions"],
         rules=sections["rules"],
-        corr=sections["correlation"],
+        corr=sections["agreement"],
         length=sections["length"],
         worst=sections["worst"],
+        best=sections["best"],
         dialogues=sections["dialogues"],
     )

@@ -2,8 +2,8 @@
 
 Everything user-provided (ids, replies, reasons, evidence, rule names) stays a plain
 string here and is escaped by the template's autoescape; only SVG produced by
-:mod:`repo_sdk.report.svg` (which escapes its own text) and the highlighted reply
-(escaped segment by segment) are marked safe.
+:mod:`repo_sdk.report.svg` (which escapes its own text) and highlighted replies
+(:mod:`repo_sdk.report.cards`, escaped segment by segment) are marked safe.
 
 Example:
     >>> ctx = build_sections([{"dialogue_id": "d1", "turn_index": 1, "reward": 0.5,
@@ -15,14 +15,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from repo_sdk.degenerate import degenerate_sources
-from repo_sdk.report import stats, svg
-from repo_sdk.report.stats import COMBINED, DASH, fmt
+from repo_sdk.report import agreement, compare, stats, svg
+from repo_sdk.report.cards import ContextIndex, highlight, turn_card
+from repo_sdk.report.eval_section import eval_section
+from repo_sdk.report.per_rule import NEAR_MISS_NOTE, rule_sections
+from repo_sdk.report.stats import COMBINED, DASH, Bin, fmt
 
 if TYPE_CHECKING:
     from repo_sdk.evaluation import EvalResult
@@ -32,6 +34,7 @@ __all__ = ["build_sections", "color_of", "highlight"]
 _COLORS = {COMBINED: "#4f46e5", "rm": "#0d9488", "judge": "#d97706", "rules": "#e11d48"}
 _PALETTE = ("#7c3aed", "#0284c7", "#65a30d", "#c026d3", "#ea580c", "#475569")
 MAX_POINTS = 3000
+DISAGREEMENTS = 5
 
 
 def color_of(name: str, names: Sequence[str] = ()) -> str:
@@ -42,45 +45,7 @@ def color_of(name: str, names: Sequence[str] = ()) -> str:
     return _PALETTE[(others.index(name) if name in others else len(name)) % len(_PALETTE)]
 
 
-def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> Markup:
-    """``text`` escaped, with each ``(start, end, rule)`` span (clipped, overlaps merged) in ``<mark>``.
-
-    Example:
-        >>> str(highlight("a <b> c", [(2, 5, "tag")]))
-        'a <mark title="tag">&lt;b&gt;</mark> c'
-    """
-    clean = sorted((max(0, s), min(len(text), e), rule) for s, e, rule in spans if min(len(text), e) > max(0, s))
-    merged: list[list[Any]] = []
-    for s, e, rule in clean:
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-            merged[-1][2] += f", {rule}" if rule not in merged[-1][2].split(", ") else ""
-        else:
-            merged.append([s, e, rule])
-    out, pos = [], 0
-    for s, e, rule in merged:
-        out.append(escape(text[pos:s]))
-        out.append(f'<mark title="{escape(rule)}">{escape(text[s:e])}</mark>')
-        pos = e
-    out.append(escape(text[pos:]))
-    return Markup("".join(out))
-
-
-def _spans(row: Mapping[str, Any]) -> list[tuple[int, int, str]]:
-    out = []
-    for h in row.get("fired") or []:
-        span = h.get("span") if isinstance(h, dict) else None
-        if isinstance(span, (list, tuple)) and len(span) == 2 and all(isinstance(x, int) for x in span):
-            out.append((span[0], span[1], str(h.get("rule"))))
-    return out
-
-
-def _summary(
-    turns: Sequence[dict[str, Any]],
-    dialogues: Sequence[dict[str, Any]],
-    names: list[str],
-    telemetry: Mapping[str, Any] | None,
-) -> dict[str, Any]:
+def _summary(turns: Sequence[dict[str, Any]], dialogues: Sequence[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     rewards = stats.values_of(turns, COMBINED)
     ids = {str(r.get("dialogue_id")) for r in turns} | {str(d.get("dialogue_id")) for d in dialogues}
     per_source = []
@@ -97,12 +62,6 @@ def _summary(
                 "max": fmt(max(vals) if vals else None),
             }
         )
-    flat: list[tuple[str, str]] = []
-    for key, value in (telemetry or {}).items():
-        if isinstance(value, Mapping):
-            flat.extend((f"{key} · {k}", fmt(v) if stats.num(v) is not None else str(v)) for k, v in value.items())
-        else:
-            flat.append((str(key), fmt(value) if stats.num(value) is not None else str(value)))
     hit_sets, wide = stats.turn_rules(turns, dialogues)
     with_hit = sum(1 for rules in hit_sets if rules)
     return {
@@ -115,40 +74,100 @@ def _summary(
         "with_hit": with_hit,
         "hit_share": f"{with_hit / len(turns):.1%}" if turns else DASH,
         "sources": per_source,
-        "telemetry": flat,
         "dialogue_wide_hits": wide,
-        "degenerate": [d.message() for d in degenerate_sources(turns)],
     }
 
 
-def _worst(turns: Sequence[dict[str, Any]], names: list[str], k: int) -> list[dict[str, Any]]:
+def _distributions(
+    turns: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]] | None, names: list[str]
+) -> list[dict[str, Any]]:
     out = []
-    for r in stats.worst_turns(turns, k):
-        reasons = r.get("reasons") if isinstance(r.get("reasons"), dict) else {}
-        response = r.get("response") if isinstance(r.get("response"), str) else ""
-        hits = [h for h in r.get("fired") or [] if isinstance(h, dict)]
+    for name in [COMBINED, *names]:
+        vals = stats.values_of(turns, name)
+        base = stats.values_of(baseline, name) if baseline is not None else None
+        bins = stats.histogram_bins(vals if base is None else vals + base)
+        if base is not None:  # both runs on the same bins: the candidate's as bars, the baseline's as outlines
+            bins = [Bin(b.lo, b.hi, c, b.label) for b, c in zip(bins, stats.count_into(bins, vals), strict=True)]
+        color = color_of(name, names)
+        chart = svg.histogram(
+            bins,
+            color=color,
+            label=f"distribution of {name}",
+            overlay=stats.count_into(bins, base) if base is not None else None,
+        )
         out.append(
             {
-                "dialogue_id": str(r.get("dialogue_id")),
-                "turn_index": r.get("turn_index"),
-                "reward": fmt(stats.num(r.get("reward"))),
-                "sources": [(n, fmt(stats.value_of(r, n))) for n in names],
-                "hits": [
-                    {
-                        "rule": str(h.get("rule")),
-                        "points": fmt(stats.num(h.get("points"))),
-                        "reason": str(h.get("reason") or ""),
-                        "evidence": str(h.get("evidence") or ""),
-                    }
-                    for h in hits
-                ],
-                "judge_reason": str(reasons.get("judge") or ""),
-                "other_reasons": [(str(n), str(v)) for n, v in reasons.items() if n not in ("judge", "rules") and v],
-                "reply": highlight(response, _spans(r)),
-                "length": len(response),
+                "name": name,
+                "color": color,
+                "n": len(vals),
+                "missing": len(turns) - len(vals),
+                "mean": fmt(stats.mean(vals)),
+                "base_n": None if base is None else len(base),
+                "base_mean": None if base is None else fmt(stats.mean(base)),
+                "svg": Markup(chart),
             }
         )
     return out
+
+
+def _agreement(
+    turns: Sequence[dict[str, Any]], names: list[str], series: list[str], context: ContextIndex
+) -> dict[str, Any]:
+    anchor = "rm" if "rm" in names else (names[0] if names else None)
+    pairs = [(anchor, other) for other in ("judge", "rules", *names) if anchor and other in names and other != anchor]
+    scatters = []
+    for a, b in list(dict.fromkeys(pairs))[:3]:
+        points = agreement.paired(turns, a, b)
+        if not points:
+            continue
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        shown = points[:: max(1, -(-len(points) // MAX_POINTS))]
+        found = agreement.disagreements(turns, a, b, DISAGREEMENTS)
+        scatters.append(
+            {
+                "a": a,
+                "b": b,
+                "n": len(points),
+                "r": fmt(stats.pearson(xs, ys)),
+                "rho": fmt(agreement.spearman(xs, ys)),
+                "svg": Markup(
+                    svg.scatter(
+                        [(p[0], p[1]) for p in shown], color=color_of(b, names), x_label=a, y_label=b, width=560
+                    )
+                ),
+                "constant": [n for n, v in ((a, xs), (b, ys)) if len(set(v)) == 1],
+                "cards": [
+                    turn_card(
+                        row,
+                        context,
+                        names,
+                        label=f"{a} {'high' if ra > rb else 'low'} ({ra:.0%} rank), "
+                        f"{b} {'low' if ra > rb else 'high'} ({rb:.0%} rank)",
+                    )
+                    for ra, rb, row in found
+                ],
+            }
+        )
+    corr_names = [n for n in series if stats.values_of(turns, n)]
+    spearman = [
+        [
+            (agreement.spearman([p[0] for p in ps], [p[1] for p in ps]), len(ps))
+            for ps in (agreement.paired(turns, a, b) for b in corr_names)
+        ]
+        for a in corr_names
+    ]
+    enough = len(corr_names) >= 2
+    return {
+        "names": corr_names,
+        "pearson": Markup(svg.heatmap(corr_names, stats.correlation_matrix(turns, corr_names))) if enough else None,
+        "spearman": Markup(svg.heatmap(corr_names, spearman, title="rank correlation")) if enough else None,
+        "scatters": scatters,
+    }
+
+
+def _best(turns: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    scored = [r for r in turns if stats.num(r.get("reward")) is not None]
+    return sorted(scored, key=lambda r: -stats.num(r.get("reward")))[: max(0, k)]  # type: ignore[operator]
 
 
 def _dialogues(dialogues: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:
@@ -172,53 +191,6 @@ def _dialogues(dialogues: Sequence[dict[str, Any]], k: int) -> list[dict[str, An
     ]
 
 
-def _eval(result: EvalResult) -> dict[str, Any]:
-    def pct(v: float | None) -> str:
-        return DASH if v is None else f"{v:.2%}"
-
-    runs = (
-        [("baseline", result.baseline), ("candidate", result.candidate)]
-        if result.baseline
-        else [("candidate", result.candidate)]
-    )
-    metric_rows = [
-        ("turns", [str(m.turns) for _, m in runs]),
-        ("dialogues", [str(m.dialogues) for _, m in runs]),
-        (f"rated turns ({result.rating_source})", [str(m.rated_turns) for _, m in runs]),
-        ("average rating", [fmt(m.avg_rating) for _, m in runs]),
-        (
-            f"conversations with ≥1 excellent reply (≥ {fmt(result.excellent)})",
-            [f"{pct(m.excellent_share)} ({m.excellent_dialogues}/{m.rated_dialogues})" for _, m in runs],
-        ),
-        (
-            "rule fire rate (turns with a hit)",
-            [f"{pct(m.rule_fire_rate)} ({m.turns_with_rule_hit}/{m.turns})" for _, m in runs],
-        ),
-    ]
-    ctx: dict[str, Any] = {
-        "runs": [n for n, _ in runs],
-        "metrics": metric_rows,
-        "notes": result.notes,
-        "rating_source": result.rating_source,
-        "bad_rating": fmt(result.bad_rating),
-    }
-    b = result.bad_cases
-    if b is not None:
-        ctx["bad"] = {
-            "rows": [
-                ("bad cases in the baseline", str(b.bad_cases)),
-                ("… flagged by rules / by rating", f"{b.flagged_by_rules} / {b.flagged_by_rating}"),
-                ("paired with a candidate turn", str(b.paired)),
-                ("missing pairs (not in the rates)", str(b.missing)),
-                ("bad-case fix rate", f"{pct(b.fix_rate)} ({b.fixed}/{b.paired})"),
-                ("clean fix rate", f"{pct(b.clean_fix_rate)} ({b.clean_fixed}/{b.paired})"),
-            ],
-            "cases": b.cases[:300],
-            "more": max(0, len(b.cases) - 300),
-        }
-    return ctx
-
-
 def build_sections(
     turn_rows: Sequence[dict[str, Any]],
     dialogue_rows: Sequence[dict[str, Any]],
@@ -226,54 +198,46 @@ def build_sections(
     telemetry: Mapping[str, Any] | None = None,
     eval_result: EvalResult | None = None,
     worst: int = 20,
+    baseline_rows: Sequence[dict[str, Any]] | None = None,
+    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    rules: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The template context: summary, distributions, rules, correlation, length, worst turns, eval."""
+    """The template context: warnings, summary, eval, distributions, rules, agreement, length, turns."""
     turns = [r for r in turn_rows if isinstance(r, dict)]
     dialogues = [d for d in dialogue_rows if isinstance(d, dict)]
-    names = stats.source_names(turns)
-    series = [COMBINED, *names]
-    dists = []
-    for name in series:
-        vals = stats.values_of(turns, name)
-        dists.append(
-            {
-                "name": name,
-                "color": color_of(name, names),
-                "n": len(vals),
-                "missing": len(turns) - len(vals),
-                "mean": fmt(stats.mean(vals)),
-                "svg": Markup(
-                    svg.histogram(
-                        stats.histogram_bins(vals), color=color_of(name, names), label=f"distribution of {name}"
-                    )
-                ),
-            }
-        )
+    base = [r for r in baseline_rows if isinstance(r, dict)] if baseline_rows is not None else None
+    names = stats.source_names(turns + (base or []))
+    context = ContextIndex(turns, dialogues)
+    warnings = [f"{'candidate run: ' if base is not None else ''}{d.message()}" for d in degenerate_sources(turns)]
+    warnings += [f"baseline run: {d.message()}" for d in degenerate_sources(base or [])]
+    runs = [("baseline", base), ("candidate", turns)] if base is not None else [("this run", turns)]
+    # this run's counters as the caller has them (the pipeline's, after `score`), else those its rows carry
+    telemetries = [
+        (label, telemetry if telemetry and label != "baseline" else compare.row_telemetry(rows)) for label, rows in runs
+    ]
     rates = stats.fire_rates(turns, dialogues)
-    corr_names = [n for n in series if stats.values_of(turns, n)]
+    per_rule = rule_sections(turns, dialogues, context, names, rules)
+    anchors = {s["rule"]: f"#{s['anchor']}" for s in per_rule}
     points = [(float(stats.reply_length(r)), v) for r in turns if (v := stats.value_of(r, COMBINED)) is not None]
     r_len = stats.pearson([p[0] for p in points], [p[1] for p in points])
     shown = points[:: max(1, -(-len(points) // MAX_POINTS))]
+    summary = _summary(turns, dialogues, names)
+    summary["telemetry"] = compare.telemetry_table(telemetries)
+    summary["telemetry_runs"] = [label for label, _ in runs]
     return {
-        "summary": _summary(turns, dialogues, names, telemetry),
-        "distributions": dists,
+        "warnings": warnings,
+        "summary": summary,
+        "distributions": _distributions(turns, base, names),
         "rules": {
-            "svg": Markup(
-                svg.bars(
-                    [(rule, share, f"{share:.1%} · {n} turns") for rule, n, share in rates],
-                    color=_COLORS["rules"],
-                    max_value=1.0,
-                    label="rule fire rates",
-                )
-            ),
+            "bars": [
+                {"rule": rule, "pct": f"{share * 100:.2f}", "text": f"{share:.1%} · {n} turns", "href": anchors[rule]}
+                for rule, n, share in rates
+            ],
             "count": len(rates),
+            "sections": per_rule,
+            "near_miss": NEAR_MISS_NOTE,
         },
-        "correlation": {
-            "svg": Markup(svg.heatmap(corr_names, stats.correlation_matrix(turns, corr_names)))
-            if len(corr_names) >= 2
-            else None,
-            "names": corr_names,
-        },
+        "agreement": _agreement(turns, names, [COMBINED, *names], context),
         "length": {
             "svg": Markup(
                 svg.scatter(
@@ -285,7 +249,8 @@ def build_sections(
             "shown": len(shown),
             "r_value": r_len,
         },
-        "worst": _worst(turns, names, worst),
+        "worst": [turn_card(r, context, names) for r in stats.worst_turns(turns, worst)],
+        "best": [turn_card(r, context, names) for r in _best(turns, worst)],
         "dialogues": _dialogues(dialogues, 15),
-        "eval": _eval(eval_result) if eval_result is not None else None,
+        "eval": eval_section(eval_result, turns, base or [], baseline_dialogues) if eval_result is not None else None,
     }

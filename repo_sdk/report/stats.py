@@ -24,6 +24,7 @@ __all__ = [
     "DASH",
     "Bin",
     "correlation_matrix",
+    "count_into",
     "fire_rates",
     "fmt",
     "histogram_bins",
@@ -142,6 +143,33 @@ def histogram_bins(values: Sequence[float], max_bins: int = 20) -> list[Bin]:
     for v in values:
         counts[max(0, min(k - 1, int((v - edges[0]) / step)))] += 1
     return [Bin(edges[i], edges[i + 1], c, fmt(edges[i])) for i, c in enumerate(counts)]
+
+
+def count_into(bins: Sequence[Bin], values: Sequence[float]) -> list[int]:
+    """How many of ``values`` fall in each of ``bins`` (made from another run, or from both runs).
+
+    Past the ends of equal-width bins a value counts in the end bin; among one-bar-per-value
+    bins, a value without a bar of its own is not counted (make the bins from both runs).
+
+    Example:
+        >>> count_into(histogram_bins([1, 2, 2]), [2, 2, 3, 1])
+        [1, 2]
+        >>> count_into(histogram_bins([i / 10 for i in range(100)], max_bins=5), [0.1, 9.9, 50.0])
+        [1, 0, 0, 0, 2]
+    """
+    counts = [0] * len(bins)
+    if not bins:
+        return counts
+    if bins[0].lo == bins[0].hi:  # one bar per value: a value with no bar of its own is not counted
+        where = {b.lo: i for i, b in enumerate(bins)}
+        for v in values:
+            if v in where:
+                counts[where[v]] += 1
+        return counts
+    lo, step = bins[0].lo, bins[0].hi - bins[0].lo
+    for v in values:
+        counts[max(0, min(len(bins) - 1, int((v - lo) / step)))] += 1
+    return counts
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:

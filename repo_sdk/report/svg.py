@@ -1,4 +1,4 @@
-"""Inline SVG charts as strings: histogram, horizontal bars, scatter, heatmap.
+"""Inline SVG charts as strings: histogram, scatter, heatmap.
 
 No plotting library and nothing external: each function returns one ``<svg>`` element
 that scales to its container (``viewBox``), with every text escaped. Hovering a mark
@@ -19,7 +19,7 @@ from html import escape
 
 from repo_sdk.report.stats import Bin, fmt, nice_ticks
 
-__all__ = ["bars", "diverging_color", "heatmap", "histogram", "nice_ticks", "scatter"]
+__all__ = ["diverging_color", "heatmap", "histogram", "nice_ticks", "scatter"]
 
 _AXIS = "#94a3b8"
 _GRID = "#e2e8f0"
@@ -42,20 +42,34 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def histogram(bins: Sequence[Bin], *, color: str, width: int = 380, height: int = 190, label: str = "") -> str:
-    """Vertical bars of bin counts; few distinct values get one labelled bar each."""
-    ml, mr, mt, mb = 36, 10, 10, 30
-    pw, ph = width - ml - mr, height - mt - mb
+def histogram(
+    bins: Sequence[Bin],
+    *,
+    color: str,
+    width: int = 380,
+    height: int = 190,
+    label: str = "",
+    overlay: Sequence[int] | None = None,
+    overlay_label: str = "baseline",
+) -> str:
+    """Vertical bars of bin counts; few distinct values get one labelled bar each.
+
+    ``overlay``: counts of a second run on the same bins, drawn as dashed outlines over the bars.
+    """
     if not bins:
         return _svg(width, height, [_text(width / 2, height / 2, "no values")], label or "histogram")
-    top = nice_ticks(0, max(b.count for b in bins), 4)
+    categorical = bins[0].lo == bins[0].hi
+    last = "" if categorical else _clip(fmt(bins[-1].hi), 8)
+    # room on the right for the last edge label, centred on the plot's right edge
+    ml, mr, mt, mb = 36, max(10, math.ceil(len(last) * 3.6) + 3), 10, 30
+    pw, ph = width - ml - mr, height - mt - mb
+    top = nice_ticks(0, max(b.count for b in bins) if overlay is None else max(*(b.count for b in bins), *overlay), 4)
     ymax = top[-1] or 1
     body = []
     for t in top:
         y = mt + ph - t / ymax * ph
         body.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="{_GRID}"/>')
         body.append(_text(ml - 5, y + 3.5, fmt(t), "end"))
-    categorical = bins[0].lo == bins[0].hi
     # one bar per distinct value: cap the bar width so a single value does not fill the plot
     slot = min(pw / len(bins), 64.0) if categorical else pw / len(bins)
     x0 = ml + (pw - slot * len(bins)) / 2
@@ -69,6 +83,13 @@ def histogram(bins: Sequence[Bin], *, color: str, width: int = 380, height: int 
             f'<rect x="{x + gap / 2:.1f}" y="{mt + ph - h:.1f}" width="{max(slot - gap, 1):.1f}" height="{h:.1f}" '
             f'fill="{color}" rx="2"><title>{escape(rng)}: {b.count}</title></rect>'
         )
+        if overlay is not None and overlay[i]:
+            ho = overlay[i] / ymax * ph
+            body.append(
+                f'<rect x="{x + gap / 2:.1f}" y="{mt + ph - ho:.1f}" width="{max(slot - gap, 1):.1f}" '
+                f'height="{ho:.1f}" fill="none" stroke="#0f172a" stroke-width="1.2" stroke-dasharray="3 2">'
+                f"<title>{escape(overlay_label)} {escape(rng)}: {overlay[i]}</title></rect>"
+            )
         if categorical and i % every == 0:
             body.append(_text(x + slot / 2, height - mb + 14, _clip(b.label, 8)))
     if not categorical:
@@ -77,35 +98,6 @@ def histogram(bins: Sequence[Bin], *, color: str, width: int = 380, height: int 
             body.append(_text(x0 + j * slot, height - mb + 14, _clip(fmt(edges[j]), 8)))
     body.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{mt + ph}" y2="{mt + ph}" stroke="{_AXIS}"/>')
     return _svg(width, height, body, label or "histogram")
-
-
-def bars(
-    items: Sequence[tuple[str, float, str]],
-    *,
-    color: str,
-    width: int = 1000,
-    max_value: float | None = None,
-    label: str = "",
-) -> str:
-    """Horizontal bars, one per ``(name, value, value text)``; scaled to ``max_value`` or the largest."""
-    row, ml, mr, mt = 24, 190, 110, 6
-    height = mt * 2 + row * max(1, len(items))
-    if not items:
-        return _svg(width, height, [_text(width / 2, height / 2 + 4, "nothing fired")], label or "bars")
-    top = max_value or max(v for _, v, _ in items) or 1.0
-    pw = width - ml - mr
-    body = []
-    for i, (name, value, text) in enumerate(items):
-        y = mt + i * row
-        w = max(0.0, min(1.0, value / top)) * pw
-        body.append(_text(ml - 8, y + row / 2 + 4, _clip(name, 28), "end", f"><title>{escape(name)}</title"))
-        body.append(f'<rect x="{ml}" y="{y + 4}" width="{pw}" height="{row - 8}" fill="#f1f5f9" rx="3"/>')
-        body.append(
-            f'<rect x="{ml}" y="{y + 4}" width="{max(w, 1.5):.1f}" height="{row - 8}" fill="{color}" rx="3">'
-            f"<title>{escape(name)}: {escape(text)}</title></rect>"
-        )
-        body.append(_text(ml + pw + 8, y + row / 2 + 4, text, "start"))
-    return _svg(width, height, body, label or "bars", max_width=width * 1.1)
 
 
 def scatter(
@@ -119,12 +111,13 @@ def scatter(
     trend: bool = True,
 ) -> str:
     """Points with round axes and, when ``trend``, the least-squares line."""
-    ml, mr, mt, mb = 54, 14, 12, 40
-    pw, ph = width - ml - mr, height - mt - mb
     if not points:
         return _svg(width, height, [_text(width / 2, height / 2, "no points")], f"{y_label} vs {x_label}")
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     xt, yt = nice_ticks(min(xs), max(xs), 6), nice_ticks(min(ys), max(ys), 5)
+    # room on the right for the last x label, centred on the plot's right edge
+    ml, mr, mt, mb = 54, max(14, math.ceil(len(fmt(xt[-1])) * 3.6) + 3), 12, 40
+    pw, ph = width - ml - mr, height - mt - mb
     x0, x1, y0, y1 = xt[0], xt[-1], yt[0], yt[-1]
 
     def px(x: float) -> float:
@@ -145,7 +138,7 @@ def scatter(
     for x, y in points:
         body.append(
             f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}" fill-opacity="0.5">'
-            f"<title>{fmt(x)} chars, {fmt(y)}</title></circle>"
+            f"<title>{escape(x_label)} {fmt(x)}, {escape(y_label)} {fmt(y)}</title></circle>"
         )
     n = len(points)
     mx, my = sum(xs) / n, sum(ys) / n
@@ -178,7 +171,13 @@ def diverging_color(r: float | None) -> str:
     return "#{:02x}{:02x}{:02x}".format(*c)
 
 
-def heatmap(labels: Sequence[str], cells: Sequence[Sequence[tuple[float | None, int]]], *, cell: int = 78) -> str:
+def heatmap(
+    labels: Sequence[str],
+    cells: Sequence[Sequence[tuple[float | None, int]]],
+    *,
+    cell: int = 78,
+    title: str = "correlation between sources",
+) -> str:
     """A correlation matrix: each cell coloured by ``r`` and showing ``r`` and the pair count ``n``."""
     ml, mt = 80, 26
     k = len(labels)
@@ -205,4 +204,4 @@ def heatmap(labels: Sequence[str], cells: Sequence[Sequence[tuple[float | None, 
                 f'<text x="{x + cell / 2}" y="{y + cell / 2 + 16}" text-anchor="middle" fill="{ink}" '
                 f'font-size="10" opacity="0.8">n={n}</text>'
             )
-    return _svg(width, height, body, "correlation between sources")
+    return _svg(width, height, body, title)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from repo_sdk.hookspecs import hookimpl
+from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import Normalizer, calibration_stats
 from repo_sdk.rm.remote import RemoteRMSource
@@ -32,6 +33,7 @@ from repo_sdk.rm.tiny import build_tiny_model
 from repo_sdk.rm.train import PreferencePair, TrainResult, read_pairs, train_rm
 
 __all__ = [
+    "AUGMENT_KINDS",
     "Normalizer",
     "PreferencePair",
     "RMConfig",
@@ -39,6 +41,7 @@ __all__ = [
     "RemoteRMSource",
     "Renderer",
     "TrainResult",
+    "augment_pairs",
     "build_tiny_model",
     "calibration_stats",
     "default_base",

@@ -1,22 +1,29 @@
-"""Optional normalisation of raw RM scores, so the RM's scale is stable for the combiner.
+"""The RM's scale: how raw RM scores map to the value the combiner reads.
 
-REPO reads the RM's sign and magnitude (``R = R_rm + |R_rm| * E / n``), so an RM
-whose raw scores drift (all positive, say) changes what the enhancement does.
-Three choices, set by ``normalize`` in the source config:
+REPO reads the RM's sign and magnitude (``R = R_rm + |R_rm| * E / n``), so the
+scale is a choice, set by ``normalize`` in the source config:
 
-- ``none`` (default): raw scores.
-- ``{mean, std}``: ``(raw - mean) / std``.
-- a calibration file (``{file: PATH, method: zscore | quantile}`` or just ``PATH``,
-  z-score): ``rm train`` writes ``calibration.json`` beside the model, from the
-  trained model's scores on its training replies. ``quantile`` maps a score to its
-  place among the calibration scores, stretched to ``[-1, 1]`` (the median maps to
-  0), by linear interpolation between the stored quantiles.
+- ``none`` (default): raw scores (a Bradley-Terry RM's logits: any offset, any sign).
+- signed: ``{mean, std}`` (``(raw - mean) / std``); a calibration file with
+  ``method: zscore`` (or just its path) or ``method: quantile`` (the score's place
+  among the calibration scores, stretched to ``[-1, 1]``, median 0).
+- positive, in ``(0, 1]``: ``method: positive_quantile`` (the calibrated place ``p``
+  in ``[0, 1]`` mapped to ``floor + (1 - floor) * p``) or ``method: sigmoid``
+  (``floor + (1 - floor) * sigmoid((raw - mean) / std)``, with mean 0 and std 1
+  when no file is given: a sigmoid of the logit). REPO needs this: on a positive
+  scale a penalty can only lower a reward (docs/combiners.md).
+
+``rm train`` writes ``calibration.json`` beside the model, from the trained
+model's scores on its training replies.
 
 Example:
     >>> stats = calibration_stats([0.0, 1.0, 2.0, 3.0, 4.0])
     >>> z = Normalizer.from_calibration(stats, "zscore")
     >>> round(z(2.0), 6), Normalizer.from_calibration(stats, "quantile")(2.0)
     (0.0, 0.0)
+    >>> pos = Normalizer.from_calibration(stats, "positive_quantile", floor=0.5)
+    >>> pos(-9.0), pos(2.0), pos(9.0), pos.positive
+    (0.5, 0.75, 1.0, True)
 """
 
 from __future__ import annotations
@@ -30,10 +37,22 @@ from typing import Any, Literal
 
 from repo_sdk.errors import ConfigError
 
-__all__ = ["CALIBRATION_FILE", "Normalizer", "calibration_stats", "load_calibration"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "POSITIVE_METHODS",
+    "Method",
+    "Normalizer",
+    "calibration_stats",
+    "load_calibration",
+    "sigmoid",
+]
 
 CALIBRATION_FILE = "calibration.json"
 _PROBS = [i / 20 for i in range(21)]
+
+#: How raw scores are mapped: signed (``zscore``, ``quantile``) or positive (``positive_quantile``, ``sigmoid``).
+Method = Literal["zscore", "quantile", "positive_quantile", "sigmoid"]
+POSITIVE_METHODS = ("positive_quantile", "sigmoid")
 
 
 def calibration_stats(values: Sequence[float]) -> dict[str, Any]:
@@ -64,36 +83,75 @@ def load_calibration(path: Path) -> dict[str, Any]:
     return data
 
 
-class Normalizer:
-    """A raw-score map: z-score, quantile to ``[-1, 1]``, or identity."""
+def sigmoid(x: float) -> float:
+    """The logistic function, without overflow for large ``|x|``.
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0, quantiles: tuple[list[float], list[float]] | None = None):
+    Example:
+        >>> sigmoid(0.0), sigmoid(-1000.0), sigmoid(1000.0)
+        (0.5, 0.0, 1.0)
+    """
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+class Normalizer:
+    """A raw-score map: z-score, quantile to ``[-1, 1]``, positive quantile or sigmoid to ``(0, 1]``."""
+
+    def __init__(
+        self,
+        mean: float = 0.0,
+        std: float = 1.0,
+        quantiles: tuple[list[float], list[float]] | None = None,
+        *,
+        method: Method = "zscore",
+        floor: float = 0.0,
+    ):
+        if method in ("quantile", "positive_quantile") and quantiles is None:
+            raise ValueError(f"method {method!r} needs quantiles")
+        if not 0.0 <= floor < 1.0:
+            raise ValueError(f"floor must be in [0, 1), got {floor}")
         self.mean = mean
         self.std = std if std > 0 else 1.0
         self.quantiles = quantiles
+        self.method = method
+        self.floor = floor
+
+    @property
+    def positive(self) -> bool:
+        """True when every value is on a positive scale (``positive_quantile``, ``sigmoid``)."""
+        return self.method in POSITIVE_METHODS
 
     @classmethod
-    def from_calibration(cls, data: dict[str, Any], method: Literal["zscore", "quantile"] = "zscore") -> Normalizer:
-        if method == "quantile":
+    def from_calibration(cls, data: dict[str, Any], method: Method = "zscore", floor: float = 0.0) -> Normalizer:
+        if method in ("quantile", "positive_quantile"):
             q = data.get("quantiles") or {}
             probs, values = list(q.get("probs", [])), list(q.get("values", []))
             if len(probs) < 2 or len(probs) != len(values):
-                raise ConfigError("rm: the calibration file has no usable quantiles for method 'quantile'")
-            return cls(quantiles=(values, probs))
-        return cls(float(data["mean"]), float(data["std"]))
+                raise ConfigError(f"rm: the calibration file has no usable quantiles for method {method!r}")
+            return cls(quantiles=(values, probs), method=method, floor=floor)
+        return cls(float(data["mean"]), float(data["std"]), method=method, floor=floor)
 
-    def __call__(self, raw: float) -> float:
-        if self.quantiles is None:
-            return (raw - self.mean) / self.std
+    def place(self, raw: float) -> float:
+        """The share of calibration scores below ``raw``, in ``[0, 1]`` (ties: the middle of their share)."""
+        assert self.quantiles is not None
         values, probs = self.quantiles
         lo, hi = bisect.bisect_left(values, raw), bisect.bisect_right(values, raw)
-        if lo < hi:  # equal to stored quantiles (ties): the middle of their probabilities
-            p = (probs[lo] + probs[hi - 1]) / 2
-        elif lo == 0:
-            p = probs[0]
-        elif lo == len(values):
-            p = probs[-1]
-        else:
-            v0, v1, p0, p1 = values[lo - 1], values[lo], probs[lo - 1], probs[lo]
-            p = p0 + (p1 - p0) * (raw - v0) / (v1 - v0)
-        return 2 * p - 1
+        if lo < hi:
+            return (probs[lo] + probs[hi - 1]) / 2
+        if lo == 0:
+            return probs[0]
+        if lo == len(values):
+            return probs[-1]
+        v0, v1, p0, p1 = values[lo - 1], values[lo], probs[lo - 1], probs[lo]
+        return p0 + (p1 - p0) * (raw - v0) / (v1 - v0)
+
+    def __call__(self, raw: float) -> float:
+        if self.method == "sigmoid":
+            return self.floor + (1 - self.floor) * sigmoid((raw - self.mean) / self.std)
+        if self.method == "quantile":
+            return 2 * self.place(raw) - 1
+        if self.method == "positive_quantile":
+            return self.floor + (1 - self.floor) * self.place(raw)
+        return (raw - self.mean) / self.std

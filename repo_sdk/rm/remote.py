@@ -203,6 +203,8 @@ class RemoteRMSource(RewardSource):
             text = r.text(sample)
             return Prompt(text=text, task=sample.task), {}, len(text)
         (enc,) = r.encode([sample])
+        if enc.error is not None:
+            raise ValueError(enc.error)
         details = _token_details(enc)
         self._counts["tokens"] += len(enc.ids)
         self._counts["with_tokens"] += 1

@@ -18,6 +18,14 @@ Tokenizers without a chat template (BERT-style encoders such as MiniLM) get a pl
 rendering: one ``role: content`` line per turn, encoded with the tokenizer's own
 special tokens (``[CLS] ... [SEP]``).
 
+Tool turns: a chat template that renders a whole tool exchange (an assistant turn's
+``tool_calls`` and a ``tool`` turn's output, checked once on a probe as TRL does) gets
+them as they are. A template that renders any role but not tool calls (plain ChatML)
+gets each call as a ``[tool call] name {arguments}`` line of its assistant turn and the
+tool's output as a ``tool`` turn; one that knows neither gets the output as a ``user``
+turn headed ``[tool output: name]``, so no template ever sees a role it refuses.
+A sample the template still cannot render is encoded as nothing with its ``error``.
+
 Truncation keeps the response. A rendering longer than ``max_length`` first drops
 the oldest history turns (the task text stays); if it is still too long, tokens are
 cut from the left, after any leading special tokens (BOS / CLS).
@@ -47,9 +55,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from repo_sdk.types import Sample, Turn
 
-__all__ = ["Encoded", "Renderer", "TaskPlacement", "compile_task_template", "default_task_text"]
+__all__ = ["Encoded", "Renderer", "TaskPlacement", "ToolSupport", "compile_task_template", "default_task_text"]
 
 TaskPlacement = Literal["system", "user-prefix", "none"]
+#: how a chat template takes tool turns: as they are, as a role of plain text, or not at all
+ToolSupport = Literal["native", "role", "none"]
+_NAME, _ARG, _VAL, _OUT = "qzToolName", "qzArgKey", "qzArgValue", "qzToolOutput"
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
@@ -85,6 +96,7 @@ class Encoded:
     full_length: int
     dropped_turns: int = 0
     cut_tokens: int = 0
+    error: str | None = None  # the chat template could not render the sample (ids are empty)
 
     @property
     def truncated(self) -> bool:
@@ -116,15 +128,53 @@ class Renderer:
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         specials = set(getattr(tokenizer, "all_special_ids", []) or [])
         self._specials = specials
+        # a plain rendering writes any role as a `role: content` line
+        self.tool_support: ToolSupport = self._tool_support() if self.has_chat_template else "role"
+
+    def _tool_support(self) -> ToolSupport:
+        """What the chat template does with tool turns, read off two probe renderings."""
+        call = {"type": "function", "function": {"name": _NAME, "arguments": {_ARG: _VAL}}}
+        native = [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "name": _NAME, "content": _OUT},
+        ]
+        plain = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}, native[2]]
+        for kind, probe, marks in (("native", native, (_NAME, _ARG, _VAL, _OUT)), ("role", plain, (_OUT,))):
+            try:
+                text = self.tokenizer.apply_chat_template(probe, tokenize=False)
+            except Exception:  # a template refusing the tool role or the call's shape
+                continue
+            if all(m in text for m in marks):
+                return kind  # type: ignore[return-value]
+        return "none"
 
     def task_text(self, task: dict[str, Any]) -> str:
         if self._template is not None:
             return self._template.render(task=task).strip()
         return default_task_text(task)
 
-    def messages(self, task: dict[str, Any], history: Sequence[Turn], response: str) -> list[dict[str, str]]:
+    def turn_messages(self, history: Sequence[Turn]) -> list[dict[str, Any]]:
+        """The history as chat messages the template takes (see the module docs on tool turns)."""
+        if self.tool_support == "native":
+            return [t.message() for t in history]
+        out: list[dict[str, Any]] = []
+        for t in history:
+            if t.role == "tool":
+                if self.tool_support == "role":
+                    out.append({"role": "tool", "content": t.content})
+                else:
+                    out.append({"role": "user", "content": f"[tool output: {t.name or 'tool'}]\n{t.content}"})
+            elif t.tool_calls:
+                calls = [f"[tool call] {c.name} {_arguments(c.arguments)}" for c in t.tool_calls]
+                out.append({"role": t.role, "content": "\n".join([t.content, *calls] if t.content else calls)})
+            else:
+                out.append({"role": t.role, "content": t.content})
+        return out
+
+    def messages(self, task: dict[str, Any], history: Sequence[Turn], response: str) -> list[dict[str, Any]]:
         """The chat messages for a reply: task text placed as configured, history, response."""
-        msgs = [{"role": t.role, "content": t.content} for t in history]
+        msgs = self.turn_messages(history)
         text = self.task_text(task) if self.task_placement != "none" else ""
         if text and self.task_placement == "system":
             if msgs and msgs[0]["role"] == "system":
@@ -136,11 +186,11 @@ class Renderer:
             if first_user is None:
                 msgs.insert(0, {"role": "user", "content": text})
             else:
-                msgs[first_user] = {"role": "user", "content": f"{text}\n\n{msgs[first_user]['content']}"}
+                msgs[first_user] = {**msgs[first_user], "content": f"{text}\n\n{msgs[first_user]['content']}"}
         msgs.append({"role": "assistant", "content": response})
         return msgs
 
-    def render(self, messages: list[dict[str, str]]) -> str:
+    def render(self, messages: list[dict[str, Any]]) -> str:
         """Messages to text: the chat template, or ``role: content`` lines without one."""
         if self.has_chat_template:
             return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
@@ -160,12 +210,30 @@ class Renderer:
         return self.encode_parts([(s.task, s.history, s.response) for s in samples])
 
     def encode_parts(self, parts: Sequence[tuple[dict[str, Any], Sequence[Turn], str]]) -> list[Encoded]:
-        """Like :meth:`encode` on ``(task, history, response)`` triples (used for preference pairs)."""
-        texts = [self.render(self.messages(*p)) for p in parts]
-        encoded = [Encoded(ids, len(ids)) for ids in self._encode_texts(texts)]
+        """Like :meth:`encode` on ``(task, history, response)`` triples (used for preference pairs).
+
+        A part the chat template refuses is encoded as no ids with its ``error``; the others go on.
+        """
+        texts: list[str | None] = []
+        errors: dict[int, str] = {}
+        for i, p in enumerate(parts):
+            try:
+                texts.append(self.render(self.messages(*p)))
+            except Exception as exc:  # a strict template refusing this sample's shape
+                texts.append(None)
+                errors[i] = f"the chat template cannot render it: {type(exc).__name__}: {str(exc)[:200]}"
+        good = [t for t in texts if t is not None]
+        ids = iter(self._encode_texts(good) if good else [])
+        encoded: list[Encoded] = []
+        for i, t in enumerate(texts):
+            if t is None:
+                encoded.append(Encoded([], 0, error=errors[i]))
+            else:
+                row = next(ids)
+                encoded.append(Encoded(row, len(row)))
         if self.max_length is not None:
             for i, enc in enumerate(encoded):
-                if enc.full_length > self.max_length:
+                if enc.error is None and enc.full_length > self.max_length:
                     encoded[i] = self._truncate(*parts[i], enc.ids)
         return encoded
 
@@ -180,7 +248,10 @@ class Renderer:
         # Drop the oldest turns first, restarting at a non-assistant turn so strict
         # templates still see user/assistant alternation. Length falls as more is
         # dropped, so a binary search finds the fewest turns to drop.
-        starts = [k for k in range(1, len(history) + 1) if k == len(history) or history[k].role != "assistant"]
+        # (a tool turn is no start either: its output would lose the call it answers)
+        starts = [
+            k for k in range(1, len(history) + 1) if k == len(history) or history[k].role not in ("assistant", "tool")
+        ]
         best: tuple[int, list[int]] | None = None
         shortest = (0, full)  # the most-dropped rendering that worked, for the token cut
         lo, hi = 0, len(starts) - 1
@@ -205,3 +276,7 @@ class Renderer:
         return Encoded(
             ids[:head] + ids[-keep_tail:], len(full), dropped_turns=dropped, cut_tokens=len(ids) - head - keep_tail
         )
+
+
+def _arguments(arguments: dict[str, Any] | str) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)

@@ -13,10 +13,10 @@ through an RM server, :mod:`repo_sdk.rm.remote`)::
         token_budget: 16384           # padded tokens per micro-batch (default: 16384 CUDA, 4096 CPU)
         task_placement: system        # system | user-prefix | none
         task_template: "Hotel {{ task.hotel }}, target {{ task.target_price }}"
-        normalize: {file: models/my-rm/calibration.json, method: zscore}
+        normalize: {file: models/my-rm/calibration.json, method: positive_quantile, floor: 0.1}
 
-``SourceScore.value`` is the RM score (normalised when configured, ``None`` when the
-model returned NaN); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
+``SourceScore.value`` is the RM score (on the configured scale, ``None`` when the
+model returned NaN or infinity); ``details`` holds ``raw``, ``tokens`` and, for a cut input,
 ``truncated: {dropped_turns, cut_tokens, full_length}``. Rendering settings a spec
 leaves unset come from ``repo_rm.json`` when ``rm train`` wrote one, so scoring
 renders exactly as training did.
@@ -47,8 +47,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.deps import require_rm
 from repo_sdk.rm.loading import LoadedRM, acquire, release
-from repo_sdk.rm.normalize import Normalizer, load_calibration
+from repo_sdk.rm.normalize import POSITIVE_METHODS, Method, Normalizer, load_calibration
 from repo_sdk.rm.render import Renderer, TaskPlacement, compile_task_template
 from repo_sdk.types import Sample, SourceScore
 
@@ -68,12 +69,32 @@ class MeanStd(BaseModel):
 
 
 class CalibrationRef(BaseModel):
-    """Normalisation from a calibration file (``calibration.json`` written by ``rm train``)."""
+    """A scale from a calibration file (``calibration.json`` written by ``rm train``), or a plain sigmoid.
+
+    ``method``: ``zscore`` or ``quantile`` (signed), ``positive_quantile`` or ``sigmoid``
+    (positive, in ``(0, 1]``; ``floor`` is the lowest value, default 0.1). ``file`` may be
+    left out only for ``sigmoid`` (a sigmoid of the raw logit).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    file: str
-    method: Literal["zscore", "quantile"] = "zscore"
+    file: str | None = None
+    method: Method = "zscore"
+    floor: float | None = Field(None, ge=0, lt=1, description="lowest value of a positive scale (default 0.1)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CalibrationRef:
+        if self.file is None and self.method != "sigmoid":
+            raise ValueError(f"method {self.method!r} needs a calibration file (file: .../calibration.json)")
+        if self.floor is not None and self.method not in POSITIVE_METHODS:
+            raise ValueError(f"floor applies to the positive methods {list(POSITIVE_METHODS)}, not {self.method!r}")
+        if self.method == "positive_quantile" and self.floor == 0:
+            raise ValueError("positive_quantile needs floor > 0 (its lowest value), so every value is positive")
+        return self
+
+    @property
+    def positive_floor(self) -> float:
+        return (0.1 if self.floor is None else self.floor) if self.method in POSITIVE_METHODS else 0.0
 
 
 class RMConfig(BaseModel):
@@ -95,9 +116,20 @@ class RMConfig(BaseModel):
     max_batch_size: int = Field(256, ge=1, description="most rows per micro-batch")
     task_placement: TaskPlacement = Field("system", description="where the task text goes: system | user-prefix | none")
     task_template: str | None = Field(None, description="Jinja template of the task text (variable: task)")
-    normalize: Literal["none"] | MeanStd | CalibrationRef | str = Field(
-        "none", description="none | {mean, std} | {file, method} | calibration file path"
+    normalize: Literal["none", "sigmoid"] | MeanStd | CalibrationRef | str = Field(
+        "none",
+        description="the RM's scale: none | sigmoid | {mean, std} | {file, method, floor} | calibration file path; "
+        "the repo combiner needs a positive one (method positive_quantile or sigmoid)",
     )
+
+    def scale(self) -> Literal["raw", "signed", "positive"]:
+        """What the ``repo`` combiner gets: ``raw`` scores, a ``signed`` scale or a ``positive`` one."""
+        n = self.normalize
+        if n == "none":
+            return "raw"
+        if n == "sigmoid" or (isinstance(n, CalibrationRef) and n.method in POSITIVE_METHODS):
+            return "positive"
+        return "signed"
 
     @field_validator("task_template")
     @classmethod
@@ -196,6 +228,7 @@ class RMSource(RewardSource):
 
             return RemoteRMSource.from_config(config, context)
         assert config.path is not None
+        require_rm("the rm source")
         path = context.resolve(config.path)
         normalizer = _normalizer(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)
@@ -206,10 +239,14 @@ class RMSource(RewardSource):
         if not samples:
             return []
         encoded = self.renderer.encode(samples)
+        for sample, enc in zip(samples, encoded, strict=True):
+            if enc.error is not None:
+                log.warning("rm: sample %s scores None: %s", sample.id, enc.error)
+        ready = [e for e in encoded if e.error is None]
         with self.loaded.lock:
-            raw, stats = forward_scores(
+            raw_ready, stats = forward_scores(
                 self.loaded.model,
-                [e.ids for e in encoded],
+                [e.ids for e in ready],
                 pad_id=self.loaded.pad_id,
                 token_budget=self.token_budget,
                 max_batch_size=self.config.max_batch_size,
@@ -230,8 +267,13 @@ class RMSource(RewardSource):
                 self.max_length,
                 c["truncations"],
             )
+        values = iter(raw_ready)
         out = []
-        for enc, value in zip(encoded, raw, strict=True):
+        for enc in encoded:
+            if enc.error is not None:
+                out.append(SourceScore(value=None, reason=enc.error))
+                continue
+            value = next(values)
             details: dict[str, Any] = {"raw": value, "tokens": len(enc.ids)}
             if enc.truncated:
                 details["truncated"] = {
@@ -239,9 +281,15 @@ class RMSource(RewardSource):
                     "cut_tokens": enc.cut_tokens,
                     "full_length": enc.full_length,
                 }
-            if math.isnan(value):
+            if not math.isfinite(value):  # NaN, or an overflow in half precision
                 c["nan"] += 1
-                out.append(SourceScore(value=None, reason="reward model returned NaN", details=details))
+                out.append(
+                    SourceScore(
+                        value=None,
+                        reason=f"reward model returned {'NaN' if math.isnan(value) else value}",
+                        details=details,
+                    )
+                )
                 continue
             out.append(SourceScore(value=self.normalizer(value) if self.normalizer else value, details=details))
         return out
@@ -269,9 +317,13 @@ def _normalizer(spec: Any, context: BuildContext) -> Normalizer | None:
         return None
     if isinstance(spec, MeanStd):
         return Normalizer(spec.mean, spec.std)
+    if spec == "sigmoid":
+        spec = CalibrationRef(method="sigmoid")
     ref = spec if isinstance(spec, CalibrationRef) else CalibrationRef(file=spec)
+    if ref.file is None:
+        return Normalizer(method=ref.method, floor=ref.positive_floor)
     data = load_calibration(context.resolve(ref.file))
     try:
-        return Normalizer.from_calibration(data, ref.method)
+        return Normalizer.from_calibration(data, ref.method, ref.positive_floor)
     except ConfigError as exc:
         raise ConfigError(f"{exc} ({ref.file})") from None

@@ -26,6 +26,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+from repo_sdk.rm.deps import require_rm
+
 __all__ = ["CHATML_TEMPLATE", "build_tiny_model", "build_tiny_tokenizer"]
 
 CHATML_TEMPLATE = (
@@ -68,6 +70,7 @@ def build_tiny_tokenizer(vocab_size: int = 512, chat_template: str | None = CHAT
         >>> len(build_tiny_tokenizer(2048))
         2048
     """
+    require_rm("the tiny tokenizer", "transformers", "tokenizers")
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -155,6 +158,7 @@ def build_tiny_model(
         >>> (p / "config.json").exists(), (p / "tokenizer.json").exists()
         (True, True)
     """
+    require_rm("the tiny models")
     import torch
     from transformers import (
         AutoModelForCausalLM,

@@ -34,9 +34,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from repo_sdk.errors import InputError, require
+from repo_sdk.errors import InputError
 from repo_sdk.io.atomic import atomic_dir
+from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.batching import forward_scores
+from repo_sdk.rm.deps import require_rm
 from repo_sdk.rm.loading import META_FILE
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import CALIBRATION_FILE, calibration_stats
@@ -59,6 +61,8 @@ class TrainResult:
     train_accuracy: float
     truncated: int
     seconds: float
+    augmented_pairs: int = 0
+    heldout_artifact_accuracy: float | None = None
 
 
 def _accuracy(model: Any, chosen: list[list[int]], rejected: list[list[int]], pad_id: int) -> tuple[float, list[float]]:
@@ -117,8 +121,11 @@ def train_rm(
     overwrite: bool = False,
     save_steps: int | None = None,
     resume: bool = False,
+    augment: bool = False,
+    augment_per_pair: int = 3,
     show_progress: bool = True,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TrainResult:
     """Train an RM on preference pairs and save it where the ``rm`` source can load it.
 
@@ -138,18 +145,25 @@ def train_rm(
         save_steps: write a resumable checkpoint every N steps into ``.<output>.checkpoints``
             beside ``output`` (the last two kept; removed once the RM is saved).
         resume: go on from the newest of those checkpoints (same pairs and settings).
+        augment: add ``augment_per_pair`` artifact-controlled pairs per training pair
+            (:mod:`repo_sdk.rm.augment`: replies to other prompts, padded and length-matched
+            variants, injected praise, internal terms, judge-aimed text, reasoning, empty replies).
         show_progress: show the trainer's progress bar.
         log: called with one line per stage (default: silent).
+        progress: called with ``(step, total steps)`` after each optimizer step (plain progress
+            lines off a terminal, where the bar would not show).
 
     Returns:
         A :class:`TrainResult`; ``heldout_accuracy`` is the share of held-out pairs the
-        trained RM ranks correctly (``None`` with ``eval_fraction=0``).
+        trained RM ranks correctly (``None`` with ``eval_fraction=0``);
+        ``heldout_artifact_accuracy`` the share of artifact-controlled pairs drawn from
+        the held-out pairs it ranks correctly (with or without ``augment``).
 
     Raises:
         InputError: bad pairs or base, ``output`` exists without ``overwrite``, or
             ``resume`` with no checkpoint to resume from.
     """
-    require("trl", "'repo-sdk[rm]'", "rm train")
+    require_rm("rm train", "torch", "transformers", "trl", "datasets")
     import torch
     from transformers import AutoConfig, AutoTokenizer
     from trl import RewardConfig, RewardTrainer
@@ -169,6 +183,11 @@ def train_rm(
     all_pairs = read_pairs(pairs) if isinstance(pairs, (str, Path)) else list(pairs)
     train, held = split_pairs(all_pairs, eval_fraction, seed)
     say(f"{len(all_pairs)} pairs: {len(train)} to train, {len(held)} held out; base {base_path}")
+    extra = augment_pairs(train, per_pair=augment_per_pair, seed=seed) if augment else []
+    # every kind once per held-out pair, the same set with or without --augment: the two runs compare
+    held_artifacts = augment_pairs(held, per_pair=len(AUGMENT_KINDS), seed=seed + 1) if held else []
+    if extra:
+        say(f"augmented with {len(extra)} artifact-controlled pairs ({augment_per_pair} per training pair)")
 
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     positions = getattr(AutoConfig.from_pretrained(base_path), "max_position_embeddings", None)
@@ -183,21 +202,30 @@ def train_rm(
 
     def encode(ps: list[PreferencePair], which: str) -> list[list[int]]:
         nonlocal truncated
+        if not ps:
+            return []
         enc = renderer.encode_parts([(p.task, p.history, getattr(p, which)) for p in ps])
+        for p, e in zip(ps, enc, strict=True):
+            if e.error is not None:
+                raise InputError(f"pair {p.id if p.id is not None else '?'} ({which}): {e.error}")
         truncated += sum(e.truncated for e in enc)
         return [e.ids for e in enc]
 
-    rows = {name: (encode(ps, "chosen"), encode(ps, "rejected")) for name, ps in (("train", train), ("held", held))}
+    parts = (("train", train), ("held", held), ("extra", extra), ("held_artifacts", held_artifacts))
+    rows = {name: (encode(ps, "chosen"), encode(ps, "rejected")) for name, ps in parts}
     if truncated:
-        say(f"truncated {truncated} of {2 * len(all_pairs)} inputs to {renderer.max_length} tokens (replies kept)")
+        total = 2 * (len(all_pairs) + len(extra) + len(held_artifacts))
+        say(f"truncated {truncated} of {total} inputs to {renderer.max_length} tokens (replies kept)")
 
     from datasets import Dataset
 
-    dataset = Dataset.from_dict({"chosen_ids": rows["train"][0], "rejected_ids": rows["train"][1]})
+    dataset = Dataset.from_dict(
+        {"chosen_ids": rows["train"][0] + rows["extra"][0], "rejected_ids": rows["train"][1] + rows["extra"][1]}
+    )
     cuda = torch.cuda.is_available()
     peft_config = None
     if lora_r > 0:
-        require("peft", "peft", "rm train --lora-r")
+        require_rm("rm train --lora-r", "peft")
         from peft import LoraConfig
 
         peft_config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=0.0)
@@ -237,10 +265,12 @@ def train_rm(
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
+        if progress is not None:
+            trainer.add_callback(_step_callback(progress))
         pad_id = tokenizer.pad_token_id
         before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
         say(
-            f"training {len(train)} pairs for {epochs:g} epoch(s)"
+            f"training {len(train) + len(extra)} pairs for {epochs:g} epoch(s)"
             + (f", LoRA r={lora_r}" if lora_r else "")
             + (f", resuming from {last.name}" if last else "")
         )
@@ -250,9 +280,22 @@ def train_rm(
             model = model.merge_and_unload()
         model.eval()
         after = _accuracy(model, *rows["held"], pad_id)[0] if held else None
+        artifacts = _accuracy(model, *rows["held_artifacts"], pad_id)[0] if held_artifacts else None
+        # calibrated on the real training replies: the scale describes replies, not the artifacts
         train_acc, train_scores = _accuracy(model, *rows["train"], pad_id)
     model.config.pad_token_id = pad_id
-    result = TrainResult(output, len(train), len(held), after, before, train_acc, truncated, time.monotonic() - started)
+    result = TrainResult(
+        output,
+        len(train),
+        len(held),
+        after,
+        before,
+        train_acc,
+        truncated,
+        time.monotonic() - started,
+        augmented_pairs=len(extra),
+        heldout_artifact_accuracy=artifacts,
+    )
     meta = {
         "format": 1,
         "base": str(base_path),
@@ -265,6 +308,7 @@ def train_rm(
             "lora_r": lora_r,
             "seed": seed,
             "eval_fraction": eval_fraction,
+            "augment": augment_per_pair if augment else 0,
         },
     }
 
@@ -282,6 +326,17 @@ def train_rm(
         raise InputError(f"{output} exists (pass --overwrite to replace it)") from None
     shutil.rmtree(checkpoints, ignore_errors=True)  # the RM is saved: nothing left to resume
     return result
+
+
+def _step_callback(progress: Callable[[int, int], None]) -> Any:
+    """A TrainerCallback reporting ``(step, total steps)`` after each optimizer step."""
+    from transformers import TrainerCallback
+
+    class _Steps(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            progress(state.global_step, state.max_steps)
+
+    return _Steps()
 
 
 @contextmanager

@@ -23,9 +23,13 @@ from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
 from repo_sdk.rules.cot import CotLeak, CotLeakParams
+from repo_sdk.rules.empty import EmptyReply, EmptyReplyParams
+from repo_sdk.rules.flattery import Flattery, FlatteryParams
 from repo_sdk.rules.format import FormatBreakage, FormatBreakageParams
+from repo_sdk.rules.injection import JudgeInjection, JudgeInjectionParams
 from repo_sdk.rules.length import MaxLength, MaxLengthParams
 from repo_sdk.rules.numeric import NumericConsistency, NumericConsistencyParams
+from repo_sdk.rules.padding import Padding, PaddingParams
 from repo_sdk.rules.repetition import Repetition, RepetitionParams
 from repo_sdk.rules.script import MixedScript, MixedScriptParams
 from repo_sdk.rules.terms import ForbiddenTerms, ForbiddenTermsParams, Term
@@ -38,10 +42,16 @@ __all__ = [
     "CotLeakParams",
     "DialogueContext",
     "DialogueTracker",
+    "EmptyReply",
+    "EmptyReplyParams",
+    "Flattery",
+    "FlatteryParams",
     "ForbiddenTerms",
     "ForbiddenTermsParams",
     "FormatBreakage",
     "FormatBreakageParams",
+    "JudgeInjection",
+    "JudgeInjectionParams",
     "MaxLength",
     "MaxLengthParams",
     "MixedScript",
@@ -49,6 +59,8 @@ __all__ = [
     "NumberMention",
     "NumericConsistency",
     "NumericConsistencyParams",
+    "Padding",
+    "PaddingParams",
     "Repetition",
     "RepetitionParams",
     "RuleParams",
@@ -68,6 +80,10 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     MaxLength,
     FormatBreakage,
     NumericConsistency,
+    EmptyReply,
+    JudgeInjection,
+    Flattery,
+    Padding,
 )
 
 

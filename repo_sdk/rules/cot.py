@@ -42,9 +42,38 @@ DEFAULT_PREAMBLES: tuple[str, ...] = (
     # the counterpart described in the third person as "the user"
     r"\bthe\s+user(?:'s\s+(?:request|question|message|query|intent)|\s+(?:wants|is\s+asking|asked|asks|is\s+requesting"
     r"|requested|said|says|mentioned|seems\s+to|would\s+like|is\s+trying))\b",
-    # "Reasoning:", "**Thought process:**" as a label at a line start
-    r"^[ \t>*_#-]*(?:my\s+)?(?:reasoning|thoughts?|thinking|thought\s+process|chain[- ]of[- ]thought"
-    r"|internal\s+(?:monologue|notes?)|scratchpad|inner\s+monologue)(?:\*\*|__)?\s*:",
+    # "Reasoning:", "**Thought process:**", "Plan:", "Analysis:" as a label at a line or sentence start
+    _START + r"(?:\*\*|__)?(?:my\s+)?(?:reasoning|thoughts?|thinking|thought\s+process|chain[- ]of[- ]thought"
+    r"|internal\s+(?:monologue|notes?|reasoning)|scratchpad|inner\s+monologue|plan|planning|analysis|strategy|approach"
+    r"|conclusion|rationale|observations?|note\s+to\s+self|self[- ]note)"
+    r"(?:\s+(?:it\s+over|aloud|out\s+loud|process|this\s+through))?(?:\*\*|__)?\s*:",
+    # "Okay, so the hotel wants 138 ...": the counterpart narrated in the third person
+    _START + r"(?:ok(?:ay)?|alright|all\s+right|so|hmm+|well|right)[,.]?\s+(?:so,?\s+)?(?:now,?\s+)?the\s+"
+    r"(?:hotel|counterpart|other\s+(?:side|party)|manager|owner|receptionist|seller|vendor|supplier|front\s+desk)\s+"
+    r"(?:wants|is|has|said|says|asked|asks|offered|offers|countered|quoted|came|seems|needs|won't|will|can't"
+    r"|cannot|refuses|refused|agreed|accepted|rejected|declined)\b",
+    # "now I make the pitch": stage directions of its own reply
+    r"\bnow\s+i(?:'ll|\s+will)?\s+(?:make|do|give|deliver|move\s+(?:on\s+)?to|go\s+for|start)\s+the\s+(?:pitch"
+    r"|case|counter(?:offer)?|close|closing|proposal|ask|anchor)\b",
+    # an aside to itself: "(Note to self: ...)", "[thinking: ...]"
+    r"[(\[]\s*(?:note\s+to\s+self|memo\s+to\s+self|thinking|thoughts?|internal(?:\s+note)?|aside|reasoning|plan"
+    r"|strategy|analysis)\s*[:\-]|\bnote\s+to\s+(?:self|myself)\b",
+    # tactics addressed to itself: "I should split the difference and sound understanding"
+    r"\bi\s+(?:should|need\s+to|must|ought\s+to|had\s+better|'d\s+better)\s+(?:(?:probably|just|now|first|then)\s+)?"
+    r"(?:split\s+the\s+difference|anchor|sound|appear|seem|come\s+across|make\s+(?:them|the\s+hotel|her|him)\s+"
+    r"(?:feel|think|believe|accept)|keep\s+(?:them|the\s+hotel|her|him)\s+(?:talking|engaged|on\s+the\s+line)"
+    r"|push\s+(?:them|the\s+hotel|her|him)|concede|hold\s+firm|flatter|mirror|stall|bluff|pressure)\b",
+    r"\bmy\s+(?:best\s+|next\s+|optimal\s+|smartest\s+)?(?:move|strategy|tactic|play)\s+(?:here\s+|now\s+)?"
+    r"(?:is|would\s+be|should\s+be|will\s+be)\b|\bthe\s+(?:best|optimal|smartest)\s+(?:move|strategy|tactic)\s+"
+    r"(?:here\s+|now\s+)?(?:is|would\s+be)\b",
+    # narrating its own procedure: "the next step is to make the case ..., so I will do that now"
+    r"\b(?:the|my)\s+next\s+(?:step|move|stage)\s+(?:is|would\s+be|will\s+be)\s+to\s+(?:make\s+the\s+case|propose"
+    r"|counter|anchor|confirm|close|push|fall\s+back|escalate|concede)\b|\bso\s+i(?:'ll|\s+will)\s+do\s+(?:that|this"
+    r"|so|it)\s+now\b",
+    # the counterpart described in the third person, as in notes about the call
+    r"\b(?:the|this)\s+(?:hotel|manager|owner|receptionist|counterpart|other\s+(?:side|party)|front\s+desk)\s+"
+    r"(?:has\s+|just\s+)?(?:objected|seems|sounds|appears|is\s+(?:stalling|bluffing|hesitant|testing|anchoring)"
+    r"|countered|pushed\s+back|came\s+back\s+with|is\s+signal(?:l)?ing)\b",
     # planning the reply instead of writing it
     r"\b(?:my|the)\s+(?:response|reply)\s+should\s+(?:be|include|mention|acknowledge|sound|focus|start|address)\b",
     r"\bi\s+(?:should|need\s+to|must)\s+(?:respond|reply|craft|draft|formulate|compose)\b",

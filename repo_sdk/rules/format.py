@@ -104,11 +104,16 @@ def find_json_objects(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_JSON_MARK = re.compile(r"[\\\"'\[\]{}]")  # the only characters _matching looks at
+
+
 def _matching(text: str, start: int) -> int:
     depth = 0
     quote: str | None = None
     i = start
-    while i < len(text):
+    search = _JSON_MARK.search
+    while (m := search(text, i)) is not None:  # jump to the next character that can matter
+        i = m.start()
         ch = text[i]
         if quote is not None:
             if ch == "\\":
@@ -194,9 +199,14 @@ class FormatBreakage(Rule):
         if p.quotes:
             finders.append(("unbalanced quote", _odd_quotes, 1, '"'))
         self._finders = finders
+        # one search for every character any finder needs: most replies hold none of them
+        marks = "".join(sorted({c for *_, needs in finders for c in needs}))
+        self._marks = re.compile("[" + re.escape(marks) + "]") if marks else None
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         text = turn.reply.text
+        if self._marks is None or self._marks.search(text) is None:
+            return []
         hits: list[RuleHit] = []
         code: list[tuple[int, int]] = []
         for label, find, minimum, needs in self._finders:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -67,7 +68,7 @@ class NumericConsistencyParams(RuleParams):
     history_roles: list[Role] = Field(
         default_factory=list,
         description="numbers said in earlier turns of these roles are acceptable too "
-        "(e.g. [user]: the counterpart's quotes)",
+        "(e.g. [user]: the counterpart's quotes; [tool]: the prices a tool returned)",
     )
     currency_field: str | None = Field(
         "currency", description="task field with the expected currency; a price in another currency is a hit"
@@ -120,7 +121,7 @@ class NumericConsistency(Rule):
 
     def _task_facts(self, task: Mapping[str, Any]) -> tuple[list[float], float | None, float | None, str | None]:
         p: NumericConsistencyParams = self.params  # type: ignore[assignment]
-        refs = [n for f in p.fields for n in task_numbers(task_value(task, f))]
+        refs = sorted(n for f in p.fields for n in task_numbers(task_value(task, f)))
         lo = _bound(p.min_value, p.min_field, task, max)
         hi = _bound(p.max_value, p.max_field, task, min)
         want = normalize_currency(str(task_value(task, p.currency_field) or "")) if p.currency_field else None
@@ -133,7 +134,7 @@ class NumericConsistency(Rule):
         task = turn.task
         # what the task says is the same for every reply of a dialogue: read it once per dialogue
         refs, lo, hi, want = turn.dialogue.memo((id(self), "task"), lambda: self._task_facts(task))
-        heard = turn.dialogue.tracker(HeardNumbers).values(p.history_roles) if p.history_roles else []
+        heard = turn.dialogue.tracker(HeardNumbers).ordered(p.history_roles) if p.history_roles else []
         has_bounds = lo is not None or hi is not None
         if not refs and not has_bounds and not any(heard):
             return []
@@ -147,8 +148,8 @@ class NumericConsistency(Rule):
                     )
                 )
                 continue
-            if any(_close(m.value, r, p.tolerance, p.rel_tolerance) for r in refs) or any(
-                _close(m.value, r, p.tolerance, p.rel_tolerance) for values in heard for r in values
+            if _close_any(m.value, refs, p.tolerance, p.rel_tolerance) or any(
+                _close_any(m.value, values, p.tolerance, p.rel_tolerance) for values in heard
             ):
                 continue
             above = lo is None or m.value >= lo - p.tolerance
@@ -166,6 +167,7 @@ class HeardNumbers(DialogueTracker):
         super().__init__(dialogue)
         self._heard: dict[str, set[float]] = {}
         self._pending: dict[str, list[TextView]] = {}
+        self._ordered: dict[str, list[float]] = {}
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
         self._pending.setdefault(turn.role, []).append(view)
@@ -175,9 +177,22 @@ class HeardNumbers(DialogueTracker):
         out = []
         for role in roles:
             heard = self._heard.setdefault(role, set())
-            for view in self._pending.pop(role, ()):
+            pending = self._pending.pop(role, ())
+            for view in pending:
                 heard.update(m.value for m in view.numbers if m.is_price_like)
+            if pending:
+                self._ordered.pop(role, None)
             out.append(heard)
+        return out
+
+    def ordered(self, roles: Sequence[str]) -> list[list[float]]:
+        """:meth:`values` as sorted lists (sorted again only after a role said something new)."""
+        out = []
+        for role, heard in zip(roles, self.values(roles), strict=True):
+            found = self._ordered.get(role)
+            if found is None:
+                found = self._ordered[role] = sorted(heard)
+            out.append(found)
         return out
 
 
@@ -193,6 +208,20 @@ def _bound(fixed: float | None, field: str | None, task: Mapping[str, Any], pick
 
 def _close(value: float, ref: float, tol: float, rel: float) -> bool:
     return abs(value - ref) <= max(tol, rel * abs(ref))
+
+
+def _close_any(value: float, ordered: list[float], tol: float, rel: float) -> bool:
+    """Whether a value of ``ordered`` (sorted) is :func:`_close` to ``value``: by bisection when the
+    tolerance is absolute (the values in a window a little wider than it are tested), else one by one."""
+    if rel:
+        return any(_close(value, r, tol, rel) for r in ordered)
+    slack = tol + 1e-9 * (abs(value) + tol + 1.0)  # far wider than any rounding of value - r
+    i, n = bisect_left(ordered, value - slack), len(ordered)
+    while i < n and ordered[i] <= value + slack:
+        if abs(value - ordered[i]) <= tol:
+            return True
+        i += 1
+    return False
 
 
 def _fmt(x: float) -> str:

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
@@ -28,10 +29,12 @@ try:  # the regex parser of the standard library (a private module; its place mo
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-__all__ = ["Prefilter", "prefilter"]
+from repo_sdk.rules.text import fold
+
+__all__ = ["Alternation", "Prefilter", "prefilter"]
 
 Needs = list[frozenset[str]]  # every set must have one of its strings in the text
-_MAX_WORDS = 12
+_MAX_WORDS = 64  # a need of more words than this is not tested (it would rarely fail)
 
 
 class Prefilter:
@@ -46,12 +49,22 @@ class Prefilter:
             needs = _needs(_sre_parse.parse(pattern.pattern, pattern.flags))
         except Exception:  # an unknown parser shape: no prefilter, every text may match
             needs = []
-        # a need of many words costs a scan per word and rarely fails: test the few-word ones, fewest first
-        self.needs: Needs = sorted((g for g in needs if len(g) <= _MAX_WORDS), key=len)
+        # a substring test is several times cheaper than a search of an alternation of words,
+        # even one per word of a long list. A need fails (and ends the test) when none of its words
+        # is in the text: the needs whose shortest word is longest first (short words are everywhere)
+        kept = [g for g in needs if len(g) <= _MAX_WORDS]
+        self.needs: Needs = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
+        self._groups = [tuple(sorted(g, key=lambda w: (len(w), w))) for g in self.needs]
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
-        return all(any(word in folded for word in group) for group in self.needs)
+        for group in self._groups:
+            for word in group:
+                if word in folded:
+                    break
+            else:
+                return False
+        return True
 
 
 @lru_cache(maxsize=1024)
@@ -93,3 +106,37 @@ def _needs(items: object) -> Needs:
         # anything else (classes, any character, lookarounds, back-references) needs no literal
     flush()
     return groups
+
+
+class Alternation:
+    """A union of patterns that searches a text with only the alternatives whose words the text holds.
+
+    An alternative that cannot match anywhere in a text changes no match of the union,
+    so the matches are the same as those of the whole union, at the cost of the
+    alternatives that may match. Alternatives refer to their own groups by name only
+    (a numbered back-reference would point elsewhere once others are left out).
+
+    Example:
+        >>> import re
+        >>> union = Alternation([r"\\bgenius\\b", r"\\bbest (?:team|partner)\\b"], re.I)
+        >>> [m.group(0) for m in union.finditer("The best team!")], union.pattern_for("hello") is None
+        (['best team'], True)
+    """
+
+    def __init__(self, patterns: list[str], flags: int = 0) -> None:
+        self.patterns, self.flags = patterns, flags
+        self._filters = [Prefilter(re.compile(p, flags)) for p in patterns]
+        self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+
+    def pattern_for(self, folded: str) -> re.Pattern[str] | None:
+        """The union of the alternatives that may match ``folded`` text (None when none may)."""
+        keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+        if keep not in self._subsets:  # few distinct subsets occur: each is compiled once
+            union = "|".join(f"(?:{self.patterns[i]})" for i in keep)
+            self._subsets[keep] = re.compile(union, self.flags) if keep else None
+        return self._subsets[keep]
+
+    def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
+        """The matches of the whole union in ``text`` (``folded``: :func:`repo_sdk.rules.text.fold` of it)."""
+        pattern = self.pattern_for(fold(text) if folded is None else folded)
+        return pattern.finditer(text) if pattern is not None else iter(())

@@ -124,7 +124,7 @@ class MixedScript(Rule):
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: MixedScriptParams = self.params  # type: ignore[assignment]
         text = turn.reply.text
-        if p.primary is None and _OTHER_SCRIPTS.search(text) is None:
+        if p.primary is None and (text.isascii() or _OTHER_SCRIPTS.search(text) is None):
             return []  # Latin letters alone (or none): one script, nothing to mix
         segments = script_segments(text)
         if not segments:

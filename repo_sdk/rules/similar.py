@@ -7,8 +7,8 @@ first or the last one at least ``threshold`` similar to a query without comparin
 the query with every text: it uses *prefix filtering*. Two texts that similar share
 at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
 ``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
-with the query are compared. Very common words sort last, so they rarely make
-candidates. Candidates are compared in key order and the search stops at the first
+with the query are compared. Longer words come first (they are rarer, so they make
+fewer candidates) and very common words last. Candidates are compared in key order and the search stops at the first
 match, so a text repeated thousands of times costs one comparison per repeat.
 
 Example:
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
@@ -108,11 +108,12 @@ class NearDuplicates:
         self._texts: list[Sequence[str]] = []
         self._probes: list[LazyProbe] = []  # until a text is indexed
         self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard), once indexed
-        self._postings: dict[Hashable, list[int]] = {}
+        self._postings: defaultdict[Hashable, list[int]] = defaultdict(list)
         self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
         self._indexed = False
         self._last_probe: tuple[Sequence[str], Probe] | None = None
         self.comparisons = 0  # similarity computations made, for tests of the cost
+        self._prefixes: dict[int, int] = {}  # text size -> features indexed
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -129,23 +130,24 @@ class NearDuplicates:
             ordered += sorted(g for g in grams if g[0] in COMMON_WORDS)
             return Probe(len(ordered), ordered[: self._prefix(len(ordered))])
         size = len(tokens)
-        want = self._prefix(size)
+        want = self._prefixes.get(size) or self._prefix(size)
         distinct = set(tokens)
-        rare = sorted(distinct - COMMON_WORDS)
+        rare = sorted(sorted(distinct - COMMON_WORDS), key=len, reverse=True)  # longest (rarest) words first
         if len(distinct) == size:  # no repeated token: the features are the tokens
             if len(rare) < want:
                 rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
             return Probe(size, rare[:want])
         # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does
-        ordered = sorted(tokens)  # counts by bisection: no Python loop over a long text
+        counts = Counter(tokens)  # counted in C: no Python loop over a long text
         out: list[Hashable] = []
-        for t in rare + sorted(distinct & COMMON_WORDS):
-            out.append(t)
-            repeats = bisect_right(ordered, t) - bisect_left(ordered, t)
-            if repeats > 1:
-                out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
-            if len(out) >= want:
-                break
+        for group in (rare, sorted(distinct & COMMON_WORDS)):
+            for t in group:
+                out.append(t)
+                repeats = counts[t]
+                if repeats > 1:
+                    out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
+                if len(out) >= want:
+                    return Probe(size, out[:want])
         return Probe(size, out[:want])
 
     def _probe_by_counts(self, tokens: Sequence[str], counts: Mapping[str, int]) -> Probe:
@@ -207,11 +209,7 @@ class NearDuplicates:
             return
         postings = self._postings
         for f in probe.prefix:
-            found = postings.get(f)
-            if found is None:
-                postings[f] = [rid]
-            else:
-                found.append(rid)
+            postings[f].append(rid)
 
     def _min_overlap(self, size: int) -> int:
         """Features a text of ``size`` shares with any text similar enough to it."""
@@ -220,7 +218,8 @@ class NearDuplicates:
         return max(1, math.ceil(bound - 1e-9))
 
     def _prefix(self, size: int) -> int:
-        return max(1, size - self._min_overlap(size) + 1)
+        found = self._prefixes[size] = max(1, size - self._min_overlap(size) + 1)
+        return found
 
     def _search(self, tokens: Sequence[str], probe: LazyProbe, *, last: bool, min_key: int | None) -> Found:
         if not tokens or not self.keys:

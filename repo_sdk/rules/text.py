@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -182,6 +183,10 @@ _IDENT_BEFORE = re.compile(
     r"(?:(?i:\b(?:room|rm|number|floor|tel|phone|order|booking|reservation|confirmation|ref|code|id|flight|gate"
     r"|platform|line|bus|apartment|apt|suite|unit|building|ext))\.?|\bNo\.|\bno\.|[#№]|N°)\s*#?\s*$"
 )
+_IDENT_LONGEST = len("confirmation.")  # the longest marker _IDENT_BEFORE ends with
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 _YEAR_BEFORE = re.compile(r"\b(?i:in|since|until|till|by|year)\s+$")
 _RANGE_SEP = re.compile(r"\s*(?:-|\u2013|\u2014|~|\uff5e|\u81f3|\u5230|\bto\b)\s*")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
@@ -191,7 +196,13 @@ _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 _TOKEN = TOKEN
 _CLOSERS = r"[\"'\u201d\u2019)\]]*"  # quotes and brackets that may follow a full stop
-_SENTENCE_END = re.compile(rf"[.!?\u2026]+(?={_CLOSERS}(?:\s|$)){_CLOSERS}|[\u3002\uff01\uff1f]+|\n")
+# ``[.!?…]+(?=CLOSERS(?:\s|$))CLOSERS|[CJK stops]+|\n``, written to start with the one character every
+# sentence end starts with, so the engine skips to those characters instead of trying every position
+_SENTENCE_END = re.compile(
+    rf"[.!?\u2026\u3002\uff01\uff1f\n](?:(?<=[.!?\u2026])[.!?\u2026]*(?={_CLOSERS}(?:\s|$)){_CLOSERS}"
+    r"|(?<=[\u3002\uff01\uff1f])[\u3002\uff01\uff1f]*|(?<=\n))"
+)
+ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # what TOKEN finds in lower-cased ASCII text, found faster
 
 
 @dataclass(frozen=True)
@@ -287,27 +298,48 @@ def parse_number(text: str) -> float:
         else:
             s = s.replace(",", "")
     elif "," in s:
-        s = s.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", s) else s.replace(",", ".")
+        s = s.replace(",", "") if _THOUSANDS.fullmatch(s) else s.replace(",", ".")
     elif s.count(".") > 1:
         s = s.replace(".", "")
-    if not re.fullmatch(r"\d+(?:\.\d+)?", s):
+    if not _PLAIN_NUMBER.fullmatch(s):
         raise ValueError(f"not a number: {text!r}")
     return float(s)
 
 
-def _protected(text: str) -> dict[int, tuple[int, NumberKind]]:
-    """For each offset inside a date, time or phone number: the furthest end covering it, and its kind."""
-    cover: dict[int, tuple[int, NumberKind]] = {}
-    patterns: list[tuple[re.Pattern[str], NumberKind]] = [(_DATES, "date"), (_TIMES, "time")]
-    patterns += [(p, "identifier") for p in _PHONES]
-    if _MONTH_HINT.search(text.lower()):
-        patterns.append((_MONTH_DATES, "date"))
-    for pattern, kind in patterns:
-        for m in pattern.finditer(text):
-            for i in range(m.start(), m.end()):
-                if i not in cover or cover[i][0] < m.end():
-                    cover[i] = (m.end(), kind)
-    return cover
+class _Protected:
+    """The dates, times and phone numbers of a text: for an offset inside one, the furthest end covering
+    it and its kind (the first found among those ending there). Offsets are asked for in increasing
+    order, so the spans are swept once (a heap of the spans begun so far, furthest end first)."""
+
+    def __init__(self, text: str) -> None:
+        patterns: list[tuple[re.Pattern[str], NumberKind]] = [(_DATES, "date"), (_TIMES, "time")]
+        patterns += [(p, "identifier") for p in _PHONES]
+        if _MONTH_HINT.search(text.lower()):
+            patterns.append((_MONTH_DATES, "date"))
+        found = [(m.start(), -m.end(), kind) for pattern, kind in patterns for m in pattern.finditer(text)]
+        # (start, order): a stable order of the spans as found, pattern by pattern
+        self._spans = sorted((start, order, -neg_end, kind) for order, (start, neg_end, kind) in enumerate(found))
+        self._next = 0
+        self._open: list[tuple[int, int, NumberKind]] = []  # (-end, order, kind)
+
+    def at(self, pos: int) -> tuple[int, NumberKind] | None:
+        spans, heap = self._spans, self._open
+        while self._next < len(spans) and spans[self._next][0] <= pos:
+            _, order, end, kind = spans[self._next]
+            heapq.heappush(heap, (-end, order, kind))
+            self._next += 1
+        while heap and -heap[0][0] <= pos:
+            heapq.heappop(heap)  # ended before pos: it covers no later offset either
+        return (-heap[0][0], heap[0][2]) if heap else None
+
+
+def _ident_before(before: str) -> bool:
+    """``_IDENT_BEFORE.search(before)``, searched from where a match can start: its marker (at most
+    ``_IDENT_LONGEST`` characters) ends where only spaces and one ``#`` follow."""
+    rest = before.rstrip()
+    if rest.endswith("#"):
+        rest = rest[:-1].rstrip()
+    return _IDENT_BEFORE.search(before, max(0, len(rest) - _IDENT_LONGEST)) is not None
 
 
 def extract_numbers(text: str) -> list[NumberMention]:
@@ -332,7 +364,7 @@ def extract_numbers(text: str) -> list[NumberMention]:
     """
     if not text or _DIGIT.search(text) is None:
         return []
-    protected = _protected(text)
+    protected = _Protected(text)
     out: list[NumberMention] = []
     last_end = 0
     for m in _MENTION.finditer(text):
@@ -350,7 +382,7 @@ def extract_numbers(text: str) -> list[NumberMention]:
         marker = (pre.group(0).rstrip(" \u00a0\u202f") if pre is not None else None) or m.group("post")
         currency = normalize_currency(marker)
         kind: NumberKind = "number"
-        cover = protected.get(num_span[0])
+        cover = protected.at(num_span[0])
         if cover is not None and cover[0] >= num_span[1]:
             kind, currency, (start, end) = cover[1], None, num_span
         elif currency is not None:
@@ -363,15 +395,13 @@ def extract_numbers(text: str) -> list[NumberMention]:
                 kind, end = "percent", end + pm.end()
             elif _ORDINAL.match(after):
                 kind = "ordinal"
-            elif glued_before or _IDENT_BEFORE.search(before):
+            elif glued_before or _ident_before(before):
                 kind = "identifier"
             elif _COUNT.match(after):
                 kind = "count"
             elif after[:1] and _ASCII_LETTER.match(after[:1]):
                 kind = "identifier"  # digits glued to letters: 5G, 3x4, mp3-style tokens
-            elif re.fullmatch(r"(?:19|20)\d{2}", m.group("num")) and (
-                _YEAR_BEFORE.search(before) or after.startswith("年")
-            ):
+            elif _YEAR.fullmatch(m.group("num")) and (_YEAR_BEFORE.search(before) or after.startswith("年")):
                 kind = "date"
         last_end = max(end, m.end())
         out.append(
@@ -452,19 +482,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         >>> [t[s:e] for s, e in split_sentences(t)]
         ['Hi.', 'The price is 80.00 EUR!', 'Bye']
     """
-    spans: list[tuple[int, int]] = []
+    out: list[tuple[int, int]] = []
     pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        spans.append((pos, m.end()))
-        pos = m.end()
-    spans.append((pos, len(text)))
-    out = []
-    for s, e in spans:
-        chunk = text[s:e]
+    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+        chunk = text[pos:end]
         stripped = chunk.strip()
         if stripped:
-            lead = len(chunk) - len(chunk.lstrip())
-            out.append((s + lead, s + lead + len(stripped)))
+            lead = pos + len(chunk) - len(chunk.lstrip())
+            out.append((lead, lead + len(stripped)))
+        pos = end
     return out
 
 

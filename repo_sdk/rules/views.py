@@ -18,16 +18,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from repo_sdk.rules.text import TOKEN, NumberMention, extract_numbers, fold, split_sentences, tokenize
+from repo_sdk.rules.text import ASCII_TOKEN, TOKEN, NumberMention, extract_numbers, fold, split_sentences, tokenize
 
 __all__ = ["TextView"]
 
 T = TypeVar("T")
 _MISSING = object()
 _DIGIT = re.compile(r"\d")
+
+
+class _once:
+    """A property computed on first access and then kept in the instance (``functools.cached_property``
+    without its lock, which Python 3.11 takes on every first access: views are per thread anyway)."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self.compute, self.__doc__ = compute, compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 class TextView:
@@ -53,43 +70,47 @@ class TextView:
     def __repr__(self) -> str:
         return f"TextView({self.text[:40]!r}{'...' if len(self.text) > 40 else ''})"
 
-    @cached_property
+    @_once
     def has_digit(self) -> bool:
         """Whether the text holds a decimal digit (number checks skip texts without one)."""
         return _DIGIT.search(self.text) is not None
 
-    @cached_property
+    @_once
     def folded(self) -> str:
         """:func:`repo_sdk.rules.text.fold` of the text: for quick "could this pattern match?" tests."""
         return fold(self.text)
 
-    @cached_property
+    @_once
     def _lower(self) -> str | None:
         # tokens are lower-cased; lower-casing the text once is the same when no character changes length
         lower = self.text.lower()
         return lower if len(lower) == len(self.text) else None
 
-    @cached_property
+    @_once
     def tokens(self) -> list[str]:
         """:func:`repo_sdk.rules.text.tokenize` of the text: lower-cased words, CJK characters alone."""
+        if "sentence_tokens" in self.__dict__:  # no token spans two sentences, and only spaces lie between them
+            return [t for _, tokens in self.sentence_tokens for t in tokens]
         lower = self._lower
-        return TOKEN.findall(lower) if lower is not None else tokenize(self.text)
+        if lower is None:
+            return tokenize(self.text)
+        return (ASCII_TOKEN if self.text.isascii() else TOKEN).findall(lower)
 
-    @cached_property
+    @_once
     def sentences(self) -> list[tuple[int, int]]:
         """:func:`repo_sdk.rules.text.split_sentences` of the text: sentence spans."""
         return split_sentences(self.text)
 
-    @cached_property
+    @_once
     def sentence_tokens(self) -> list[tuple[tuple[int, int], list[str]]]:
         """Each sentence span with its tokens."""
         lower, text = self._lower, self.text
         if lower is None:
             return [(span, tokenize(text[span[0] : span[1]])) for span in self.sentences]
-        findall = TOKEN.findall
+        findall = (ASCII_TOKEN if text.isascii() else TOKEN).findall
         return [(span, findall(lower, span[0], span[1])) for span in self.sentences]
 
-    @cached_property
+    @_once
     def numbers(self) -> list[NumberMention]:
         """:func:`repo_sdk.rules.text.extract_numbers` of the text (empty without a digit)."""
         return extract_numbers(self.text) if self.has_digit else []

@@ -152,7 +152,7 @@ def score_file_ray(
         store.remove()
         raise error
     assembling, cpu = time.perf_counter(), time.process_time()
-    summary = write_outputs(store.events, out)
+    summary = write_outputs(store.lines, out)
     store.remove()
     timings["assemble"] = time.perf_counter() - assembling
     timings["assemble cpu"] = time.process_time() - cpu

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError
-from repo_sdk.io.fastjson import dumps_line
+from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import first_source_error
 from repo_sdk.score_run import group_jobs
@@ -48,7 +48,7 @@ class BlockResult:
     """A scored block: its shard's events ``(kind, input position, JSON line)``, its manifest entry (positions,
     digest, counts, wall and CPU seconds spent scoring), or the failure that ends the run (``on_error="fail"``)."""
 
-    events: list[tuple[str, int, str]] = field(default_factory=list)
+    events: list[tuple[str, int, bytes]] = field(default_factory=list)
     entry: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
 
@@ -79,7 +79,8 @@ def score_block(
     counts = {"dialogues": 0, "turns": 0, "skipped": 0}
     first_skip = ""
     try:
-        for job in group_jobs(block_records(source, block, payload, mapping), size, on_error):
+        records = ((pos, item, item) for pos, item in block_records(source, block, payload, mapping))
+        for job in group_jobs(records, size, on_error):
             rows = score_dialogue_batch(pipeline, job.dialogues)
             failed = first_source_error(rows, job.positions)
             if failed is not None and on_error == "fail":
@@ -102,5 +103,5 @@ def score_block(
     return result
 
 
-def _line(event: dict[str, Any]) -> str:
-    return dumps_line(event).rstrip("\n")
+def _line(event: dict[str, Any]) -> bytes:
+    return dumps_bytes(event)[:-1]  # the journal's line (UTF-8), without its newline

@@ -19,12 +19,12 @@ Example:
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> plan = [Block(0, 1, 2, 0, 10, 2, "abc")]
     >>> store = ShardStore.open(d / ".out.jsonl.shards", {"fingerprint": "f"}, plan, resume=False)
-    >>> store.write_shard(0, [("turn", 1, '{"kind":"turn"}')])
+    >>> store.write_shard(0, [("turn", 1, b'{"kind":"turn"}')])
     >>> store.record({"block": 0, "first": 1, "last": 2, "digest": "abc"})
     >>> store.close()
     >>> again = ShardStore.open(d / ".out.jsonl.shards", {"fingerprint": "f"}, plan, resume=True)
-    >>> sorted(again.finished), list(again.events("turn"))
-    ([0], [{'kind': 'turn'}])
+    >>> sorted(again.finished), list(again.lines())
+    ([0], [b'{"kind":"turn"}\\n'])
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import IO, Any
 
 from repo_sdk.errors import InputError, require
 from repo_sdk.io.atomic import atomic_write
-from repo_sdk.io.fastjson import dumps_line, loads
+from repo_sdk.io.fastjson import dumps_line
 from repo_sdk.shards.plan import Block
 
 __all__ = ["ShardStore", "clear", "shard_file", "shards_path", "write_shard"]
@@ -52,7 +52,7 @@ def shards_path(output: Path) -> Path:
 
 
 class ShardStore:
-    """The work folder; :meth:`open` it, :meth:`write_shard` and :meth:`record` each block, read :meth:`events`."""
+    """The work folder; :meth:`open` it, :meth:`write_shard` and :meth:`record` each block, read :meth:`lines`."""
 
     def __init__(self, folder: Path, finished: dict[int, dict[str, Any]], manifest: IO[str], header: dict) -> None:
         self.folder = folder
@@ -91,7 +91,7 @@ class ShardStore:
         manifest.flush()
         return cls(folder, {}, manifest, header)
 
-    def write_shard(self, index: int, events: Sequence[tuple[str, int, str]]) -> None:
+    def write_shard(self, index: int, events: Sequence[tuple[str, int, bytes]]) -> None:
         """Write a block's shard atomically: ``(kind, input position, JSON line)`` per event, in order."""
         write_shard(shard_file(self.folder, index), events)
 
@@ -105,15 +105,14 @@ class ShardStore:
             self._synced = now
         self.finished[entry["block"]] = entry
 
-    def events(self, kind: str) -> Iterator[dict[str, Any]]:
-        """The events of one kind from the finished shards, in input order."""
+    def lines(self) -> Iterator[bytes]:
+        """The journal lines of the finished shards (UTF-8, newline-ended), in input order."""
+        pa = require("pyarrow", "pyarrow", "the ray engine's shards")
         pq = require("pyarrow.parquet", "pyarrow", "the ray engine's shards")
-        pc = require("pyarrow.compute", "pyarrow", "the ray engine's shards")
         for index in sorted(self.finished):
-            table = pq.read_table(shard_file(self.folder, index), columns=["kind", "line"])  # type: ignore[attr-defined]
-            lines = table.filter(pc.equal(table["kind"], kind))["line"]  # type: ignore[attr-defined]
-            for line in lines.to_pylist():
-                yield loads(line)
+            column = pq.read_table(shard_file(self.folder, index), columns=["line"])["line"]  # type: ignore[attr-defined]
+            for line in column.cast(pa.large_binary()).to_pylist():  # type: ignore[attr-defined]
+                yield line + b"\n"
 
     def close(self) -> None:
         self._manifest.close()
@@ -129,8 +128,8 @@ def shard_file(folder: Path, index: int) -> Path:
     return folder / f"block-{index:06d}.parquet"
 
 
-def write_shard(path: Path, events: Sequence[tuple[str, int, str]]) -> None:
-    """Write a shard atomically: ``(kind, input position, JSON line)`` per event, in order."""
+def write_shard(path: Path, events: Sequence[tuple[str, int, bytes]]) -> None:
+    """Write a shard atomically: ``(kind, input position, JSON line as UTF-8)`` per event, in order."""
     pa = require("pyarrow", "pyarrow", "the ray engine's shards")
     pq = require("pyarrow.parquet", "pyarrow", "the ray engine's shards")
     kinds, positions, lines = zip(*events, strict=True) if events else ((), (), ())

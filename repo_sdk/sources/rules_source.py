@@ -9,6 +9,9 @@ rule (text views computed once). The samples of one logged dialogue
 (``Dialogue.samples()``) share one :class:`~repo_sdk.rules.context.DialogueContext`:
 each turn is pushed into it once, in order, so dialogue state costs linear time in
 the dialogue's length. Any other sample gets a context built from its history.
+Dialogue rules get the same context with the dialogue's remaining turns pushed
+(:meth:`~repo_sdk.interfaces.Rule.check_dialogue_context`): the state the turn rules
+built is reused, not built again.
 
 Example:
     >>> from repo_sdk.testing import make_sample
@@ -20,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -33,19 +37,23 @@ from repo_sdk.rules.context import DialogueContext, TurnContext
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
-__all__ = ["RuleRef", "RulesSource", "build_rule"]
+__all__ = ["RuleRef", "RulesSource", "build_rule", "capped"]
 
 
 class RuleRef(BaseModel):
-    """A rule in a spec: its name, optional points per hit, and its parameters.
+    """A rule in a spec: its name, optional points per hit and hit cap, and its parameters.
 
-    Short form: just the name (``- cot_leak``).
+    Short form: just the name (``- cot_leak``). ``points`` and ``max_hits`` are taken by
+    every rule, whatever its ``Params`` declare; the other keys are the rule's parameters.
     """
 
     model_config = ConfigDict(extra="allow")
 
     name: str
-    points: float | None = None
+    points: float | None = Field(None, allow_inf_nan=False, description="points per hit (default: the rule's)")
+    max_hits: int | None = Field(
+        None, ge=1, description="at most this many hits per reply (per turn for a dialogue rule); caps the penalty"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -60,17 +68,51 @@ class RuleRef(BaseModel):
 def build_rule(ref: RuleRef | str | dict[str, Any], registry: Registry | None = None) -> Rule:
     """Instantiate a registered rule from a reference, validating its parameters.
 
+    ``max_hits`` reaches the rule's ``Params`` when they declare it (the built-ins' do,
+    through :class:`~repo_sdk.rules.base.RuleParams`) and is set on the rule either way;
+    the rules source caps every rule's hits by it.
+
     Example:
         >>> build_rule({"name": "max_length", "max_chars": 5}).params.max_chars
         5
+        >>> build_rule({"name": "cot_leak", "max_hits": 2}).max_hits
+        2
     """
     from repo_sdk.config import validate_plugin_config
 
     registry = registry or get_registry()
     ref = ref if isinstance(ref, RuleRef) else RuleRef.model_validate(ref)
     cls: type[Rule] = registry.get("rules", ref.name)
-    params = validate_plugin_config(cls.Params, ref.params, registry, ())
-    return cls(params, points=ref.points)
+    values = ref.params
+    if ref.max_hits is not None and "max_hits" in cls.Params.model_fields:
+        values["max_hits"] = ref.max_hits
+    rule = cls(validate_plugin_config(cls.Params, values, registry, ()), points=ref.points)
+    if ref.max_hits is not None:
+        rule.max_hits = ref.max_hits
+    return rule
+
+
+def capped(rule: Rule, hits: list[RuleHit]) -> list[RuleHit]:
+    """The first ``rule.max_hits`` hits: per reply for a turn rule, per turn for a dialogue rule.
+
+    Example:
+        >>> rule = build_rule({"name": "cot_leak", "max_hits": 1})
+        >>> hits = [rule.hit("a", turn_index=1), rule.hit("b", turn_index=1), rule.hit("c", turn_index=3)]
+        >>> [h.reason for h in capped(rule, hits)]
+        ['a']
+    """
+    limit = rule.max_hits
+    if limit is None:
+        return hits
+    if rule.scope == "turn":
+        return hits[:limit]
+    seen: Counter[int | None] = Counter()
+    out = []
+    for hit in hits:
+        seen[hit.turn_index] += 1
+        if seen[hit.turn_index] <= limit:
+            out.append(hit)
+    return out
 
 
 class RulesConfig(BaseModel):
@@ -108,6 +150,7 @@ class RulesSource(RewardSource):
         super().__init__(config)
         self.turn_rules = [r for r in rules if r.scope == "turn"]
         self.dialogue_rules = [r for r in rules if r.scope == "dialogue"]
+        self._carried: _Carried | None = None  # the contexts of the last batch, for its dialogue rows
 
     @classmethod
     def from_config(cls, config: BaseModel, context: BuildContext) -> RulesSource:
@@ -127,16 +170,28 @@ class RulesSource(RewardSource):
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         """Hits of every turn rule on one reply in its context."""
-        return [hit for rule in self.turn_rules for hit in rule.check_turn(turn)]
+        return [hit for rule in self.turn_rules for hit in capped(rule, rule.check_turn(turn))]
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
         carried = _Carried()
-        return [_summarise(self.check_turn(carried.turn(s))) for s in samples]
+        scores = [_summarise(self.check_turn(carried.turn(s))) for s in samples]
+        if self.dialogue_rules:  # score_dialogue finishes these contexts instead of building them again
+            self._carried = carried
+        return scores
 
     def score_dialogue(self, dialogue: Dialogue) -> SourceScore | None:
         if not self.dialogue_rules:
             return None
-        return _summarise([hit for rule in self.dialogue_rules for hit in rule.check_dialogue(dialogue)])
+        context = self._carried.finish(dialogue) if self._carried is not None else None
+        if context is None:
+            context = DialogueContext.of_history(dialogue.task, dialogue.turns)
+        return _summarise(
+            [
+                hit
+                for rule in self.dialogue_rules
+                for hit in capped(rule, rule.check_dialogue_context(dialogue, context))
+            ]
+        )
 
 
 class _Carried:
@@ -150,7 +205,7 @@ class _Carried:
     def turn(self, sample: Sample) -> TurnContext:
         origin = sample._origin
         if origin is None:  # samples with the same task and history (a GRPO group) share one context
-            key = (id(sample.task), *((t.role, t.content) for t in sample.history))
+            key = (id(sample.task), *((t.role, t.content, t.name, repr(t.tool_calls)) for t in sample.history))
             ctx = self.lone.get(key)
             if ctx is None:
                 ctx = self.lone[key] = DialogueContext.of_history(sample.task, sample.history)
@@ -166,6 +221,16 @@ class _Carried:
         reply = TextView(sample.response)
         self.open[id(dialogue)] = (dialogue, ctx, index, reply)
         return TurnContext(sample, ctx, reply)
+
+    def finish(self, dialogue: Dialogue) -> DialogueContext | None:
+        """The context carried through ``dialogue``'s replies with its remaining turns pushed (None: none carried)."""
+        entry = self.open.pop(id(dialogue), None)
+        if entry is None or entry[0] is not dialogue:
+            return None
+        _, ctx, last, last_view = entry
+        for i in range(len(ctx.turns), len(dialogue.turns)):
+            ctx.push(dialogue.turns[i], last_view if i == last else None)
+        return ctx
 
 
 def _summarise(hits: list[RuleHit]) -> SourceScore:

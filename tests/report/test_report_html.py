@@ -179,3 +179,15 @@ def test_none_counts_per_source_in_summary() -> None:
     assert row and row.groups() == ("1", "1")
     rm = re.search(r"rm\s*</td>\s*<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td>", html)
     assert rm and rm.groups() == ("0", "2")
+
+
+def test_worst_turns_show_the_combiners_breakdown() -> None:
+    penalised = turn("d-pen", 1, reward=0.12, rm=0.4, judge=2.0, rules=-45.0, fired=("cot_leak",))
+    penalised["combiner"] = {"E": -70.0, "E_judge": -25.0, "E_rules": -45.0, "multiplier": 0.3}
+    vetoed = turn("d-veto", 3, reward=-1.0, rm=0.9, judge=5.0, rules=-100.0, response="...")
+    vetoed["combiner"] = {"E": 0.0, "E_judge": 50.0, "E_rules": -100.0, "multiplier": None, "veto": ["empty_reply"]}
+    html = render_report([penalised, vetoed], [], title="t", worst=2)
+    worst = html[html.index('id="worst"') :]
+    for text in ("E -70", "E_judge -25", "E_rules -45", "multiplier 0.3", "veto empty_reply"):
+        assert text in worst, text
+    assert "multiplier None" not in worst  # no multiplier for a vetoed turn: nothing shown

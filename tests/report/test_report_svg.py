@@ -21,8 +21,6 @@ def parse(markup: str) -> ET.Element:
         lambda: svg.histogram([], color="#000"),
         lambda: svg.histogram(histogram_bins([1.0]), color="#000"),
         lambda: svg.histogram(histogram_bins([i * 0.37 for i in range(200)]), color="#000"),
-        lambda: svg.bars([], color="#000"),
-        lambda: svg.bars([("<rule>&", 0.25, "25% · 1 turn")], color="#000", max_value=1.0),
         lambda: svg.scatter([], color="#000", x_label="x", y_label="y"),
         lambda: svg.scatter([(5.0, 1.0)] * 3, color="#000", x_label="len", y_label="<reward>"),
         lambda: svg.scatter([(1.0, 2.0), (3.0, 1.0), (9.0, -4.0)], color="#000", x_label="x", y_label="y"),
@@ -36,7 +34,7 @@ def test_charts_are_well_formed_svg(chart) -> None:  # type: ignore[no-untyped-d
 
 
 def test_text_is_escaped() -> None:
-    out = svg.bars([("<script>x</script>", 1.0, "100%")], color="#000")
+    out = svg.scatter([(1.0, 2.0), (2.0, 1.0)], color="#000", x_label="<script>x</script>", y_label="y")
     assert "<script>" not in out and "&lt;script&gt;" in out
 
 
@@ -53,3 +51,23 @@ def test_nice_ticks_cover_the_range(lo: float, hi: float) -> None:
 @pytest.mark.parametrize(("r", "color"), [(None, "#e2e8f0"), (0.0, "#f8fafc"), (1.0, "#dc2626"), (-1.0, "#2563eb")])
 def test_diverging_color(r: float | None, color: str) -> None:
     assert svg.diverging_color(r) == color
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [i * 0.37 for i in range(200)],
+        [0.0012 + i * 0.0001 for i in range(300)],
+        [-5.5 + i * 0.013 for i in range(500)],
+        [i * 1234.5 for i in range(100)],
+    ],
+)
+def test_histogram_axis_labels_fit_inside_the_chart(values: list[float]) -> None:
+    root = parse(svg.histogram(histogram_bins(values), color="#000"))
+    width = float(root.get("viewBox", "").split()[2])
+    labels = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
+    assert labels
+    for t in labels:  # 12 px text: about 7.2 px a character
+        x, size, anchor = float(t.get("x", 0)), len(t.text or "") * 7.2, t.get("text-anchor")
+        left = x - size / 2 if anchor == "middle" else x - size if anchor == "end" else x
+        assert 0 <= left and left + size <= width, (t.text, x, width)

@@ -81,3 +81,14 @@ def test_user_errors_exit_1(pairs_file, tmp_path):
     for extra, message in cases:
         res = runner.invoke(app, ["rm", "train", str(pairs_file), *extra])
         assert res.exit_code == 1 and message in res.stderr, (extra, res.output)
+
+
+def test_rm_train_augment_reports_artifact_accuracy(tiny_llama, pairs_file, tmp_path):
+    out = tmp_path / "augmented"
+    args = ["rm", "train", str(pairs_file), "-o", str(out), "--base", str(tiny_llama), "--epochs", "1"]
+    res = runner.invoke(app, [*args, "--augment", "--augment-per-pair", "1", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "on 32 + 32 augmented" in res.stdout and "on artifact-controlled held-out pairs" in res.stdout
+    assert json.loads((out / "repo_rm.json").read_text())["result"]["augmented_pairs"] == 32
+    res = runner.invoke(app, [*args, "--augment-per-pair", "0", "--overwrite"])
+    assert res.exit_code != 0 and "augment-per-pair" in res.output

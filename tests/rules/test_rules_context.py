@@ -112,3 +112,57 @@ def test_the_link_to_its_dialogue_is_not_part_of_a_samples_value():
 
     sample = dialogue(3).samples()[1]
     assert Sample(**sample.model_dump()) == sample and "origin" not in str(sample.model_dump())
+
+
+class _Counted(DialogueTracker):
+    """Counts the turns it is fed, and keeps the last one."""
+
+    fed = 0
+
+    def __init__(self, dialogue: DialogueContext) -> None:
+        super().__init__(dialogue)
+        self.turns: list[int] = []
+
+    def feed(self, index: int, turn: Turn, view: TextView) -> None:
+        type(self).fed += 1
+        self.turns.append(index)
+
+
+def test_dialogue_rules_get_the_context_the_turn_rules_carried() -> None:
+    """A dialogue rule reads the trackers the turn rules fed: every turn fed once over replies and dialogue row."""
+    from repo_sdk import hookimpl
+    from repo_sdk.interfaces import Rule
+    from repo_sdk.testing import register_plugin
+
+    class Turns(Rule):
+        name = "test.turns_seen"
+
+        def check_turn(self, turn: TurnContext) -> list:
+            turn.dialogue.tracker(_Counted)
+            return []
+
+    class Whole(Rule):
+        name = "test.whole_seen"
+        scope = "dialogue"
+
+        def check_dialogue_context(self, dialogue, context):  # type: ignore[no-untyped-def]
+            seen = context.tracker(_Counted).turns
+            return [self.hit(f"saw {len(seen)} turns", turn_index=seen[-1])]
+
+    class Plugin:
+        @hookimpl
+        def register_rules(self, register):  # type: ignore[no-untyped-def]
+            register(Turns)
+            register(Whole)
+
+    d = dialogue(7, turns=21)  # ends on a user turn: pushed when the dialogue row is scored
+    with register_plugin(Plugin(), "test-carried") as registry:
+        src = RulesSource.build(["test.turns_seen", "test.whole_seen"], registry=registry)
+        _Counted.fed = 0
+        src.score(d.samples())
+        hits = src.score_dialogue(d).details["hits"]  # type: ignore[union-attr]
+        assert [h.reason for h in hits] == ["saw 21 turns"] and hits[0].turn_index == 20
+        assert _Counted.fed == 21, "each turn fed once: none replayed for the dialogue row"
+        # without the turn rules' context (a dialogue never scored turn by turn) it is built from the turns
+        alone = Whole().check_dialogue(d)
+        assert [h.reason for h in alone] == ["saw 21 turns"]

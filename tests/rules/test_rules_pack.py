@@ -25,6 +25,10 @@ NAMES = {
     "mixed_script",
     "repetition",
     "max_length",
+    "empty_reply",
+    "judge_injection",
+    "flattery",
+    "padding",
     "format_breakage",
     "numeric_consistency",
 }

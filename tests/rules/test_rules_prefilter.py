@@ -1,4 +1,5 @@
-"""Prefilters never skip a text a pattern matches; fast JSON lines read back as the standard library's."""
+"""Prefilters never skip a text a pattern matches, and a union searched with the alternatives a text may match
+finds what the whole union finds; fast JSON lines read back as the standard library's."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from hypothesis import strategies as st
 
 from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.rules.cot import DEFAULT_PREAMBLES
-from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.flattery import FLATTERY_PATTERNS
+from repo_sdk.rules.injection import INJECTION_PATTERNS
+from repo_sdk.rules.prefilter import Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.scoring import hit_row
 from repo_sdk.types import RuleHit
 
-PATTERNS = [re.compile(p, re.I | re.M) for p in DEFAULT_PREAMBLES] + [
+UNIONS = [list(FLATTERY_PATTERNS), *(list(alternatives) for _, alternatives in INJECTION_PATTERNS)]
+PATTERNS = [re.compile(p, re.I | re.M) for p in [*DEFAULT_PREAMBLES, *(x for u in UNIONS for x in u)]] + [
     re.compile(r"(?-i:SOP|KPI)s?\b|\bwork[- ]?orders?\b", re.I),
     re.compile(r"\d+ (?:euros?|EUR)\b"),
     re.compile(r"(?:ab)+c|x{2,}y?z"),
@@ -24,6 +28,7 @@ PATTERNS = [re.compile(p, re.I | re.M) for p in DEFAULT_PREAMBLES] + [
 WORDS = sorted(
     {w for p in PATTERNS for g in Prefilter(p).needs for w in g} | {"\u0130", "\u017f", "\u212a", " ", ".", "\n", ":"}
 )
+WORDS += ["you are", "your team is", "the best", "truly", "I have ever met", "5", "/", "{", "<", ">", "|", "'"]
 pieces = st.sampled_from(WORDS).map(lambda w: w.upper() if len(w) % 2 else w) | st.text(max_size=3)
 
 
@@ -34,6 +39,15 @@ def test_a_skipped_text_has_no_match(text):
     for pattern in PATTERNS:
         if not Prefilter(pattern).may_match(folded):
             assert pattern.search(text) is None, (pattern.pattern, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces, max_size=20).map(" ".join))
+def test_a_union_of_the_alternatives_a_text_may_match_finds_what_the_whole_union_finds(text):
+    for alternatives in UNIONS:
+        whole = re.compile("|".join(f"(?:{x})" for x in alternatives), re.I | re.M)
+        union = Alternation(alternatives, re.I | re.M)
+        assert [m.span() for m in union.finditer(text)] == [m.span() for m in whole.finditer(text)], text
 
 
 def test_prefilter_reads_the_words_off_the_pattern():

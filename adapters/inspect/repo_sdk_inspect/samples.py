@@ -4,15 +4,16 @@
   submitted answer included); when no model output was recorded, the last assistant message's text.
   Only text content counts: reasoning blocks, images and tool-call arguments are not part of it.
 - **History**: the messages before the last assistant message, oldest first, mapped by
-  :func:`message_turn`, the one place that decides what each role becomes.
+  :func:`message_turn`, the one place that decides what each role becomes: tool results
+  (``tool`` messages, and ``user`` messages that carry a ``tool_call_id``) are ``tool`` turns,
+  an assistant message keeps its text and its tool calls.
 - **Task**: ``state.metadata[task_key]`` (a dict, or its JSON text); none: ``{}``.
 - **Metadata**: inspect's sample id, epoch and model, the target text (``target``), the sample's
-  other plain metadata, and what the mapping left out (``tool_messages_skipped``, ``tool_calls``).
+  other plain metadata, and the tools the agent called (``tool_calls``).
 
-Tool turns: :class:`repo_sdk.types.Turn` has no ``tool`` role yet, so tool results (``tool``
-messages, and ``user`` messages that carry a ``tool_call_id``) are left out of the history, and an
-assistant message keeps only its own text (one that only calls tools is left out). Tool output thus
-never reaches the scored reply nor the agent's turns in the history.
+Tool output thus stays in its own turns: it never reaches the scored reply nor the agent's
+turns, the RM renders it with its chat template, the judge templates fence it, and rules
+leave it alone.
 
 Example:
     >>> from inspect_ai.model import ChatMessageAssistant, ChatMessageTool, ChatMessageUser, ModelOutput
@@ -27,10 +28,10 @@ Example:
     ... ], output=ModelOutput.from_content("mockllm/model", "Could you do 80 EUR?"),
     ... metadata={"task": '{"target_price": 80}'})
     >>> s = state_to_sample(state)
-    >>> s.task, [(t.role, t.content) for t in s.history], s.response
-    ({'target_price': 80}, [('user', 'We offer 95 EUR.'), ('assistant', 'Let me check.')], 'Could you do 80 EUR?')
-    >>> s.metadata["tool_messages_skipped"], s.metadata["tool_calls"]
-    (1, ['rates'])
+    >>> s.task, [t.role for t in s.history], s.history[2].content, s.response
+    ({'target_price': 80}, ['user', 'assistant', 'tool'], 'market rate: 80 EUR', 'Could you do 80 EUR?')
+    >>> s.history[1].tool_calls[0].name, s.history[2].name, s.metadata["tool_calls"]
+    ('rates', 'rates', ['rates'])
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from inspect_ai.model import ChatMessage
 from inspect_ai.solver import TaskState
 
 from repo_sdk.errors import InputError
-from repo_sdk.types import Sample, Turn
+from repo_sdk.types import Sample, ToolCall, Turn
 
 __all__ = ["history_and_reply", "message_turn", "state_to_sample", "task_of"]
 
@@ -52,41 +53,48 @@ def _is_tool_result(message: ChatMessage) -> bool:
     return message.role == "tool" or (message.role == "user" and bool(getattr(message, "tool_call_id", None)))
 
 
-def message_turn(message: ChatMessage) -> Turn | None:
-    """The history turn a transcript message becomes, or None when it stays out.
-
-    This is where a ``tool`` role slots in once :class:`~repo_sdk.types.Turn` has one:
-    today tool results stay out, and an assistant message keeps its text, not its tool calls.
+def message_turn(message: ChatMessage) -> Turn:
+    """The history turn a transcript message becomes.
 
     Example:
         >>> from inspect_ai.model import ChatMessageSystem, ChatMessageTool
-        >>> message_turn(ChatMessageSystem(content="Be brief.")), message_turn(ChatMessageTool(content="42"))
-        (Turn(role='system', content='Be brief.'), None)
+        >>> message_turn(ChatMessageSystem(content="Be brief."))
+        Turn(role='system', content='Be brief.')
+        >>> message_turn(ChatMessageTool(content="42", tool_call_id="c1", function="rates"))
+        Turn(role='tool', content='42', name='rates', tool_call_id='c1')
     """
     if _is_tool_result(message):
-        return None
+        ident = getattr(message, "tool_call_id", None)
+        ident = ident[0] if isinstance(ident, list) and len(ident) == 1 else ident
+        name = getattr(message, "function", None)
+        return Turn(
+            role="tool",
+            content=message.text,
+            name=name if isinstance(name, str) else None,
+            tool_call_id=None if ident is None else str(ident),
+        )
     if message.role in ("system", "user"):
         return Turn(role=message.role, content=message.text)
     if message.role == "assistant":
-        text = message.text
-        if not text and message.tool_calls:
-            return None  # a pure tool call: nothing the agent said
-        return Turn(role="assistant", content=text)
+        calls = tuple(
+            ToolCall(name=c.function, arguments=c.arguments if isinstance(c.arguments, dict) else {}, id=c.id)
+            for c in message.tool_calls or []
+        )
+        return Turn(role="assistant", content=message.text, tool_calls=calls)
     raise InputError(f"message role {message.role!r} is not system, user, assistant or tool")
 
 
-def history_and_reply(messages: Sequence[ChatMessage], completion: str | None) -> tuple[list[Turn], str, int]:
-    """History turns, the reply, and how many tool results were left out.
+def history_and_reply(messages: Sequence[ChatMessage], completion: str | None) -> tuple[list[Turn], str]:
+    """History turns and the reply.
 
     The reply is ``completion`` when given, else the text of the last assistant message;
     the history is everything before that message (all messages when there is none).
     """
     last = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=len(messages))
-    before = messages[:last]
-    history = [t for t in (message_turn(m) for m in before) if t is not None]
+    history = [message_turn(m) for m in messages[:last]]
     if completion is None:
         completion = messages[last].text if last < len(messages) else ""
-    return history, completion, sum(_is_tool_result(m) for m in before)
+    return history, completion
 
 
 def task_of(metadata: Mapping[str, Any], key: str | None) -> dict[str, Any]:
@@ -122,7 +130,7 @@ def state_to_sample(state: TaskState, *, task_key: str | None = "task") -> Sampl
     metadata = dict(state.metadata or {})
     output = state.output
     completion = output.completion if output is not None and (output.choices or output.completion) else None
-    history, response, skipped = history_and_reply(state.messages, completion)
+    history, response = history_and_reply(state.messages, completion)
     calls = [c.function for m in state.messages if m.role == "assistant" for c in (m.tool_calls or [])]
     target = state.target.text if state.target is not None else ""
     extra = {k: v for k, v in metadata.items() if k != task_key and _plain(v)}
@@ -139,7 +147,6 @@ def state_to_sample(state: TaskState, *, task_key: str | None = "task") -> Sampl
             "epoch": state.epoch,
             "model": str(state.model),
             **({"target": target} if target else {}),
-            "tool_messages_skipped": skipped,
             "tool_calls": calls,
         },
     )

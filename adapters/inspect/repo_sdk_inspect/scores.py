@@ -7,7 +7,7 @@
   without the reply: ``reward``, ``sources`` (each source's value), ``fired`` (rule hits with
   points, reason, span and evidence), ``reasons``, ``details``, ``combiner`` (``E``, ``E_judge``,
   ``E_rules``, ``multiplier`` under REPO), ``sample_id``; plus ``spec`` (the reward's name) and
-  ``scored`` (what was scored: ``history_turns``, ``reply_chars``, ``tool_messages_skipped``, ``tool_calls``).
+  ``scored`` (what was scored: ``history_turns``, ``reply_chars``, ``tool_calls``).
 - ``answer``: the scored reply, clipped to 500 characters.
 
 No reward (the combiner's missing-source policy gave None, or the sample could not be scored) is
@@ -104,7 +104,7 @@ def result_score(sample: Sample, result: RewardResult, *, name: str, missing: Mi
     metadata["scored"] = {
         "history_turns": len(sample.history),
         "reply_chars": len(sample.response),
-        **{k: sample.metadata[k] for k in ("tool_messages_skipped", "tool_calls") if k in sample.metadata},
+        **{k: sample.metadata[k] for k in ("tool_calls",) if k in sample.metadata},
     }
     reward = result.reward
     if reward is None or (isinstance(reward, float) and not math.isfinite(reward)):

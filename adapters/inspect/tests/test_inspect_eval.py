@@ -66,11 +66,21 @@ def scores_of(log: EvalLog, key: str) -> dict[str, Any]:
 def dialogue(key: str) -> dict[str, Any]:
     """The logged dialogue ``repo-sdk score`` reads for a sample: the transcript, then the reply."""
     turns, reply, task = DIALOGUES[key]
-    agent = [("assistant", task_module.AGENT_PREAMBLE)] if key == "agent" else []  # its tool result stays out
+    agent = []
+    if key == "agent":  # its call and the tool's answer are turns of the history
+        call = {"name": "market_rate", "arguments": {"hotel": "Lumen"}}
+        agent = [
+            {"role": "assistant", "content": task_module.AGENT_PREAMBLE, "tool_calls": [call]},
+            {"role": "tool", "name": "market_rate", "content": task_module.TOOL_TEXT},
+        ]
     return {
         "id": key,
         "task": json.loads(task) if isinstance(task, str) else task,
-        "turns": [{"role": r, "content": c} for r, c in [*turns, *agent, ("assistant", reply)]],
+        "turns": [
+            *({"role": r, "content": c} for r, c in turns),
+            *agent,
+            {"role": "assistant", "content": reply},
+        ],
     }
 
 
@@ -137,15 +147,21 @@ def test_eval_equals_repo_sdk_score(eval_log: EvalLog, repo_sdk_rows: dict[str, 
             assert [h["rule"] for h in meta["fired"]] == [h["rule"] for h in row["fired"]]
 
 
-def test_tool_output_never_reaches_the_reply_rules_or_judge(eval_log: EvalLog, judge: Any):
+def test_tool_output_reaches_the_judge_fenced_and_never_the_reply_or_rules(eval_log: EvalLog, judge: Any):
     agent = scores_of(eval_log, "repo_reward_scorer1")["agent"]
-    assert agent.metadata["scored"]["tool_messages_skipped"] == 1 and agent.metadata["scored"]["tool_calls"] == [
-        "market_rate"
-    ]
+    assert agent.metadata["scored"]["tool_calls"] == ["market_rate"]
+    assert agent.metadata["scored"]["history_turns"] == 3  # the question, the agent's call, the tool's answer
     assert agent.metadata["fired"] == []  # the tool's <think> block would fire cot_leak
-    prompts = [json.dumps(body) for body in judge.bodies]
-    assert not any("TOOLTEXT" in p for p in prompts)
-    assert any(task_module.AGENT_PREAMBLE in p and "Would 85 EUR work for you?" in p for p in prompts)
+    users = [m["content"] for body in judge.bodies for m in body["messages"] if m["role"] == "user"]
+    with_tool = [u for u in users if "TOOLTEXT" in u]
+    assert with_tool, "the judge never saw the agent's tool exchange"
+    for prompt in with_tool:
+        fenced = prompt[prompt.index("<tool_output>") : prompt.index("</tool_output>")]
+        assert "‹think›TOOLTEXT" in fenced  # inside the fence the template wrote, as data
+        assert prompt.count("TOOLTEXT") == 1
+        reply = prompt[prompt.index("<reply>") :]
+        assert "TOOLTEXT" not in reply and "Would 85 EUR work for you?" in reply
+        assert task_module.AGENT_PREAMBLE in prompt and 'calls tool market_rate with {"hotel": "Lumen"}' in prompt
 
 
 def test_inspect_score_rescores_the_log(workdir: Path, eval_log: EvalLog, rules_spec: Path):

@@ -19,6 +19,7 @@ from inspect_ai.tool import ToolCall
 from repo_sdk_inspect.samples import message_turn, state_to_sample, task_of
 
 from repo_sdk.errors import InputError
+from repo_sdk.types import ToolCall as ToolCallTurn
 from repo_sdk.types import Turn
 
 MODEL = "mockllm/model"
@@ -65,10 +66,10 @@ def test_plain_dialogue_history_reply_task_and_metadata():
     assert s.id == s.group == "42#3"
     assert s.metadata["channel"] == "phone" and "nested" not in s.metadata  # plain values only
     assert s.metadata["target"] == "120 EUR" and s.metadata["epoch"] == 3 and s.metadata["inspect_sample_id"] == 42
-    assert s.metadata["tool_messages_skipped"] == 0 and s.metadata["tool_calls"] == []
+    assert s.metadata["tool_calls"] == []
 
 
-def test_tool_output_stays_out_of_reply_and_history():
+def test_tool_output_is_tool_turns_never_the_reply_or_the_agents_words():
     tool_text = "<think>TOOL SAYS 80</think>"
     messages = [
         ChatMessageUser(content="Rates for Lumen?"),
@@ -79,10 +80,18 @@ def test_tool_output_stays_out_of_reply_and_history():
         ChatMessageAssistant(content="Would 85 EUR work?"),
     ]
     s = state_to_sample(state(messages, output=ModelOutput.from_content(MODEL, "Would 85 EUR work?")))
-    assert [(t.role, t.content) for t in s.history] == [("user", "Rates for Lumen?"), ("assistant", "Let me check.")]
+    assert [(t.role, t.content) for t in s.history] == [
+        ("user", "Rates for Lumen?"),
+        ("assistant", "Let me check."),
+        ("tool", tool_text),
+        ("assistant", ""),
+        ("tool", tool_text),
+    ]
+    assert [c.name for c in s.history[1].tool_calls] == ["rates"] and s.history[3].tool_calls[0].id == "c2"
+    assert (s.history[2].name, s.history[2].tool_call_id, s.history[4].tool_call_id) == ("rates", "c1", "c2")
     assert s.response == "Would 85 EUR work?"
-    assert all("TOOL SAYS" not in t.content for t in s.turns())
-    assert s.metadata["tool_messages_skipped"] == 2 and s.metadata["tool_calls"] == ["rates", "history"]
+    assert all("TOOL SAYS" not in t.content for t in s.turns() if t.role != "tool")
+    assert s.metadata["tool_calls"] == ["rates", "history"]
 
 
 def test_submitted_answer_is_the_reply():
@@ -140,6 +149,10 @@ def test_bad_task_names_key_and_value(value, message):
 
 def test_message_turn_is_the_one_role_switch():
     assert message_turn(ChatMessageUser(content="hi")) == Turn(role="user", content="hi")
-    assert message_turn(ChatMessageAssistant(content="", tool_calls=[call()])) is None
+    assert message_turn(ChatMessageAssistant(content="", tool_calls=[call()])) == Turn(
+        role="assistant", content="", tool_calls=(ToolCallTurn(name="rates", arguments={"hotel": "Aurora"}, id="c1"),)
+    )
     assert message_turn(ChatMessageAssistant(content="")) == Turn(role="assistant", content="")
-    assert message_turn(ChatMessageTool(content="42", tool_call_id="c1")) is None
+    assert message_turn(ChatMessageTool(content="42", tool_call_id="c1")) == Turn(
+        role="tool", content="42", tool_call_id="c1"
+    )

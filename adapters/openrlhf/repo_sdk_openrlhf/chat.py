@@ -8,6 +8,13 @@ system turn the template injects by itself (SmolLM2, Qwen) is dropped, so the
 history is what the dataset's messages were. After learning, the splitter checks
 itself on a probe and refuses templates it cannot invert.
 
+Tool turns: when the template renders a ``tool`` message with markup of its own (ChatML's
+``<|im_start|>tool``, Qwen's ``<tool_response>`` block), the splitter learns it too and
+reads such a turn back as a ``tool`` turn of the history, never as the hotel's words nor
+as part of the reply. An agent's tool calls stay in its turn's text as the template
+wrote them. A template that renders tool output as a plain user turn cannot be told
+apart; its tool output reads as a user turn.
+
 Example:
     >>> from repo_sdk.rm.tiny import build_tiny_tokenizer
     >>> sp = ChatSplitter(build_tiny_tokenizer())
@@ -26,7 +33,7 @@ from repo_sdk.types import Turn
 
 __all__ = ["ChatSplitter", "PlainSplitter", "Splitter"]
 
-_S, _U1, _A1, _U2 = "QZsysQZ", "QZusr1QZ", "QZast1QZ", "QZusr2QZ"
+_S, _U1, _A1, _U2, _T1 = "QZsysQZ", "QZusr1QZ", "QZast1QZ", "QZusr2QZ", "QZtool1QZ"
 
 
 class PlainSplitter:
@@ -79,6 +86,9 @@ class ChatSplitter(PlainSplitter):
         super().__init__((self.suffix, self.suffix.rstrip(), *(t for t in specials if isinstance(t, str))))
         self.default_system = self._default_system()
         self._check()
+        # a tool turn's own markup: its prefix, and the end it adds before the turn suffix
+        self.tool_end = ""
+        self._learn_tool_turn()
 
     def _render(self, msgs: list[dict[str, str]], gen: bool) -> str:
         return self._tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen)
@@ -116,6 +126,33 @@ class ChatSplitter(PlainSplitter):
             prefix["system"] = head
         return suffix, prefix
 
+    def _learn_tool_turn(self) -> None:
+        """Add a ``tool`` prefix when the template marks tool output apart from user turns."""
+        call = {"type": "function", "function": {"name": "qztool", "arguments": {}}}
+        before = [{"role": "user", "content": _U1}, {"role": "assistant", "content": _A1, "tool_calls": [call]}]
+        try:
+            head = self._render(before, False)
+            full = self._render([*before, {"role": "tool", "name": "qztool", "content": _T1}], False)
+        except Exception:  # a template refusing tool messages
+            return
+        if not full.startswith(head) or _T1 not in full[len(head) :]:
+            return
+        part = full[len(head) :]
+        prefix, end = part[: part.index(_T1)], part[part.index(_T1) + len(_T1) :]
+        if not prefix or prefix in self.prefix.values():
+            return  # tool output rendered as an ordinary turn: nothing tells it apart
+        end = end.removesuffix(self.suffix).removesuffix(self.suffix.rstrip())
+        self.prefix["tool"], self.tool_end = prefix, end
+        conv = [Turn(role="user", content=_U1), Turn(role="assistant", content=_A1), Turn(role="tool", content=_T1)]
+        try:
+            text = self._render([t.message() for t in conv], True)
+            ok = self.split(text + "reply" + self.suffix, text) == (conv, "reply")
+        except Exception:
+            ok = False
+        if not ok:  # it does not read back: leave tool output as the template's ordinary turns
+            del self.prefix["tool"]
+            self.tool_end = ""
+
     def _default_system(self) -> str | None:
         turns = self._parse(self._render([{"role": "user", "content": _U1}], True))
         return turns[0].content if turns and turns[0].role == "system" else None
@@ -124,7 +161,7 @@ class ChatSplitter(PlainSplitter):
         conv = [Turn(role="user", content=_U1), Turn(role="assistant", content=_A1), Turn(role="user", content=_U2)]
         if "system" in self.prefix:
             conv.insert(0, Turn(role="system", content=_S))
-        text = self._render([t.model_dump() for t in conv], True)
+        text = self._render([t.message() for t in conv], True)
         turns, reply = self.split(text + "reply" + self.suffix, text)
         if turns != conv or reply != "reply":
             raise ConfigError("the chat template does not round-trip through the splitter; use --tokenizer plain")
@@ -136,7 +173,7 @@ class ChatSplitter(PlainSplitter):
             while start >= 0:
                 marks.append((start, start + len(pre), role))
                 start = text.find(pre, start + 1)
-        marks.sort()
+        marks.sort(key=lambda m: (m[0], -m[1]))  # at one place the longest prefix wins (tool over user)
         kept: list[tuple[int, int, str]] = []
         for mark in marks:
             if not kept or mark[0] >= kept[-1][1]:
@@ -144,7 +181,10 @@ class ChatSplitter(PlainSplitter):
         turns = []
         for k, (_, end, role) in enumerate(kept):
             stop = kept[k + 1][0] if k + 1 < len(kept) else len(text)
-            turns.append(Turn(role=role, content=self.strip_end(text[end:stop])))  # type: ignore[arg-type]
+            content = self.strip_end(text[end:stop])
+            if role == "tool" and self.tool_end:
+                content = content.removesuffix(self.tool_end)
+            turns.append(Turn(role=role, content=content))  # type: ignore[arg-type]
         if turns and turns[0].role == "system" and turns[0].content == getattr(self, "default_system", None):
             turns = turns[1:]
         return turns

@@ -49,9 +49,7 @@ def turn_rewards(n_turns):
 
 
 def run(executor, tokenizer, engine, sampling, label):
-    prompt = tokenizer.apply_chat_template(
-        [t.model_dump() for t in OPENING], tokenize=False, add_generation_prompt=True
-    )
+    prompt = tokenizer.apply_chat_template([t.message() for t in OPENING], tokenize=False, add_generation_prompt=True)
     llm = engine(tokenizer, REPLIES)
     out = asyncio.run(executor.execute(prompt, json.dumps(label), sampling(), 1024, tokenizer, llm))
     return out, llm

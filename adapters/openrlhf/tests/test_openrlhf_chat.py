@@ -46,7 +46,7 @@ def tokenizer(template):
 def test_query_splits_back_into_history_and_reply(template, history, end):
     tok = tokenizer(template)
     sp = ChatSplitter(tok)
-    prompt = tok.apply_chat_template([t.model_dump() for t in history], tokenize=False, add_generation_prompt=True)
+    prompt = tok.apply_chat_template([t.message() for t in history], tokenize=False, add_generation_prompt=True)
     reply = "Could you do 80 EUR?"
     query = prompt + reply + (end if end in (sp.suffix.strip(), tok.eos_token, "") else "")
     assert sp.split(query, prompt) == (history, reply)
@@ -56,7 +56,7 @@ def test_query_splits_back_into_history_and_reply(template, history, end):
 def test_the_splitter_round_trips_real_tokenization(tiny_tokenizer):
     sp = ChatSplitter(tiny_tokenizer)
     prompt = tiny_tokenizer.apply_chat_template(
-        [t.model_dump() for t in HISTORIES[2]], tokenize=False, add_generation_prompt=True
+        [t.message() for t in HISTORIES[2]], tokenize=False, add_generation_prompt=True
     )
     ids = tiny_tokenizer(prompt + "Deal at 80!", add_special_tokens=False)["input_ids"] + [tiny_tokenizer.eos_token_id]
     query = tiny_tokenizer.decode(ids, skip_special_tokens=False)  # what OpenRLHF sends
@@ -65,7 +65,7 @@ def test_the_splitter_round_trips_real_tokenization(tiny_tokenizer):
 
 def test_user_turn_continues_the_conversation(tiny_tokenizer):
     sp = ChatSplitter(tiny_tokenizer)
-    msgs = [t.model_dump() for t in HISTORIES[0]]
+    msgs = [t.message() for t in HISTORIES[0]]
     prompt = tiny_tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
     text = prompt + "80?" + sp.user_turn("No, 90.", eos_in_tokens=False)
     expected = tiny_tokenizer.apply_chat_template(
@@ -90,3 +90,41 @@ def test_templates_that_cannot_be_inverted_are_refused(template, message):
 def test_plain_splitter():
     sp = PlainSplitter(eos=("</s>",))
     assert sp.split("Q: price? A: 80</s>", "Q: price? A:") == ([Turn(role="user", content="Q: price? A:")], " 80")
+
+
+TOOL_TEXT = "RATE-SHEET <think>internal</think> market rate 80 EUR"
+TOOL_CONV = [
+    {"role": "user", "content": "We offer 95 EUR."},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"type": "function", "function": {"name": "rates", "arguments": {"room": "twin"}}}],
+    },
+    {"role": "tool", "name": "rates", "content": TOOL_TEXT},
+]
+
+
+@pytest.mark.parametrize("template", ["chatml", "qwen2.5", "llama3"])
+def test_tool_output_in_a_query_is_a_tool_turn_never_the_reply(template):
+    from trl.chat_template_utils import qwen2_5_chat_template
+
+    chat_template = {"chatml": None, "qwen2.5": qwen2_5_chat_template, "llama3": LLAMA3}[template]
+    tok = build_tiny_tokenizer() if chat_template is None else build_tiny_tokenizer(chat_template=chat_template)
+    sp = ChatSplitter(tok)
+    prompt = tok.apply_chat_template(TOOL_CONV, tokenize=False, add_generation_prompt=True)
+    history, reply = sp.split(prompt + "Could you do 80?" + sp.suffix, prompt)
+    assert reply == "Could you do 80?"
+    assert history[-1] == Turn(role="tool", content=TOOL_TEXT)
+    assert [t.role for t in history] == ["user", "assistant", "tool"]
+    assert all(TOOL_TEXT not in t.content for t in history[:-1])
+
+
+def test_a_template_that_writes_tool_output_as_a_user_turn_reads_it_as_one():
+    plain_roles = "{% for m in messages %}<|im_start|>{{ 'user' if m['role'] == 'tool' else m['role'] }}\n" + (
+        "{{ m['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    sp = ChatSplitter(build_tiny_tokenizer(chat_template=plain_roles))
+    assert "tool" not in sp.prefix
+    prompt = sp._render(TOOL_CONV, True)
+    history, reply = sp.split(prompt + "80?<|im_end|>", prompt)
+    assert reply == "80?" and history[-1] == Turn(role="user", content=TOOL_TEXT)

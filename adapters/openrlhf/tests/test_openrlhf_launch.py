@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openrlhf
@@ -32,7 +36,7 @@ def declared_flags() -> set[str]:
 def flags_of(command: list[str]) -> dict[str, list[str]]:
     flags: dict[str, list[str]] = {}
     key = None
-    for arg in command[3:]:
+    for arg in command[2:]:
         if arg.startswith("--"):
             key = arg[2:]
             flags[key] = []
@@ -41,20 +45,34 @@ def flags_of(command: list[str]) -> dict[str, list[str]]:
     return flags
 
 
+def run_script(script: Path, tmp_path: Path) -> list[str]:
+    """Run the script with bash, a fake `python` first on PATH recording the arguments it gets."""
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "python"
+    fake.write_text('#!/usr/bin/env bash\nprintf \'%s\\n\' "$@" > "$ARGV_OUT"\n')
+    fake.chmod(0o755)
+    argv_out = tmp_path / "argv.txt"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "ARGV_OUT": str(argv_out)}
+    env.pop("PYTHON", None)
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return argv_out.read_text().splitlines()
+
+
 def plan(write_spec, tmp_path, *args, spec=SPEC):
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app, ["train", "--trainer", "openrlhf", "-c", str(write_spec(spec)), "-o", str(out), *args]
     )
     assert result.exit_code == 0, result.output
-    script = (out / "train_ppo_ray.sh").read_text()
-    command = script.split("set -euo pipefail\n", 1)[1].replace("\\\n", " ").split()
+    command = run_script(out / "train_ppo_ray.sh", tmp_path)
     return out, flags_of(command), command
 
 
 def test_ppo_with_critic_gae_lora_and_the_exported_reward(write_spec, tmp_path):
     out, flags, command = plan(write_spec, tmp_path)
-    assert command[1:3] == ["-m", "openrlhf.cli.train_ppo_ray"]
+    assert command[:2] == ["-m", "openrlhf.cli.train_ppo_ray"]
     assert set(flags) <= declared_flags(), set(flags) - declared_flags()
     actor = str(out / "tiny-policy")
     assert flags["actor.model_name_or_path"] == flags["critic.model_name_or_path"] == [actor]
@@ -132,3 +150,35 @@ def test_checkpoints_and_resume_map_to_openrlhf_flags(write_spec, tmp_path):
     _, flags, _ = plan(write_spec, tmp_path, "--resume", spec=spec)
     assert flags["ckpt.save_steps"] == ["5"] and flags["ckpt.load_enable"] == []
     assert set(flags) <= declared_flags()
+
+
+def test_the_run_folder_runs_where_it_is_copied(write_spec, tmp_path):
+    """The script reads as one option per line, holds no path of this machine, finds its files
+    relative to itself and runs `python` from the environment; its reward file still scores."""
+    out, _, _ = plan(write_spec, tmp_path)
+    text = (out / "train_ppo_ray.sh").read_text()
+    assert str(tmp_path) not in text and sys.executable not in text
+    body = [
+        line.removesuffix(" \\")
+        for line in text.split('HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n', 1)[1].splitlines()
+    ]
+    assert body[0] == '"${PYTHON:-python}" -m openrlhf.cli.train_ppo_ray'
+    assert all(line.startswith("  --") for line in body[1:]), body  # one option (and its values) per line
+    assert "  --ds.lora.target_modules all-linear" in body and '  --reward.remote_url "$HERE/reward.py"' in body
+
+    moved = tmp_path.parent / (tmp_path.name + "-moved")
+    shutil.copytree(tmp_path, moved, ignore=shutil.ignore_patterns("fake-bin", "argv.txt"))
+    shutil.rmtree(out)
+    flags = flags_of(run_script(moved / "run" / "train_ppo_ray.sh", moved))
+    assert flags["actor.model_name_or_path"] == [str(moved / "run" / "tiny-policy")]
+    assert flags["data.prompt_dataset"] == [str(moved / "run" / "prompts.jsonl")]
+    assert flags["ckpt.path"] == [str(moved / "run" / "ckpt" / "checkpoints")]
+    reward = flags["reward.remote_url"][0]
+    assert reward == str(moved / "run" / "reward.py")
+    row = json.loads((moved / "run" / "prompts.jsonl").read_text().splitlines()[0])
+    got = SingleTurnAgentExecutor(reward).reward_func(
+        ["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>x</think>80?"],
+        ["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"],
+        [row["label"]],
+    )
+    assert got["rewards"].tolist() == pytest.approx([-0.1])

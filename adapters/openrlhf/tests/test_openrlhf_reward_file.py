@@ -40,7 +40,7 @@ def test_executor_gets_the_pipelines_rewards_from_the_file(
     path = export(write_spec(SPEC), tmp_path / "reward.py", tiny_tokenizer_dir)
     executor = SingleTurnAgentExecutor(str(path))
     prompt = tiny_tokenizer.apply_chat_template(
-        [t.model_dump() for t in HISTORY], tokenize=False, add_generation_prompt=True
+        [t.message() for t in HISTORY], tokenize=False, add_generation_prompt=True
     )
     llm = engine(tiny_tokenizer, REPLIES)
     label = json.dumps({"task": TASK})
@@ -57,24 +57,65 @@ def test_executor_gets_the_pipelines_rewards_from_the_file(
         logs = {k: float(v[0]) for k, v in out["extra_logs"].items()}
         assert logs["negotiation/guard"] == res.sources["guard"].value
         assert logs["negotiation/fired/cot_leak"] == float(any(h.rule == "cot_leak" for h in res.fired))
+        assert logs["negotiation/E"] == res.details["E"]
+        assert logs["negotiation/multiplier"] == pytest.approx(res.details["multiplier"])
         assert set(logs) == {
             "negotiation/rm",
             "negotiation/guard",
             "negotiation/fired/cot_leak",
             "negotiation/fired/max_length",
+            "negotiation/E",
+            "negotiation/multiplier",
             "negotiation/missing",
             "negotiation/error",
         }
     assert outputs[1]["extra_logs"]["negotiation/fired/cot_leak"].item() == 1.0
 
 
-def test_the_file_is_self_contained_and_loads_eagerly(write_spec, tmp_path):
-    spec = write_spec({"sources": {"rules": ["cot_leak"]}})
-    path = export(spec, tmp_path / "reward.py", "plain")
-    spec.unlink()  # the spec is embedded: the file no longer needs it
-    executor = SingleTurnAgentExecutor(str(path))
+def test_the_file_copied_with_its_spec_folder_still_scores(tmp_path, tiny_tokenizer_dir, monkeypatch):
+    """Exported in one place, copied with the spec's folder (and the policy tokenizer in it) to
+    another, and loaded there by OpenRLHF's executor: the paths are relative to the file."""
+    import shutil
+
+    import yaml
+
+    src = tmp_path / "machine-a"
+    (src / "project").mkdir(parents=True)
+    spec = src / "project" / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"sources": {"rules": ["cot_leak"]}}), encoding="utf-8")
+    shutil.copytree(tiny_tokenizer_dir, src / "project" / "policy")
+    export(spec, src / "run" / "reward.py", str(src / "project" / "policy"))
+    text = (src / "run" / "reward.py").read_text()
+    assert str(tmp_path) not in text  # no path of this machine in the file
+    assert "TOKENIZER = os.environ.get('REPO_SDK_TOKENIZER') or str(HERE / '../project/policy')" in text
+
+    dst = tmp_path / "cluster" / "home"
+    shutil.copytree(src, dst)
+    shutil.rmtree(src)  # nothing of the first place is left
+    monkeypatch.chdir(tmp_path)  # and the working directory is elsewhere
+    executor = SingleTurnAgentExecutor(str(dst / "run" / "reward.py"))
     out = executor.reward_func(["Q: <think>x</think>ok"], ["Q:"], [""])
     assert out["rewards"].tolist() == pytest.approx([-0.1])
+
+
+def test_env_vars_point_the_file_at_another_spec_and_a_missing_one_fails_loudly(tmp_path, monkeypatch):
+    import runpy
+
+    import yaml
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"sources": {"rules": ["cot_leak"]}}), encoding="utf-8")
+    path = export(spec, tmp_path / "out" / "reward.py", "plain")
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"sources": {"rules": [{"name": "max_length", "max_chars": 3}]}}))
+    monkeypatch.setenv("REPO_SDK_SPEC", str(other))
+    fn = runpy.run_path(str(path))["reward_func"]
+    assert fn(["Q: a long reply"], ["Q:"], [""])["rewards"].tolist() == pytest.approx([-0.1])  # max_length fired
+    fn.close()
+    monkeypatch.delenv("REPO_SDK_SPEC")
+    spec.unlink()
+    with pytest.raises(Exception, match=r"no reward spec at .*spec\.yaml.*set REPO_SDK_SPEC="):
+        runpy.run_path(str(path))
 
 
 def test_a_broken_spec_fails_at_export(write_spec, tmp_path):
@@ -112,7 +153,12 @@ def test_judge_telemetry_reaches_the_executors_extra_logs(write_spec, tmp_path):
                 },
             }
         )
-        executor = SingleTurnAgentExecutor(str(export(spec, tmp_path / "reward.py", "plain")))
+        path = tmp_path / "reward.py"
+        result = CliRunner().invoke(
+            app, ["openrlhf", "export", str(spec), "-o", str(path), "--tokenizer", "plain", "--log", "full"]
+        )
+        assert result.exit_code == 0, result.output
+        executor = SingleTurnAgentExecutor(str(path))
         out = executor.reward_func(["Q: Could you do 80?", "Q: Could you do 70?"], ["Q:", "Q:"], ["", ""])
     logs = {k: v.tolist() for k, v in out["extra_logs"].items()}
     assert logs["neg/judge"] == [4.0, 4.0]

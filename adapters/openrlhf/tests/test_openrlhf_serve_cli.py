@@ -63,6 +63,8 @@ def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_di
         "extra_logs": {
             "negotiation/guard": [-10.0],
             "negotiation/fired/cot_leak": [1.0],
+            "negotiation/E": [-10.0],
+            "negotiation/multiplier": [0.0],  # no RM: no multiplier (None logs 0.0)
             "negotiation/missing": [0.0],
             "negotiation/error": [0.0],
         },

@@ -30,7 +30,7 @@ def service(echo_rm, tiny_tokenizer):
 @pytest.fixture
 def prompt(tiny_tokenizer):
     return tiny_tokenizer.apply_chat_template(
-        [t.model_dump() for t in HISTORY], tokenize=False, add_generation_prompt=True
+        [t.message() for t in HISTORY], tokenize=False, add_generation_prompt=True
     )
 
 
@@ -88,7 +88,6 @@ def test_token_bearer_and_basic_in_the_url(service, prompt, tiny_tokenizer, engi
         (b'{"prompts": ["p"]}', 422, "query: Field required"),
         (b'{"query": "just a string"}', 422, "query: Input should be a valid list"),
         (b'{"query": ["a", "b"], "labels": ["{}"]}', 422, "labels has 1 items but query has 2"),
-        (b'{"query": ["a"], "labels": ["{\\"task\\": [1]}"]}', 422, "item 0: label.task must be an object"),
         (b"x" * 5000, 413, "exceeds the limit of 4096"),
     ],
 )
@@ -98,6 +97,31 @@ def test_bad_bodies_get_one_line_4xx(service, content, status, message):
         chunked = httpx.post(srv.url, content=iter([b"x" * 3000, b"x" * 3000]))
     assert r.status_code == status and message in r.json()["error"], r.text
     assert chunked.status_code == 413  # no content-length: counted while reading
+
+
+def test_an_unreadable_item_gets_the_missing_reward_and_the_others_are_scored(service, prompt, caplog):
+    good = prompt + "Could you do 80?<|im_end|>"
+    body = {
+        "query": [good, good, "a query with no prompt in it"],
+        "prompts": [prompt, prompt, prompt],
+        "labels": [json.dumps({"task": TASK}), '{"task": [1]}', json.dumps({"task": TASK})],
+    }
+    with caplog.at_level("WARNING", logger="repo_sdk.serve"):
+        with ServerThread(service, lifetime_s=60) as srv:
+            r = httpx.post(srv.url, json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    want = pipeline_rewards(["Could you do 80?"])[0]
+    assert out["rewards"][0] == pytest.approx(want)
+    assert out["rewards"][1:] == [0.0, 0.0] and out["extra_logs"]["negotiation/missing"] == [0.0, 1.0, 1.0]
+    assert out["extra_logs"]["negotiation/error"] == [0.0, 1.0, 1.0]
+    # the third query does not start with its prompt, and holds no assistant turn to score
+    assert out["errors"] == [
+        None,
+        "item 1: label.task must be an object, got list",
+        "item 2: the query does not end with an assistant turn",
+    ]
+    assert "negotiation: 2 of 3 items failed, e.g. item 1: label.task must be an object, got list" in caplog.text
 
 
 class SlowCount(RewardSource):

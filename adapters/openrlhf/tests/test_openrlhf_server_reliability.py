@@ -104,11 +104,15 @@ def test_a_huge_slow_reply_gets_504_and_never_stalls_the_others() -> None:
     assert health["timeouts"] == 1
 
 
-def test_a_body_nested_too_deeply_is_a_400() -> None:
+def test_a_body_nested_too_deeply_is_a_400_and_a_label_fails_its_item() -> None:
     svc = RewardService.from_spec({"sources": {"r": ["cot_leak"]}}, splitter=PlainSplitter())
     with ServerThread(svc, lifetime_s=60) as srv:
         deep = httpx.post(srv.url, content=b'{"query": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
         label = httpx.post(srv.url, json={"query": ["Q:a"], "labels": ["[" * 100_000 + "]" * 100_000]})
     svc.close()
     assert deep.status_code == 400 and deep.json()["error"] == "body is not valid JSON: nested too deeply"
-    assert label.status_code == 422 and label.json()["error"] == "item 0: label nested too deeply to read"
+    # a label too deep to read fails its item alone: the missing reward, flagged, and why
+    assert label.status_code == 200, label.text
+    answer = label.json()
+    assert answer["errors"] == ["item 0: label nested too deeply to read"] and answer["rewards"] == [0.0]
+    assert answer["extra_logs"]["repo_reward/error"] == [1.0] and answer["extra_logs"]["repo_reward/missing"] == [1.0]

@@ -1,27 +1,44 @@
 """What the REPO reward tells a trainer's logs beside the reward itself.
 
-Per batch: the mean of every source, the fire rate of every rule, the mean of the
-combiner's numeric details (``E``, ``multiplier``, ...) and the share of samples
-left without a reward. Keys are stable from batch to batch (a rule that did not
-fire reports 0), so averages over a logging window stay honest.
+Per batch, with ``log="summary"`` (the default): each source's mean, the fire rate of
+every rule, REPO's ``E`` and ``multiplier`` and the share of samples left without a
+reward; with ``log="full"`` also every other numeric detail of the combiner
+(``E_judge``, ``E_rules``, ...) and the sources' telemetry (judge calls, retries, cache
+hits, latency; RM truncations) as what happened since the previous reward call, never
+running totals. Keys are stable from batch to batch (a rule that did not fire reports
+0), so averages over a logging window stay honest.
 
 Example:
     >>> from repo_sdk.types import RewardResult, SourceScore
     >>> r = RewardResult(reward=0.5, sources={"rm": SourceScore(value=0.5)},
-    ...                  fired=[], details={"E": 0.0})
-    >>> batch_metrics("repo_reward", [r], rules=["cot_leak"])["rewards/repo_reward/fired/cot_leak"]
-    0.0
+    ...                  fired=[], details={"E": 0.0, "E_judge": 0.0})
+    >>> sorted(batch_metrics("repo_reward", [r], rules=["cot_leak"]))  # doctest: +NORMALIZE_WHITESPACE
+    ['rewards/repo_reward/combiner/E', 'rewards/repo_reward/fired/cot_leak', 'rewards/repo_reward/missing',
+     'rewards/repo_reward/rm/mean']
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from repo_sdk.types import RewardResult
 
-__all__ = ["batch_metrics", "extra_columns", "telemetry_metrics"]
+__all__ = ["LogLevel", "SUMMARY_DETAILS", "TelemetryDeltas", "batch_metrics", "extra_columns", "telemetry_metrics"]
+
+LogLevel = Literal["summary", "full"]
+#: the combiner details a summary log keeps (REPO's enhancement and multiplier)
+SUMMARY_DETAILS = frozenset({"E", "multiplier"})
+# telemetry values that are already rates, means or percentiles: reported as they are
+_GAUGE_MARKS = ("rate", "mean", "p95", "fraction")
+
+
+def check_log(log: str) -> LogLevel:
+    """``log`` if it is ``summary`` or ``full``; ValueError naming it otherwise."""
+    if log not in ("summary", "full"):
+        raise ValueError(f"log must be summary or full, got {log!r}")
+    return log  # type: ignore[return-value]
 
 
 def _mean(values: Iterable[Any]) -> float | None:
@@ -30,14 +47,24 @@ def _mean(values: Iterable[Any]) -> float | None:
     return sum(nums) / len(nums) if nums else None
 
 
-def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable[str] = ()) -> dict[str, float]:
+def batch_metrics(
+    name: str,
+    results: Sequence[RewardResult],
+    *,
+    rules: Iterable[str] = (),
+    log: LogLevel = "summary",
+    summary_details: Iterable[str] = SUMMARY_DETAILS,
+) -> dict[str, float]:
     """Scalar metrics of one scored batch, keyed ``rewards/<name>/...``.
 
     Args:
         name: the reward's metric name (the spec's ``name``).
         results: the pipeline's results for the batch.
         rules: rule names to report even when they did not fire.
+        log: ``summary`` keeps the combiner details named in ``summary_details``; ``full`` every numeric one.
+        summary_details: the combiner's ``summary_details`` (REPO: ``E`` and ``multiplier``).
     """
+    keep = set(summary_details)
     if not results:
         return {}
     n = len(results)
@@ -49,7 +76,7 @@ def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable
     fired_names = sorted({*rules, *(h.rule for r in results for h in r.fired)})
     for rule in fired_names:
         out[f"rewards/{name}/fired/{rule}"] = sum(any(h.rule == rule for h in r.fired) for r in results) / n
-    for key in sorted({k for r in results for k in r.details}):
+    for key in sorted({k for r in results for k in r.details if log == "full" or k in keep}):
         mean = _mean(r.details.get(key) for r in results)
         if mean is not None:
             out[f"rewards/{name}/combiner/{key}"] = mean
@@ -57,9 +84,9 @@ def batch_metrics(name: str, results: Sequence[RewardResult], *, rules: Iterable
 
 
 def telemetry_metrics(name: str, telemetry: dict[str, dict[str, float]]) -> dict[str, float]:
-    """The sources' telemetry (judge calls, cache hits, retries, latency; RM truncations, ...)
-    keyed ``rewards/<name>/telemetry/<source>/<counter>``. Counters are totals since the
-    reward function was built, so a growing ``retries`` or ``parse_failures`` shows in the logs.
+    """Telemetry values keyed ``rewards/<name>/telemetry/<source>/<counter>``, as given.
+
+    Feed it :meth:`TelemetryDeltas.step`'s output so counters read per reward call.
 
     Example:
         >>> telemetry_metrics("r", {"judge": {"calls": 3, "latency_mean_s": 0.2}})["rewards/r/telemetry/judge/calls"]
@@ -71,6 +98,41 @@ def telemetry_metrics(name: str, telemetry: dict[str, dict[str, float]]) -> dict
         for key, value in counters.items()
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     }
+
+
+class TelemetryDeltas:
+    """Turns the sources' running telemetry totals into what happened since the last call.
+
+    Counters (calls, retries, cache hits, truncations, ...) become their increase since the
+    previous :meth:`step`; values that are rates, means or percentiles already
+    (``cache_hit_rate``, ``latency_mean_s``, ``pad_fraction``, ...) are passed as they are.
+
+    Example:
+        >>> d = TelemetryDeltas()
+        >>> d.step({"judge": {"calls": 3, "latency_mean_s": 0.2}})
+        {'judge': {'calls': 3.0, 'latency_mean_s': 0.2}}
+        >>> d.step({"judge": {"calls": 5, "latency_mean_s": 0.3}})
+        {'judge': {'calls': 2.0, 'latency_mean_s': 0.3}}
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], float] = {}
+
+    def step(self, telemetry: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for source, counters in telemetry.items():
+            for key, value in counters.items():
+                if not isinstance(value, (int, float)) or isinstance(value, bool):
+                    continue
+                value = float(value)
+                if any(mark in key for mark in _GAUGE_MARKS):
+                    out.setdefault(source, {})[key] = value
+                    continue
+                before = self._last.get((source, key), 0.0)
+                self._last[(source, key)] = value
+                # a total that went down was reset (the sources were rebuilt): count from zero
+                out.setdefault(source, {})[key] = value - before if value >= before else value
+        return out
 
 
 def extra_columns(name: str, results: Sequence[RewardResult]) -> dict[str, list[Any]]:

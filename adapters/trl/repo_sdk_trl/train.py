@@ -116,7 +116,9 @@ def build_run(
     ts = parse_train_spec(loaded, overrides)
     out = Path(output_dir or ts.output_dir)
     config = _trl_config(algo, ts, out)  # before anything heavy loads
-    reward = RepoRewardFunction(loaded, task_column=ts.task_column, task_columns=ts.task_columns)
+    reward = RepoRewardFunction(
+        loaded, task_column=ts.task_column, task_columns=ts.task_columns, log=ts.log, gather_groups=ts.gather_groups
+    )
     reward.build()  # the sources now: a broken RM or judge fails before the policy loads
     dataset = load_prompts(
         ts.dataset, base_dir=loaded.base_dir, prompt_column=ts.prompt_column, task_column=ts.task_column

@@ -46,8 +46,13 @@ class Logs:
 
 
 def call(fn, logs=None, **columns):
+    """The call as TRL makes it: awaited on a running event loop."""
     kwargs = {"log_metric": logs.log_metric, "log_extra": logs.log_extra} if logs else {}
-    return asyncio.run(fn(prompts=[PROMPT] * 3, completions=COMPLETIONS, task=TASKS, **kwargs, **columns))
+
+    async def step():
+        return await fn(prompts=[PROMPT] * 3, completions=COMPLETIONS, task=TASKS, **kwargs, **columns)
+
+    return asyncio.run(step())
 
 
 def test_trl_sees_an_async_callable_named_after_the_spec(echo_rm):
@@ -86,7 +91,7 @@ def test_metrics_and_extra_columns_report_every_source_and_rule(echo_rm):
 def test_rules_that_did_not_fire_still_report_zero():
     logs = Logs()
     fn = repo_reward_func({"sources": {"rules": ["cot_leak", "max_length"]}})
-    asyncio.run(fn(prompts=["p"], completions=["fine"], log_metric=logs.log_metric, log_extra=logs.log_extra))
+    fn(prompts=["p"], completions=["fine"], log_metric=logs.log_metric, log_extra=logs.log_extra)
     assert logs.metrics["rewards/repo_reward/fired/cot_leak"] == 0.0
     assert logs.metrics["rewards/repo_reward/fired/max_length"] == 0.0
 
@@ -112,7 +117,7 @@ def test_missing_rm_gives_none_which_trl_reads_as_nan():
     spec = {"sources": {"rules": ["cot_leak"]}, "combiner": {"type": "repo", "missing_enhancer": "none"}}
     fn = RepoRewardFunction(spec, only=[])
     logs = Logs()
-    out = asyncio.run(fn(prompts=["p"], completions=["x"], log_metric=logs.log_metric))
+    out = fn(prompts=["p"], completions=["x"], log_metric=logs.log_metric)
     assert out == [None] and logs.metrics["rewards/repo_reward/missing"] == 1.0
     assert not math.isnan(logs.metrics["rewards/repo_reward/missing"])
 
@@ -159,11 +164,71 @@ def test_judge_telemetry_reaches_trainer_logs():
                 }
             }
         }
-        logs = Logs()
-        fn = repo_reward_func(spec)
-        rewards = asyncio.run(fn(prompts=["p"], completions=["Could you do 80?"], log_metric=logs.log_metric))
+        first, second = Logs(), Logs()
+        fn = repo_reward_func(spec, log="full")
+        rewards = fn(prompts=["p"], completions=["Could you do 80?"], log_metric=first.log_metric)
+        fn(prompts=["p", "p"], completions=["Could you do 85?", "Or 90?"], log_metric=second.log_metric)
         fn.close()
     assert rewards == [pytest.approx((4 - 3) * 25 / 100)]
-    assert logs.metrics["rewards/repo_reward/telemetry/judge/calls"] >= 1
-    assert logs.metrics["rewards/repo_reward/telemetry/judge/retries"] == 1
-    assert logs.metrics["rewards/repo_reward/judge/mean"] == 4.0
+    # per reward call, not running totals: 2 calls (one retried) for the first batch, 2 for the second
+    assert first.metrics["rewards/repo_reward/telemetry/judge/calls"] == 2
+    assert first.metrics["rewards/repo_reward/telemetry/judge/retries"] == 1
+    assert second.metrics["rewards/repo_reward/telemetry/judge/calls"] == 2
+    assert second.metrics["rewards/repo_reward/telemetry/judge/retries"] == 0
+    assert second.metrics["rewards/repo_reward/telemetry/judge/items"] == 2
+    assert first.metrics["rewards/repo_reward/judge/mean"] == 4.0
+
+
+def test_callable_sync_and_awaited_with_the_same_rewards(echo_rm):
+    fn = repo_reward_func(SPEC)
+    awaited = call(fn)
+    direct = fn(prompts=[PROMPT] * 3, completions=COMPLETIONS, task=TASKS)
+    assert isinstance(direct, list) and direct == awaited
+
+    async def inside_a_loop():  # what a sync caller inside async code can do
+        return fn.call_sync(prompts=[PROMPT] * 3, completions=COMPLETIONS, task=TASKS)
+
+    assert asyncio.run(inside_a_loop()) == awaited
+    assert is_async_callable(fn) and is_async_callable(pickle.loads(pickle.dumps(fn)))
+    per_source = source_reward_funcs(SPEC)[1]
+    assert per_source(prompts=[PROMPT] * 3, completions=COMPLETIONS, task=TASKS) == [0.0, -10.0, 0.0]
+
+
+def test_an_unreadable_item_gets_none_and_the_rest_are_scored(echo_rm, caplog):
+    fn = repo_reward_func(SPEC)
+    bad = [{"role": "robot", "content": "x"}]
+    logs = Logs()
+    with caplog.at_level("WARNING", logger="repo_sdk_trl"):
+        out = fn(
+            prompts=[PROMPT] * 3,
+            completions=[COMPLETIONS[0], bad, COMPLETIONS[2]],
+            task=TASKS,
+            log_metric=logs.log_metric,
+            log_extra=logs.log_extra,
+        )
+    assert out[1] is None and out[0] == call(fn)[0] and out[2] == call(fn)[2]
+    assert "negotiation: no reward for batch[1].completion[0].role: unknown role 'robot'" in caplog.text
+    assert logs.metrics["rewards/negotiation/missing"] == pytest.approx(1 / 3)
+    assert logs.extra["negotiation/guard"] == [0.0, None, 0.0]
+    # a batch of nothing but bad items still answers, one None each
+    assert fn(prompts=["p", "p"], completions=[bad, 42]) == [None, None]
+
+
+def test_summary_logs_a_few_keys_and_full_logs_everything(echo_rm):
+    summary, full = Logs(), Logs()
+    call(repo_reward_func(SPEC), summary)
+    call(repo_reward_func(SPEC, log="full"), full)
+    assert set(summary.metrics) == {
+        "rewards/negotiation/rm/mean",
+        "rewards/negotiation/guard/mean",
+        "rewards/negotiation/length/mean",
+        "rewards/negotiation/fired/cot_leak",
+        "rewards/negotiation/fired/max_length",
+        "rewards/negotiation/combiner/E",
+        "rewards/negotiation/combiner/multiplier",
+        "rewards/negotiation/missing",
+    }
+    assert set(summary.metrics) < set(full.metrics)
+    assert {"rewards/negotiation/combiner/E_rules", "rewards/negotiation/combiner/E_judge"} <= set(full.metrics)
+    with pytest.raises(ConfigError, match="log must be summary or full, got 'loud'"):
+        repo_reward_func(SPEC, log="loud")

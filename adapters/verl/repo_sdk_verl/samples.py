@@ -42,7 +42,7 @@ def extra_info_of(sample: Sample, *, index: int) -> dict[str, Any]:
         "index": index,
         "id": sample.id,
         "task": _json(sample.task),
-        "history": _json([t.model_dump() for t in sample.history]),
+        "history": _json([t.message() for t in sample.history]),
         "metadata": _json(sample.metadata),
     }
 
@@ -50,7 +50,7 @@ def extra_info_of(sample: Sample, *, index: int) -> dict[str, Any]:
 def prompt_of(sample: Sample, *, task_in_prompt: bool = False) -> list[dict[str, str]]:
     """The policy's prompt: the history as chat messages; ``task_in_prompt`` adds the task as
     JSON to the leading system message (creating one if the history has none)."""
-    messages = [t.model_dump() for t in sample.history]
+    messages = [t.message() for t in sample.history]
     if task_in_prompt and sample.task:
         note = "Task: " + _json(sample.task)
         if messages and messages[0]["role"] == "system":

@@ -27,7 +27,7 @@ def test_every_assistant_turn_becomes_a_row_that_rebuilds_its_sample(dialogues_f
     samples = [s for d in read_dialogues(dialogues_file) for s in d.samples()]
     assert len(rows) == len(samples) == 6
     for i, (row, sample) in enumerate(zip(rows, samples, strict=True)):
-        assert row["prompt"] == [t.model_dump() for t in sample.history]
+        assert row["prompt"] == [t.message() for t in sample.history]
         assert row["reward_model"]["ground_truth"] == sample.response and row["data_source"] == "repo_sdk"
         assert row["extra_info"]["index"] == i
         back = sample_from_call(sample.response, row["extra_info"])

@@ -6,9 +6,10 @@ Request (what ``openrlhf.utils.agent.SingleTurnAgentExecutor`` posts)::
 
 Answer: ``{"rewards": [...], "scores": [...], "extra_logs": {...}}`` (see
 :mod:`repo_sdk_openrlhf.service`). Concurrent requests are micro-batched into one
-pipeline call. A source that fails on one item gives that item None (the reward
-falls back to the combiner's missing-source policy, ``extra_logs`` flags it and the
-answer's ``errors`` says why) and the other items of the batch are scored as usual.
+pipeline call. An item that fails, because it cannot be read (its label, its query)
+or because a source raised on it, gives that item None (``missing_reward``;
+``extra_logs`` flags it and the answer's ``errors`` says why, as does the server's
+log) and the other items of the request and the batch are scored as usual.
 
 Scoring runs on worker event loops in threads of their own (:class:`LoopThread`),
 never on the server's loop, and several batches run at once (``max_concurrent``);
@@ -16,9 +17,9 @@ replies of ``large_item_chars`` or more go to a lane (and a worker loop) of thei
 own, so one huge reply cannot hold up the small ones. A request not answered
 within ``max_request_s`` gets a 504 naming its largest item.
 
-Errors are ``{"error": "<one line>"}``: 400 bad JSON, 401 missing or wrong token,
-413 body too large, 422 wrong fields or a bad item, 504 over the time budget; 500
-if scoring itself fails.
+Errors of a request as a whole are ``{"error": "<one line>"}``: 400 bad JSON, 401
+missing or wrong token, 413 body too large, 422 wrong fields or lists of different
+lengths, 504 over the time budget; 500 if scoring itself fails.
 
 With a token set, requests need ``Authorization: Bearer <token>``; HTTP Basic
 auth with the token as password also works, which is what OpenRLHF's client
@@ -122,10 +123,10 @@ async def _read_body(request: Request, limit: int) -> bytes | JSONResponse:
     return b"".join(chunks)
 
 
-async def _samples(service: RewardService, req: RewardRequest, offload: bool) -> list[Sample]:
+async def _items(service: RewardService, req: RewardRequest, offload: bool) -> list[Sample | RequestError]:
     """Split the queries by the chat template: off the loop for a large body, inline (no thread hop) for a small one."""
     args = (req.query, req.prompts, req.labels)
-    return await asyncio.to_thread(service.samples, *args) if offload else service.samples(*args)  # type: ignore[arg-type]
+    return await asyncio.to_thread(service.read, *args) if offload else service.read(*args)  # type: ignore[arg-type]
 
 
 def create_app(service: RewardService, settings: ServerSettings | None = None) -> FastAPI:
@@ -194,21 +195,24 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
             more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
             return _error(422, f"{format_loc(err['loc'])}: {err['msg']}{more}")
         try:
-            samples = await _samples(service, req, offload=large)
+            items = await _items(service, req, offload=large)
         except RequestError as exc:
             return _error(422, str(exc))
+        samples = [s for s in items if isinstance(s, Sample)]
         try:
             results = await asyncio.wait_for(score_request(samples), timeout=cfg.max_request_s)
         except asyncio.TimeoutError:
             timeouts["timeouts"] += 1
-            i = max(range(len(samples)), key=lambda k: len(samples[k].response))
+            i = max((k for k, s in enumerate(items) if isinstance(s, Sample)), key=lambda k: len(items[k].response))  # type: ignore[union-attr]
+            slow = items[i]
+            assert isinstance(slow, Sample)
             return _error(
                 504,
-                f"item {i} ({samples[i].id}, a reply of {len(samples[i].response)} characters) was not scored "
+                f"item {i} ({slow.id}, a reply of {len(slow.response)} characters) was not scored "
                 f"within {cfg.max_request_s:g} s (--max-request-seconds)",
             )
         except Exception as exc:
             return _error(500, f"scoring failed: {type(exc).__name__}: {exc}")
-        return JSONResponse(service.payload(results))
+        return JSONResponse(service.payload(service.results(items, results)))
 
     return app

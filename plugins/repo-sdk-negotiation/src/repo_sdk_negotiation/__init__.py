@@ -19,8 +19,10 @@ from repo_sdk_negotiation.examples import (
     load_example_dialogues,
     load_example_records,
     load_preference_pairs,
+    load_twins,
     preference_pairs_path,
     spec_path,
+    twins_path,
 )
 from repo_sdk_negotiation.numwords import find_numbers, words_to_number
 from repo_sdk_negotiation.prices import PriceMention, find_percentages, find_prices
@@ -80,8 +82,10 @@ __all__ = [
     "load_example_dialogues",
     "load_example_records",
     "load_preference_pairs",
+    "load_twins",
     "parse_task",
     "preference_pairs_path",
     "spec_path",
+    "twins_path",
     "words_to_number",
 ]

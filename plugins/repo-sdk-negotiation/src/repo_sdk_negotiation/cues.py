@@ -134,7 +134,8 @@ REQUEST = re.compile(
     _I,
 )
 AGENT_ACCEPT = re.compile(
-    r"\b(?:deal|we accept|i accept|accept (?:your|the|that|this)|happy to (?:accept|confirm|go with|take)|"
+    r"\b(?:deal|(?:we|i) (?:(?:gladly|happily|hereby|readily|gratefully|fully|are happy to|am happy to) )?"
+    r"(?:accept|take it)|accept (?:your|the|that|this)|happy to (?:accept|confirm|go with|take)|"
     r"we(?:'ll| will) (?:take|go with|accept)|(?:we )?(?:can|could) accept|let's go with|that works|"
     r"works (?:for us|for me|perfectly)|"
     r"sounds (?:good|great|perfect)|agreed|we agree|great|perfect|wonderful|excellent|fantastic|"
@@ -168,24 +169,47 @@ CONSENT_ALWAYS = re.compile(
     r"\b(?:(?:take|taking|treat|treating|count|counting) (?:that|this|your silence|silence|the silence|"
     r"your (?:lack of )?(?:reply|response|answer)|no (?:reply|response|answer))(?: \w+){0,2} as (?:a |an )?"
     r"(?:yes|agreement|acceptance|consent|confirmation|ok|approval)|"
-    r"since (?:you|we)(?: \w+){0,2} (?:haven't|have not|didn't|did not|hasn't)(?: \w+){0,2} (?:reply|replied|"
-    r"respond|responded|object|objected|hear|heard|answer|answered)|"
+    r"(?:since|as|because|given that|seeing (?:as|that)|now that) (?:you|we|i)(?: \w+){0,2} (?:haven't|have not|"
+    r"didn't|did not|hasn't|had not|hadn't)(?: \w+){0,2} (?:reply|replied|respond|responded|object|objected|hear|"
+    r"heard|answer|answered|get back|got back|come back|said no)|"
+    r"(?:since|as|because|given that|seeing (?:as|that)|now that) there(?:'s| has| have|'ve)? (?:been|was|were) no "
+    r"(?:reply|response|answer|word|objection|feedback|news)|"
+    r"(?:absent|in the absence of|with no|without) (?:a |any )?(?:reply|response|answer|objection|word)s?"
+    r"(?: \w+){0,4},? (?:i|we)(?:'ll| will| shall|'ve| have)? (?:assume|go ahead|proceed|update|apply|set|take|"
+    r"consider|treat|count|book|confirm|put|mark|lock)|"
+    r"no (?:news|answer|reply|response|objection) (?:is|means) (?:good news|a yes|yes|consent|agreement)|"
+    r"unless (?:i|we) hear (?:otherwise|back|from you|an objection|any objection|a no|no)|"
     r"(?:assume|assuming|presume|presuming) (?:that )?(?:you|this|it|the (?:price|rate))(?: \w+){0,3} "
     r"(?:agree|accept|fine|ok|okay|approved|confirmed|works)|"
     r"unless you (?:object|say otherwise|tell us otherwise|disagree)|"
     r"(?:no|without any|without a) (?:reply|response|answer|objection)s? (?:means|counts as)|"
     r"silence (?:means|is|as) (?:consent|agreement|a yes|yes)|"
-    r"if (?:i|we) (?:don't|do not) hear (?:back|from you)(?: [\w']+){0,4},? (?:i|we)(?:'ll| will| shall)? "
-    r"(?:assume|go ahead|proceed|update|apply|set|take))\b",
+    r"if (?:i|we) (?:don't|do not|haven't|have not) (?:hear|get|receive) (?:back|from you|otherwise|anything|"
+    r"an? (?:reply|answer|response|objection|no)|any (?:reply|answer|response|objections?)|no|word)(?: [\w']+){0,4},? "
+    r"(?:i|we)(?:'ll| will| shall)? (?:assume|go ahead|proceed|update|apply|set|take|consider|treat|count|regard|"
+    r"book|confirm|put|mark|lock))\b",
     _I,
 )
 CONSENT_PRESUME = re.compile(
     r"\b(?:thank(?:s| you)(?: \w+){0,2} for (?:agreeing|accepting|your agreement|your acceptance|"
     r"confirming (?:the |our |this )?(?:new |lower |reduced )?(?:price|rate|deal|agreement))|"
     r"glad (?:we|you)(?:'ve| have)? (?:agreed|agree|accepted|reached)|(?:we have|we've got|we got|it's|that's) "
-    r"a deal|as (?:agreed|confirmed)|(?:i|we)(?:'ll| will| am going to| are going to)? (?:go ahead and )?"
-    r"(?:update|change|set|apply|register|record|lock in|put through|finali[sz]e)(?: \w+){0,3} (?:price|rate|"
-    r"contract|system|listing)|(?:the )?new (?:price|rate)(?: [\w€$£.,]+){0,4} (?:is|will be) (?:now )?"
-    r"(?:confirmed|effective|live|set|agreed|in place)|(?:we're|we are) all set|(?:confirmed|agreed) at)\b",
+    r"a deal|as (?:agreed|confirmed)|(?:i|we)(?:'ll| will| am going to| are going to|'ve| have)?"
+    r"(?: (?:already|now|just))? (?:go ahead and |gone ahead and )?"
+    r"(?:update|updated|change|changed|set|apply|applied|register|registered|record|recorded|lock in|locked in|"
+    r"put|enter|entered|load|loaded|input|mark|marked|note|noted|log|logged|process|processed|submit|submitted|"
+    r"put through|finali[sz]ed?)(?: \w+){0,3} (?:price|rate|contract|system|listing|extranet|deal|agreement)|"
+    r"(?:i|we)(?:'ll| will|'ve| have)?(?: (?:already|now|just))? (?:go ahead and |gone ahead and )?(?:update|updated|"
+    r"change|changed|set|mark|marked|lock|locked|put|list|listed)(?: [\w-]+){0,4} (?:to|at|as) [€$£]?\s?\d+|"
+    r"(?:the )?new (?:price|rate)(?: [\w€$£.,]+){0,4} (?:is|will be) (?:now )?"
+    r"(?:confirmed|effective|live|set|agreed|in place)|(?:we're|we are) all set|"
+    r"(?:confirmed|agreed|settled|fixed|locked(?: in)?|finali[sz]ed) (?:at|for) [€$£]?\s?\d+|"
+    r"[€$£]?\d[\d,.]*(?: (?:per|a) (?:night|room))? it is|"
+    r"(?:i|we)(?:'ll| will)? take it (?:that|as)|"
+    r"(?:i|we)(?:'ll| will) (?:now |just )?go ahead (?:and (?:confirm|book|apply|set|lock|finali[sz]e|process|"
+    r"register|record|update|change|enter|load|put)|with (?:the |that |this )?(?:[€$£]|\d|new|price|rate|deal))|"
+    r"(?:consider|treat|regard|count|take)(?:ing)? (?:that|this|it|the (?:new )?(?:price|rate|deal)|"
+    r"[€$£]?\s?\d[\d,.]*(?: [\w-]+){0,4}) (?:as )?(?:confirmed|agreed|accepted|settled|final|approved|a yes|"
+    r"a deal|done))\b",
     _I,
 )

@@ -4,7 +4,11 @@ All of it was written for this project (no third-party data). Example dialogues
 are logged-dialogue JSONL lines ``{"id", "task", "turns", "metadata"}``; the
 planted bad cases are marked in ``metadata.expected`` as ``{"<turn index>":
 ["negotiation.rule", ...]}`` (dialogue-scope rules at the turn they point at).
-Preference pairs are ``{"task", "history", "chosen", "rejected"}`` lines.
+Preference pairs are ``{"task", "history", "chosen", "rejected"}`` lines. The
+adversarial twin set (``twins.jsonl``) holds ``{"id", "kind", "split", "task",
+"history", "clean", "hacked", "note"}`` lines: two replies to one context that
+differ only by one guardrail break or reward hack (``kind``), for measuring
+whether a reward ranks the clean twin first (``python -m benchmarks.fidelity``).
 
 Example:
     >>> records = load_example_records()
@@ -12,6 +16,8 @@ Example:
     (True, True)
     >>> spec_path().name
     'negotiation_spec.yaml'
+    >>> len(load_twins("dev")) + len(load_twins("holdout")) == len(load_twins())
+    True
 """
 
 from __future__ import annotations
@@ -31,8 +37,10 @@ __all__ = [
     "load_example_dialogues",
     "load_example_records",
     "load_preference_pairs",
+    "load_twins",
     "preference_pairs_path",
     "spec_path",
+    "twins_path",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -58,6 +66,11 @@ def spec_path() -> Path:
     return DATA_DIR / "negotiation_spec.yaml"
 
 
+def twins_path() -> Path:
+    """The adversarial twin set (JSONL: id, kind, split, task, history, clean, hacked, note)."""
+    return DATA_DIR / "twins.jsonl"
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -75,6 +88,18 @@ def load_example_dialogues() -> list[Dialogue]:
 def load_preference_pairs() -> list[dict[str, Any]]:
     """The preference pairs as dicts."""
     return _read_jsonl(preference_pairs_path())
+
+
+def load_twins(split: str | None = None) -> list[dict[str, Any]]:
+    """The twin pairs as dicts; ``split`` ("dev" or "holdout") keeps one half.
+
+    Tune rules or models on ``dev`` only and report ``holdout`` as well: the
+    holdout half measures how far the tuning carries to wording it never saw.
+    """
+    twins = _read_jsonl(twins_path())
+    if split is not None and split not in ("dev", "holdout"):
+        raise ValueError(f"split must be 'dev' or 'holdout', got {split!r}")
+    return [t for t in twins if split is None or t["split"] == split]
 
 
 def expected_hits(record: dict[str, Any]) -> dict[int, set[str]]:

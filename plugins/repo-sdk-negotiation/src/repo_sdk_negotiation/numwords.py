@@ -19,6 +19,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.text import fold
+
 __all__ = ["NumberMention", "find_numbers", "parse_digits", "words_to_number"]
 
 UNITS = {
@@ -62,10 +65,14 @@ _WORD = re.compile(r"[A-Za-z]+")
 _ANY_NUMBER_WORD = re.compile(
     r"(?<![A-Za-z])(?i:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![A-Za-z])"
 )
+_NUMBER_WORDS_NEEDED = Prefilter(_ANY_NUMBER_WORD)
 _JOINER = re.compile(r"^[ \t-]+$")
+# ``\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b|\b\d{1,2}:\d{2}\b``,
+# written to start with a digit (the boundary checked after it), so the engine skips to digits
 _DATES_TIMES = re.compile(
-    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b|\b\d{1,2}:\d{2}\b"
+    r"\d(?<!\w\d)(?:\d{3}-\d{1,2}-\d{1,2}\b|\d?/\d{1,2}(?:/\d{2,4})?\b|\d?\.\d{1,2}\.\d{2,4}\b|\d?:\d{2}\b)"
 )
+_DIGIT = re.compile(r"\d")
 _DIGITS = re.compile(r"\d{1,3}(?:([,.])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?(?!\d)")
 
 
@@ -207,7 +214,11 @@ def find_numbers(text: str) -> list[NumberMention]:
 
 @lru_cache(maxsize=64)  # a reply's numbers are asked for by the state and by several rules
 def _find_numbers(text: str) -> tuple[NumberMention, ...]:
-    out = _word_numbers(text) if _ANY_NUMBER_WORD.search(text) else []
+    # the words test first: a substring scan per word is cheaper than the alternation's search
+    words = _NUMBER_WORDS_NEEDED.may_match(fold(text)) and _ANY_NUMBER_WORD.search(text) is not None
+    out = _word_numbers(text) if words else []
+    if _DIGIT.search(text) is None:
+        return tuple(out)
     blocked = [m.span() for m in _DATES_TIMES.finditer(text)]  # sorted and apart: look one up by bisection
     for m in _DIGITS.finditer(text):
         before = text[m.start() - 1] if m.start() else " "

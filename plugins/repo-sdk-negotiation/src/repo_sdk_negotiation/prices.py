@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from repo_sdk.rules.text import fold
 from repo_sdk_negotiation.numwords import NumberMention, find_numbers
 
 __all__ = ["PriceMention", "currency_matches", "find_percentages", "find_prices"]
@@ -150,7 +151,9 @@ def find_prices(text: str, *, plausible: tuple[float, float] | None = None, loos
     out: list[PriceMention] = []
     for n in find_numbers(text):
         before, after = text[max(0, n.start - 40) : n.start], text[n.end : n.end + 40]
-        left, right = _LEFT_CUR.search(before), _RIGHT_CUR.match(after)
+        # a currency before the number ends the window (``\s?$``: at most 4 characters, 5 before a final
+        # newline); the search starts where such a match can, its word boundary still seeing the text before
+        left, right = _LEFT_CUR.search(before, max(0, len(before) - 6)), _RIGHT_CUR.match(after)
         currency = _currency(left) or _currency(right)
         if currency is not None:
             start = n.start - len(left.group(0)) if left else n.start
@@ -159,11 +162,62 @@ def find_prices(text: str, *, plausible: tuple[float, float] | None = None, loos
             continue
         if _QUANTITY.match(after) or _is_year(n) or n.value <= 0:
             continue
-        if _PER_UNIT.match(after) or _STRONG_LEFT.search(before):
+        if _PER_UNIT.match(after) or _strong_left(before):
             out.append(PriceMention(n.value, n.start, n.end, n.text, None, n))
-        elif plausible is not None and plausible[0] <= n.value <= plausible[1] and (loose or _WEAK_LEFT.search(before)):
+        elif plausible is not None and plausible[0] <= n.value <= plausible[1] and (loose or _weak_left(before)):
             out.append(PriceMention(n.value, n.start, n.end, n.text, None, n))
     return out
+
+
+def _last_word(before: str) -> tuple[str, int]:
+    """The letters just before the trailing whitespace of ``before`` (folded), and where the whitespace starts."""
+    end = len(before.rstrip())
+    start = end
+    while start and before[start - 1].isalpha():
+        start -= 1
+    return fold(before[start:end]), end
+
+
+def _strong_left(before: str) -> bool:
+    """``_STRONG_LEFT.search(before)``, searched only when the last word can end a match."""
+    word, _ = _last_word(before)
+    return word in _STRONG_LAST and _STRONG_LEFT.search(before) is not None
+
+
+def _weak_left(before: str) -> bool:
+    """``_WEAK_LEFT.search(before)``: its word ends where the trailing whitespace starts, so only the
+    last characters are searched (the word boundary before them still sees the text)."""
+    word, end = _last_word(before)
+    return word in _WEAK_LAST and _WEAK_LEFT.search(before, max(0, end - _WEAK_LONGEST)) is not None
+
+
+def _alternatives(pattern: re.Pattern[str]) -> list[str]:
+    """The words of the first alternation of a cue: ``\\b(?:price|rates?|...)`` -> ['price', 'rates?', ...]."""
+    body = pattern.pattern[pattern.pattern.index("(?:") + 3 :]
+    depth = 0
+    for end, ch in enumerate(body):
+        depth += ch == "("
+        if ch == ")":
+            if not depth:
+                return body[:end].split("|")
+            depth -= 1
+    raise ValueError(f"no alternation closes in {pattern.pattern!r}")
+
+
+# the words a match of each left cue can end with (before the trailing whitespace): a cheap test first
+_LINKS = "is was of at to would be will be be as for from down to around about just only now still currently"
+
+
+def _last_words(words: list[str]) -> frozenset[str]:
+    out = set()
+    for w in words:  # "counter-?offer" ends "counteroffer" or, after the hyphen, "offer"
+        out |= {w.replace("-?", "").split()[-1], w.split("-?")[-1].split()[-1]}
+    return frozenset(out)
+
+
+_STRONG_LAST = _last_words(_alternatives(_STRONG_LEFT)) | frozenset(_LINKS.split())
+_WEAK_LAST = _last_words(_alternatives(_WEAK_LEFT))
+_WEAK_LONGEST = max(map(len, _alternatives(_WEAK_LEFT))) + 1
 
 
 def find_percentages(text: str) -> list[NumberMention]:

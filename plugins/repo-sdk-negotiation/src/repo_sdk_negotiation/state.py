@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from repo_sdk.rules.prefilter import prefilter
@@ -55,7 +55,8 @@ class NegotiationState:
         self.task = task if isinstance(task, NegotiationTask) else parse_task(task)
         self.tickets = {t.id: TicketState(t.id) for t in self.task.tickets}
         self.focus: str | None = self.task.tickets[0].id if len(self.task.tickets) == 1 else None
-        self.last_hotel: HotelReading | None = None
+        self._last_hotel: HotelReading | None = None
+        self._unread_hotel: str | None = None  # a hotel turn of a task without tickets, read when asked for
         self.hotel_replied = False
         self.last_agent: AgentReading | None = None
         self._aliases = self.task.aliases()
@@ -70,6 +71,28 @@ class NegotiationState:
         for i, turn in enumerate(turns):
             state.feed(turn, i)
         return state
+
+    @property
+    def last_hotel(self) -> HotelReading | None:
+        """The reading of the last hotel turn (None before any)."""
+        if self._unread_hotel is not None:
+            self._last_hotel, self._unread_hotel = self.read_hotel(self._unread_hotel), None
+        return self._last_hotel
+
+    @last_hotel.setter
+    def last_hotel(self, reading: HotelReading | None) -> None:
+        self._last_hotel, self._unread_hotel = reading, None
+
+    def defer_hotel(self, content: str) -> None:
+        """Take a hotel turn of a task without tickets, to be read only when ``last_hotel`` is asked for.
+
+        Without tickets nothing a hotel turn says changes the state (no quote or
+        acceptance has a ticket to go to), so only its reading is kept, and reading it
+        later gives what reading it now would.
+        """
+        if self.tickets:
+            raise ValueError("only a task without tickets defers its hotel turns")
+        self._unread_hotel, self.hotel_replied = content, True
 
     # --- attribution ---------------------------------------------------------
     def refs(self, text: str) -> list[tuple[int, int, str]]:
@@ -168,8 +191,17 @@ class NegotiationState:
         return HotelReading("other", tid, objection=objection, asks_who=asks_who)
 
     def read_agent(self, content: str) -> AgentReading:
-        """The acts of an agent turn, given the state before it."""
+        """The acts of an agent turn, given the state before it.
+
+        For a task without tickets the acts and prices are read when first asked for:
+        no act can name a ticket, so the state has nothing to give them or take from them.
+        """
         text = normalise(content)
+        if not self.tickets:
+            return _Deferred(text, self._read_agent)
+        return self._read_agent(text)
+
+    def _read_agent(self, text: str) -> AgentReading:
         reading = AgentReading(text=text, refs=self.refs(text))
         focus = self.focus
         folded = fold(text)  # cues whose words the reply lacks are not searched sentence by sentence
@@ -255,12 +287,13 @@ class NegotiationState:
 
     # --- updating ------------------------------------------------------------
     def feed(self, turn: Turn, index: int) -> HotelReading | AgentReading | None:
-        """Read one turn and update the state; returns the reading (None for system turns)."""
+        """Read one turn and update the state; returns the reading (None for system and tool turns,
+        and for an agent turn that only calls tools: it says nothing to the hotel)."""
         if turn.role == "user":
             hotel = self.read_hotel(turn.content)
             self.apply_hotel(hotel, turn.content, index)
             return hotel
-        if turn.role == "assistant":
+        if turn.role == "assistant" and not turn.is_tool_call_only:
             agent = self.read_agent(turn.content)
             self.apply_agent(agent, index)
             return agent
@@ -290,6 +323,9 @@ class NegotiationState:
 
     def apply_agent(self, reading: AgentReading, index: int) -> None:
         """Update the state with an agent turn: mentions, proposals, closing by acceptance or fallback."""
+        if not self.tickets:  # no ticket to mention, propose on or close: only the turn order changes
+            self.last_agent, self.hotel_replied = reading, False
+            return
         for _, _, tid in reading.refs:
             self.tickets[tid].mentioned = True
         for _, owner in reading.prices:
@@ -333,3 +369,17 @@ class NegotiationState:
     def open_tickets(self) -> list[str]:
         """Ids of the tickets neither agreed nor closed by a fallback."""
         return [tid for tid, st in self.tickets.items() if not st.closed]
+
+
+class _Deferred(AgentReading):
+    """The reading of an agent turn of a task without tickets: acts and prices read on first use."""
+
+    def __init__(self, text: str, read: Callable[[str], AgentReading]) -> None:
+        self.text, self.refs, self._read = text, [], read
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("acts", "prices"):
+            raise AttributeError(name)
+        full = self._read(self.text)
+        self.acts, self.prices = full.acts, full.prices
+        return getattr(self, name)

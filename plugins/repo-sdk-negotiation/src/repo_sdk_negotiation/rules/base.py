@@ -31,7 +31,7 @@ from repo_sdk_negotiation.acts import Act, TicketState
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
 
-__all__ = ["Context", "NegotiationRule", "NegotiationTracker", "context_of", "fmt_price"]
+__all__ = ["AgentStep", "Context", "NegotiationRule", "NegotiationTracker", "context_of", "fmt_price"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Context:
     state: NegotiationState
     reading: AgentReading
     dialogue: DialogueContext | None = None  # the core's context: more trackers of the same dialogue
+    reply: TextView | None = None  # the reply's text view: what rules read off it, made once per text
 
     @property
     def hotel(self) -> HotelReading:
@@ -75,25 +76,56 @@ class Context:
                 yield act, self.state.tickets[act.ticket]
 
 
+@dataclass(frozen=True)
+class AgentStep:
+    """An agent turn of a negotiation with tickets, as the state before it saw it (for dialogue rules).
+
+    Attributes:
+        index: the turn's index in the dialogue.
+        reading: its reading.
+        hotel: the hotel's reply to the agent's turn before it (None: no reply since).
+        open_unasked: the tickets neither closed nor asked about before it.
+    """
+
+    index: int
+    reading: AgentReading
+    hotel: HotelReading | None
+    open_unasked: frozenset[str]
+
+
 class NegotiationTracker(DialogueTracker):
     """The negotiation state of a dialogue, fed turn by turn; the shared :class:`Context` of each reply.
 
-    Raises ``ValueError`` (naming the field) when the dialogue's task is not a valid negotiation task.
+    ``steps`` lists the agent turns fed so far (of a task with tickets), so dialogue rules
+    read the whole conversation from the state the turn rules built. Raises ``ValueError``
+    (naming the field) when the dialogue's task is not a valid negotiation task.
     """
 
     def __init__(self, dialogue: DialogueContext) -> None:
         super().__init__(dialogue)
         self.state = NegotiationState(parse_task(dict(dialogue.task)))
+        self.steps: list[AgentStep] = []
         # the last reply read, with the number of turns fed when it was: (view, fed, context)
         self._read: tuple[TextView, int, Context] | None = None
         self._fed = 0
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
-        read = self._read
-        if turn.role == "assistant" and read is not None and read[0] is view and read[1] == self._fed:
-            self.state.apply_agent(read[2].reading, index)  # read against this very state already
+        state = self.state
+        if turn.role == "assistant" and not turn.is_tool_call_only:  # a tool call alone says nothing to the hotel
+            read = self._read
+            if read is not None and read[0] is view and read[1] == self._fed:
+                reading = read[2].reading  # read against this very state already
+            else:
+                reading = state.read_agent(turn.content)
+            if state.tickets:
+                hotel = state.last_hotel if state.hotel_replied else None
+                open_unasked = frozenset(t for t, st in state.tickets.items() if not st.closed and not st.asked)
+                self.steps.append(AgentStep(index, reading, hotel, open_unasked))
+            state.apply_agent(reading, index)
+        elif turn.role == "user" and not state.tickets:
+            state.defer_hotel(turn.content)  # read only if a rule asks what the hotel said
         else:
-            self.state.feed(turn, index)
+            state.feed(turn, index)
         self._fed += 1
 
     def context(self, turn: TurnContext) -> Context:
@@ -102,7 +134,8 @@ class NegotiationTracker(DialogueTracker):
         if read is None or read[0] is not turn.reply or read[1] != self._fed:
             state = self.state
             reading = state.read_agent(turn.reply.text)
-            ctx = Context(turn.reply.text, tuple(self.dialogue.turns), state.task, state, reading, self.dialogue)
+            history = tuple(self.dialogue.turns)
+            ctx = Context(turn.reply.text, history, state.task, state, reading, self.dialogue, turn.reply)
             read = self._read = (turn.reply, self._fed, ctx)
         return read[2]
 

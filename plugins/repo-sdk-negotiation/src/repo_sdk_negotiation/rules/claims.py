@@ -21,7 +21,9 @@ __all__ = ["InventedFacts", "NoOverpromise"]
 
 _STRONG = re.compile(
     r"\b(?:guarantee[sd]?|guaranteeing|promise[sd]?|assure you|ensure|make sure|definitely|certainly|for sure|"
-    r"100 ?% (?:sure|certain)|without (?:a )?doubt|no doubt)\b",
+    r"100 ?% (?:sure|certain)|without (?:a )?doubt|no doubt|assured(?:ly)?|rest assured|zero risk|risk[- ]free|"
+    r"no risk|(?:you have|i give you|take) my word|my word on (?:it|that)|(?:that much |this |it )is certain|"
+    r"certain to|sure to|bound to|can(?:'t|not) fail|without fail|no question|you can count on (?:it|that))\b",
     re.I,
 )
 _WILL = re.compile(r"\b(?:will|'ll|is going to|are going to)\b", re.I)
@@ -31,7 +33,18 @@ _OUTCOME = re.compile(
     r"increase|grow|lift) (?:your )?(?:bookings?|reservations?|traffic|revenue|sales|occupancy|visibility)|"
     r"(?:fully booked|sold out|full house|fill (?:up )?(?:your|all|the) rooms)|(?:top|first|number one|#1) "
     r"(?:spot|position|place|page|result|of (?:the )?(?:list|search|results|page|ranking))|rank(?:ed|ing)? "
-    r"(?:you )?(?:first|#1|top|number one|higher)|(?:appear|show up|be) (?:higher|first|at the top|on top))\b",
+    r"(?:you )?(?:first|#1|top|number one|higher)|(?:appear|show up|be) (?:higher|first|at the top|on top)|"
+    r"(?:very )?top of (?:\w+ ){0,3}(?:search(?:es)?|results|lists?|listings?|pages?|rankings?)|"
+    r"(?:bookings?|reservations?|revenue|sales|occupancy|traffic|visibility|demand|income)(?: \w+){0,3} "
+    r"(?:will|would|'ll|is going to|are going to) (?:\w+ )?(?:double|triple|soar|skyrocket|jump|increase|grow|rise|"
+    r"go up|explode|surge|climb|pour in|flood in|make up|more than (?:make up|cover|offset|compensate))|"
+    r"never (?:have|see|get|face) (?:an? )?(?:single )?(?:empty|unsold|vacant) \w+|"
+    r"no (?:more )?(?:empty|unsold|vacant) (?:\w+ )?(?:rooms?|beds?|nights?|doubles?|twins?|singles?|suites?)|"
+    r"(?:full|100 ?%) occupancy|occupancy(?: \w+){0,2} (?:is|will be) "
+    r"(?:assured|guaranteed|certain|full)|(?:every|all)(?: of)? (?:your )?(?:\w+ )?rooms? (?:will be |are )?"
+    r"(?:sold|booked|filled|full)|pay for itself|(?:make|made) up (?:for )?the (?:difference|cut|loss)|"
+    r"sell(?: out)? (?:every|each) (?:single )?night|(?:be )?booked (?:solid|out|every night)|"
+    r"(?:every|each) (?:single )?night (?:booked|sold|full)|fill every (?:room|night|bed))\b",
     re.I,
 )
 _HEDGE = re.compile(r"\b(?:may|might|could|can|likely|probably|usually|often|tend|tends|help|helps|hope)\b", re.I)
@@ -66,7 +79,7 @@ class NoOverpromise(NegotiationRule):
             if outcome is None:
                 continue
             strong = [m for m in _STRONG.finditer(sent.text) if not is_negated(sent.text, m.start())]
-            will = [m for m in _WILL.finditer(sent.text) if m.start() < outcome.start()]
+            will = [m for m in _WILL.finditer(sent.text) if m.start() < outcome.end()]  # "bookings will double"
             firm = bool(strong) or (
                 bool(will) and not _HEDGE.search(sent.text) and not is_negated(sent.text, outcome.start(), window=6)
             )

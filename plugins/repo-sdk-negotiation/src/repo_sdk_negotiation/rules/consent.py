@@ -44,21 +44,23 @@ class SilenceAsConsent(NegotiationRule):
     needs_tickets = False
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        text, hotel = ctx.reading.text, ctx.hotel
+        text = ctx.reading.text
         hits = [
             self.hit_at(ctx, "takes the hotel's silence as consent", m.span())
             for m in (cues.CONSENT_ALWAYS.finditer(text) if ctx.can(cues.CONSENT_ALWAYS) else ())
             if not is_negated(text, m.start(), window=2)
         ]
-        sents = sentences(text)
+        sents = None  # split on the first deal presumed
         for m in cues.CONSENT_PRESUME.finditer(text) if ctx.can(cues.CONSENT_PRESUME) else ():
             if is_negated(text, m.start(), window=3) or any(
                 h.span and h.span[0] <= m.start() < h.span[1] for h in hits
             ):
                 continue
+            sents = sentences(text) if sents is None else sents
             sent = segment_at(sents, m.start())
             if sent is not None and cues.CONDITIONAL.search(text[sent.start : m.start()]):
                 continue  # "if we can agree on 100, the new rate is live today": a condition, not a claim
+            hotel = ctx.hotel  # read here: the hotel's turn is read only when a reply presumes a deal
             tid = ctx.state.attribute(text, ctx.reading.refs, m.start(), None)
             st = ctx.state.tickets.get(tid) if tid else None
             if st is not None and (st.status == "agreed" or hotel.offers(tid)):

@@ -8,8 +8,10 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from repo_sdk.interfaces import Rule
+from repo_sdk.rules.context import DialogueContext
 from repo_sdk.types import Dialogue, RuleHit
 from repo_sdk_negotiation import cues
+from repo_sdk_negotiation.rules.base import NegotiationTracker
 from repo_sdk_negotiation.sop import StageCue, stage_cues
 from repo_sdk_negotiation.state import AgentReading, NegotiationState
 from repo_sdk_negotiation.task import parse_task
@@ -26,7 +28,7 @@ def replay_dialogue(
     """
     state = NegotiationState(parse_task(dialogue.task))
     for i, turn in enumerate(dialogue.turns):
-        if turn.role == "assistant":
+        if turn.role == "assistant" and not turn.is_tool_call_only:
             reading = state.read_agent(turn.content)
             yield i, state, reading, stage_cues(state, reading)
             state.apply_agent(reading, i)
@@ -63,15 +65,17 @@ class TicketsClosed(Rule):
     default_points: ClassVar[float] = -20.0
     Params = TicketsClosedParams
 
-    def check_dialogue(self, dialogue: Dialogue) -> list[RuleHit]:
+    def check_dialogue_context(self, dialogue: Dialogue, context: DialogueContext) -> list[RuleHit]:
         p: TicketsClosedParams = self.params  # type: ignore[assignment]
         task = parse_task(dialogue.task)
-        last = max((i for i, t in enumerate(dialogue.turns) if t.role == "assistant"), default=None)
+        last = max(
+            (i for i, t in enumerate(dialogue.turns) if t.role == "assistant" and not t.is_tool_call_only), default=None
+        )
         if not task.tickets or last is None:
             return []
         if p.when == "ended" and not cues.FAREWELL.search(dialogue.turns[last].content):
             return []
-        state = NegotiationState.replay(task, dialogue.turns)
+        state = context.tracker(NegotiationTracker).state  # after every turn: the turn rules' state
         hits = []
         for tid in state.open_tickets():
             t = task.ticket(tid)
@@ -118,21 +122,21 @@ class StageOrder(Rule):
     default_points: ClassVar[float] = -10.0
     Params = StageOrderParams
 
-    def check_dialogue(self, dialogue: Dialogue) -> list[RuleHit]:
+    def check_dialogue_context(self, dialogue: Dialogue, context: DialogueContext) -> list[RuleHit]:
         p: StageOrderParams = self.params  # type: ignore[assignment]
         if not parse_task(dialogue.task).tickets:
             return []
         hits = []
-        first = True
-        for i, state, reading, found in replay_dialogue(dialogue):
+        for k, step in enumerate(context.tracker(NegotiationTracker).steps):
+            i, reading, hotel = step.index, step.reading, step.hotel
             text = dialogue.turns[i].content
-            if first and p.require_opening and not any(c.stage == "greet" for c in found):
+            first = k == 0
+            if first and p.require_opening and not _greets(reading.text):
                 hits.append(
                     self.hit("opens without greeting and saying who writes and why", evidence=text[:80], turn_index=i)
                 )
-            hotel = state.last_hotel if state.hotel_replied else None
-            intro = cues.INTRO.search(reading.text)
-            if not first and p.flag_reintroduction and intro and not (hotel and hotel.asks_who):
+            intro = cues.INTRO.search(reading.text) if not first and p.flag_reintroduction else None
+            if intro and not (hotel and hotel.asks_who):
                 hits.append(
                     self.hit(
                         "introduces itself again mid-conversation, restarting the script",
@@ -143,8 +147,7 @@ class StageOrder(Rule):
                 )
             if p.flag_early_fallback:
                 for act in reading.of("fallback"):
-                    st = state.tickets.get(act.ticket) if act.ticket else None
-                    if st is not None and not st.closed and not st.asked and not reading.of("propose", st.id):
+                    if act.ticket in step.open_unasked and not reading.of("propose", act.ticket):
                         hits.append(
                             self.hit(
                                 "falls back before making any proposal on the room",
@@ -153,5 +156,9 @@ class StageOrder(Rule):
                                 turn_index=i,
                             )
                         )
-            first = False
         return hits
+
+
+def _greets(text: str) -> bool:
+    """Whether a reply holds the SOP's ``greet`` stage cue (:func:`repo_sdk_negotiation.sop.stage_cues`)."""
+    return any(p.search(text) is not None for p in (cues.GREETING, cues.INTRO, cues.PURPOSE))

@@ -188,10 +188,22 @@ class InventedDiscountParams(BaseModel):
 
 
 _OFFER = re.compile(
-    r"\b(?:we|i)(?:'ll| will| can| could| would| are happy to| am happy to|'d be happy to|'re happy to)?(?: also)? "
-    r"(?:offer|give|provide|grant|waive|cut|reduce|lower|drop|add|include|throw in|extend|feature|upgrade)\b"
+    r"\b(?:we|i)(?:'ll| will| can| could| would|'d| might| shall| are happy to| am happy to|'d be happy to|"
+    r"'re happy to| are willing to| am willing to|'re willing to| are able to| can even)?(?: also| even| gladly)? "
+    r"(?:offer|give|provide|grant|waive|cut|reduce|lower|drop|add|include|throw in|extend|feature|upgrade|cover|"
+    r"pay for|absorb|pick up|bear|refund|reimburse|sponsor|comp|knock|shave|trim|bundle|subsidi[sz]e|"
+    r"boost|promote|highlight|spotlight)\b"
     r"[^.!?]{0,60}?\b(?:discount|commission|fees?|free|voucher|coupon|bonus|rebate|cashback|promotion|promo|"
-    r"featured|homepage|banner|badge|credit|(?:\d+|[a-z-]+) ?(?:%|percent) off)\b|"
+    r"featured|homepage|banner|badge|credit|(?:\d+|[a-z-]+) ?(?:%|percent) off|costs?|charges?|processing|"
+    r"complimentary|no (?:extra |additional )?(?:charge|cost)|on us|at our expense|gratis|points? off|sponsored|"
+    r"premium|spotlight|newsletter|placement|advert\w*|ads|campaign|marketing|refund|subsid\w*)\b|"
+    r"\b(?:a |an )?(?:complimentary|free(?:-of-charge)?|gratis|no-cost|bonus) (?:\w+ ){0,2}(?:badges?|placements?|"
+    r"listings?|promotions?|promos?|campaigns?|spots?|slots?|banners?|features?|upgrades?|boosts?|newsletters?|ads|"
+    r"adverts?|advertising|marketing|photos?|photo ?shoots?|consulting|support|services?|months?|weeks?|trials?)\b|"
+    r"\b(?:we|i)(?:'ll| will|'d| would| can| could)?(?: also| even| gladly| happily)? (?:pay for|absorb|reimburse|"
+    r"refund|sponsor|foot the bill for|pick up the (?:bill|tab|cost) (?:for|of))\b|"
+    r"\bat no (?:extra |additional )?(?:charge|cost) to you\b|\b(?:it's|that's|is|are|be) on us\b|"
+    r"\bat our (?:own )?expense\b|"
     r"\b(?:special|exclusive|extra|additional) (?:discount|promotion|deal|bonus|rebate)s? (?:for you|from us)\b|"
     r"\b(?:guests|travell?ers|customers) (?:will )?(?:get|receive|enjoy) (?:a |an )?(?:\d+|[a-z-]+) ?(?:%|percent) "
     r"(?:off|discount)\b|\b(?:our|the) commission (?:will|would|can) (?:go down|drop|be (?:reduced|lowered|waived))",

@@ -9,6 +9,8 @@ own earlier turns, where a canned pitch shows.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from functools import lru_cache
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,14 +50,18 @@ LANGUAGE_SCRIPTS = {
 STOPWORDS = {
     "en": "the and is are we you your our this that with for of to it could would can please thank room price".split(),
     "es": "el los las que por para con una del es muy pero nuestro nuestra usted gracias habitación precio podemos "
-    "podría noche sí está hola buenos días saludos".split(),
+    "podría noche sí está hola buenos días saludos lo entiendo perfectamente han este esta año mucho muchas muchos "
+    "también ahora todo bien hemos tenemos estamos gustaría quisiera favor costes precios habitaciones".split(),
     "fr": "le les des est et pour avec une nous vous pas prix chambre merci très votre notre sur dans qui bonjour "
-    "nuit oui c'est".split(),
+    "nuit oui c'est je tout fait bonne journée beaucoup avez sommes suis comprends pouvons pourriez désolé "
+    "aujourd'hui".split(),
     "de": "der die das und ist nicht wir sie ihr ihre für mit ein eine zimmer preis danke bitte sehr auf guten tag "
-    "nacht ja".split(),
+    "nacht ja vielen noch einen schönen ich haben gerne ihnen uns gut leider können verstehe".split(),
     "it": "il gli che con sono siamo non prezzo camera grazie molto nostro vostro della del buongiorno notte sì "
-    "ciao".split(),
-    "pt": "os que para com uma não nós você preço quarto obrigado obrigada muito nosso noite sim olá".split(),
+    "ciao ho abbiamo questo questa tutto buona giornata capisco possiamo potrebbe arrivederci".split(),
+    "pt": "os que para com uma não nós você preço quarto obrigado obrigada muito nosso noite sim olá até breve boa "
+    "tarde também entendo podemos poderia".split(),
+    "ca": "moltes gràcies adéu entenc podem preu habitació nit també molt bon dia".split(),
 }
 COURTESY = {
     "gracias",
@@ -69,6 +75,41 @@ COURTESY = {
     "buongiorno",
     "ciao",
     "olá",
+    "gràcies",
+    "moltes",
+    "vielen",
+    "arigato",
+    "arigatou",
+    "xiexie",
+    "spasibo",
+    "bedankt",
+    "tack",
+    "takk",
+    "kiitos",
+    "adiós",
+    "adéu",
+    "tschüss",
+    "servus",
+    "grüezi",
+    "bonsoir",
+    "buenas",
+    "buonasera",
+    "saludos",
+    "cordialmente",
+    "atentamente",
+    "abrazos",
+    "bisous",
+    "señor",
+    "señora",
+    "enchanté",
+    "encantado",
+    "encantada",
+    "prego",
+    "arrivederci",
+    "bientôt",
+    "obrigadíssimo",
+    "muchas",
+    "muchísimas",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 # the words that can make a hit in a reply expected in each language: other languages' and courtesy words
@@ -77,6 +118,14 @@ _LANGUAGES_OF: dict[str, list[str]] = {}  # word -> the languages listing it, in
 for _lg, _words in STOPWORDS.items():
     for _w in dict.fromkeys(_words):
         _LANGUAGES_OF.setdefault(_w, []).append(_lg)
+
+
+@lru_cache(maxsize=64)
+def _foreign_runs(lang: str) -> re.Pattern[str]:
+    """Runs of the scripts a reply in ``lang`` must not hold (compiled once per language)."""
+    own = LANGUAGE_SCRIPTS.get(lang, set())
+    foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
+    return re.compile(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*")
 
 
 class OneLanguageParams(BaseModel):
@@ -91,7 +140,7 @@ class OneLanguage(NegotiationRule):
 
     Names from the task (hotel, city, room types) are masked first, so "Hotel Casa
     del Sol" or a city written in kanji is not a switch. Latin languages are told
-    apart by function words (en, es, fr, de, it, pt); replies expected in a
+    apart by function words (en, es, fr, de, it, pt, ca); replies expected in a
     non-Latin language only flag other non-Latin scripts.
 
     Example:
@@ -119,11 +168,9 @@ class OneLanguage(NegotiationRule):
                 pieces += [text[pos:a], " " * (b - a)]
                 pos = b
             text = "".join([*pieces, text[pos:]])
-        own = LANGUAGE_SCRIPTS.get(lang, set())
-        foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
         hits = [
             self.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
-            for m in re.finditer(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*", text)
+            for m in _foreign_runs(lang).finditer(text)
         ]
         if lang not in STOPWORDS:
             return hits
@@ -164,33 +211,72 @@ def _trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
 
 
+class _Script:
+    """A reply as :class:`RepeatedScript` reads it, made once per text (as the reply, then as history)."""
+
+    def __init__(self, text: str) -> None:
+        self.sentences = [(s, tuple(_tokens(s.text))) for s in sentences(text)]
+        self.tokens = _tokens(text)
+        self._grams: set[tuple[str, ...]] | None = None
+
+    @property
+    def grams(self) -> set[tuple[str, ...]]:
+        """The word trigrams of the reply."""
+        if self._grams is None:
+            self._grams = _trigrams(self.tokens)
+        return self._grams
+
+
+_SCRIPT = "negotiation.repeated_script"  # the text views' memo key
+
+
 class EarlierReplies(DialogueTracker):
     """The agent's earlier replies as :class:`RepeatedScript` compares them, built turn by turn.
 
     Holds the token tuple of every earlier sentence, and each earlier reply's word
     trigrams in an inverted index, so a reply is compared with all earlier ones
-    through the trigrams they share.
+    through the trigrams they share. A turn is read when the tracker is next asked
+    (a dialogue's last turns, fed after its last reply was scored, are never read).
     """
 
     def __init__(self, dialogue: DialogueContext) -> None:
         super().__init__(dialogue)
-        self.count = 0
-        self.sentences: set[tuple[str, ...]] = set()
+        self._count = 0
+        self._sentences: set[tuple[str, ...]] = set()
         self._sizes: list[int] = []
-        self._replies_of: dict[tuple[str, ...], list[int]] = {}
+        self._replies_of: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
+        self._pending: list[TextView] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
-        if turn.role != "assistant":
-            return
-        self.sentences.update(tuple(_tokens(s.text)) for s in sentences(turn.content))
-        grams = _trigrams(_tokens(turn.content))
-        for g in grams:
-            self._replies_of.setdefault(g, []).append(self.count)
-        self._sizes.append(len(grams))
-        self.count += 1
+        if turn.role == "assistant":
+            self._pending.append(view)
+
+    def _catch_up(self) -> None:
+        for view in self._pending:
+            script = view.memo(_SCRIPT, _Script)  # read already when it was the reply
+            self._sentences.update(toks for _, toks in script.sentences)
+            grams = script.grams
+            replies_of, count = self._replies_of, self._count
+            for g in grams:
+                replies_of[g].append(count)
+            self._sizes.append(len(grams))
+            self._count += 1
+        self._pending.clear()
+
+    @property
+    def count(self) -> int:
+        """How many earlier agent replies there are."""
+        return self._count + len(self._pending)
+
+    @property
+    def sentences(self) -> set[tuple[str, ...]]:
+        """The token tuples of every earlier agent sentence."""
+        self._catch_up()
+        return self._sentences
 
     def near_copy(self, grams: set[tuple[str, ...]], similarity: float) -> bool:
         """Whether the trigram Jaccard of ``grams`` with an earlier reply reaches ``similarity``."""
+        self._catch_up()
         shared: dict[int, int] = {}
         for g in grams:
             for reply in self._replies_of.get(g, ()):
@@ -221,17 +307,16 @@ class RepeatedScript(NegotiationRule):
         if not earlier.count:
             return []
         seen = earlier.sentences
+        script = ctx.reply.memo(_SCRIPT, _Script) if ctx.reply is not None else _Script(ctx.response)
         hits = []
-        for s in sentences(ctx.response):
-            toks = tuple(_tokens(s.text))
+        for s, toks in script.sentences:
             if len(toks) >= p.min_sentence_words and toks in seen:
                 reason = "repeats a sentence from an earlier reply word for word"
                 hits.append(self.hit_at(ctx, reason, (s.start, s.end)))
         if hits:
             return hits
-        mine = _tokens(ctx.response)
-        if len(mine) < p.min_reply_words:
+        if len(script.tokens) < p.min_reply_words:
             return []
-        if earlier.near_copy(_trigrams(mine), p.similarity):
+        if earlier.near_copy(script.grams, p.similarity):
             return [self.hit_at(ctx, "near-copy of an earlier reply", (0, len(ctx.response)))]
         return []

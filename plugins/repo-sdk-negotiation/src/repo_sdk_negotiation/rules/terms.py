@@ -29,15 +29,32 @@ INTERNAL_TERMS: tuple[tuple[str, str], ...] = (
         rf"\b(?:our|my|the|internal|a|price|rate) target\b(?! (?:{_TARGET_NOUNS})\b)",
     ),
     (
+        "target price (paraphrased)",
+        r"\b(?:price|rate) goals?\b|\bgoal (?:price|rate)s?\b|\b(?:the )?(?:number|figure|price|rate|amount) "
+        r"(?:that )?(?:i|we)(?:'ve| have| was| were| am| are|'m|'re)? ?(?:been )?(?:given|told|asked|instructed|"
+        r"authori[sz]ed|supposed|meant|required) (?:to (?:get|reach|hit|aim|land|secure|bring)|by (?:my|our))\b|"
+        r"\boff[- ]target\b|\babove (?:our|my|the) (?:target|goal|ceiling)\b|\b(?:our|my) (?:system|tool|software|"
+        r"algorithm|pricing engine|dashboard) (?:flags|says|shows|tells|requires|wants|recommends|suggests|expects)\b|"
+        r"\b(?:i'm|i am|we're|we are) (?:only )?(?:authori[sz]ed|allowed|permitted|cleared) to (?:go|accept|"
+        r"offer|agree|pay)\b|\bthe (?:figure|number|price|rate|amount) (?:on|in|from) (?:my|our) (?:\w+ )?"
+        r"(?:brief|notes|sheet|file|ticket|queue|instructions|spreadsheet|tool|list)\b",
+    ),
+    (
         "floor price",
         r"\b(?:(?:our|my) )?(?:floor|bottom|walk[- ]away|reserve|minimum acceptable|"
         r"max(?:imum)? acceptable) (?:price|rate)s?\b|"
-        r"\bour (?:floor|bottom line|ceiling)\b",
+        r"\b(?:our|my) (?:internal |absolute |own )?(?:floor|bottom line|ceiling|walk[- ]away(?: point)?)\b|"
+        r"\binternal (?:floor|ceiling|limit|minimum|maximum|target|goal|benchmark|guidelines?|prices?|rates?|"
+        r"figures?|numbers?|threshold|cap|notes?)\b",
     ),
     ("agency margin", r"\b(?:our|my|the agency's|the platform's) (?:margin|markup|mark-up|take rate)s?\b"),
     (
         "process term",
-        r"(?-i:\b(?:SOP|KPI|OKR)s?\b)|\b(?:my|our) (?:quota|script|instructions|playbook)\b|"
+        r"(?-i:\b(?:SOP|KPI|OKR)s?\b)|\b(?:my|our)(?: (?:negotiation|call|sales|internal|pricing|own|"
+        r"manager's|supervisor's|team's|boss's))? (?:quota|script|instructions|playbook|brief|briefing|talking points|"
+        r"call sheet|checklist|rulebook|work ?queue|queue|case ?file|case (?:number|id))\b|"
+        r"\b(?:my|our) (?:manager|supervisor|team lead|boss|revenue team)'s (?:brief|instructions|orders|target|"
+        r"figure|number|limit|notes)\b|\bcase (?:number |id |no\.? )?#?[A-Z]{0,3}-?\d{3,}\b|"
         r"\bsystem prompt\b|\btask (?:info|information|description|details)\b|\bstage \d\b|"
         r"\bas an ai\b|\b(?:a |an )?(?:ai )?language model\b",
     ),

@@ -1,0 +1,123 @@
+"""The shortcuts taken for speed find exactly what the plain searches find."""
+
+# ruff: noqa: RUF001 - the windows hold letters that fold to ASCII on purpose
+
+from __future__ import annotations
+
+import random
+
+from repo_sdk_negotiation import numwords, prices
+from repo_sdk_negotiation.rules import StageOrder, TicketsClosed
+from repo_sdk_negotiation.rules.base import NegotiationTracker, context_of
+from repo_sdk_negotiation.state import NegotiationState
+
+from repo_sdk.testing import make_dialogue, make_sample
+
+PIECES = (
+    "price rate counter-offer counteroffer Counter-Offer PRICE is would be at to do meet make it what about "
+    "flat 5price é x EUR eur US$ € $ ¥ rmb RMB USD pay charged ninety around still currently ſo İs"
+).split()
+
+
+def windows(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    seps = ["", " ", "  ", "\n", "-", "5", "\t", " \n"]
+    return ["".join(rng.choice(PIECES) + rng.choice(seps) for _ in range(rng.randint(0, 7)))[-40:] for _ in range(n)]
+
+
+def test_left_cues_of_a_price_are_the_plain_searches() -> None:
+    for before in windows(0, 30_000):
+        assert prices._strong_left(before) == (prices._STRONG_LEFT.search(before) is not None), before
+        assert prices._weak_left(before) == (prices._WEAK_LEFT.search(before) is not None), before
+        plain, bounded = prices._LEFT_CUR.search(before), prices._LEFT_CUR.search(before, max(0, len(before) - 6))
+        assert (plain and (plain.span(), plain.groupdict())) == (bounded and (bounded.span(), bounded.groupdict()))
+
+
+def test_dates_and_times_pattern_starting_with_a_digit_matches_as_written() -> None:
+    import re
+
+    written = re.compile(
+        r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b|\b\d{1,2}:\d{2}\b"
+    )
+    rng = random.Random(1)
+    for _ in range(20_000):
+        text = "".join(rng.choice("0123456789-/.: a_x") for _ in range(rng.randint(0, 24)))
+        assert [m.span() for m in numwords._DATES_TIMES.finditer(text)] == [m.span() for m in written.finditer(text)]
+
+
+def test_a_task_without_tickets_reads_hotel_turns_and_agent_acts_only_when_asked() -> None:
+    turns = [("user", "Hi, could we do 95 EUR? That's a deal."), ("assistant", "Sure, could you lower it to 90?")]
+    d = make_dialogue([*turns, ("user", "OK fine."), ("assistant", "Great, thanks!")])
+    eager = NegotiationState({})
+    for i, t in enumerate(d.turns):
+        eager.feed(t, i)
+    calls = {"hotel": 0}
+    lazy = NegotiationState({})
+    read = lazy.read_hotel
+
+    def counted(content: str):  # type: ignore[no-untyped-def]
+        calls["hotel"] += 1
+        return read(content)
+
+    lazy.read_hotel = counted  # type: ignore[method-assign]
+    tracker_like = [
+        lazy.defer_hotel(t.content) if t.role == "user" else lazy.apply_agent(lazy.read_agent(t.content), i)
+        for i, t in enumerate(d.turns)
+    ]
+    assert len(tracker_like) == 4 and calls["hotel"] == 0
+    assert lazy.last_hotel == eager.last_hotel and calls["hotel"] == 1
+    assert lazy.last_agent is not None and eager.last_agent is not None
+    assert (lazy.last_agent.acts, lazy.last_agent.prices) == (eager.last_agent.acts, eager.last_agent.prices)
+    assert lazy.last_agent.acts, "the deferred reading still finds the acts"
+
+
+TASK = {
+    "tickets": [
+        {"id": "T1", "room_type": "Twin Room", "current_price": 120, "target_price": 95},
+        {"id": "T2", "room_type": "Junior Suite", "current_price": 220, "target_price": 190},
+    ]
+}
+
+
+def test_dialogue_rules_reuse_the_state_of_the_turn_rules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Scoring a dialogue's replies and then its dialogue row reads each turn once, not once more per dialogue rule."""
+    from repo_sdk.pipeline import RewardPipeline
+
+    turns = [("user", "Hotel Aurora, hello."), ("assistant", "Is the twin still at €120?"), ("user", "Yes.")]
+    for k in range(20):
+        turns += [("assistant", f"Could you do €{100 - k}? We will revisit later."), ("user", "Maybe, let me check.")]
+    turns += [("assistant", "Thank you, have a great day!")]
+    d = make_dialogue(turns, task=TASK)
+    counts = {"agent": 0, "hotel": 0}
+    agent, hotel = NegotiationState._read_agent, NegotiationState.read_hotel
+
+    def read_agent(self, text):  # type: ignore[no-untyped-def]
+        counts["agent"] += 1
+        return agent(self, text)
+
+    def read_hotel(self, content):  # type: ignore[no-untyped-def]
+        counts["hotel"] += 1
+        return hotel(self, content)
+
+    monkeypatch.setattr(NegotiationState, "_read_agent", read_agent)
+    monkeypatch.setattr(NegotiationState, "read_hotel", read_hotel)
+    spec = {
+        "sources": {"rules": ["negotiation.price_consistency", "negotiation.stage_order", "negotiation.tickets_closed"]}
+    }
+    with RewardPipeline.from_spec(spec) as pipe:
+        pipe.score(d.samples())
+        dialogue_hits = pipe.score_dialogue(d)["rules"].details["hits"]
+    agents = sum(t.role == "assistant" for t in d.turns)
+    assert counts == {"agent": agents, "hotel": len(d.turns) - agents}
+    fresh = StageOrder().check_dialogue(d) + TicketsClosed().check_dialogue(d)  # built from the turns alone
+    assert [h.model_dump() for h in dialogue_hits] == [h.model_dump() for h in fresh] and fresh
+
+
+def test_the_tracker_records_each_agent_turn_of_a_ticketed_task() -> None:
+    s = make_sample(
+        response="Could you do €95?", task=TASK, history=[("assistant", "Is the twin at €120?"), ("user", "Yes.")]
+    )
+    ctx = context_of(s)
+    assert ctx.dialogue is not None
+    steps = ctx.dialogue.tracker(NegotiationTracker).steps
+    assert [(st.index, st.hotel) for st in steps] == [(0, None)] and steps[0].open_unasked == {"T1", "T2"}

@@ -1,0 +1,102 @@
+"""The shortcuts the built-in rules take for speed find exactly what the plain searches find."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from repo_sdk.rules import text
+from repo_sdk.rules.views import TextView
+
+
+def _protected_by_offset(t: str) -> dict[int, tuple[int, str]]:
+    """The plain way: every offset of every date, time and phone number, the furthest end kept."""
+    cover: dict[int, tuple[int, str]] = {}
+    patterns: list[tuple[re.Pattern[str], str]] = [(text._DATES, "date"), (text._TIMES, "time")]
+    patterns += [(p, "identifier") for p in text._PHONES]
+    if text._MONTH_HINT.search(t.lower()):
+        patterns.append((text._MONTH_DATES, "date"))
+    for pattern, kind in patterns:
+        for m in pattern.finditer(t):
+            for i in range(m.start(), m.end()):
+                if i not in cover or cover[i][0] < m.end():
+                    cover[i] = (m.end(), kind)
+    return cover
+
+
+def random_texts(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    pieces = [
+        "2024-05-01",
+        "14:00",
+        "3 pm",
+        "May 3",
+        "3rd of June",
+        "+33 1 23 45 67 89",
+        "555-123-4567",
+        "12/05",
+        "room",
+        "No.",
+        "# ",
+        "#",
+        "confirmation",
+        "80",
+        "1,200.50",
+        "€",
+        " ",
+        "\n",
+        "-",
+        "at",
+        "x",
+        "10",
+    ]
+    return [
+        "".join(rng.choice(pieces) + rng.choice(["", " ", "  "]) for _ in range(rng.randint(0, 14))) for _ in range(n)
+    ]
+
+
+def test_protected_spans_swept_once_are_the_offsets_covered() -> None:
+    for t in random_texts(0, 4000):
+        plain = _protected_by_offset(t)
+        swept = text._Protected(t)
+        assert [swept.at(i) for i in range(len(t) + 1)] == [plain.get(i) for i in range(len(t) + 1)], t
+
+
+def test_identifier_marker_searched_near_the_end_is_the_plain_search() -> None:
+    for t in random_texts(1, 20000):
+        before = t[-24:]
+        assert text._ident_before(before) == (text._IDENT_BEFORE.search(before) is not None), before
+
+
+def test_sentence_end_pattern_finds_what_the_written_alternation_finds() -> None:
+    written = re.compile(rf"[.!?\u2026]+(?={text._CLOSERS}(?:\s|$)){text._CLOSERS}|[\u3002\uff01\uff1f]+|\n")
+    rng = random.Random(2)
+    for _ in range(30000):
+        t = "".join(rng.choice("ab .!?\u2026\"')]\n\u3002\uff01\uff1f x") for _ in range(rng.randint(0, 30)))
+        assert [m.span() for m in text._SENTENCE_END.finditer(t)] == [m.span() for m in written.finditer(t)]
+
+
+def test_view_tokens_are_the_tokens_of_the_text_whichever_view_comes_first() -> None:
+    rng = random.Random(3)
+    words = ["Hi", "there.", "We", "can", "do", "80", "EUR!", "谢谢", "İstanbul", "ß", "déjà-vu", "a_b", "\n", "…"]
+    for _ in range(3000):
+        t = " ".join(rng.choice(words) for _ in range(rng.randint(0, 20)))
+        first, second = TextView(t), TextView(t)
+        assert first.tokens == text.tokenize(t)
+        second.sentence_tokens  # noqa: B018 - the sentences first: the tokens are taken from them
+        assert second.tokens == text.tokenize(t)
+        assert [toks for _, toks in second.sentence_tokens] == [text.tokenize(t[a:b]) for a, b in second.sentences]
+
+
+def test_closeness_by_bisection_is_closeness_one_by_one() -> None:
+    from repo_sdk.rules.numeric import _close, _close_any
+
+    rng = random.Random(4)
+    for _ in range(20000):
+        values = sorted(
+            rng.choice([80.0, 80.005, 79.99, 1e15, 0.0, 95.5, 100.0]) + rng.choice([0, 0.01, -0.01, 1e-12])
+            for _ in range(rng.randint(0, 6))
+        )
+        value = rng.choice([80.0, 80.01, 79.98, 1e15 + 0.125, 0.01, 95.5, 100.02])
+        tol = rng.choice([0.0, 0.01, 0.5])
+        assert _close_any(value, values, tol, 0.0) == any(_close(value, r, tol, 0.0) for r in values)
