@@ -235,8 +235,7 @@ def score_file(
     if not start and (error := nothing_read(src, seen["dialogue"], seen["skipped"], first_skip)):
         journal.unlink(missing_ok=True)
         raise error
-    summary = write_outputs(lambda: _lines(journal), out)
-    journal.unlink()
+    summary = _finalize(journal, out)
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
     return summary
@@ -357,6 +356,13 @@ def _scored(
 
 
 _TURN, _DIALOGUE = b'{"kind":"turn"', b'{"kind":"dialogue"'
+
+
+def _finalize(journal: Path, out: Path) -> ScoreSummary:
+    """The outputs from the journal, which then goes."""
+    summary = write_outputs(lambda: _lines(journal), out)
+    journal.unlink()
+    return summary
 
 
 def _lines(journal: Path) -> Iterator[bytes]:
