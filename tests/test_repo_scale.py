@@ -116,7 +116,8 @@ def test_scale_of_each_normalize_setting_and_its_validation() -> None:
 
 
 def _spec(tmp_path: Path, normalize: object, combiner: dict[str, object]) -> Path:
-    spec = {"sources": {"rm": {"type": "rm", "path": "rm", "normalize": normalize}}, "combiner": combiner}
+    rm = {"type": "rm", "path": "rm", "normalize": normalize}
+    spec = {"sources": {"rm": rm, "rules": ["cot_leak"]}, "combiner": combiner}  # the rule a gate names
     path = tmp_path / "spec.yaml"
     path.write_text(json.dumps(spec))  # JSON is YAML
     return path
