@@ -162,7 +162,9 @@ def _check_rm(loc: tuple[Any, ...], config: Any, context: BuildContext, add: Any
     else:
         _check_rm_folder(loc, context.resolve(config.path), add)
     normalize = config.normalize
-    file = getattr(normalize, "file", normalize if isinstance(normalize, str) and normalize != "none" else None)
+    file = getattr(
+        normalize, "file", normalize if isinstance(normalize, str) and normalize not in ("none", "sigmoid") else None
+    )
     if file is not None and not context.resolve(file).is_file():
         add((*loc, "normalize"), f"no calibration file at {str(context.resolve(file))!r}")
 

@@ -56,7 +56,9 @@ def test_the_tally_stays_bounded_and_never_overcounts():
 
 def test_the_report_warns_naming_the_source():
     html = render_report(rows([1.0] * 20), [], title="run")
-    assert "warning: source &#39;judge&#39; is constant: 1 on 20 of 20 scored turns (100%)" in html
+    warnings = html[html.index('id="warnings"') : html.index('<section id="summary"')]  # at the top
+    assert "<b>warning:</b>" in warnings
+    assert "source &#39;judge&#39; is constant: 1 on 20 of 20 scored turns (100%)" in warnings
     assert "is constant" not in render_report(rows([1.0, 2.0, 3.0, 4.0, 5.0] * 4), [], title="run")
 
 

@@ -116,7 +116,8 @@ def test_scale_of_each_normalize_setting_and_its_validation() -> None:
 
 
 def _spec(tmp_path: Path, normalize: object, combiner: dict[str, object]) -> Path:
-    spec = {"sources": {"rm": {"type": "rm", "path": "rm", "normalize": normalize}}, "combiner": combiner}
+    rm = {"type": "rm", "path": "rm", "normalize": normalize}
+    spec = {"sources": {"rm": rm, "rules": ["cot_leak"]}, "combiner": combiner}  # the rule a gate names
     path = tmp_path / "spec.yaml"
     path.write_text(json.dumps(spec))  # JSON is YAML
     return path
@@ -137,6 +138,10 @@ def test_validate_warns_when_repo_sits_on_an_unnormalised_rm(
     tmp_path: Path, normalize: object, combiner: dict[str, object], warned: str | None
 ) -> None:
     path = _spec(tmp_path, normalize, combiner)
+    (tmp_path / "rm").mkdir()  # validate checks that the RM folder the spec names holds a model config
+    (tmp_path / "rm" / "config.json").write_text('{"model_type": "llama", "num_labels": 1}')
+    quantiles = {str(q): q - 0.5 for q in (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)}
+    (tmp_path / "rm" / "calibration.json").write_text(json.dumps({"mean": 0.0, "std": 1.0, "quantiles": quantiles}))
     res = CliRunner().invoke(app, ["validate", str(path)])
     assert res.exit_code == 0, res.output
     assert ": ok" in res.output
