@@ -28,7 +28,7 @@ browser:
 $(STAMP): pyproject.toml constraints.txt requirements-extra.txt requirements-nodeps.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) "torch==2.13.0"
-	$(PIP_INSTALL) -c constraints.txt -e ".[judge,rm,io,dev]" $(addprefix -e ,$(PLUGINS)) $(addprefix -e ,$(ADAPTERS))
+	$(PIP_INSTALL) -c constraints.txt -e ".[judge,rm,io,dev,ray]" $(addprefix -e ,$(PLUGINS)) $(addprefix -e ,$(ADAPTERS))
 	$(PIP_INSTALL) -c constraints.txt -r requirements-extra.txt
 	# packages whose own dependencies we do not want (see requirements-nodeps.txt)
 	$(PIP_INSTALL) --no-deps -r requirements-nodeps.txt

@@ -19,6 +19,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from repo_sdk.config import LoadedSpec, RewardSpec, load
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
@@ -26,6 +28,7 @@ from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
 __all__ = [
+    "Deferred",
     "NotRun",
     "RewardPipeline",
     "build_source",
@@ -70,6 +73,21 @@ class NotRun(RewardSource):
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
         return [SourceScore(value=None, reason=self.reason) for _ in samples]
+
+
+class Deferred(RewardSource):
+    """Stands in for a source built elsewhere (in the Ray actors that score): it runs, but not in this
+    process, so nothing is loaded here. Scoring with it is a programming error."""
+
+    name = "deferred"
+
+    def __init__(self, source_cls: type[RewardSource]) -> None:
+        super().__init__()
+        self.kind = source_cls.kind  # type: ignore[misc]
+        self.points_map = source_cls.points_map  # type: ignore[misc]
+
+    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
+        raise RuntimeError("a deferred source scores where it is built (the actors), not here")
 
 
 def source_error(name: str, exc: Exception) -> SourceScore:
@@ -189,11 +207,20 @@ class RewardPipeline:
         only: Iterable[str] | None = None,
         registry: Registry | None = None,
         cache_dir: Path | None = None,
+        defer: Callable[[type[RewardSource], BaseModel], bool] | None = None,
     ) -> RewardPipeline:
         """Validate a spec (path, mapping or model) and build its sources and combiner.
 
         Sources left out by ``only`` are not built at all, so a rules-only pass never
-        loads a model or starts a judge.
+        loads a model or starts a judge. Sources ``defer`` accepts (given the class and the
+        validated config) are not built either but count as run (a :class:`Deferred`
+        placeholder): a process that only plans and checks a run (the Ray driver) leaves
+        the models to the processes that score, which build the whole spec with :meth:`factory`.
+
+        Example:
+            >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}, defer=lambda cls, cfg: True)
+            >>> type(pipe.sources["rules"]).__name__, type(pipe.factory()().sources["rules"]).__name__
+            ('Deferred', 'RulesSource')
         """
         registry = registry or get_registry()
         loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
@@ -206,10 +233,12 @@ class RewardPipeline:
         sources: dict[str, RewardSource] = {}
         try:
             for name, src in loaded.spec.sources.items():
-                if keep is None or name in keep:
-                    sources[name] = _build_source(loaded, name, context)
-                else:
+                if keep is not None and name not in keep:
                     sources[name] = NotRun(registry.get("sources", src.type))
+                elif defer is not None and defer(registry.get("sources", src.type), loaded.source_configs[name]):
+                    sources[name] = Deferred(registry.get("sources", src.type))
+                else:
+                    sources[name] = _build_source(loaded, name, context)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
             combiner = comb_cls.from_config(loaded.combiner_config, context)
             pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)

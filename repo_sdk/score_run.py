@@ -28,7 +28,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,18 @@ from repo_sdk.scoring import agent_turns, group_by_samples
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
 
-__all__ = ["ScoreSummary", "journal_path", "score_file", "skipped_path"]
+__all__ = [
+    "Job",
+    "ScoreSummary",
+    "fingerprint",
+    "group_jobs",
+    "journal_path",
+    "nothing_read",
+    "progress_bar",
+    "score_file",
+    "skipped_path",
+    "write_outputs",
+]
 
 
 @dataclass
@@ -58,6 +69,9 @@ class ScoreSummary:
     turns: int = 0
     skipped: int = 0
     resumed_from: int = 0
+    resumed_blocks: int = 0  # the ray engine: blocks an interrupted run had finished
+    engine: str = ""  # how a run was spread out (the ray engine: actors, CPUs, blocks)
+    timings: dict[str, float] = field(default_factory=dict)  # the ray engine: seconds per phase
     reward_sum: float = 0.0
     reward_count: int = 0
     reward_min: float | None = None
@@ -114,9 +128,9 @@ def skipped_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.skipped.jsonl")
 
 
-def _fingerprint(pipeline: RewardPipeline) -> str:
+def fingerprint(pipeline: RewardPipeline) -> str:
     """What the rows depend on besides the input: the spec's content, the judge templates' text, and
-    which sources are set aside. The input is checked by content at each checkpoint instead."""
+    which sources are left out or set aside. The input is checked by content at each checkpoint instead."""
     spec = pipeline.spec.model_dump(mode="json") if pipeline.spec else {}
     texts = {n: t.source for n, s in pipeline.sources.items() if (t := getattr(s, "template", None)) is not None}
     not_run = sorted(n for n, s in pipeline.sources.items() if isinstance(s, NotRun))
@@ -193,17 +207,17 @@ def score_file(
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(out)
     digest = InputDigest(src)
-    fh, start = _open_journal(journal, _fingerprint(pipeline), resume, digest)
+    fh, start = _open_journal(journal, fingerprint(pipeline), resume, digest)
     total = count_records(src) if progress else None
     done, seen, first_skip = start, Counter[str](), ""
     synced = time.monotonic()
     try:
         with fh, digest, ExitStack() as stack:
             pool = _pool(pipeline, workers, stack)  # before the progress bar's thread: workers may be forked
-            with _progress(progress, total) as advance:
+            with progress_bar(progress, total) as advance:
                 if start:
                     advance(sum(1 for _ in _positions_upto(src, mapping, start)), 0)
-                jobs = _jobs(_records(src, mapping, start, raw=pool is not None), size, on_error)
+                jobs = group_jobs(_records(src, mapping, start, raw=pool is not None), size, on_error)
                 for job, (rows, turns, failed) in _scored(pipeline, jobs, pool, src, mapping):
                     if failed is not None and on_error == "fail":
                         index, where, error = failed
@@ -218,8 +232,9 @@ def score_file(
                     advance(job.records, turns)
     except BaseException as exc:
         raise _keep_for_resume(exc, journal, done) from None
-    if not start:
-        _check_anything_read(src, seen, first_skip, journal)
+    if not start and (error := nothing_read(src, seen["dialogue"], seen["skipped"], first_skip)):
+        journal.unlink(missing_ok=True)
+        raise error
     summary = _finalize(journal, out)
     summary.resumed_from = start
     summary.telemetry = pipeline.telemetry()
@@ -247,14 +262,18 @@ def _keep_for_resume(exc: BaseException, journal: Path, done: int) -> BaseExcept
     return exc
 
 
-def _check_anything_read(src: Path, seen: Counter[str], first_skip: str, journal: Path) -> None:
-    """An input with no records, or none readable, is an error, not an empty success."""
-    if seen["dialogue"]:
-        return
-    journal.unlink(missing_ok=True)
-    if not seen["skipped"]:
-        raise InputError(f"{src}: no records to score (the input is empty)")
-    raise InputError(f"{src}: none of its {seen['skipped']} records could be read (the first: {first_skip})")
+def nothing_read(src: Path, dialogues: int, skipped: int, first_skip: str) -> InputError | None:
+    """The error of an input with no records, or none readable (not an empty success); None when one was scored.
+
+    Example:
+        >>> nothing_read(Path("logs.jsonl"), 0, 2, "logs.jsonl:1: malformed JSON")
+        InputError('logs.jsonl: none of its 2 records could be read (the first: logs.jsonl:1: malformed JSON)')
+    """
+    if dialogues:
+        return None
+    if not skipped:
+        return InputError(f"{src}: no records to score (the input is empty)")
+    return InputError(f"{src}: none of its {skipped} records could be read (the first: {first_skip})")
 
 
 def _positions_upto(src: Path, mapping: InputSpec | None, start: int) -> Iterator[int]:
@@ -290,8 +309,13 @@ def _records(src: Path, mapping: InputSpec | None, start: int, *, raw: bool) -> 
         yield pos, item, item
 
 
-def _jobs(records: Iterator[Record3], size: int, on_error: str) -> Iterator[Job]:
-    """The groups to score, in input order."""
+def group_jobs(records: Iterable[Record3], size: int, on_error: str) -> Iterator[Job]:
+    """The groups to score, in input order, of about ``size`` samples each, from
+    ``(position, what the scorer gets, the parsed record)`` triples.
+
+    Raises:
+        InputError: the first bad record, when ``on_error`` is ``"fail"``.
+    """
 
     def weight(record: Record3) -> int:
         return agent_turns(record[2]) if isinstance(record[2], Dialogue) else 0
@@ -335,15 +359,31 @@ _TURN, _DIALOGUE = b'{"kind":"turn"', b'{"kind":"dialogue"'
 
 
 def _finalize(journal: Path, out: Path) -> ScoreSummary:
-    """Split the journal into the outputs in one pass. A row orjson wrote is copied as it is (parsing
-    and encoding it again gives the same bytes); the summary parses the turn rows."""
+    """The outputs from the journal, which then goes."""
+    summary = write_outputs(lambda: _lines(journal), out)
+    journal.unlink()
+    return summary
+
+
+def _lines(journal: Path) -> Iterator[bytes]:
+    with journal.open("rb") as fh:
+        yield from fh
+
+
+def write_outputs(lines: Callable[[], Iterable[bytes]], out: Path) -> ScoreSummary:
+    """Write the turn rows (``out``), dialogue rows and skipped list, each atomically, from a run's journal
+    lines in input order (``lines()`` gives them, from the start, each time it is called); returns the totals.
+
+    In one pass for JSONL: a row orjson wrote is copied as it is (parsing and encoding it again gives
+    the same bytes); the summary parses the turn rows.
+    """
     summary = ScoreSummary()
     if is_parquet(out):
-        return _finalize_rows(journal, out, summary)
+        return _finalize_rows(lines, out, summary)
     skipped: list[dict[str, Any]] = []
     dialogues = dialogue_path(out)
-    with journal.open("rb") as fh, atomic_write(out, "wb") as turns_out, atomic_write(dialogues, "wb") as dia_out:
-        for line in fh:
+    with atomic_write(out, "wb") as turns_out, atomic_write(dialogues, "wb") as dia_out:
+        for line in lines():
             if line.startswith(_TURN):
                 summary.add_turn(loads(line))
                 turns_out.write(line)
@@ -361,18 +401,17 @@ def _finalize(journal: Path, out: Path) -> ScoreSummary:
                     dia_out.write(dumps_bytes(event))
                 elif kind == "skipped":
                     skipped.append({k: v for k, v in event.items() if k != "kind"})
-    return _outputs(summary, journal, out, skipped)
+    return _outputs(summary, out, skipped)
 
 
-def _finalize_rows(journal: Path, out: Path, summary: ScoreSummary) -> ScoreSummary:
+def _finalize_rows(lines: Callable[[], Iterable[bytes]], out: Path, summary: ScoreSummary) -> ScoreSummary:
     """The outputs from parsed rows (Parquet)."""
 
     def events(kind: str) -> Iterator[dict[str, Any]]:
-        with journal.open("rb") as fh:
-            for line in fh:
-                event = loads(line)
-                if event.get("kind") == kind:
-                    yield event
+        for line in lines():
+            event = loads(line)
+            if event.get("kind") == kind:
+                yield event
 
     def turns() -> Iterator[dict[str, Any]]:
         for row in events("turn"):
@@ -382,10 +421,10 @@ def _finalize_rows(journal: Path, out: Path, summary: ScoreSummary) -> ScoreSumm
     write_rows(out, turns())
     summary.dialogues = write_rows(dialogue_path(out), events("dialogue"))
     skipped = [{k: v for k, v in e.items() if k != "kind"} for e in events("skipped")]
-    return _outputs(summary, journal, out, skipped)
+    return _outputs(summary, out, skipped)
 
 
-def _outputs(summary: ScoreSummary, journal: Path, out: Path, skipped: list[dict[str, Any]]) -> ScoreSummary:
+def _outputs(summary: ScoreSummary, out: Path, skipped: list[dict[str, Any]]) -> ScoreSummary:
     summary.outputs = [out, dialogue_path(out)]
     summary.skipped = len(skipped)
     if skipped:
@@ -393,11 +432,10 @@ def _outputs(summary: ScoreSummary, journal: Path, out: Path, skipped: list[dict
         summary.outputs.append(skipped_path(out))
     else:
         skipped_path(out).unlink(missing_ok=True)
-    journal.unlink()
     return summary
 
 
-class _progress:
+class progress_bar:
     """A rich progress bar on stderr (dialogues, rate, ETA, turns); a no-op when disabled."""
 
     def __init__(self, enabled: bool, total: int | None) -> None:

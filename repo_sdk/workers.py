@@ -50,7 +50,7 @@ from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue
 
-__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "forkable", "score_group"]
+__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "forkable", "runs_rules_only", "score_group"]
 
 J = TypeVar("J")
 _pipeline: RewardPipeline | None = None  # the worker process's own pipeline
@@ -65,16 +65,21 @@ def default_workers(pipeline: RewardPipeline) -> int:
         >>> default_workers(RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})) >= 1
         True
     """
-    return _cores() if _only_rules(pipeline) else 1
+    return _cores() if runs_rules_only(pipeline) else 1
 
 
-def _only_rules(pipeline: RewardPipeline) -> bool:
+def runs_rules_only(pipeline: RewardPipeline) -> bool:
+    """Whether the built-in rules source is all that runs (cheap, CPU-bound, nothing loaded)."""
     return all(src.name in ("rules", "not_run") for src in pipeline.sources.values())
 
 
 def forkable(pipeline: RewardPipeline) -> bool:
     """Whether workers may be forked from this process: the built-in rules alone, and no other thread."""
-    return _only_rules(pipeline) and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    return (
+        runs_rules_only(pipeline)
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
 def _cores() -> int:

@@ -11,11 +11,13 @@ import typer
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.config import load_spec
 from repo_sdk.errors import ConfigError, InputError, RunError
-from repo_sdk.io.paths import check_outputs
+from repo_sdk.io.paths import check_output_folder, check_outputs
 from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import none_rate_problems, probe_judges
 from repo_sdk.score_run import ScoreSummary, journal_path, score_file, skipped_path
+from repo_sdk.shards.ray_engine import RayOptions, builds_elsewhere, score_file_ray
+from repo_sdk.shards.store import shards_path
 from repo_sdk.workers import default_workers
 
 
@@ -50,36 +52,64 @@ def score(
     max_none_rate: float = typer.Option(
         0.2, "--max-none-rate", help="fail the run when the judge, RM or rules give None on more than this share"
     ),
+    engine: str = typer.Option(
+        "local", "--engine", help="local: this machine (--workers); ray: a Ray cluster (docs/scale.md)"
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="--engine ray: the cluster: auto (the one `ray start` runs on this machine) or the head's "
+        "host:port (default: RAY_ADDRESS, else a new local Ray)",
+    ),
+    actors: int | None = typer.Option(
+        None,
+        "--actors",
+        min=1,
+        help="--engine ray: actors scoring blocks, each with its own pipeline (default: one per CPU of the "
+        "cluster when only rules run, one per --actor-gpus share of its GPUs, else 1)",
+    ),
+    actor_gpus: float | None = typer.Option(
+        None, "--actor-gpus", min=0.0, help="--engine ray: GPUs per actor, for an RM loaded in the actors"
+    ),
+    block_records: int | None = typer.Option(
+        None, "--block-records", min=1, help="--engine ray: records per block, the unit of work and of --resume (500)"
+    ),
 ) -> None:
     """Score every assistant turn of logged dialogues, plus one row per dialogue."""
     if on_error not in ("fail", "skip"):
         raise ConfigError(f"--on-error must be 'fail' or 'skip', got {on_error!r}")
     if not 0.0 <= max_none_rate <= 1.0:
         raise ConfigError(f"--max-none-rate must be between 0 and 1, got {max_none_rate}")
+    ray_options = {
+        "--address": address,
+        "--actors": actors,
+        "--actor-gpus": actor_gpus,
+        "--block-records": block_records,
+    }
+    _check_engine(engine, workers, ray_options)
     outputs = {"-o": output, "dialogue rows": dialogue_path(output), "skipped list": skipped_path(output)}
     check_outputs({**outputs, "journal": journal_path(output), "--report": report}, inputs=[logs, config])
+    if engine == "ray":
+        check_output_folder("the shard folder", shards_path(output), inputs=[logs, config])
     loaded = load_spec(config)
     if not logs.exists():
         raise InputError(f"{logs}: no such file")
     only_set = [s.strip() for s in only.split(",") if s.strip()] if only else None
     mode: Literal["fail", "skip"] = "skip" if on_error == "skip" else "fail"
-    with RewardPipeline.from_spec(loaded, only=only_set) as pipe:
-        if workers is None:
-            workers = default_workers(pipe)
-        elif workers > 1 and workers > default_workers(pipe):
-            typer.echo(f"note: each of the {workers} workers loads its own copy of the spec's models", err=True)
+    defer = builds_elsewhere if engine == "ray" else None
+    with RewardPipeline.from_spec(loaded, only=only_set, defer=defer) as pipe:
         set_aside = _probe_judges(pipe, judge_optional)
-        summary = score_file(
-            pipe,
-            logs,
-            output,
-            mapping=loaded.spec.input,
-            resume=resume,
-            on_error=mode,
-            progress=sys.stderr.isatty() if progress is None else progress,
-            batch_size=batch_size,
-            workers=workers,
-        )
+        run = {"mapping": loaded.spec.input, "resume": resume, "on_error": mode, "batch_size": batch_size}
+        run["progress"] = sys.stderr.isatty() if progress is None else progress
+        if engine == "ray":
+            options = RayOptions(address, actors, actor_gpus or 0.0, block_records or RayOptions.block_records)
+            summary = score_file_ray(pipe, logs, output, options=options, **run)
+        else:
+            if workers is None:
+                workers = default_workers(pipe)
+            elif workers > 1 and workers > default_workers(pipe):
+                typer.echo(f"note: each of the {workers} workers loads its own copy of the spec's models", err=True)
+            summary = score_file(pipe, logs, output, workers=workers, **run)
         summary.set_aside = set_aside
         problems = none_rate_problems(pipe, summary.source_none, summary.first_none, summary.turns, max_none_rate)
         rule_names = pipe.rule_names()
@@ -100,6 +130,17 @@ def score(
         typer.echo(f"report -> {report}", err=True)
     if problems:
         raise RunError(f"{problems[0]} (rows written to {output})")
+
+
+def _check_engine(engine: str, workers: int | None, ray_options: dict[str, object]) -> None:
+    """Options that belong to the other engine are refused, not ignored."""
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine must be 'local' or 'ray', got {engine!r}")
+    if engine == "ray" and workers is not None:
+        raise ConfigError("--workers is for --engine local; --engine ray scales with --actors")
+    given = [name for name, value in ray_options.items() if value is not None]
+    if engine == "local" and given:
+        raise ConfigError(f"{given[0]} is for --engine ray (got --engine local)")
 
 
 def _probe_judges(pipe: RewardPipeline, optional: bool) -> dict[str, str]:
@@ -130,6 +171,12 @@ def print_summary(summary: ScoreSummary) -> None:
         table.add_row("skipped records", str(summary.skipped))
     if summary.resumed_from:
         table.add_row("resumed after record", str(summary.resumed_from))
+    if summary.engine:
+        table.add_row("engine", summary.engine)
+    if summary.timings:
+        table.add_row("seconds", ", ".join(f"{k} {v:.1f}" for k, v in summary.timings.items()))
+    if summary.resumed_blocks:
+        table.add_row("resumed", f"{summary.resumed_blocks} blocks were already scored")
     for name, problem in summary.set_aside.items():
         table.add_row(f"source {name}", f"NOT RUN: {problem} (--judge-optional)")
     for name, n in summary.source_errors.items():

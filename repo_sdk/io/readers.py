@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,16 @@ from repo_sdk.errors import InputError, require
 from repo_sdk.io.dialogues import parse_line, record_to_dialogue
 from repo_sdk.types import Dialogue
 
-__all__ = ["Record", "count_records", "input_kind", "iter_records", "jsonl_lines", "read_dialogues"]
+__all__ = [
+    "Record",
+    "count_records",
+    "input_kind",
+    "iter_records",
+    "jsonl_lines",
+    "jsonl_records",
+    "read_dialogues",
+    "row_record",
+]
 
 Record = tuple[int, "Dialogue | InputError"]
 
@@ -48,12 +57,21 @@ def iter_records(path: str | Path, mapping: InputSpec | None = None, *, start: i
     else:
         rows = _parquet_rows(p) if kind == "parquet" else _dataset_rows(p)
         for pos, row in enumerate(rows, start=1):
-            if pos <= start:
-                continue
-            try:
-                yield pos, record_to_dialogue(row, mapping)
-            except ValueError as exc:
-                yield pos, InputError(f"{p}: row {pos}: {exc}")
+            if pos > start:
+                yield pos, row_record(p, pos, row, mapping)
+
+
+def row_record(path: Path, position: int, row: Any, mapping: InputSpec | None = None) -> Dialogue | InputError:
+    """One Parquet or dataset row as a Dialogue, or the error naming its file and row.
+
+    Example:
+        >>> row_record(Path("logs.parquet"), 3, {"id": "a"})
+        InputError("logs.parquet: row 3: missing field 'turns'")
+    """
+    try:
+        return record_to_dialogue(row, mapping)
+    except ValueError as exc:
+        return InputError(f"{path}: row {position}: {exc}")
 
 
 def read_dialogues(path: str | Path, mapping: InputSpec | None = None) -> list[Dialogue]:
@@ -80,13 +98,32 @@ def jsonl_lines(
     """:func:`iter_records` of a JSONL file with each record's line as read (to hand on unparsed)."""
     p = Path(path)
     with p.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if lineno <= start or not raw.strip():
-                continue
-            try:
-                yield lineno, raw, parse_line(raw, name=str(p), lineno=lineno, mapping=mapping)
-            except InputError as exc:
-                yield lineno, raw, exc
+        yield from _numbered(fh, p, mapping, first=1, start=start)
+
+
+def jsonl_records(
+    lines: Iterable[bytes], path: Path, mapping: InputSpec | None = None, *, first: int = 1, start: int = 0
+) -> Iterator[Record]:
+    """Records of JSONL lines numbered from ``first``, after line ``start``; blank lines are not records.
+
+    Example:
+        >>> [(n, type(x).__name__) for n, x in jsonl_records([b"\\n", b"{bad\\n"], Path("x.jsonl"), first=7)]
+        [(8, 'InputError')]
+    """
+    for lineno, _, item in _numbered(lines, path, mapping, first=first, start=start):
+        yield lineno, item
+
+
+def _numbered(
+    lines: Iterable[bytes], path: Path, mapping: InputSpec | None, *, first: int, start: int
+) -> Iterator[tuple[int, bytes, Dialogue | InputError]]:
+    for lineno, raw in enumerate(lines, start=first):
+        if lineno <= start or not raw.strip():
+            continue
+        try:
+            yield lineno, raw, parse_line(raw, name=str(path), lineno=lineno, mapping=mapping)
+        except InputError as exc:
+            yield lineno, raw, exc
 
 
 def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
