@@ -258,6 +258,20 @@ class Rule(ABC):
             raise NotImplementedError(f"rule {self.name!r} must implement check_dialogue or check_dialogue_context")
         return self.check_dialogue(dialogue)
 
+    def near_miss_params(self) -> BaseModel | None:
+        """Parameters of a looser copy of this rule, or None: the rule has no notion of a near-miss.
+
+        A reply the looser copy fires on while this rule passes it came close to firing: the
+        report lists such replies under the rule (``repo-sdk score --report``). Scoring never
+        calls this. Override it where a threshold makes "close" meaningful.
+
+        Example:
+            >>> from repo_sdk.rules.length import MaxLength, MaxLengthParams
+            >>> MaxLength(MaxLengthParams(max_chars=100)).near_miss_params().max_chars
+            80
+        """
+        return None
+
     def hit(
         self,
         reason: str,

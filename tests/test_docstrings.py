@@ -28,7 +28,7 @@ MODULES = [
     "repo_sdk.report.explain", "repo_sdk.report.cards", "repo_sdk.report.agreement", "repo_sdk.report.per_rule",
     "repo_sdk.report.compare", "repo_sdk.report.eval_section", "repo_sdk.cli.progress", "repo_sdk.cli.init_cmd",
     "repo_sdk.shards.plan", "repo_sdk.shards.store", "repo_sdk.shards.score", "repo_sdk.shards.ray_actor",
-    "repo_sdk.shards.ray_engine",
+    "repo_sdk.shards.ray_engine", "repo_sdk.near_miss",
 ]  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -18,7 +18,12 @@ from repo_sdk.run_checks import none_rate_problems, probe_judges
 from repo_sdk.score_run import ScoreSummary, journal_path, score_file, skipped_path
 from repo_sdk.shards.ray_engine import RayOptions, builds_elsewhere, score_file_ray
 from repo_sdk.shards.store import shards_path
+from repo_sdk.types import Dialogue
 from repo_sdk.workers import default_workers
+
+if TYPE_CHECKING:
+    from repo_sdk.config import InputSpec
+    from repo_sdk.near_miss import NearMisses
 
 
 @app.command()
@@ -113,12 +118,15 @@ def score(
         summary.set_aside = set_aside
         problems = none_rate_problems(pipe, summary.source_none, summary.first_none, summary.turns, max_none_rate)
         rule_names = pipe.rule_names()
+        if report is not None:
+            from repo_sdk.evaluation import load_run
+
+            turns, dialogues = load_run(output)
+            near = _near_misses(pipe, logs, loaded.spec.input, turns)
     print_summary(summary)
     if report is not None:
-        from repo_sdk.evaluation import load_run
         from repo_sdk.report import write_report
 
-        turns, dialogues = load_run(output)
         write_report(
             turns,
             dialogues,
@@ -126,10 +134,25 @@ def score(
             title=f"repo-sdk score: {logs.name}",
             telemetry=summary.telemetry,
             rules=rule_names,
+            near_misses=near,
         )
         typer.echo(f"report -> {report}", err=True)
     if problems:
         raise RunError(f"{problems[0]} (rows written to {output})")
+
+
+def _near_misses(
+    pipe: RewardPipeline, logs: Path, mapping: InputSpec | None, turns: list[dict[str, Any]]
+) -> dict[str, NearMisses]:
+    """The report's near-misses: the looser copies of the rules that have one, over the scored dialogues."""
+    from repo_sdk.io.readers import iter_records
+    from repo_sdk.near_miss import find_near_misses, near_miss_rules
+
+    looser = sorted({rule.name for src in near_miss_rules(pipe) for rule in src.turn_rules})
+    if looser:
+        typer.echo(f"report: looking for near-misses of {', '.join(looser)}", err=True)
+    dialogues = (d for _, d in iter_records(logs, mapping) if isinstance(d, Dialogue))
+    return find_near_misses(pipe, dialogues, turns)
 
 
 def _check_engine(engine: str, workers: int | None, ray_options: dict[str, object]) -> None:

@@ -32,6 +32,7 @@ from repo_sdk.report.sections import build_sections
 
 if TYPE_CHECKING:
     from repo_sdk.evaluation import EvalResult
+    from repo_sdk.near_miss import NearMisses
 
 __all__ = ["render_report", "write_report"]
 
@@ -48,6 +49,7 @@ def render_report(
     baseline_rows: Sequence[dict[str, Any]] | None = None,
     baseline_dialogues: Sequence[dict[str, Any]] = (),
     rules: Sequence[str] = (),
+    near_misses: Mapping[str, NearMisses] | None = None,
 ) -> str:
     """The report as an HTML string (see :func:`write_report` for the arguments).
 
@@ -64,6 +66,7 @@ def render_report(
         baseline_rows=baseline_rows,
         baseline_dialogues=baseline_dialogues,
         rules=rules,
+        near_misses=near_misses,
     )
     return render_page(title, sections, generated=generated)
 
@@ -80,6 +83,7 @@ def write_report(
     baseline_rows: Sequence[dict[str, Any]] | None = None,
     baseline_dialogues: Sequence[dict[str, Any]] = (),
     rules: Sequence[str] = (),
+    near_misses: Mapping[str, NearMisses] | None = None,
 ) -> None:
     """Write the HTML report of a run to ``path`` atomically.
 
@@ -96,6 +100,8 @@ def write_report(
             candidate's in the bad cases, its distributions overlaid, its telemetry.
         baseline_dialogues: dialogue rows of the baseline run.
         rules: the spec's rule names, so rules that never fired get a section too.
+        near_misses: per rule, the replies that came close to firing it
+            (:func:`repo_sdk.near_miss.find_near_misses`); None: not looked for.
 
     Example:
         >>> import tempfile, pathlib
@@ -116,6 +122,7 @@ def write_report(
         baseline_rows=baseline_rows,
         baseline_dialogues=baseline_dialogues,
         rules=rules,
+        near_misses=near_misses,
     )
     with atomic_write(path) as fh:
         fh.write(html)

@@ -168,12 +168,17 @@ these rates; each rule's section lists their dialogues.</p>{% endif %}
 <span class="chip">points per hit {{ r.points }}</span>
 <span class="chip term">reward when it fires {{ r.hit_mean }} (n={{ r.hit_n }})</span>
 <span class="chip term">clean turns {{ r.clean_mean }} (n={{ r.clean_n }})</span>
-<span class="chip term">difference {{ r.delta }}</span></div>
+<span class="chip term">difference {{ r.delta }}</span>
+{% if r.near %}<span class="chip">came close on <b>{{ r.near.turns }}</b> more turns ({{ r.near.share }})</span>
+{% endif %}</div>
 {% if r.wide %}<p class="note">dialogue-level hits naming no turn, in {{ r.wide|length }} dialogue{{ "s" if
  r.wide|length != 1 }}: {{ r.wide[:5]|join(", ") }}{% if r.wide|length > 5 %} …{% endif %}</p>{% endif %}
 {% if r.examples %}<details{% if loop.index <= 3 %} open{% endif %}><summary>{{ r.examples|length }} example
 {{- "s" if r.examples|length != 1 }} of its hits</summary><div class="cards wide">{% for t in r.examples %}{{ card(t) }}
 {% endfor %}</div></details>{% elif not r.wide %}<p class="empty">Never fired on these turns.</p>{% endif %}
+{% if r.near and r.near.examples %}<details><summary>{{ r.near.examples|length }} near-miss
+{{- "es" if r.near.examples|length != 1 }}: replies that came close to firing it</summary><div class="cards wide">
+{% for t in r.near.examples %}{{ card(t) }}{% endfor %}</div></details>{% endif %}
 </div>{% endfor %}</section>
 <section id="length"><h2>Reward against reply length</h2>
 <div class="callout{% if length.r_value is not none and length.r_value|abs >= 0.3 %} warn{% endif %}">

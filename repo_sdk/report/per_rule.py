@@ -6,8 +6,9 @@ the clean turns (no rule fired at all), so a rule whose hits do not lower the re
 RM that out-weighs it, a combiner that ignores it) shows at once. Rules of the spec that
 never fired are listed too when the caller knows them (``repo-sdk score --report``).
 
-Rules report hits only: none has a near-miss notion (a reply that came close to firing),
-so each section says so rather than guessing one.
+Near-misses (replies that came close to firing: :mod:`repo_sdk.near_miss`) are shown for
+the rules that have a notion of one, when the caller found them (``repo-sdk score
+--report`` does); the note above the sections says which case holds.
 
 Example:
     >>> rows = [{"dialogue_id": "d", "turn_index": i, "reward": r, "response": "x",
@@ -20,17 +21,33 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from repo_sdk.report import stats
-from repo_sdk.report.cards import ContextIndex, turn_card
+from repo_sdk.report.cards import ContextIndex, excerpt, rule_spans, turn_card
 from repo_sdk.report.stats import COMBINED, fmt
 
-__all__ = ["NEAR_MISS_NOTE", "rule_sections"]
+__all__ = ["near_miss_note", "rule_sections"]
 
 EXAMPLES = 3
-NEAR_MISS_NOTE = "no near-misses: rules report hits only, none has a notion of a reply that came close to firing"
+
+
+def near_miss_note(near: Mapping[str, Any] | None) -> str:
+    """The one line above the rule sections saying where near-misses were looked for.
+
+    Example:
+        >>> near_miss_note(None).startswith("not looked for")
+        True
+        >>> near_miss_note({"repetition": object()})
+        'looked for with repetition: replies a looser copy of the rule fires on while the rule passes them'
+    """
+    if near is None:
+        return "not looked for in this report (`repo-sdk score --report` looks for them)"
+    if not near:
+        return "none of these rules has a notion of a reply that came close to firing"
+    rules = ", ".join(sorted(near))
+    return f"looked for with {rules}: replies a looser copy of the rule fires on while the rule passes them"
 
 
 def _examples(indices: list[int], turns: Sequence[dict[str, Any]], k: int) -> list[int]:
@@ -57,8 +74,14 @@ def rule_sections(
     context: ContextIndex,
     names: Sequence[str],
     configured: Sequence[str] = (),
+    near: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per rule (most frequent first, then configured rules that never fired): counts, rewards, examples."""
+    """Per rule (most frequent first, then configured rules that never fired): counts, rewards, examples.
+
+    ``near`` maps a rule to its near-misses (:class:`repo_sdk.near_miss.NearMisses`: ``turns`` and
+    ``examples`` with ``dialogue_id``, ``turn_index``, ``reason``, ``span``); a rule in it gets a
+    near-miss count and example cards.
+    """
     per_turn, _ = stats.turn_rules(turns, dialogues)
     where: dict[str, list[int]] = {}
     for i, rules in enumerate(per_turn):
@@ -76,7 +99,8 @@ def rule_sections(
             if isinstance(h, dict) and type(h.get("turn_index")) is not int:
                 wide.setdefault(str(h.get("rule")), []).append(str(d.get("dialogue_id")))
     order = sorted(where, key=lambda rule: (-len(where[rule]), rule))
-    order += sorted({*configured, *wide} - set(where))
+    order += sorted({*configured, *wide, *(near or {})} - set(where))
+    by_key = {(str(r.get("dialogue_id")), r.get("turn_index")): r for r in turns} if near else {}
     out = []
     for n, rule in enumerate(order):
         hit = where.get(rule, [])
@@ -96,6 +120,25 @@ def rule_sections(
                 "delta": fmt(hit_mean - clean_mean) if hit_mean is not None and clean_mean is not None else stats.DASH,
                 "wide": sorted(set(wide.get(rule, []))),
                 "examples": [turn_card(turns[i], context, names) for i in _examples(hit, turns, EXAMPLES)],
+                "near": _near(near[rule], by_key, context, names, len(turns)) if near and rule in near else None,
             }
         )
     return out
+
+
+def _near(
+    found: Any, by_key: Mapping[tuple[str, Any], Mapping[str, Any]], context: ContextIndex, names: Sequence[str], n: int
+) -> dict[str, Any]:
+    """A rule's near-miss count and example cards, the looser copy's evidence marked in the reply."""
+    cards = []
+    for miss in found.examples:
+        row = by_key.get((str(miss.dialogue_id), miss.turn_index))
+        if row is None:
+            continue
+        card = turn_card(row, context, names, label=f"came close: its looser copy says {miss.reason!r}")
+        spans = rule_spans(row)
+        if miss.span is not None:
+            spans.append((miss.span[0], miss.span[1], "near-miss"))
+        card["reply"] = excerpt(str(row.get("response") or ""), spans)
+        cards.append(card)
+    return {"turns": found.turns, "share": f"{found.turns / n:.1%}" if n else stats.DASH, "examples": cards}

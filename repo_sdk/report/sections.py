@@ -23,7 +23,7 @@ from repo_sdk.degenerate import degenerate_sources
 from repo_sdk.report import agreement, compare, stats, svg
 from repo_sdk.report.cards import ContextIndex, highlight, turn_card
 from repo_sdk.report.eval_section import eval_section
-from repo_sdk.report.per_rule import NEAR_MISS_NOTE, rule_sections
+from repo_sdk.report.per_rule import near_miss_note, rule_sections
 from repo_sdk.report.stats import COMBINED, DASH, Bin, fmt
 
 if TYPE_CHECKING:
@@ -201,6 +201,7 @@ def build_sections(
     baseline_rows: Sequence[dict[str, Any]] | None = None,
     baseline_dialogues: Sequence[dict[str, Any]] = (),
     rules: Sequence[str] = (),
+    near_misses: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The template context: warnings, summary, eval, distributions, rules, agreement, length, turns."""
     turns = [r for r in turn_rows if isinstance(r, dict)]
@@ -216,7 +217,7 @@ def build_sections(
         (label, telemetry if telemetry and label != "baseline" else compare.row_telemetry(rows)) for label, rows in runs
     ]
     rates = stats.fire_rates(turns, dialogues)
-    per_rule = rule_sections(turns, dialogues, context, names, rules)
+    per_rule = rule_sections(turns, dialogues, context, names, rules, near_misses)
     anchors = {s["rule"]: f"#{s['anchor']}" for s in per_rule}
     points = [(float(stats.reply_length(r)), v) for r in turns if (v := stats.value_of(r, COMBINED)) is not None]
     r_len = stats.pearson([p[0] for p in points], [p[1] for p in points])
@@ -235,7 +236,7 @@ def build_sections(
             ],
             "count": len(rates),
             "sections": per_rule,
-            "near_miss": NEAR_MISS_NOTE,
+            "near_miss": near_miss_note(near_misses),
         },
         "agreement": _agreement(turns, names, [COMBINED, *names], context),
         "length": {

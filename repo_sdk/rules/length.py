@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from pydantic import Field
@@ -23,6 +24,13 @@ class MaxLengthParams(RuleParams):
     max_sentences: int | None = Field(None, ge=1, description="most sentences in a reply (None: no limit)")
 
 
+LIMITS = ("max_chars", "max_words", "max_sentences")
+
+
+def _near(limit: int) -> int:
+    return max(1, math.ceil(limit * 0.8))
+
+
 class MaxLength(Rule):
     """A reply longer than ``max_chars`` characters, ``max_words`` words or ``max_sentences`` sentences.
 
@@ -41,6 +49,11 @@ class MaxLength(Rule):
     description: ClassVar[str] = "reply longer than max_chars characters (or max_words / max_sentences)"
     default_points: ClassVar[float] = -10.0
     Params = MaxLengthParams
+
+    def near_miss_params(self) -> MaxLengthParams:
+        """Limits at 80 %: a reply between 80 % and 100 % of a limit came close."""
+        p: MaxLengthParams = self.params  # type: ignore[assignment]
+        return p.model_copy(update={k: _near(v) for k in LIMITS if (v := getattr(p, k)) is not None})
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: MaxLengthParams = self.params  # type: ignore[assignment]

@@ -45,6 +45,12 @@ class Padding(Rule):
     default_points: ClassVar[float] = -20.0
     Params = PaddingParams
 
+    def near_miss_params(self) -> PaddingParams:
+        """One repeat fewer (at least two) and 10 points more distinct trigrams asked for."""
+        p: PaddingParams = self.params  # type: ignore[assignment]
+        looser = {"max_repeats": max(2, p.max_repeats - 1), "min_distinct": min(1.0, round(p.min_distinct + 0.1, 6))}
+        return p.model_copy(update=looser)
+
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: PaddingParams = self.params  # type: ignore[assignment]
         text = turn.reply.text

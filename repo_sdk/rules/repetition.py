@@ -142,6 +142,11 @@ class Repetition(Rule):
         p: RepetitionParams = self.params  # type: ignore[assignment]
         return view.memo(self._key, lambda _: _Probes(view, p, self._index))
 
+    def near_miss_params(self) -> RepetitionParams:
+        """A threshold 0.1 lower: a text 0.1 short of counting as a repeat came close."""
+        p: RepetitionParams = self.params  # type: ignore[assignment]
+        return p.model_copy(update={"threshold": round(max(0.05, p.threshold - 0.1), 6)})
+
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p: RepetitionParams = self.params  # type: ignore[assignment]
         text = turn.reply.text

@@ -20,6 +20,7 @@ import pytest
 
 from repo_sdk import RewardPipeline
 from repo_sdk.evaluation import evaluate
+from repo_sdk.near_miss import find_near_misses
 from repo_sdk.report import write_report
 from repo_sdk.scoring import score_dialogues
 from repo_sdk.testing import make_dialogue
@@ -71,8 +72,9 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def scored_run(tag: str, fixed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rules scored for real; an RM and a judge as numbers beside them (a constant judge when ``fixed``)."""
+def scored_run(tag: str, fixed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Rules scored for real; an RM and a judge as numbers beside them (a constant judge when ``fixed``);
+    the near-misses of ``max_length`` (its 38-character replies are within 80 % of its 45)."""
     dialogues = [
         make_dialogue(
             [
@@ -92,10 +94,11 @@ def scored_run(tag: str, fixed: bool) -> tuple[list[dict[str, Any]], list[dict[s
         )
         for i in range(14)
     ]
-    spec = {"sources": {"rules": ["cot_leak", {"name": "max_length", "max_chars": 60}]}}
+    spec = {"sources": {"rules": ["cot_leak", {"name": "max_length", "max_chars": 45}]}}
     with RewardPipeline.from_spec(spec) as pipe:
         rows = list(score_dialogues(pipe, dialogues))
-    turns = [r for r in rows if r["kind"] == "turn"]
+        turns = [r for r in rows if r["kind"] == "turn"]
+        near = find_near_misses(pipe, dialogues, turns)
     for n, r in enumerate(turns):
         r["sources"]["rm"] = 0.2 + 0.01 * len(r["response"]) + 0.003 * n
         r["sources"]["judge"] = 3.0 if fixed else float(1 + (n * 7) % 5)
@@ -105,15 +108,16 @@ def scored_run(tag: str, fixed: bool) -> tuple[list[dict[str, Any]], list[dict[s
         r["combiner"]["multiplier"] = 1 + e / 100
         r["reward"] = r["sources"]["rm"] * r["combiner"]["multiplier"]
         r["details"] = {"judge": {"telemetry": {"calls": 1, "cache_hit": n % 4 == 0, "latency_s": 0.2}}}
-    return turns, [r for r in rows if r["kind"] == "dialogue"]
+    return turns, [r for r in rows if r["kind"] == "dialogue"], near
 
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("browser")
-    base, base_d = scored_run("baseline", fixed=False)
-    cand, cand_d = scored_run("candidate", fixed=True)
-    write_report(base, base_d, out / "report.html", title=f"run {HOSTILE}", rules=["cot_leak", "max_length", "x"])
+    base, base_d, near = scored_run("baseline", fixed=False)
+    cand, cand_d, _ = scored_run("candidate", fixed=True)
+    rules = ["cot_leak", "max_length", "x"]
+    write_report(base, base_d, out / "report.html", title=f"run {HOSTILE}", rules=rules, near_misses=near)
     result = evaluate(cand, base, candidate_dialogues=cand_d, baseline_dialogues=base_d, rating_source="rm")
     write_report(
         cand, cand_d, out / "eval.html", title="eval", eval_result=result, baseline_rows=base, baseline_dialogues=base_d
@@ -136,6 +140,8 @@ def test_page_renders_whole_in_a_browser(browser: Any, pages: dict[str, Path], p
         assert got["sections"][name] is not None, f"section #{name} is missing"
         assert got["sections"][name]["h"] > 0 and got["sections"][name]["text"] > 0, f"section #{name} is empty"
     assert got["cards"] >= 10
+    if page == "report":  # the near-miss cards of max_length, in its section
+        assert browser.evaluate("document.getElementById('rules').innerText.includes('came close on')")
     labels = [c["label"] for c in got["charts"]]
     assert got["bars"] and all(w >= 2 for w in got["bars"]), got["bars"]  # the rule fire rates
     expected = ["correlation between sources", "rank correlation", "combined reward vs"]

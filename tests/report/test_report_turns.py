@@ -128,7 +128,7 @@ def test_each_rule_has_a_section_with_examples_and_the_bars_link_there() -> None
         assert f'<mark title="{name}' in block or name == "max_length"
     never = rules[rules.index("<h4>never_fires</h4>") :]
     assert "Never fired on these turns." in never and "fires on <b>0</b> turns" in never
-    assert "Near-misses: no near-misses" in rules
+    assert "Near-misses: not looked for in this report" in rules
 
 
 def test_source_agreement_lists_the_largest_disagreements() -> None:
