@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from repo_sdk.breakdown import breakdown
 from repo_sdk.config import LoadedSpec, RewardSpec, load
 from repo_sdk.errors import ConfigError
 from repo_sdk.pipeline import RewardPipeline, run_sync
@@ -198,22 +199,27 @@ class RewardService:
         return self.missing_reward if r is None or math.isnan(r) else float(r)
 
     def extra_logs(self, results: Sequence[RewardResult]) -> dict[str, list[float]]:
-        """Per-sample logs with the same keys for every sample."""
+        """Per-sample logs with the same keys for every sample: the core's breakdown, keyed for OpenRLHF."""
+        b = breakdown(
+            results,
+            sources=self.source_names,
+            rules=self.rule_names,
+            fired_elsewhere=False,
+            telemetry=self.telemetry_keys,
+        )
+        n = len(results)
         logs: dict[str, list[float]] = {}
-        for source in self.source_names:
-            logs[f"{self.name}/{source}"] = [
-                float(v) if (v := r.sources[source].value) is not None else 0.0 for r in results
-            ]
-        for rule in self.rule_names:
-            logs[f"{self.name}/fired/{rule}"] = [float(any(h.rule == rule for h in r.fired)) for r in results]
+        for source, values in b.sources.items():
+            logs[f"{self.name}/{source}"] = [0.0 if v is None else v for v in values]
+        for rule, flags in b.fired.items():
+            logs[f"{self.name}/fired/{rule}"] = flags
         for key in self.detail_keys:
-            logs[f"{self.name}/{key}"] = [_number(r.details.get(key)) for r in results]
-        for source, keys in self.telemetry_keys.items():
-            per_sample = [r.sources[source].details.get("telemetry") or {} for r in results]
-            for key in keys:
-                logs[f"{self.name}/telemetry/{source}/{key}"] = [float(t.get(key, 0.0)) for t in per_sample]
-        logs[f"{self.name}/missing"] = [float(r.reward is None) for r in results]
-        logs[f"{self.name}/error"] = [float(_errors_of(r) is not None) for r in results]
+            logs[f"{self.name}/{key}"] = [0.0 if v is None else v for v in b.combiner.get(key, [None] * n)]
+        for source, counters in b.telemetry.items():
+            for key, values in counters.items():
+                logs[f"{self.name}/telemetry/{source}/{key}"] = values
+        logs[f"{self.name}/missing"] = b.missing
+        logs[f"{self.name}/error"] = [float(_errors_of(r) is not None) for r in results]  # unreadable items too
         return logs
 
     def payload(self, results: Sequence[RewardResult]) -> dict[str, Any]:
@@ -244,10 +250,3 @@ class RewardService:
     def close(self) -> None:
         """Release the pipeline's models and connections."""
         self.pipeline.close()
-
-
-def _number(value: Any) -> float:
-    """A detail as a logged number: 0.0 for None or anything not a finite number."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return 0.0

@@ -19,10 +19,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
+from repo_sdk.breakdown import breakdown, mean
 from repo_sdk.types import RewardResult
 
 __all__ = ["LogLevel", "SUMMARY_DETAILS", "TelemetryDeltas", "batch_metrics", "extra_columns", "telemetry_metrics"]
@@ -39,12 +39,6 @@ def check_log(log: str) -> LogLevel:
     if log not in ("summary", "full"):
         raise ValueError(f"log must be summary or full, got {log!r}")
     return log  # type: ignore[return-value]
-
-
-def _mean(values: Iterable[Any]) -> float | None:
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    nums = [v for v in nums if not math.isnan(v)]
-    return sum(nums) / len(nums) if nums else None
 
 
 def batch_metrics(
@@ -67,19 +61,16 @@ def batch_metrics(
     keep = set(summary_details)
     if not results:
         return {}
-    n = len(results)
-    out: dict[str, float] = {f"rewards/{name}/missing": sum(r.reward is None for r in results) / n}
-    for source in results[0].sources:
-        mean = _mean(r.sources[source].value for r in results)
-        if mean is not None:
-            out[f"rewards/{name}/{source}/mean"] = mean
-    fired_names = sorted({*rules, *(h.rule for r in results for h in r.fired)})
-    for rule in fired_names:
-        out[f"rewards/{name}/fired/{rule}"] = sum(any(h.rule == rule for h in r.fired) for r in results) / n
-    for key in sorted({k for r in results for k in r.details if log == "full" or k in keep}):
-        mean = _mean(r.details.get(key) for r in results)
-        if mean is not None:
-            out[f"rewards/{name}/combiner/{key}"] = mean
+    b = breakdown(results, rules=rules)  # the core's breakdown, as batch means
+    out: dict[str, float] = {f"rewards/{name}/missing": sum(b.missing) / len(results)}
+    for source, values in b.sources.items():
+        if (m := mean(values)) is not None:
+            out[f"rewards/{name}/{source}/mean"] = m
+    for rule, flags in b.fired.items():
+        out[f"rewards/{name}/fired/{rule}"] = sum(flags) / len(results)
+    for key, values in b.combiner.items():
+        if (log == "full" or key in keep) and (m := mean(values)) is not None:
+            out[f"rewards/{name}/combiner/{key}"] = m
     return out
 
 
