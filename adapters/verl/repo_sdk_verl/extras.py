@@ -24,22 +24,16 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from repo_sdk.breakdown import breakdown, finite
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.types import RewardResult
 
 __all__ = ["COMBINER_KEYS", "ExtraKeys"]
 
 COMBINER_KEYS = ("E", "E_judge", "E_rules", "multiplier")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return None if math.isnan(value) else float(value)
 
 
 @dataclass(frozen=True)
@@ -58,23 +52,19 @@ class ExtraKeys:
         return cls(pipeline.name, tuple(pipeline.sources), tuple(pipeline.rule_names("turn")), telemetry)
 
     def answer(self, result: RewardResult, missing_reward: float) -> dict[str, Any]:
-        """verl's dict for a scored sample."""
-        reward = _number(result.reward)
-        reward = None if reward is None or math.isinf(reward) else reward
-        fired = {h.rule for h in result.fired}
-        out: dict[str, Any] = {"score": missing_reward if reward is None else reward}
-        for source in self.sources:
-            score = result.sources.get(source)
-            out[f"{self.name}/{source}"] = _number(score.value) if score is not None else None
-        for key in COMBINER_KEYS:
-            out[f"{self.name}/{key}"] = _number(result.details.get(key))
-        for rule in self.rules:
-            out[f"{self.name}/fired/{rule}"] = float(rule in fired)
+        """verl's dict for a scored sample: the core's breakdown of it, keyed for verl."""
+        counters: dict[str, list[str]] = {}
         for source, key in self.telemetry:
-            score = result.sources.get(source)
-            counters = (score.details.get("telemetry") if score is not None else None) or {}
-            out[f"{self.name}/telemetry/{source}/{key}"] = _number(counters.get(key)) or 0.0
-        out[f"{self.name}/missing"] = float(reward is None)
+            counters.setdefault(source, []).append(key)
+        b = breakdown([result], sources=self.sources, rules=self.rules, fired_elsewhere=False, telemetry=counters)
+        reward = finite(result.reward)
+        out: dict[str, Any] = {"score": missing_reward if reward is None else reward}
+        out |= {f"{self.name}/{source}": values[0] for source, values in b.sources.items()}
+        out |= {f"{self.name}/{key}": b.combiner[key][0] if key in b.combiner else None for key in COMBINER_KEYS}
+        out |= {f"{self.name}/fired/{rule}": flags[0] for rule, flags in b.fired.items()}
+        for source, keys in b.telemetry.items():
+            out |= {f"{self.name}/telemetry/{source}/{key}": values[0] for key, values in keys.items()}
+        out[f"{self.name}/missing"] = b.missing[0]
         out[f"{self.name}/error"] = 0.0
         return out
 
