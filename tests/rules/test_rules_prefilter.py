@@ -13,7 +13,7 @@ from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.rules.cot import DEFAULT_PREAMBLES
 from repo_sdk.rules.flattery import FLATTERY_PATTERNS
 from repo_sdk.rules.injection import INJECTION_PATTERNS
-from repo_sdk.rules.prefilter import Alternation, Prefilter
+from repo_sdk.rules.prefilter import _SHARED_AFTER, Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.scoring import hit_row
 from repo_sdk.types import RuleHit
@@ -48,6 +48,18 @@ def test_a_union_of_the_alternatives_a_text_may_match_finds_what_the_whole_union
         whole = re.compile("|".join(f"(?:{x})" for x in alternatives), re.I | re.M)
         union = Alternation(alternatives, re.I | re.M)
         assert [m.span() for m in union.finditer(text)] == [m.span() for m in whole.finditer(text)], text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces, max_size=14).map(" ".join))
+def test_a_text_tested_often_gets_the_answers_of_its_substring_tests(text):
+    # past a few tests of one text, its words are found in one pass and looked up: the same answers
+    filters = [Prefilter(p) for p in PATTERNS]
+    alone = [all(any(w in fold(text) for w in g) for g in f.needs) for f in filters]
+    folded = fold(text)
+    for _ in range(_SHARED_AFTER):
+        filters[0].may_match(folded)
+    assert [f.may_match(folded) for f in filters] == alone, text
 
 
 def test_prefilter_reads_the_words_off_the_pattern():
