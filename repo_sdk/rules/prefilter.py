@@ -91,6 +91,7 @@ class Prefilter:
 _LONG = 3  # words this long go into the one-pass search; shorter ones (in most texts) are tested alone
 _SHARED_AFTER = 4  # tests of one text after which its registered words are found in one pass
 _CACHED_TEXTS = 64
+_CACHED_KEEPS = 4096  # answers an alternation keeps (one per mix of its words texts hold)
 
 
 class _Registry:
@@ -116,19 +117,18 @@ class _Registry:
             self._automaton = None
             self._texts = {}  # sets found before miss the new words
 
-    def present(self, folded: str) -> frozenset[str] | None:
-        """The registered words ``folded`` holds, once it has been tested often enough (else None)."""
+    def present(self, folded: str, now: bool = False) -> frozenset[str] | None:
+        """The registered words ``folded`` holds, once it has been tested often enough or ``now`` (else None)."""
         if AhoCorasick is None or not self.words:
             return None
         entry = self._texts.get(id(folded))
         if entry is None or entry[0] is not folded:
             if len(self._texts) >= _CACHED_TEXTS:
                 self._texts = {}
-            self._texts[id(folded)] = [folded, 1, None]
-            return None
+            entry = self._texts[id(folded)] = [folded, 0, None]
         if entry[2] is None:
             entry[1] += 1
-            if entry[1] < _SHARED_AFTER:
+            if entry[1] < _SHARED_AFTER and not now:
                 return None
             automaton = self._automaton
             if automaton is None:
@@ -200,10 +200,25 @@ class Alternation:
         self.patterns, self.flags = patterns, flags
         self._filters = [Prefilter(re.compile(p, flags)) for p in patterns]
         self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        # which alternatives may match depends only on which of their long words a text holds and
+        # which of their short words: texts alike in that share one answer, looked up
+        self._longs = frozenset(w for f in self._filters for longs, _ in f._split for w in longs)
+        self._shorts = tuple(sorted({w for f in self._filters for _, shorts in f._split for w in shorts}))
+        self._keeps: dict[tuple[frozenset[str], tuple[bool, ...]], tuple[int, ...]] = {}
 
     def pattern_for(self, folded: str) -> re.Pattern[str] | None:
         """The union of the alternatives that may match ``folded`` text (None when none may)."""
-        keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+        present = _WORDS.present(folded, now=len(self._filters) >= _SHARED_AFTER)
+        if present is None:
+            keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+        else:
+            key = (present & self._longs, tuple([w in folded for w in self._shorts]))
+            found = self._keeps.get(key)
+            if found is None:
+                if len(self._keeps) >= _CACHED_KEEPS:
+                    self._keeps = {}
+                found = self._keeps[key] = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+            keep = found
         if keep not in self._subsets:  # few distinct subsets occur: each is compiled once
             union = "|".join(f"(?:{self.patterns[i]})" for i in keep)
             self._subsets[keep] = re.compile(union, self.flags) if keep else None
