@@ -91,6 +91,7 @@ class Prefilter:
 _LONG = 3  # words this long go into the one-pass search; shorter ones (in most texts) are tested alone
 _SHARED_AFTER = 4  # tests of one text after which its registered words are found in one pass
 _CACHED_TEXTS = 64
+_CACHED_CHARS = 8_000_000  # characters of the texts held (long replies must not pile up here)
 _CACHED_KEEPS = 4096  # answers an alternation keeps (one per mix of its words texts hold)
 
 
@@ -109,23 +110,25 @@ class _Registry:
         self.words: set[str] = set()
         self._automaton: object | None = None
         self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds or None]
+        self._chars = 0  # characters of the texts held
 
     def register(self, words: Iterator[str] | list[str]) -> None:
         new = set(words) - self.words
         if new:
             self.words |= new
             self._automaton = None
-            self._texts = {}  # sets found before miss the new words
+            self._texts, self._chars = {}, 0  # sets found before miss the new words
 
     def present(self, folded: str, now: bool = False) -> frozenset[str] | None:
         """The registered words ``folded`` holds, once it has been tested often enough or ``now`` (else None)."""
-        if AhoCorasick is None or not self.words:
-            return None
+        if AhoCorasick is None or not self.words or len(folded) > _CACHED_CHARS // 4:
+            return None  # (a huge text keeps the substring tests: held here, it would evict every other)
         entry = self._texts.get(id(folded))
         if entry is None or entry[0] is not folded:
-            if len(self._texts) >= _CACHED_TEXTS:
-                self._texts = {}
+            if len(self._texts) >= _CACHED_TEXTS or self._chars + len(folded) > _CACHED_CHARS:
+                self._texts, self._chars = {}, 0
             entry = self._texts[id(folded)] = [folded, 0, None]
+            self._chars += len(folded)
         if entry[2] is None:
             entry[1] += 1
             if entry[1] < _SHARED_AFTER and not now:
