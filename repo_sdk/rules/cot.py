@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
-from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.prefilter import Alternation
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.types import RuleHit
 
@@ -150,20 +150,12 @@ class CotLeak(Rule):
         self._preamble = re.compile("|".join(f"(?:{x})" for x in patterns), re.I | re.M) if patterns else None
         # A reply runs only the preambles whose words it holds: an alternative that cannot match
         # anywhere in the text changes no match of the alternation, so the hits are the same.
-        self._patterns = patterns
         alone = [re.compile(x, re.I | re.M) for x in patterns]
         # (alternatives with groups of their own are kept together: a back-reference counts groups)
-        self._filters = [Prefilter(x) for x in alone] if not any(x.groups for x in alone) else None
-        self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        self._union = Alternation(patterns, re.I | re.M) if patterns and not any(x.groups for x in alone) else None
 
     def _preamble_for(self, folded: str) -> re.Pattern[str] | None:
-        if self._filters is None:
-            return self._preamble
-        keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
-        if keep not in self._subsets:
-            alternatives = "|".join(f"(?:{self._patterns[i]})" for i in keep)
-            self._subsets[keep] = re.compile(alternatives, re.I | re.M) if keep else None
-        return self._subsets[keep]
+        return self._union.pattern_for(folded) if self._union is not None else self._preamble
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         text = turn.reply.text

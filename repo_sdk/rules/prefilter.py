@@ -24,6 +24,11 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+try:  # a multi-word search in one pass (Rust); without it each word is a substring test of its own
+    from ahocorasick_rs import AhoCorasick
+except ImportError:  # pragma: no cover - an optional speed-up
+    AhoCorasick = None
+
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python 3.10
@@ -55,9 +60,25 @@ class Prefilter:
         kept = [g for g in needs if len(g) <= _MAX_WORDS]
         self.needs: Needs = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
         self._groups = [tuple(sorted(g, key=lambda w: (len(w), w))) for g in self.needs]
+        # for a text many patterns are tested on: each need's long words (looked up in the set of
+        # registered words the text holds, found in one pass) and its short ones (substring tests)
+        self._split = [
+            (frozenset(w for w in g if len(w) >= _LONG), tuple(w for w in g if len(w) < _LONG)) for g in self._groups
+        ]
+        _WORDS.register(w for g in self.needs for w in g if len(w) >= _LONG)
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
+        present = _WORDS.present(folded)
+        if present is not None:
+            for longs, shorts in self._split:
+                if present.isdisjoint(longs):
+                    for word in shorts:
+                        if word in folded:
+                            break
+                    else:
+                        return False
+            return True
         for group in self._groups:
             for word in group:
                 if word in folded:
@@ -65,6 +86,61 @@ class Prefilter:
             else:
                 return False
         return True
+
+
+_LONG = 3  # words this long go into the one-pass search; shorter ones (in most texts) are tested alone
+_SHARED_AFTER = 4  # tests of one text after which its registered words are found in one pass
+_CACHED_TEXTS = 64
+_CACHED_CHARS = 8_000_000  # characters of the texts held (long replies must not pile up here)
+_CACHED_KEEPS = 4096  # answers an alternation keeps (one per mix of its words texts hold)
+
+
+class _Registry:
+    """Every prefilter's long words, and for each text tested often, the set of them it holds.
+
+    A reply is tested by dozens of prefilters (every rule's, every alternative's); one
+    pass of an Aho-Corasick automaton over it finds all the registered words it holds
+    (overlapping matches: exactly the words that are substrings of it), and each test is
+    then a set lookup. A text tested only a few times keeps the substring tests, which
+    are cheaper than a pass for one or two patterns. Texts are known by identity: the
+    cache holds them, so an identity cannot be reused while it is cached.
+    """
+
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+        self._automaton: object | None = None
+        self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds or None]
+        self._chars = 0  # characters of the texts held
+
+    def register(self, words: Iterator[str] | list[str]) -> None:
+        new = set(words) - self.words
+        if new:
+            self.words |= new
+            self._automaton = None
+            self._texts, self._chars = {}, 0  # sets found before miss the new words
+
+    def present(self, folded: str, now: bool = False) -> frozenset[str] | None:
+        """The registered words ``folded`` holds, once it has been tested often enough or ``now`` (else None)."""
+        if AhoCorasick is None or not self.words or len(folded) > _CACHED_CHARS // 4:
+            return None  # (a huge text keeps the substring tests: held here, it would evict every other)
+        entry = self._texts.get(id(folded))
+        if entry is None or entry[0] is not folded:
+            if len(self._texts) >= _CACHED_TEXTS or self._chars + len(folded) > _CACHED_CHARS:
+                self._texts, self._chars = {}, 0
+            entry = self._texts[id(folded)] = [folded, 0, None]
+            self._chars += len(folded)
+        if entry[2] is None:
+            entry[1] += 1
+            if entry[1] < _SHARED_AFTER and not now:
+                return None
+            automaton = self._automaton
+            if automaton is None:
+                automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True)
+            entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))  # type: ignore[attr-defined]
+        return entry[2]
+
+
+_WORDS = _Registry()
 
 
 @lru_cache(maxsize=1024)
@@ -127,10 +203,25 @@ class Alternation:
         self.patterns, self.flags = patterns, flags
         self._filters = [Prefilter(re.compile(p, flags)) for p in patterns]
         self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        # which alternatives may match depends only on which of their long words a text holds and
+        # which of their short words: texts alike in that share one answer, looked up
+        self._longs = frozenset(w for f in self._filters for longs, _ in f._split for w in longs)
+        self._shorts = tuple(sorted({w for f in self._filters for _, shorts in f._split for w in shorts}))
+        self._keeps: dict[tuple[frozenset[str], tuple[bool, ...]], tuple[int, ...]] = {}
 
     def pattern_for(self, folded: str) -> re.Pattern[str] | None:
         """The union of the alternatives that may match ``folded`` text (None when none may)."""
-        keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+        present = _WORDS.present(folded, now=len(self._filters) >= _SHARED_AFTER)
+        if present is None:
+            keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+        else:
+            key = (present & self._longs, tuple([w in folded for w in self._shorts]))
+            found = self._keeps.get(key)
+            if found is None:
+                if len(self._keeps) >= _CACHED_KEEPS:
+                    self._keeps = {}
+                found = self._keeps[key] = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
+            keep = found
         if keep not in self._subsets:  # few distinct subsets occur: each is compiled once
             union = "|".join(f"(?:{self.patterns[i]})" for i in keep)
             self._subsets[keep] = re.compile(union, self.flags) if keep else None

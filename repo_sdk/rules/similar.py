@@ -77,6 +77,8 @@ def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
+_COUNT_ALL = 48  # tokens past which a text's repeats are counted all at once
+
 LazyProbe = Probe | Callable[[], Probe] | None  # a probe, a way to make one when needed, or none yet
 
 
@@ -137,13 +139,14 @@ class NearDuplicates:
             if len(rare) < want:
                 rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
             return Probe(size, rare[:want])
-        # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does
-        counts = Counter(tokens)  # counted in C: no Python loop over a long text
+        # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does.
+        # Counted in C: all at once in a long text, per feature in a short one (a few features are read)
+        count = Counter(tokens).__getitem__ if size > _COUNT_ALL else tokens.count
         out: list[Hashable] = []
-        for group in (rare, sorted(distinct & COMMON_WORDS)):
-            for t in group:
+        for group in (rare, None):
+            for t in group if group is not None else sorted(distinct & COMMON_WORDS):
                 out.append(t)
-                repeats = counts[t]
+                repeats = count(t)
                 if repeats > 1:
                     out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
                 if len(out) >= want:

@@ -13,7 +13,7 @@ from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.rules.cot import DEFAULT_PREAMBLES
 from repo_sdk.rules.flattery import FLATTERY_PATTERNS
 from repo_sdk.rules.injection import INJECTION_PATTERNS
-from repo_sdk.rules.prefilter import Alternation, Prefilter
+from repo_sdk.rules.prefilter import _CACHED_CHARS, _SHARED_AFTER, _WORDS, Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.scoring import hit_row
 from repo_sdk.types import RuleHit
@@ -48,6 +48,29 @@ def test_a_union_of_the_alternatives_a_text_may_match_finds_what_the_whole_union
         whole = re.compile("|".join(f"(?:{x})" for x in alternatives), re.I | re.M)
         union = Alternation(alternatives, re.I | re.M)
         assert [m.span() for m in union.finditer(text)] == [m.span() for m in whole.finditer(text)], text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces, max_size=14).map(" ".join))
+def test_a_text_tested_often_gets_the_answers_of_its_substring_tests(text):
+    # past a few tests of one text, its words are found in one pass and looked up: the same answers
+    filters = [Prefilter(p) for p in PATTERNS]
+    alone = [all(any(w in fold(text) for w in g) for g in f.needs) for f in filters]
+    folded = fold(text)
+    for _ in range(_SHARED_AFTER):
+        filters[0].may_match(folded)
+    assert [f.may_match(folded) for f in filters] == alone, text
+
+
+def test_the_texts_held_for_one_pass_stay_few_and_short():
+    p = Prefilter(re.compile(r"\blet me think\b", re.I))
+    huge = "let me think. " * (_CACHED_CHARS // 40)  # past a quarter of the budget: never held
+    long = ["x" * (_CACHED_CHARS // 5) + str(i) for i in range(12)]
+    for text in [huge, *long, huge]:
+        for _ in range(_SHARED_AFTER + 1):
+            assert p.may_match(text) is ("let me think" in text)
+    held = [entry[0] for entry in _WORDS._texts.values()]
+    assert huge not in held and sum(map(len, held)) <= _CACHED_CHARS
 
 
 def test_prefilter_reads_the_words_off_the_pattern():
