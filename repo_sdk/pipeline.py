@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from repo_sdk.config import LoadedSpec, RewardSpec, load
-from repo_sdk.errors import ConfigError
-from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
+from repo_sdk.errors import ConfigError, SpecError
+from repo_sdk.interfaces import BuildContext, Combiner, NoConfig, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
@@ -56,13 +56,13 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-class NotRun(RewardSource):
+class NotRun(RewardSource[NoConfig]):
     """Stands in for a source left out by ``only``: every score is None, so the
     combiner's missing-source policy applies, and nothing is loaded."""
 
     name = "not_run"
 
-    def __init__(self, source_cls: type[RewardSource], reason: str = "not run (--only)") -> None:
+    def __init__(self, source_cls: type[RewardSource[Any]], reason: str = "not run (--only)") -> None:
         super().__init__()
         self.kind = source_cls.kind  # type: ignore[misc]
         self.points_map = source_cls.points_map  # type: ignore[misc]
@@ -179,7 +179,7 @@ class RewardPipeline:
         self.only = set(only) if only is not None else None
         self.loaded: LoadedSpec | None = None  # the validated spec, when built by from_spec
         self.set_aside_reasons: dict[str, str] = {}  # sources stopped by set_aside, so a rebuild stops them too
-        combiner.bind(self.sources)
+        self._bind()
 
     @classmethod
     def from_spec(
@@ -325,6 +325,12 @@ class RewardPipeline:
                         names.append(rule.name)
         return names
 
+    def _bind(self) -> None:
+        try:
+            self.combiner.bind(self.sources)
+        except SpecError as exc:  # a combiner names its problems at keys of its own config
+            raise exc.within("combiner") from None
+
     def set_aside(self, name: str, reason: str) -> None:
         """Stop running source ``name`` (closing it): its scores become None with ``reason``."""
         source = self.sources[name]
@@ -332,7 +338,7 @@ class RewardPipeline:
         self.sources[name] = NotRun(type(source), reason)
         self.sources[name].points_map = source.points_map  # type: ignore[misc]  # a judge's is per instance
         source.close()
-        self.combiner.bind(self.sources)
+        self._bind()
 
     def telemetry(self) -> dict[str, dict[str, float]]:
         """Per-source counters (judge calls, cache hits, truncations, ...)."""

@@ -20,7 +20,7 @@ from typing import Any
 from repo_sdk import plugins
 from repo_sdk.errors import PluginError
 from repo_sdk.hookspecs import hookimpl
-from repo_sdk.interfaces import RewardSource
+from repo_sdk.interfaces import NoConfig, RewardSource
 from repo_sdk.types import Dialogue, SourceScore, Turn
 from repo_sdk.types import Sample as Sample
 
@@ -142,7 +142,7 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
         plugins.reset_registry()
 
 
-class EchoRM(RewardSource):
+class EchoRM(RewardSource[NoConfig]):
     """A deterministic stand-in RM (spec type ``echo_rm``) for tests of the paths around a real one.
 
     Its value reads the task (``target_price``), the whole history (length, text,

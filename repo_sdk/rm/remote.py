@@ -43,8 +43,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.judge.backend import api_key as read_api_key
@@ -66,12 +64,11 @@ log = logging.getLogger("repo_sdk.rm")
 _DEFAULT_TOKEN_BUDGET = 65536
 
 
-class RemoteRMSource(RewardSource):
+class RemoteRMSource(RewardSource[RMConfig]):
     """Reward model (RM) behind a server: vLLM's ``/classify`` or OpenRLHF's ``/get_reward``."""
 
     name: ClassVar[str] = "rm"
     kind = "rm"
-    Config = RMConfig
 
     def __init__(
         self,
@@ -125,8 +122,8 @@ class RemoteRMSource(RewardSource):
         self._counts = {"samples": 0, "requests": 0, "errors": 0, "truncations": 0, "tokens": 0, "with_tokens": 0}
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RemoteRMSource:
-        assert isinstance(config, RMConfig) and config.base_url is not None
+    def from_config(cls, config: RMConfig, context: BuildContext) -> RemoteRMSource:
+        assert config.base_url is not None
         tokenizer, meta = None, {}
         if config.tokenizer:
             tokenizer, meta = _load_tokenizer(context.resolve(config.tokenizer))

@@ -193,12 +193,11 @@ def _max_length(loaded: LoadedRM) -> int:
     return min(usable) if usable else _FALLBACK_MAX_LENGTH
 
 
-class RMSource(RewardSource):
+class RMSource(RewardSource[RMConfig]):
     """Reward model (RM): a ``num_labels=1`` sequence classifier scores each reply."""
 
     name: ClassVar[str] = "rm"
     kind = "rm"
-    Config = RMConfig
 
     def __init__(self, config: RMConfig, loaded: LoadedRM, normalizer: Normalizer | None = None) -> None:
         super().__init__(config)
@@ -221,8 +220,7 @@ class RMSource(RewardSource):
         self._counts = {"samples": 0, "batches": 0, "truncations": 0, "tokens": 0, "padded_tokens": 0, "nan": 0}
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RewardSource:
-        assert isinstance(config, RMConfig)
+    def from_config(cls, config: RMConfig, context: BuildContext) -> RewardSource[RMConfig]:
         if config.base_url is not None:
             from repo_sdk.rm.remote import RemoteRMSource
 

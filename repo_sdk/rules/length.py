@@ -23,7 +23,7 @@ class MaxLengthParams(RuleParams):
     max_sentences: int | None = Field(None, ge=1, description="most sentences in a reply (None: no limit)")
 
 
-class MaxLength(Rule):
+class MaxLength(Rule[MaxLengthParams]):
     """A reply longer than ``max_chars`` characters, ``max_words`` words or ``max_sentences`` sentences.
 
     One hit per limit exceeded; its span covers the text past the limit (the evidence
@@ -40,10 +40,9 @@ class MaxLength(Rule):
     name: ClassVar[str] = "max_length"
     description: ClassVar[str] = "reply longer than max_chars characters (or max_words / max_sentences)"
     default_points: ClassVar[float] = -10.0
-    Params = MaxLengthParams
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: MaxLengthParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = turn.reply.text
         hits = []
         if p.max_chars is not None and len(text) > p.max_chars:
@@ -66,4 +65,4 @@ class MaxLength(Rule):
                         f"reply has {len(parts)} {unit} (max {limit})", span=span, evidence=clip_evidence(text, span)
                     )
                 )
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

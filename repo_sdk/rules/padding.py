@@ -29,7 +29,7 @@ class PaddingParams(RuleParams):
     )
 
 
-class Padding(Rule):
+class Padding(Rule[PaddingParams]):
     """A reply that repeats itself: one sentence said ``max_repeats`` times, or few distinct word trigrams.
 
     Example:
@@ -43,10 +43,9 @@ class Padding(Rule):
     name: ClassVar[str] = "padding"
     description: ClassVar[str] = "reply padded by repeating itself (a sentence said again and again, few new words)"
     default_points: ClassVar[float] = -20.0
-    Params = PaddingParams
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: PaddingParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = turn.reply.text
         hits = []
         said: dict[tuple[str, ...], list[tuple[int, int]]] = {}  # a sentence's words -> where it is said
@@ -67,4 +66,4 @@ class Padding(Rule):
                 span = (0, len(text))
                 reason = f"only {distinct:.0%} of the reply's word trigrams are distinct (min {p.min_distinct:.0%})"
                 hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)
