@@ -130,16 +130,14 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
         ...     "no_shouting" in reg.rules
         True
     """
-    plugins._extra.append((name, plugin))
-    plugins.reset_registry()
+    plugins.add_plugin(name, plugin)
     try:
         registry = plugins.get_registry()
         if name in registry.failed:
             raise PluginError(f"plugin {name} failed to load: {registry.failed[name]}")
         yield registry
     finally:
-        plugins._extra.remove((name, plugin))
-        plugins.reset_registry()
+        plugins.remove_plugin(name, plugin)
 
 
 class EchoRM(RewardSource[NoConfig]):

@@ -55,7 +55,7 @@ from repo_sdk.rm.normalize import Normalizer
 from repo_sdk.rm.remote_config import resolved_input
 from repo_sdk.rm.remote_wire import Prompt, Wire
 from repo_sdk.rm.render import Encoded, Renderer
-from repo_sdk.rm.source import RMConfig, _normalizer
+from repo_sdk.rm.source import RMConfig, normalizer_for
 from repo_sdk.types import Sample, SourceScore
 
 __all__ = ["RemoteRMSource"]
@@ -130,7 +130,7 @@ class RemoteRMSource(RewardSource[RMConfig]):
         if config.max_concurrency_global is not None or config.requests_per_second is not None:
             limits.check_backend(config.global_limit)
         source = cls(
-            config, tokenizer=tokenizer, meta=meta, normalizer=_normalizer(config.normalize, context),
+            config, tokenizer=tokenizer, meta=meta, normalizer=normalizer_for(config.normalize, context),
             api_key=read_api_key(config.api_key_env), base_dir=context.base_dir,
         )  # fmt: skip
         if config.probe:

@@ -53,7 +53,7 @@ from repo_sdk.rm.normalize import POSITIVE_METHODS, Method, Normalizer, load_cal
 from repo_sdk.rm.render import Renderer, TaskPlacement, compile_task_template
 from repo_sdk.types import Sample, SourceScore
 
-__all__ = ["CalibrationRef", "MeanStd", "RMConfig", "RMSource"]
+__all__ = ["CalibrationRef", "MeanStd", "RMConfig", "RMSource", "normalizer_for"]
 
 log = logging.getLogger("repo_sdk.rm")
 _FALLBACK_MAX_LENGTH = 2048
@@ -228,7 +228,7 @@ class RMSource(RewardSource[RMConfig]):
         assert config.path is not None
         require_rm("the rm source")
         path = context.resolve(config.path)
-        normalizer = _normalizer(config.normalize, context)
+        normalizer = normalizer_for(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
@@ -310,7 +310,8 @@ class RMSource(RewardSource[RMConfig]):
             self.loaded = None
 
 
-def _normalizer(spec: Any, context: BuildContext) -> Normalizer | None:
+def normalizer_for(spec: Any, context: BuildContext) -> Normalizer | None:
+    """The normalizer an RM's ``normalize`` key asks for (a calibration file resolves against the spec), or None."""
     if spec == "none":
         return None
     if isinstance(spec, MeanStd):
