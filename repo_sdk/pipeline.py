@@ -142,9 +142,12 @@ def build_source(
     return _build_source(loaded, name, BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir))
 
 
-def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource:
+def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource[Any]:
     source_cls = context.registry.get("sources", loaded.spec.sources[name].type)
-    return source_cls.from_config(loaded.source_configs[name], context)
+    try:
+        return source_cls.from_config(loaded.source_configs[name], context)
+    except SpecError as exc:  # a source names its problems at keys of its own config
+        raise exc.within("sources", name).at(loaded.where) from None
 
 
 def hits_of(score: SourceScore) -> list[RuleHit]:
@@ -211,10 +214,17 @@ class RewardPipeline:
                 else:
                     sources[name] = NotRun(registry.get("sources", src.type))
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
-            combiner = comb_cls.from_config(loaded.combiner_config, context)
+            try:
+                combiner = comb_cls.from_config(loaded.combiner_config, context)
+            except SpecError as exc:  # a combiner names its problems at keys of its own config
+                raise exc.within("combiner") from None
             pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
             pipeline.loaded = loaded
             return pipeline
+        except SpecError as exc:
+            for built in sources.values():
+                built.close()
+            raise exc.at(loaded.where) from None
         except BaseException:
             for built in sources.values():
                 built.close()

@@ -240,6 +240,43 @@ def test_bind_problems_are_located_at_the_combiners_key_also_inside_a_gate(tmp_p
     assert finding.text() == f"{spec}:8: combiner.inner.sources: unknown source(s) ['ghost'] (sources: ['r'])"
 
 
+class FileConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+
+
+class FromFile(RewardSource[FileConfig]):
+    name: ClassVar[str] = "t.from_file"
+    kind = "rm"
+
+    @classmethod
+    def from_config(cls, config: FileConfig, context: Any) -> FromFile:
+        if not context.resolve(config.file).is_file():
+            raise SpecError(("file",), f"no such file (got {config.file!r})")
+        return cls(config)
+
+    def score(self, samples: Any) -> list[Any]:
+        return []
+
+
+class FilePlugin:
+    @hookimpl
+    def register_sources(self, register: Any) -> None:
+        register(FromFile)
+
+
+def test_a_problem_found_while_building_names_the_file_line_and_key(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  r: [cot_leak]\n  lex:\n    type: t.from_file\n    file: words.txt\n")
+    with register_plugin(FilePlugin()), pytest.raises(SpecError) as info:
+        RewardPipeline.from_spec(spec)
+    assert str(info.value) == f"{spec}:5: sources.lex.file: no such file (got 'words.txt')"
+    (tmp_path / "words.txt").write_text("x\n")
+    with register_plugin(FilePlugin()), RewardPipeline.from_spec(spec) as pipe:
+        assert isinstance(pipe.sources["lex"], FromFile) and pipe.sources["lex"].config.file == "words.txt"
+
+
 def test_a_spec_error_pickles_with_its_lines() -> None:
     err = SpecError.collect([(("a",), "x"), (("b", 1), "y")], lambda loc: "spec.yaml:3")
     back = pickle.loads(pickle.dumps(err))

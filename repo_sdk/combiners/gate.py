@@ -59,7 +59,7 @@ class GateCombiner(Combiner[GateConfig]):
 
     @classmethod
     def from_config(cls, config: GateConfig, context: BuildContext) -> GateCombiner:
-        inner_cls, inner_config = validate_plugin("combiners", config.inner, context.registry, ("combiner", "inner"))
+        inner_cls, inner_config = validate_plugin("combiners", config.inner, context.registry, ("inner",))
         return cls(config, inner_cls.from_config(inner_config, context))
 
     @property  # type: ignore[misc]
