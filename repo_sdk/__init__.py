@@ -11,10 +11,11 @@ Example:
 from __future__ import annotations
 
 from repo_sdk.config import LoadedSpec, RewardSpec, load_spec
-from repo_sdk.errors import ConfigError, InputError, MissingDependencyError, PluginError, RepoSdkError
+from repo_sdk.errors import ConfigError, InputError, MissingDependencyError, PluginError, RepoSdkError, SpecError
 from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import BuildContext, Combined, Combiner, PointsMap, RewardSource, Rule, SOPModel
 from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.plugin_config import NoConfig, PluginRef, validate_config, validate_plugin
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore, Turn
 
@@ -29,7 +30,9 @@ __all__ = [
     "InputError",
     "LoadedSpec",
     "MissingDependencyError",
+    "NoConfig",
     "PluginError",
+    "PluginRef",
     "PointsMap",
     "Registry",
     "RepoSdkError",
@@ -42,9 +45,12 @@ __all__ = [
     "SOPModel",
     "Sample",
     "SourceScore",
+    "SpecError",
     "Turn",
     "__version__",
     "get_registry",
     "hookimpl",
     "load_spec",
+    "validate_config",
+    "validate_plugin",
 ]

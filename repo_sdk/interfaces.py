@@ -1,9 +1,10 @@
 """The plugin interfaces: reward sources, combiners, rules and SOP stage models.
 
-A plugin subclasses one of these, gives it a ``name`` and (optionally) a pydantic
-``Config`` / ``Params`` model, and registers the class through a hook
-(see :mod:`repo_sdk.hookspecs`). Configs are validated with ``extra="forbid"``
-before anything heavy loads.
+A plugin subclasses one of these, gives it a ``name`` and (optionally) its parameters
+as one pydantic model, the type argument (``RewardSource[MyConfig]``,
+:class:`~repo_sdk.plugin_config.Configurable`), and registers the class through a hook
+(see :mod:`repo_sdk.hookspecs`). A spec's parameters are validated with that model
+before anything heavy loads and reach the instance as ``self.config``.
 
 Example:
     >>> from repo_sdk.interfaces import RewardSource
@@ -26,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from repo_sdk.plugin_config import ConfigT, Configurable, NoConfig
 from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
 if TYPE_CHECKING:
@@ -47,12 +49,6 @@ __all__ = [
 ]
 
 SourceKind = Literal["rm", "judge", "rules", "other"]
-
-
-class NoConfig(BaseModel):
-    """The config of a plugin that takes no parameters."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass
@@ -91,7 +87,7 @@ class PointsMap:
         return (value - self.center) * self.scale
 
 
-class RewardSource(ABC):
+class RewardSource(Configurable[ConfigT], ABC):
     """Scores a batch of samples: one :class:`SourceScore` per sample, in order.
 
     Override ``score`` (sync) or ``ascore`` (async); the other is derived. Sources
@@ -100,7 +96,8 @@ class RewardSource(ABC):
     Class attributes:
         name: the ``type`` used in a spec.
         kind: ``rm``, ``judge``, ``rules`` or ``other``; combiners use it to assign roles.
-        Config: pydantic model of the spec parameters (``extra="forbid"``).
+        Config: pydantic model of the spec parameters (``extra="forbid"``), set from the
+            type argument (``RewardSource[MyConfig]``) or given as it is.
         points_map: how the REPO combiner turns this source's value into enhancement
             points unless the spec says otherwise.
         item_telemetry_keys: the counters this source puts in each score's
@@ -113,12 +110,13 @@ class RewardSource(ABC):
     Config: ClassVar[type[BaseModel]] = NoConfig
     points_map: ClassVar[PointsMap] = PointsMap()
     item_telemetry_keys: ClassVar[tuple[str, ...]] = ()
+    config: ConfigT
 
-    def __init__(self, config: BaseModel | None = None) -> None:
-        self.config = config if config is not None else self.Config()
+    def __init__(self, config: ConfigT | None = None) -> None:
+        super().__init__(config)
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RewardSource:
+    def from_config(cls, config: Any, context: BuildContext) -> RewardSource[Any]:
         """Build from a validated config; override when the source needs the registry or paths."""
         return cls(config)
 
@@ -142,7 +140,7 @@ class RewardSource(ABC):
         """Counters worth showing in summaries and trainer logs (calls, cache hits, ...)."""
         return {}
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
+    def close(self) -> None:
         """Release models, servers and connections."""
 
 
@@ -154,11 +152,12 @@ class Combined:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class Combiner(ABC):
+class Combiner(Configurable[ConfigT], ABC):
     """Turns per-source scores into one reward per sample.
 
     ``bind`` is called once at build time with the built sources, so a combiner can
     check the names it refers to and pick roles by source kind before any scoring.
+    Its parameters are ``Config`` (the type argument: ``Combiner[MyConfig]``), as ``self.config``.
     """
 
     name: ClassVar[str]
@@ -168,24 +167,25 @@ class Combiner(ABC):
     group_aware: ClassVar[bool] = False
     #: the numeric ``details`` a trainer's summary log shows (REPO: ``E`` and ``multiplier``)
     summary_details: ClassVar[tuple[str, ...]] = ()
+    config: ConfigT
 
-    def __init__(self, config: BaseModel | None = None) -> None:
-        self.config = config if config is not None else self.Config()
+    def __init__(self, config: ConfigT | None = None) -> None:
+        super().__init__(config)
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> Combiner:
+    def from_config(cls, config: Any, context: BuildContext) -> Combiner[Any]:
         """Build from a validated config; override when the combiner nests others."""
         return cls(config)
 
-    def bind(self, sources: Mapping[str, RewardSource]) -> None:  # noqa: B027 - optional hook
-        """Check the spec's source names against the built sources; raise ConfigError if off."""
+    def bind(self, sources: Mapping[str, RewardSource[Any]]) -> None:
+        """Check the spec's source names against the built sources; raise SpecError at the config key if off."""
 
     @abstractmethod
     def combine(self, samples: Sequence[Sample], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
         """One Combined per sample; ``scores[name][i]`` is source ``name`` on sample ``i``."""
 
 
-class Rule(ABC):
+class Rule(Configurable[ConfigT], ABC):
     """A programmatic check (RF). Compile patterns in ``__init__``; checks must be cheap.
 
     Turn rules implement ``check_turn`` (one reply in its dialogue: the reply's shared
@@ -200,10 +200,11 @@ class Rule(ABC):
         name: the name used in a spec's ``rules:`` list.
         description: one line shown by ``repo-sdk plugins``.
         default_points: points per hit (negative = penalty) unless the spec overrides them.
-        Params: pydantic model of the rule's parameters.
+        Config: pydantic model of the rule's parameters, the type argument (``Rule[MyParams]``);
+            ``Params`` is the same model (its older name, still read).
 
     Instance attributes:
-        params: the validated ``Params``.
+        config: the validated ``Config`` (``params`` is the same object).
         points: points per hit (the spec's ``points``, else ``default_points``).
         max_hits: the spec's ``max_hits`` (every rule takes it; None: no cap); the rules
             source keeps the first ``max_hits`` hits per reply.
@@ -213,13 +214,26 @@ class Rule(ABC):
     description: ClassVar[str] = ""
     scope: ClassVar[Literal["turn", "dialogue"]] = "turn"
     default_points: ClassVar[float] = -10.0
+    Config: ClassVar[type[BaseModel]] = NoConfig
     Params: ClassVar[type[BaseModel]] = NoConfig
     max_hits: int | None = None
+    config: ConfigT
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if "Params" in cls.__dict__ and "Config" not in cls.__dict__:  # the older spelling: Params = MyParams
+            cls.Config = cls.__dict__["Params"]
+        super().__init_subclass__(**kwargs)
+        cls.Params = cls.Config
+
+    def __init__(self, config: ConfigT | None = None, points: float | None = None) -> None:
+        super().__init__(config)
         self.points = self.default_points if points is None else points
-        self.max_hits = getattr(self.params, "max_hits", None)
+        self.max_hits = getattr(self.config, "max_hits", None)
+
+    @property
+    def params(self) -> ConfigT:
+        """The validated parameters: ``self.config`` under its older name."""
+        return self.config
 
     def check(self, sample: Sample) -> list[RuleHit]:
         """Hits of this rule on the sample's response (turn rules)."""

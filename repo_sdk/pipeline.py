@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from repo_sdk.config import LoadedSpec, RewardSpec, load
-from repo_sdk.errors import ConfigError
-from repo_sdk.interfaces import BuildContext, Combiner, RewardSource
+from repo_sdk.errors import ConfigError, SpecError
+from repo_sdk.interfaces import BuildContext, Combiner, NoConfig, RewardSource
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
 
@@ -59,13 +59,13 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-class NotRun(RewardSource):
+class NotRun(RewardSource[NoConfig]):
     """Stands in for a source left out by ``only``: every score is None, so the
     combiner's missing-source policy applies, and nothing is loaded."""
 
     name = "not_run"
 
-    def __init__(self, source_cls: type[RewardSource], reason: str = "not run (--only)") -> None:
+    def __init__(self, source_cls: type[RewardSource[Any]], reason: str = "not run (--only)") -> None:
         super().__init__()
         self.kind = source_cls.kind  # type: ignore[misc]
         self.points_map = source_cls.points_map  # type: ignore[misc]
@@ -160,9 +160,12 @@ def build_source(
     return _build_source(loaded, name, BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir))
 
 
-def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource:
+def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource[Any]:
     source_cls = context.registry.get("sources", loaded.spec.sources[name].type)
-    return source_cls.from_config(loaded.source_configs[name], context)
+    try:
+        return source_cls.from_config(loaded.source_configs[name], context)
+    except SpecError as exc:  # a source names its problems at keys of its own config
+        raise exc.within("sources", name).at(loaded.where) from None
 
 
 def hits_of(score: SourceScore) -> list[RuleHit]:
@@ -197,7 +200,7 @@ class RewardPipeline:
         self.only = set(only) if only is not None else None
         self.loaded: LoadedSpec | None = None  # the validated spec, when built by from_spec
         self.set_aside_reasons: dict[str, str] = {}  # sources stopped by set_aside, so a rebuild stops them too
-        combiner.bind(self.sources)
+        self._bind()
 
     @classmethod
     def from_spec(
@@ -240,10 +243,17 @@ class RewardPipeline:
                 else:
                     sources[name] = _build_source(loaded, name, context)
             comb_cls = registry.get("combiners", loaded.spec.combiner.type)
-            combiner = comb_cls.from_config(loaded.combiner_config, context)
+            try:
+                combiner = comb_cls.from_config(loaded.combiner_config, context)
+            except SpecError as exc:  # a combiner names its problems at keys of its own config
+                raise exc.within("combiner") from None
             pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
             pipeline.loaded = loaded
             return pipeline
+        except SpecError as exc:
+            for built in sources.values():
+                built.close()
+            raise exc.at(loaded.where) from None
         except BaseException:
             for built in sources.values():
                 built.close()
@@ -354,6 +364,12 @@ class RewardPipeline:
                         names.append(rule.name)
         return names
 
+    def _bind(self) -> None:
+        try:
+            self.combiner.bind(self.sources)
+        except SpecError as exc:  # a combiner names its problems at keys of its own config
+            raise exc.within("combiner") from None
+
     def set_aside(self, name: str, reason: str) -> None:
         """Stop running source ``name`` (closing it): its scores become None with ``reason``."""
         source = self.sources[name]
@@ -361,7 +377,7 @@ class RewardPipeline:
         self.sources[name] = NotRun(type(source), reason)
         self.sources[name].points_map = source.points_map  # type: ignore[misc]  # a judge's is per instance
         source.close()
-        self.combiner.bind(self.sources)
+        self._bind()
 
     def telemetry(self) -> dict[str, dict[str, float]]:
         """Per-source counters (judge calls, cache hits, truncations, ...)."""

@@ -31,7 +31,16 @@ from repo_sdk import hookspecs
 from repo_sdk.errors import PluginError
 from repo_sdk.plugin_checks import checked, unknown_hooks
 
-__all__ = ["ALLOW_ENV", "BUILTIN_MODULES", "Registered", "Registry", "get_registry", "reset_registry"]
+__all__ = [
+    "ALLOW_ENV",
+    "BUILTIN_MODULES",
+    "Registered",
+    "Registry",
+    "add_plugin",
+    "get_registry",
+    "remove_plugin",
+    "reset_registry",
+]
 
 ALLOW_ENV = "REPO_SDK_PLUGINS"
 ENTRY_POINT_GROUP = "repo_sdk"
@@ -220,6 +229,18 @@ def get_registry() -> Registry:
     if _cached is None:
         _cached = build_registry(_extra)
     return _cached
+
+
+def add_plugin(name: str, plugin: object) -> None:
+    """Load ``plugin`` (a hook module or object) as if installed under ``name``, from the next registry on."""
+    _extra.append((name, plugin))
+    reset_registry()
+
+
+def remove_plugin(name: str, plugin: object) -> None:
+    """Undo :func:`add_plugin`."""
+    _extra.remove((name, plugin))
+    reset_registry()
 
 
 def reset_registry() -> None:

@@ -36,7 +36,7 @@ def _variant(name: str, model: Any) -> dict[str, Any]:
 
 
 def _rule_variant(name: str, rule: Any) -> dict[str, Any]:
-    schema = rule.Params.model_json_schema()
+    schema = rule.Config.model_json_schema()
     points = {"type": ["number", "null"], "description": f"points per hit (default {rule.default_points:g})"}
     max_hits = {
         "type": ["integer", "null"],
@@ -49,7 +49,7 @@ def _rule_variant(name: str, rule: Any) -> dict[str, Any]:
         "title": name,
         "properties": properties,
         "required": ["name", *schema.get("required", [])],
-        "additionalProperties": rule.Params.model_config.get("extra") != "forbid",
+        "additionalProperties": rule.Config.model_config.get("extra") != "forbid",
     }
     if rule.description:
         out["description"] = rule.description

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repo_sdk.config import LoadedSpec, format_loc, validate_plugin_config
-from repo_sdk.errors import RepoSdkError
+from repo_sdk.config import LoadedSpec
+from repo_sdk.errors import RepoSdkError, SpecError, problem_line
 from repo_sdk.interfaces import BuildContext
+from repo_sdk.plugin_config import validate_config
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.types import Sample
 
@@ -51,7 +52,7 @@ class Finding:
     warning: bool = False
 
     def text(self) -> str:
-        return f"{self.where}: {format_loc(self.loc)}: {self.message}"
+        return problem_line(self.where, self.loc, self.message)
 
 
 def check_spec(
@@ -100,12 +101,11 @@ def _check_combiner(loaded: LoadedSpec, registry: Registry, add: Any) -> None:
 
     try:  # every source as a placeholder (nothing loads), so bind() checks the combiner's names and roles
         RewardPipeline.from_spec(loaded, only=[], registry=registry).close()
+    except SpecError as exc:
+        for loc, message in exc.problems:
+            add(loc, message)
     except RepoSdkError as exc:
-        path, sep, message = str(exc).partition(": ")
-        if sep and path.startswith("combiner.") and " " not in path:  # "combiner.rm: ..." names its key
-            add(tuple(path.split(".")), message)
-        else:
-            add(("combiner",), str(exc))
+        add(("combiner",), str(exc))
     watched = getattr(loaded.combiner_config, "rules", None)  # a gate fires on these rules' hits
     if isinstance(watched, list):
         used = {ref.name for c in loaded.source_configs.values() for ref in getattr(c, "rules", None) or []}
@@ -187,15 +187,11 @@ def _check_train(loaded: LoadedSpec, registry: Registry, add: Any) -> None:
     from repo_sdk.train_spec import TrainSpec
 
     try:
-        train = validate_plugin_config(TrainSpec, loaded.spec.train or {}, registry, ("train",))
-    except Exception as exc:
-        errors = getattr(exc, "errors", None)
-        if not isinstance(errors, list):
-            raise
-        for loc, message in errors:
-            add(loc, message.removeprefix("Value error, "))
+        train = validate_config(TrainSpec, loaded.spec.train or {}, registry, ("train",))
+    except SpecError as exc:
+        for loc, message in exc.problems:
+            add(loc, message)
         return
-    assert isinstance(train, TrainSpec)
     base = loaded.base_dir
     if train.dataset != "default" and not (base / train.dataset).expanduser().is_file():
         add(("train", "dataset"), f"no prompt file at {str(base / train.dataset)!r}")

@@ -20,7 +20,7 @@ from typing import Any
 from repo_sdk import plugins
 from repo_sdk.errors import PluginError
 from repo_sdk.hookspecs import hookimpl
-from repo_sdk.interfaces import RewardSource
+from repo_sdk.interfaces import NoConfig, RewardSource
 from repo_sdk.types import Dialogue, SourceScore, Turn
 from repo_sdk.types import Sample as Sample
 
@@ -130,19 +130,17 @@ def register_plugin(plugin: object, name: str = "test-plugin") -> Iterator[plugi
         ...     "no_shouting" in reg.rules
         True
     """
-    plugins._extra.append((name, plugin))
-    plugins.reset_registry()
+    plugins.add_plugin(name, plugin)
     try:
         registry = plugins.get_registry()
         if name in registry.failed:
             raise PluginError(f"plugin {name} failed to load: {registry.failed[name]}")
         yield registry
     finally:
-        plugins._extra.remove((name, plugin))
-        plugins.reset_registry()
+        plugins.remove_plugin(name, plugin)
 
 
-class EchoRM(RewardSource):
+class EchoRM(RewardSource[NoConfig]):
     """A deterministic stand-in RM (spec type ``echo_rm``) for tests of the paths around a real one.
 
     Its value reads the task (``target_price``), the whole history (length, text,

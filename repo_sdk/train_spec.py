@@ -58,8 +58,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from repo_sdk.config import LoadedSpec, validate_plugin_config
-from repo_sdk.errors import ConfigError
+from repo_sdk.config import LoadedSpec
+from repo_sdk.errors import SpecError
+from repo_sdk.plugin_config import validate_config
 from repo_sdk.plugins import get_registry
 
 __all__ = ["LoraSpec", "TrainSpec", "last_checkpoint", "parse_train_spec"]
@@ -121,31 +122,20 @@ class TrainSpec(BaseModel):
 
 
 def parse_train_spec(loaded: LoadedSpec, overrides: dict[str, Any] | None = None) -> TrainSpec:
-    """Validate ``loaded.spec.train`` (plus CLI overrides); ConfigError names the key path.
+    """Validate ``loaded.spec.train`` (plus CLI overrides); SpecError (a ConfigError) names the key path.
 
     Example:
         >>> from repo_sdk.config import load
         >>> parse_train_spec(load({"sources": {"r": ["cot_leak"]}, "train": {"steps": 0}}))
         Traceback (most recent call last):
         ...
-        repo_sdk.errors.ConfigError: <spec>: train.steps: Input should be greater than or equal to 1 (got 0)
+        repo_sdk.errors.SpecError: <spec>: train.steps: Input should be greater than or equal to 1 (got 0)
     """
     data = {**(loaded.spec.train or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     try:
-        return validate_plugin_config(TrainSpec, data, get_registry(), ("train",))  # type: ignore[return-value]
-    except ConfigError:
-        raise
-    except Exception as exc:
-        errors = getattr(exc, "errors", None)
-        if not isinstance(errors, list) or not errors:
-            raise
-        from repo_sdk.config import format_loc
-
-        lines = [f"{loaded.where(loc)}: {format_loc(loc)}: {msg.removeprefix('Value error, ')}" for loc, msg in errors]
-        more = f" (and {len(lines) - 1} more error(s))" if len(lines) > 1 else ""
-        err = ConfigError(lines[0] + more)
-        err.all_errors = lines  # type: ignore[attr-defined]
-        raise err from None
+        return validate_config(TrainSpec, data, get_registry(), ("train",))
+    except SpecError as exc:
+        raise exc.at(loaded.where) from None
 
 
 def last_checkpoint(folder: str | Path) -> Path | None:

@@ -16,7 +16,7 @@ MODULES = [
     "repo_sdk.combiners.rm_scale", "repo_sdk.fidelity", "repo_sdk.rm.normalize", "repo_sdk.rm.augment",
     "repo_sdk.rm.pairs", "repo_sdk.degenerate",
     "repo_sdk.degenerate", "repo_sdk.plugin_checks", "repo_sdk.breakdown",
-    "repo_sdk.rm.deps",
+    "repo_sdk.rm.deps", "repo_sdk.plugin_config", "repo_sdk.io.input_spec",
     "repo_sdk.rules.views", "repo_sdk.rules.context", "repo_sdk.rules.similar", "repo_sdk.rules.prefilter",
     "repo_sdk.io.fastjson", "repo_sdk.workers",
     "repo_sdk.remote", "repo_sdk.remote.client", "repo_sdk.remote.limits", "repo_sdk.remote.file_limit",

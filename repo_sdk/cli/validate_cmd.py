@@ -9,7 +9,7 @@ import typer
 from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.combiners.rm_scale import rm_scale_warnings
 from repo_sdk.config import load_spec
-from repo_sdk.errors import ConfigError, InputError
+from repo_sdk.errors import ConfigError, InputError, SpecError
 from repo_sdk.spec_check import check_spec
 from repo_sdk.types import Sample
 
@@ -27,7 +27,7 @@ def validate(
     try:
         loaded = load_spec(spec)
     except ConfigError as exc:
-        for line in getattr(exc, "all_errors", [str(exc)]):
+        for line in exc.all_errors if isinstance(exc, SpecError) else [str(exc)]:
             typer.echo(f"error: {line}", err=True)
         raise typer.Exit(1) from None
     findings = check_spec(loaded, samples=_samples(sample, loaded.spec.input) if sample is not None else None)

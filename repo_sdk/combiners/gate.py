@@ -21,58 +21,46 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from repo_sdk.errors import SpecError
 from repo_sdk.interfaces import BuildContext, Combined, Combiner, RewardSource
+from repo_sdk.plugin_config import CombinerSpec, validate_plugin
 from repo_sdk.types import SourceScore
 
 __all__ = ["GateCombiner", "GateConfig"]
 
 
 class GateConfig(BaseModel):
+    """Parameters of the ``gate`` combiner."""
+
     model_config = ConfigDict(extra="forbid")
 
     rules: list[str] = Field(min_length=1, description="rule names whose hits trigger the gate")
     mode: Literal["cap", "floor", "set"] = "cap"
     value: float = Field(-1.0, description="cap / floor / replacement value")
-    inner: dict[str, Any] = Field(default_factory=lambda: {"type": "repo"}, description="the gated combiner")
+    inner: CombinerSpec = Field(default_factory=CombinerSpec, description="the gated combiner")
 
     @field_validator("inner")
     @classmethod
-    def _inner_valid(cls, inner: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    def _inner_valid(cls, inner: CombinerSpec, info: ValidationInfo) -> CombinerSpec:
         registry = (info.context or {}).get("registry")
         if registry is not None:
-            from repo_sdk.config import CombinerSpec, NestedConfigError, _SpecErrors, validate_plugin_config
-            from repo_sdk.errors import PluginError
-
-            spec = CombinerSpec.model_validate(inner)
-            try:
-                validate_plugin_config(registry.get("combiners", spec.type).Config, spec.params, registry, ())
-            except PluginError as exc:
-                raise NestedConfigError(("type",), str(exc)) from None
-            except _SpecErrors as exc:
-                loc, msg = exc.errors[0]
-                raise NestedConfigError(loc, msg) from None
+            validate_plugin("combiners", inner, registry)
         return inner
 
 
-class GateCombiner(Combiner):
+class GateCombiner(Combiner[GateConfig]):
     """Cap, floor or replace the inner reward when named rules fire."""
 
     name: ClassVar[str] = "gate"
-    Config = GateConfig
 
-    def __init__(self, config: GateConfig, inner: Combiner) -> None:
+    def __init__(self, config: GateConfig, inner: Combiner[Any]) -> None:
         super().__init__(config)
         self.inner = inner
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> GateCombiner:
-        from repo_sdk.config import CombinerSpec, validate_plugin_config
-
-        assert isinstance(config, GateConfig)
-        spec = CombinerSpec.model_validate(config.inner)
-        inner_cls = context.registry.get("combiners", spec.type)
-        inner_cfg = validate_plugin_config(inner_cls.Config, spec.params, context.registry, ("combiner", "inner"))
-        return cls(config, inner_cls.from_config(inner_cfg, context))
+    def from_config(cls, config: GateConfig, context: BuildContext) -> GateCombiner:
+        inner_cls, inner_config = validate_plugin("combiners", config.inner, context.registry, ("inner",))
+        return cls(config, inner_cls.from_config(inner_config, context))
 
     @property  # type: ignore[misc]
     def group_aware(self) -> bool:  # type: ignore[override]
@@ -82,11 +70,14 @@ class GateCombiner(Combiner):
     def summary_details(self) -> tuple[str, ...]:  # type: ignore[override]
         return self.inner.summary_details
 
-    def bind(self, sources: Mapping[str, RewardSource]) -> None:
-        self.inner.bind(sources)
+    def bind(self, sources: Mapping[str, RewardSource[Any]]) -> None:
+        try:
+            self.inner.bind(sources)
+        except SpecError as exc:
+            raise exc.within("inner") from None
 
     def combine(self, samples: Sequence[Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
-        cfg: GateConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         watched = set(cfg.rules)
         out = []
         for i, comb in enumerate(self.inner.combine(samples, scores)):

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repo_sdk.errors import ConfigError
+from repo_sdk.errors import SpecError
 from repo_sdk.interfaces import Combined, Combiner, RewardSource
 from repo_sdk.types import SourceScore
 
@@ -26,19 +26,18 @@ class MinConfig(BaseModel):
     sources: list[str] | None = Field(None, description="sources to take the minimum over; default all")
 
 
-class MinCombiner(Combiner):
+class MinCombiner(Combiner[MinConfig]):
     """Minimum over the present source values; None when none is present."""
 
     name: ClassVar[str] = "min"
-    Config = MinConfig
 
-    def bind(self, sources: Mapping[str, RewardSource]) -> None:
-        wanted = self.config.sources  # type: ignore[attr-defined]
+    def bind(self, sources: Mapping[str, RewardSource[Any]]) -> None:
+        wanted = self.config.sources
         if wanted is not None and (unknown := sorted(set(wanted) - set(sources))):
-            raise ConfigError(f"combiner.sources: unknown source(s) {unknown} (sources: {sorted(sources)})")
+            raise SpecError(("sources",), f"unknown source(s) {unknown} (sources: {sorted(sources)})")
 
     def combine(self, samples: Sequence[Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
-        names = self.config.sources or list(scores)  # type: ignore[attr-defined]
+        names = self.config.sources or list(scores)
         out = []
         for i in range(len(samples)):
             values = {n: scores[n][i].value for n in names if n in scores and scores[n][i].value is not None}

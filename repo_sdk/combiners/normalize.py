@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,18 +37,17 @@ class NormalizeThenSumConfig(BaseModel):
     eps: float = Field(1e-6, gt=0, description="added to the std before dividing")
 
 
-class NormalizeThenSumCombiner(Combiner):
+class NormalizeThenSumCombiner(Combiner[NormalizeThenSumConfig]):
     """Per-source, per-group z-scores, then a weighted sum (missing values count 0)."""
 
     name: ClassVar[str] = "normalize_then_sum"
-    Config = NormalizeThenSumConfig
     group_aware: ClassVar[bool] = True
 
-    def bind(self, sources: Mapping[str, RewardSource]) -> None:
-        self.weights = check_weights(self.config.weights, list(sources))  # type: ignore[attr-defined]
+    def bind(self, sources: Mapping[str, RewardSource[Any]]) -> None:
+        self.weights = check_weights(self.config.weights, list(sources))
 
     def combine(self, samples: Sequence[Sample], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
-        weights = getattr(self, "weights", None) or check_weights(self.config.weights, list(scores))  # type: ignore[attr-defined]
+        weights = getattr(self, "weights", None) or check_weights(self.config.weights, list(scores))
         groups: dict[str | None, list[int]] = defaultdict(list)
         for i, s in enumerate(samples):
             groups[s.group].append(i)
@@ -65,5 +64,5 @@ class NormalizeThenSumCombiner(Combiner):
                 for i, v in vals:
                     present[i] += 1
                     if std > 0:
-                        totals[i] += w * (v - mean) / (std + self.config.eps)  # type: ignore[attr-defined]
+                        totals[i] += w * (v - mean) / (std + self.config.eps)
         return [Combined(t if p else None, {}) for t, p in zip(totals, present, strict=True)]

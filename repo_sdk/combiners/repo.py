@@ -47,7 +47,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from repo_sdk.errors import ConfigError
+from repo_sdk.errors import ConfigError, SpecError
 from repo_sdk.interfaces import Combined, Combiner, PointsMap, RewardSource
 from repo_sdk.types import Sample, SourceScore
 
@@ -118,16 +118,15 @@ def _as_maps(value: list[str] | dict[str, PointsSpec] | None) -> dict[str, Point
     return dict(value) if isinstance(value, dict) else {name: PointsSpec() for name in value}
 
 
-class RepoCombiner(Combiner):
+class RepoCombiner(Combiner[RepoConfig]):
     """REPO: RM reward modulated by clipped judge + rules enhancement points."""
 
     name: ClassVar[str] = "repo"
-    Config = RepoConfig
     summary_details: ClassVar[tuple[str, ...]] = ("E", "multiplier")
 
     def __init__(self, config: RepoConfig | None = None) -> None:
         super().__init__(config)
-        cfg: RepoConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         self.rm = cfg.rm
         self.enhancers: dict[str, tuple[str, PointsMap]] = {}
         for role in ("judge", "rules"):
@@ -135,15 +134,15 @@ class RepoCombiner(Combiner):
                 self.enhancers[name] = (role, PointsMap(ps.center or 0.0, 1.0 if ps.scale is None else ps.scale))
         self._bound = False
 
-    def bind(self, sources: Mapping[str, RewardSource]) -> None:
-        cfg: RepoConfig = self.config  # type: ignore[assignment]
+    def bind(self, sources: Mapping[str, RewardSource[Any]]) -> None:
+        cfg = self.config
         names = set(sources)
         if cfg.rm is not None and cfg.rm not in names:
-            raise ConfigError(f"combiner.rm: {cfg.rm!r} is not a source (sources: {sorted(names)})")
+            raise SpecError(("rm",), f"{cfg.rm!r} is not a source (sources: {sorted(names)})")
         if cfg.rm is None:
             rms = [n for n, s in sources.items() if s.kind == "rm"]
             if len(rms) > 1:
-                raise ConfigError(f"combiner.rm: several RM sources {rms}; name the one to use")
+                raise SpecError(("rm",), f"several RM sources {rms}; name the one to use")
             self.rm = rms[0] if rms else None
         self.enhancers = {}
         for role in ("judge", "rules"):
@@ -152,7 +151,7 @@ class RepoCombiner(Combiner):
                 maps = {n: PointsSpec() for n, s in sources.items() if s.kind == role}
             for name, ps in maps.items():
                 if name not in names:
-                    raise ConfigError(f"combiner.{role}: {name!r} is not a source (sources: {sorted(names)})")
+                    raise SpecError((role,), f"{name!r} is not a source (sources: {sorted(names)})")
                 default = sources[name].points_map
                 pm = PointsMap(
                     default.center if ps.center is None else ps.center,
@@ -168,7 +167,7 @@ class RepoCombiner(Combiner):
         self._bound = True
 
     def combine(self, samples: Sequence[Sample | Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
-        cfg: RepoConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         veto = set(cfg.veto)
         veto_reward = cfg.veto_reward if cfg.veto_reward is not None else (-1.0 if self.rm is not None else -2.0)
         out = []
@@ -181,7 +180,7 @@ class RepoCombiner(Combiner):
         return out
 
     def _one(self, i: int, scores: Mapping[str, Sequence[SourceScore]]) -> Combined:
-        cfg: RepoConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         n = cfg.n
         missing: list[str] = []
         points = {"judge": 0.0, "rules": 0.0}

@@ -27,10 +27,9 @@ def rm_scale_warnings(loaded: LoadedSpec) -> list[str]:
     """
     cfg: Any = loaded.combiner_config
     if loaded.spec.combiner.type == "gate":
-        inner = dict(cfg.inner)
-        if inner.get("type", "repo") != "repo":
+        if cfg.inner.type != "repo":
             return []
-        rm_name = inner.get("rm")
+        rm_name = cfg.inner.params.get("rm")
     elif loaded.spec.combiner.type == "repo":
         rm_name = cfg.rm
     else:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repo_sdk.errors import ConfigError
+from repo_sdk.errors import SpecError
 from repo_sdk.interfaces import Combined, Combiner, RewardSource
 from repo_sdk.types import SourceScore
 
@@ -33,7 +33,7 @@ class WeightedSumConfig(BaseModel):
 
 
 def check_weights(weights: dict[str, float] | list[float] | None, sources: Sequence[str]) -> dict[str, float]:
-    """Resolve weights against source names; a mismatch is a clear ConfigError.
+    """Resolve weights against source names; a mismatch is a SpecError at ``weights``.
 
     Example:
         >>> check_weights([1, 2], ["a", "b"])
@@ -43,25 +43,26 @@ def check_weights(weights: dict[str, float] | list[float] | None, sources: Seque
         return {name: 1.0 for name in sources}
     if isinstance(weights, list):
         if len(weights) != len(sources):
-            raise ConfigError(f"weights ({len(weights)}) must match sources ({len(sources)}: {list(sources)})")
+            raise SpecError(
+                ("weights",), f"weights ({len(weights)}) must match sources ({len(sources)}: {list(sources)})"
+            )
         return {name: float(w) for name, w in zip(sources, weights, strict=True)}
     unknown = sorted(set(weights) - set(sources))
     if unknown:
-        raise ConfigError(f"weights name unknown source(s) {unknown} (sources: {list(sources)})")
+        raise SpecError(("weights",), f"names unknown source(s) {unknown} (sources: {list(sources)})")
     return {name: float(w) for name, w in weights.items()}
 
 
-class WeightedSumCombiner(Combiner):
+class WeightedSumCombiner(Combiner[WeightedSumConfig]):
     """Weighted sum of source values."""
 
     name: ClassVar[str] = "weighted_sum"
-    Config = WeightedSumConfig
 
-    def bind(self, sources: Mapping[str, RewardSource]) -> None:
-        self.weights = check_weights(self.config.weights, list(sources))  # type: ignore[attr-defined]
+    def bind(self, sources: Mapping[str, RewardSource[Any]]) -> None:
+        self.weights = check_weights(self.config.weights, list(sources))
 
     def combine(self, samples: Sequence[Any], scores: Mapping[str, Sequence[SourceScore]]) -> list[Combined]:
-        weights = getattr(self, "weights", None) or check_weights(self.config.weights, list(scores))  # type: ignore[attr-defined]
+        weights = getattr(self, "weights", None) or check_weights(self.config.weights, list(scores))
         return [self._one(i, weights, scores) for i in range(len(samples))]
 
     def _one(self, i: int, weights: dict[str, float], scores: Mapping[str, Sequence[SourceScore]]) -> Combined:
@@ -73,6 +74,6 @@ class WeightedSumCombiner(Combiner):
             else:
                 total += w * value
         details: dict[str, Any] = {"missing": missing} if missing else {}
-        if missing and (self.config.missing == "none" or len(missing) == len(weights)):  # type: ignore[attr-defined]
+        if missing and (self.config.missing == "none" or len(missing) == len(weights)):
             return Combined(None, details)
         return Combined(total, details)

@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from repo_sdk.config import InputSpec, format_loc
-from repo_sdk.errors import InputError
+from repo_sdk.errors import InputError, format_loc
 from repo_sdk.io.fastjson import loads
+from repo_sdk.io.input_spec import InputSpec
 from repo_sdk.io.messages import message_to_turn
 from repo_sdk.types import Dialogue
 

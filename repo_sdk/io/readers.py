@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError, require
 from repo_sdk.io.dialogues import parse_line, record_to_dialogue
+from repo_sdk.io.input_spec import InputSpec
 from repo_sdk.types import Dialogue
 
 __all__ = [

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from repo_sdk.errors import SpecError
+
 __all__ = ["EmbeddedOptions", "JudgeConfig", "PairwiseOptions"]
 
 # vLLM's replacements of its removed guided-decoding request fields (vLLM >= 0.12)
@@ -128,11 +130,9 @@ class JudgeConfig(BaseModel):
             raise ValueError(f"extra_body may not set {clash} (the judge sets them)")
         for key in value:
             if key.startswith("guided_"):
-                from repo_sdk.config import NestedConfigError
-
                 use = _GUIDED_USE.get(key, _GUIDED_ANY)
                 got = _short(value[key])
-                raise NestedConfigError((key,), f"{key} was removed from vLLM in 0.12 and is ignored there "
+                raise SpecError((key,), f"{key} was removed from vLLM in 0.12 and is ignored there "
                                         f"(got {got}); use {use}")  # fmt: skip
         return value
 
@@ -146,9 +146,7 @@ class JudgeConfig(BaseModel):
             raise ValueError(f"n_samples {self.n_samples} needs temperature > 0 (at 0 every sample is the same answer)")
         for key in ("max_concurrency_global", "requests_per_second"):
             if getattr(self, key) is not None and self.base_url is None:
-                from repo_sdk.config import NestedConfigError
-
-                raise NestedConfigError((key,), f"needs base_url (got {getattr(self, key)}): the embedded judge is "
+                raise SpecError((key,), f"needs base_url (got {getattr(self, key)}): the embedded judge is "
                                         "one server per process, whose load is embedded.n_parallel")  # fmt: skip
         if self.n_samples > 1 and self.mode not in (None, "text"):
             raise ValueError(f"n_samples {self.n_samples} needs mode text (mode {self.mode} reads the whole "
@@ -163,24 +161,30 @@ class JudgeConfig(BaseModel):
 
         if registry is None or looks_like_path(self.template):
             return self  # a template path is checked when the source is built (it resolves against the spec)
-        from repo_sdk.config import NestedConfigError
         from repo_sdk.judge.templates import TemplateError, load_template
 
         if self.template not in registry.templates:
             known = ", ".join(sorted(registry.templates)) or "none"
-            raise NestedConfigError(("template",), f"unknown judge template {self.template!r} (known: {known}; "
+            raise SpecError(("template",), f"unknown judge template {self.template!r} (known: {known}; "
                                     "or give a path to a .j2 file)")  # fmt: skip
         try:
             template = load_template(registry.templates[self.template].obj, name=self.template)
+        except TemplateError as exc:
+            raise SpecError(("template",), str(exc)) from None
+        try:
+            template.parameters(self.params)
+        except TemplateError as exc:
+            raise SpecError(("params",), str(exc)) from None
+        try:
             template.probe(self.params)
         except TemplateError as exc:
-            raise NestedConfigError(("params",) if "params" in str(exc) else ("template",), str(exc)) from None
+            raise SpecError(("template",), str(exc)) from None
         from repo_sdk.judge.modes import questions
 
         try:
             questions(template, self.scoring_for(template.kind), template.parameters(self.params))
         except ValueError as exc:
-            raise NestedConfigError(("mode",), str(exc)) from None
+            raise SpecError(("mode",), str(exc)) from None
         return self
 
     @property

@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, PointsMap, RewardSource
 from repo_sdk.judge.aggregate import ORDERS, Answer, failed, pairwise_score, pointwise_score
@@ -46,13 +44,12 @@ from repo_sdk.types import Sample, SourceScore
 __all__ = ["JudgeSource"]
 
 
-class JudgeSource(RewardSource):
+class JudgeSource(RewardSource[JudgeConfig]):
     """LLM-as-a-judge (RJ): a rubric template, a chat endpoint, a parsed verdict per sample."""
 
     name: ClassVar[str] = "judge"
     kind = "judge"
     item_telemetry_keys = tuple(CallStats().as_dict())
-    Config = JudgeConfig
 
     def __init__(self, config: JudgeConfig, template: JudgeTemplate, cache_dir: Path | None = None) -> None:
         super().__init__(config)
@@ -83,8 +80,7 @@ class JudgeSource(RewardSource):
         self._fences = template.fences
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> JudgeSource:
-        assert isinstance(config, JudgeConfig)
+    def from_config(cls, config: JudgeConfig, context: BuildContext) -> JudgeSource:
         template = resolve_template(config.template, context)
         check_backend(config)  # fail at build, not at the first cache miss
         if config.cache is False:

@@ -39,6 +39,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from repo_sdk.errors import format_loc
+
 __all__ = [
     "Deduction",
     "PairwiseVerdict",
@@ -321,7 +323,3 @@ def parse_pairwise(text: str) -> PairwiseVerdict:
 
 
 _WINNERS = {"a": "A", "b": "B", "tie": "tie"}
-
-
-def format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"

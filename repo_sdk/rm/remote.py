@@ -43,8 +43,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
 from repo_sdk.judge.backend import api_key as read_api_key
@@ -57,7 +55,7 @@ from repo_sdk.rm.normalize import Normalizer
 from repo_sdk.rm.remote_config import resolved_input
 from repo_sdk.rm.remote_wire import Prompt, Wire
 from repo_sdk.rm.render import Encoded, Renderer
-from repo_sdk.rm.source import RMConfig, _normalizer
+from repo_sdk.rm.source import RMConfig, normalizer_for
 from repo_sdk.types import Sample, SourceScore
 
 __all__ = ["RemoteRMSource"]
@@ -66,12 +64,11 @@ log = logging.getLogger("repo_sdk.rm")
 _DEFAULT_TOKEN_BUDGET = 65536
 
 
-class RemoteRMSource(RewardSource):
+class RemoteRMSource(RewardSource[RMConfig]):
     """Reward model (RM) behind a server: vLLM's ``/classify`` or OpenRLHF's ``/get_reward``."""
 
     name: ClassVar[str] = "rm"
     kind = "rm"
-    Config = RMConfig
 
     def __init__(
         self,
@@ -125,15 +122,15 @@ class RemoteRMSource(RewardSource):
         self._counts = {"samples": 0, "requests": 0, "errors": 0, "truncations": 0, "tokens": 0, "with_tokens": 0}
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RemoteRMSource:
-        assert isinstance(config, RMConfig) and config.base_url is not None
+    def from_config(cls, config: RMConfig, context: BuildContext) -> RemoteRMSource:
+        assert config.base_url is not None
         tokenizer, meta = None, {}
         if config.tokenizer:
             tokenizer, meta = _load_tokenizer(context.resolve(config.tokenizer))
         if config.max_concurrency_global is not None or config.requests_per_second is not None:
             limits.check_backend(config.global_limit)
         source = cls(
-            config, tokenizer=tokenizer, meta=meta, normalizer=_normalizer(config.normalize, context),
+            config, tokenizer=tokenizer, meta=meta, normalizer=normalizer_for(config.normalize, context),
             api_key=read_api_key(config.api_key_env), base_dir=context.base_dir,
         )  # fmt: skip
         if config.probe:

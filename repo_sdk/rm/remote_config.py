@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from repo_sdk.errors import SpecError
+
 __all__ = ["LOCAL_KEYS", "REMOTE_KEYS", "check_rm_config", "resolved_input"]
 
 #: keys only a model loaded in this process reads
@@ -46,13 +48,12 @@ def resolved_input(cfg: Any) -> Literal["tokens", "text", "messages"]:
 
 def check_rm_config(cfg: Any) -> None:
     """Raise a located error for the first key that does not fit (see the module docs)."""
-    from repo_sdk.config import NestedConfigError
 
     def fail(key: str, message: str) -> None:
-        raise NestedConfigError((key,), f"{message} (got {getattr(cfg, key)!r})")
+        raise SpecError((key,), f"{message} (got {getattr(cfg, key)!r})")
 
     if cfg.path is None and cfg.base_url is None:
-        raise NestedConfigError(("path",), "path (a local model folder) or base_url (an RM server) is required")
+        raise SpecError(("path",), "path (a local model folder) or base_url (an RM server) is required")
     if cfg.path is not None and cfg.base_url is not None:
         fail("base_url", f"base_url and path {cfg.path!r} exclude each other: a local RM or a server, not both")
     given = cfg.model_fields_set

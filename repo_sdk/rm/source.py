@@ -53,7 +53,7 @@ from repo_sdk.rm.normalize import POSITIVE_METHODS, Method, Normalizer, load_cal
 from repo_sdk.rm.render import Renderer, TaskPlacement, compile_task_template
 from repo_sdk.types import Sample, SourceScore
 
-__all__ = ["CalibrationRef", "MeanStd", "RMConfig", "RMSource"]
+__all__ = ["CalibrationRef", "MeanStd", "RMConfig", "RMSource", "normalizer_for"]
 
 log = logging.getLogger("repo_sdk.rm")
 _FALLBACK_MAX_LENGTH = 2048
@@ -193,12 +193,11 @@ def _max_length(loaded: LoadedRM) -> int:
     return min(usable) if usable else _FALLBACK_MAX_LENGTH
 
 
-class RMSource(RewardSource):
+class RMSource(RewardSource[RMConfig]):
     """Reward model (RM): a ``num_labels=1`` sequence classifier scores each reply."""
 
     name: ClassVar[str] = "rm"
     kind = "rm"
-    Config = RMConfig
 
     def __init__(self, config: RMConfig, loaded: LoadedRM, normalizer: Normalizer | None = None) -> None:
         super().__init__(config)
@@ -221,8 +220,7 @@ class RMSource(RewardSource):
         self._counts = {"samples": 0, "batches": 0, "truncations": 0, "tokens": 0, "padded_tokens": 0, "nan": 0}
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RewardSource:
-        assert isinstance(config, RMConfig)
+    def from_config(cls, config: RMConfig, context: BuildContext) -> RewardSource[RMConfig]:
         if config.base_url is not None:
             from repo_sdk.rm.remote import RemoteRMSource
 
@@ -230,7 +228,7 @@ class RMSource(RewardSource):
         assert config.path is not None
         require_rm("the rm source")
         path = context.resolve(config.path)
-        normalizer = _normalizer(config.normalize, context)
+        normalizer = normalizer_for(config.normalize, context)
         return cls(config, acquire(path, config.device, config.dtype), normalizer)
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
@@ -312,7 +310,8 @@ class RMSource(RewardSource):
             self.loaded = None
 
 
-def _normalizer(spec: Any, context: BuildContext) -> Normalizer | None:
+def normalizer_for(spec: Any, context: BuildContext) -> Normalizer | None:
+    """The normalizer an RM's ``normalize`` key asks for (a calibration file resolves against the spec), or None."""
     if spec == "none":
         return None
     if isinstance(spec, MeanStd):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
@@ -116,7 +116,7 @@ class CotLeakParams(RuleParams):
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[\u3002\uff01\uff1f\n]")
 
 
-class CotLeak(Rule):
+class CotLeak(Rule[CotLeakParams]):
     """Reasoning that leaked into the reply: ``<think>`` blocks and reasoning preambles.
 
     Catches ``<think>...</think>`` blocks (also unclosed ones, which run to the end),
@@ -138,11 +138,10 @@ class CotLeak(Rule):
     name: ClassVar[str] = "cot_leak"
     description: ClassVar[str] = "chain-of-thought leaked into the reply (think tags, reasoning preambles)"
     default_points: ClassVar[float] = -10.0
-    Params = CotLeakParams
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: CotLeakParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: CotLeakParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         names = "|".join(re.escape(t) for t in p.tags)
         self._blocks = re.compile(rf"<\s*({names})\b[^<>]*>.*?(?:<\s*/\s*\1\s*>|$)", re.I | re.S) if p.tags else None
         self._close = re.compile(rf"<\s*/\s*(?:{names})\s*>", re.I) if p.tags else None
@@ -184,4 +183,4 @@ class CotLeak(Rule):
                 covered.append(span)
                 hits.append(self.hit("reasoning preamble in the reply", span=span, evidence=clip_evidence(text, span)))
         hits.sort(key=lambda h: h.span or (0, 0))
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

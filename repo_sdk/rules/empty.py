@@ -57,7 +57,7 @@ class EmptyReplyParams(RuleParams):
     )
 
 
-class EmptyReply(Rule):
+class EmptyReply(Rule[EmptyReplyParams]):
     """An empty reply: ``""``, whitespace only, no letter or digit at all, or a bare placeholder.
 
     Content-less replies are punctuation ("...", "?!"), symbols and emoji ("🙂👍"),
@@ -73,11 +73,10 @@ class EmptyReply(Rule):
     name: ClassVar[str] = "empty_reply"
     description: ClassVar[str] = "empty, whitespace-only or content-less reply (punctuation, emoji, a placeholder)"
     default_points: ClassVar[float] = -100.0
-    Params = EmptyReplyParams
 
-    def __init__(self, params: EmptyReplyParams | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: EmptyReplyParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: EmptyReplyParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         self._placeholders = {" ".join(x.lower().split()) for x in p.placeholders}
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:

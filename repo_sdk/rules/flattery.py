@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
@@ -84,7 +84,7 @@ class FlatteryParams(RuleParams):
         return patterns
 
 
-class Flattery(Rule):
+class Flattery(Rule[FlatteryParams]):
     """Sycophantic praise of the counterpart: superlatives, "you are a genius", "an honour to speak with you".
 
     Example:
@@ -99,11 +99,10 @@ class Flattery(Rule):
     name: ClassVar[str] = "flattery"
     description: ClassVar[str] = "sycophantic praise of the counterpart (superlatives, 'you are a genius')"
     default_points: ClassVar[float] = -15.0
-    Params = FlatteryParams
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: FlatteryParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: FlatteryParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         # a reply is searched with only the patterns whose words it holds (most replies: none)
         self._union = Alternation([*FLATTERY_PATTERNS, *p.extra_patterns], re.I)
 
@@ -114,4 +113,4 @@ class Flattery(Rule):
             for m in self._union.finditer(text, turn.reply.folded)
             if m.end() > m.start()
         ]
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

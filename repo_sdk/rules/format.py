@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
@@ -149,7 +149,7 @@ class FormatBreakageParams(RuleParams):
     quotes: bool = Field(True, description="an odd number of straight double quotes")
 
 
-class FormatBreakage(Rule):
+class FormatBreakage(Rule[FormatBreakageParams]):
     """Formatting that breaks a chat reply: markdown, HTML, JSON, unbalanced brackets or quotes.
 
     One hit per kind of breakage found (headings, bullets, emphasis, code, table,
@@ -168,11 +168,10 @@ class FormatBreakage(Rule):
     name: ClassVar[str] = "format_breakage"
     description: ClassVar[str] = "markdown, HTML or JSON in a chat reply; unbalanced brackets or quotes"
     default_points: ClassVar[float] = -5.0
-    Params = FormatBreakageParams
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: FormatBreakageParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: FormatBreakageParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         # each finder with the characters it cannot find anything without (a reply lacking them skips it)
         finders: list[tuple[str, Callable[[str], list[tuple[int, int]]], int, str]] = []
         if p.code:
@@ -223,7 +222,7 @@ class FormatBreakage(Rule):
             many = f" ({len(spans)} found)" if len(spans) > 1 else ""
             hits.append(self.hit(f"{label} in a chat reply{many}", span=span, evidence=clip_evidence(text, span)))
         hits.sort(key=lambda h: h.span or (0, 0))
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:

@@ -31,7 +31,7 @@ def _near(limit: int) -> int:
     return max(1, math.ceil(limit * 0.8))
 
 
-class MaxLength(Rule):
+class MaxLength(Rule[MaxLengthParams]):
     """A reply longer than ``max_chars`` characters, ``max_words`` words or ``max_sentences`` sentences.
 
     One hit per limit exceeded; its span covers the text past the limit (the evidence
@@ -48,15 +48,14 @@ class MaxLength(Rule):
     name: ClassVar[str] = "max_length"
     description: ClassVar[str] = "reply longer than max_chars characters (or max_words / max_sentences)"
     default_points: ClassVar[float] = -10.0
-    Params = MaxLengthParams
 
     def near_miss_params(self) -> MaxLengthParams:
         """Limits at 80 %: a reply between 80 % and 100 % of a limit came close."""
-        p: MaxLengthParams = self.params  # type: ignore[assignment]
+        p = self.config
         return p.model_copy(update={k: _near(v) for k in LIMITS if (v := getattr(p, k)) is not None})
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: MaxLengthParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = turn.reply.text
         hits = []
         if p.max_chars is not None and len(text) > p.max_chars:
@@ -79,4 +78,4 @@ class MaxLength(Rule):
                         f"reply has {len(parts)} {unit} (max {limit})", span=span, evidence=clip_evidence(text, span)
                     )
                 )
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

@@ -81,7 +81,7 @@ class NumericConsistencyParams(RuleParams):
         return self
 
 
-class NumericConsistency(Rule):
+class NumericConsistency(Rule[NumericConsistencyParams]):
     """A price in the reply that matches no task field and lies outside the configured bounds.
 
     Numbers come from :func:`repo_sdk.rules.text.extract_numbers`. Only price-like
@@ -109,10 +109,9 @@ class NumericConsistency(Rule):
     name: ClassVar[str] = "numeric_consistency"
     description: ClassVar[str] = "price in the reply matches no task field and lies outside the bounds"
     default_points: ClassVar[float] = -10.0
-    Params = NumericConsistencyParams
 
     def _candidates(self, numbers: list[NumberMention]) -> list[NumberMention]:
-        p: NumericConsistencyParams = self.params  # type: ignore[assignment]
+        p = self.config
         out = []
         for m in numbers:
             if m.kind == "money" or (m.kind == "number" and not p.only_currency and m.value >= p.plain_min):
@@ -120,7 +119,7 @@ class NumericConsistency(Rule):
         return out
 
     def _task_facts(self, task: Mapping[str, Any]) -> tuple[list[float], float | None, float | None, str | None]:
-        p: NumericConsistencyParams = self.params  # type: ignore[assignment]
+        p = self.config
         refs = sorted(n for f in p.fields for n in task_numbers(task_value(task, f)))
         lo = _bound(p.min_value, p.min_field, task, max)
         hi = _bound(p.max_value, p.max_field, task, min)
@@ -128,7 +127,7 @@ class NumericConsistency(Rule):
         return refs, lo, hi, want
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: NumericConsistencyParams = self.params  # type: ignore[assignment]
+        p = self.config
         if not turn.reply.has_digit:
             return []
         task = turn.task
@@ -157,7 +156,7 @@ class NumericConsistency(Rule):
             if has_bounds and above and below:
                 continue
             hits.append(self.hit(_reason(m, p.fields, task, lo, hi), span=m.span, evidence=m.text))
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)
 
 
 class HeardNumbers(DialogueTracker):

@@ -29,7 +29,7 @@ class PaddingParams(RuleParams):
     )
 
 
-class Padding(Rule):
+class Padding(Rule[PaddingParams]):
     """A reply that repeats itself: one sentence said ``max_repeats`` times, or few distinct word trigrams.
 
     Example:
@@ -43,16 +43,15 @@ class Padding(Rule):
     name: ClassVar[str] = "padding"
     description: ClassVar[str] = "reply padded by repeating itself (a sentence said again and again, few new words)"
     default_points: ClassVar[float] = -20.0
-    Params = PaddingParams
 
     def near_miss_params(self) -> PaddingParams:
         """One repeat fewer (at least two) and 10 points more distinct trigrams asked for."""
-        p: PaddingParams = self.params  # type: ignore[assignment]
+        p = self.config
         looser = {"max_repeats": max(2, p.max_repeats - 1), "min_distinct": min(1.0, round(p.min_distinct + 0.1, 6))}
         return p.model_copy(update=looser)
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: PaddingParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = turn.reply.text
         hits = []
         said: dict[tuple[str, ...], list[tuple[int, int]]] = {}  # a sentence's words -> where it is said
@@ -73,4 +72,4 @@ class Padding(Rule):
                 span = (0, len(text))
                 reason = f"only {distinct:.0%} of the reply's word trigrams are distinct (min {p.min_distinct:.0%})"
                 hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
@@ -61,7 +61,7 @@ class _Earlier:
     """One rule's indexes of the agent's earlier turns in one dialogue, caught up turn by turn."""
 
     def __init__(self, rule: Repetition) -> None:
-        p: RepetitionParams = rule.params  # type: ignore[assignment]
+        p = rule.config
         self.rule, self.p = rule, p
         self.replies = NearDuplicates(p.threshold, p.metric, p.ngram)  # key: agent turn number
         self.sentences = NearDuplicates(p.threshold, p.metric, p.ngram)  # key: sentence number
@@ -105,7 +105,7 @@ class RepetitionParams(RuleParams):
     )
 
 
-class Repetition(Rule):
+class Repetition(Rule[RepetitionParams]):
     """A reply that repeats one of the agent's own earlier turns, or a sentence of itself.
 
     Three checks, each a near-duplicate test (``similarity >= threshold`` over word
@@ -129,26 +129,25 @@ class Repetition(Rule):
     name: ClassVar[str] = "repetition"
     description: ClassVar[str] = "reply repeats the agent's earlier turns or a sentence of itself"
     default_points: ClassVar[float] = -10.0
-    Params = RepetitionParams
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: RepetitionParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: RepetitionParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         self._index = NearDuplicates(p.threshold, p.metric, p.ngram)  # to make probes with
         self._key = f"repetition.probes.{p.threshold}.{p.metric}.{p.ngram}.{p.min_tokens}"
 
     def probes(self, view: TextView) -> _Probes:
         """The view's probes, made once: as the reply, and later as an earlier turn."""
-        p: RepetitionParams = self.params  # type: ignore[assignment]
+        p = self.config
         return view.memo(self._key, lambda _: _Probes(view, p, self._index))
 
     def near_miss_params(self) -> RepetitionParams:
         """A threshold 0.1 lower: a text 0.1 short of counting as a repeat came close."""
-        p: RepetitionParams = self.params  # type: ignore[assignment]
+        p = self.config
         return p.model_copy(update={"threshold": round(max(0.05, p.threshold - 0.1), 6)})
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: RepetitionParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = turn.reply.text
         hits: list[RuleHit] = []
         probes = self.probes(turn.reply)
@@ -186,4 +185,4 @@ class Repetition(Rule):
                     reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
                     hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
                 seen.add(toks, k)
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

@@ -96,7 +96,7 @@ class MixedScriptParams(RuleParams):
     )
 
 
-class MixedScript(Rule):
+class MixedScript(Rule[MixedScriptParams]):
     """A reply mixing writing systems: Latin with CJK, Cyrillic, Greek, Arabic, ...
 
     The reply's script is ``primary`` or, unset, the script with most letters (a CJK
@@ -119,10 +119,9 @@ class MixedScript(Rule):
     name: ClassVar[str] = "mixed_script"
     description: ClassVar[str] = "reply mixes writing systems (e.g. Latin and CJK or Cyrillic)"
     default_points: ClassVar[float] = -10.0
-    Params = MixedScriptParams
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        p: MixedScriptParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = turn.reply.text
         if p.primary is None and (text.isascii() or _OTHER_SCRIPTS.search(text) is None):
             return []  # Latin letters alone (or none): one script, nothing to mix
@@ -160,7 +159,7 @@ class MixedScript(Rule):
                     evidence=clip_evidence(text, span),
                 )
             )
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)
 
 
 def _task_names(task: Mapping[str, Any], fields: list[str]) -> list[str]:

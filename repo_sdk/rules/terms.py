@@ -88,7 +88,7 @@ def _allow_pattern(phrase: str, p: ForbiddenTermsParams) -> str:
     return core
 
 
-class ForbiddenTerms(Rule):
+class ForbiddenTerms(Rule[ForbiddenTermsParams]):
     """Forbidden or internal terms in the reply (``work order``, ``ticket``, ``target price``).
 
     Each occurrence is one hit, with the matched text as evidence. Terms are plain
@@ -106,11 +106,10 @@ class ForbiddenTerms(Rule):
     name: ClassVar[str] = "forbidden_terms"
     description: ClassVar[str] = "forbidden or internal terms in the reply (configurable list)"
     default_points: ClassVar[float] = -10.0
-    Params = ForbiddenTermsParams
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: ForbiddenTermsParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: ForbiddenTermsParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         self._terms = [t if isinstance(t, Term) else Term(term=t) for t in p.terms]
         # longest first, so "target price" wins over "price" at the same position
         order = sorted(range(len(self._terms)), key=lambda i: (self._terms[i].regex, -len(self._terms[i].term)))
@@ -146,4 +145,4 @@ class ForbiddenTerms(Rule):
                     points=term.points,
                 )
             )
-        return cap_hits(hits, self.params)
+        return cap_hits(hits, self.config)

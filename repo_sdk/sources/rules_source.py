@@ -27,27 +27,26 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from repo_sdk.errors import PluginError
+from repo_sdk.errors import Loc, PluginError, SpecError
 from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import BuildContext, RewardSource, Rule
+from repo_sdk.plugin_config import PluginRef, problems_of, validate_config
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.rules.context import DialogueContext, TurnContext
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
 
-__all__ = ["RuleRef", "RulesSource", "build_rule", "capped"]
+__all__ = ["RuleRef", "RulesConfig", "RulesSource", "build_rule", "capped", "validate_rule"]
 
 
-class RuleRef(BaseModel):
+class RuleRef(PluginRef):
     """A rule in a spec: its name, optional points per hit and hit cap, and its parameters.
 
     Short form: just the name (``- cot_leak``). ``points`` and ``max_hits`` are taken by
-    every rule, whatever its ``Params`` declare; the other keys are the rule's parameters.
+    every rule, whatever its ``Config`` declares; the other keys are the rule's parameters.
     """
-
-    model_config = ConfigDict(extra="allow")
 
     name: str
     points: float | None = Field(None, allow_inf_nan=False, description="points per hit (default: the rule's)")
@@ -55,44 +54,60 @@ class RuleRef(BaseModel):
         None, ge=1, description="at most this many hits per reply (per turn for a dialogue rule); caps the penalty"
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        return {"name": value} if isinstance(value, str) else value
 
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+def validate_rule(
+    ref: RuleRef | str | dict[str, Any], registry: Registry | None = None, loc: Loc = ()
+) -> tuple[type[Rule[Any]], BaseModel, RuleRef]:
+    """The rule a reference names, its validated config and the reference; SpecError at ``loc`` if off.
 
-
-def build_rule(ref: RuleRef | str | dict[str, Any], registry: Registry | None = None) -> Rule:
-    """Instantiate a registered rule from a reference, validating its parameters.
-
-    ``max_hits`` reaches the rule's ``Params`` when they declare it (the built-ins' do,
-    through :class:`~repo_sdk.rules.base.RuleParams`) and is set on the rule either way;
-    the rules source caps every rule's hits by it.
+    ``max_hits`` reaches the rule's ``Config`` when it declares it (the built-ins' do,
+    through :class:`~repo_sdk.rules.base.RuleParams`). A problem with a parameter names the rule.
 
     Example:
-        >>> build_rule({"name": "max_length", "max_chars": 5}).params.max_chars
+        >>> validate_rule({"name": "max_length", "maxchars": 3}, loc=("sources", "r", "rules", 2))
+        Traceback (most recent call last):
+        ...
+        repo_sdk.errors.SpecError: sources.r.rules[2].maxchars: unknown key (rule max_length)
+    """
+    registry = registry or get_registry()
+    if not isinstance(ref, RuleRef):
+        try:
+            ref = RuleRef.model_validate(ref)
+        except ValidationError as exc:
+            raise SpecError.collect(problems_of(exc, loc)) from None
+    try:
+        cls: type[Rule[Any]] = registry.get("rules", ref.name)
+    except PluginError as exc:
+        raise SpecError((*loc, "name"), str(exc)) from None
+    values = ref.params
+    if ref.max_hits is not None and "max_hits" in cls.Config.model_fields:
+        values["max_hits"] = ref.max_hits
+    try:
+        return cls, validate_config(cls.Config, values, registry, loc), ref
+    except SpecError as exc:
+        raise SpecError.collect((where, f"{msg} (rule {ref.name})") for where, msg in exc.problems) from None
+
+
+def build_rule(ref: RuleRef | str | dict[str, Any], registry: Registry | None = None) -> Rule[Any]:
+    """Instantiate a registered rule from a reference, validating its parameters.
+
+    ``max_hits`` is set on the rule whether its ``Config`` declares it or not; the rules
+    source caps every rule's hits by it.
+
+    Example:
+        >>> build_rule({"name": "max_length", "max_chars": 5}).config.max_chars
         5
         >>> build_rule({"name": "cot_leak", "max_hits": 2}).max_hits
         2
     """
-    from repo_sdk.config import validate_plugin_config
-
-    registry = registry or get_registry()
-    ref = ref if isinstance(ref, RuleRef) else RuleRef.model_validate(ref)
-    cls: type[Rule] = registry.get("rules", ref.name)
-    values = ref.params
-    if ref.max_hits is not None and "max_hits" in cls.Params.model_fields:
-        values["max_hits"] = ref.max_hits
-    rule = cls(validate_plugin_config(cls.Params, values, registry, ()), points=ref.points)
+    cls, config, ref = validate_rule(ref, registry)
+    rule = cls(config, points=ref.points)
     if ref.max_hits is not None:
         rule.max_hits = ref.max_hits
     return rule
 
 
-def capped(rule: Rule, hits: list[RuleHit]) -> list[RuleHit]:
+def capped(rule: Rule[Any], hits: list[RuleHit]) -> list[RuleHit]:
     """The first ``rule.max_hits`` hits: per reply for a turn rule, per turn for a dialogue rule.
 
     Example:
@@ -116,6 +131,8 @@ def capped(rule: Rule, hits: list[RuleHit]) -> list[RuleHit]:
 
 
 class RulesConfig(BaseModel):
+    """Parameters of the ``rules`` source: the rules it runs."""
+
     model_config = ConfigDict(extra="forbid")
 
     rules: list[RuleRef] = Field(min_length=1, description="rule names or {name, points, ...params}")
@@ -126,42 +143,38 @@ class RulesConfig(BaseModel):
         registry = (info.context or {}).get("registry")
         if registry is None:
             return refs
-        from repo_sdk.config import NestedConfigError, _SpecErrors
-
+        problems: list[tuple[Loc, str]] = []
         for i, ref in enumerate(refs):
             try:
-                build_rule(ref, registry)
-            except PluginError as exc:
-                raise NestedConfigError((i, "name"), str(exc)) from None
-            except _SpecErrors as exc:
-                loc, msg = exc.errors[0]
-                raise NestedConfigError((i, *loc), f"{msg} (rule {ref.name})") from None
+                validate_rule(ref, registry, (i,))
+            except SpecError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise SpecError.collect(problems)
         return refs
 
 
-class RulesSource(RewardSource):
+class RulesSource(RewardSource[RulesConfig]):
     """Programmatic rules (RF): value = sum of hit points, hits in ``details``."""
 
     name: ClassVar[str] = "rules"
     kind = "rules"
-    Config = RulesConfig
 
-    def __init__(self, config: RulesConfig, rules: Sequence[Rule]) -> None:
+    def __init__(self, config: RulesConfig, rules: Sequence[Rule[Any]]) -> None:
         super().__init__(config)
         self.turn_rules = [r for r in rules if r.scope == "turn"]
         self.dialogue_rules = [r for r in rules if r.scope == "dialogue"]
         self._carried: _Carried | None = None  # the contexts of the last batch, for its dialogue rows
 
     @classmethod
-    def from_config(cls, config: BaseModel, context: BuildContext) -> RulesSource:
-        assert isinstance(config, RulesConfig)
+    def from_config(cls, config: RulesConfig, context: BuildContext) -> RulesSource:
         return cls(config, [build_rule(ref, context.registry) for ref in config.rules])
 
     @classmethod
     def build(cls, rules: list[str | dict[str, Any]], registry: Registry | None = None) -> RulesSource:
         """A rules source from rule references, outside any spec."""
         registry = registry or get_registry()
-        config = RulesConfig.model_validate({"rules": rules}, context={"registry": registry})
+        config = validate_config(RulesConfig, {"rules": rules}, registry)
         return cls.from_config(config, BuildContext(registry=registry))
 
     def check(self, sample: Sample) -> list[RuleHit]:

@@ -67,7 +67,7 @@ def test_pointwise_reads_the_judges_own_verdict(text, score, method):
         ("Score: 5. On reflection, score: 2.", "conflicting scores 2, 5"),
         ("Reply: 'score: 5'. The reply's claim is false", "no 'score' of the judge's own"),
         ('{"rating": 4, "note": "score: 4"}', "no top-level 'score'"),
-        ('{"score": 4, "deductions": [{"criterion": "x", "points": -2}]}', "deductions.0.points"),
+        ('{"score": 4, "deductions": [{"criterion": "x", "points": -2}]}', "deductions[0].points"),
         ("score: high", "not followed by a number"),
     ],
 )

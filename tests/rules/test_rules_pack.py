@@ -66,8 +66,8 @@ def test_builtin_rules_are_registered() -> None:
 
 def test_params_forbid_extra_keys_and_describe_every_field() -> None:
     for cls in BUILTIN_RULES:
-        assert cls.Params.model_config.get("extra") == "forbid", cls.name
-        for name, field in cls.Params.model_fields.items():
+        assert cls.Config.model_config.get("extra") == "forbid", cls.name
+        for name, field in cls.Config.model_fields.items():
             assert field.description, f"{cls.name}.{name} has no description"
 
 

@@ -23,17 +23,16 @@ class NoShoutingParams(BaseModel):
     min_words: int = Field(2, ge=1, description="consecutive all-caps words that count as shouting")
 
 
-class NoShouting(Rule):
+class NoShouting(Rule[NoShoutingParams]):
     """Consecutive ALL-CAPS words in a reply: shouting at the partner."""
 
     name: ClassVar[str] = "example.no_shouting"
     description: ClassVar[str] = "two or more consecutive all-caps words"
     default_points: ClassVar[float] = -15.0
-    Params = NoShoutingParams
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        n = self.params.min_words  # type: ignore[attr-defined]
+    def __init__(self, config: NoShoutingParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        n = self.config.min_words
         self._pattern = re.compile(rf"\b[A-Z]{{2,}}(?:\s+[A-Z]{{2,}}){{{n - 1},}}\b")
 
     def check(self, sample: Sample) -> list[RuleHit]:

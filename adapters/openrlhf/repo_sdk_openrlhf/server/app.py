@@ -50,7 +50,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from repo_sdk.config import format_loc
+from repo_sdk.errors import format_loc
 from repo_sdk.types import RewardResult, Sample
 from repo_sdk_openrlhf.server.batcher import MicroBatcher
 from repo_sdk_openrlhf.server.worker import LoopThread

@@ -26,19 +26,18 @@ class NoPushParams(BaseModel):
     )
 
 
-class NoPushAfterAcceptance(Rule):
+class NoPushAfterAcceptance(Rule[NoPushParams]):
     """SOP: once the hotel has accepted, do not ask for a lower price again."""
 
     name: ClassVar[str] = "my.no_push_after_acceptance"
     description: ClassVar[str] = "asks for a lower price after the hotel accepted"
     default_points: ClassVar[float] = -30.0
-    Params = NoPushParams
 
     _ASK = re.compile(r"\b(could you (do|go|offer)|lower|instead|any (chance|room) for)\b", re.I)
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        words = "|".join(re.escape(w) for w in self.params.accept_words)  # type: ignore[attr-defined]
+    def __init__(self, config: NoPushParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        words = "|".join(re.escape(w) for w in self.config.accept_words)
         self._accept = re.compile(rf"\b({words})\b", re.I)
 
     def check(self, sample: Sample) -> list[RuleHit]:

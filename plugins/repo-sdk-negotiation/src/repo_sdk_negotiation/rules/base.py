@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from repo_sdk.interfaces import Rule
+from repo_sdk.plugin_config import ConfigT
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
 from repo_sdk.rules.prefilter import prefilter
 from repo_sdk.rules.text import fold
@@ -159,7 +160,7 @@ def fmt_price(value: float | None, currency: str | None = None) -> str:
     return f"{num} {currency}" if currency else num
 
 
-class NegotiationRule(Rule):
+class NegotiationRule(Rule[ConfigT]):
     """A turn rule over a negotiation task: ``check_context`` gets the shared :class:`Context`.
 
     Samples whose task has no tickets are not negotiations (or not this schema):

@@ -124,7 +124,7 @@ def _known_numbers(ctx: Context) -> set[float]:
     return ctx.dialogue.memo("negotiation.task_numbers", lambda: task_numbers(ctx.task.model_dump()))
 
 
-class InventedFacts(NegotiationRule):
+class InventedFacts(NegotiationRule[InventedFactsParams]):
     """Figures and claims the task does not hold: invented counts, percentages, ranks, competitor moves.
 
     Numbers next to fact nouns ("340 searches", "12 hotels"), percentages and ranks
@@ -143,10 +143,9 @@ class InventedFacts(NegotiationRule):
     name: ClassVar[str] = "negotiation.invented_facts"
     description: ClassVar[str] = "figures or competitor claims that the task does not hold"
     default_points: ClassVar[float] = -20.0
-    Params = InventedFactsParams
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: InventedFactsParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = ctx.reading.text
         known = _known_numbers(ctx)
         prices = {x for t in ctx.task.tickets for x in (*t.net_side_prices(), t.selling_price) if x}

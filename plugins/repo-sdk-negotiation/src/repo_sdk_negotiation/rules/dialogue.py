@@ -45,7 +45,7 @@ class TicketsClosedParams(BaseModel):
     )
 
 
-class TicketsClosed(Rule):
+class TicketsClosed(Rule[TicketsClosedParams]):
     """A conversation that ends with a room type still open: neither agreed nor closed by a fallback.
 
     Example:
@@ -63,10 +63,9 @@ class TicketsClosed(Rule):
     description: ClassVar[str] = "dialogue ends with a room type neither agreed nor closed by a fallback"
     scope: ClassVar[Literal["turn", "dialogue"]] = "dialogue"
     default_points: ClassVar[float] = -20.0
-    Params = TicketsClosedParams
 
     def check_dialogue_context(self, dialogue: Dialogue, context: DialogueContext) -> list[RuleHit]:
-        p: TicketsClosedParams = self.params  # type: ignore[assignment]
+        p = self.config
         task = parse_task(dialogue.task)
         last = max(
             (i for i, t in enumerate(dialogue.turns) if t.role == "assistant" and not t.is_tool_call_only), default=None
@@ -100,7 +99,7 @@ class StageOrderParams(BaseModel):
     flag_early_fallback: bool = Field(True, description="giving up on a room before any proposal on it")
 
 
-class StageOrder(Rule):
+class StageOrder(Rule[StageOrderParams]):
     """The conversation breaks the SOP's order: no opening, a restarted script, a fallback before any proposal.
 
     Per-reply order checks (proposal before confirmation, pushing after a yes, not
@@ -120,10 +119,9 @@ class StageOrder(Rule):
     description: ClassVar[str] = "SOP stage order broken over the dialogue (opening, restart, early fallback)"
     scope: ClassVar[Literal["turn", "dialogue"]] = "dialogue"
     default_points: ClassVar[float] = -10.0
-    Params = StageOrderParams
 
     def check_dialogue_context(self, dialogue: Dialogue, context: DialogueContext) -> list[RuleHit]:
-        p: StageOrderParams = self.params  # type: ignore[assignment]
+        p = self.config
         if not parse_task(dialogue.task).tickets:
             return []
         hits = []

@@ -82,7 +82,7 @@ class AcceptAtTargetParams(BaseModel):
     tolerance: float = Field(TOL, ge=0, description="a quote this close above the target still counts as at target")
 
 
-class AcceptAtTarget(NegotiationRule):
+class AcceptAtTarget(NegotiationRule[AcceptAtTargetParams]):
     """The hotel quoted at or below the target, and the reply does not accept it at once.
 
     Example:
@@ -99,10 +99,9 @@ class AcceptAtTarget(NegotiationRule):
     name: ClassVar[str] = "negotiation.accept_at_target"
     description: ClassVar[str] = "does not accept at once a hotel quote at or below the target"
     default_points: ClassVar[float] = -25.0
-    Params = AcceptAtTargetParams
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: AcceptAtTargetParams = self.params  # type: ignore[assignment]
+        p = self.config
         hits = []
         for tid, quote in ctx.hotel.quotes.items():
             ticket, st = ctx.task.ticket(tid), ctx.state.tickets[tid]

@@ -32,7 +32,7 @@ class PriceConsistencyParams(BaseModel):
     extra_prices: list[float] = Field(default_factory=list, description="amounts always allowed")
 
 
-class PriceConsistency(NegotiationRule):
+class PriceConsistency(NegotiationRule[PriceConsistencyParams]):
     """Every price in the reply matches the task, the hotel's quotes, or a documented rule.
 
     Known prices: each ticket's current, target, net and selling price, the task's
@@ -53,10 +53,9 @@ class PriceConsistency(NegotiationRule):
     name: ClassVar[str] = "negotiation.price_consistency"
     description: ClassVar[str] = "a price in the reply matches no task price, hotel quote or documented rule"
     default_points: ClassVar[float] = -30.0
-    Params = PriceConsistencyParams
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: PriceConsistencyParams = self.params  # type: ignore[assignment]
+        p = self.config
         known = {x for t in ctx.task.tickets for x in (*t.net_side_prices(), t.selling_price, *t.allowed_prices) if x}
         known |= {*ctx.task.allowed_prices, *p.extra_prices, *task_numbers(ctx.task.facts)}
         known |= {q for st in ctx.state.tickets.values() for q in st.quotes}
@@ -82,7 +81,7 @@ class PriceConsistency(NegotiationRule):
         return hits
 
     def _in_counter_range(self, ctx: Context, owner: str | None, value: float) -> bool:
-        p: PriceConsistencyParams = self.params  # type: ignore[assignment]
+        p = self.config
         for t in ctx.task.tickets if owner is None else [t for t in ctx.task.tickets if t.id == owner]:
             quotes = ctx.state.tickets[t.id].quotes
             high = quotes[-1] if quotes else t.current_price
@@ -218,7 +217,7 @@ def _content_words(text: str) -> set[str]:
     )
 
 
-class InventedDiscount(NegotiationRule):
+class InventedDiscount(NegotiationRule[InventedDiscountParams]):
     """The agent offers a concession the task does not list (discount, commission cut, free promotion).
 
     A concession in the reply is backed when it shares ``min_overlap`` content words
@@ -235,11 +234,10 @@ class InventedDiscount(NegotiationRule):
     name: ClassVar[str] = "negotiation.invented_discount"
     description: ClassVar[str] = "the agent offers a discount or concession that the task does not list"
     default_points: ClassVar[float] = -30.0
-    Params = InventedDiscountParams
     needs_tickets = False
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: InventedDiscountParams = self.params  # type: ignore[assignment]
+        p = self.config
         offers = [_content_words(o) for o in ctx.task.offers]
         hits = []
         for m in _OFFER.finditer(ctx.reading.text) if ctx.can(_OFFER) else ():

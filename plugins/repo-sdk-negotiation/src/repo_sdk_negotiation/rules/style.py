@@ -135,7 +135,7 @@ class OneLanguageParams(BaseModel):
     min_foreign_words: int = Field(2, ge=1, description="function words of another language that make a clause foreign")
 
 
-class OneLanguage(NegotiationRule):
+class OneLanguage(NegotiationRule[OneLanguageParams]):
     """A reply that switches language: another script, a clause in another Latin language, a foreign courtesy word.
 
     Names from the task (hotel, city, room types) are masked first, so "Hotel Casa
@@ -154,11 +154,10 @@ class OneLanguage(NegotiationRule):
     name: ClassVar[str] = "negotiation.one_language"
     description: ClassVar[str] = "reply mixes languages (other script, foreign clause or courtesy word)"
     default_points: ClassVar[float] = -15.0
-    Params = OneLanguageParams
     needs_tickets = False
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: OneLanguageParams = self.params  # type: ignore[assignment]
+        p = self.config
         lang = (p.language or ctx.task.language or "en").lower()[:2]
         text = ctx.reading.text
         names = find_terms(text, [n.lower() for n in ctx.task.names()])
@@ -284,7 +283,7 @@ class EarlierReplies(DialogueTracker):
         return any(n / (len(grams) + self._sizes[r] - n) >= similarity for r, n in shared.items())
 
 
-class RepeatedScript(NegotiationRule):
+class RepeatedScript(NegotiationRule[RepeatedScriptParams]):
     """The agent repeats itself: a long sentence verbatim from an earlier turn, or a near-copy of an earlier reply.
 
     Example:
@@ -297,11 +296,10 @@ class RepeatedScript(NegotiationRule):
     name: ClassVar[str] = "negotiation.repeated_script"
     description: ClassVar[str] = "repeats an earlier reply or a long sentence of it verbatim"
     default_points: ClassVar[float] = -10.0
-    Params = RepeatedScriptParams
     needs_tickets = False
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: RepeatedScriptParams = self.params  # type: ignore[assignment]
+        p = self.config
         assert ctx.dialogue is not None
         earlier = ctx.dialogue.tracker(EarlierReplies)
         if not earlier.count:

@@ -70,7 +70,7 @@ class InternalTermsParams(BaseModel):
     ticket_ids: bool = Field(True, description="also flag the task's ticket ids (ids with a digit, e.g. T-1042)")
 
 
-class InternalTerms(NegotiationRule):
+class InternalTerms(NegotiationRule[InternalTermsParams]):
     """Agency-internal wording in a reply: work order, ticket, target price, floor price, SOP, ...
 
     Near misses do not hit: "train tickets", "ticket office", "target audience",
@@ -88,18 +88,17 @@ class InternalTerms(NegotiationRule):
     name: ClassVar[str] = "negotiation.internal_terms"
     description: ClassVar[str] = "internal terms (work order, ticket, target price, floor price, SOP) in a reply"
     default_points: ClassVar[float] = -20.0
-    Params = InternalTermsParams
     needs_tickets = False
 
-    def __init__(self, params: BaseModel | None = None, points: float | None = None) -> None:
-        super().__init__(params, points)
-        p: InternalTermsParams = self.params  # type: ignore[assignment]
+    def __init__(self, config: InternalTermsParams | None = None, points: float | None = None) -> None:
+        super().__init__(config, points)
+        p = self.config
         terms = [(what, pat) for what, pat in INTERNAL_TERMS if what not in p.allow]
         terms += [("internal term", r"\b" + r"\s+".join(map(re.escape, t.split())) + r"\b") for t in p.extra_terms]
         self._patterns = [(what, re.compile(pat, re.I)) for what, pat in terms]
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
-        p: InternalTermsParams = self.params  # type: ignore[assignment]
+        p = self.config
         text = ctx.reading.text
         found: list[tuple[tuple[int, int], str]] = []
         for what, pattern in self._patterns:
