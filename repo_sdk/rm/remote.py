@@ -47,7 +47,7 @@ from pydantic import BaseModel
 
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
-from repo_sdk.judge.backend import api_key as read_api_key
+from repo_sdk.judge.client import api_key as read_api_key
 from repo_sdk.remote import limits
 from repo_sdk.remote.client import CallCounters, CallError, JsonClient, RetryPolicy
 from repo_sdk.remote.probe import probe_url
