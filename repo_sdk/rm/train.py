@@ -12,12 +12,18 @@ The output directory holds the model (LoRA merged in), its tokenizer,
 temporary name and renamed into place at the end, so a crash never leaves a
 half-written model behind.
 
-Example (a tiny random base, a few steps)::
+Example (a tiny random base, the scaffold's 30 pairs, one epoch):
 
-    from repo_sdk.rm import RMTrainOptions, build_tiny_model, train_rm
-    base = build_tiny_model("tiny-base")
-    result = train_rm("my-project/preference_pairs.jsonl", "my-rm", RMTrainOptions(base=base, epochs=1))
-    print(result.heldout_accuracy)
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from repo_sdk.rm import RMTrainOptions, build_tiny_model, train_rm
+    >>> from repo_sdk.templates_builtin import templates_dir
+    >>> work = Path(tempfile.mkdtemp())
+    >>> base = build_tiny_model(work / "tiny-base")
+    >>> pairs = templates_dir() / "init" / "preference_pairs.jsonl"
+    >>> result = train_rm(pairs, work / "rm", RMTrainOptions(base=base, epochs=1, show_progress=False))
+    >>> result.train_pairs, result.heldout_pairs, sorted(p.name for p in (work / "rm").glob("*.json"))
+    (24, 6, ['calibration.json', 'config.json', 'repo_rm.json', 'tokenizer.json', 'tokenizer_config.json'])
 """
 
 from __future__ import annotations
