@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import typer
@@ -20,11 +20,19 @@ class OneLineUsageErrors(TyperGroup):
     """Usage errors (a bad option value, an unknown option, a missing argument) as one ``error:`` line
     naming the option and the value given, instead of a usage box; the exit code stays click's 2."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except Exception as exc:
             if not hasattr(exc, "format_message"):
                 raise
@@ -38,8 +46,8 @@ class OneLineUsageErrors(TyperGroup):
 def usage_message(exc: Exception) -> str:
     """A click usage error in one line, with the rejected value when typer's message leaves it out."""
     message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
-    cause = exc.__cause__
-    errors = cause.errors() if hasattr(cause, "errors") else None
+    read_errors = getattr(exc.__cause__, "errors", None)  # a pydantic ValidationError behind typer's message
+    errors = read_errors() if callable(read_errors) else None
     if errors and "input" in errors[0] and "(got " not in message:
         message += f" (got {errors[0]['input']!r})"
     ctx = getattr(exc, "ctx", None)

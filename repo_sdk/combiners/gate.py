@@ -74,11 +74,11 @@ class GateCombiner(Combiner):
         inner_cfg = validate_plugin_config(inner_cls.Config, spec.params, context.registry, ("combiner", "inner"))
         return cls(config, inner_cls.from_config(inner_cfg, context))
 
-    @property  # type: ignore[misc]
+    @property
     def group_aware(self) -> bool:  # type: ignore[override]
         return self.inner.group_aware
 
-    @property  # type: ignore[misc]
+    @property
     def summary_details(self) -> tuple[str, ...]:  # type: ignore[override]
         return self.inner.summary_details
 

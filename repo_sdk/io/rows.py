@@ -86,7 +86,7 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
             ]
             for f in schema
         }
-        writer.write_table(pa.table(cols, schema=schema))  # type: ignore[union-attr,attr-defined]
+        writer.write_table(pa.table(cols, schema=schema))  # type: ignore[attr-defined]
         buf.clear()
 
     with atomic_write(path, "wb") as fh:

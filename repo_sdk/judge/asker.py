@@ -125,7 +125,7 @@ class Asker:
         if self.mode != "checklist":
             return self.parse(texts[0])
         lo, hi = self.template.scale
-        broken = [self.parse(t, q).score for t, q in zip(texts, self.questions, strict=True)]  # P(yes) per item
+        broken = [_p_yes(self.parse(t, q)) for t, q in zip(texts, self.questions, strict=True)]
         share = (hi - lo) / len(broken)
         deductions = [Deduction(criterion=q.item or "", points=round(p * share, 4), reason=f"P(breaks) = {p:.2f}")
                       for q, p in zip(self.questions, broken, strict=True) if p * share >= 0.005]  # fmt: skip
@@ -250,3 +250,9 @@ class Asker:
 def _unreadable(text: str, attempt: int, exc: VerdictError) -> Answer:
     tries = f" after {attempt} re-ask(s)" if attempt else ""
     return Answer(None, f"unparseable verdict{tries}: {exc}", "parse", text)
+
+
+def _p_yes(verdict: PointwiseVerdict | PairwiseVerdict) -> float:
+    """A checklist question's answer: P(yes), read as a pointwise verdict by :meth:`Asker.parse`."""
+    assert isinstance(verdict, PointwiseVerdict), "checklist questions are read by their labels"
+    return verdict.score

@@ -135,7 +135,11 @@ class JudgeSource(RewardSource):
             return None
         self.tel.guarded += 1
         lo = self.template.scale[0]
-        details = {"template": self.template.name, "guard": found[:10], "telemetry": CallStats().as_dict()}
+        details: dict[str, Any] = {
+            "template": self.template.name,
+            "guard": found[:10],
+            "telemetry": CallStats().as_dict(),
+        }
         details |= {"score": lo, "parse": "guard"} if self.template.kind == "pointwise" else {"outcome": lo}
         return SourceScore(value=lo, reason=reason, details=details)
 
@@ -194,7 +198,7 @@ class JudgeSource(RewardSource):
             try:
                 requests = self.prompts.requests(sample)
                 stats = CallStats()
-                keyed = keys or [None] * len(requests)
+                keyed: list[str | None] = [*keys] or [None] * len(requests)
                 asked = zip(requests, self.prompts.slots, keyed, strict=True)
                 calls = [self.asker.ask(r, k, stats, client, key) for r, (k, _), key in asked]
                 answers = [await calls[0]] if len(calls) == 1 else list(await asyncio.gather(*calls))  # no task for one

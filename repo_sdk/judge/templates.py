@@ -240,7 +240,7 @@ class JudgeTemplate:
             raise TemplateRenderError(f"template {self.name!r}: {type(exc).__name__}: {exc}") from None
 
 
-class _Placeholders(dict):  # type: ignore[type-arg]
+class _Placeholders(dict[str, Any]):
     """A task whose every field exists, for :meth:`JudgeTemplate.probe`."""
 
     def __missing__(self, key: Any) -> str:

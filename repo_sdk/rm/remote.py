@@ -127,7 +127,8 @@ class RemoteRMSource(RewardSource):
     @classmethod
     def from_config(cls, config: BaseModel, context: BuildContext) -> RemoteRMSource:
         assert isinstance(config, RMConfig) and config.base_url is not None
-        tokenizer, meta = None, {}
+        tokenizer: Any = None
+        meta: dict[str, Any] = {}
         if config.tokenizer:
             tokenizer, meta = _load_tokenizer(context.resolve(config.tokenizer))
         if config.max_concurrency_global is not None or config.requests_per_second is not None:

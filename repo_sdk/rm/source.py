@@ -199,6 +199,7 @@ class RMSource(RewardSource):
     name: ClassVar[str] = "rm"
     kind = "rm"
     Config = RMConfig
+    config: RMConfig
 
     def __init__(self, config: RMConfig, loaded: LoadedRM, normalizer: Normalizer | None = None) -> None:
         super().__init__(config)

@@ -114,7 +114,7 @@ class DialogueContext:
         value = self._memo.get(key, _MISSING)
         if value is _MISSING:
             value = self._memo[key] = compute()
-        return value  # type: ignore[no-any-return]
+        return value
 
 
 class TurnContext:

@@ -27,7 +27,7 @@ from functools import lru_cache
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse
 
 from repo_sdk.rules.text import fold
 
