@@ -6,8 +6,9 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -34,7 +35,7 @@ class OneLineUsageErrors(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except Exception as exc:
-            if not hasattr(exc, "format_message"):
+            if not isinstance(exc, click.ClickException):
                 raise
             if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed as it is made
                 sys.exit(getattr(exc, "exit_code", 2))
@@ -43,9 +44,9 @@ class OneLineUsageErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def usage_message(exc: Exception) -> str:
+def usage_message(exc: click.ClickException) -> str:
     """A click usage error in one line, with the rejected value when typer's message leaves it out."""
-    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    message = " ".join(exc.format_message().split())
     read_errors = getattr(exc.__cause__, "errors", None)  # a pydantic ValidationError behind typer's message
     errors = read_errors() if callable(read_errors) else None
     if errors and "input" in errors[0] and "(got " not in message:
@@ -64,7 +65,8 @@ app = typer.Typer(
     help="Compose RM, LLM-judge and rule rewards the REPO way: validate, score, train, serve, eval.",
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -73,14 +75,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def cli_errors(fn: F) -> F:
+def cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn user errors into one line and exit code 1; no traceback reaches the user.
 
     Set ``REPO_SDK_DEBUG=1`` to see the traceback of an unexpected error.
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -94,7 +96,7 @@ def cli_errors(fn: F) -> F:
                 raise
             raise fail(f"{type(exc).__name__}: {exc} (set REPO_SDK_DEBUG=1 for the traceback)") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def main() -> None:

@@ -192,7 +192,9 @@ class RemoteRMSource(RewardSource):
         if cut := sum(1 for s in out if s is not None and "truncated" in s.details):
             log.warning("rm: truncated %d of %d inputs to max_length=%s (%d so far); the responses were kept",
                         cut, len(samples), self.max_length, self._counts["truncations"])  # fmt: skip
-        return out  # type: ignore[return-value]
+        scores = [s for s in out if s is not None]
+        assert len(scores) == len(samples), "every sample is scored or failed"
+        return scores
 
     def _prompt(self, sample: Sample) -> tuple[Prompt, dict[str, Any], int]:
         """The prompt of a sample, its details (tokens, truncation) and its length for batching."""

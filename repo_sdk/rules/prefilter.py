@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # not in typeshed for 3.10
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse
 
@@ -73,7 +74,7 @@ def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     return Prefilter(pattern)
 
 
-def _needs(items: object) -> Needs:
+def _needs(items: Any) -> Needs:  # the parser's SubPattern: (opcode, argument) pairs
     groups: Needs = []
     run: list[str] = []
 
@@ -82,7 +83,7 @@ def _needs(items: object) -> Needs:
             groups.append(frozenset({"".join(run)}))
             run.clear()
 
-    for op, av in items:  # type: ignore[attr-defined]
+    for op, av in items:
         name = str(op)
         if name == "LITERAL" and chr(av).isascii():
             run.append(chr(av).lower())  # case-folded: a match under any flags folds to it
