@@ -61,6 +61,7 @@ def train(
     from repo_sdk.io.paths import check_output_folder
     from repo_sdk.rm.train import RMTrainOptions, train_rm
 
+    # each training flag is named after its field: the options are the flags given, taken as they are
     settings = {k: v for k, v in locals().items() if k in RMTrainOptions.model_fields}
     try:
         options = RMTrainOptions(**settings, show_progress=not quiet and sys.stderr.isatty())
