@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -35,7 +34,7 @@ class OneLineUsageErrors(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except Exception as exc:
-            if not isinstance(exc, click.ClickException):
+            if not hasattr(exc, "format_message"):  # typer's click errors (typer may bundle its own click)
                 raise
             if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed as it is made
                 sys.exit(getattr(exc, "exit_code", 2))
@@ -44,7 +43,7 @@ class OneLineUsageErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def usage_message(exc: click.ClickException) -> str:
+def usage_message(exc: Any) -> str:
     """A click usage error in one line, with the rejected value when typer's message leaves it out."""
     message = " ".join(exc.format_message().split())
     read_errors = getattr(exc.__cause__, "errors", None)  # a pydantic ValidationError behind typer's message
