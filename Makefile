@@ -45,10 +45,13 @@ demo: setup
 test: setup lint
 	$(PY) -m pytest -q
 
-# House rules CI enforces: formatting and lint over the whole tree (the init scaffold included).
+# House rules CI enforces: formatting and lint over the whole tree (the init scaffold included), and the
+# core's types (mypy, configured in pyproject.toml). The docstring examples run in the suite
+# (tests/test_docstrings.py).
 lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) -m benchmarks

@@ -21,7 +21,7 @@ from pathlib import Path
 from repo_sdk.cli.init_cmd import RM_TRAINING
 from repo_sdk.fidelity import read_twins, score_twins, win_share
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.rm.train import train_rm
+from repo_sdk.rm.train import RMTrainOptions, train_rm
 from repo_sdk.templates_builtin import templates_dir
 
 
@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for augment in (False, True):
                 out = Path(tmp) / f"rm-{seed}-{augment}"
-                settings = RM_TRAINING if augment else {}
-                res = train_rm(pairs, out, seed=seed, show_progress=False, **settings)  # type: ignore[arg-type]
+                options = RM_TRAINING if augment else RMTrainOptions()
+                res = train_rm(pairs, out, options.model_copy(update={"seed": seed, "show_progress": False}))
                 dev, hold = twin_accuracy(out, twins)
                 print(
                     f"{seed:>4}  {('+' + str(res.augmented_pairs)) if augment else 'no':>7}  "

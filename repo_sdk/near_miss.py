@@ -62,7 +62,7 @@ def near_miss_rules(pipe: RewardPipeline) -> list[RulesSource]:
         looser = [_looser(rule) for rule in src.turn_rules]
         kept = [rule for rule in looser if rule is not None]
         if kept:
-            out.append(RulesSource(src.config, kept))  # type: ignore[arg-type]  # a RulesSource's config is RulesConfig
+            out.append(RulesSource(src.config, kept))
     return out
 
 

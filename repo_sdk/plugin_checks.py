@@ -43,9 +43,10 @@ def checked(kind: str, obj: Any, path: Any) -> tuple[str, Any]:
     name = getattr(obj, "name", None)
     if not isinstance(name, str) or not name:
         raise PluginError(f"register_{kind}: {obj.__name__} has no `name` (the name a spec uses)")
+    source_kind = getattr(obj, "kind", None)
     if kind == "sources":
-        if obj.kind not in get_args(SourceKind):
-            raise PluginError(f"source {name!r}: kind {obj.kind!r} is not one of {', '.join(get_args(SourceKind))}")
+        if source_kind not in get_args(SourceKind):
+            raise PluginError(f"source {name!r}: kind {source_kind!r} is not one of {', '.join(get_args(SourceKind))}")
     return name, obj
 
 

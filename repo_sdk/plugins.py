@@ -208,7 +208,7 @@ def build_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry
             for kind, item in staged:
                 if seen.setdefault((kind, item.name), item.obj) is not item.obj:
                     raise PluginError(f"it registers two different {kind} named {item.name!r}")
-            clashes = [why for kind, item in staged if (why := registry.clash(kind, item)) is not None]
+            clashes = [clash for kind, item in staged if (clash := registry.clash(kind, item)) is not None]
             if clashes:
                 raise PluginError(f"{'; '.join(clashes)}: the later plugin, {plugin_name}, was not loaded")
         except PluginError as exc:

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from repo_sdk.config import LoadedSpec
 from repo_sdk.errors import RepoSdkError, SpecError, problem_line
 from repo_sdk.interfaces import BuildContext
@@ -117,7 +119,7 @@ def _check_combiner(loaded: LoadedSpec, registry: Registry, add: Any) -> None:
 
 def _env_keys(loaded: LoadedSpec) -> list[tuple[tuple[Any, ...], str]]:
     """``(key path, variable)`` for every ``*_env`` key of a source or the combiner that names one."""
-    configs = [(("sources", n), c) for n, c in loaded.source_configs.items()]
+    configs: list[tuple[tuple[str, ...], BaseModel]] = [(("sources", n), c) for n, c in loaded.source_configs.items()]
     configs.append((("combiner",), loaded.combiner_config))
     out = []
     for loc, config in configs:

@@ -41,7 +41,7 @@ def make_sample(
     """A Sample with sensible defaults; history as ``(role, content)`` pairs or Turns."""
     if history is None:
         history = [("user", "Hello, this is the front desk of Hotel Aurora.")]
-    turns = [t if isinstance(t, Turn) else Turn(role=t[0], content=t[1]) for t in history]  # type: ignore[arg-type]
+    turns = [t if isinstance(t, Turn) else Turn(role=t[0], content=t[1]) for t in history]
     return Sample(
         id=id or f"sample-{next(_ids)}",
         task=task if task is not None else {},
@@ -59,7 +59,7 @@ def make_dialogue(
     return Dialogue(
         id=id or f"dialogue-{next(_ids)}",
         task=task or {},
-        turns=[Turn(role=r, content=c) for r, c in turns],  # type: ignore[arg-type]
+        turns=[Turn(role=r, content=c) for r, c in turns],
     )
 
 

@@ -181,7 +181,7 @@ class Origin:
     def __eq__(self, other: object) -> bool:
         return other is None or isinstance(other, Origin)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # equal to every Origin: unhashable, as the data model says it
 
 
 class Dialogue(BaseModel):

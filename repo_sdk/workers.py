@@ -107,7 +107,8 @@ def _start(factory: Callable[[], RewardPipeline] | None, parent: int, inherited:
         _pipeline = inherited
         return
     try:
-        _pipeline = factory()  # type: ignore[misc]
+        assert factory is not None, "a spawned worker builds its own pipeline"
+        _pipeline = factory()
     except Exception as exc:  # told to the parent by _ready, not printed as a traceback here
         global _start_error
         _start_error = f"{type(exc).__name__}: {exc}"

@@ -22,6 +22,7 @@ from repo_sdk.cli.app import app, cli_errors
 from repo_sdk.cli.progress import StepLines, duration
 from repo_sdk.errors import InputError, MissingDependencyError
 from repo_sdk.plugins import get_registry
+from repo_sdk.rm.train_options import RMTrainOptions
 from repo_sdk.templates_builtin import templates_dir
 
 JUDGE_TEMPLATES = ("pointwise", "pairwise", "negotiation")
@@ -32,7 +33,7 @@ NEGOTIATION_RULE = "negotiation.price_consistency"
 RM_FLOOR = 0.5
 #: The starter RM's training: artifact-controlled pairs (2 per pair) over 2 epochs, about the cost of
 #: 3 plain epochs on 3x the data; docs/benchmarks.md ("Twin fidelity") has the comparison.
-RM_TRAINING = {"augment": True, "augment_per_pair": 2, "epochs": 2.0}
+RM_TRAINING = RMTrainOptions(augment=True, augment_per_pair=2, epochs=2.0)
 #: Seconds per training step (8 pairs) and to load, split and save, measured on 2 CPU cores
 #: (docs/rm.md); a busy machine takes longer, and the progress lines say by how much.
 STEP_SECONDS, FIXED_SECONDS = 8.0, 25.0
@@ -95,8 +96,7 @@ def init(
 
             pairs = staging / "preference_pairs.jsonl"
             count = sum(1 for line in pairs.read_text(encoding="utf-8").splitlines() if line.strip())
-            epochs, per_pair = float(RM_TRAINING["epochs"]), int(RM_TRAINING["augment_per_pair"])
-            estimate = training_estimate(count, epochs=epochs, per_pair=per_pair)
+            estimate = training_estimate(count, epochs=RM_TRAINING.epochs, per_pair=RM_TRAINING.augment_per_pair)
             typer.echo(
                 f"training the example RM on {count} preference pairs (all-MiniLM-L6-v2 base, packaged, --augment): "
                 f"about {duration(estimate)} on 2 free CPU cores, longer on a busy machine "
@@ -107,9 +107,8 @@ def init(
             result = train_rm(
                 pairs,
                 staging / "rm",
-                **RM_TRAINING,  # type: ignore[arg-type]
+                RM_TRAINING.model_copy(update={"show_progress": tty}),
                 log=lambda m: typer.echo(m, err=True),
-                show_progress=tty,
                 progress=None if tty else StepLines("RM training", lambda m: typer.echo(m, err=True)),
             )
             acc = "n/a" if result.heldout_accuracy is None else f"{result.heldout_accuracy:.2f}"

@@ -23,7 +23,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
             ]
             for kind in KINDS
         }
-        data["failed"] = [{"plugin": k, "error": v} for k, v in sorted(reg.failed.items())]  # type: ignore[assignment]
+        data["failed"] = [{"plugin": k, "error": v} for k, v in sorted(reg.failed.items())]
         typer.echo(json.dumps(data, indent=2))
         return
     from rich.console import Console

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import typer
 
@@ -22,7 +23,7 @@ from repo_sdk.types import Dialogue
 from repo_sdk.workers import default_workers
 
 if TYPE_CHECKING:
-    from repo_sdk.config import InputSpec
+    from repo_sdk.config import InputSpec, LoadedSpec
     from repo_sdk.near_miss import NearMisses
 
 
@@ -104,17 +105,20 @@ def score(
     defer = builds_elsewhere if engine == "ray" else None
     with RewardPipeline.from_spec(loaded, only=only_set, defer=defer) as pipe:
         set_aside = _probe_judges(pipe, judge_optional)
-        run = {"mapping": loaded.spec.input, "resume": resume, "on_error": mode, "batch_size": batch_size}
-        run["progress"] = sys.stderr.isatty() if progress is None else progress
+        show = sys.stderr.isatty() if progress is None else progress
         if engine == "ray":
             options = RayOptions(address, actors, actor_gpus or 0.0, block_records or RayOptions.block_records)
-            summary = score_file_ray(pipe, logs, output, options=options, **run)
+            summary = score_file_ray(
+                pipe, logs, output, options=options, progress=show, **_run(loaded, resume, mode, batch_size)
+            )
         else:
             if workers is None:
                 workers = default_workers(pipe)
             elif workers > 1 and workers > default_workers(pipe):
                 typer.echo(f"note: each of the {workers} workers loads its own copy of the spec's models", err=True)
-            summary = score_file(pipe, logs, output, workers=workers, **run)
+            summary = score_file(
+                pipe, logs, output, workers=workers, progress=show, **_run(loaded, resume, mode, batch_size)
+            )
         summary.set_aside = set_aside
         problems = none_rate_problems(pipe, summary.source_none, summary.first_none, summary.turns, max_none_rate)
         rule_names = pipe.rule_names()
@@ -155,7 +159,19 @@ def _near_misses(
     return find_near_misses(pipe, dialogues, turns)
 
 
-def _check_engine(engine: str, workers: int | None, ray_options: dict[str, object]) -> None:
+class _RunOptions(TypedDict):
+    mapping: InputSpec | None
+    resume: bool
+    on_error: Literal["fail", "skip"]
+    batch_size: int | None
+
+
+def _run(loaded: LoadedSpec, resume: bool, on_error: Literal["fail", "skip"], batch_size: int | None) -> _RunOptions:
+    """What both engines take from the command line and the spec alike."""
+    return {"mapping": loaded.spec.input, "resume": resume, "on_error": on_error, "batch_size": batch_size}
+
+
+def _check_engine(engine: str, workers: int | None, ray_options: Mapping[str, object]) -> None:
     """Options that belong to the other engine are refused, not ignored."""
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be 'local' or 'ray', got {engine!r}")

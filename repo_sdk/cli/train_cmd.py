@@ -33,7 +33,7 @@ def _train_trl(
     train_mod: Any = require("repo_sdk_trl.train", "repo-sdk-trl", "`repo-sdk train --trainer trl`")
     loaded = _spec(config, train_mod)
     run = train_mod.train(loaded, algo=algo, output_dir=output_dir, overrides=overrides, resume=resume)
-    last = next((row for row in reversed(run.trainer.state.log_history) if "reward" in row), {})
+    last: dict[str, Any] = next((row for row in reversed(run.trainer.state.log_history) if "reward" in row), {})
     shown = {k: v for k, v in last.items() if k == "reward" or k.startswith("rewards/")}
     for key, value in sorted(shown.items()):
         typer.echo(f"  {key} = {value:.4g}")

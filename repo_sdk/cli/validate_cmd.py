@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -42,12 +43,12 @@ def validate(
         typer.echo(f"warning: {spec}: {warning}", err=True)
 
 
-def _samples(path: Path, mapping: object, records: int = 3) -> list[Sample]:
+def _samples(path: Path, mapping: Any, records: int = 3) -> list[Sample]:
     """The samples of the first ``records`` dialogues of ``path`` (its first bad record is the error)."""
     from repo_sdk.io.readers import iter_records
 
     out: list[Sample] = []
-    for n, (_, item) in enumerate(iter_records(path, mapping), start=1):  # type: ignore[arg-type]
+    for n, (_, item) in enumerate(iter_records(path, mapping), start=1):
         if isinstance(item, InputError):
             raise item
         out.extend(item.samples())

@@ -62,11 +62,11 @@ class GateCombiner(Combiner[GateConfig]):
         inner_cls, inner_config = validate_plugin("combiners", config.inner, context.registry, ("inner",))
         return cls(config, inner_cls.from_config(inner_config, context))
 
-    @property  # type: ignore[misc]
+    @property
     def group_aware(self) -> bool:  # type: ignore[override]
         return self.inner.group_aware
 
-    @property  # type: ignore[misc]
+    @property
     def summary_details(self) -> tuple[str, ...]:  # type: ignore[override]
         return self.inner.summary_details
 

@@ -40,10 +40,10 @@ class MinCombiner(Combiner[MinConfig]):
         names = self.config.sources or list(scores)
         out = []
         for i in range(len(samples)):
-            values = {n: scores[n][i].value for n in names if n in scores and scores[n][i].value is not None}
+            values = {n: v for n in names if n in scores and (v := scores[n][i].value) is not None}
             if not values:
                 out.append(Combined(None, {"missing": names}))
                 continue
-            worst = min(values, key=lambda n: values[n])  # type: ignore[arg-type,return-value]
+            worst = min(values, key=values.__getitem__)
             out.append(Combined(values[worst], {"argmin": worst}))
         return out

@@ -55,8 +55,7 @@ class NormalizeThenSumCombiner(Combiner[NormalizeThenSumConfig]):
         present = [0] * len(samples)
         for name, w in weights.items():
             for idx in groups.values():
-                vals = [(i, scores[name][i].value) for i in idx if name in scores]
-                vals = [(i, v) for i, v in vals if v is not None]
+                vals = [(i, v) for i in idx if name in scores and (v := scores[name][i].value) is not None]
                 if not vals:
                     continue
                 mean = sum(v for _, v in vals) / len(vals)

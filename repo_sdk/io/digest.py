@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -37,7 +38,7 @@ def file_digest(path: Path) -> str:
         if path.is_dir():
             h.update(str(f.relative_to(path)).encode() + b"\0")
         with f.open("rb") as fh:
-            for chunk in iter(lambda fh=fh: fh.read(_CHUNK), b""):
+            for chunk in iter(partial(fh.read, _CHUNK), b""):
                 h.update(chunk)
     return h.hexdigest()
 

@@ -127,9 +127,9 @@ def _numbered(
 
 
 def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
-    pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+    pq: Any = require("pyarrow.parquet", "pyarrow", "Parquet input")
     try:
-        pf = pq.ParquetFile(p)  # type: ignore[attr-defined]
+        pf = pq.ParquetFile(p)
     except Exception as exc:
         raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
     try:
@@ -140,9 +140,9 @@ def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
 
 
 def _dataset_rows(p: Path) -> Iterator[dict[str, Any]]:
-    datasets = require("datasets", "datasets", "reading a saved Hugging Face dataset")
+    datasets: Any = require("datasets", "datasets", "reading a saved Hugging Face dataset")
     try:
-        ds = datasets.load_from_disk(str(p))  # type: ignore[attr-defined]
+        ds = datasets.load_from_disk(str(p))
     except Exception as exc:
         raise InputError(f"{p}: not a saved Hugging Face dataset ({exc})") from None
     if hasattr(ds, "keys") and not hasattr(ds, "features"):  # a DatasetDict
@@ -162,8 +162,8 @@ def count_records(path: str | Path) -> int | None:
             with p.open("rb") as fh:
                 return sum(1 for line in fh if line.strip())
         if kind == "parquet":
-            pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
-            return int(pq.ParquetFile(p).metadata.num_rows)  # type: ignore[attr-defined]
+            pq: Any = require("pyarrow.parquet", "pyarrow", "Parquet input")
+            return int(pq.ParquetFile(p).metadata.num_rows)
     except (OSError, InputError):
         return None
     except Exception:  # an unreadable Parquet file is reported when it is read

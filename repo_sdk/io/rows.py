@@ -66,8 +66,8 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
                 fh.write(dumps_line(row))
                 n += 1
         return n
-    pa = require("pyarrow", "pyarrow", "Parquet output")
-    pq = require("pyarrow.parquet", "pyarrow", "Parquet output")
+    pa: Any = require("pyarrow", "pyarrow", "Parquet output")
+    pq: Any = require("pyarrow.parquet", "pyarrow", "Parquet output")
     writer = None
     schema = None
     buf: list[dict[str, Any]] = []
@@ -78,15 +78,15 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
             return
         if schema is None:
             names = list(dict.fromkeys(k for r in buf for k in r))
-            schema = pa.schema([(k, getattr(pa, _SCALARS.get(k, "string"))()) for k in names])  # type: ignore[attr-defined]
-            writer = pq.ParquetWriter(fh, schema)  # type: ignore[attr-defined]
+            schema = pa.schema([(k, getattr(pa, _SCALARS.get(k, "string"))()) for k in names])
+            writer = pq.ParquetWriter(fh, schema)
         cols = {
             f.name: [
                 r.get(f.name) if f.name in _SCALARS else json.dumps(r.get(f.name), ensure_ascii=False) for r in buf
             ]
             for f in schema
         }
-        writer.write_table(pa.table(cols, schema=schema))  # type: ignore[union-attr,attr-defined]
+        writer.write_table(pa.table(cols, schema=schema))
         buf.clear()
 
     with atomic_write(path, "wb") as fh:
@@ -99,7 +99,7 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
         if writer is not None:
             writer.close()
         else:
-            pq.write_table(pa.table({}), fh)  # type: ignore[attr-defined]
+            pq.write_table(pa.table({}), fh)
     return n
 
 
@@ -134,9 +134,9 @@ def _json_row(raw: bytes, p: Path, lineno: int) -> Any:
 
 
 def _parquet_rows(p: Path) -> Iterator[dict[str, Any]]:
-    pq = require("pyarrow.parquet", "pyarrow", "Parquet input")
+    pq: Any = require("pyarrow.parquet", "pyarrow", "Parquet input")
     try:
-        for batch in pq.ParquetFile(p).iter_batches():  # type: ignore[attr-defined]
+        for batch in pq.ParquetFile(p).iter_batches():
             for r in batch.to_pylist():
                 yield {k: v if k in _SCALARS or v is None else json.loads(v) for k, v in r.items()}
     except (OSError, ValueError) as exc:  # pyarrow's errors subclass these; so does a bad JSON cell

@@ -9,8 +9,9 @@ Spec example (no endpoint: the embedded SmolLM2 judge on loopback)::
         n_samples: 1
 
 Modules: :mod:`~repo_sdk.judge.templates` (headers, sandboxed rendering),
-:mod:`~repo_sdk.judge.verdict` (parsing), :mod:`~repo_sdk.judge.client` (async HTTP with
-retries, over :mod:`repo_sdk.remote`),
+:mod:`~repo_sdk.judge.verdict` (parsing), :mod:`~repo_sdk.judge.client` (the endpoint or the
+embedded server, async HTTP with retries over :mod:`repo_sdk.remote`), :mod:`~repo_sdk.judge.asker`
+(an item's answer: memo, cache, call),
 :mod:`~repo_sdk.judge.cache`, :mod:`~repo_sdk.judge.embedded`,
 :mod:`~repo_sdk.judge.source`, :mod:`~repo_sdk.judge.fakes` (test servers).
 

@@ -67,9 +67,9 @@ def pointwise_score(answers: Sequence[Answer], aggregate: str, **details: Any) -
         first = answers[0]
         return failed(first.error or "no verdict", first.kind or "error", samples=samples, raw=_excerpt(first.raw),
                       **details)  # fmt: skip
-    best = good[0].verdict
-    assert isinstance(best, PointwiseVerdict)
-    value = best.score if len(good) == 1 else _agg([a.verdict.score for a in good], aggregate)  # type: ignore[union-attr]
+    verdicts = [a.verdict for a in good if isinstance(a.verdict, PointwiseVerdict)]  # every one: the type says it
+    best = verdicts[0]
+    value = best.score if len(verdicts) == 1 else _agg([v.score for v in verdicts], aggregate)
     info = {
         "score": value,
         "deductions": [d.model_dump() for d in best.deductions],
@@ -101,17 +101,17 @@ def pairwise_score(answers: Sequence[tuple[int, str, Answer]], aggregate: str, *
     errors: list[Answer] = []
     for k in sorted(by_sample):
         per_order = by_sample[k]
-        bad = [a for a in per_order.values() if not isinstance(a.verdict, PairwiseVerdict)]
-        if bad:
+        winners = {o: a.verdict.winner for o, a in per_order.items() if isinstance(a.verdict, PairwiseVerdict)}
+        if len(winners) < len(per_order):
+            bad = [a for a in per_order.values() if not isinstance(a.verdict, PairwiseVerdict)]
             errors.extend(bad)
             samples.append({"error": bad[0].error, "error_kind": bad[0].kind})
             continue
-        seen = {order: _outcome(a.verdict.winner, order) for order, a in per_order.items()}  # type: ignore[union-attr]
+        seen = {order: _outcome(winner, order) for order, winner in winners.items()}
         consistent = len(set(seen.values())) == 1
         outcome = next(iter(seen.values())) if consistent else 0.5
         outcomes.append(outcome)
-        samples.append({"winners": {o: a.verdict.winner for o, a in per_order.items()},  # type: ignore[union-attr]
-                        "outcome": outcome, "consistent": consistent})  # fmt: skip
+        samples.append({"winners": winners, "outcome": outcome, "consistent": consistent})
     if not outcomes:
         first = errors[0]
         return failed(first.error or "no verdict", first.kind or "error", samples=samples, raw=_excerpt(first.raw),

@@ -1,18 +1,22 @@
-"""One judge request from prompt to verdict: cache, call (with retries), parse, re-ask.
+"""The judge's answer to one item, from the first of three places that has it: memo, cache, call.
 
-Two cache layers, both in the same :class:`~repo_sdk.judge.cache.JudgeCache`:
+1. **memo**: the item's final answer, stored by an earlier run under a key made of
+   everything its prompt is rendered from (template text, rubric parameters, mode,
+   task, shown history, response, reference, sample index, order): a re-run of the
+   same logs reads it without rendering or hashing the prompt (:meth:`Asker.memo`,
+   looked up for a whole batch in one query).
+2. **cache**: each request's answer, keyed by scoring mode, template, rendered
+   messages, model, sampling and sample index (the content address); a re-ask is a
+   request of its own (the messages grow by the unreadable answer and the re-ask),
+   so a replay makes no calls at all.
+3. **call**: the judge server, with retries; an unreadable text answer is re-asked.
 
-- **requests** are keyed by scoring mode, template, rendered messages, model,
-  sampling and sample index (the content address); a re-ask is a request of its own
-  (the messages grow by the unreadable answer and the re-ask), so a replay makes no
-  calls at all;
-- **items** are keyed by everything the rendered messages are made from (template
-  text, rubric parameters, mode, task, shown history, response, reference, sample
-  index, order) and hold the final answer, so a re-run of the same logs skips
-  rendering and hashing the prompt.
-
-Only readable answers are stored, in either layer: an unreadable answer (and a
-call failure) is asked again on the next run, never replayed.
+Steps 2 and 3 are one loop per question (:meth:`Asker.ask`): each attempt reads
+the cache and calls only on a miss, so one answer comes from one path whether it
+was cached or not. Both layers live in the same
+:class:`~repo_sdk.judge.cache.JudgeCache`, and only readable answers are stored in
+either: an unreadable answer (and a call failure) is asked again on the next run,
+never replayed.
 
 A slot asks one question (``text``, ``logprobs``) or one per rubric item
 (``checklist``); see :mod:`repo_sdk.judge.modes`. Text answers that do not parse
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from repo_sdk.judge.aggregate import Answer
@@ -70,7 +74,6 @@ class Asker:
         sampling: request fields besides model and messages, part of every cache key.
         seed: base seed; sample ``k`` is sent ``seed + k``.
         cache: the on-disk cache, or None.
-        client: returns the chat client (called only when a request misses the cache).
         telemetry: counters of the source.
         item_salt: everything else that shapes the rendered prompt (rubric parameters, ...).
     """
@@ -86,7 +89,6 @@ class Asker:
         sampling: dict[str, Any] | None = None,
         seed: int | None = None,
         cache: JudgeCache | None = None,
-        client: Callable[[], ChatClient] | None = None,
         telemetry: Telemetry | None = None,
         item_salt: str = "",
     ) -> None:
@@ -98,7 +100,6 @@ class Asker:
         self.sampling = sampling or {}
         self.seed = seed if seed is not None else self.sampling.get("seed")
         self.cache = cache
-        self.client = client
         self.tel = telemetry or Telemetry()
         self.request_key = KeyMaker(template.name, model, self.sampling, mode)
         # the request body is the same but for messages and seed: encode the rest once
@@ -124,7 +125,7 @@ class Asker:
         if self.mode != "checklist":
             return self.parse(texts[0])
         lo, hi = self.template.scale
-        broken = [self.parse(t, q).score for t, q in zip(texts, self.questions, strict=True)]  # P(yes) per item
+        broken = [_p_yes(self.parse(t, q)) for t, q in zip(texts, self.questions, strict=True)]
         share = (hi - lo) / len(broken)
         deductions = [Deduction(criterion=q.item or "", points=round(p * share, 4), reason=f"P(breaks) = {p:.2f}")
                       for q, p in zip(self.questions, broken, strict=True) if p * share >= 0.005]  # fmt: skip
@@ -151,46 +152,27 @@ class Asker:
         stats.cache_hits += len(texts)
         return Answer(verdict, raw=text)
 
-    def cached(self, requests: Sequence[Messages], k: int, stats: CallStats) -> Answer | None:
-        """The answer if every question's exchange (re-asks included) is in the request cache, else None."""
-        assert self.cache is not None
-        texts, seen = [], CallStats()
-        for messages, question in zip(requests, self.questions, strict=True):
-            text = self._replay(messages, k, question, seen)
-            if text is None:
-                return None
-            texts.append(text)
-        stats.add(seen)
-        return Answer(self.combine(texts), raw=texts[0] if len(texts) == 1 else json.dumps({"answers": texts}))
+    async def ask(
+        self, requests: Sequence[Messages], k: int, stats: CallStats, client: ChatClient, item_key: str | None = None
+    ) -> Answer:
+        """One slot to its end: each question from the cache or a call (steps 2 and 3), read, re-asked.
 
-    def _replay(self, messages: Messages, k: int, question: Question, stats: CallStats) -> str | None:
-        """The readable answer a cached exchange ends in (counting its re-asks), or None."""
-        assert self.cache is not None
-        for attempt in range(self.reask + 1):
-            text = self.cache.get(self.request_key(messages, k))
-            if text is None:
-                return None
-            stats.cache_hits += 1
-            stats.requests += 1
-            try:
-                self.parse(text, question)
-            except VerdictError as exc:
-                if attempt >= self.reask:
-                    return None
-                reask = _REASK.format(error=exc, example=_EXAMPLES[self.template.kind])
-                messages = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": reask}]
-                continue
-            stats.reasks += attempt
-            return text
-        return None  # pragma: no cover - the loop returns on its last attempt
+        Args:
+            requests: the slot's rendered messages, one per question.
+            k: the sample index (its seed and part of the cache key).
+            stats: the item's counters.
+            client: the chat client, called on a cache miss only.
+            item_key: where to store the slot's final answer (the memo), or None.
 
-    async def ask(self, requests: Sequence[Messages], k: int, stats: CallStats, item_key: str | None = None) -> Answer:
-        """One slot to its end: each question asked (cache, call, parse, re-ask); never raises for a bad call."""
+        Returns:
+            The slot's answer; a failed call or an unreadable answer is an Answer without a verdict
+            (never raised).
+        """
         if len(requests) == 1:
-            answers = [await self._ask_one(requests[0], k, stats, self.questions[0])]
+            answers = [await self._ask_one(requests[0], k, stats, self.questions[0], client)]
         else:
             asked = zip(requests, self.questions, strict=True)
-            answers = list(await asyncio.gather(*(self._ask_one(m, k, stats, q) for m, q in asked)))
+            answers = list(await asyncio.gather(*(self._ask_one(m, k, stats, q, client) for m, q in asked)))
         if failed := next((a for a in answers if a.verdict is None), None):
             return failed
         texts = [a.raw for a in answers]
@@ -203,8 +185,10 @@ class Asker:
             self.cache.put(item_key, f"{stats.reasks}\n{raw}")
         return Answer(verdict, raw=raw)
 
-    async def _ask_one(self, messages: Messages, k: int, stats: CallStats, question: Question) -> Answer:
-        """One question: cache, call with retries, parse, re-ask; readable answers alone are cached."""
+    async def _ask_one(
+        self, messages: Messages, k: int, stats: CallStats, question: Question, client: ChatClient
+    ) -> Answer:
+        """One question: cache, else call with retries; parse; re-ask; readable answers alone are cached."""
         for attempt in range(self.reask + 1):
             key = self.request_key(messages, k) if self.cache is not None else ""
             text = self.cache.get(key) if self.cache is not None else None
@@ -212,9 +196,8 @@ class Asker:
             if text is not None:
                 stats.cache_hits += 1
             else:
-                assert self.client is not None, "no client to call on a cache miss"
                 try:
-                    result = await self.client().complete(self.payload(messages, k))
+                    result = await client.complete(self.payload(messages, k))
                 except JudgeCallError as exc:
                     stats.calls += exc.calls
                     stats.retries += exc.retries
@@ -267,3 +250,9 @@ class Asker:
 def _unreadable(text: str, attempt: int, exc: VerdictError) -> Answer:
     tries = f" after {attempt} re-ask(s)" if attempt else ""
     return Answer(None, f"unparseable verdict{tries}: {exc}", "parse", text)
+
+
+def _p_yes(verdict: PointwiseVerdict | PairwiseVerdict) -> float:
+    """A checklist question's answer: P(yes), read as a pointwise verdict by :meth:`Asker.parse`."""
+    assert isinstance(verdict, PointwiseVerdict), "checklist questions are read by their labels"
+    return verdict.score

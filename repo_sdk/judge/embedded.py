@@ -10,9 +10,11 @@ The model is tiny: expect rough verdicts. It is there so everything runs
 offline; use ``vllm serve`` (docs/judge.md) for real judging.
 
 Example:
-    >>> server = get_embedded_server()          # doctest: +SKIP
-    >>> server.base_url                         # doctest: +SKIP
-    'http://127.0.0.1:41873/v1'
+    >>> server = get_embedded_server()  # the packaged SmolLM2, on a free loopback port
+    >>> server.base_url
+    'http://127.0.0.1:.../v1'
+    >>> get_embedded_server() is server  # once per process
+    True
 """
 
 from __future__ import annotations

@@ -164,7 +164,8 @@ def spawn_fake_server(latency_s: float = 0.0, faults: FaultPlan | None = None, c
         yield f"http://127.0.0.1:{int(line.split()[1])}/v1"
     finally:
         with suppress(OSError):
-            proc.stdin.close()  # type: ignore[union-attr]
+            if proc.stdin is not None:
+                proc.stdin.close()
         try:
             proc.wait(5)
         except subprocess.TimeoutExpired:

@@ -52,9 +52,9 @@ def sampling_params(cfg: JudgeConfig, template: JudgeTemplate) -> dict[str, Any]
     which vLLM needs and llama.cpp's server accepts).
     """
     if cfg.scoring_for(template.kind) != "text":
-        out = {"temperature": 0.0, "max_tokens": 1, "logprobs": True, "top_logprobs": TOP_LOGPROBS,
+        greedy: dict[str, Any] = {"temperature": 0.0, "max_tokens": 1, "logprobs": True, "top_logprobs": TOP_LOGPROBS,
                "continue_final_message": True, "add_generation_prompt": False}  # fmt: skip
-        return out | cfg.extra_body
+        return greedy | cfg.extra_body
     max_tokens = cfg.max_tokens or TEXT_MAX_TOKENS
     out: dict[str, Any] = {"temperature": cfg.temperature, "max_tokens": max_tokens}
     if cfg.top_p is not None:

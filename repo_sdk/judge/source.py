@@ -29,9 +29,8 @@ from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, PointsMap, RewardSource
 from repo_sdk.judge.aggregate import ORDERS, Answer, failed, pairwise_score, pointwise_score
 from repo_sdk.judge.asker import Asker
-from repo_sdk.judge.backend import api_key, check_backend, make_client, model_name
 from repo_sdk.judge.cache import JudgeCache, default_cache_dir
-from repo_sdk.judge.client import ChatClient
+from repo_sdk.judge.client import ChatClient, api_key, check_backend, make_client, model_name
 from repo_sdk.judge.config import JudgeConfig
 from repo_sdk.judge.fence import protocol_text
 from repo_sdk.judge.prompts import NoReference, Prompts, sampling_params
@@ -74,8 +73,8 @@ class JudgeSource(RewardSource[JudgeConfig]):
             raise ConfigError(f"mode: {exc}") from None
         self.asker = Asker(
             template, reask=config.reask, mode=self.mode, params=self.params, model=self.model,
-            sampling=sampling_params(config, template), seed=config.seed, cache=self.cache, client=self._get_client,
-            telemetry=self.tel, item_salt=self.prompts.salt,
+            sampling=sampling_params(config, template), seed=config.seed, cache=self.cache, telemetry=self.tel,
+            item_salt=self.prompts.salt,
         )  # fmt: skip
         self._fences = template.fences
 
@@ -132,85 +131,81 @@ class JudgeSource(RewardSource[JudgeConfig]):
             return None
         self.tel.guarded += 1
         lo = self.template.scale[0]
-        details = {"template": self.template.name, "guard": found[:10], "telemetry": CallStats().as_dict()}
+        details: dict[str, Any] = {
+            "template": self.template.name,
+            "guard": found[:10],
+            "telemetry": CallStats().as_dict(),
+        }
         details |= {"score": lo, "parse": "guard"} if self.template.kind == "pointwise" else {"outcome": lo}
         return SourceScore(value=lo, reason=reason, details=details)
 
     async def ascore(self, samples: Sequence[Sample]) -> list[SourceScore]:
-        """Score a batch; items whose answers are cached are scored without rendering or calls."""
-        guarded = {i: g for i, s in enumerate(samples) if (g := self.guarded(s)) is not None}
-        if guarded:
-            rest = [i for i in range(len(samples)) if i not in guarded]
-            scored = await self.ascore([samples[i] for i in rest]) if rest else []
-            out_all = [guarded.get(i) for i in range(len(samples))]
-            for i, score in zip(rest, scored, strict=True):
-                out_all[i] = score
-            self.tel.items += len(guarded)
-            return out_all  # type: ignore[return-value]
+        """Score a batch; each item's answer comes from the first of: guard, memo, cache, call.
+
+        The guard scores a reply aimed at the judge without asking; the memo answers the
+        items an earlier run judged (one query for the batch, nothing rendered); the rest
+        are rendered as concurrency slots free up and each request is read from the cache
+        or else asked of the judge (:meth:`Asker.ask <repo_sdk.judge.asker.Asker.ask>`).
+        """
+        out = [self.guarded(sample) for sample in samples]
         with _gc_paused():  # cached items allocate a lot and fast: full collections would dominate
-            out, pending = self._from_memo(samples)
+            pending = self._from_memo(samples, out)
         if pending:
             if not self.cfg.base_url:  # start the embedded server off the event loop
                 await asyncio.to_thread(self._get_client)
             client = self._get_client()
-            # items are rendered as slots free up, not all up front: the first calls start at once
-            gate = asyncio.Semaphore(client.concurrency)
+            gate = asyncio.Semaphore(client.concurrency)  # items are rendered as slots free up, not all up front
             async with client.session():
-                results = await asyncio.gather(*(self._score_item(s, keys, gate) for _, s, keys in pending))
-            for (i, _, _), score in zip(pending, results, strict=True):
-                out[i] = score
+                asked = (self._score_item(samples[i], keys, client, gate) for i, keys in pending)
+                for (i, _), score in zip(pending, await asyncio.gather(*asked), strict=True):
+                    out[i] = score
             if self.cache is not None:
                 self.cache.flush()  # this batch's answers are on disk when it returns
         self.tel.items += len(samples)
         self.tel.none += sum(1 for s in out if s is None or s.value is None)
-        return out  # type: ignore[return-value]
+        scores = [s for s in out if s is not None]
+        assert len(scores) == len(samples), "every item is guarded, memoised or asked"
+        return scores
 
-    def _from_memo(
-        self, samples: Sequence[Sample]
-    ) -> tuple[list[SourceScore | None], list[tuple[int, Sample, list[str]]]]:
-        """Score the items whose final answers are cached; return the others with their item keys."""
-        out: list[SourceScore | None] = [None] * len(samples)
+    def _from_memo(self, samples: Sequence[Sample], out: list[SourceScore | None]) -> list[tuple[int, list[str]]]:
+        """Fill ``out`` with the items whose final answers are memoised; the others, with their item keys."""
+        todo = [i for i, score in enumerate(out) if score is None]
         if self.cache is None:
-            return out, [(i, sample, []) for i, sample in enumerate(samples)]
-        pending: list[tuple[int, Sample, list[str]]] = []
-        keys = [self.prompts.item_keys(sample, self.asker.item_key) for sample in samples]
-        found = self.cache.get_many([k for item in keys for k in item])
-        for i, sample in enumerate(samples):
+            return [(i, []) for i in todo]
+        keys = {i: self.prompts.item_keys(samples[i], self.asker.item_key) for i in todo}
+        found = self.cache.get_many([k for item in keys.values() for k in item])
+        pending: list[tuple[int, list[str]]] = []
+        for i in todo:
             if all(k in found for k in keys[i]):
                 stats = CallStats()
                 memo = [self.asker.memo(k, stats, found[k]) for k in keys[i]]
-                if all(a is not None for a in memo):
-                    out[i] = self._finish(memo, stats)  # type: ignore[arg-type]
+                answers = [a for a in memo if a is not None]
+                if len(answers) == len(memo):
+                    out[i] = self._finish(answers, stats)
                     continue
-            pending.append((i, sample, keys[i]))
-        return out, pending
+            pending.append((i, keys[i]))
+        return pending
 
-    async def _score_item(self, sample: Sample, keys: list[str], gate: asyncio.Semaphore) -> SourceScore:
+    async def _score_item(
+        self, sample: Sample, keys: list[str], client: ChatClient, gate: asyncio.Semaphore
+    ) -> SourceScore:
+        """One item not in the memo: rendered, each slot from the cache or a call; never raises."""
         async with gate:
             try:
-                return await self._ask_item(sample, keys)
+                requests = self.prompts.requests(sample)
+                stats = CallStats()
+                keyed: list[str | None] = [*keys] or [None] * len(requests)
+                asked = zip(requests, self.prompts.slots, keyed, strict=True)
+                calls = [self.asker.ask(r, k, stats, client, key) for r, (k, _), key in asked]
+                answers = [await calls[0]] if len(calls) == 1 else list(await asyncio.gather(*calls))  # no task for one
+                return self._finish(answers, stats)
+            except (TemplateRenderError, NoReference) as exc:
+                rendering = isinstance(exc, TemplateRenderError)
+                self.tel.render_errors += rendering
+                return failed(str(exc), "template" if rendering else "input", template=self.template.name)
             except Exception as exc:  # a training run must not die of one item; the reason says what happened
                 self.tel.errors += 1
                 return failed(f"judge error: {type(exc).__name__}: {exc}", "internal", template=self.template.name)
-
-    async def _ask_item(self, sample: Sample, keys: list[str]) -> SourceScore:
-        try:
-            requests = self.prompts.requests(sample)
-        except (TemplateRenderError, NoReference) as exc:
-            rendering = isinstance(exc, TemplateRenderError)
-            self.tel.render_errors += rendering
-            return failed(str(exc), "template" if rendering else "input", template=self.template.name)
-        slots = self.prompts.slots
-        if self.cache is not None:  # the request cache answers even where the item cache has nothing
-            stats = CallStats()
-            cached = [self.asker.cached(r, k, stats) for r, (k, _) in zip(requests, slots, strict=True)]
-            if all(a is not None for a in cached):
-                return self._finish(cached, stats)  # type: ignore[arg-type]
-        stats = CallStats()
-        keyed = keys or [None] * len(slots)
-        calls = [self.asker.ask(r, k, stats, key) for r, (k, _), key in zip(requests, slots, keyed, strict=True)]
-        answers = [await calls[0]] if len(calls) == 1 else list(await asyncio.gather(*calls))  # no task for one
-        return self._finish(answers, stats)
 
     def _finish(self, answers: list[Answer], stats: CallStats) -> SourceScore:
         self.tel.merge(stats)

@@ -126,7 +126,7 @@ class JudgeTemplate:
     header: TemplateHeader
     source: str
     path: Path | None = None
-    _compiled: jinja2.Template = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    _compiled: jinja2.Template = field(repr=False, compare=False, kw_only=True)
 
     @property
     def kind(self) -> str:
@@ -166,7 +166,7 @@ class JudgeTemplate:
             raise TemplateError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
         if undeclared := meta.find_undeclared_variables(ast) - set(header.variables):
             raise TemplateError(f"{where}: uses undeclared variable(s) {sorted(undeclared)}; list them in variables")
-        return cls(name, header, text, path, compiled)
+        return cls(name, header, text, path, _compiled=compiled)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # compiled Jinja code does not pickle: rebuild from the text
@@ -240,7 +240,7 @@ class JudgeTemplate:
             raise TemplateRenderError(f"template {self.name!r}: {type(exc).__name__}: {exc}") from None
 
 
-class _Placeholders(dict):  # type: ignore[type-arg]
+class _Placeholders(dict[str, Any]):
     """A task whose every field exists, for :meth:`JudgeTemplate.probe`."""
 
     def __missing__(self, key: Any) -> str:

@@ -308,13 +308,13 @@ def parse_pairwise(text: str) -> PairwiseVerdict:
         if norm is None:
             raise VerdictError(f"winner {winner!r} is not one of 'A', 'B', 'tie'")
         reason = found.get("reason")
-        verdicts.append(PairwiseVerdict(winner=norm, reason=reason if isinstance(reason, str) else ""))  # type: ignore[arg-type]
+        verdicts.append(PairwiseVerdict(winner=norm, reason=reason if isinstance(reason, str) else ""))
     for after in rest:
         match = _WINNER_VALUE.match(after)
         if match is None:
             raise VerdictError(f"a 'winner' is not A, B or tie: {_excerpt(after)}")
         winner = _WINNERS[match.group(1).lower()]
-        verdicts.append(PairwiseVerdict(winner=winner, reason="(read by the regex fallback)", method="regex"))  # type: ignore[arg-type]
+        verdicts.append(PairwiseVerdict(winner=winner, reason="(read by the regex fallback)", method="regex"))
     if not verdicts:
         raise VerdictError(f"no 'winner' of the judge's own in its output {_excerpt(text)}")
     if len(winners := sorted({v.winner for v in verdicts})) > 1:

@@ -49,7 +49,7 @@ from repo_sdk.errors import ConfigError
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no record locks here: FileLimit says so when used
 
 __all__ = ["FileLimit", "default_directory"]
 

@@ -137,8 +137,8 @@ def turn_card(
     row: Mapping[str, Any], context: ContextIndex, names: Sequence[str], *, label: str = ""
 ) -> dict[str, Any]:
     """The template data of one turn card (strings stay plain: the template escapes them)."""
-    reasons = row.get("reasons") if isinstance(row.get("reasons"), Mapping) else {}
-    response = row.get("response") if isinstance(row.get("response"), str) else ""
+    reasons = given if isinstance(given := row.get("reasons"), Mapping) else {}
+    response = reply if isinstance(reply := row.get("response"), str) else ""
     did = str(row.get("dialogue_id"))
     before, hidden = context.before(did, row.get("turn_index"))
     hits = [h for h in row.get("fired") or [] if isinstance(h, Mapping)]

@@ -70,7 +70,7 @@ def rule_deltas(result: EvalResult) -> list[dict[str, Any]]:
     if result.baseline is None:
         return []
     base, cand = result.baseline.rule_rates, result.candidate.rule_rates
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rule in sorted(set(base) | set(cand)):
         b, c = base.get(rule, 0.0), cand.get(rule, 0.0)
         rows.append({"rule": rule, "baseline": f"{b:.1%}", "candidate": f"{c:.1%}", "delta": c - b})

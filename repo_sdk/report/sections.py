@@ -166,8 +166,8 @@ def _agreement(
 
 
 def _best(turns: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    scored = [r for r in turns if stats.num(r.get("reward")) is not None]
-    return sorted(scored, key=lambda r: -stats.num(r.get("reward")))[: max(0, k)]  # type: ignore[operator]
+    scored = [(reward, r) for r in turns if (reward := stats.num(r.get("reward"))) is not None]
+    return [r for _, r in sorted(scored, key=lambda pair: -pair[0])][: max(0, k)]
 
 
 def _dialogues(dialogues: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:

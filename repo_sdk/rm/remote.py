@@ -45,7 +45,7 @@ from typing import Any, ClassVar
 
 from repo_sdk.errors import ConfigError
 from repo_sdk.interfaces import BuildContext, RewardSource
-from repo_sdk.judge.backend import api_key as read_api_key
+from repo_sdk.judge.client import api_key as read_api_key
 from repo_sdk.remote import limits
 from repo_sdk.remote.client import CallCounters, CallError, JsonClient, RetryPolicy
 from repo_sdk.remote.probe import probe_url
@@ -124,7 +124,8 @@ class RemoteRMSource(RewardSource[RMConfig]):
     @classmethod
     def from_config(cls, config: RMConfig, context: BuildContext) -> RemoteRMSource:
         assert config.base_url is not None
-        tokenizer, meta = None, {}
+        tokenizer: Any = None
+        meta: dict[str, Any] = {}
         if config.tokenizer:
             tokenizer, meta = _load_tokenizer(context.resolve(config.tokenizer))
         if config.max_concurrency_global is not None or config.requests_per_second is not None:
@@ -188,7 +189,9 @@ class RemoteRMSource(RewardSource[RMConfig]):
         if cut := sum(1 for s in out if s is not None and "truncated" in s.details):
             log.warning("rm: truncated %d of %d inputs to max_length=%s (%d so far); the responses were kept",
                         cut, len(samples), self.max_length, self._counts["truncations"])  # fmt: skip
-        return out  # type: ignore[return-value]
+        scores = [s for s in out if s is not None]
+        assert len(scores) == len(samples), "every sample is scored or failed"
+        return scores
 
     def _prompt(self, sample: Sample) -> tuple[Prompt, dict[str, Any], int]:
         """The prompt of a sample, its details (tokens, truncation) and its length for batching."""

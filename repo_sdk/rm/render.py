@@ -140,13 +140,17 @@ class Renderer:
             {"role": "tool", "name": _NAME, "content": _OUT},
         ]
         plain = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}, native[2]]
-        for kind, probe, marks in (("native", native, (_NAME, _ARG, _VAL, _OUT)), ("role", plain, (_OUT,))):
+        probes: list[tuple[ToolSupport, Sequence[object], tuple[str, ...]]] = [
+            ("native", native, (_NAME, _ARG, _VAL, _OUT)),
+            ("role", plain, (_OUT,)),
+        ]
+        for kind, probe, marks in probes:
             try:
                 text = self.tokenizer.apply_chat_template(probe, tokenize=False)
             except Exception:  # a template refusing the tool role or the call's shape
                 continue
             if all(m in text for m in marks):
-                return kind  # type: ignore[return-value]
+                return kind
         return "none"
 
     def task_text(self, task: dict[str, Any]) -> str:

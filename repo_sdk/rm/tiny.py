@@ -56,7 +56,7 @@ _CORPUS = [
 _SPECIALS = ["<pad>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
-def build_tiny_tokenizer(vocab_size: int = 512, chat_template: str | None = CHATML_TEMPLATE):
+def build_tiny_tokenizer(vocab_size: int = 512, chat_template: str | None = CHATML_TEMPLATE) -> Any:
     """A byte-level BPE ``PreTrainedTokenizerFast`` trained on the built-in corpus.
 
     Args:

@@ -12,12 +12,18 @@ The output directory holds the model (LoRA merged in), its tokenizer,
 temporary name and renamed into place at the end, so a crash never leaves a
 half-written model behind.
 
-Example (a tiny random base, a few steps)::
+Example (a tiny random base, the scaffold's 30 pairs, one epoch):
 
-    from repo_sdk.rm import build_tiny_model, train_rm
-    base = build_tiny_model("tiny-base")
-    result = train_rm("my-project/preference_pairs.jsonl", "my-rm", base=base, epochs=1)
-    print(result.heldout_accuracy)
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from repo_sdk.rm import RMTrainOptions, build_tiny_model, train_rm
+    >>> from repo_sdk.templates_builtin import templates_dir
+    >>> work = Path(tempfile.mkdtemp())
+    >>> base = build_tiny_model(work / "tiny-base")
+    >>> pairs = templates_dir() / "init" / "preference_pairs.jsonl"
+    >>> result = train_rm(pairs, work / "rm", RMTrainOptions(base=base, epochs=1, show_progress=False))
+    >>> result.train_pairs, result.heldout_pairs, sorted(p.name for p in (work / "rm").glob("*.json"))
+    (24, 6, ['calibration.json', 'config.json', 'repo_rm.json', 'tokenizer.json', 'tokenizer_config.json'])
 """
 
 from __future__ import annotations
@@ -43,10 +49,11 @@ from repo_sdk.rm.loading import META_FILE
 from repo_sdk.rm.minilm import default_base
 from repo_sdk.rm.normalize import CALIBRATION_FILE, calibration_stats
 from repo_sdk.rm.pairs import PreferencePair, read_pairs, split_pairs
-from repo_sdk.rm.render import Renderer, TaskPlacement
+from repo_sdk.rm.render import Renderer
+from repo_sdk.rm.train_options import RMTrainOptions
 from repo_sdk.train_spec import last_checkpoint
 
-__all__ = ["TrainResult", "train_rm"]
+__all__ = ["RMTrainOptions", "TrainResult", "train_rm"]
 
 
 @dataclass
@@ -105,25 +112,8 @@ def _quiet_transformers(quiet: bool) -> Iterator[None]:
 def train_rm(
     pairs: str | Path | Sequence[PreferencePair],
     output: str | Path,
+    options: RMTrainOptions | None = None,
     *,
-    base: str | Path | None = None,
-    eval_fraction: float = 0.2,
-    epochs: float = 3.0,
-    learning_rate: float = 5e-5,
-    batch_size: int = 8,
-    max_length: int | None = None,
-    lora_r: int = 0,
-    lora_alpha: int | None = None,
-    task_placement: TaskPlacement = "system",
-    task_template: str | None = None,
-    seed: int = 0,
-    activation_checkpointing: bool = False,
-    overwrite: bool = False,
-    save_steps: int | None = None,
-    resume: bool = False,
-    augment: bool = False,
-    augment_per_pair: int = 3,
-    show_progress: bool = True,
     log: Callable[[str], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrainResult:
@@ -132,23 +122,10 @@ def train_rm(
     Args:
         pairs: a JSONL file of pairs (see :mod:`repo_sdk.rm.pairs`) or the pairs themselves.
         output: directory to create (atomically).
-        base: a model directory; ``None`` uses the packaged all-MiniLM-L6-v2.
-        eval_fraction: share of pairs held out for the accuracy report.
-        epochs, learning_rate, batch_size: the usual (batch size counts pairs).
-        max_length: longest input in tokens (default: the base's limit, at most 512).
-        lora_r: LoRA rank; 0 trains every weight. The adapter is merged before saving.
-        lora_alpha: LoRA alpha (default ``2 * lora_r``).
-        task_placement, task_template: how task info is rendered (saved for scoring).
-        seed: seed of the split, the head's initialisation and the data order.
-        activation_checkpointing: trade compute for memory (large bases on a GPU).
-        overwrite: replace an existing ``output``.
-        save_steps: write a resumable checkpoint every N steps into ``.<output>.checkpoints``
-            beside ``output`` (the last two kept; removed once the RM is saved).
-        resume: go on from the newest of those checkpoints (same pairs and settings).
-        augment: add ``augment_per_pair`` artifact-controlled pairs per training pair
-            (:mod:`repo_sdk.rm.augment`: replies to other prompts, padded and length-matched
-            variants, injected praise, internal terms, judge-aimed text, reasoning, empty replies).
-        show_progress: show the trainer's progress bar.
+        options: the run's settings (:class:`~repo_sdk.rm.train_options.RMTrainOptions`; default: its
+            defaults). With ``save_steps``, checkpoints go into ``.<output>.checkpoints`` beside
+            ``output`` (the last two kept; removed once the RM is saved); ``augment`` adds
+            ``augment_per_pair`` artifact-controlled pairs per training pair (:mod:`repo_sdk.rm.augment`).
         log: called with one line per stage (default: silent).
         progress: called with ``(step, total steps)`` after each optimizer step (plain progress
             lines off a terminal, where the bar would not show).
@@ -163,6 +140,7 @@ def train_rm(
         InputError: bad pairs or base, ``output`` exists without ``overwrite``, or
             ``resume`` with no checkpoint to resume from.
     """
+    opts = options or RMTrainOptions()
     require_rm("rm train", "torch", "transformers", "trl", "datasets")
     import torch
     from transformers import AutoConfig, AutoTokenizer
@@ -171,32 +149,32 @@ def train_rm(
     say = log or (lambda _msg: None)
     started = time.monotonic()
     output = Path(output)
-    if output.exists() and not overwrite:
+    if output.exists() and not opts.overwrite:
         raise InputError(f"{output} exists (pass --overwrite to replace it)")
     checkpoints = output.with_name(f".{output.name}.checkpoints")
-    last = last_checkpoint(checkpoints) if resume else None
-    if resume and last is None:
+    last = last_checkpoint(checkpoints) if opts.resume else None
+    if opts.resume and last is None:
         raise InputError(f"--resume: no checkpoint in {checkpoints} to resume from (--save-steps writes them)")
-    base_path = Path(base) if base is not None else default_base()
+    base_path = Path(opts.base) if opts.base is not None else default_base()
     if not (base_path / "config.json").is_file():
         raise InputError(f"base model {base_path} is not a model directory (no config.json)")
     all_pairs = read_pairs(pairs) if isinstance(pairs, (str, Path)) else list(pairs)
-    train, held = split_pairs(all_pairs, eval_fraction, seed)
+    train, held = split_pairs(all_pairs, opts.eval_fraction, opts.seed)
     say(f"{len(all_pairs)} pairs: {len(train)} to train, {len(held)} held out; base {base_path}")
-    extra = augment_pairs(train, per_pair=augment_per_pair, seed=seed) if augment else []
+    extra = augment_pairs(train, per_pair=opts.augment_per_pair, seed=opts.seed) if opts.augment else []
     # every kind once per held-out pair, the same set with or without --augment: the two runs compare
-    held_artifacts = augment_pairs(held, per_pair=len(AUGMENT_KINDS), seed=seed + 1) if held else []
+    held_artifacts = augment_pairs(held, per_pair=len(AUGMENT_KINDS), seed=opts.seed + 1) if held else []
     if extra:
-        say(f"augmented with {len(extra)} artifact-controlled pairs ({augment_per_pair} per training pair)")
+        say(f"augmented with {len(extra)} artifact-controlled pairs ({opts.augment_per_pair} per training pair)")
 
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     positions = getattr(AutoConfig.from_pretrained(base_path), "max_position_embeddings", None)
     limits = [x for x in (tokenizer.model_max_length, positions) if isinstance(x, int) and 0 < x < 1_000_000]
     renderer = Renderer(
         tokenizer,
-        task_placement=task_placement,
-        task_template=task_template,
-        max_length=max_length or min([*limits, 512]),
+        task_placement=opts.task_placement,
+        task_template=opts.task_template,
+        max_length=opts.max_length or min([*limits, 512]),
     )
     truncated = 0
 
@@ -224,35 +202,37 @@ def train_rm(
     )
     cuda = torch.cuda.is_available()
     peft_config = None
-    if lora_r > 0:
+    if opts.lora_r > 0:
         require_rm("rm train --lora-r", "peft")
         from peft import LoraConfig
 
-        peft_config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=0.0)
+        peft_config = LoraConfig(
+            task_type="SEQ_CLS", r=opts.lora_r, lora_alpha=opts.lora_alpha or 2 * opts.lora_r, lora_dropout=0.0
+        )
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    if not resume and checkpoints.exists():
+    if not opts.resume and checkpoints.exists():
         say(f"starting over: removing the checkpoints of an earlier run in {checkpoints} (--resume goes on from them)")
         shutil.rmtree(checkpoints)
-    saving = {"save_strategy": "steps", "save_steps": save_steps, "save_total_limit": 2} if save_steps else {}
+    saving = {"save_strategy": "steps", "save_steps": opts.save_steps, "save_total_limit": 2} if opts.save_steps else {}
     with (
-        _trainer_dir(checkpoints if save_steps or resume else None) as trainer_dir,
-        _quiet_transformers(not show_progress),
+        _trainer_dir(checkpoints if opts.save_steps or opts.resume else None) as trainer_dir,
+        _quiet_transformers(not opts.show_progress),
     ):
         args = RewardConfig(
             output_dir=trainer_dir,
-            num_train_epochs=epochs,
-            learning_rate=learning_rate,
-            per_device_train_batch_size=batch_size,
-            seed=seed,
-            data_seed=seed,
+            num_train_epochs=opts.epochs,
+            learning_rate=opts.learning_rate,
+            per_device_train_batch_size=opts.batch_size,
+            seed=opts.seed,
+            data_seed=opts.seed,
             max_length=None,
             bf16=cuda and torch.cuda.is_bf16_supported(),
             use_cpu=not cuda,
-            activation_checkpointing=activation_checkpointing,
+            activation_checkpointing=opts.activation_checkpointing,
             eval_strategy="no",
             report_to="none",
-            disable_tqdm=not show_progress,
+            disable_tqdm=not opts.show_progress,
             logging_steps=10,
             warmup_steps=0,
             dataloader_num_workers=0,
@@ -261,7 +241,7 @@ def train_rm(
         trainer = RewardTrainer(
             model=str(base_path), args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
         )
-        if not show_progress:
+        if not opts.show_progress:
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
@@ -270,8 +250,8 @@ def train_rm(
         pad_id = tokenizer.pad_token_id
         before = _accuracy(trainer.model.eval(), *rows["held"], pad_id)[0] if held else None
         say(
-            f"training {len(train) + len(extra)} pairs for {epochs:g} epoch(s)"
-            + (f", LoRA r={lora_r}" if lora_r else "")
+            f"training {len(train) + len(extra)} pairs for {opts.epochs:g} epoch(s)"
+            + (f", LoRA r={opts.lora_r}" if opts.lora_r else "")
             + (f", resuming from {last.name}" if last else "")
         )
         trainer.train(resume_from_checkpoint=str(last) if last else None)
@@ -299,16 +279,20 @@ def train_rm(
     meta = {
         "format": 1,
         "base": str(base_path),
-        "render": {"task_placement": task_placement, "task_template": task_template, "max_length": renderer.max_length},
+        "render": {
+            "task_placement": opts.task_placement,
+            "task_template": opts.task_template,
+            "max_length": renderer.max_length,
+        },
         "result": {k: v for k, v in asdict(result).items() if k != "output"},
         "params": {
-            "epochs": epochs,
-            "learning_rate": learning_rate,
-            "batch_size": batch_size,
-            "lora_r": lora_r,
-            "seed": seed,
-            "eval_fraction": eval_fraction,
-            "augment": augment_per_pair if augment else 0,
+            "epochs": opts.epochs,
+            "learning_rate": opts.learning_rate,
+            "batch_size": opts.batch_size,
+            "lora_r": opts.lora_r,
+            "seed": opts.seed,
+            "eval_fraction": opts.eval_fraction,
+            "augment": opts.augment_per_pair if opts.augment else 0,
         },
     }
 
@@ -321,7 +305,7 @@ def train_rm(
         )
 
     try:
-        atomic_dir(output, write, overwrite=overwrite)
+        atomic_dir(output, write, overwrite=opts.overwrite)
     except FileExistsError:
         raise InputError(f"{output} exists (pass --overwrite to replace it)") from None
     shutil.rmtree(checkpoints, ignore_errors=True)  # the RM is saved: nothing left to resume

@@ -104,7 +104,7 @@ class DialogueContext:
             for index, (turn, view) in enumerate(zip(self.turns, self.views, strict=True)):
                 found.feed(index, turn, view)
             self._trackers[cls] = found
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[return-value]  # keyed by its own class: the tracker is a TrackerT
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value computed once per dialogue (what a rule reads off the task, most often).
@@ -114,7 +114,7 @@ class DialogueContext:
         value = self._memo.get(key, _MISSING)
         if value is _MISSING:
             value = self._memo[key] = compute()
-        return value  # type: ignore[no-any-return]
+        return value
 
 
 class TurnContext:

@@ -23,16 +23,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 try:  # a multi-word search in one pass (Rust); without it each word is a substring test of its own
     from ahocorasick_rs import AhoCorasick
 except ImportError:  # pragma: no cover - an optional speed-up
-    AhoCorasick = None
+    AhoCorasick = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
 
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # not in typeshed for 3.10
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse
 
 from repo_sdk.rules.text import fold
 
@@ -108,7 +109,7 @@ class _Registry:
 
     def __init__(self) -> None:
         self.words: set[str] = set()
-        self._automaton: object | None = None
+        self._automaton: Any = None  # an AhoCorasick, built when first needed
         self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds or None]
         self._chars = 0  # characters of the texts held
 
@@ -136,7 +137,7 @@ class _Registry:
             automaton = self._automaton
             if automaton is None:
                 automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True)
-            entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))  # type: ignore[attr-defined]
+            entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
         return entry[2]
 
 
@@ -149,7 +150,7 @@ def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     return Prefilter(pattern)
 
 
-def _needs(items: object) -> Needs:
+def _needs(items: Any) -> Needs:  # the parser's SubPattern: (opcode, argument) pairs
     groups: Needs = []
     run: list[str] = []
 
@@ -158,7 +159,7 @@ def _needs(items: object) -> Needs:
             groups.append(frozenset({"".join(run)}))
             run.clear()
 
-    for op, av in items:  # type: ignore[attr-defined]
+    for op, av in items:
         name = str(op)
         if name == "LITERAL" and chr(av).isascii():
             run.append(chr(av).lower())  # case-folded: a match under any flags folds to it

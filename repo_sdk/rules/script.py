@@ -131,11 +131,11 @@ class MixedScript(Rule[MixedScriptParams]):
         weight: dict[str, int] = {}
         for s in segments:
             weight[s.script] = weight.get(s.script, 0) + s.letters * _WEIGHT.get(s.script, 1)
-        primary = p.primary
+        primary: str | None = p.primary
         if primary is None:
             if len(weight) == 1:
                 return []
-            primary = max(weight, key=lambda k: weight[k])  # type: ignore[assignment]
+            primary = max(weight, key=lambda k: weight[k])
         # names are only names inside a reply clearly written in another script
         names_ok = p.ignore_latin_names and weight.get(primary, 0) >= 2 * weight.get("latin", 0)
         ok = {primary, *p.allowed}

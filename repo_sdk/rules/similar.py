@@ -41,7 +41,7 @@ class Probe(NamedTuple):
     """A text as the index sees it: its size (tokens, or n-grams) and its first features (None: too short)."""
 
     size: int
-    prefix: list[Hashable] | None
+    prefix: Sequence[Hashable] | None
 
 
 #: Words so common that they sort last when picking the tokens texts are indexed by.

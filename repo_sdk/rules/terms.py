@@ -36,7 +36,7 @@ class Term(BaseModel):
 
 class ForbiddenTermsParams(RuleParams):
     terms: list[str | Term] = Field(
-        default_factory=lambda: list(DEFAULT_TERMS),
+        default_factory=lambda: list[str | Term](DEFAULT_TERMS),
         description="terms to catch: plain strings or {term, whole_word, case_sensitive, regex, points, reason}",
     )
     whole_word: bool = Field(True, description="a term must not be part of a longer word ('ticketing' is no 'ticket')")

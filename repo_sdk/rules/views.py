@@ -123,7 +123,7 @@ class TextView:
         value = self._memo.get(key, _MISSING)
         if value is _MISSING:
             value = self._memo[key] = compute(self.text)
-        return value  # type: ignore[no-any-return]
+        return value
 
 
 _SHARED_MAX = 16_384  # longer texts are rarely repeated, and their views are large

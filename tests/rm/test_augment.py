@@ -9,11 +9,11 @@ import pytest
 
 from repo_sdk.rm.augment import AUGMENT_KINDS, augment_pairs
 from repo_sdk.rm.pairs import PreferencePair
-from repo_sdk.rm.train import train_rm
+from repo_sdk.rm.train import RMTrainOptions, train_rm
 from repo_sdk.rules import EmptyReply, Flattery, JudgeInjection
 from repo_sdk.testing import make_sample
 
-FAST = {"epochs": 2, "learning_rate": 3e-3, "batch_size": 8, "show_progress": False}
+FAST = RMTrainOptions(epochs=2, learning_rate=3e-3, batch_size=8, show_progress=False)
 
 
 def base_pairs(n: int = 12) -> list[PreferencePair]:
@@ -64,8 +64,8 @@ def test_augmentation_is_seeded_and_rejects_unknown_kinds() -> None:
 
 def test_train_with_augment_adds_pairs_and_reports_artifact_accuracy(tiny_llama, pairs_file, tmp_path) -> None:
     lines: list[str] = []
-    result = train_rm(pairs_file, tmp_path / "rm", base=tiny_llama, augment=True, augment_per_pair=2, log=lines.append,
-                      **FAST)  # fmt: skip
+    options = FAST.model_copy(update={"base": tiny_llama, "augment": True, "augment_per_pair": 2})
+    result = train_rm(pairs_file, tmp_path / "rm", options, log=lines.append)
     assert (result.train_pairs, result.heldout_pairs, result.augmented_pairs) == (32, 8, 64)
     assert result.heldout_artifact_accuracy is not None and 0.0 <= result.heldout_artifact_accuracy <= 1.0
     assert any("augmented with 64 artifact-controlled pairs" in line for line in lines)

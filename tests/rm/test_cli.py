@@ -75,8 +75,14 @@ def test_user_errors_exit_1(pairs_file, tmp_path):
     cases = [
         (["-o", str(tmp_path / "exists")], "exists (pass --overwrite"),
         (["-o", str(tmp_path / "x"), "--base", str(tmp_path)], "not a model directory"),
-        (["-o", str(tmp_path / "x"), "--task-placement", "footer"], "--task-placement must be"),
+        (
+            ["-o", str(tmp_path / "x"), "--task-placement", "footer"],
+            "--task-placement: Input should be 'system', 'user-prefix' or 'none' (got 'footer')",
+        ),
         (["-o", str(tmp_path / "x"), "--eval-fraction", "1.5"], "eval fraction must be in [0, 1)"),
+        (["-o", str(tmp_path / "x"), "--epochs", "0"], "--epochs: Input should be greater than 0 (got 0.0)"),
+        (["-o", str(tmp_path / "x"), "--lr", "-1"], "--lr: Input should be greater than 0 (got -1.0)"),
+        (["-o", str(tmp_path / "x"), "--lora-r", "-2"], "--lora-r: Input should be greater than or equal to 0"),
     ]
     for extra, message in cases:
         res = runner.invoke(app, ["rm", "train", str(pairs_file), *extra])

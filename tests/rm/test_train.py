@@ -11,10 +11,15 @@ from repo_sdk.interfaces import BuildContext
 from repo_sdk.plugins import get_registry
 from repo_sdk.rm.pairs import PreferencePair, split_pairs
 from repo_sdk.rm.source import RMConfig, RMSource
-from repo_sdk.rm.train import train_rm
+from repo_sdk.rm.train import RMTrainOptions, train_rm
 from repo_sdk.testing import make_sample
 
-FAST = {"epochs": 3, "learning_rate": 3e-3, "batch_size": 8, "show_progress": False}
+FAST = RMTrainOptions(epochs=3, learning_rate=3e-3, batch_size=8, show_progress=False)
+
+
+def fast(**settings) -> RMTrainOptions:
+    """The fast settings with ``settings`` on top (validated, as the CLI's are)."""
+    return RMTrainOptions(**{**FAST.model_dump(), **settings})
 
 
 def heldout_accuracy_via_source(output, pairs, seed=0):
@@ -39,7 +44,7 @@ def heldout_accuracy_via_source(output, pairs, seed=0):
 def trained(tiny_llama, pairs_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("trained") / "rm"
     lines = []
-    result = train_rm(pairs_file, out, base=tiny_llama, log=lines.append, **FAST)
+    result = train_rm(pairs_file, out, fast(base=tiny_llama), log=lines.append)
     return result, out, lines
 
 
@@ -56,7 +61,7 @@ def test_training_direction_comes_from_the_labels(tiny_llama, pairs_file, make_p
     flipped = [
         PreferencePair.model_validate({**p, "chosen": p["rejected"], "rejected": p["chosen"]}) for p in make_pairs(40)
     ]
-    result = train_rm(flipped, tmp_path / "flipped", base=tiny_llama, **FAST)
+    result = train_rm(flipped, tmp_path / "flipped", fast(base=tiny_llama))
     assert result.heldout_accuracy is not None and result.heldout_accuracy >= 0.75
     original = [PreferencePair.model_validate(p) for p in make_pairs(40)]
     assert heldout_accuracy_via_source(tmp_path / "flipped", original) <= 0.25
@@ -76,7 +81,7 @@ def test_output_loads_into_the_source_with_the_same_accuracy(trained, make_pairs
 
 def test_lora_adapter_is_merged_into_a_plain_model(tiny_qwen, pairs_file, tmp_path):
     out = tmp_path / "lora-rm"
-    result = train_rm(pairs_file, out, base=tiny_qwen, lora_r=4, **FAST)
+    result = train_rm(pairs_file, out, fast(base=tiny_qwen, lora_r=4))
     assert result.heldout_accuracy is not None
     assert not (out / "adapter_config.json").exists()
     config = json.loads((out / "config.json").read_text())
@@ -94,7 +99,7 @@ def test_a_crash_leaves_no_half_written_model(tiny_llama, pairs_file, tmp_path):
             raise RuntimeError("killed mid-training")
 
     with pytest.raises(RuntimeError, match="killed"):
-        train_rm(pairs_file, tmp_path / "rm", base=tiny_llama, log=boom, **FAST)
+        train_rm(pairs_file, tmp_path / "rm", fast(base=tiny_llama), log=boom)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -103,23 +108,23 @@ def test_existing_output_needs_overwrite(tiny_llama, pairs_file, tmp_path):
     out.mkdir()
     (out / "keep.txt").write_text("x")
     with pytest.raises(InputError, match="exists"):
-        train_rm(pairs_file, out, base=tiny_llama, **FAST)
+        train_rm(pairs_file, out, fast(base=tiny_llama))
     assert (out / "keep.txt").exists()
-    train_rm(pairs_file, out, base=tiny_llama, overwrite=True, **{**FAST, "epochs": 1})
+    train_rm(pairs_file, out, fast(base=tiny_llama, overwrite=True, epochs=1))
     assert not (out / "keep.txt").exists() and (out / "model.safetensors").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rm"]
 
 
 def test_bad_base_is_an_input_error(pairs_file, tmp_path):
     with pytest.raises(InputError, match="not a model directory"):
-        train_rm(pairs_file, tmp_path / "rm", base=tmp_path, **FAST)
+        train_rm(pairs_file, tmp_path / "rm", fast(base=tmp_path))
 
 
 def test_causal_lm_base_gets_a_reward_head(tmp_path, pairs_file):
     from repo_sdk.rm.tiny import build_tiny_model
 
     base = build_tiny_model(tmp_path / "policy", head="causal-lm")
-    result = train_rm(pairs_file, tmp_path / "rm", base=base, **{**FAST, "epochs": 1})
+    result = train_rm(pairs_file, tmp_path / "rm", fast(base=base, epochs=1))
     config = json.loads((tmp_path / "rm" / "config.json").read_text())
     assert config["architectures"] == ["LlamaForSequenceClassification"] and result.train_pairs == 32
     assert json.loads((tmp_path / "rm" / "repo_rm.json").read_text())["render"]["max_length"] == 512
@@ -140,9 +145,14 @@ def test_an_interrupted_run_resumes_from_its_newest_checkpoint(tiny_llama, pairs
         return real_step(self, *args, **kwargs)
 
     monkeypatch.setattr(RewardTrainer, "training_step", counted)
-    settings = {**FAST, "epochs": 3, "batch_size": 8, "save_steps": 2}  # 32 pairs / 8: 4 steps an epoch, 12 in all
+    settings = {
+        "base": tiny_llama,
+        "epochs": 3,
+        "batch_size": 8,
+        "save_steps": 2,
+    }  # 32 pairs / 8: 4 steps an epoch, 12 in all
     with pytest.raises(KeyboardInterrupt):
-        train_rm(pairs_file, out, base=tiny_llama, **settings)
+        train_rm(pairs_file, out, fast(**settings))
     checkpoints = tmp_path / ".rm.checkpoints"
     assert not out.exists()
     assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
@@ -150,7 +160,7 @@ def test_an_interrupted_run_resumes_from_its_newest_checkpoint(tiny_llama, pairs
     steps.clear()
     monkeypatch.setattr(RewardTrainer, "_resumed", True, raising=False)
     lines: list[str] = []
-    result = train_rm(pairs_file, out, base=tiny_llama, resume=True, log=lines.append, **settings)
+    result = train_rm(pairs_file, out, fast(**settings, resume=True), log=lines.append)
     assert steps == list(range(4, 12))  # steps 5..12 (0-based 4..11): the 4 saved ones are not trained again
     assert any("resuming from checkpoint-4" in line for line in lines)
     assert result.heldout_accuracy is not None and (out / "model.safetensors").exists()
@@ -159,5 +169,5 @@ def test_an_interrupted_run_resumes_from_its_newest_checkpoint(tiny_llama, pairs
 
 def test_resume_with_nothing_to_resume_is_an_input_error(tiny_llama, pairs_file, tmp_path):
     with pytest.raises(InputError, match=r"--resume: no checkpoint in .*\.rm\.checkpoints"):
-        train_rm(pairs_file, tmp_path / "rm", base=tiny_llama, resume=True, **FAST)
+        train_rm(pairs_file, tmp_path / "rm", fast(base=tiny_llama, resume=True))
     assert list(tmp_path.iterdir()) == []

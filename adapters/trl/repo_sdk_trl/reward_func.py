@@ -356,8 +356,10 @@ def repo_reward_func(spec: SpecLike, **options: Any) -> RepoRewardFunction:
     """The combined REPO reward of ``spec`` as one picklable TRL reward function (awaitable and synchronous).
 
     Example:
-        >>> from trl import GRPOConfig, GRPOTrainer  # doctest: +SKIP
-        >>> trainer = GRPOTrainer(model, reward_funcs=[repo_reward_func("spec.yaml")], ...)  # doctest: +SKIP
+        >>> import pickle
+        >>> fn = repo_reward_func({"sources": {"rules": ["cot_leak"]}})  # GRPOTrainer(..., reward_funcs=[fn])
+        >>> pickle.loads(pickle.dumps(fn))(prompts=["Hi"], completions=["<think>hm</think>ok"])
+        [-0.1]
     """
     return RepoRewardFunction(spec, **options)
 

@@ -5,11 +5,18 @@ the run (its ``train:`` section: policy, dataset, steps, LoRA). Everything is
 checked before the policy loads.
 
 Example:
+    >>> import tempfile
     >>> from repo_sdk.config import load
     >>> loaded = load({"sources": {"rules": ["cot_leak"]},
     ...                "train": {"model": "tiny", "steps": 1, "lora": {"rank": 4, "alpha": 8}}})
-    >>> run = build_run(loaded, algo="grpo", output_dir="out/doctest")  # doctest: +SKIP
-    >>> run.trainer.train()  # doctest: +SKIP
+    >>> run = build_run(loaded, algo="grpo", output_dir=tempfile.mkdtemp())
+    >>> run.policy.startswith("tiny random Llama"), type(run.trainer).__name__
+    (True, 'GRPOTrainer')
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()):  # the trainer prints its logs
+    ...     steps = run.trainer.train().global_step
+    >>> steps, "rewards/repo_reward/fired/cot_leak" in run.trainer.state.log_history[0]
+    (1, True)
 """
 
 from __future__ import annotations
