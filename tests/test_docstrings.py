@@ -29,6 +29,7 @@ MODULES = [
     "repo_sdk.report.compare", "repo_sdk.report.eval_section", "repo_sdk.cli.progress", "repo_sdk.cli.init_cmd",
     "repo_sdk.shards.plan", "repo_sdk.shards.store", "repo_sdk.shards.score", "repo_sdk.shards.ray_actor",
     "repo_sdk.shards.ray_engine",
+    "repo_sdk.rows", "repo_sdk.score_steps", "repo_sdk.building",
 ]  # fmt: skip
 
 

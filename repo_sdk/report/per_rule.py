@@ -26,6 +26,7 @@ from typing import Any
 from repo_sdk.report import stats
 from repo_sdk.report.cards import ContextIndex, turn_card
 from repo_sdk.report.stats import COMBINED, fmt
+from repo_sdk.rows import rules_per_turn
 
 __all__ = ["NEAR_MISS_NOTE", "rule_sections"]
 
@@ -59,7 +60,7 @@ def rule_sections(
     configured: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Per rule (most frequent first, then configured rules that never fired): counts, rewards, examples."""
-    per_turn, _ = stats.turn_rules(turns, dialogues)
+    per_turn, _ = rules_per_turn(turns, dialogues)
     where: dict[str, list[int]] = {}
     for i, rules in enumerate(per_turn):
         for rule in rules:

@@ -1,4 +1,4 @@
-"""Numbers behind the report, computed from rows of the row contract (:mod:`repo_sdk.scoring`).
+"""Numbers behind the report, computed from rows of the row contract (:mod:`repo_sdk.rows`).
 
 Every function tolerates missing keys, ``None`` values (a source that did not run),
 non-finite numbers (treated as missing), empty input and constant data: where a
@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from repo_sdk.rows import rules_per_turn
+
 __all__ = [
     "COMBINED",
     "DASH",
@@ -34,7 +36,6 @@ __all__ = [
     "pearson",
     "reply_length",
     "source_names",
-    "turn_rules",
     "value_of",
     "values_of",
     "worst_turns",
@@ -194,27 +195,6 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def turn_rules(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = ()
-) -> tuple[list[set[str]], int]:
-    """Rules fired on each turn (aligned with ``turn_rows``) and the count of dialogue-wide hits.
-
-    A dialogue-level hit that names a ``turn_index`` counts for that turn, as in ``repo-sdk eval``;
-    one without a turn (or naming a turn not in the rows) is dialogue-wide.
-    """
-    where = {(str(r.get("dialogue_id")), r.get("turn_index")): i for i, r in enumerate(turn_rows)}
-    rules = [{str(h.get("rule")) for h in r.get("fired") or [] if isinstance(h, dict)} for r in turn_rows]
-    wide = 0
-    for d in dialogue_rows:
-        for h in d.get("dialogue_fired") or []:
-            i = where.get((str(d.get("dialogue_id")), h.get("turn_index"))) if isinstance(h, dict) else None
-            if i is None or h.get("turn_index") is None:
-                wide += 1
-            else:
-                rules[i].add(str(h.get("rule")))
-    return rules, wide
-
-
 def fire_rates(
     turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = ()
 ) -> list[tuple[str, int, float]]:
@@ -225,7 +205,7 @@ def fire_rates(
         [('a', 1, 0.5)]
     """
     counts: Counter[str] = Counter()
-    for rules in turn_rules(turn_rows, dialogue_rows)[0]:
+    for rules in rules_per_turn(turn_rows, dialogue_rows)[0]:
         counts.update(rules)
     n = len(turn_rows)
     return [(rule, c, c / n) for rule, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
