@@ -16,6 +16,7 @@ from repo_sdk.hookspecs import hookimpl
 from repo_sdk.interfaces import BuildContext, Combined, Combiner, PointsMap, RewardSource, Rule, SOPModel
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.rows import DialogueRow, TurnRow
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore, Turn
 
 __version__ = "0.1.0"
@@ -26,6 +27,7 @@ __all__ = [
     "Combiner",
     "ConfigError",
     "Dialogue",
+    "DialogueRow",
     "InputError",
     "LoadedSpec",
     "MissingDependencyError",
@@ -43,6 +45,7 @@ __all__ = [
     "Sample",
     "SourceScore",
     "Turn",
+    "TurnRow",
     "__version__",
     "get_registry",
     "hookimpl",

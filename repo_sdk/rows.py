@@ -21,8 +21,6 @@ Example:
     "turn row: reward: input should be a valid number (got 'high')"
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Literal

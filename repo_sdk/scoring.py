@@ -85,10 +85,10 @@ def dialogue_row(dialogue: Dialogue, turns: Sequence[TurnRow], scores: Mapping[s
     names = sorted({n for r in turns for n in r["sources"]})
     dialogue_hits = [hit_row(h) for s in scores.values() for h in hits_of(s)]
     counts: Counter[str] = Counter()
-    points: Counter[str] = Counter()
+    points: dict[str, float] = {}
     for h in [h for r in turns for h in r["fired"]] + dialogue_hits:
         counts[h["rule"]] += 1
-        points[h["rule"]] += h["points"]  # type: ignore[assignment]  # Counter holds floats here
+        points[h["rule"]] = points.get(h["rule"], 0) + h["points"]
     return {
         "kind": "dialogue",
         "dialogue_id": dialogue.id,
