@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
@@ -414,10 +414,10 @@ def _finalize_rows(lines: Callable[[], Iterable[bytes]], out: Path, summary: Sco
             if event.get("kind") == kind:
                 yield event
 
-    def turns() -> Iterator[dict[str, Any]]:
+    def turns() -> Iterator[TurnRow]:
         for row in events("turn"):
-            summary.add_turn(row)
-            yield row
+            summary.add_turn(cast(TurnRow, row))  # the journal holds the rows scoring.py built
+            yield cast(TurnRow, row)
 
     write_rows(out, turns())
     summary.dialogues = write_rows(dialogue_path(out), events("dialogue"))

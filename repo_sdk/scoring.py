@@ -101,7 +101,7 @@ def dialogue_row(dialogue: Dialogue, turns: Sequence[TurnRow], scores: Mapping[s
         "rule_counts": dict(sorted(counts.items())),
         "dialogue_sources": {n: s.value for n, s in scores.items()},
         "dialogue_fired": dialogue_hits,
-        "dialogue_errors": {n: s.details["error"] for n, s in scores.items() if "error" in s.details},
+        "dialogue_errors": {n: str(s.details["error"]) for n, s in scores.items() if "error" in s.details},
         "task": dialogue.task,
         "context": [
             {"turn_index": i, "role": t.role, "content": t.content}

@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ _SCALARS = {
 }
 
 
-def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 4096) -> int:
+def write_rows(path: str | Path, rows: Iterable[Mapping[str, Any]], chunk: int = 4096) -> int:
     """Stream rows atomically into JSONL or Parquet (by suffix); returns the row count.
 
     Parquet is written in chunks with a fixed schema, so memory stays flat.
@@ -77,7 +77,7 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
     pq = require("pyarrow.parquet", "pyarrow", "Parquet output")
     writer = None
     schema = None
-    buf: list[dict[str, Any]] = []
+    buf: list[Mapping[str, Any]] = []
 
     def flush(fh: Any) -> None:
         nonlocal writer, schema

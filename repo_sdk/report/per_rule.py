@@ -26,7 +26,7 @@ from typing import Any
 from repo_sdk.report import stats
 from repo_sdk.report.cards import ContextIndex, turn_card
 from repo_sdk.report.stats import COMBINED, fmt
-from repo_sdk.rows import rules_per_turn
+from repo_sdk.rows import DialogueRow, TurnRow, rules_per_turn
 
 __all__ = ["NEAR_MISS_NOTE", "rule_sections"]
 
@@ -34,7 +34,7 @@ EXAMPLES = 3
 NEAR_MISS_NOTE = "no near-misses: rules report hits only, none has a notion of a reply that came close to firing"
 
 
-def _examples(indices: list[int], turns: Sequence[dict[str, Any]], k: int) -> list[int]:
+def _examples(indices: list[int], turns: Sequence[TurnRow], k: int) -> list[int]:
     """Up to ``k`` of ``indices``: one per dialogue first, in run order, then more of the same dialogues."""
     picked: list[int] = []
     seen: set[str] = set()
@@ -53,8 +53,8 @@ def _examples(indices: list[int], turns: Sequence[dict[str, Any]], k: int) -> li
 
 
 def rule_sections(
-    turns: Sequence[dict[str, Any]],
-    dialogues: Sequence[dict[str, Any]],
+    turns: Sequence[TurnRow],
+    dialogues: Sequence[DialogueRow],
     context: ContextIndex,
     names: Sequence[str],
     configured: Sequence[str] = (),

@@ -164,13 +164,13 @@ def _agreement(turns: Sequence[TurnRow], names: list[str], series: list[str], co
     }
 
 
-def _best(turns: Sequence[TurnRow], k: int) -> list[dict[str, Any]]:
+def _best(turns: Sequence[TurnRow], k: int) -> list[TurnRow]:
     scored = [r for r in turns if stats.num(r.get("reward")) is not None]
     return sorted(scored, key=lambda r: -stats.num(r.get("reward")))[: max(0, k)]  # type: ignore[operator]
 
 
 def _dialogues(dialogues: Sequence[DialogueRow], k: int) -> list[dict[str, Any]]:
-    def key(d: dict[str, Any]) -> tuple[bool, float]:
+    def key(d: DialogueRow) -> tuple[bool, float]:
         v = stats.num(d.get("reward_mean"))
         return (v is None, v if v is not None else 0.0)
 

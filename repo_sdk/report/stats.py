@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from repo_sdk.rows import rules_per_turn
+from repo_sdk.rows import DialogueRow, TurnRow, rules_per_turn
 
 __all__ = [
     "COMBINED",
@@ -71,7 +71,7 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def source_names(turn_rows: Iterable[dict[str, Any]]) -> list[str]:
+def source_names(turn_rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """Source names seen in the rows: rm, judge, rules first, then the rest alphabetically."""
     seen: set[str] = set()
     for r in turn_rows:
@@ -81,7 +81,7 @@ def source_names(turn_rows: Iterable[dict[str, Any]]) -> list[str]:
     return [n for n in _PREFERRED if n in seen] + sorted(seen.difference(_PREFERRED))
 
 
-def value_of(row: dict[str, Any], name: str) -> float | None:
+def value_of(row: Mapping[str, Any], name: str) -> float | None:
     """A row's value of source ``name``, or of the combined reward for ``"reward"``."""
     if name == COMBINED:
         return num(row.get("reward"))
@@ -89,12 +89,12 @@ def value_of(row: dict[str, Any], name: str) -> float | None:
     return num(sources.get(name)) if isinstance(sources, dict) else None
 
 
-def values_of(turn_rows: Iterable[dict[str, Any]], name: str) -> list[float]:
+def values_of(turn_rows: Iterable[Mapping[str, Any]], name: str) -> list[float]:
     """The non-missing values of ``name`` (a source, or ``"reward"``)."""
     return [v for r in turn_rows if (v := value_of(r, name)) is not None]
 
 
-def reply_length(row: dict[str, Any]) -> int:
+def reply_length(row: Mapping[str, Any]) -> int:
     """Length of the reply in characters (0 when absent)."""
     response = row.get("response")
     return len(response) if isinstance(response, str) else 0
@@ -195,9 +195,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def fire_rates(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = ()
-) -> list[tuple[str, int, float]]:
+def fire_rates(turn_rows: Sequence[TurnRow], dialogue_rows: Sequence[DialogueRow] = ()) -> list[tuple[str, int, float]]:
     """``(rule, turns it fired on, share of turns)`` for each rule that fired, most frequent first.
 
     Example:
@@ -211,9 +209,7 @@ def fire_rates(
     return [(rule, c, c / n) for rule, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def correlation_matrix(
-    turn_rows: Sequence[dict[str, Any]], names: Sequence[str]
-) -> list[list[tuple[float | None, int]]]:
+def correlation_matrix(turn_rows: Sequence[TurnRow], names: Sequence[str]) -> list[list[tuple[float | None, int]]]:
     """Pearson ``(r, n)`` for each pair of names, over the turns where both values are present."""
     cols = [[value_of(r, name) for r in turn_rows] for name in names]
     out: list[list[tuple[float | None, int]]] = []
@@ -226,10 +222,10 @@ def correlation_matrix(
     return out
 
 
-def worst_turns(turn_rows: Sequence[dict[str, Any]], k: int = 20) -> list[dict[str, Any]]:
+def worst_turns(turn_rows: Sequence[TurnRow], k: int = 20) -> list[TurnRow]:
     """The ``k`` lowest-reward turns; turns without a reward come after every scored one."""
 
-    def key(r: dict[str, Any]) -> tuple[bool, float]:
+    def key(r: TurnRow) -> tuple[bool, float]:
         v = num(r.get("reward"))
         return (v is None, v if v is not None else 0.0)
 
