@@ -17,6 +17,7 @@ from repo_sdk.interfaces import BuildContext, Combined, Combiner, PointsMap, Rew
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.plugin_config import NoConfig, PluginRef, validate_config, validate_plugin
 from repo_sdk.plugins import Registry, get_registry
+from repo_sdk.rows import DialogueRow, TurnRow
 from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore, Turn
 
 __version__ = "0.1.0"
@@ -27,6 +28,7 @@ __all__ = [
     "Combiner",
     "ConfigError",
     "Dialogue",
+    "DialogueRow",
     "InputError",
     "LoadedSpec",
     "MissingDependencyError",
@@ -47,6 +49,7 @@ __all__ = [
     "SourceScore",
     "SpecError",
     "Turn",
+    "TurnRow",
     "__version__",
     "get_registry",
     "hookimpl",

@@ -1,6 +1,6 @@
 """The paper's evaluation on scored runs: the judge stands in for the human experts, rules for the guardrails.
 
-Inputs are turn rows of ``repo-sdk score`` (see :mod:`repo_sdk.scoring`), optionally with the
+Inputs are turn rows of ``repo-sdk score`` (:class:`repo_sdk.rows.TurnRow`), optionally with the
 dialogue rows beside them. Definitions (docs/eval.md has the long form):
 
 * **average rating**: mean of the rating source (``sources[rating_source]``, or the combined
@@ -32,7 +32,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +41,7 @@ from pydantic import BaseModel, Field
 from repo_sdk.degenerate import degenerate_sources
 from repo_sdk.errors import InputError
 from repo_sdk.io.rows import dialogue_path, read_rows
+from repo_sdk.rows import DialogueRow, TurnRow, rules_per_turn
 
 __all__ = ["BadCase", "BadCaseMetrics", "EvalResult", "RunMetrics", "evaluate", "load_run"]
 
@@ -116,18 +117,18 @@ def _num(value: Any) -> float | None:
     return float(value)
 
 
-def _key(row: dict[str, Any]) -> Key:
+def _key(row: Mapping[str, Any]) -> Key:
     return (str(row["dialogue_id"]), int(row["turn_index"]))
 
 
-def _rating(row: dict[str, Any], source: str) -> float | None:
+def _rating(row: Mapping[str, Any], source: str) -> float | None:
     if source == "reward":
         return _num(row.get("reward"))
     sources = row.get("sources")
     return _num(sources.get(source)) if isinstance(sources, dict) else None
 
 
-def check_turn_rows(rows: Sequence[dict[str, Any]], label: str) -> None:
+def check_turn_rows(rows: Sequence[TurnRow], label: str) -> None:
     """Raise :class:`InputError` naming ``label`` if a row is not a usable turn row or a turn repeats."""
     seen: set[Key] = set()
     for i, r in enumerate(rows, start=1):
@@ -146,54 +147,43 @@ def check_turn_rows(rows: Sequence[dict[str, Any]], label: str) -> None:
         seen.add(_key(r))
 
 
-def load_run(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def load_run(path: str | Path) -> tuple[list[TurnRow], list[DialogueRow]]:
     """Read a run: turn rows from ``path``, dialogue rows from its ``.dialogues`` sibling if present.
 
     Dialogue rows found in ``path`` itself are accepted too. Raises :class:`InputError` for a
-    missing file, malformed rows, or a file without turn rows.
+    missing file, a row that is no turn or dialogue row (naming file, line, key and value), or a
+    file without turn rows.
     """
-    turns: list[dict[str, Any]] = []
-    dialogues: list[dict[str, Any]] = []
+    turns: list[TurnRow] = []
+    dialogues: list[DialogueRow] = []
+    side = dialogue_path(path)
     for i, row in enumerate(read_rows(path), start=1):
-        if isinstance(row, dict) and row.get("kind") == "dialogue":
-            dialogues.append(row)
-        elif isinstance(row, dict) and row.get("kind") == "turn":
-            turns.append(row)
-        else:
-            kind = row.get("kind") if isinstance(row, dict) else type(row).__name__
-            raise InputError(
-                f"{path}: row {i} is not a row of `repo-sdk score` (kind={kind!r}); "
-                "pass the scored output, not the logs"
-            )
+        if row["kind"] == "skipped":
+            raise InputError(f"{path}: row {i} lists a skipped record; pass the scored output, not the skipped list")
+        (turns if row["kind"] == "turn" else dialogues).append(row)  # type: ignore[arg-type]
     if not turns:
         raise InputError(f"{path}: no turn rows")
     check_turn_rows(turns, str(path))
-    side = dialogue_path(path)
     if side.exists():
-        dialogues.extend(r for r in read_rows(side) if isinstance(r, dict) and r.get("kind", "dialogue") == "dialogue")
+        for i, row in enumerate(read_rows(side), start=1):
+            if row["kind"] != "dialogue":
+                raise InputError(f"{side}: row {i} is a {row['kind']} row, not a dialogue row")
+            dialogues.append(row)  # type: ignore[arg-type]
     return turns, dialogues
 
 
 def turn_hits(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = ()
+    turn_rows: Sequence[Mapping[str, Any]], dialogue_rows: Sequence[Mapping[str, Any]] = ()
 ) -> tuple[dict[Key, set[str]], int]:
-    """Rules fired per turn (turn hits plus dialogue-level hits naming that turn), and the dialogue-wide hits."""
-    hits: dict[Key, set[str]] = {_key(r): {str(h.get("rule")) for h in r.get("fired") or []} for r in turn_rows}
-    wide = 0
-    for d in dialogue_rows:
-        for h in d.get("dialogue_fired") or []:
-            t = h.get("turn_index")
-            key = (str(d.get("dialogue_id")), t) if isinstance(t, int) else None
-            if key is not None and key in hits:
-                hits[key].add(str(h.get("rule")))
-            else:
-                wide += 1
-    return hits, wide
+    """Rules fired per turn (:func:`repo_sdk.rows.rules_per_turn`, by ``(dialogue_id, turn_index)``), and
+    the dialogue-wide hits."""
+    rules, wide = rules_per_turn(turn_rows, dialogue_rows)
+    return {_key(r): fired for r, fired in zip(turn_rows, rules, strict=True)}, wide
 
 
 def run_metrics(
-    turn_rows: Sequence[dict[str, Any]],
-    dialogue_rows: Sequence[dict[str, Any]] = (),
+    turn_rows: Sequence[TurnRow],
+    dialogue_rows: Sequence[DialogueRow] = (),
     *,
     rating_source: str = "judge",
     excellent: float = 5.0,
@@ -271,10 +261,10 @@ def _judge_case(
 
 
 def bad_case_metrics(
-    candidate: Sequence[dict[str, Any]],
-    baseline: Sequence[dict[str, Any]],
-    candidate_dialogues: Sequence[dict[str, Any]] = (),
-    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    candidate: Sequence[TurnRow],
+    baseline: Sequence[TurnRow],
+    candidate_dialogues: Sequence[DialogueRow] = (),
+    baseline_dialogues: Sequence[DialogueRow] = (),
     *,
     rating_source: str = "judge",
     bad_rating: float = 2.0,
@@ -308,7 +298,7 @@ def bad_case_metrics(
     )
 
 
-def _absent_note(label: str, source: str, rows: Sequence[dict[str, Any]]) -> str:
+def _absent_note(label: str, source: str, rows: Sequence[TurnRow]) -> str:
     present = sorted({str(k) for r in rows for k, v in (r.get("sources") or {}).items() if v is not None})
     return (
         f"rating source {source!r} is absent from the {label} run: no turn has a {source!r} value "
@@ -318,14 +308,14 @@ def _absent_note(label: str, source: str, rows: Sequence[dict[str, Any]]) -> str
 
 
 def evaluate(
-    candidate_rows: Sequence[dict[str, Any]],
-    baseline_rows: Sequence[dict[str, Any]] | None = None,
+    candidate_rows: Sequence[TurnRow],
+    baseline_rows: Sequence[TurnRow] | None = None,
     *,
     rating_source: str = "judge",
     excellent: float = 5.0,
     bad_rating: float = 2.0,
-    candidate_dialogues: Sequence[dict[str, Any]] = (),
-    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    candidate_dialogues: Sequence[DialogueRow] = (),
+    baseline_dialogues: Sequence[DialogueRow] = (),
     allow_degenerate: bool = False,
 ) -> EvalResult:
     """Evaluate a scored run, and against a baseline run if given (see the module docstring).

@@ -13,19 +13,28 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from repo_sdk.config import LoadedSpec, RewardSpec, load
+from repo_sdk.building import Deferred, NotRun, SpecLike, build_parts, build_source, closed_on_error, load_spec_like
+from repo_sdk.config import LoadedSpec, RewardSpec
 from repo_sdk.errors import ConfigError, SpecError
-from repo_sdk.interfaces import BuildContext, Combiner, NoConfig, RewardSource
+from repo_sdk.interfaces import Combiner, RewardSource
 from repo_sdk.plugins import Registry, get_registry
-from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
+from repo_sdk.score_steps import (
+    ascore_dialogues_of,
+    combine_results,
+    hits_of,
+    run_sync,
+    score_dialogues_of,
+    score_isolated,
+    score_isolated_sync,
+    source_error,
+)
+from repo_sdk.types import Dialogue, RewardResult, Sample, SourceScore
 
 __all__ = [
     "Deferred",
@@ -38,139 +47,6 @@ __all__ = [
     "score_isolated_sync",
     "source_error",
 ]
-
-SpecLike = str | Path | Mapping[str, Any] | RewardSpec | LoadedSpec
-
-T = TypeVar("T")
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to its end from synchronous code, whether or not an event loop runs here.
-
-    With no loop in this thread it runs on a new one (``asyncio.run``); inside a running loop
-    (a notebook, an async server) it runs on a new loop in a worker thread, and this thread
-    waits for it.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="repo-sdk-score") as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-class NotRun(RewardSource[NoConfig]):
-    """Stands in for a source left out by ``only``: every score is None, so the
-    combiner's missing-source policy applies, and nothing is loaded."""
-
-    name = "not_run"
-
-    def __init__(self, source_cls: type[RewardSource[Any]], reason: str = "not run (--only)") -> None:
-        super().__init__()
-        self.kind = source_cls.kind  # type: ignore[misc]
-        self.points_map = source_cls.points_map  # type: ignore[misc]
-        self.reason = reason
-
-    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
-        return [SourceScore(value=None, reason=self.reason) for _ in samples]
-
-
-class Deferred(RewardSource):
-    """Stands in for a source built elsewhere (in the Ray actors that score): it runs, but not in this
-    process, so nothing is loaded here. Scoring with it is a programming error."""
-
-    name = "deferred"
-
-    def __init__(self, source_cls: type[RewardSource]) -> None:
-        super().__init__()
-        self.kind = source_cls.kind  # type: ignore[misc]
-        self.points_map = source_cls.points_map  # type: ignore[misc]
-
-    def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
-        raise RuntimeError("a deferred source scores where it is built (the actors), not here")
-
-
-def source_error(name: str, exc: Exception) -> SourceScore:
-    """The score of a sample its source raised on: None, the error as the reason and in ``details["error"]``.
-
-    Example:
-        >>> source_error("rules", ValueError("bad price '120 EUR'")).reason
-        "rules failed on this sample: ValueError: bad price '120 EUR'"
-    """
-    error = f"{type(exc).__name__}: {exc}"
-    return SourceScore(value=None, reason=f"{name} failed on this sample: {error}", details={"error": error})
-
-
-async def score_isolated(name: str, source: RewardSource, samples: list[Sample]) -> list[SourceScore]:
-    """One source on a batch; if it raises, each sample on its own, so a bad sample loses only its own score.
-
-    The samples the source still raises on alone get :func:`source_error` scores.
-    """
-    try:
-        return list(await source.ascore(samples))
-    except Exception as exc:
-        if len(samples) == 1:
-            return [source_error(name, exc)]
-    alone = await asyncio.gather(*(score_isolated(name, source, [s]) for s in samples))
-    return [score for scores in alone for score in scores]
-
-
-def score_isolated_sync(name: str, source: RewardSource, samples: list[Sample]) -> list[SourceScore]:
-    """:func:`score_isolated` for a sync source called directly (no event loop): the same per-sample errors.
-
-    Example:
-        >>> from repo_sdk.testing import make_sample
-        >>> class Picky(RewardSource):
-        ...     name = "picky"
-        ...     def score(self, samples):
-        ...         if any(s.response == "boom" for s in samples):
-        ...             raise ValueError("boom")
-        ...         return [SourceScore(value=1.0) for _ in samples]
-        >>> [s.value for s in score_isolated_sync("p", Picky(), [make_sample(response=r) for r in ("a", "boom")])]
-        [1.0, None]
-    """
-    try:
-        return list(source.score(samples))
-    except Exception as exc:
-        if len(samples) == 1:
-            return [source_error(name, exc)]
-    return [score for s in samples for score in score_isolated_sync(name, source, [s])]
-
-
-def build_source(
-    spec: SpecLike, name: str, *, registry: Registry | None = None, cache_dir: Path | None = None
-) -> RewardSource:
-    """Source ``name`` of a spec, built exactly as :meth:`RewardPipeline.from_spec` builds it.
-
-    For a consumer that needs one source alone (a per-source trainer reward, say).
-
-    Raises:
-        ConfigError: the spec is invalid, or has no source ``name``.
-
-    Example:
-        >>> from repo_sdk.testing import make_sample
-        >>> source = build_source({"sources": {"guard": ["cot_leak"]}}, "guard")
-        >>> source.score([make_sample(response="<think>hm</think>Deal!")])[0].value
-        -10.0
-    """
-    registry = registry or get_registry()
-    loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
-    if name not in loaded.spec.sources:
-        raise ConfigError(f"unknown source {name!r} (sources: {sorted(loaded.spec.sources)})")
-    return _build_source(loaded, name, BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir))
-
-
-def _build_source(loaded: LoadedSpec, name: str, context: BuildContext) -> RewardSource[Any]:
-    source_cls = context.registry.get("sources", loaded.spec.sources[name].type)
-    try:
-        return source_cls.from_config(loaded.source_configs[name], context)
-    except SpecError as exc:  # a source names its problems at keys of its own config
-        raise exc.within("sources", name).at(loaded.where) from None
-
-
-def hits_of(score: SourceScore) -> list[RuleHit]:
-    """Rule hits a source reported in ``details["hits"]`` (RuleHit objects or dicts)."""
-    return [h if isinstance(h, RuleHit) else RuleHit.model_validate(h) for h in score.details.get("hits", [])]
 
 
 class RewardPipeline:
@@ -214,11 +90,9 @@ class RewardPipeline:
     ) -> RewardPipeline:
         """Validate a spec (path, mapping or model) and build its sources and combiner.
 
-        Sources left out by ``only`` are not built at all, so a rules-only pass never
-        loads a model or starts a judge. Sources ``defer`` accepts (given the class and the
-        validated config) are not built either but count as run (a :class:`Deferred`
-        placeholder): a process that only plans and checks a run (the Ray driver) leaves
-        the models to the processes that score, which build the whole spec with :meth:`factory`.
+        Sources left out by ``only`` are not built (:class:`NotRun`: a rules-only pass loads no
+        model); nor are those ``defer`` accepts (given the class and the validated config), which
+        count as run (:class:`Deferred`: the Ray driver leaves models to the actors, :meth:`factory`).
 
         Example:
             >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}}, defer=lambda cls, cfg: True)
@@ -226,38 +100,16 @@ class RewardPipeline:
             ('Deferred', 'RulesSource')
         """
         registry = registry or get_registry()
-        loaded = spec if isinstance(spec, LoadedSpec) else load(spec, registry=registry)
-        context = BuildContext(registry=registry, base_dir=loaded.base_dir, cache_dir=cache_dir)
+        loaded = load_spec_like(spec, registry)
         keep = set(only) if only is not None else None
-        if keep is not None and (unknown := keep - set(loaded.spec.sources)):
-            raise ConfigError(
-                f"--only names unknown source(s) {sorted(unknown)} (known: {sorted(loaded.spec.sources)})"
-            )
-        sources: dict[str, RewardSource] = {}
-        try:
-            for name, src in loaded.spec.sources.items():
-                if keep is not None and name not in keep:
-                    sources[name] = NotRun(registry.get("sources", src.type))
-                elif defer is not None and defer(registry.get("sources", src.type), loaded.source_configs[name]):
-                    sources[name] = Deferred(registry.get("sources", src.type))
-                else:
-                    sources[name] = _build_source(loaded, name, context)
-            comb_cls = registry.get("combiners", loaded.spec.combiner.type)
+        sources, combiner = build_parts(loaded, only=keep, registry=registry, cache_dir=cache_dir, defer=defer)
+        with closed_on_error(sources):  # the combiner may refuse the sources (bind)
             try:
-                combiner = comb_cls.from_config(loaded.combiner_config, context)
-            except SpecError as exc:  # a combiner names its problems at keys of its own config
-                raise exc.within("combiner") from None
-            pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
-            pipeline.loaded = loaded
-            return pipeline
-        except SpecError as exc:
-            for built in sources.values():
-                built.close()
-            raise exc.at(loaded.where) from None
-        except BaseException:
-            for built in sources.values():
-                built.close()
-            raise
+                pipeline = cls(sources, combiner, name=loaded.spec.name, only=keep, spec=loaded.spec)
+            except SpecError as exc:
+                raise exc.at(loaded.where) from None
+        pipeline.loaded = loaded
+        return pipeline
 
     def factory(self) -> Callable[[], RewardPipeline]:
         """A picklable callable building this pipeline again (in a worker process, say)."""
@@ -267,8 +119,7 @@ class RewardPipeline:
 
     @property
     def group_aware(self) -> bool:
-        """Whether the combiner reads a sample's whole group (``Sample.group``): such a combiner
-        needs every sample of a group in one call."""
+        """Whether the combiner reads a sample's whole group (``Sample.group``), all in one call."""
         return self.combiner.group_aware
 
     async def ascore(self, samples: Sequence[Sample]) -> list[RewardResult]:
@@ -278,9 +129,7 @@ class RewardPipeline:
             >>> import asyncio
             >>> from repo_sdk.testing import make_sample
             >>> pipe = RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})
-            >>> async def main():
-            ...     return [r.reward for r in await pipe.ascore([make_sample(response="Deal!")])]
-            >>> asyncio.run(main())
+            >>> [r.reward for r in asyncio.run(pipe.ascore([make_sample(response="Deal!")]))]
             [0.0]
         """
         samples = list(samples)
@@ -289,8 +138,7 @@ class RewardPipeline:
         return self.combine(samples, await self.ascore_sources(samples))
 
     async def ascore_sources(self, samples: Sequence[Sample]) -> list[list[SourceScore]]:
-        """Every source's scores of a batch (sources in spec order), before the combiner; a source
-        that raises on one sample costs that sample alone its score (:func:`score_isolated`)."""
+        """Every source's scores of a batch, in spec order, before the combine (:func:`score_isolated`)."""
         samples = list(samples)
         if not samples:
             return [[] for _ in self.sources]
@@ -299,31 +147,21 @@ class RewardPipeline:
 
     def combine(self, samples: Sequence[Sample], outputs: Sequence[Sequence[SourceScore]]) -> list[RewardResult]:
         """Results from the sources' scores (:meth:`ascore_sources`, maybe gathered from many processes)."""
-        samples = list(samples)
-        scores: dict[str, list[SourceScore]] = {}
-        for name, out in zip(self.sources, outputs, strict=True):
-            if len(out) != len(samples):
-                raise RuntimeError(f"source {name!r} returned {len(out)} scores for {len(samples)} samples")
-            scores[name] = list(out)
-        combined = self.combiner.combine(samples, scores)
-        results = []
-        for i, comb in enumerate(combined):
-            per_source = {name: scores[name][i] for name in scores}
-            fired = [hit for score in per_source.values() for hit in hits_of(score)]
-            results.append(RewardResult(reward=comb.reward, sources=per_source, fired=fired, details=comb.details))
-        return results
+        return combine_results(self.combiner, list(self.sources), samples, outputs)
+
+    @property
+    def runs_sync(self) -> bool:
+        """Whether every source is synchronous (rules alone, say): then :meth:`score` calls them in place."""
+        return all(type(src).ascore is RewardSource.ascore for src in self.sources.values())
 
     def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Synchronous :meth:`ascore`, callable anywhere, a running event loop included.
 
-        When every source is synchronous (rules alone, say) they run one after the other
-        right here: with nothing else in flight an event loop and worker threads buy nothing.
-        Otherwise the sources run on an event loop of their own: this thread's when none
-        runs here, else a worker thread's (a notebook cell, an async framework), so the
-        caller's loop is never re-entered. In async code, ``await pipe.ascore(...)`` keeps
-        the loop free while the judge is asked.
+        When every source is synchronous (:attr:`runs_sync`) they run one after the other right
+        here: with nothing else in flight a loop and threads buy nothing. Otherwise they run on a
+        loop of their own (:func:`run_sync`), so a caller's running loop is never re-entered.
         """
-        if all(type(src).ascore is RewardSource.ascore for src in self.sources.values()):
+        if self.runs_sync:
             samples = list(samples)
             if not samples:
                 return []
@@ -332,17 +170,35 @@ class RewardPipeline:
             )
         return run_sync(self.ascore(samples))
 
+    async def ascore_dialogues(self, dialogues: Sequence[Dialogue]) -> list[dict[str, SourceScore]]:
+        """Dialogue-level scores of a batch of logged dialogues (dialogue-scope rules, say), one
+        ``{source name: score}`` per dialogue, holding the sources that give one.
+
+        Await it after :meth:`ascore` of the same dialogues' samples, so the rules source finishes
+        the state its turn rules carried. Sources run concurrently, each over the batch in a worker
+        thread; one raising on a dialogue gives it a :func:`source_error` score, the rest keep theirs.
+
+        Example:
+            >>> import asyncio
+            >>> from repo_sdk.combiners.minimum import MinCombiner
+            >>> from repo_sdk.testing import make_dialogue
+            >>> class Turns(RewardSource):  # scores a dialogue by its length
+            ...     name = "turns"
+            ...     def score_dialogue(self, dialogue): return SourceScore(value=float(len(dialogue.turns)))
+            >>> pipe = RewardPipeline({"turns": Turns()}, MinCombiner())
+            >>> d = make_dialogue([("user", "Hi"), ("assistant", "Hey")])
+            >>> asyncio.run(pipe.ascore_dialogues([d]))[0]["turns"].value
+            2.0
+        """
+        return await ascore_dialogues_of(self.sources, dialogues)
+
+    def score_dialogues(self, dialogues: Sequence[Dialogue]) -> list[dict[str, SourceScore]]:
+        """Synchronous :meth:`ascore_dialogues`: the sources one after the other, right here."""
+        return score_dialogues_of(self.sources, dialogues)
+
     def score_dialogue(self, dialogue: Dialogue) -> dict[str, SourceScore]:
-        """Dialogue-level scores of the sources that give one (e.g. dialogue-scope rules)."""
-        out = {}
-        for name, src in self.sources.items():
-            try:
-                score = src.score_dialogue(dialogue)
-            except Exception as exc:  # one bad dialogue costs its own dialogue score, not the run
-                score = source_error(name, exc)
-            if score is not None:
-                out[name] = score
-        return out
+        """Dialogue-level scores of one dialogue (:meth:`score_dialogues` of a batch of one)."""
+        return self.score_dialogues([dialogue])[0]
 
     def rule_names(self, scope: str | None = None) -> list[str]:
         """Names of the spec's rules, each once: source by source, turn rules before dialogue rules.

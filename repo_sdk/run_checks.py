@@ -14,10 +14,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from repo_sdk.pipeline import NotRun, RewardPipeline
 from repo_sdk.remote import probe
+from repo_sdk.rows import DialogueRow, TurnRow
 
 __all__ = ["first_source_error", "judge_urls", "none_rate_problems", "probe_judges", "probe_url"]
 
@@ -71,7 +71,7 @@ def none_rate_problems(
     return lines
 
 
-def first_source_error(rows: Sequence[dict[str, Any]], positions: Sequence[int]) -> tuple[int, str, str] | None:
+def first_source_error(rows: Sequence[TurnRow | DialogueRow], positions: Sequence[int]) -> tuple[int, str, str] | None:
     """The first source error in a group's rows: (input position, where in the record, the error).
 
     ``rows`` are turn rows, each dialogue's followed by its dialogue row; ``positions``
@@ -80,7 +80,7 @@ def first_source_error(rows: Sequence[dict[str, Any]], positions: Sequence[int])
     k = 0
     for row in rows:
         if row["kind"] == "turn":
-            for name, details in row.get("details", {}).items():
+            for name, details in row["details"].items():
                 if "error" in details:
                     return (
                         positions[k],
@@ -88,7 +88,7 @@ def first_source_error(rows: Sequence[dict[str, Any]], positions: Sequence[int])
                         details["error"],
                     )
             continue
-        for name, error in row.get("dialogue_errors", {}).items():
+        for name, error in row["dialogue_errors"].items():
             return positions[k], f"dialogue {row['dialogue_id']}: source {name}", error
         k += 1
     return None

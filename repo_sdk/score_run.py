@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from repo_sdk.config import InputSpec
 from repo_sdk.degenerate import Degenerate, SourceTally
@@ -43,7 +43,8 @@ from repo_sdk.io.fastjson import dumps_bytes, loads
 from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_lines
 from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
 from repo_sdk.pipeline import NotRun, RewardPipeline
-from repo_sdk.scoring import agent_turns, group_by_samples
+from repo_sdk.rows import SkippedRow, TurnRow
+from repo_sdk.scoring import agent_turns, group_by_samples, skipped_row
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
 
@@ -96,27 +97,27 @@ class ScoreSummary:
     def reward_mean(self) -> float | None:
         return self.reward_sum / self.reward_count if self.reward_count else None
 
-    def add_turn(self, row: dict[str, Any]) -> None:
+    def add_turn(self, row: TurnRow) -> None:
         self.turns += 1
-        r = row.get("reward")
+        r = row["reward"]
         if r is not None:
             self.reward_sum += r
             self.reward_count += 1
             self.reward_min = r if self.reward_min is None else min(self.reward_min, r)
-        self.tally.add_row(row.get("sources", {}))
-        for name, v in row.get("sources", {}).items():
+        self.tally.add_row(row["sources"])
+        for name, v in row["sources"].items():
             if v is None:
                 self.source_none[name] += 1
-                self.first_none.setdefault(name, row.get("reasons", {}).get(name, ""))
+                self.first_none.setdefault(name, row["reasons"].get(name, ""))
             else:
                 self.source_sums[name] = self.source_sums.get(name, 0.0) + v
                 self.source_counts[name] += 1
-        for rule in {h["rule"] for h in row.get("fired", [])}:
+        for rule in {h["rule"] for h in row["fired"]}:
             self.rule_turns[rule] += 1
-        for name, details in row.get("details", {}).items():
+        for name, details in row["details"].items():
             if "error" in details:  # the source raised on this turn (--on-error skip)
                 self.source_errors[name] += 1
-                self.first_error.setdefault(name, f"{row.get('sample_id')}: {details['error']}")
+                self.first_error.setdefault(name, f"{row['sample_id']}: {details['error']}")
 
 
 def journal_path(output: Path) -> Path:
@@ -290,7 +291,7 @@ class Job:
 
     dialogues: list[Any]
     positions: list[int]
-    skipped: list[dict[str, Any]]
+    skipped: list[SkippedRow]
     last: int
     records: int
 
@@ -324,7 +325,7 @@ def group_jobs(records: Iterable[Record3], size: int, on_error: str) -> Iterator
         errors = [(pos, item) for pos, _, item in group if isinstance(item, InputError)]
         if errors and on_error == "fail":
             raise errors[0][1]
-        skipped = [{"kind": "skipped", "position": pos, "reason": str(err)} for pos, err in errors]
+        skipped = [skipped_row(pos, str(err)) for pos, err in errors]
         scored = [(pos, sent) for pos, sent, item in group if isinstance(item, Dialogue)]
         yield Job([d for _, d in scored], [pos for pos, _ in scored], skipped, group[-1][0], len(group))
 
@@ -413,10 +414,10 @@ def _finalize_rows(lines: Callable[[], Iterable[bytes]], out: Path, summary: Sco
             if event.get("kind") == kind:
                 yield event
 
-    def turns() -> Iterator[dict[str, Any]]:
+    def turns() -> Iterator[TurnRow]:
         for row in events("turn"):
-            summary.add_turn(row)
-            yield row
+            summary.add_turn(cast(TurnRow, row))  # the journal holds the rows scoring.py built
+            yield cast(TurnRow, row)
 
     write_rows(out, turns())
     summary.dialogues = write_rows(dialogue_path(out), events("dialogue"))

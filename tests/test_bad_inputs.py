@@ -384,9 +384,13 @@ TURN = {
     "dialogue_id": "d1",
     "turn_index": 1,
     "sample_id": "d1#1",
+    "response": "Could we talk about the twin room?",
     "reward": 0.5,
     "sources": {"judge": 4.0},
     "fired": [],
+    "reasons": {},
+    "details": {},
+    "combiner": {},
 }
 EVAL = [
     case("eval-no-file", ["eval", "nope.jsonl"], ("nope.jsonl", "no such file")),
@@ -400,6 +404,21 @@ EVAL = [
     eval_case("eval-logs-not-rows", GOOD, ("run.jsonl", "not a row of `repo-sdk score`")),
     eval_case("eval-empty", "", ("run.jsonl", "no turn rows")),
     eval_case("eval-malformed-row", jsonl(TURN, TURN, "{oops"), ("run.jsonl:3", "malformed JSON")),
+    eval_case(
+        "eval-row-unknown-key",
+        jsonl(TURN, {**TURN, "turn_index": 3, "reward": None} | {"x": 1}),
+        ("run.jsonl:2", "unknown key 'x'"),
+    ),
+    eval_case(
+        "eval-row-bad-value",
+        jsonl(TURN, {**TURN, "turn_index": 3, "sources": {"judge": "4"}}),
+        ("run.jsonl:2", "turn row: sources.judge", "valid number", "(got '4')"),
+    ),
+    eval_case(
+        "eval-row-bad-hit",
+        jsonl({**TURN, "fired": [{"rule": "cot_leak", "points": -10}]}),
+        ("run.jsonl:1", "turn row lacks 'fired[0].reason'"),
+    ),
     eval_case("eval-deep-row", "[" * 100_000 + "]" * 100_000 + "\n", ("run.jsonl:1", "nested too deeply")),
     eval_case(
         "eval-json-out-is-input",

@@ -199,7 +199,13 @@ def runs(tmp_path: Path) -> tuple[Path, Path]:
                 "reward_min": 0.5,
                 "fired_count": 1,
                 "worst_rule": "max_length",
+                "sources_mean": {"judge": 4.5, "rules": -5.0},
+                "rule_counts": {"max_length": 1},
+                "dialogue_sources": {},
                 "dialogue_fired": [],
+                "dialogue_errors": {},
+                "task": {},
+                "context": [{"turn_index": 0, "role": "user", "content": "Hello"}],
             }
         ],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -146,7 +146,7 @@ def score(
 
 
 def _near_misses(
-    pipe: RewardPipeline, logs: Path, mapping: InputSpec | None, turns: list[dict[str, Any]]
+    pipe: RewardPipeline, logs: Path, mapping: InputSpec | None, turns: Sequence[Mapping[str, Any]]
 ) -> dict[str, NearMisses]:
     """The report's near-misses: the looser copies of the rules that have one, over the scored dialogues."""
     from repo_sdk.io.readers import iter_records

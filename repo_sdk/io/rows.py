@@ -1,27 +1,34 @@
 """Output rows on disk: JSONL, or Parquet with nested fields stored as JSON text.
 
 Turn rows go to the output path; dialogue rows to ``<stem>.dialogues<suffix>``
-beside it (see :mod:`repo_sdk.scoring` for the row contract).
+beside it (:mod:`repo_sdk.rows` holds the row contract). Reading rows back checks
+each against it: a bad row is an :class:`~repo_sdk.errors.InputError` naming the
+file, the line (JSONL) or row (Parquet), the key and the bad value.
 
 Example:
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "rows.jsonl"
-    >>> write_rows(p, [{"kind": "turn", "reward": 1.0, "sources": {"rules": 0.0}}])
+    >>> write_rows(p, [{"kind": "skipped", "position": 3, "reason": "logs.jsonl:3: malformed JSON"}])
     1
     >>> list(read_rows(p))
-    [{'kind': 'turn', 'reward': 1.0, 'sources': {'rules': 0.0}}]
+    [{'kind': 'skipped', 'position': 3, 'reason': 'logs.jsonl:3: malformed JSON'}]
+    >>> _ = p.write_text('{"kind": "skipped", "position": "3", "reason": "?"}\\n')
+    >>> list(read_rows(p))
+    Traceback (most recent call last):
+    repo_sdk.errors.InputError: ...rows.jsonl:1: skipped row: position: input should be a valid integer (got '3')
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from repo_sdk.errors import InputError, require
 from repo_sdk.io.atomic import atomic_write
 from repo_sdk.io.fastjson import dumps_line, loads
+from repo_sdk.rows import row_problem
 
 __all__ = ["dialogue_path", "is_parquet", "read_rows", "write_rows"]
 
@@ -54,7 +61,7 @@ _SCALARS = {
 }
 
 
-def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 4096) -> int:
+def write_rows(path: str | Path, rows: Iterable[Mapping[str, Any]], chunk: int = 4096) -> int:
     """Stream rows atomically into JSONL or Parquet (by suffix); returns the row count.
 
     Parquet is written in chunks with a fixed schema, so memory stays flat.
@@ -70,7 +77,7 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
     pq: Any = require("pyarrow.parquet", "pyarrow", "Parquet output")
     writer = None
     schema = None
-    buf: list[dict[str, Any]] = []
+    buf: list[Mapping[str, Any]] = []
 
     def flush(fh: Any) -> None:
         nonlocal writer, schema
@@ -103,20 +110,34 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], chunk: int = 40
     return n
 
 
-def read_rows(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Read rows written by :func:`write_rows` (JSONL or Parquet)."""
+def read_rows(path: str | Path, *, check: bool = True) -> Iterator[dict[str, Any]]:
+    """Read rows written by :func:`write_rows` (JSONL or Parquet), each checked against the row
+    contract unless ``check`` is False (the skipped list, whose rows have no ``kind``).
+
+    Raises:
+        InputError: no such file, a folder, unreadable JSON or Parquet, or a row that is no turn,
+            dialogue or skipped row (:func:`repo_sdk.rows.row_problem` says why).
+    """
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
     if p.is_dir():
         raise InputError(f"{p}: is a folder; give the rows file `repo-sdk score` wrote")
     if is_parquet(p):
-        yield from _parquet_rows(p)
+        for i, row in enumerate(_parquet_rows(p), start=1):
+            yield _checked(row, f"{p}: row {i}") if check else row
         return
     with p.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             if raw.strip():
-                yield _json_row(raw[3:] if lineno == 1 and raw.startswith(_BOM) else raw, p, lineno)
+                row = _json_row(raw[3:] if lineno == 1 and raw.startswith(_BOM) else raw, p, lineno)
+                yield _checked(row, f"{p}:{lineno}") if check else row
+
+
+def _checked(row: Any, where: str) -> Any:
+    if (problem := row_problem(row)) is not None:
+        raise InputError(f"{where}: {problem}")
+    return row
 
 
 _BOM = b"\xef\xbb\xbf"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from repo_sdk.io.atomic import atomic_write
 from repo_sdk.report.page import render_page
 from repo_sdk.report.sections import build_sections
+from repo_sdk.rows import DialogueRow, TurnRow
 
 if TYPE_CHECKING:
     from repo_sdk.evaluation import EvalResult
@@ -38,16 +39,16 @@ __all__ = ["render_report", "write_report"]
 
 
 def render_report(
-    turn_rows: Sequence[dict[str, Any]],
-    dialogue_rows: Sequence[dict[str, Any]],
+    turn_rows: Sequence[TurnRow],
+    dialogue_rows: Sequence[DialogueRow],
     *,
     title: str,
     telemetry: Mapping[str, Any] | None = None,
     eval_result: EvalResult | None = None,
     worst: int = 20,
     generated: str | None = None,
-    baseline_rows: Sequence[dict[str, Any]] | None = None,
-    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    baseline_rows: Sequence[TurnRow] | None = None,
+    baseline_dialogues: Sequence[DialogueRow] = (),
     rules: Sequence[str] = (),
     near_misses: Mapping[str, NearMisses] | None = None,
 ) -> str:
@@ -72,16 +73,16 @@ def render_report(
 
 
 def write_report(
-    turn_rows: Sequence[dict[str, Any]],
-    dialogue_rows: Sequence[dict[str, Any]],
+    turn_rows: Sequence[TurnRow],
+    dialogue_rows: Sequence[DialogueRow],
     path: str | Path,
     *,
     title: str,
     telemetry: Mapping[str, Any] | None = None,
     eval_result: EvalResult | None = None,
     worst: int = 20,
-    baseline_rows: Sequence[dict[str, Any]] | None = None,
-    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    baseline_rows: Sequence[TurnRow] | None = None,
+    baseline_dialogues: Sequence[DialogueRow] = (),
     rules: Sequence[str] = (),
     near_misses: Mapping[str, NearMisses] | None = None,
 ) -> None:

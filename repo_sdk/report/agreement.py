@@ -19,9 +19,9 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from repo_sdk.report.stats import pearson, value_of
+from repo_sdk.rows import TurnRow
 
 __all__ = ["disagreements", "paired", "ranks", "spearman"]
 
@@ -51,7 +51,7 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return pearson(ranks(xs), ranks(ys))
 
 
-def paired(turn_rows: Sequence[dict[str, Any]], a: str, b: str) -> list[tuple[float, float, dict[str, Any]]]:
+def paired(turn_rows: Sequence[TurnRow], a: str, b: str) -> list[tuple[float, float, TurnRow]]:
     """``(value of a, value of b, row)`` for every turn where both are present."""
     out = []
     for r in turn_rows:
@@ -61,9 +61,7 @@ def paired(turn_rows: Sequence[dict[str, Any]], a: str, b: str) -> list[tuple[fl
     return out
 
 
-def disagreements(
-    turn_rows: Sequence[dict[str, Any]], a: str, b: str, k: int = 5
-) -> list[tuple[float, float, dict[str, Any]]]:
+def disagreements(turn_rows: Sequence[TurnRow], a: str, b: str, k: int = 5) -> list[tuple[float, float, TurnRow]]:
     """The ``k`` turns whose ranks by ``a`` and ``b`` differ most, as ``(rank by a, rank by b, row)``.
 
     Turns where the two agree (ranks under 0.25 apart) are never listed; a constant source

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from repo_sdk.report.compare import bad_case_rows, rule_deltas
 from repo_sdk.report.stats import DASH, fmt
+from repo_sdk.rows import DialogueRow, TurnRow
 
 if TYPE_CHECKING:
     from repo_sdk.evaluation import EvalResult
@@ -30,9 +31,9 @@ def _pct(v: float | None) -> str:
 
 def eval_section(
     result: EvalResult,
-    candidate_rows: Sequence[dict[str, Any]],
-    baseline_rows: Sequence[dict[str, Any]],
-    baseline_dialogues: Sequence[dict[str, Any]],
+    candidate_rows: Sequence[TurnRow],
+    baseline_rows: Sequence[TurnRow],
+    baseline_dialogues: Sequence[DialogueRow],
 ) -> dict[str, Any]:
     """The template data of the evaluation section (``baseline_rows`` empty when the caller has none)."""
     runs = (

@@ -27,6 +27,7 @@ from typing import Any
 from repo_sdk.report import stats
 from repo_sdk.report.cards import ContextIndex, excerpt, rule_spans, turn_card
 from repo_sdk.report.stats import COMBINED, fmt
+from repo_sdk.rows import DialogueRow, TurnRow, rules_per_turn
 
 __all__ = ["near_miss_note", "rule_sections"]
 
@@ -50,7 +51,7 @@ def near_miss_note(near: Mapping[str, Any] | None) -> str:
     return f"looked for with {rules}: replies a looser copy of the rule fires on while the rule passes them"
 
 
-def _examples(indices: list[int], turns: Sequence[dict[str, Any]], k: int) -> list[int]:
+def _examples(indices: list[int], turns: Sequence[TurnRow], k: int) -> list[int]:
     """Up to ``k`` of ``indices``: one per dialogue first, in run order, then more of the same dialogues."""
     picked: list[int] = []
     seen: set[str] = set()
@@ -69,8 +70,8 @@ def _examples(indices: list[int], turns: Sequence[dict[str, Any]], k: int) -> li
 
 
 def rule_sections(
-    turns: Sequence[dict[str, Any]],
-    dialogues: Sequence[dict[str, Any]],
+    turns: Sequence[TurnRow],
+    dialogues: Sequence[DialogueRow],
     context: ContextIndex,
     names: Sequence[str],
     configured: Sequence[str] = (),
@@ -82,7 +83,7 @@ def rule_sections(
     ``examples`` with ``dialogue_id``, ``turn_index``, ``reason``, ``span``); a rule in it gets a
     near-miss count and example cards.
     """
-    per_turn, _ = stats.turn_rules(turns, dialogues)
+    per_turn, _ = rules_per_turn(turns, dialogues)
     where: dict[str, list[int]] = {}
     for i, rules in enumerate(per_turn):
         for rule in rules:

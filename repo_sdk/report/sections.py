@@ -25,6 +25,7 @@ from repo_sdk.report.cards import ContextIndex, highlight, turn_card
 from repo_sdk.report.eval_section import eval_section
 from repo_sdk.report.per_rule import near_miss_note, rule_sections
 from repo_sdk.report.stats import COMBINED, DASH, Bin, fmt
+from repo_sdk.rows import DialogueRow, TurnRow, rules_per_turn
 
 if TYPE_CHECKING:
     from repo_sdk.evaluation import EvalResult
@@ -45,7 +46,7 @@ def color_of(name: str, names: Sequence[str] = ()) -> str:
     return _PALETTE[(others.index(name) if name in others else len(name)) % len(_PALETTE)]
 
 
-def _summary(turns: Sequence[dict[str, Any]], dialogues: Sequence[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+def _summary(turns: Sequence[TurnRow], dialogues: Sequence[DialogueRow], names: list[str]) -> dict[str, Any]:
     rewards = stats.values_of(turns, COMBINED)
     ids = {str(r.get("dialogue_id")) for r in turns} | {str(d.get("dialogue_id")) for d in dialogues}
     per_source = []
@@ -62,7 +63,7 @@ def _summary(turns: Sequence[dict[str, Any]], dialogues: Sequence[dict[str, Any]
                 "max": fmt(max(vals) if vals else None),
             }
         )
-    hit_sets, wide = stats.turn_rules(turns, dialogues)
+    hit_sets, wide = rules_per_turn(turns, dialogues)
     with_hit = sum(1 for rules in hit_sets if rules)
     return {
         "turns": len(turns),
@@ -79,7 +80,7 @@ def _summary(turns: Sequence[dict[str, Any]], dialogues: Sequence[dict[str, Any]
 
 
 def _distributions(
-    turns: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]] | None, names: list[str]
+    turns: Sequence[TurnRow], baseline: Sequence[TurnRow] | None, names: list[str]
 ) -> list[dict[str, Any]]:
     out = []
     for name in [COMBINED, *names]:
@@ -110,9 +111,7 @@ def _distributions(
     return out
 
 
-def _agreement(
-    turns: Sequence[dict[str, Any]], names: list[str], series: list[str], context: ContextIndex
-) -> dict[str, Any]:
+def _agreement(turns: Sequence[TurnRow], names: list[str], series: list[str], context: ContextIndex) -> dict[str, Any]:
     anchor = "rm" if "rm" in names else (names[0] if names else None)
     pairs = [(anchor, other) for other in ("judge", "rules", *names) if anchor and other in names and other != anchor]
     scatters = []
@@ -165,13 +164,13 @@ def _agreement(
     }
 
 
-def _best(turns: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+def _best(turns: Sequence[TurnRow], k: int) -> list[TurnRow]:
     scored = [(reward, r) for r in turns if (reward := stats.num(r.get("reward"))) is not None]
     return [r for _, r in sorted(scored, key=lambda pair: -pair[0])][: max(0, k)]
 
 
-def _dialogues(dialogues: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    def key(d: dict[str, Any]) -> tuple[bool, float]:
+def _dialogues(dialogues: Sequence[DialogueRow], k: int) -> list[dict[str, Any]]:
+    def key(d: DialogueRow) -> tuple[bool, float]:
         v = stats.num(d.get("reward_mean"))
         return (v is None, v if v is not None else 0.0)
 
@@ -192,14 +191,14 @@ def _dialogues(dialogues: Sequence[dict[str, Any]], k: int) -> list[dict[str, An
 
 
 def build_sections(
-    turn_rows: Sequence[dict[str, Any]],
-    dialogue_rows: Sequence[dict[str, Any]],
+    turn_rows: Sequence[TurnRow],
+    dialogue_rows: Sequence[DialogueRow],
     *,
     telemetry: Mapping[str, Any] | None = None,
     eval_result: EvalResult | None = None,
     worst: int = 20,
-    baseline_rows: Sequence[dict[str, Any]] | None = None,
-    baseline_dialogues: Sequence[dict[str, Any]] = (),
+    baseline_rows: Sequence[TurnRow] | None = None,
+    baseline_dialogues: Sequence[DialogueRow] = (),
     rules: Sequence[str] = (),
     near_misses: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Numbers behind the report, computed from rows of the row contract (:mod:`repo_sdk.scoring`).
+"""Numbers behind the report, computed from rows of the row contract (:mod:`repo_sdk.rows`).
 
 Every function tolerates missing keys, ``None`` values (a source that did not run),
 non-finite numbers (treated as missing), empty input and constant data: where a
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
+
+from repo_sdk.rows import DialogueRow, TurnRow, rules_per_turn
 
 __all__ = [
     "COMBINED",
@@ -34,7 +36,6 @@ __all__ = [
     "pearson",
     "reply_length",
     "source_names",
-    "turn_rules",
     "value_of",
     "values_of",
     "worst_turns",
@@ -70,7 +71,7 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def source_names(turn_rows: Iterable[dict[str, Any]]) -> list[str]:
+def source_names(turn_rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """Source names seen in the rows: rm, judge, rules first, then the rest alphabetically."""
     seen: set[str] = set()
     for r in turn_rows:
@@ -80,7 +81,7 @@ def source_names(turn_rows: Iterable[dict[str, Any]]) -> list[str]:
     return [n for n in _PREFERRED if n in seen] + sorted(seen.difference(_PREFERRED))
 
 
-def value_of(row: dict[str, Any], name: str) -> float | None:
+def value_of(row: Mapping[str, Any], name: str) -> float | None:
     """A row's value of source ``name``, or of the combined reward for ``"reward"``."""
     if name == COMBINED:
         return num(row.get("reward"))
@@ -88,12 +89,12 @@ def value_of(row: dict[str, Any], name: str) -> float | None:
     return num(sources.get(name)) if isinstance(sources, dict) else None
 
 
-def values_of(turn_rows: Iterable[dict[str, Any]], name: str) -> list[float]:
+def values_of(turn_rows: Iterable[Mapping[str, Any]], name: str) -> list[float]:
     """The non-missing values of ``name`` (a source, or ``"reward"``)."""
     return [v for r in turn_rows if (v := value_of(r, name)) is not None]
 
 
-def reply_length(row: dict[str, Any]) -> int:
+def reply_length(row: Mapping[str, Any]) -> int:
     """Length of the reply in characters (0 when absent)."""
     response = row.get("response")
     return len(response) if isinstance(response, str) else 0
@@ -194,30 +195,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def turn_rules(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = ()
-) -> tuple[list[set[str]], int]:
-    """Rules fired on each turn (aligned with ``turn_rows``) and the count of dialogue-wide hits.
-
-    A dialogue-level hit that names a ``turn_index`` counts for that turn, as in ``repo-sdk eval``;
-    one without a turn (or naming a turn not in the rows) is dialogue-wide.
-    """
-    where = {(str(r.get("dialogue_id")), r.get("turn_index")): i for i, r in enumerate(turn_rows)}
-    rules = [{str(h.get("rule")) for h in r.get("fired") or [] if isinstance(h, dict)} for r in turn_rows]
-    wide = 0
-    for d in dialogue_rows:
-        for h in d.get("dialogue_fired") or []:
-            i = where.get((str(d.get("dialogue_id")), h.get("turn_index"))) if isinstance(h, dict) else None
-            if i is None or h.get("turn_index") is None:
-                wide += 1
-            else:
-                rules[i].add(str(h.get("rule")))
-    return rules, wide
-
-
-def fire_rates(
-    turn_rows: Sequence[dict[str, Any]], dialogue_rows: Sequence[dict[str, Any]] = ()
-) -> list[tuple[str, int, float]]:
+def fire_rates(turn_rows: Sequence[TurnRow], dialogue_rows: Sequence[DialogueRow] = ()) -> list[tuple[str, int, float]]:
     """``(rule, turns it fired on, share of turns)`` for each rule that fired, most frequent first.
 
     Example:
@@ -225,15 +203,13 @@ def fire_rates(
         [('a', 1, 0.5)]
     """
     counts: Counter[str] = Counter()
-    for rules in turn_rules(turn_rows, dialogue_rows)[0]:
+    for rules in rules_per_turn(turn_rows, dialogue_rows)[0]:
         counts.update(rules)
     n = len(turn_rows)
     return [(rule, c, c / n) for rule, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def correlation_matrix(
-    turn_rows: Sequence[dict[str, Any]], names: Sequence[str]
-) -> list[list[tuple[float | None, int]]]:
+def correlation_matrix(turn_rows: Sequence[TurnRow], names: Sequence[str]) -> list[list[tuple[float | None, int]]]:
     """Pearson ``(r, n)`` for each pair of names, over the turns where both values are present."""
     cols = [[value_of(r, name) for r in turn_rows] for name in names]
     out: list[list[tuple[float | None, int]]] = []
@@ -246,10 +222,10 @@ def correlation_matrix(
     return out
 
 
-def worst_turns(turn_rows: Sequence[dict[str, Any]], k: int = 20) -> list[dict[str, Any]]:
+def worst_turns(turn_rows: Sequence[TurnRow], k: int = 20) -> list[TurnRow]:
     """The ``k`` lowest-reward turns; turns without a reward come after every scored one."""
 
-    def key(r: dict[str, Any]) -> tuple[bool, float]:
+    def key(r: TurnRow) -> tuple[bool, float]:
         v = num(r.get("reward"))
         return (v is None, v if v is not None else 0.0)
 

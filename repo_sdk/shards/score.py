@@ -35,6 +35,7 @@ from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError
 from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.rows import DialogueRow, SkippedRow, TurnRow
 from repo_sdk.run_checks import first_source_error
 from repo_sdk.score_run import group_jobs
 from repo_sdk.scoring import score_dialogue_batch
@@ -103,5 +104,5 @@ def score_block(
     return result
 
 
-def _line(event: dict[str, Any]) -> bytes:
+def _line(event: TurnRow | DialogueRow | SkippedRow) -> bytes:
     return dumps_bytes(event)[:-1]  # the journal's line (UTF-8), without its newline

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from repo_sdk.report import stats
+from repo_sdk.rows import rules_per_turn
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_fire_rates_count_a_turn_once_and_attribute_dialogue_hits() -> None:
     ]
     dialogues = [{"dialogue_id": "d", "dialogue_fired": [{"rule": "b", "turn_index": 3}, {"rule": "c"}]}]
     assert stats.fire_rates(turns, dialogues) == [("a", 1, 0.5), ("b", 1, 0.5)]
-    assert stats.turn_rules(turns, dialogues)[1] == 1
+    assert rules_per_turn(turns, dialogues) == ([{"a"}, {"b"}], 1)
     assert stats.fire_rates([]) == []
 
 

@@ -3,8 +3,8 @@
 - ``value``: the combined reward (a float).
 - ``explanation``: one line, e.g. ``reward 0.03282 | rm 0.08204, judge 2, rules -35 | E -60, E_judge -25,
   E_rules -35, multiplier 0.4 | fired: max_length -35``.
-- ``metadata``: the row ``repo-sdk score`` writes for the turn (:func:`repo_sdk.scoring.turn_row`)
-  without the reply: ``reward``, ``sources`` (each source's value), ``fired`` (rule hits with
+- ``metadata``: the row ``repo-sdk score`` writes for the turn (:class:`repo_sdk.rows.TurnRow`) without
+  the reply: ``reward``, ``sources`` (each source's value), ``fired`` (rule hits with
   points, reason, span and evidence), ``reasons``, ``details``, ``combiner`` (``E``, ``E_judge``,
   ``E_rules``, ``multiplier`` under REPO), ``sample_id``; plus ``spec`` (the reward's name) and
   ``scored`` (what was scored: ``history_turns``, ``reply_chars``, ``tool_calls``).
