@@ -21,7 +21,8 @@ runner = CliRunner()
 def rows(judge: list[float | None], rules: list[float] | None = None) -> list[dict[str, Any]]:
     rules = rules if rules is not None else [-10.0 * (i % 3) for i in range(len(judge))]
     return [
-        {"kind": "turn", "dialogue_id": f"d{i}", "turn_index": 1, "response": "Could we do 90 EUR?", "reward": 0.1 * i,
+        {"kind": "turn", "dialogue_id": f"d{i}", "turn_index": 1, "sample_id": f"d{i}#1",
+         "response": "Could we do 90 EUR?", "reward": 0.1 * i,
          "sources": {"judge": j, "rules": r}, "fired": [], "reasons": {}, "details": {}, "combiner": {}}
         for i, (j, r) in enumerate(zip(judge, rules, strict=True))
     ]  # fmt: skip
