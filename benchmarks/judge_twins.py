@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     _report(pairs, values)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        rows = [{"id": p.id, "kind": p.kind, "split": p.split, "clean": c, "hacked": h} for p, (c, h) in zip(pairs, values, strict=True)]  # fmt: skip
+        rows = [
+            {"id": p.id, "kind": p.kind, "split": p.split, "clean": c, "hacked": h}
+            for p, (c, h) in zip(pairs, values, strict=True)
+        ]
         args.json.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return 0
 
