@@ -11,8 +11,9 @@ readouts of the same probabilities:
 - ``calibrated``: the expected score after dividing each answer's probability by the one the
   judge gives for a content-free reply ("N/A") in the same template (Zhao et al. 2021).
 
-    python -m benchmarks.judge_twins --template templates/judges/negotiation.j2 --split dev
-    python -m benchmarks.judge_twins --template judges/negotiation.j2 --mode checklist --json out/j.jsonl
+    python -m benchmarks.judge_twins --split dev      # the scaffold's rubric and history (2 turns)
+    python -m benchmarks.judge_twins --template templates/judges/pointwise.j2 --history 8 --json out/j.jsonl
+    python -m benchmarks.judge_twins --mode checklist --split dev
 
 The judge's guard (text aimed at it, an empty reply) is applied first, as in the judge source.
 """
@@ -39,6 +40,7 @@ from repo_sdk.judge.modes import Question, read_logprobs
 from repo_sdk.judge.prompts import Prompts, sampling_params
 from repo_sdk.judge.templates import JudgeTemplate, load_template
 from repo_sdk.judge.verdict import VerdictError
+from repo_sdk.templates_builtin import templates_dir
 from repo_sdk.types import Sample
 
 READOUTS = ("expected", "margin", "calibrated")
@@ -114,7 +116,7 @@ def _calibrate(probs: dict[str, float], prior: dict[str, float] | None) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--template", type=Path, required=True, help="judge template (.j2)")
+    ap.add_argument("--template", type=Path, help="judge template (.j2; default: the core's negotiation rubric)")
     ap.add_argument("--mode", default="logprobs", choices=["logprobs", "checklist"])
     ap.add_argument("--twins", type=Path, help="twin pairs JSONL (default: the negotiation plugin's)")
     ap.add_argument("--split", help="only this split (dev, holdout)")
@@ -124,13 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write per-pair values here")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, help="embedded server threads (default: the server's)")
-    ap.add_argument("--history", type=int, default=8, help="history_turns shown to the judge")
+    ap.add_argument("--history", type=int, default=2, help="history_turns shown to the judge (the scaffold's: 2)")
     args = ap.parse_args(argv)
 
     if args.twins is None:
         import repo_sdk_negotiation
 
         args.twins = repo_sdk_negotiation.twins_path()
+    args.template = args.template or templates_dir() / "judges" / "negotiation.j2"
     pairs = [p for p in read_twins(args.twins) if args.split in (None, p.split)]
     template = load_template(args.template)
     cfg = JudgeConfig(
