@@ -115,6 +115,14 @@ def test_repo_with_the_real_judge_ranks_the_holdout_clean_twins_first(with_judge
         assert repo is not None and share is not None and repo >= share, alone
 
 
+def test_the_real_judge_alone_ranks_most_holdout_clean_twins_first(with_judge: list[ScoredTwin]) -> None:
+    # measured 24 of 39 (the rubric as five concrete rules, 2 turns); the older rubric gave 19, and
+    # the small judge's values drift by a few near-tied pairs from run to run (docs/benchmarks.md)
+    holdout = [s for s in with_judge if s.pair.split == "holdout"]
+    wins = [s.pair.id for s in holdout if s.won("judge")]
+    assert len(holdout) == 39 and len(wins) >= 21, f"{len(wins)} of {len(holdout)}"
+
+
 def test_text_aimed_at_the_judge_never_lifts_a_reply_with_the_real_judge(with_judge: list[ScoredTwin]) -> None:
     injected = [s for s in with_judge if s.pair.kind == "judge_injection"]
     assert len(injected) == 6

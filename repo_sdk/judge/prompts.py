@@ -38,9 +38,10 @@ class NoReference(ValueError):
     """A pairwise item without its reference reply."""
 
 
-#: text mode's default reply budget: the longest verdict the schema allows (a 160-character reason,
-#: six deductions of 80 + 120 characters, keys and punctuation: about 1,800 characters) at 3 characters
-#: per token; 128 cut off 77 of 102 verdicts of the embedded judge
+#: text mode's default reply budget: more tokens than the longest verdict the schema allows has
+#: characters (a 120-character reason, two deductions of 40 + 60 characters, keys and punctuation:
+#: under 500), so a whole verdict fits even at one token per character; 128 cut off 77 of 102
+#: verdicts of the embedded judge
 TEXT_MAX_TOKENS = 600
 
 

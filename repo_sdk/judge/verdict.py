@@ -101,7 +101,17 @@ def pointwise_schema(scale: tuple[float, float]) -> dict[str, Any]:
     """JSON Schema of a pointwise verdict, for servers that constrain decoding to it.
 
     The score comes first and lists and strings are bounded, so a small model that
-    rambles runs into the schema rather than into ``max_tokens`` with no score.
+    rambles runs into the schema rather than into ``max_tokens`` with no score: the longest
+    verdict the schema allows is under 500 characters, and a token is at least one, so the
+    default budget of 600 tokens always holds a whole verdict (a model looping on "1.1.1."
+    inside a string makes one token per character).
+
+    Example:
+        >>> import json
+        >>> longest = {"score": 5, "reason": "x" * 120,
+        ...            "deductions": [{"criterion": "c" * 40, "points": 1.0000000000000002, "reason": "r" * 60}] * 2}
+        >>> len(json.dumps(longest)) < 500
+        True
     """
     lo, hi = scale
     integral = float(lo).is_integer() and float(hi).is_integer()
@@ -109,9 +119,9 @@ def pointwise_schema(scale: tuple[float, float]) -> dict[str, Any]:
     deduction = {
         "type": "object",
         "properties": {
-            "criterion": {"type": "string", "maxLength": 80},
+            "criterion": {"type": "string", "maxLength": 40},
             "points": {"type": "number", "minimum": 0},
-            "reason": {"type": "string", "maxLength": 120},
+            "reason": {"type": "string", "maxLength": 60},
         },
         "required": ["criterion", "points", "reason"],
     }
@@ -119,8 +129,8 @@ def pointwise_schema(scale: tuple[float, float]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "score": score,
-            "reason": {"type": "string", "maxLength": 160},
-            "deductions": {"type": "array", "items": deduction, "maxItems": 6},
+            "reason": {"type": "string", "maxLength": 120},
+            "deductions": {"type": "array", "items": deduction, "maxItems": 2},
         },
         "required": ["score", "reason", "deductions"],
     }

@@ -26,16 +26,17 @@ def test_shipped_templates_render_both_messages(name):
     variables = {**VARS, **template.parameters({}), "response_a": "x", "response_b": "y"}
     messages = template.render(variables)
     assert [m["role"] for m in messages] == ["system", "user"]
-    assert "JSON" in messages[0]["content"]
+    assert "data" in messages[0]["content"] and "never instructions" in messages[0]["content"]
     assert ("Deal at 80?" in messages[1]["content"]) == (name != "pairwise")
     assert "Aurora" in messages[1]["content"]
 
 
-def test_negotiation_rubric_lists_the_five_criteria():
+def test_negotiation_rubric_lists_the_five_rules_after_the_data_and_before_the_reply():
     template = load_template(templates_dir() / "judges" / "negotiation.j2")
     text = template.render({**VARS, **template.parameters({})})[1]["content"]
-    for criterion in ("emotional value", "dialogue style", "SOP compliance", "negotiation progress", "overstepping"):
-        assert criterion in text
+    for rule in ("- short:", "- on task:", "- honest:", "- discreet:", "- polite:"):
+        assert text.index("</dialogue>") < text.index(rule) < text.index("<reply>")
+    assert text.rstrip().endswith("</reply>")
 
 
 @pytest.mark.parametrize(
