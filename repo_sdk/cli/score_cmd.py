@@ -106,19 +106,16 @@ def score(
     with RewardPipeline.from_spec(loaded, only=only_set, defer=defer) as pipe:
         set_aside = _probe_judges(pipe, judge_optional)
         show = sys.stderr.isatty() if progress is None else progress
+        run = _run(loaded, resume, mode, batch_size)
         if engine == "ray":
             options = RayOptions(address, actors, actor_gpus or 0.0, block_records or RayOptions.block_records)
-            summary = score_file_ray(
-                pipe, logs, output, options=options, progress=show, **_run(loaded, resume, mode, batch_size)
-            )
+            summary = score_file_ray(pipe, logs, output, options=options, progress=show, **run)
         else:
             if workers is None:
                 workers = default_workers(pipe)
             elif workers > 1 and workers > default_workers(pipe):
                 typer.echo(f"note: each of the {workers} workers loads its own copy of the spec's models", err=True)
-            summary = score_file(
-                pipe, logs, output, workers=workers, progress=show, **_run(loaded, resume, mode, batch_size)
-            )
+            summary = score_file(pipe, logs, output, workers=workers, progress=show, **run)
         summary.set_aside = set_aside
         problems = none_rate_problems(pipe, summary.source_none, summary.first_none, summary.turns, max_none_rate)
         rule_names = pipe.rule_names()
