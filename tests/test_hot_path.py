@@ -1,0 +1,110 @@
+"""The per-turn path of offline scoring: samples built without a second validation, one
+collection per group. What it must keep: the same samples, rows and errors; memory bounded."""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import weakref
+from typing import Any, ClassVar
+
+import pytest
+
+from repo_sdk import Rule, hookimpl
+from repo_sdk.gc_policy import collected_after
+from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.scoring import score_dialogue_batch
+from repo_sdk.testing import make_dialogue, register_plugin
+from repo_sdk.types import Dialogue, Sample, ToolCall, Turn
+
+TURNS = [
+    Turn(role="system", content="You negotiate for a travel agency."),
+    Turn(role="user", content="Hotel Aurora, good morning."),
+    Turn(role="assistant", content="", tool_calls=(ToolCall(name="rates", arguments={"room": "twin"}),)),
+    Turn(role="tool", name="rates", tool_call_id="c1", content="80 EUR"),
+    Turn(role="assistant", content="Could you do 80 EUR for the twin room?"),
+    Turn(role="user", content="85 is our best."),
+    Turn(role="assistant", content="Then 82, and we book ten nights."),
+]
+
+
+def test_samples_equal_the_validated_ones_field_for_field() -> None:
+    d = Dialogue(id="d1", task={"hotel": "Aurora", "tickets": [{"room": "twin"}]}, turns=TURNS, metadata={"src": 1})
+    samples = d.samples()
+    assert [s.id for s in samples] == ["d1#4", "d1#6"]
+    for s in samples:
+        checked = Sample(id=s.id, task=d.task, history=s.history, response=s.response, metadata=s.metadata)
+        assert s == checked and s.model_dump() == checked.model_dump()
+        assert list(s.__dict__) == list(checked.__dict__) and s.model_fields_set == checked.model_fields_set
+        assert repr(s) == repr(checked) and pickle.loads(pickle.dumps(s)) == s
+        assert Sample.model_validate_json(s.model_dump_json()) == s
+        assert s.model_copy(update={"response": "x"}).response == "x" and s.response != "x"
+    # each sample owns its task and metadata: a source that edits one changes nothing else
+    samples[0].task["hotel"] = "changed"
+    samples[0].metadata["note"] = 1
+    assert d.task["hotel"] == "Aurora" and samples[1].task["hotel"] == "Aurora"
+    assert "note" not in samples[1].metadata and d.metadata == {"src": 1}
+    assert samples[1].metadata == {"src": 1, "dialogue_id": "d1", "turn_index": 6}
+
+
+def test_a_turn_still_refuses_fields_that_do_not_fit_its_role() -> None:
+    with pytest.raises(ValueError, match="only assistant turns make tool calls, not user turns"):
+        Turn(role="user", tool_calls=[{"name": "rates"}])
+    with pytest.raises(ValueError, match="name and tool_call_id belong to tool turns, not assistant turns"):
+        Turn(role="assistant", tool_call_id="c1")
+    with pytest.raises(ValueError, match="belong to tool turns, not user turns"):
+        Dialogue.model_validate({"id": "d", "turns": [{"role": "user", "content": "x", "name": "n"}]})
+    assert Turn(role="tool", name="rates", tool_call_id="c1").name == "rates"
+
+
+class _Cycle:
+    """A reference cycle: freed only by the cycle collector."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+made: list[weakref.ref[_Cycle]] = []
+
+
+class CyclicRule(Rule):
+    """A rule that leaves cyclic garbage behind for every turn it checks (as a careless plugin might)."""
+
+    name: ClassVar[str] = "t.cyclic"
+
+    def check(self, sample: Any) -> list[Any]:
+        junk = _Cycle()
+        made.append(weakref.ref(junk))
+        return []
+
+
+class Plugin:
+    @hookimpl
+    def register_rules(self, register: Any) -> None:
+        register(CyclicRule)
+
+
+def test_a_group_collects_its_cyclic_garbage_when_it_ends() -> None:
+    dialogues = [make_dialogue([("user", "Hi"), ("assistant", f"Hello {i}")], id=f"d{i}") for i in range(50)]
+    made.clear()
+    with register_plugin(Plugin()):
+        with RewardPipeline.from_spec({"sources": {"rules": ["t.cyclic"]}}) as pipe:
+            assert gc.isenabled()
+            rows = score_dialogue_batch(pipe, dialogues)
+    assert len(rows) == 100 and len(made) == 50
+    assert gc.isenabled()  # the collector is back on after the group
+    assert all(ref() is None for ref in made)  # and the group's cycles are gone already
+
+
+def test_the_collector_comes_back_after_an_error_and_a_caller_who_turned_it_off_keeps_it_off() -> None:
+    with pytest.raises(RuntimeError), collected_after():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collected_after():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
