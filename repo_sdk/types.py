@@ -198,6 +198,11 @@ class Sample(BaseModel):
     # dialogue's state from one sample to the next instead of rebuilding it from history
     _origin: Origin | None = PrivateAttr(default=None)
 
+    def origin(self) -> Origin | None:
+        """The dialogue and turn index :meth:`Dialogue.samples` made this sample from (None: made otherwise)."""
+        private = self.__pydantic_private__
+        return private.get("_origin") if private else None  # (read as an attribute, it costs a Python call)
+
     def turns(self) -> list[Turn]:
         """History plus the response as the last assistant turn."""
         return [*self.history, Turn(role="assistant", content=self.response)]

@@ -12,6 +12,7 @@ import pytest
 
 from repo_sdk import Rule, hookimpl
 from repo_sdk.gc_policy import collected_after
+from repo_sdk.io.messages import message_to_turn
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.testing import make_dialogue, register_plugin
@@ -55,6 +56,29 @@ def test_a_turn_still_refuses_fields_that_do_not_fit_its_role() -> None:
     with pytest.raises(ValueError, match="belong to tool turns, not user turns"):
         Dialogue.model_validate({"id": "d", "turns": [{"role": "user", "content": "x", "name": "n"}]})
     assert Turn(role="tool", name="rates", tool_call_id="c1").name == "rates"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "user", "content": "hi", "name": "ignored: not a tool turn"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": 7, "function": {"name": "x", "arguments": "{}"}}]},
+        {"role": "tool", "name": "rates", "tool_call_id": 3, "content": "80 EUR"},
+        {"role": "tool", "content": [{"type": "text", "text": "80"}, {"type": "image"}]},
+    ],
+)
+def test_a_message_reads_as_the_turn_validation_would_make(message: dict[str, Any]) -> None:
+    turn = message_to_turn(message)
+    checked = Turn(**{k: v for k, v in turn.__dict__.items() if k in turn.model_fields_set})
+    assert turn == checked and list(turn.__dict__) == list(checked.__dict__)
+    assert turn.model_fields_set == checked.model_fields_set and repr(turn) == repr(checked)
+    assert Turn.model_validate(turn.model_dump()) == turn
+
+
+def test_the_origin_of_a_sample() -> None:
+    d = Dialogue(id="d1", turns=TURNS)
+    assert [(s.origin().dialogue is d, s.origin().index) for s in d.samples()] == [(True, 4), (True, 6)]
+    assert Sample(id="s", response="x").origin() is None
 
 
 class _Cycle:

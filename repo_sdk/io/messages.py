@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from repo_sdk.types import ToolCall, Turn
+from repo_sdk.types import ToolCall, Turn, assemble
 
 __all__ = ["ROLES", "message_text", "message_to_turn", "parse_tool_calls"]
 
@@ -107,9 +107,20 @@ def message_to_turn(
     if calls and role != "assistant":
         raise ValueError(f"{where}.{tool_calls_key}: only assistant turns make tool calls, not {role} turns")
     content = message_text(message.get(content_key), f"{where}.{content_key}")
-    fields: dict[str, Any] = {"role": role, "content": content, "tool_calls": calls}
-    if role == "tool":
-        name, ident = message.get(name_key), message.get(tool_call_id_key)
-        fields["name"] = None if name is None else str(name)
-        fields["tool_call_id"] = None if ident is None else str(ident)
-    return Turn(**fields)
+    # every field is checked above: the Turn is assembled, not validated again (one per logged turn)
+    if role != "tool":
+        return assemble(Turn, {**_NO_TOOL, "role": role, "content": content, "tool_calls": calls}, _GIVEN)
+    name, ident = message.get(name_key), message.get(tool_call_id_key)
+    values = {
+        "role": role,
+        "content": content,
+        "tool_calls": calls,
+        "name": None if name is None else str(name),
+        "tool_call_id": None if ident is None else str(ident),
+    }
+    return assemble(Turn, values, _GIVEN_TOOL)
+
+
+_NO_TOOL: dict[str, Any] = {"role": None, "content": "", "tool_calls": (), "name": None, "tool_call_id": None}
+_GIVEN = frozenset({"role", "content", "tool_calls"})
+_GIVEN_TOOL = _GIVEN | {"name", "tool_call_id"}

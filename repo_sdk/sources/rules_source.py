@@ -216,7 +216,7 @@ class _Carried:
         self.lone: dict[tuple[object, ...], DialogueContext] = {}
 
     def turn(self, sample: Sample) -> TurnContext:
-        origin = sample._origin
+        origin = sample.origin()
         if origin is None:  # samples with the same task and history (a GRPO group) share one context
             key = (id(sample.task), *((t.role, t.content, t.name, repr(t.tool_calls)) for t in sample.history))
             ctx = self.lone.get(key)
