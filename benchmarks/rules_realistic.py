@@ -5,11 +5,13 @@ Run: ``.venv/bin/python -m benchmarks.rules_realistic [--dialogues 500] [--repea
 The logs come from :mod:`benchmarks.corpus` (4-60 agent turns per dialogue, mean
 about 16; replies of 20-2,000 characters and a few of 64 KB - 1 MB; chit-chat and
 negotiation; whitespace-only turns, skipped with ``--on-error skip``). The packs are
-the ``repo-sdk init`` scaffold's rules with ``--only rules``: *generic* (rendered
-without the negotiation plugin: forbidden_terms, numeric_consistency, repetition,
-mixed_script, format_breakage, and the rules below) and *negotiation* (the 14
-``negotiation.*`` rules and the rules below); both end with cot_leak, max_length,
-flattery, padding, empty_reply and judge_injection.
+*five*, the five generic rules of the issue's first figures (cot_leak, max_length,
+repetition, format_breakage, mixed_script), and the ``repo-sdk init`` scaffold's rules
+with ``--only rules``: *generic* (rendered without the negotiation plugin:
+forbidden_terms, numeric_consistency, repetition, mixed_script, format_breakage, and
+the rules below) and *negotiation* (the 14 ``negotiation.*`` rules and the rules
+below); both end with cot_leak, max_length, flattery, padding, empty_reply and
+judge_injection.
 
 It prints, for each pack:
 
@@ -55,11 +57,20 @@ from repo_sdk.score_run import score_file
 from repo_sdk.testing import make_dialogue
 from repo_sdk.workers import _cores
 
-PACKS = ("generic", "negotiation")
+PACKS = ("five", "generic", "negotiation")
+#: the issue's own generic pack: the five built-in rules its first figures were measured with
+FIVE = ["cot_leak", "max_length", "repetition", "format_breakage", "mixed_script"]
 
 
 def scaffold(root: Path, pack: str) -> Path:
-    """The spec ``repo-sdk init --no-rm`` writes (without the negotiation plugin for ``generic``)."""
+    """The spec ``repo-sdk init --no-rm`` writes (without the negotiation plugin for ``generic``);
+    for ``five``, a spec of the five rules alone."""
+    if pack == "five":
+        spec = root / pack / "spec.yaml"
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        rules = ", ".join(FIVE)
+        spec.write_text(f"version: 1\nname: five\nsources:\n  rules:\n    type: rules\n    rules: [{rules}]\n")
+        return spec
     env = dict(os.environ)
     if pack == "generic":
         env["REPO_SDK_PLUGINS"] = ""  # built-in plugins only: the scaffold falls back to the generic rules
@@ -212,8 +223,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             sizes = [2**k for k in range(args.max_kb.bit_length()) if 2**k <= args.max_kb]
             print("(b) one reply:   KB   seconds    s/KB")
+            largest = 0.0
             for kind, kb, seconds in per_kb(spec, sizes):
                 print(f"    {kind:>7} {kb:>6} {seconds:>9.4f} {seconds / kb:>9.6f}")
+                largest = max(largest, seconds / kb * 1024)
+            print(f"    1 MB at the costliest rate above: {largest:.2f} s (issue 12: <= 1 s on its machine)")
             print(
                 f"(c) bare loop: {turns / best_bare:,.0f} turns/s; "
                 f"ratio bare / sdk = {best_bare / best_sdk:.2f}x (1.0: the SDK as fast as the bare loop)"
