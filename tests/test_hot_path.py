@@ -14,6 +14,7 @@ from repo_sdk import Rule, hookimpl
 from repo_sdk.gc_policy import collected_after
 from repo_sdk.io.messages import message_to_turn
 from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.rules.context import DialogueTracker, TurnContext
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.testing import make_dialogue, register_plugin
 from repo_sdk.types import Dialogue, Sample, ToolCall, Turn
@@ -102,10 +103,59 @@ class CyclicRule(Rule):
         return []
 
 
+trackers: list[weakref.ref[DialogueTracker]] = []
+
+
+class Replies(DialogueTracker):
+    """Counts the agent's turns; holds its dialogue context (as every tracker does): a cycle."""
+
+    def __init__(self, dialogue: Any) -> None:
+        super().__init__(dialogue)
+        self.count = 0
+        trackers.append(weakref.ref(self))
+
+    def feed(self, index: int, turn: Turn, view: Any) -> None:
+        self.count += turn.role == "assistant"
+
+
+class TrackedRule(Rule):
+    name: ClassVar[str] = "t.tracked"
+
+    def check_turn(self, turn: TurnContext) -> list[Any]:
+        turn.dialogue.memo((id(self), "self"), lambda: turn.dialogue)  # a memo that refers back, too
+        return [self.hit("third reply")] if turn.dialogue.tracker(Replies).count == 2 else []
+
+
 class Plugin:
     @hookimpl
     def register_rules(self, register: Any) -> None:
         register(CyclicRule)
+        register(TrackedRule)
+
+
+@pytest.mark.parametrize("dialogue_rules", [False, True])
+def test_a_scored_dialogue_frees_its_trackers_without_the_collector(dialogue_rules: bool) -> None:
+    turns = [
+        ("user", "Hi"),
+        ("assistant", "One"),
+        ("user", "?"),
+        ("assistant", "Two"),
+        ("user", "?"),
+        ("assistant", "3"),
+    ]
+    dialogues = [make_dialogue(turns, id=f"d{i}") for i in range(5)]
+    rules = ["t.tracked", *(["negotiation.stage_order"] if dialogue_rules else [])]
+    trackers.clear()
+    with register_plugin(Plugin()), RewardPipeline.from_spec({"sources": {"rules": rules}}) as pipe:
+        gc.disable()
+        try:
+            results = pipe.score([s for d in dialogues for s in d.samples()])
+            if dialogue_rules:
+                [pipe.score_dialogue(d) for d in dialogues]
+            assert [[h.rule for h in r.fired] for r in results][:3] == [[], [], ["t.tracked"]]
+            assert len(trackers) == 5 and all(ref() is None for ref in trackers)
+        finally:
+            gc.enable()
 
 
 def test_a_group_collects_its_cyclic_garbage_when_it_ends() -> None:

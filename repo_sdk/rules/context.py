@@ -106,6 +106,12 @@ class DialogueContext:
             self._trackers[cls] = found
         return found  # type: ignore[return-value]  # keyed by its own class: the tracker is a TrackerT
 
+    def close(self) -> None:
+        """Drop the trackers and memos: the dialogue is scored. They refer back to this context, a
+        cycle reference counting cannot free, and the cycle collector would have to walk all it holds."""
+        self._trackers.clear()
+        self._memo.clear()
+
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value computed once per dialogue (what a rule reads off the task, most often).
 

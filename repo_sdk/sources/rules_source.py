@@ -190,6 +190,8 @@ class RulesSource(RewardSource[RulesConfig]):
         scores = [_summarise(self.check_turn(carried.turn(s))) for s in samples]
         if self.dialogue_rules:  # score_dialogue finishes these contexts instead of building them again
             self._carried = carried
+        else:
+            carried.close()
         return scores
 
     def score_dialogue(self, dialogue: Dialogue) -> SourceScore | None:
@@ -198,13 +200,11 @@ class RulesSource(RewardSource[RulesConfig]):
         context = self._carried.finish(dialogue) if self._carried is not None else None
         if context is None:
             context = DialogueContext.of_history(dialogue.task, dialogue.turns)
-        return _summarise(
-            [
-                hit
-                for rule in self.dialogue_rules
-                for hit in capped(rule, rule.check_dialogue_context(dialogue, context))
-            ]
-        )
+        hits = [
+            hit for rule in self.dialogue_rules for hit in capped(rule, rule.check_dialogue_context(dialogue, context))
+        ]
+        context.close()
+        return _summarise(hits)
 
 
 class _Carried:
@@ -234,6 +234,15 @@ class _Carried:
         reply = TextView(sample.response)
         self.open[id(dialogue)] = (dialogue, ctx, index, reply)
         return TurnContext(sample, ctx, reply)
+
+    def close(self) -> None:
+        """Close the contexts still open (their dialogues are scored)."""
+        for _, ctx, _, _ in self.open.values():
+            ctx.close()
+        for ctx in self.lone.values():
+            ctx.close()
+        self.open.clear()
+        self.lone.clear()
 
     def finish(self, dialogue: Dialogue) -> DialogueContext | None:
         """The context carried through ``dialogue``'s replies with its remaining turns pushed (None: none carried)."""
