@@ -54,6 +54,7 @@ from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.rules.prefilter import Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.score_run import score_file
+from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.testing import make_dialogue
 from repo_sdk.workers import _cores
 
@@ -175,8 +176,7 @@ def per_kb(spec: Path, sizes: list[int]) -> Iterator[tuple[str, int, float]]:
                 text = replies(kb, kind)
                 d = make_dialogue([("user", "Tell me more, please."), ("assistant", text)], id=f"{kind}{kb}")
                 start = time.process_time()
-                pipe.score(d.samples())
-                pipe.score_dialogue(d)
+                score_dialogue_batch(pipe, [d])  # the turn and the dialogue, as score_file scores a group
                 yield kind, kb, time.process_time() - start
 
 
