@@ -10,14 +10,14 @@ from pydantic import Field
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
-from repo_sdk.rules.similar import CODES, NearDuplicates, similarity
+from repo_sdk.rules.similar import CODES, NearDuplicates, first_repeats, similarity
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
 
 __all__ = ["AgentTurns", "Repetition", "RepetitionParams", "similarity"]
 
-_SCAN_LIMIT = 128  # texts an index compares one by one (in C) before it indexes them
+_SCAN_LIMIT = 256  # texts an index compares one by one (in C) before it indexes them
 
 
 class AgentTurns(DialogueTracker):
@@ -36,7 +36,7 @@ class _Read:
     """What the rule reads off one text, made once (as the reply, then as an earlier turn): its
     sentences of ``min_tokens`` tokens or more, and the codes (:func:`encode`) of them and of the text."""
 
-    __slots__ = ("codes", "sentences", "tokens", "whole")
+    __slots__ = ("codes", "sentences", "texts", "tokens", "whole")
 
     def __init__(self, view: TextView, min_tokens: int) -> None:
         every = view.sentence_tokens
@@ -46,6 +46,7 @@ class _Read:
         self.whole = "".join(codes)  # the text's tokens are its sentences' tokens, in order
         self.sentences = [every[k] for k, c in enumerate(codes) if len(c) >= min_tokens]
         self.codes = [c for c in codes if len(c) >= min_tokens]
+        self.texts = [toks for _, toks in self.sentences]
 
 
 class _Earlier:
@@ -70,10 +71,8 @@ class _Earlier:
             if p.history:
                 self.replies.add(read.tokens, n, read.whole)
             if p.sentences:
-                add, key = self.sentences.add, len(self.sentence_turn)
-                for k, (_, toks) in enumerate(read.sentences):
-                    add(toks, key + k, read.codes[k])
-                self.sentence_turn.extend([index] * len(read.sentences))
+                self.sentences.add_all(read.texts, len(self.sentence_turn), read.codes)
+                self.sentence_turn.extend([index] * len(read.texts))
 
 
 class RepetitionParams(RuleParams):
@@ -165,14 +164,20 @@ class Repetition(Rule[RepetitionParams]):
                         reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
                         hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         if p.within and len(sentences) > 1:
-            # A long reply is indexed by its own word counts (rarest words first): all its
-            # sentences are known up front, and the rarest words make the fewest candidates.
-            counts = Counter(read.tokens) if len(sentences) > _SCAN_LIMIT else None  # else never indexed
-            seen = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT, counts)
-            for k, (span, toks) in enumerate(sentences):
-                found = seen.first(toks, code=codes[k])
-                if found is not None:
-                    reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
-                    hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-                seen.add(toks, k, codes[k])
+            if p.metric == "ratio" and len(sentences) <= _SCAN_LIMIT:
+                repeats = first_repeats(read.texts, codes, p.threshold)
+            else:  # a long reply, indexed by its own word counts (rarest words first): all its sentences are
+                # known up front, and the rarest words make the fewest candidates
+                counts = Counter(read.tokens) if len(sentences) > _SCAN_LIMIT else None  # else never indexed
+                seen = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT, counts)
+                repeats = []
+                for k, toks in enumerate(read.texts):
+                    found = seen.first(toks, code=codes[k])
+                    if found is not None:
+                        repeats.append((k, found))
+                    seen.add(toks, k, codes[k])
+            for k, found in repeats:
+                span = sentences[k][0]
+                reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
+                hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         return cap_hits(hits, self.config)

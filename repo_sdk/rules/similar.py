@@ -33,7 +33,7 @@ from typing import Literal, NamedTuple
 from rapidfuzz.distance import Indel
 from rapidfuzz.process import extract, extractOne
 
-__all__ = ["CODES", "COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "encode", "similarity"]
+__all__ = ["CODES", "COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "encode", "first_repeats", "similarity"]
 
 Metric = Literal["ratio", "jaccard"]
 Found = tuple[int, float] | None
@@ -81,7 +81,6 @@ def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
 
 _COUNT_ALL = 48  # tokens past which a text's repeats are counted all at once
 _CODES_HELD = 1 << 17  # tokens whose characters are kept at once
-_CALLS_MAX = 4  # codes compared one call each; more go to rapidfuzz in one list
 
 
 class _Codes(dict[str, str]):
@@ -232,6 +231,24 @@ class NearDuplicates:
             for each in range(rid + 1):
                 self._index(each)
 
+    def add_all(self, texts: Sequence[Sequence[str]], first_key: int, codes: Sequence[str]) -> None:
+        """Add texts (none empty) with keys ``first_key``, ``first_key + 1``, ... and their codes, at once."""
+        rid = len(self.keys)
+        if not self._ratio or self._indexed or rid + len(texts) > self.brute_limit:
+            for k, tokens in enumerate(texts):
+                self.add(tokens, first_key + k, codes[k])
+            return
+        self.keys.extend(range(first_key, first_key + len(texts)))
+        self._texts.extend(texts)
+        self._sizes.extend([0] * len(texts))
+        self._codes.extend(codes)
+        first_of = self._first_of
+        for code in codes:
+            if code not in first_of:
+                first_of[code] = rid
+            rid += 1
+        self._last_of.update(zip(codes, range(rid - len(codes), rid), strict=True))
+
     def first(self, tokens: Sequence[str], min_key: int | None = None, code: str | None = None) -> Found:
         """``(key, similarity)`` of the earliest text (with key >= ``min_key``) similar to ``tokens``, or None."""
         return self._search(tokens, code, last=False, min_key=min_key)
@@ -283,6 +300,12 @@ class NearDuplicates:
                 return self._scan(tokens, encode(tokens) if code is None else code, lo, last)
             every = range(len(keys) - 1, lo - 1, -1) if last else range(lo, len(keys))
             return self._first_similar(tokens, None, every, None, last)
+        if self._ratio:
+            code = encode(tokens) if code is None else code
+            exact = (self._last_of if last else self._first_of).get(code)
+            if exact is not None and exact >= lo and self._texts[exact] == tokens:
+                if (len(keys) - exact - 1 if last else exact - lo) <= self.brute_limit:
+                    return self._scan(tokens, code, lo, last)  # few texts past an exact copy (before it): no index
         found = self._probe_of(tokens)
         if found.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
             every = range(len(keys) - 1, lo - 1, -1) if last else range(lo, len(keys))
@@ -293,10 +316,10 @@ class NearDuplicates:
             return None
         if sum(map(len, lists)) <= 256:
             order: Iterable[int] = sorted(set().union(*lists), reverse=last)
+            if self._ratio:
+                return self._first_close(tokens, code, order, lo)  # type: ignore[arg-type]
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
-        if self._ratio and code is None:
-            code = encode(tokens)
         return self._first_similar(tokens, code, order, found.size, last, lo)
 
     def _scan(self, tokens: Sequence[str], code: str, lo: int, last: bool) -> Found:
@@ -309,20 +332,11 @@ class NearDuplicates:
             exact = None
         if hi > lo:
             self.scanned += hi - lo
-            scorer, cutoff, codes = Indel.normalized_similarity, self._cutoff, self._codes
-            if hi - lo <= _CALLS_MAX:  # a few codes: one call each costs less than a call over a list
-                close = [i for i in range(lo, hi) if scorer(code, codes[i], score_cutoff=cutoff) >= cutoff]
-            else:
-                if lo or hi < len(codes):
-                    codes = codes[lo:hi]
-                # one close code is what most searches never find: asked first, it is cheaper than all of them
-                found = extractOne(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff) and extract(
-                    code, codes, scorer=scorer, processor=None, score_cutoff=cutoff, limit=None
-                )
-                close = [lo + c[2] for c in found] if found else []
+            cutoff, codes = self._cutoff, self._codes
+            close = _close(code, codes if lo == 0 and hi == len(codes) else codes[lo:hi], cutoff, lo)
             if close:
                 t = self.threshold
-                for rid in sorted(close, reverse=last) if len(close) > 1 else close:
+                for rid in reversed(close) if last else close:
                     self.comparisons += 1
                     score = float(Indel.normalized_similarity(tokens, texts[rid]))
                     if score >= t:
@@ -331,6 +345,18 @@ class NearDuplicates:
             return None
         self.comparisons += 1
         return self.keys[exact], float(Indel.normalized_similarity(tokens, texts[exact]))
+
+    def _first_close(self, tokens: Sequence[str], code: str, rids: list[int], lo: int) -> Found:
+        """The first of ``rids`` (from ``lo`` on) similar to ``tokens``: codes compared in C, close ones on tokens."""
+        if lo:
+            rids = [rid for rid in rids if rid >= lo]
+        codes, texts, t = self._codes, self._texts, self.threshold
+        for i in _close(code, [codes[rid] for rid in rids], self._cutoff):
+            self.comparisons += 1
+            score = float(Indel.normalized_similarity(tokens, texts[rids[i]]))
+            if score >= t:
+                return self.keys[rids[i]], score
+        return None
 
     def _first_similar(
         self,
@@ -365,3 +391,46 @@ class NearDuplicates:
             if score >= t:
                 return self.keys[rid], score
         return None
+
+
+def _close(code: str, codes: Sequence[str], cutoff: float, offset: int = 0) -> list[int]:
+    """Where (``offset`` + index, in order) the codes at least ``cutoff`` similar to ``code`` are, found in C.
+
+    Most searches find none: one call that stops at the first close code asks that first.
+    """
+    scorer = Indel.normalized_similarity
+    if extractOne(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
+        return []
+    return sorted(
+        [offset + c[2] for c in extract(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff, limit=None)]
+    )
+
+
+def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Found]]:
+    """Each text at least ``threshold`` similar (ratio) to an earlier one: ``(index, (first such, similarity))``.
+
+    What :meth:`NearDuplicates.first` finds for each text, then :meth:`NearDuplicates.add`,
+    with every text compared in C (for a few texts, as a reply's sentences are).
+
+    Example:
+        >>> texts = [t.split() for t in ("we can offer 80 per night", "thanks", "we can offer 85 per night")]
+        >>> first_repeats(texts, [encode(t) for t in texts], 0.8)
+        [(2, (0, 0.8333333333333334))]
+    """
+    out: list[tuple[int, Found]] = []
+    first_of: dict[str, int] = {}
+    cutoff = max(0.0, threshold - 1e-6)
+    for k, code in enumerate(codes):
+        tokens = texts[k]
+        hi = exact = first_of.setdefault(code, k)
+        if exact == k or texts[exact] != tokens:  # no exact copy before: every earlier text is a candidate
+            hi, exact = k, -1
+        for j in _close(code, codes[:hi], cutoff) if hi else ():
+            score = float(Indel.normalized_similarity(tokens, texts[j]))
+            if score >= threshold:
+                out.append((k, (j, score)))
+                break
+        else:
+            if exact >= 0:
+                out.append((k, (exact, float(Indel.normalized_similarity(tokens, texts[exact])))))
+    return out
