@@ -320,7 +320,7 @@ class NearDuplicates:
                 return self._first_close(tokens, code, order, lo)  # type: ignore[arg-type]
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
-        return self._first_similar(tokens, code, order, found.size, last, lo)
+        return self._first_similar(tokens, code if self._ratio else None, order, found.size, last, lo)
 
     def _scan(self, tokens: Sequence[str], code: str, lo: int, last: bool) -> Found:
         """Every text from ``lo`` on compared by its code in C; the close ones checked on tokens, in key order."""
