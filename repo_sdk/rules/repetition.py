@@ -176,8 +176,8 @@ class Repetition(Rule[RepetitionParams]):
                     if found is not None:
                         repeats.append((k, found))
                     seen.add(toks, k, codes[k])
-            for k, found in repeats:
+            for k, (_, score) in repeats:
                 span = sentences[k][0]
-                reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
+                reason = f"sentence repeated within the reply (similarity {score:.2f})"
                 hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         return cap_hits(hits, self.config)

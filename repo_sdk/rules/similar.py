@@ -36,7 +36,8 @@ from rapidfuzz.process import extract, extractOne
 __all__ = ["CODES", "COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "encode", "first_repeats", "similarity"]
 
 Metric = Literal["ratio", "jaccard"]
-Found = tuple[int, float] | None
+Hit = tuple[int, float]  # (key, similarity)
+Found = Hit | None
 
 
 class Probe(NamedTuple):
@@ -406,7 +407,7 @@ def _close(code: str, codes: Sequence[str], cutoff: float, offset: int = 0) -> l
     )
 
 
-def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Found]]:
+def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Hit]]:
     """Each text at least ``threshold`` similar (ratio) to an earlier one: ``(index, (first such, similarity))``.
 
     What :meth:`NearDuplicates.first` finds for each text, then :meth:`NearDuplicates.add`,
@@ -417,7 +418,7 @@ def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshol
         >>> first_repeats(texts, [encode(t) for t in texts], 0.8)
         [(2, (0, 0.8333333333333334))]
     """
-    out: list[tuple[int, Found]] = []
+    out: list[tuple[int, Hit]] = []
     first_of: dict[str, int] = {}
     cutoff = max(0.0, threshold - 1e-6)
     for k, code in enumerate(codes):
