@@ -3,8 +3,11 @@
 :func:`similarity` compares two token lists (``ratio``: the Indel similarity
 ``2 * LCS / (len a + len b)``, computed by rapidfuzz; ``jaccard``: Jaccard of token
 n-gram sets). :class:`NearDuplicates` holds texts added in order and finds the
-first or the last one at least ``threshold`` similar to a query without comparing
-the query with every text: it uses *prefix filtering*. Two texts that similar share
+first or the last one at least ``threshold`` similar to a query. Up to ``brute_limit``
+texts, ``ratio`` compares the query's :func:`encode` code (a character per token) with
+every text's in one rapidfuzz call in C, and checks on the tokens only the texts whose
+codes come close (a code is never less similar than its tokens). Past that it does not
+compare the query with every text: it uses *prefix filtering*. Two texts that similar share
 at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
 ``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
 with the query are compared. Longer words come first (they are rarer, so they make
