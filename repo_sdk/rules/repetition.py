@@ -9,8 +9,9 @@ from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.codes import CODES, first_repeats
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
-from repo_sdk.rules.similar import CODES, NearDuplicates, first_repeats, similarity
+from repo_sdk.rules.similar import NearDuplicates, similarity
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn

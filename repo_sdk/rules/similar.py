@@ -34,12 +34,12 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel
-from rapidfuzz.process import extract, extractOne
 
-__all__ = ["CODES", "COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "encode", "first_repeats", "similarity"]
+from repo_sdk.rules.codes import Hit, close_codes, encode
+
+__all__ = ["COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "similarity"]
 
 Metric = Literal["ratio", "jaccard"]
-Hit = tuple[int, float]  # (key, similarity)
 Found = Hit | None
 
 
@@ -84,40 +84,6 @@ def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
 
 
 _COUNT_ALL = 48  # tokens past which a text's repeats are counted all at once
-_CODES_HELD = 1 << 17  # tokens whose characters are kept at once
-
-
-class _Codes(dict[str, str]):
-    """token -> one ASCII character taken from its hash (so dropping them all changes no character).
-
-    ASCII: rapidfuzz compares 1-byte strings 3x faster than wider ones, and the extra
-    likeness two unrelated texts get from tokens that share a character (1 pair in 128)
-    is far below a repeat's.
-    """
-
-    def __missing__(self, token: str) -> str:
-        if len(self) >= _CODES_HELD:
-            self.clear()
-        code = self[token] = chr(hash(token) & 0x7F)
-        return code
-
-
-CODES = _Codes()  #: token -> its character in :func:`encode`'s codes
-
-
-def encode(tokens: Iterable[str]) -> str:
-    """A token list as a string of one character per token, which rapidfuzz compares in C.
-
-    Equal tokens get equal characters; two different tokens may share one, so the
-    ``ratio`` of two codes is never below that of their token lists: a code too far from
-    the query's rules its text out, and a close one is checked on the tokens.
-
-    Example:
-        >>> a, b = encode("we can offer 80".split()), encode("we can offer 85".split())
-        >>> len(a), a[:3] == b[:3], encode("we can".split()) == a[:2]
-        (4, True, True)
-    """
-    return "".join(map(CODES.__getitem__, tokens))
 
 
 class NearDuplicates:
@@ -321,7 +287,7 @@ class NearDuplicates:
         if sum(map(len, lists)) <= 256:
             order: Iterable[int] = sorted(set().union(*lists), reverse=last)
             if self._ratio:
-                return self._first_close(tokens, code, order, lo)  # type: ignore[arg-type]
+                return self._firstclose_codes(tokens, code, order, lo)  # type: ignore[arg-type]
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
         return self._first_similar(tokens, code if self._ratio else None, order, found.size, last, lo)
@@ -337,7 +303,7 @@ class NearDuplicates:
         if hi > lo:
             self.scanned += hi - lo
             cutoff, codes = self._cutoff, self._codes
-            close = _close(code, codes if lo == 0 and hi == len(codes) else codes[lo:hi], cutoff, lo)
+            close = close_codes(code, codes if lo == 0 and hi == len(codes) else codes[lo:hi], cutoff, lo)
             if close:
                 t = self.threshold
                 for rid in reversed(close) if last else close:
@@ -350,12 +316,12 @@ class NearDuplicates:
         self.comparisons += 1
         return self.keys[exact], float(Indel.normalized_similarity(tokens, texts[exact]))
 
-    def _first_close(self, tokens: Sequence[str], code: str, rids: list[int], lo: int) -> Found:
+    def _firstclose_codes(self, tokens: Sequence[str], code: str, rids: list[int], lo: int) -> Found:
         """The first of ``rids`` (from ``lo`` on) similar to ``tokens``: codes compared in C, close ones on tokens."""
         if lo:
             rids = [rid for rid in rids if rid >= lo]
         codes, texts, t = self._codes, self._texts, self.threshold
-        for i in _close(code, [codes[rid] for rid in rids], self._cutoff):
+        for i in close_codes(code, [codes[rid] for rid in rids], self._cutoff):
             self.comparisons += 1
             score = float(Indel.normalized_similarity(tokens, texts[rids[i]]))
             if score >= t:
@@ -395,46 +361,3 @@ class NearDuplicates:
             if score >= t:
                 return self.keys[rid], score
         return None
-
-
-def _close(code: str, codes: Sequence[str], cutoff: float, offset: int = 0) -> list[int]:
-    """Where (``offset`` + index, in order) the codes at least ``cutoff`` similar to ``code`` are, found in C.
-
-    Most searches find none: one call that stops at the first close code asks that first.
-    """
-    scorer = Indel.normalized_similarity
-    if extractOne(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
-        return []
-    return sorted(
-        [offset + c[2] for c in extract(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff, limit=None)]
-    )
-
-
-def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Hit]]:
-    """Each text at least ``threshold`` similar (ratio) to an earlier one: ``(index, (first such, similarity))``.
-
-    What :meth:`NearDuplicates.first` finds for each text, then :meth:`NearDuplicates.add`,
-    with every text compared in C (for a few texts, as a reply's sentences are).
-
-    Example:
-        >>> texts = [t.split() for t in ("we can offer 80 per night", "thanks", "we can offer 85 per night")]
-        >>> first_repeats(texts, [encode(t) for t in texts], 0.8)
-        [(2, (0, 0.8333333333333334))]
-    """
-    out: list[tuple[int, Hit]] = []
-    first_of: dict[str, int] = {}
-    cutoff = max(0.0, threshold - 1e-6)
-    for k, code in enumerate(codes):
-        tokens = texts[k]
-        hi = exact = first_of.setdefault(code, k)
-        if exact == k or texts[exact] != tokens:  # no exact copy before: every earlier text is a candidate
-            hi, exact = k, -1
-        for j in _close(code, codes[:hi], cutoff) if hi else ():
-            score = float(Indel.normalized_similarity(tokens, texts[j]))
-            if score >= threshold:
-                out.append((k, (j, score)))
-                break
-        else:
-            if exact >= 0:
-                out.append((k, (exact, float(Indel.normalized_similarity(tokens, texts[exact])))))
-    return out

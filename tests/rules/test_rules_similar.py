@@ -10,7 +10,8 @@ import pytest
 from rapidfuzz.distance import Indel
 
 from repo_sdk.rules import Repetition, RepetitionParams
-from repo_sdk.rules.similar import NearDuplicates, encode, first_repeats, similarity
+from repo_sdk.rules.codes import encode, first_repeats
+from repo_sdk.rules.similar import NearDuplicates, similarity
 from repo_sdk.testing import make_sample
 
 WORDS = "the a we can offer room rate night price twin double breakfast 80 85 90 euros please thanks you".split()
