@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
+from repo_sdk.rules.codes import CODES, first_repeats
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
-from repo_sdk.rules.similar import NearDuplicates, Probe, similarity
+from repo_sdk.rules.similar import NearDuplicates, similarity
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
 
 __all__ = ["AgentTurns", "Repetition", "RepetitionParams", "similarity"]
 
-_BRUTE_LIMIT = 24  # texts an index compares one by one before it indexes them
+_SCAN_LIMIT = 256  # texts an index compares one by one (in C) before it indexes them
 
 
 class AgentTurns(DialogueTracker):
@@ -33,28 +33,21 @@ class AgentTurns(DialogueTracker):
             self.turns.append((index, view))
 
 
-class _Probes:
-    """A text's probes for one rule's indexes (made when an index first needs them, then kept)."""
+class _Read:
+    """What the rule reads off one text, made once (as the reply, then as an earlier turn): its
+    sentences of ``min_tokens`` tokens or more, and the codes (:func:`encode`) of them and of the text."""
 
-    def __init__(self, view: TextView, p: RepetitionParams, index: NearDuplicates) -> None:
-        self._index, self._view = index, view
-        self.sentences = [(span, toks) for span, toks in view.sentence_tokens if len(toks) >= p.min_tokens]
-        self._whole: Probe | None = None
-        self._each: list[Probe | None] = [None] * len(self.sentences)
+    __slots__ = ("codes", "sentences", "texts", "tokens", "whole")
 
-    def whole(self) -> Probe:
-        if self._whole is None:
-            self._whole = self._index.probe(self._view.tokens)
-        return self._whole
-
-    def sentence(self, k: int) -> Callable[[], Probe]:
-        def make() -> Probe:
-            found = self._each[k]
-            if found is None:
-                found = self._each[k] = self._index.probe(self.sentences[k][1])
-            return found
-
-        return make
+    def __init__(self, view: TextView, min_tokens: int) -> None:
+        every = view.sentence_tokens
+        join, code = "".join, CODES.__getitem__  # encode(), without a call per sentence
+        codes = [join(map(code, toks)) for _, toks in every]
+        self.tokens = view.tokens
+        self.whole = "".join(codes)  # the text's tokens are its sentences' tokens, in order
+        self.sentences = [every[k] for k, c in enumerate(codes) if len(c) >= min_tokens]
+        self.codes = [c for c in codes if len(c) >= min_tokens]
+        self.texts = [toks for _, toks in self.sentences]
 
 
 class _Earlier:
@@ -63,8 +56,8 @@ class _Earlier:
     def __init__(self, rule: Repetition) -> None:
         p = rule.config
         self.rule, self.p = rule, p
-        self.replies = NearDuplicates(p.threshold, p.metric, p.ngram)  # key: agent turn number
-        self.sentences = NearDuplicates(p.threshold, p.metric, p.ngram)  # key: sentence number
+        self.replies = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT)  # key: agent turn number
+        self.sentences = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT)  # key: sentence number
         self.turn_index: list[int] = []  # agent turn number -> turn index in the dialogue
         self.first_sentence: list[int] = []  # agent turn number -> key of its first sentence
         self.sentence_turn: list[int] = []  # sentence key -> turn index
@@ -73,15 +66,14 @@ class _Earlier:
         p = self.p
         for n in range(len(self.turn_index), len(agent.turns)):
             index, view = agent.turns[n]
-            probes = self.rule.probes(view)
+            read = self.rule.read(view)
             self.turn_index.append(index)
             self.first_sentence.append(len(self.sentence_turn))
             if p.history:
-                self.replies.add(view.tokens, n, probes.whole)
+                self.replies.add(read.tokens, n, read.whole)
             if p.sentences:
-                for k, (_, toks) in enumerate(probes.sentences):
-                    self.sentences.add(toks, len(self.sentence_turn), probes.sentence(k))
-                    self.sentence_turn.append(index)
+                self.sentences.add_all(read.texts, len(self.sentence_turn), read.codes)
+                self.sentence_turn.extend([index] * len(read.texts))
 
 
 class RepetitionParams(RuleParams):
@@ -133,13 +125,11 @@ class Repetition(Rule[RepetitionParams]):
     def __init__(self, config: RepetitionParams | None = None, points: float | None = None) -> None:
         super().__init__(config, points)
         p = self.config
-        self._index = NearDuplicates(p.threshold, p.metric, p.ngram)  # to make probes with
-        self._key = f"repetition.probes.{p.threshold}.{p.metric}.{p.ngram}.{p.min_tokens}"
+        self._key = f"repetition.read.{p.min_tokens}"
 
-    def probes(self, view: TextView) -> _Probes:
-        """The view's probes, made once: as the reply, and later as an earlier turn."""
-        p = self.config
-        return view.memo(self._key, lambda _: _Probes(view, p, self._index))
+    def read(self, view: TextView) -> _Read:
+        """What the rule reads off a view, made once: as the reply, and later as an earlier turn."""
+        return view.memo(self._key, lambda _: _Read(view, self.config.min_tokens))
 
     def near_miss_params(self) -> RepetitionParams:
         """A threshold 0.1 lower: a text 0.1 short of counting as a repeat came close."""
@@ -150,16 +140,15 @@ class Repetition(Rule[RepetitionParams]):
         p = self.config
         text = turn.reply.text
         hits: list[RuleHit] = []
-        probes = self.probes(turn.reply)
-        sentences = probes.sentences
+        read = self.read(turn.reply)
+        sentences, codes = read.sentences, read.codes
         whole_fired = False
         if p.history or p.sentences:
             earlier = turn.dialogue.memo((id(self), "earlier"), lambda: _Earlier(self))
             earlier.catch_up(turn.dialogue.tracker(AgentTurns))
             first = 0 if p.window is None else max(0, len(earlier.turn_index) - p.window)
-            reply_tokens = turn.reply.tokens
-            if p.history and earlier.turn_index and len(reply_tokens) >= p.min_tokens:
-                found = earlier.replies.last(reply_tokens, min_key=first, probe=probes.whole)
+            if p.history and earlier.turn_index and len(read.tokens) >= p.min_tokens:
+                found = earlier.replies.last(read.tokens, min_key=first, code=read.whole)
                 if found is not None:
                     span = (0, len(text))
                     i = earlier.turn_index[found[0]]
@@ -168,21 +157,28 @@ class Repetition(Rule[RepetitionParams]):
                     whole_fired = True
             if p.sentences and earlier.turn_index and not whole_fired and sentences:
                 min_key = earlier.first_sentence[first] if first < len(earlier.first_sentence) else None
+                last = earlier.sentences.last
                 for k, (span, toks) in enumerate(sentences):
-                    found = earlier.sentences.last(toks, min_key=min_key, probe=probes.sentence(k))
+                    found = last(toks, min_key=min_key, code=codes[k])
                     if found is not None:
                         i = earlier.sentence_turn[found[0]]
                         reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
                         hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         if p.within and len(sentences) > 1:
-            # A long reply is indexed by its own word counts (rarest words first): all its
-            # sentences are known up front, and the rarest words make the fewest candidates.
-            counts = Counter(turn.reply.tokens) if len(sentences) > _BRUTE_LIMIT else None  # else never indexed
-            seen = NearDuplicates(p.threshold, p.metric, p.ngram, _BRUTE_LIMIT, counts)
-            for k, (span, toks) in enumerate(sentences):
-                found = seen.first(toks)
-                if found is not None:
-                    reason = f"sentence repeated within the reply (similarity {found[1]:.2f})"
-                    hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-                seen.add(toks, k)
+            if p.metric == "ratio" and len(sentences) <= _SCAN_LIMIT:
+                repeats = first_repeats(read.texts, codes, p.threshold)
+            else:  # a long reply, indexed by its own word counts (rarest words first): all its sentences are
+                # known up front, and the rarest words make the fewest candidates
+                counts = Counter(read.tokens) if len(sentences) > _SCAN_LIMIT else None  # else never indexed
+                seen = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT, counts)
+                repeats = []
+                for k, toks in enumerate(read.texts):
+                    found = seen.first(toks, code=codes[k])
+                    if found is not None:
+                        repeats.append((k, found))
+                    seen.add(toks, k, codes[k])
+            for k, (_, score) in repeats:
+                span = sentences[k][0]
+                reason = f"sentence repeated within the reply (similarity {score:.2f})"
+                hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         return cap_hits(hits, self.config)

@@ -3,8 +3,11 @@
 :func:`similarity` compares two token lists (``ratio``: the Indel similarity
 ``2 * LCS / (len a + len b)``, computed by rapidfuzz; ``jaccard``: Jaccard of token
 n-gram sets). :class:`NearDuplicates` holds texts added in order and finds the
-first or the last one at least ``threshold`` similar to a query without comparing
-the query with every text: it uses *prefix filtering*. Two texts that similar share
+first or the last one at least ``threshold`` similar to a query. Up to ``brute_limit``
+texts, ``ratio`` compares the query's :func:`encode` code (a character per token) with
+every text's in one rapidfuzz call in C, and checks on the tokens only the texts whose
+codes come close (a code is never less similar than its tokens). Past that it does not
+compare the query with every text: it uses *prefix filtering*. Two texts that similar share
 at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
 ``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
 with the query are compared. Longer words come first (they are rarer, so they make
@@ -25,16 +28,19 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel
 
+from repo_sdk.rules.codes import Hit, close_codes, encode
+
 __all__ = ["COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "similarity"]
 
 Metric = Literal["ratio", "jaccard"]
-Found = tuple[int, float] | None
+Found = Hit | None
 
 
 class Probe(NamedTuple):
@@ -79,21 +85,22 @@ def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
 
 _COUNT_ALL = 48  # tokens past which a text's repeats are counted all at once
 
-LazyProbe = Probe | Callable[[], Probe] | None  # a probe, a way to make one when needed, or none yet
-
 
 class NearDuplicates:
     """Texts (token lists) added with increasing keys; finds the first or last one similar to a query.
 
-    Up to ``brute_limit`` texts are compared with the query one by one (cheaper than an
-    index at that size); past it, the texts are indexed by their prefixes and only those
-    sharing a prefix token with the query are compared. Both find the same text.
+    Up to ``brute_limit`` texts are compared with the query one by one (``ratio``: their
+    codes, by rapidfuzz in one call; cheaper than an index at that size); past it, the
+    texts are indexed by their prefixes and only those sharing a prefix token with the
+    query are compared. Both find the same text.
 
     Args:
         threshold: similarity at or above which two texts are near-duplicates.
         metric: ``ratio`` or ``jaccard`` (see :func:`similarity`).
         ngram: n-gram size of ``jaccard``.
         brute_limit: texts held before indexing starts.
+        counts: how often each word occurs in all the texts, when known up front: features
+            are then ordered rarest first.
     """
 
     def __init__(
@@ -107,14 +114,19 @@ class NearDuplicates:
         self.threshold, self.metric, self.ngram, self.brute_limit = threshold, metric, ngram, brute_limit
         self.counts = counts
         self.keys: list[int] = []
+        self._ratio = metric == "ratio"
         self._texts: list[Sequence[str]] = []
-        self._probes: list[LazyProbe] = []  # until a text is indexed
+        self._codes: list[str] = []  # ratio: each text's code (see encode)
+        self._first_of: dict[str, int] = {}  # ratio: a code -> its first text and its last
+        self._last_of: dict[str, int] = {}
+        self._cutoff = max(0.0, threshold - 1e-6)  # on codes: lower, so rounding never rules out a text
         self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard), once indexed
         self._postings: defaultdict[Hashable, list[int]] = defaultdict(list)
         self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
         self._indexed = False
-        self._last_probe: tuple[Sequence[str], Probe] | None = None
-        self.comparisons = 0  # similarity computations made, for tests of the cost
+        self._probed: dict[int, tuple[Sequence[str], Probe]] = {}  # texts searched for, then added: probed once
+        self.comparisons = 0  # similarity computations on tokens, for tests of the cost
+        self.scanned = 0  # codes compared in C before indexing starts
         self._prefixes: dict[int, int] = {}  # text size -> features indexed
 
     def __len__(self) -> int:
@@ -169,43 +181,65 @@ class NearDuplicates:
         features.sort()
         return Probe(len(tokens), [f[1:] for f in features[:want]])
 
-    def add(self, tokens: Sequence[str], key: int, probe: LazyProbe = None) -> None:
-        """Add a text; keys must increase from one call to the next."""
+    def add(self, tokens: Sequence[str], key: int, code: str | None = None) -> None:
+        """Add a text (with its :func:`encode` code when known); keys must increase from one call to the next."""
         if not tokens:
             return
+        rid = len(self.keys)
         self.keys.append(key)
         self._texts.append(tokens)
-        self._probes.append(probe)
         self._sizes.append(0)
+        if self._ratio:
+            code = encode(tokens) if code is None else code
+            self._codes.append(code)
+            self._first_of.setdefault(code, rid)
+            self._last_of[code] = rid
         if self._indexed:
-            self._index(len(self.keys) - 1)
-        elif len(self.keys) > self.brute_limit:
+            self._index(rid)
+        elif rid >= self.brute_limit:
             self._indexed = True
-            for rid in range(len(self.keys)):
-                self._index(rid)
+            for each in range(rid + 1):
+                self._index(each)
 
-    def first(self, tokens: Sequence[str], min_key: int | None = None, probe: LazyProbe = None) -> Found:
-        """``(key, similarity)`` of the earliest text similar to ``tokens``, or None."""
-        return self._search(tokens, probe, last=False, min_key=min_key)
+    def add_all(self, texts: Sequence[Sequence[str]], first_key: int, codes: Sequence[str]) -> None:
+        """Add texts (none empty) with keys ``first_key``, ``first_key + 1``, ... and their codes, at once."""
+        rid = len(self.keys)
+        if not self._ratio or self._indexed or rid + len(texts) > self.brute_limit:
+            for k, tokens in enumerate(texts):
+                self.add(tokens, first_key + k, codes[k])
+            return
+        self.keys.extend(range(first_key, first_key + len(texts)))
+        self._texts.extend(texts)
+        self._sizes.extend([0] * len(texts))
+        self._codes.extend(codes)
+        first_of = self._first_of
+        for code in codes:
+            if code not in first_of:
+                first_of[code] = rid
+            rid += 1
+        self._last_of.update(zip(codes, range(rid - len(codes), rid), strict=True))
 
-    def last(self, tokens: Sequence[str], min_key: int | None = None, probe: LazyProbe = None) -> Found:
+    def first(self, tokens: Sequence[str], min_key: int | None = None, code: str | None = None) -> Found:
+        """``(key, similarity)`` of the earliest text (with key >= ``min_key``) similar to ``tokens``, or None."""
+        return self._search(tokens, code, last=False, min_key=min_key)
+
+    def last(self, tokens: Sequence[str], min_key: int | None = None, code: str | None = None) -> Found:
         """``(key, similarity)`` of the latest text (with key >= ``min_key``) similar to ``tokens``, or None."""
-        return self._search(tokens, probe, last=True, min_key=min_key)
+        return self._search(tokens, code, last=True, min_key=min_key)
 
     # --- internals -------------------------------------------------------------
-    def _probe_of(self, tokens: Sequence[str], probe: LazyProbe) -> Probe:
-        if probe is None:
-            last = self._last_probe  # a text searched for, then added: probed once
-            if last is not None and last[0] is tokens:
-                return last[1]
-            made = self.probe(tokens)
-            self._last_probe = (tokens, made)
-            return made
-        return probe if isinstance(probe, Probe) else probe()
+    def _probe_of(self, tokens: Sequence[str]) -> Probe:
+        held = self._probed.get(id(tokens))
+        if held is not None and held[0] is tokens:
+            return held[1]
+        made = self.probe(tokens)
+        self._probed[id(tokens)] = (tokens, made)
+        return made
 
     def _index(self, rid: int) -> None:
-        probe = self._probe_of(self._texts[rid], self._probes[rid])
-        self._probes[rid] = None
+        tokens = self._texts[rid]
+        held = self._probed.pop(id(tokens), None)
+        probe = held[1] if held is not None and held[0] is tokens else self.probe(tokens)
         self._sizes[rid] = probe.size
         if probe.prefix is None:
             self._short.append(rid)
@@ -224,48 +258,106 @@ class NearDuplicates:
         found = self._prefixes[size] = max(1, size - self._min_overlap(size) + 1)
         return found
 
-    def _search(self, tokens: Sequence[str], probe: LazyProbe, *, last: bool, min_key: int | None) -> Found:
-        if not tokens or not self.keys:
+    def _search(self, tokens: Sequence[str], code: str | None, *, last: bool, min_key: int | None) -> Found:
+        keys = self.keys
+        if not tokens or not keys:
             return None
-        every = range(len(self.keys) - 1, -1, -1) if last else range(len(self.keys))
-        if not self._indexed:  # few texts: compare with each (only token counts filter, for ratio)
-            return self._first_similar(tokens, every, len(tokens) if self.metric == "ratio" else None, last, min_key)
-        found = self._probe_of(tokens, probe)
+        lo = 0 if min_key is None else bisect_left(keys, min_key)
+        if lo == len(keys):
+            return None
+        if not self._indexed:
+            if self._ratio:
+                return self._scan(tokens, encode(tokens) if code is None else code, lo, last)
+            every = range(len(keys) - 1, lo - 1, -1) if last else range(lo, len(keys))
+            return self._first_similar(tokens, None, every, None, last)
+        if self._ratio:
+            code = encode(tokens) if code is None else code
+            exact = (self._last_of if last else self._first_of).get(code)
+            if exact is not None and exact >= lo and self._texts[exact] == tokens:
+                if (len(keys) - exact - 1 if last else exact - lo) <= self.brute_limit:
+                    return self._scan(tokens, code, lo, last)  # few texts past an exact copy (before it): no index
+        found = self._probe_of(tokens)
         if found.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
-            return self._first_similar(tokens, every, None, last, min_key)
+            every = range(len(keys) - 1, lo - 1, -1) if last else range(lo, len(keys))
+            return self._first_similar(tokens, None, every, None, last)
         postings = self._postings
         lists = [hit for f in found.prefix if (hit := postings.get(f))]
         if not lists:
             return None
         if sum(map(len, lists)) <= 256:
             order: Iterable[int] = sorted(set().union(*lists), reverse=last)
+            if self._ratio:
+                return self._firstclose_codes(tokens, code, order, lo)  # type: ignore[arg-type]
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
-        return self._first_similar(tokens, order, found.size, last, min_key)
+        return self._first_similar(tokens, code if self._ratio else None, order, found.size, last, lo)
+
+    def _scan(self, tokens: Sequence[str], code: str, lo: int, last: bool) -> Found:
+        """Every text from ``lo`` on compared by its code in C; the close ones checked on tokens, in key order."""
+        texts, hi = self._texts, len(self._codes)
+        exact = (self._last_of if last else self._first_of).get(code)
+        if exact is not None and exact >= lo and texts[exact] == tokens:  # an exact copy: only texts past it
+            lo, hi = (exact + 1, hi) if last else (lo, exact)
+        else:
+            exact = None
+        if hi > lo:
+            self.scanned += hi - lo
+            cutoff, codes = self._cutoff, self._codes
+            close = close_codes(code, codes if lo == 0 and hi == len(codes) else codes[lo:hi], cutoff, lo)
+            if close:
+                t = self.threshold
+                for rid in reversed(close) if last else close:
+                    self.comparisons += 1
+                    score = float(Indel.normalized_similarity(tokens, texts[rid]))
+                    if score >= t:
+                        return self.keys[rid], score
+        if exact is None:
+            return None
+        self.comparisons += 1
+        return self.keys[exact], float(Indel.normalized_similarity(tokens, texts[exact]))
+
+    def _firstclose_codes(self, tokens: Sequence[str], code: str, rids: list[int], lo: int) -> Found:
+        """The first of ``rids`` (from ``lo`` on) similar to ``tokens``: codes compared in C, close ones on tokens."""
+        if lo:
+            rids = [rid for rid in rids if rid >= lo]
+        codes, texts, t = self._codes, self._texts, self.threshold
+        for i in close_codes(code, [codes[rid] for rid in rids], self._cutoff):
+            self.comparisons += 1
+            score = float(Indel.normalized_similarity(tokens, texts[rids[i]]))
+            if score >= t:
+                return self.keys[rids[i]], score
+        return None
 
     def _first_similar(
-        self, tokens: Sequence[str], order: Iterable[int], size: int | None, last: bool, min_key: int | None
+        self,
+        tokens: Sequence[str],
+        code: str | None,
+        order: Iterable[int],
+        size: int | None,
+        last: bool,
+        lo: int = 0,
     ) -> Found:
-        t, ratio = self.threshold, self.metric == "ratio"
-        keys, texts = self.keys, self._texts
+        t, ratio, cutoff = self.threshold, self._ratio, self._cutoff
+        texts, codes = self._texts, self._codes
         sizes = self._sizes if self._indexed else None
         previous = -1
         for rid in order:
             if rid == previous:  # the same text found through two of its features
                 continue
             previous = rid
-            key = keys[rid]
-            if min_key is not None and key < min_key:
+            if rid < lo:
                 if last:
                     return None  # keys only fall from here
                 continue
             if size is not None:  # can two texts of these sizes be similar enough at all?
                 other = sizes[rid] if sizes is not None else len(texts[rid])
-                lo, hi = (size, other) if size <= other else (other, size)
-                if (2 * lo < t * (lo + hi) - 1e-9) if ratio else (lo < t * hi - 1e-9):
+                small, big = (size, other) if size <= other else (other, size)
+                if (2 * small < t * (small + big) - 1e-9) if ratio else (small < t * big - 1e-9):
                     continue
+            if code is not None and Indel.normalized_similarity(code, codes[rid], score_cutoff=cutoff) < cutoff:
+                continue  # not even the codes are close
             self.comparisons += 1
             score = similarity(tokens, texts[rid], self.metric, self.ngram)
             if score >= t:
-                return key, score
+                return self.keys[rid], score
         return None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -79,3 +80,82 @@ def test_cjk_repetition_uses_characters_as_tokens() -> None:
 )
 def test_similarity(a: str, b: str, metric: str, low: float, high: float) -> None:
     assert low <= similarity(a.split(), b.split(), metric) <= high  # type: ignore[arg-type]
+
+
+VOCAB = "we can offer the twin room at 80 85 euros per night breakfast thanks you a late check out please".split()
+
+
+def random_reply(rng: random.Random, said: list[str], sentences: int) -> str:
+    out = []
+    for _ in range(sentences):
+        if said and rng.random() < 0.3:  # an earlier sentence again, sometimes a word changed
+            words = rng.choice(said).split()
+            if rng.random() < 0.5:
+                words[rng.randrange(len(words))] = rng.choice(VOCAB)
+        else:
+            words = [rng.choice(VOCAB) for _ in range(rng.randint(2, 14))]
+        sentence = " ".join(words)
+        said.append(sentence)
+        out.append(sentence.capitalize() + rng.choice([".", "!", "?"]))
+    return " ".join(out)
+
+
+def expected_hits(reply: str, history: list[tuple[str, str]], p: RepetitionParams) -> list[tuple[str, tuple]]:
+    """What the rule must find, by comparing every pair of texts (no index, no codes)."""
+    from repo_sdk.rules.views import TextView
+
+    agent = [(i, TextView(text)) for i, (role, text) in enumerate(history) if role == "assistant"]
+    view = TextView(reply)
+    mine = [(span, toks) for span, toks in view.sentence_tokens if len(toks) >= p.min_tokens]
+    out: list[tuple[str, tuple]] = []
+    first = 0 if p.window is None else max(0, len(agent) - p.window)
+    seen = agent[first:]
+
+    def sim(a: list[str], b: list[str]) -> float:
+        return similarity(a, b, p.metric, p.ngram)
+
+    whole = False
+    if p.history and agent and len(view.tokens) >= p.min_tokens:
+        found = [
+            (i, sim(view.tokens, v.tokens)) for i, v in seen if v.tokens and sim(view.tokens, v.tokens) >= p.threshold
+        ]
+        if found:
+            out.append((f"reply repeats history turn {found[-1][0]} (similarity {found[-1][1]:.2f})", (0, len(reply))))
+            whole = True
+    if p.sentences and agent and not whole:
+        earlier = [(i, toks) for i, v in seen for _, toks in v.sentence_tokens if len(toks) >= p.min_tokens]
+        for span, toks in mine:
+            found = [(i, sim(toks, e)) for i, e in earlier if sim(toks, e) >= p.threshold]
+            if found:
+                out.append((f"sentence repeats history turn {found[-1][0]} (similarity {found[-1][1]:.2f})", span))
+    if p.within and len(mine) > 1:
+        for k, (span, toks) in enumerate(mine):
+            found = [sim(toks, e) for _, e in mine[:k] if sim(toks, e) >= p.threshold]
+            if found:
+                out.append((f"sentence repeated within the reply (similarity {found[0]:.2f})", span))
+    return out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"metric": "jaccard"}, {"threshold": 0.7, "window": 4}, {"threshold": 1.0, "min_tokens": 3}],
+)
+def test_the_rule_finds_what_comparing_every_pair_finds(params: dict[str, Any]) -> None:
+    """Short and long dialogues (past the 256 texts compared before the index starts), long replies too."""
+    p = RepetitionParams(max_hits=None, **params)
+    rule = Repetition(p)
+    rng = random.Random(11)
+    for turns, per_reply in [(3, 4), (12, 6), (70, 10), (2, 700)]:
+        said: list[str] = []
+        history: list[tuple[str, str]] = []
+        for _ in range(turns):
+            if history and rng.random() < 0.15:  # a whole earlier reply again
+                text = rng.choice(history)[1]
+                if rng.random() < 0.5:
+                    text = text.replace(rng.choice(VOCAB), rng.choice(VOCAB))
+            else:
+                text = random_reply(rng, said, rng.randint(1, per_reply))
+            history += [("user", "Hmm, maybe."), ("assistant", text)]
+        reply = random_reply(rng, said, per_reply) if rng.random() < 0.5 else history[-1][1] + " Thanks."
+        got = [(h.reason, h.span) for h in rule.check(make_sample(response=reply, history=history))]
+        assert got == expected_hits(reply, history, p)

@@ -7,8 +7,10 @@ from collections import Counter
 from difflib import SequenceMatcher
 
 import pytest
+from rapidfuzz.distance import Indel
 
 from repo_sdk.rules import Repetition, RepetitionParams
+from repo_sdk.rules.codes import encode, first_repeats
 from repo_sdk.rules.similar import NearDuplicates, similarity
 from repo_sdk.testing import make_sample
 
@@ -79,3 +81,98 @@ def test_threshold_keeps_paraphrase_apart_and_catches_a_changed_price():
     assert rule.check(make_sample(response=pitch.replace("80", "85"), history=[("assistant", pitch)]))
     other = "Would the double room be available at a lower rate for a group of twelve in June?"
     assert not rule.check(make_sample(response=other, history=[("assistant", pitch)]))
+
+
+def brute(items: list[list[str]], tokens: list[str], threshold: float, *, last: bool, lo: int = 0) -> tuple | None:
+    keys = [k for k in range(lo, len(items)) if items[k] and similarity(tokens, items[k]) >= threshold]
+    if not keys or not tokens:
+        return None
+    k = keys[-1] if last else keys[0]
+    return k, similarity(tokens, items[k])
+
+
+def colliding_words(n: int) -> list[str]:
+    """Words that share one character in `encode`'s codes (hashes differ per process: found here)."""
+    groups: dict[str, list[str]] = {}
+    for i in range(100_000):
+        found = groups.setdefault(encode([f"w{i}"]), [])
+        found.append(f"w{i}")
+        if len(found) == n:
+            return found
+    raise AssertionError("no collision found")
+
+
+def test_codes_are_a_character_per_token_and_never_less_similar_than_the_tokens():
+    rng = random.Random(7)
+    words = [*WORDS, *colliding_words(6)]
+    for _ in range(2000):
+        a = [rng.choice(words) for _ in range(rng.randint(1, 30))]
+        b = [rng.choice(words) for _ in range(rng.randint(1, 30))]
+        ca, cb = encode(a), encode(b)
+        assert len(ca) == len(a) and ca.isascii() and encode(list(a)) == ca
+        assert Indel.normalized_similarity(ca, cb) >= similarity(a, b)  # the codes only ever rule texts out
+
+
+@pytest.mark.parametrize("brute_limit", [0, 3, 24, 10_000])
+@pytest.mark.parametrize("collide", [False, True])
+def test_scan_and_index_find_what_comparing_every_text_finds(brute_limit, collide):
+    """Codes scanned in C (before the index), exact copies, the index past them: the same texts as brute force,
+    also when many tokens share a code (a code that looks similar is checked on the tokens)."""
+    words = colliding_words(8) if collide else None
+    for seed in range(3):
+        items = texts(seed, 120)
+        if words:  # the same texts written with words whose codes are all one character
+            table = dict(zip(WORDS, words * 3, strict=False))
+            items = [[table.get(t, t) for t in text] for text in items]
+        for threshold in (0.6, 0.85, 1.0):
+            latest = NearDuplicates(threshold, brute_limit=brute_limit)
+            earliest = NearDuplicates(threshold, brute_limit=brute_limit)
+            for key, tokens in enumerate(items):
+                lo = key // 3
+                assert latest.last(tokens, min_key=lo) == brute(items[:key], tokens, threshold, last=True, lo=lo)
+                assert earliest.first(tokens) == brute(items[:key], tokens, threshold, last=False)
+                latest.add(tokens, key, encode(tokens))
+                earliest.add(tokens, key)
+
+
+def test_texts_added_at_once_are_found_as_if_added_one_by_one():
+    items = [t for t in texts(5, 90) if t]
+    for limit in (10, 200):
+        one, many = NearDuplicates(0.8, brute_limit=limit), NearDuplicates(0.8, brute_limit=limit)
+        for start in range(0, len(items), 7):
+            chunk = items[start : start + 7]
+            for k, tokens in enumerate(chunk):
+                one.add(tokens, start + k)
+            many.add_all(chunk, start, [encode(t) for t in chunk])
+            probe = items[(start * 5) % len(items)]
+            assert one.last(probe, min_key=start // 2) == many.last(probe, min_key=start // 2)
+            assert one.first(probe) == many.first(probe)
+
+
+@pytest.mark.parametrize("threshold", [0.6, 0.85, 1.0])
+def test_first_repeats_is_first_then_add_for_each_text(threshold):
+    for seed in range(6):
+        items = [t for t in texts(seed, 60) if t]
+        index = NearDuplicates(threshold)
+        expected = []
+        for k, tokens in enumerate(items):
+            found = index.first(tokens)
+            if found is not None:
+                expected.append((k, found))
+            index.add(tokens, k)
+        assert first_repeats(items, [encode(t) for t in items], threshold) == expected
+
+
+def test_an_exact_copy_past_the_index_is_found_by_its_code_with_one_comparison():
+    unit = "our breakfast is served from seven to ten in the garden room".split()
+    other = [f"w{i} x{i} y{i} z{i} q{i} r{i}".split() for i in range(300)]
+    index = NearDuplicates(0.85, brute_limit=24)
+    for k, tokens in enumerate(other):
+        index.add(tokens, k)
+    index.add(unit, 300)
+    before, scanned = index.comparisons, index.scanned
+    for k in range(301, 2301):
+        assert index.last(unit) == (k - 1, 1.0)
+        index.add(unit, k)
+    assert index.comparisons - before == 2000  # one per repeat: the copy itself, found by its code
+    assert index.scanned == scanned  # nothing past the copy to compare: no scan, no candidates
