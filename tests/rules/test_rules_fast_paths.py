@@ -100,3 +100,42 @@ def test_closeness_by_bisection_is_closeness_one_by_one() -> None:
         value = rng.choice([80.0, 80.01, 79.98, 1e15 + 0.125, 0.01, 95.5, 100.02])
         tol = rng.choice([0.0, 0.01, 0.5])
         assert _close_any(value, values, tol, 0.0) == any(_close(value, r, tol, 0.0) for r in values)
+
+
+def _segments_run_by_run(t: str) -> list[tuple[str, int, int, int]]:
+    """The plain way: every run of one script's letters, neighbouring runs of one script joined."""
+    from repo_sdk.rules.script import SCRIPTS
+
+    runs = re.compile("|".join(f"(?P<{name}>[{chars}]+)" for name, chars in SCRIPTS.items()))
+    out: list[tuple[str, int, int, int]] = []
+    script, start, end, letters = "", 0, 0, 0
+    for m in runs.finditer(t):
+        found, (a, b) = m.lastgroup or "", m.span()
+        if found == script:
+            end, letters = b, letters + b - a
+            continue
+        if letters:
+            out.append((script, start, end, letters))
+        script, start, end, letters = found, a, b, b - a
+    if letters:
+        out.append((script, start, end, letters))
+    return out
+
+
+def test_script_segments_in_one_match_each_are_the_runs_joined() -> None:
+    from repo_sdk.rules.script import SCRIPTS, script_segments
+
+    # letters of every script (the ends of each range too), and what lies between them
+    letters = sorted({c for chars in SCRIPTS.values() for c in re.findall(r".-.|.", chars) for c in (c[0], c[-1])})
+    between = [" ", "  ", "-", "'", "1", "!", "\n", "\u00d7", "\u3002", "\U0001f600", "\u0301", "_", "\u00b7"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        t = "".join(
+            rng.choice(letters) * rng.randint(1, 3) if rng.random() < 0.6 else rng.choice(between)
+            for _ in range(rng.randint(0, 30))
+        )
+        assert [(s.script, s.start, s.end, s.letters) for s in script_segments(t)] == _segments_run_by_run(t), t
+    # the classes of the scripts share no character: a segment never swallows another script's letter
+    every = "".join(chr(c) for c in range(0x30000) if not 0xD800 <= c <= 0xDFFF)
+    found = [{m.start() for m in re.finditer(f"[{chars}]", every)} for chars in SCRIPTS.values()]
+    assert sum(map(len, found)) == len(set().union(*found))
