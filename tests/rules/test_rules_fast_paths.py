@@ -139,3 +139,39 @@ def test_script_segments_in_one_match_each_are_the_runs_joined() -> None:
     every = "".join(chr(c) for c in range(0x30000) if not 0xD800 <= c <= 0xDFFF)
     found = [{m.start() for m in re.finditer(f"[{chars}]", every)} for chars in SCRIPTS.values()]
     assert sum(map(len, found)) == len(set().union(*found))
+
+
+def test_format_patterns_written_to_start_with_their_first_character_find_what_the_written_ones_find() -> None:
+    from repo_sdk.rules import format as fmt
+
+    written = {
+        fmt._EMPHASIS: re.compile(
+            r"\*\*(?=\S)[^*\n]{1,300}?(?<=\S)\*\*|(?<!\w)__(?=\S)[^_\n]{1,300}?(?<=\S)__(?!\w)"
+            r"|(?<![*\w])\*(?=[^\s*])[^*\n]{1,300}?(?<=[^\s*])\*(?![*\w])"
+        ),
+        fmt._JSON_START: re.compile(r"[\[{]\s*[\"'][^\"'\n]{1,80}[\"']\s*:|\[\s*\{"),
+    }
+    rng = random.Random(4)
+    for _ in range(30000):
+        t = "".join(
+            rng.choice(["*", "**", "_", "__", "a", "b c", " ", "\n", "{", "[", '"k"', "'", ":", "1"])
+            for _ in range(rng.randint(0, 24))
+        )
+        for fast, plain in written.items():
+            assert [m.span() for m in fast.finditer(t)] == [m.span() for m in plain.finditer(t)], (fast.pattern, t)
+
+
+def test_format_finders_skipped_for_want_of_a_string_find_nothing() -> None:
+    from repo_sdk.rules import format as fmt
+
+    rng = random.Random(5)
+    for _ in range(20000):
+        t = "".join(
+            rng.choice(["`", "``", "~~", "~", "-", "--", "|", " ", "\n", "[a]", "(b)", "](", "x", ":"])
+            for _ in range(rng.randint(0, 24))
+        )
+        assert fmt._code(t) == fmt._spans(fmt._FENCE, t) + fmt._spans(fmt._INLINE_CODE, t), t
+        assert fmt._tables(t) == [
+            (t.rfind("\n", 0, max(0, m.start() - 1)) + 1, m.end()) for m in fmt._TABLE_RULE.finditer(t)
+        ]
+        assert ("](" in t) or not fmt._spans(fmt._LINK, t), t
