@@ -32,7 +32,7 @@ try:  # the regex parser of the standard library (a private module; its place mo
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse
 
-__all__ = ["Starts", "lowered", "merged_finditer", "min_width", "positions", "starts"]
+__all__ = ["Starts", "anchored_finditer", "lowered", "merged_finditer", "min_width", "positions", "starts"]
 
 _MAX_WORDS = 64  # a pattern that may start with more words than this is searched as it is
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
@@ -232,3 +232,18 @@ def merged_finditer(
                 del ahead[k]
             else:
                 ahead[k] = found
+
+
+def anchored_finditer(pattern: re.Pattern[str], text: str, where: Starts | None) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, the pattern tried only where it may start (``where``: :func:`starts` of
+    it; the pattern must not match an empty string).
+
+    Example:
+        >>> p = re.compile(r"\\bmay\\s+\\d+", re.I)
+        >>> [m.group() for m in anchored_finditer(p, "In MAY 3 or may 4, dismay 5", starts(p))]
+        ['MAY 3', 'may 4']
+    """
+    low = lowered(text) if where is not None else None
+    if low is None or where is None:
+        return pattern.finditer(text)
+    return merged_finditer(text, [pattern], [positions(text, low, where, {})])

@@ -64,10 +64,12 @@ class Prefilter:
         kept = [g for g in needs if len(g) <= _MAX_WORDS]
         self.needs: Needs = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
         self._groups = [tuple(sorted(g, key=lambda w: (len(w), w))) for g in self.needs]
-        # for a text many patterns are tested on: each need looked up in the set of registered words the
-        # text holds (the long ones found in one pass, the short ones by a substring test each, once)
-        self._sets = [frozenset(g) for g in self.needs]
-        _WORDS.register(w for g in self.needs for w in g)
+        # for a text many patterns are tested on: each need's long words (looked up in the set of
+        # registered words the text holds, found in one pass) and its short ones (substring tests)
+        self._split = [
+            (frozenset(w for w in g if len(w) >= _LONG), tuple(w for w in g if len(w) < _LONG)) for g in self._groups
+        ]
+        _WORDS.register(w for g in self.needs for w in g if len(w) >= _LONG)
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
@@ -75,9 +77,13 @@ class Prefilter:
 
     def _may_match(self, folded: str, present: frozenset[str] | None) -> bool:
         if present is not None:
-            for need in self._sets:
-                if present.isdisjoint(need):
-                    return False
+            for longs, shorts in self._split:
+                if present.isdisjoint(longs):
+                    for word in shorts:
+                        if word in folded:
+                            break
+                    else:
+                        return False
             return True
         for group in self._groups:
             for word in group:
@@ -95,21 +101,19 @@ _CACHED_CHARS = 8_000_000  # characters of the texts held (long replies must not
 
 
 class _Registry:
-    """Every prefilter's words, and for each text tested often, the set of them it holds.
+    """Every prefilter's long words, and for each text tested often, the set of them it holds.
 
     A reply is tested by dozens of prefilters (every rule's, every alternative's); one
-    pass of an Aho-Corasick automaton over it finds all the registered long words it
-    holds (overlapping matches: exactly the words that are substrings of it), a
-    substring test each the short ones (a pass would meet them everywhere), and each
-    test is then a set lookup. A text tested only a few times keeps the substring tests, which
+    pass of an Aho-Corasick automaton over it finds all the registered words it holds
+    (overlapping matches: exactly the words that are substrings of it), and each test is
+    then a set lookup. A text tested only a few times keeps the substring tests, which
     are cheaper than a pass for one or two patterns. Texts are known by identity: the
     cache holds them, so an identity cannot be reused while it is cached.
     """
 
     def __init__(self) -> None:
         self.words: set[str] = set()
-        self._shorts: tuple[str, ...] = ()
-        self._automaton: Any = None  # an AhoCorasick of the long words, built when first needed
+        self._automaton: Any = None  # an AhoCorasick, built when first needed
         self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds or None]
         self._chars = 0  # characters of the texts held
 
@@ -117,7 +121,6 @@ class _Registry:
         new = set(words) - self.words
         if new:
             self.words |= new
-            self._shorts = tuple(sorted(w for w in self.words if len(w) < _LONG))
             self._automaton = None
             self._texts, self._chars = {}, 0  # sets found before miss the new words
 
@@ -137,11 +140,8 @@ class _Registry:
                 return None
             automaton = self._automaton
             if automaton is None:
-                longs = sorted(w for w in self.words if len(w) >= _LONG)
-                automaton = self._automaton = AhoCorasick(longs, store_patterns=True) if longs else ()
-            found = set(automaton.find_matches_as_strings(folded, overlapping=True)) if automaton else set()
-            found.update(w for w in self._shorts if w in folded)
-            entry[2] = frozenset(found)
+                automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True)
+            entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
         return entry[2]
 
 
@@ -212,15 +212,16 @@ class Alternation:
         self._compiled = [re.compile(p, flags) for p in patterns]
         self._filters = [Prefilter(c) for c in self._compiled]
         self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        # An alternative is tested in full only when its most telling need (its first) is met: most
-        # texts meet none, and are done with one set intersection. Alternatives that need no word are
-        # tested every time.
+        # An alternative is tested in full only when its most telling need of long words alone (looked
+        # up in the text's set) is met: most texts meet none, and are done with one set intersection.
+        # Alternatives without such a need are tested in full every time.
         self._always: list[int] = []
         triggers: dict[str, list[int]] = {}
         for i, f in enumerate(self._filters):
-            if not f.needs:
+            need = next((longs for longs, shorts in f._split if not shorts), None)
+            if need is None:
                 self._always.append(i)
-            for w in f.needs[0] if f.needs else ():
+            for w in need or ():
                 triggers.setdefault(w, []).append(i)
         self._triggers = {w: tuple(alts) for w, alts in triggers.items()}
         self._trigger_words = frozenset(triggers)
