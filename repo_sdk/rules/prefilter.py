@@ -27,9 +27,11 @@ from itertools import product
 from typing import Any
 
 try:  # a multi-word search in one pass (Rust); without it each word is a substring test of its own
-    from ahocorasick_rs import AhoCorasick
+    from ahocorasick_rs import AhoCorasick, Implementation
+
+    _DFA = Implementation.DFA
 except ImportError:  # pragma: no cover - an optional speed-up
-    AhoCorasick = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
+    AhoCorasick = _DFA = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
 
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]  # not in typeshed for 3.10
@@ -140,7 +142,8 @@ class _Registry:
                 return None
             automaton = self._automaton
             if automaton is None:
-                automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True)
+                # (a DFA: a few hundred words make a small one, searched faster than the default)
+                automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True, implementation=_DFA)
             entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
         return entry[2]
 
