@@ -71,7 +71,12 @@ def starts(pattern: re.Pattern[str]) -> Starts | None:
 
 
 def min_width(pattern: re.Pattern[str]) -> int:
-    """The fewest characters a match of ``pattern`` spans (0 when unknown)."""
+    """The fewest characters a match of ``pattern`` spans (0 when unknown).
+
+    Example:
+        >>> min_width(re.compile(r"\\bno+\\b")), min_width(re.compile(r"x?"))
+        (2, 0)
+    """
     try:
         return int(_sre_parse.parse(pattern.pattern, pattern.flags).getwidth()[0])
     except Exception:
@@ -170,7 +175,13 @@ def _is_word(c: str) -> bool:
 
 def positions(text: str, low: str, where: Starts, found: dict[str, list[int]]) -> list[int]:
     """Every position of ``text`` where a pattern starting ``where`` may start, in order (``low``:
-    :func:`lowered` text; ``found`` keeps each word's positions for the next pattern that starts with it)."""
+    :func:`lowered` text; ``found`` keeps each word's positions for the next pattern that starts with it).
+
+    Example:
+        >>> text = "Plan: the user.\\nThen THE end"
+        >>> positions(text, lowered(text), starts(re.compile(r"\\bthe\\b|^plan", re.I | re.M)), {})
+        [0, 6, 16, 21]
+    """
     out: list[int] = [0] if where.line or where.begin else []
     words = [*where.words, "\n"] if where.line else where.words
     for word in words:
@@ -203,6 +214,11 @@ def merged_finditer(
     (None: anywhere). The union's next match starts where the earliest of the alternatives' next
     matches starts, and is the match of the first alternative matching there; it ends where the
     search for the one after it starts.
+
+    Example:
+        >>> patterns = [re.compile(r"ab"), re.compile(r"a"), re.compile(r"bc")]
+        >>> [m.group() for m in merged_finditer("abc bc a", patterns, [None, None, None])]
+        ['ab', 'bc', 'a']
     """
     pointers = [0] * len(patterns)
 
