@@ -113,7 +113,8 @@ def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]
             bounded = bounded or (at == "AT_BOUNDARY" and not flags & (re.A | re.L))
             i += 1
             continue
-        if name in ("ASSERT", "ASSERT_NOT"):  # lookarounds are zero-width too
+        if name in ("ASSERT", "ASSERT_NOT"):  # lookarounds are zero-width too; (?<!\w) is a word's start
+            bounded = bounded or (name == "ASSERT_NOT" and _no_letter_before(av) and not flags & (re.A | re.L))
             i += 1
             continue
         if name == "SUBPATTERN":
@@ -146,6 +147,15 @@ def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]
             return found, False
         i += 1
     return found, True
+
+
+def _no_letter_before(av: Any) -> bool:
+    """Whether a negative lookaround is ``(?<!\\w)``: no word character right before."""
+    direction, sub = av
+    items = list(sub)
+    if direction != -1 or len(items) != 1 or str(items[0][0]) != "IN":
+        return False
+    return [(str(op), str(arg)) for op, arg in items[0][1]] == [("CATEGORY", "CATEGORY_WORD")]
 
 
 _last: list[Any] = [None, None]  # the last text lowered and its lowered text: every rule asks for the same reply

@@ -46,6 +46,9 @@ EXTRA = [
     "\u017ftep|\u212aelvin",
     r"é+t|été",
     r"(?P<q>['\"])yes(?P=q)",
+    r"(?P<t0>(?<!\w)(?i:target[\s_-]+price(?:e?s)?)(?!\w))|(?P<t1>(?<!\w)(?i:ticket)(?!\w))|(?P<t2>t\w+t)",
+    r"(?<!\w)(?:ab|\(c|_x)",
+    r"(?a:(?<!\w)step)",
 ]
 # pieces of text that meet those patterns near their edges: case variants the engine folds (long s,
 # Kelvin sign, dotted and dotless i), Unicode spaces and letters, line and sentence starts, markers
@@ -182,3 +185,27 @@ def test_a_long_text_gets_the_same_matches(seed):
         whole = re.compile("|".join(f"(?:{x})" for x in alternatives), re.I | re.M)
         union = Alternation(alternatives, re.I | re.M)
         assert [m.span() for m in union.finditer(text)] == [m.span() for m in whole.finditer(text)]
+
+
+def test_forbidden_terms_tried_where_a_term_starts_find_what_the_pattern_finds():
+    from repo_sdk.rules.anchors import anchored_finditer
+    from repo_sdk.rules.terms import ForbiddenTerms, ForbiddenTermsParams, Term
+
+    configs = [
+        ForbiddenTermsParams(allow=["train ticket"]),
+        ForbiddenTermsParams(
+            terms=["KPI", "work order", "\u5de5\u5355", Term(term=r"t\w+t", regex=True)], case_sensitive=True
+        ),
+        ForbiddenTermsParams(terms=["step", "ok"], whole_word=False, plurals=False),
+    ]
+    rng = random.Random(8)
+    for params in configs:
+        rule = ForbiddenTerms(params)
+        for _ in range(2000):
+            text = "".join(
+                rng.choice([*PIECES, "ticket", "Tickets", "KPIs", "work-order", "\u5de5\u5355", "target  price"])
+                + rng.choice(["", " ", "_"])
+                for _ in range(rng.randint(0, 12))
+            )
+            want = [m.span() for m in rule._pattern.finditer(text)]
+            assert [m.span() for m in anchored_finditer(rule._pattern, text, rule._starts)] == want, text
