@@ -240,10 +240,9 @@ class Alternation:
         filters = self._filters
         if present is None:
             return tuple(i for i, f in enumerate(filters) if f.may_match(folded))
-        met = present & self._trigger_words
-        if not met and not self._always:
-            return ()
-        triggered = {i for w in met for i in self._triggers[w]}
+        if present.isdisjoint(self._trigger_words):  # (most texts: no set is made)
+            return tuple(i for i in self._always if filters[i]._may_match(folded, present))
+        triggered = {i for w in present & self._trigger_words for i in self._triggers[w]}
         triggered.update(self._always)
         return tuple(i for i in sorted(triggered) if filters[i]._may_match(folded, present))
 
