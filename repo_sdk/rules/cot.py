@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import ClassVar
 
 from pydantic import Field, field_validator
@@ -153,8 +154,10 @@ class CotLeak(Rule[CotLeakParams]):
         # (alternatives with groups of their own are kept together: a back-reference counts groups)
         self._union = Alternation(patterns, re.I | re.M) if patterns and not any(x.groups for x in alone) else None
 
-    def _preamble_for(self, folded: str) -> re.Pattern[str] | None:
-        return self._union.pattern_for(folded) if self._union is not None else self._preamble
+    def _preambles(self, text: str, folded: str) -> Iterator[re.Match[str]]:
+        if self._union is not None:
+            return self._union.finditer(text, folded)
+        return self._preamble.finditer(text) if self._preamble is not None else iter(())
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         text = turn.reply.text
@@ -171,16 +174,14 @@ class CotLeak(Rule[CotLeakParams]):
                 span = (covered[-1][1] if covered and covered[-1][1] <= m.start() else 0, m.end())
                 covered.append(span)
                 hits.append(self.hit("reasoning before a closing tag", span=span, evidence=clip_evidence(text, span)))
-        preamble = self._preamble_for(turn.reply.folded) if self._preamble is not None else None
-        if preamble is not None:
-            for m in preamble.finditer(text):
-                if m.start() == m.end() or any(s <= m.start() < e for s, e in covered):
-                    continue
-                end_m = _SENTENCE_END.search(text, m.end())
-                end = end_m.end() if end_m is not None else len(text)
-                end = len(text[:end].rstrip()) if text[:end].rstrip() else end
-                span = (m.start(), max(end, m.end()))
-                covered.append(span)
-                hits.append(self.hit("reasoning preamble in the reply", span=span, evidence=clip_evidence(text, span)))
+        for m in self._preambles(text, turn.reply.folded):
+            if m.start() == m.end() or any(s <= m.start() < e for s, e in covered):
+                continue
+            end_m = _SENTENCE_END.search(text, m.end())
+            end = end_m.end() if end_m is not None else len(text)
+            end = len(text[:end].rstrip()) if text[:end].rstrip() else end
+            span = (m.start(), max(end, m.end()))
+            covered.append(span)
+            hits.append(self.hit("reasoning preamble in the reply", span=span, evidence=clip_evidence(text, span)))
         hits.sort(key=lambda h: h.span or (0, 0))
         return cap_hits(hits, self.config)

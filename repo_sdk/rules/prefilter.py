@@ -23,24 +23,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import product
 from typing import Any
 
 try:  # a multi-word search in one pass (Rust); without it each word is a substring test of its own
-    from ahocorasick_rs import AhoCorasick
+    from ahocorasick_rs import AhoCorasick, Implementation
+
+    _DFA = Implementation.DFA
 except ImportError:  # pragma: no cover - an optional speed-up
-    AhoCorasick = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
+    AhoCorasick = _DFA = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
 
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]  # not in typeshed for 3.10
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse
 
+from repo_sdk.rules.anchors import lowered, merged_finditer, min_width, positions, starts
 from repo_sdk.rules.text import fold
 
 __all__ = ["Alternation", "Prefilter", "prefilter"]
 
 Needs = list[frozenset[str]]  # every set must have one of its strings in the text
 _MAX_WORDS = 64  # a need of more words than this is not tested (it would rarely fail)
+_MAX_PICKS = 16  # needs read off one alternation of patterns
 
 
 class Prefilter:
@@ -70,7 +75,9 @@ class Prefilter:
 
     def may_match(self, folded: str) -> bool:
         """False only when ``folded`` (see :func:`repo_sdk.rules.text.fold`) lacks words the pattern needs."""
-        present = _WORDS.present(folded)
+        return self._may_match(folded, _WORDS.present(folded))
+
+    def _may_match(self, folded: str, present: frozenset[str] | None) -> bool:
         if present is not None:
             for longs, shorts in self._split:
                 if present.isdisjoint(longs):
@@ -93,7 +100,6 @@ _LONG = 3  # words this long go into the one-pass search; shorter ones (in most 
 _SHARED_AFTER = 4  # tests of one text after which its registered words are found in one pass
 _CACHED_TEXTS = 64
 _CACHED_CHARS = 8_000_000  # characters of the texts held (long replies must not pile up here)
-_CACHED_KEEPS = 4096  # answers an alternation keeps (one per mix of its words texts hold)
 
 
 class _Registry:
@@ -136,7 +142,8 @@ class _Registry:
                 return None
             automaton = self._automaton
             if automaton is None:
-                automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True)
+                # (a DFA: a few hundred words make a small one, searched faster than the default)
+                automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True, implementation=_DFA)
             entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
         return entry[2]
 
@@ -177,9 +184,12 @@ def _needs(items: Any) -> Needs:  # the parser's SubPattern: (opcode, argument) 
                 groups += _needs(sub)
         elif name == "BRANCH":
             alternatives = [_needs(branch) for branch in av[1]]
-            if all(alternatives):  # one word of the most telling need of each alternative
-                picks = [max(a, key=lambda g: min(map(len, g))) for a in alternatives]
-                groups.append(frozenset().union(*picks))
+            if all(alternatives):
+                # every pick of one need per alternative is a need (one of its words must be there):
+                # the picks of each alternative's most telling needs, a few of them
+                each = max(1, int(_MAX_PICKS ** (1 / len(alternatives)) + 1e-9))
+                telling = [sorted(a, key=lambda g: (-min(map(len, g)), len(g)))[:each] for a in alternatives]
+                groups += [frozenset().union(*picks) for picks in product(*telling)]
         # anything else (classes, any character, lookarounds, back-references) needs no literal
     flush()
     return groups
@@ -202,27 +212,43 @@ class Alternation:
 
     def __init__(self, patterns: list[str], flags: int = 0) -> None:
         self.patterns, self.flags = patterns, flags
-        self._filters = [Prefilter(re.compile(p, flags)) for p in patterns]
+        self._compiled = [re.compile(p, flags) for p in patterns]
+        self._filters = [Prefilter(c) for c in self._compiled]
         self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        # which alternatives may match depends only on which of their long words a text holds and
-        # which of their short words: texts alike in that share one answer, looked up
-        self._longs = frozenset(w for f in self._filters for longs, _ in f._split for w in longs)
-        self._shorts = tuple(sorted({w for f in self._filters for _, shorts in f._split for w in shorts}))
-        self._keeps: dict[tuple[frozenset[str], tuple[bool, ...]], tuple[int, ...]] = {}
+        # An alternative is tested in full only when its most telling need of long words alone (looked
+        # up in the text's set) is met: most texts meet none, and are done with one set intersection.
+        # Alternatives without such a need are tested in full every time.
+        self._always: list[int] = []
+        triggers: dict[str, list[int]] = {}
+        for i, f in enumerate(self._filters):
+            need = next((longs for longs, shorts in f._split if not shorts), None)
+            if need is None:
+                self._always.append(i)
+            for w in need or ():
+                triggers.setdefault(w, []).append(i)
+        self._triggers = {w: tuple(alts) for w, alts in triggers.items()}
+        self._trigger_words = frozenset(triggers)
+        # Each alternative is run alone, and only where it can start, its matches merged into the
+        # union's (no union compiled per mix of alternatives); an alternative matching an empty
+        # string would need finditer's rules for those, so such a union is searched as one pattern.
+        self._merged = all(min_width(c) > 0 for c in self._compiled)
+        self._starts = [starts(c) if self._merged else None for c in self._compiled]
+
+    def _keep(self, folded: str) -> tuple[int, ...]:
+        """The alternatives whose words ``folded`` holds."""
+        present = _WORDS.present(folded, now=len(self._filters) >= _SHARED_AFTER)
+        filters = self._filters
+        if present is None:
+            return tuple(i for i, f in enumerate(filters) if f.may_match(folded))
+        if present.isdisjoint(self._trigger_words):  # (most texts: no set is made)
+            return tuple(i for i in self._always if filters[i]._may_match(folded, present))
+        triggered = {i for w in present & self._trigger_words for i in self._triggers[w]}
+        triggered.update(self._always)
+        return tuple(i for i in sorted(triggered) if filters[i]._may_match(folded, present))
 
     def pattern_for(self, folded: str) -> re.Pattern[str] | None:
         """The union of the alternatives that may match ``folded`` text (None when none may)."""
-        present = _WORDS.present(folded, now=len(self._filters) >= _SHARED_AFTER)
-        if present is None:
-            keep = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
-        else:
-            key = (present & self._longs, tuple([w in folded for w in self._shorts]))
-            found = self._keeps.get(key)
-            if found is None:
-                if len(self._keeps) >= _CACHED_KEEPS:
-                    self._keeps = {}
-                found = self._keeps[key] = tuple(i for i, f in enumerate(self._filters) if f.may_match(folded))
-            keep = found
+        keep = self._keep(folded)
         if keep not in self._subsets:  # few distinct subsets occur: each is compiled once
             union = "|".join(f"(?:{self.patterns[i]})" for i in keep)
             self._subsets[keep] = re.compile(union, self.flags) if keep else None
@@ -230,5 +256,21 @@ class Alternation:
 
     def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
         """The matches of the whole union in ``text`` (``folded``: :func:`repo_sdk.rules.text.fold` of it)."""
-        pattern = self.pattern_for(fold(text) if folded is None else folded)
-        return pattern.finditer(text) if pattern is not None else iter(())
+        folded = fold(text) if folded is None else folded
+        if not self._merged:
+            pattern = self.pattern_for(folded)
+            return pattern.finditer(text) if pattern is not None else iter(())
+        keep = self._keep(folded)
+        if not keep:
+            return iter(())
+        if len(keep) == 1 and self._starts[keep[0]] is None:
+            return self._compiled[keep[0]].finditer(text)
+        return merged_finditer(text, [self._compiled[i] for i in keep], self._candidates(text, folded, keep))
+
+    def _candidates(self, text: str, folded: str, keep: tuple[int, ...]) -> list[list[int] | None]:
+        """For each alternative kept, the positions where it may start (None: anywhere)."""
+        low = lowered(text, folded)
+        if low is None:
+            return [None] * len(keep)
+        found: dict[str, list[int]] = {}
+        return [None if (s := self._starts[i]) is None else positions(text, low, s, found) for i in keep]

@@ -33,7 +33,18 @@ SCRIPTS: dict[str, str] = {
     "devanagari": "\u0900-\u0939\u093d\u0950\u0958-\u0961\u0972-\u097f",
     "thai": "\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46",
 }
-_RUNS = re.compile("|".join(f"(?P<{name}>[{chars}]+)" for name, chars in SCRIPTS.items()))
+_ALL_LETTERS = "".join(SCRIPTS.values())
+# A segment in one match: a letter of one script, then as far as its last letter before a letter of
+# another script (the classes are disjoint: the first letter names the script). One class runs over
+# the segment, and the engine steps back only over the non-letters after its last letter.
+_SEGMENTS = re.compile(
+    "|".join(
+        f"(?P<{name}>[{chars}](?:[^{''.join(v for k, v in SCRIPTS.items() if k != name)}]*[{chars}])?)"
+        for name, chars in SCRIPTS.items()
+    )
+)
+_NON_LETTERS = re.compile(f"[^{_ALL_LETTERS}]+")
+_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
 _OTHER_SCRIPTS = re.compile("[" + "".join(chars for name, chars in SCRIPTS.items() if name != "latin") + "]")
 # a CJK character carries about a word; weigh it like a few Latin letters
 _WEIGHT = {"cjk": 3}
@@ -57,18 +68,14 @@ def script_segments(text: str) -> list[Segment]:
         [('latin', 0, 2), ('cjk', 3, 5), ('latin', 6, 11)]
     """
     out: list[Segment] = []
-    script, start, end, letters = "", 0, 0, 0
-    for m in _RUNS.finditer(text):
-        found = m.lastgroup or ""
+    for m in _SEGMENTS.finditer(text):
         a, b = m.span()
-        if found == script:
-            end, letters = b, letters + b - a
-            continue
-        if letters:
-            out.append(Segment(script, start, end, letters))
-        script, start, end, letters = found, a, b, b - a
-    if letters:
-        out.append(Segment(script, start, end, letters))
+        piece = m.group()
+        if piece.isascii():  # its letters: what is left once the ASCII non-letters are deleted
+            letters = len(piece.encode().translate(None, _ASCII_NON_LETTERS))
+        else:
+            letters = b - a - sum(map(len, _NON_LETTERS.findall(text, a, b)))
+        out.append(Segment(m.lastgroup or "", a, b, letters))
     return out
 
 

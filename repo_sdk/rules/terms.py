@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repo_sdk.interfaces import Rule
+from repo_sdk.rules.anchors import anchored_finditer, min_width, starts
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.prefilter import Prefilter
@@ -118,8 +119,11 @@ class ForbiddenTerms(Rule[ForbiddenTermsParams]):
         # longest first, so "train tickets" is not cut to "train ticket"; plurals as for the terms
         allow = [_allow_pattern(a, p) for a in sorted(p.allow, key=len, reverse=True) if a.strip()]
         self._allow = re.compile("|".join(allow), re.I) if allow else None
-        # a reply lacking the words every term needs is skipped without running the pattern
+        # a reply lacking the words every term needs is skipped without running the pattern, and the
+        # pattern is tried only where a term can start (when no term may match an empty string)
         self._prefilter = Prefilter(self._pattern) if self._pattern is not None else None
+        anchored = self._pattern is not None and min_width(self._pattern) > 0
+        self._starts = starts(self._pattern) if anchored and self._pattern is not None else None
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         text = turn.reply.text
@@ -129,7 +133,7 @@ class ForbiddenTerms(Rule[ForbiddenTermsParams]):
             return []
         allowed: list[tuple[int, int]] | None = None  # found on the first hit only
         hits = []
-        for m in self._pattern.finditer(text):
+        for m in anchored_finditer(self._pattern, text, self._starts):
             if m.start() == m.end():
                 continue
             if allowed is None:

@@ -16,7 +16,15 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass
+from itertools import product
 from typing import Literal
+
+from repo_sdk.rules.anchors import anchored_finditer, starts
+
+try:  # a multi-word search in one pass (Rust); without it each word is a substring test of its own
+    from ahocorasick_rs import AhoCorasick
+except ImportError:  # pragma: no cover - an optional speed-up
+    AhoCorasick = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
 
 __all__ = [
     "AMBIGUOUS_MARKERS",
@@ -127,7 +135,15 @@ _MONTH = (
     r"(?:\b(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)|\bMay)\b\.?"
 )
-_MONTH_HINT = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")  # on lower-cased text
+_MONTH_HINTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# Whether text.lower() holds one of them, asked of the text itself: only ASCII letters lower-case to
+# these letters (the Kelvin sign and the dotted I lower-case to a k and an i, which no month has), so
+# the text holds one with its letters in any case; every case of each is searched in one pass.
+_MONTH_HINT = (
+    AhoCorasick(sorted({"".join(c) for m in _MONTH_HINTS for c in product(*((x, x.upper()) for x in m))}))
+    if AhoCorasick is not None
+    else None
+)
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])(?!\d)(?:st|nd|rd|th)?"
 _SUFFIX = r"(?:st|nd|rd|th)?"
 _DATES = re.compile(
@@ -146,6 +162,7 @@ _DATES = re.compile(
     re.X,
 )
 _MONTH_DATES = re.compile(rf"{_MONTH}\s+{_DAY}(?:\s*[-\u2013]\s*{_DAY})?(?:,?\s+\d{{4}})?")
+_MONTH_STARTS = starts(_MONTH_DATES)  # a month name: the search tries only where one starts
 _TIMES = re.compile(
     r"""
     \d
@@ -314,9 +331,9 @@ class _Protected:
     def __init__(self, text: str) -> None:
         patterns: list[tuple[re.Pattern[str], NumberKind]] = [(_DATES, "date"), (_TIMES, "time")]
         patterns += [(p, "identifier") for p in _PHONES]
-        if _MONTH_HINT.search(text.lower()):
-            patterns.append((_MONTH_DATES, "date"))
         found = [(m.start(), -m.end(), kind) for pattern, kind in patterns for m in pattern.finditer(text)]
+        if _has_month(text):
+            found += [(m.start(), -m.end(), "date") for m in anchored_finditer(_MONTH_DATES, text, _MONTH_STARTS)]
         # (start, order): a stable order of the spans as found, pattern by pattern
         self._spans = sorted((start, order, -neg_end, kind) for order, (start, neg_end, kind) in enumerate(found))
         self._next = 0
@@ -331,6 +348,14 @@ class _Protected:
         while heap and -heap[0][0] <= pos:
             heapq.heappop(heap)  # ended before pos: it covers no later offset either
         return (-heap[0][0], heap[0][2]) if heap else None
+
+
+def _has_month(text: str) -> bool:
+    """Whether ``text.lower()`` holds the first letters of a month's name."""
+    if _MONTH_HINT is not None:
+        return bool(_MONTH_HINT.find_matches_as_indexes(text))
+    lower = text.lower()
+    return any(month in lower for month in _MONTH_HINTS)
 
 
 def _ident_before(before: str) -> bool:

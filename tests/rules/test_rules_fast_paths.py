@@ -14,7 +14,7 @@ def _protected_by_offset(t: str) -> dict[int, tuple[int, str]]:
     cover: dict[int, tuple[int, str]] = {}
     patterns: list[tuple[re.Pattern[str], str]] = [(text._DATES, "date"), (text._TIMES, "time")]
     patterns += [(p, "identifier") for p in text._PHONES]
-    if text._MONTH_HINT.search(t.lower()):
+    if re.search("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", t.lower()):
         patterns.append((text._MONTH_DATES, "date"))
     for pattern, kind in patterns:
         for m in pattern.finditer(t):
@@ -49,6 +49,13 @@ def random_texts(seed: int, n: int) -> list[str]:
         "at",
         "x",
         "10",
+        "MAY 3",
+        "dismay",
+        "Sept. 4th",
+        "Dec 31 - Jan 2, 2025",
+        "\u017fep 1",
+        "mar",
+        "k",
     ]
     return [
         "".join(rng.choice(pieces) + rng.choice(["", " ", "  "]) for _ in range(rng.randint(0, 14))) for _ in range(n)
@@ -100,3 +107,89 @@ def test_closeness_by_bisection_is_closeness_one_by_one() -> None:
         value = rng.choice([80.0, 80.01, 79.98, 1e15 + 0.125, 0.01, 95.5, 100.02])
         tol = rng.choice([0.0, 0.01, 0.5])
         assert _close_any(value, values, tol, 0.0) == any(_close(value, r, tol, 0.0) for r in values)
+
+
+def _segments_run_by_run(t: str) -> list[tuple[str, int, int, int]]:
+    """The plain way: every run of one script's letters, neighbouring runs of one script joined."""
+    from repo_sdk.rules.script import SCRIPTS
+
+    runs = re.compile("|".join(f"(?P<{name}>[{chars}]+)" for name, chars in SCRIPTS.items()))
+    out: list[tuple[str, int, int, int]] = []
+    script, start, end, letters = "", 0, 0, 0
+    for m in runs.finditer(t):
+        found, (a, b) = m.lastgroup or "", m.span()
+        if found == script:
+            end, letters = b, letters + b - a
+            continue
+        if letters:
+            out.append((script, start, end, letters))
+        script, start, end, letters = found, a, b, b - a
+    if letters:
+        out.append((script, start, end, letters))
+    return out
+
+
+def test_script_segments_in_one_match_each_are_the_runs_joined() -> None:
+    from repo_sdk.rules.script import SCRIPTS, script_segments
+
+    # letters of every script (the ends of each range too), and what lies between them
+    letters = sorted({c for chars in SCRIPTS.values() for c in re.findall(r".-.|.", chars) for c in (c[0], c[-1])})
+    between = [" ", "  ", "-", "'", "1", "!", "\n", "\u00d7", "\u3002", "\U0001f600", "\u0301", "_", "\u00b7"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        t = "".join(
+            rng.choice(letters) * rng.randint(1, 3) if rng.random() < 0.6 else rng.choice(between)
+            for _ in range(rng.randint(0, 30))
+        )
+        assert [(s.script, s.start, s.end, s.letters) for s in script_segments(t)] == _segments_run_by_run(t), t
+    # the classes of the scripts share no character: a segment never swallows another script's letter
+    every = "".join(chr(c) for c in range(0x30000) if not 0xD800 <= c <= 0xDFFF)
+    found = [{m.start() for m in re.finditer(f"[{chars}]", every)} for chars in SCRIPTS.values()]
+    assert sum(map(len, found)) == len(set().union(*found))
+
+
+def test_format_patterns_written_to_start_with_their_first_character_find_what_the_written_ones_find() -> None:
+    from repo_sdk.rules import format as fmt
+
+    written = {
+        fmt._EMPHASIS: re.compile(
+            r"\*\*(?=\S)[^*\n]{1,300}?(?<=\S)\*\*|(?<!\w)__(?=\S)[^_\n]{1,300}?(?<=\S)__(?!\w)"
+            r"|(?<![*\w])\*(?=[^\s*])[^*\n]{1,300}?(?<=[^\s*])\*(?![*\w])"
+        ),
+        fmt._JSON_START: re.compile(r"[\[{]\s*[\"'][^\"'\n]{1,80}[\"']\s*:|\[\s*\{"),
+    }
+    rng = random.Random(4)
+    for _ in range(30000):
+        t = "".join(
+            rng.choice(["*", "**", "_", "__", "a", "b c", " ", "\n", "{", "[", '"k"', "'", ":", "1"])
+            for _ in range(rng.randint(0, 24))
+        )
+        for fast, plain in written.items():
+            assert [m.span() for m in fast.finditer(t)] == [m.span() for m in plain.finditer(t)], (fast.pattern, t)
+
+
+def test_format_finders_skipped_for_want_of_a_string_find_nothing() -> None:
+    from repo_sdk.rules import format as fmt
+
+    rng = random.Random(5)
+    for _ in range(20000):
+        t = "".join(
+            rng.choice(["`", "``", "~~", "~", "-", "--", "|", " ", "\n", "[a]", "(b)", "](", "x", ":"])
+            for _ in range(rng.randint(0, 24))
+        )
+        assert fmt._code(t) == fmt._spans(fmt._FENCE, t) + fmt._spans(fmt._INLINE_CODE, t), t
+        assert fmt._tables(t) == [
+            (t.rfind("\n", 0, max(0, m.start() - 1)) + 1, m.end()) for m in fmt._TABLE_RULE.finditer(t)
+        ]
+        assert ("](" in t) or not fmt._spans(fmt._LINK, t), t
+
+
+def test_a_month_is_in_the_text_where_it_is_in_the_lower_cased_text() -> None:
+    from repo_sdk.rules.text import _has_month
+
+    rng = random.Random(6)
+    pieces = ["MaY", "dEc", "ma", "y", "\u0130", "\u212a", "\u017f", "\u00df", "ep", "S", "jun", "x", " ", "\u0131"]
+    for _ in range(20000):
+        t = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        plain = re.search("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", t.lower()) is not None
+        assert _has_month(t) is plain, t

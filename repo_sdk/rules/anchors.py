@@ -1,0 +1,275 @@
+"""Where a match can start, read off a compiled regular expression, and a search that tries only there.
+
+Python's regex engine has no fast scan for a case-insensitive pattern: it runs the
+pattern at every position of the text, which costs 25-50 ns a character for each
+alternative of a rule. Most of the rules' patterns can only start with one of a few
+words (``\\blet me``, ``\\bthe\\s+user``) or at a line start (``^``): :func:`starts`
+reads those from the pattern, :func:`lowered` gives the text in which they are
+found in one Aho-Corasick pass, and :func:`merged_finditer` runs each pattern only at
+the positions where it can start (``pattern.match(text, pos)``), merging the
+alternatives' matches into those of their union (leftmost first, the earlier
+alternative first at one position, none overlapping).
+
+Example:
+    >>> import re
+    >>> where = starts(re.compile(r"\\b(?:let(?:'s| me)\\s+)?think|^\\s*plan:", re.I | re.M))
+    >>> sorted(where.words), sorted(where.bounded), where.line
+    (['let', 'think'], ['let', 'think'], True)
+    >>> starts(re.compile(r"\\w+ing")) is None  # a class of letters: it may start anywhere
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # not in typeshed for 3.10
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse
+
+__all__ = ["Starts", "anchored_finditer", "lowered", "merged_finditer", "min_width", "positions", "starts"]
+
+_MAX_WORDS = 64  # a pattern that may start with more words than this is searched as it is
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+@dataclass(frozen=True)
+class Starts:
+    """Where every match of a pattern starts: with one of ``words`` in :func:`lowered` text, at a line
+    start (``line``: position 0 or after ``"\\n"``) or at the start of the text (``begin``)."""
+
+    words: frozenset[str]
+    line: bool
+    begin: bool
+    bounded: frozenset[str] = frozenset()  # words only ever met after ``\\b``: where the character before is no letter
+
+
+class _Unknown(Exception):
+    """A pattern may start with something other than a few literal words."""
+
+
+def starts(pattern: re.Pattern[str]) -> Starts | None:
+    """Where every match of ``pattern`` starts (None: anywhere, or the parser's shape is unknown)."""
+    try:
+        parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+        found, nullable = _first(list(parsed), parsed.state.flags, False)
+    except Exception:  # _Unknown, or a parser shape this reading does not know
+        return None
+    if nullable or not found:
+        return None
+    met = {w for w, _ in found if isinstance(w, str)}
+    # a word that starts with a shorter one is found where that one is: the shorter one is enough
+    words = frozenset(w for w in met if not any(w != v and w.startswith(v) for v in met))
+    free = {w for w, bounded in found if isinstance(w, str) and not bounded}
+    bounded = frozenset(w for w in words if _is_word(w[0]) and not any(v.startswith(w) for v in free))
+    return Starts(words, (_LINE, False) in found or (_LINE, True) in found, any(w is _BEGIN for w, _ in found), bounded)
+
+
+def min_width(pattern: re.Pattern[str]) -> int:
+    """The fewest characters a match of ``pattern`` spans (0 when unknown).
+
+    Example:
+        >>> min_width(re.compile(r"\\bno+\\b")), min_width(re.compile(r"x?"))
+        (2, 0)
+    """
+    try:
+        return int(_sre_parse.parse(pattern.pattern, pattern.flags).getwidth()[0])
+    except Exception:
+        return 0
+
+
+_LINE, _BEGIN = object(), object()
+
+
+def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]:
+    """The words (and line or text starts) a match of ``items`` starts with, each with whether a ``\\b``
+    comes right before it (``bounded``: one did already), and whether the match may be empty."""
+    found: set[Any] = set()
+    i = 0
+    while i < len(items):
+        op, av = items[i]
+        name = str(op)
+        if name == "LITERAL":  # the longest run of literal characters
+            run = []
+            while i < len(items) and str(items[i][0]) == "LITERAL" and chr(items[i][1]).isascii():
+                run.append(chr(items[i][1]).lower())
+                i += 1
+            if not run:
+                raise _Unknown
+            found.add(("".join(run), bounded))
+            return found, False
+        if name == "AT":
+            at = str(av)
+            if at in ("AT_BEGINNING", "AT_BEGINNING_STRING"):  # every match of this path starts there
+                found.add((_LINE if at == "AT_BEGINNING" and flags & re.M else _BEGIN, bounded))
+                return found, False
+            # a word boundary (a Unicode one: the character before a word is no letter) or an end:
+            # zero-width, it only narrows where a match starts
+            bounded = bounded or (at == "AT_BOUNDARY" and not flags & (re.A | re.L))
+            i += 1
+            continue
+        if name in ("ASSERT", "ASSERT_NOT"):  # lookarounds are zero-width too; (?<!\w) is a word's start
+            bounded = bounded or (name == "ASSERT_NOT" and _no_letter_before(av) and not flags & (re.A | re.L))
+            i += 1
+            continue
+        if name == "SUBPATTERN":
+            _, add, remove, sub = av
+            more, nullable = _first(list(sub), (flags | add) & ~remove, bounded)
+        elif name == "ATOMIC_GROUP":
+            more, nullable = _first(list(av), flags, bounded)
+        elif name == "BRANCH":
+            more, nullable = set(), False
+            for branch in av[1]:
+                got, empty = _first(list(branch), flags, bounded)
+                more |= got
+                nullable = nullable or empty
+        elif name in _REPEATS:
+            low, _, sub = av
+            more, empty = _first(list(sub), flags, bounded)
+            nullable = low == 0 or empty
+        elif name == "IN":  # a class of a few literal characters
+            more, nullable = set(), False
+            for cop, cav in av:
+                if str(cop) != "LITERAL" or not chr(cav).isascii():
+                    raise _Unknown
+                more.add((chr(cav).lower(), bounded))
+        else:  # any character, classes of categories or ranges, back-references: anywhere
+            raise _Unknown
+        found |= more
+        if len(found) > _MAX_WORDS:
+            raise _Unknown
+        if not nullable:
+            return found, False
+        i += 1
+    return found, True
+
+
+def _no_letter_before(av: Any) -> bool:
+    """Whether a negative lookaround is ``(?<!\\w)``: no word character right before."""
+    direction, sub = av
+    items = list(sub)
+    if direction != -1 or len(items) != 1 or str(items[0][0]) != "IN":
+        return False
+    return [(str(op), str(arg)) for op, arg in items[0][1]] == [("CATEGORY", "CATEGORY_WORD")]
+
+
+_last: list[Any] = [None, None]  # the last text lowered and its lowered text: every rule asks for the same reply
+
+
+def lowered(text: str, folded: str | None = None) -> str | None:
+    """``text`` lower-cased character for character, so that where a case-insensitive (or any) pattern
+    matches an ASCII word, the word is there in lower case at the same offset (None: lengths differ).
+
+    Example:
+        >>> lowered("LET \u017fTEP \u0130T"), lowered("ABC", folded="abc")
+        ('let step it', 'abc')
+    """
+    if text.isascii():
+        return folded if folded is not None and len(folded) == len(text) else text.lower()
+    if _last[0] is text:
+        return _last[1]
+    # the characters the engine matches, case-insensitively, to an ASCII letter of another lower case
+    low = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s").lower()
+    _last[:] = text, low if len(low) == len(text) else None
+    return _last[1]
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what the engine's Unicode \\b counts as a word character
+
+
+def positions(text: str, low: str, where: Starts, found: dict[str, list[int]]) -> list[int]:
+    """Every position of ``text`` where a pattern starting ``where`` may start, in order (``low``:
+    :func:`lowered` text; ``found`` keeps each word's positions for the next pattern that starts with it).
+
+    Example:
+        >>> text = "Plan: the user.\\nThen THE end"
+        >>> positions(text, lowered(text), starts(re.compile(r"\\bthe\\b|^plan", re.I | re.M)), {})
+        [0, 6, 16, 21]
+    """
+    out: list[int] = [0] if where.line or where.begin else []
+    words = [*where.words, "\n"] if where.line else where.words
+    for word in words:
+        at = found.get(word)
+        if at is None:
+            at = found[word] = []
+            find, q = low.find, low.find(word)
+            while q >= 0:
+                at.append(q)
+                q = find(word, q + 1)
+        if word == "\n" and where.line:
+            out += [q + 1 for q in at]
+            if word not in where.words:
+                continue
+        if word in where.bounded:  # (the test of _is_word, inline: it runs for every word found)
+            out += [q for q in at if not q or not (text[q - 1].isalnum() or text[q - 1] == "_")]
+        else:
+            out += at
+    if len(words) > 1 or where.line or where.begin:
+        out = sorted(set(out))
+    return out
+
+
+def merged_finditer(
+    text: str, patterns: Sequence[re.Pattern[str]], candidates: Sequence[list[int] | None]
+) -> Iterator[re.Match[str]]:
+    """The matches of the union of ``patterns`` (none of them matching empty), as ``finditer`` finds them.
+
+    ``candidates[i]`` lists, in order, every position where a match of ``patterns[i]`` may start
+    (None: anywhere). The union's next match starts where the earliest of the alternatives' next
+    matches starts, and is the match of the first alternative matching there; it ends where the
+    search for the one after it starts.
+
+    Example:
+        >>> patterns = [re.compile(r"ab"), re.compile(r"a"), re.compile(r"bc")]
+        >>> [m.group() for m in merged_finditer("abc bc a", patterns, [None, None, None])]
+        ['ab', 'bc', 'a']
+    """
+    pointers = [0] * len(patterns)
+
+    def after(i: int, pos: int) -> re.Match[str] | None:
+        where = candidates[i]
+        if where is None:
+            return patterns[i].search(text, pos)
+        j = bisect_left(where, pos, pointers[i])
+        match = patterns[i].match
+        for j in range(j, len(where)):  # noqa: B020 - j moves on from where the last search stopped
+            m = match(text, where[j])
+            if m is not None:
+                pointers[i] = j
+                return m
+        pointers[i] = len(where)
+        return None
+
+    ahead = {i: m for i in range(len(patterns)) if (m := after(i, 0)) is not None}
+    while ahead:
+        first = min(ahead, key=lambda k: (ahead[k].start(), k))
+        m = ahead[first]
+        yield m
+        end = m.end()
+        for k in [k for k, found in ahead.items() if found.start() < end]:
+            found = after(k, end)
+            if found is None:
+                del ahead[k]
+            else:
+                ahead[k] = found
+
+
+def anchored_finditer(pattern: re.Pattern[str], text: str, where: Starts | None) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, the pattern tried only where it may start (``where``: :func:`starts` of
+    it; the pattern must not match an empty string).
+
+    Example:
+        >>> p = re.compile(r"\\bmay\\s+\\d+", re.I)
+        >>> [m.group() for m in anchored_finditer(p, "In MAY 3 or may 4, dismay 5", starts(p))]
+        ['MAY 3', 'may 4']
+    """
+    low = lowered(text) if where is not None else None
+    if low is None or where is None:
+        return pattern.finditer(text)
+    return merged_finditer(text, [pattern], [positions(text, low, where, {})])
