@@ -32,14 +32,22 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from repo_sdk.rules.prefilter import prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.types import Turn
 from repo_sdk_negotiation import cues
 from repo_sdk_negotiation.acts import TOL, Act, AgentReading, HotelKind, HotelReading, TicketState
 from repo_sdk_negotiation.prices import find_prices
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
-from repo_sdk_negotiation.text import Segment, commas, find_terms, is_negated, normalise, segment_at, sentences
+from repo_sdk_negotiation.text import (
+    Segment,
+    can_match,
+    commas,
+    find_terms,
+    is_negated,
+    normalise,
+    segment_at,
+    sentences,
+)
 
 __all__ = ["TOL", "Act", "AgentReading", "HotelReading", "NegotiationState", "TicketState"]
 
@@ -206,7 +214,7 @@ class NegotiationState:
         focus = self.focus
         folded = fold(text)  # cues whose words the reply lacks are not searched sentence by sentence
         purpose_q, intro_q, proposal_q, push_q, request_q = (
-            prefilter(c).may_match(folded) for c in (cues.PURPOSE, cues.INTRO, cues.PROPOSAL, cues.PUSH, cues.REQUEST)
+            can_match(c, folded) for c in (cues.PURPOSE, cues.INTRO, cues.PROPOSAL, cues.PUSH, cues.REQUEST)
         )
         act_cues = [
             (kind, pattern)
@@ -215,7 +223,7 @@ class NegotiationState:
                 ("fallback", cues.FALLBACK),
                 ("confirm_q", cues.CONFIRM_Q),
             )
-            if prefilter(pattern).may_match(folded)
+            if can_match(pattern, folded)
         ]
         seen: dict[str, tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]] = {}
         all_prices = find_prices(text, plausible=self._plausible)

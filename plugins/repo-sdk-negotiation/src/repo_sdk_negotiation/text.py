@@ -14,7 +14,19 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalise", "segment_at", "sentences"]
+from repo_sdk.rules.prefilter import Prefilter, prefilter
+
+__all__ = [
+    "Segment",
+    "can_match",
+    "clauses",
+    "commas",
+    "find_terms",
+    "is_negated",
+    "normalise",
+    "segment_at",
+    "sentences",
+]
 
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
 _SENTENCE = re.compile(rf"[^{_ENDS}\n]*(?:[{_ENDS}]+(?=\s|$)|\n|$)|[^\n]+")
@@ -174,3 +186,26 @@ def _term_patterns(terms: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
         for t in terms
         if t
     ]
+
+
+_FILTERS: dict[int, tuple[re.Pattern[str], Prefilter]] = {}  # id(pattern) -> (pattern, its prefilter)
+
+
+def can_match(pattern: re.Pattern[str], folded: str) -> bool:
+    """``prefilter(pattern).may_match(folded)``: False when the folded text lacks words ``pattern`` needs.
+
+    The prefilter is looked up by the pattern's identity: hashing a compiled pattern
+    (what a cache keyed by the pattern does) hashes its whole program, microseconds
+    for a cue of a hundred phrases, asked for by every rule on every reply.
+
+    Example:
+        >>> import re
+        >>> can_match(re.compile(r"\\bwork order\\b", re.I), "per the work order"), can_match(re.compile("x"), "")
+        (True, False)
+    """
+    entry = _FILTERS.get(id(pattern))
+    if entry is None or entry[0] is not pattern:
+        if len(_FILTERS) >= 1024:  # patterns compiled per rule object come and go
+            _FILTERS.clear()
+        entry = _FILTERS[id(pattern)] = (pattern, prefilter(pattern))
+    return entry[1].may_match(folded)

@@ -24,13 +24,13 @@ from typing import Any
 from repo_sdk.interfaces import Rule
 from repo_sdk.plugin_config import ConfigT
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
-from repo_sdk.rules.prefilter import prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Sample, Turn
 from repo_sdk_negotiation.acts import Act, TicketState
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
+from repo_sdk_negotiation.text import can_match
 
 __all__ = ["AgentStep", "Context", "NegotiationRule", "NegotiationTracker", "context_of", "fmt_price"]
 
@@ -61,7 +61,7 @@ class Context:
 
     def can(self, pattern: re.Pattern[str]) -> bool:
         """False when the reply lacks words ``pattern`` needs, so searching it would find nothing."""
-        return prefilter(pattern).may_match(self.folded)
+        return can_match(pattern, self.folded)
 
     def evidence(self, span: tuple[int, int]) -> str:
         return self.response[span[0] : span[1]]
