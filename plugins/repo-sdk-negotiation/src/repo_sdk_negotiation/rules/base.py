@@ -30,7 +30,7 @@ from repo_sdk.types import RuleHit, Sample, Turn
 from repo_sdk_negotiation.acts import Act, TicketState
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
-from repo_sdk_negotiation.text import can_match
+from repo_sdk_negotiation.text import can_match, union_for
 
 __all__ = ["AgentStep", "Context", "NegotiationRule", "NegotiationTracker", "context_of", "fmt_price"]
 
@@ -62,6 +62,10 @@ class Context:
     def can(self, pattern: re.Pattern[str]) -> bool:
         """False when the reply lacks words ``pattern`` needs, so searching it would find nothing."""
         return can_match(pattern, self.folded)
+
+    def union(self, pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+        """What of ``pattern`` may match the reply (:func:`repo_sdk_negotiation.text.union_for`); None: nothing."""
+        return union_for(pattern, self.folded)
 
     def evidence(self, span: tuple[int, int]) -> str:
         return self.response[span[0] : span[1]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -244,9 +245,12 @@ class _Script:
             # lower-cases to two, or a capital sigma, whose lower case depends on what surrounds it)
             findall = _TOKEN.findall
             self.sentences = [(s, tuple(findall(lower, s.start, s.end))) for s in sentences(text)]
+            # only whitespace lies between sentences, and a sentence ends before a space or a full stop:
+            # the reply's tokens are its sentences' tokens
+            self.tokens = list(chain.from_iterable(toks for _, toks in self.sentences))
         else:
             self.sentences = [(s, tuple(_tokens(s.text))) for s in sentences(text)]
-        self.tokens = _TOKEN.findall(lower)
+            self.tokens = _TOKEN.findall(lower)
         self._grams: set[tuple[str, ...]] | None = None
 
     @property
