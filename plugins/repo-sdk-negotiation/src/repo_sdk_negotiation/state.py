@@ -36,6 +36,7 @@ from repo_sdk.rules.text import fold
 from repo_sdk.types import Turn
 from repo_sdk_negotiation import cues
 from repo_sdk_negotiation.acts import TOL, Act, AgentReading, HotelKind, HotelReading, TicketState
+from repo_sdk_negotiation.phrases import union_for
 from repo_sdk_negotiation.prices import find_prices
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
 from repo_sdk_negotiation.text import (
@@ -46,7 +47,6 @@ from repo_sdk_negotiation.text import (
     normalise,
     segment_at,
     sentences,
-    union_for,
 )
 
 __all__ = ["TOL", "Act", "AgentReading", "HotelReading", "NegotiationState", "TicketState"]

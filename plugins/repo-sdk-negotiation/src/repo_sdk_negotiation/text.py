@@ -14,12 +14,8 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass
 from functools import lru_cache
 
-from repo_sdk.rules.prefilter import Alternation, Prefilter, prefilter
-
 __all__ = [
     "Segment",
-    "alternatives",
-    "can_match",
     "clauses",
     "commas",
     "find_terms",
@@ -27,7 +23,6 @@ __all__ = [
     "normalise",
     "segment_at",
     "sentences",
-    "union_for",
 ]
 
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
@@ -188,127 +183,3 @@ def _term_patterns(terms: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
         for t in terms
         if t
     ]
-
-
-_FILTERS: dict[int, tuple[re.Pattern[str], Prefilter]] = {}  # id(pattern) -> (pattern, its prefilter)
-
-
-def can_match(pattern: re.Pattern[str], folded: str) -> bool:
-    """``prefilter(pattern).may_match(folded)``: False when the folded text lacks words ``pattern`` needs.
-
-    The prefilter is looked up by the pattern's identity: hashing a compiled pattern
-    (what a cache keyed by the pattern does) hashes its whole program, microseconds
-    for a cue of a hundred phrases, asked for by every rule on every reply.
-
-    Example:
-        >>> import re
-        >>> can_match(re.compile(r"\\bwork order\\b", re.I), "per the work order"), can_match(re.compile("x"), "")
-        (True, False)
-    """
-    entry = _FILTERS.get(id(pattern))
-    if entry is None or entry[0] is not pattern:
-        if len(_FILTERS) >= 1024:  # patterns compiled per rule object come and go
-            _FILTERS.clear()
-        entry = _FILTERS[id(pattern)] = (pattern, prefilter(pattern))
-    return entry[1].may_match(folded)
-
-
-def alternatives(pattern: str) -> list[str]:
-    """A pattern as a list of patterns whose union (``(?:a)|(?:b)|...``) finds what it finds.
-
-    Splits the top-level alternation, and the alternation of a part written
-    ``\\b(?:a|b|...)\\b`` (a zero-width boundary before and after, which tries each
-    alternative at a position in the same order). A pattern of another shape is one
-    alternative.
-
-    Example:
-        >>> alternatives(r"\\b(?:work order|ticket)s?\\b|\\bSOP\\b")
-        ['\\\\b(?:work order|ticket)s?\\\\b', '\\\\bSOP\\\\b']
-        >>> alternatives(r"\\b(?:deal|agreed)\\b")
-        ['\\\\b(?:deal)\\\\b', '\\\\b(?:agreed)\\\\b']
-    """
-    out = []
-    for part in _split_top(pattern):
-        lead = "\\b" if part.startswith("\\b(?:") else ""
-        tail = "\\b" if part.endswith(")\\b") else ""
-        body = part[len(lead) : len(part) - len(tail)]
-        if body.startswith("(?:") and _closing(body, 0) == len(body) - 1:
-            out += [f"{lead}(?:{alt}){tail}" for alt in _split_top(body[3:-1])]
-        else:
-            out.append(part)
-    return out
-
-
-def _split_top(pattern: str) -> list[str]:
-    """``pattern`` cut at each ``|`` outside groups and classes."""
-    parts, start, depth, i = [], 0, 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 1
-        elif c == "[":
-            i = _class_end(pattern, i)
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and not depth:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
-def _class_end(pattern: str, i: int) -> int:
-    """The index of the ``]`` closing the class opened at ``i``."""
-    i += 1
-    if pattern[i : i + 1] == "^":
-        i += 1
-    if pattern[i : i + 1] == "]":  # a "]" first in a class is a literal
-        i += 1
-    while pattern[i] != "]":
-        i += 2 if pattern[i] == "\\" else 1
-    return i
-
-
-def _closing(pattern: str, i: int) -> int:
-    """The index of the ``)`` closing the group opened at ``i``."""
-    depth = 0
-    while True:
-        c = pattern[i]
-        if c == "\\":
-            i += 1
-        elif c == "[":
-            i = _class_end(pattern, i)
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if not depth:
-                return i
-        i += 1
-
-
-_UNIONS: dict[int, tuple[re.Pattern[str], Alternation]] = {}  # id(pattern) -> (pattern, its alternatives)
-
-
-def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
-    """What of ``pattern`` may match a text whose :func:`repo_sdk.rules.text.fold` is ``folded``.
-
-    The union of the pattern's :func:`alternatives` whose words the text holds
-    (None when none may match): it finds what ``pattern`` finds in that text, and in
-    any piece of it, searching with a few phrases instead of a hundred.
-
-    Example:
-        >>> import re
-        >>> cue = re.compile(r"\\b(?:work order|tickets?|target price)\\b", re.I)
-        >>> union_for(cue, "per the work order, ok").pattern, union_for(cue, "hello")
-        ('(?:\\\\b(?:work order)\\\\b)', None)
-    """
-    entry = _UNIONS.get(id(pattern))
-    if entry is None or entry[0] is not pattern:
-        if len(_UNIONS) >= 1024:
-            _UNIONS.clear()
-        entry = _UNIONS[id(pattern)] = (pattern, Alternation(alternatives(pattern.pattern), pattern.flags))
-    return entry[1].pattern_for(folded)

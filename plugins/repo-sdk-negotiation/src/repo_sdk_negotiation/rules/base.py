@@ -28,9 +28,9 @@ from repo_sdk.rules.text import fold
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Sample, Turn
 from repo_sdk_negotiation.acts import Act, TicketState
+from repo_sdk_negotiation.phrases import union_for
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
-from repo_sdk_negotiation.text import can_match, union_for
 
 __all__ = ["AgentStep", "Context", "NegotiationRule", "NegotiationTracker", "context_of", "fmt_price"]
 
@@ -61,7 +61,7 @@ class Context:
 
     def can(self, pattern: re.Pattern[str]) -> bool:
         """False when the reply lacks words ``pattern`` needs, so searching it would find nothing."""
-        return can_match(pattern, self.folded)
+        return union_for(pattern, self.folded) is not None
 
     def union(self, pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         """What of ``pattern`` may match the reply (:func:`repo_sdk_negotiation.text.union_for`); None: nothing."""
