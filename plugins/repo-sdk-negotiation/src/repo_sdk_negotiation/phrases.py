@@ -29,34 +29,44 @@ __all__ = ["alternatives", "union_for"]
 
 _LONG = 3  # words this long are found by the automaton; shorter ones (in most texts) by a substring test each
 _KEPT_TEXTS = 8  # texts whose words are kept (the rules of a reply ask about the reply, its hotel turn, ...)
-_KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its words texts hold
+_KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its needs texts meet
 
 
 class _Cue:
-    """A cue's phrases and the words each needs (all of its sets must meet the text)."""
+    """A cue's phrases, and which of the words they need a text must hold for each to match.
+
+    Each distinct set of words a phrase needs (one of them in the text) is a bit; a
+    word sets the bits of the sets holding it, and a phrase may match when the text's
+    words set all of its bits. The union is looked up by the bits a text sets.
+    """
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.phrases = alternatives(pattern.pattern)
-        self.needs = [Prefilter(re.compile(p, pattern.flags)).needs for p in self.phrases]
-        self.words = frozenset(w for needs in self.needs for group in needs for w in group)
-        self.unions: dict[frozenset[str], re.Pattern[str] | None] = {}
-        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        needs = [Prefilter(re.compile(p, pattern.flags)).needs for p in self.phrases]
+        bit = {group: 1 << i for i, group in enumerate(dict.fromkeys(g for n in needs for g in n))}
+        self.needed = [sum(bit[g] for g in set(n)) for n in needs]  # per phrase: the bits it needs
+        self.bits: dict[str, int] = {}  # word -> the bits of the sets holding it
+        for group, b in bit.items():
+            for w in group:
+                self.bits[w] = self.bits.get(w, 0) | b
+        self.words = frozenset(self.bits)
+        self.unions: dict[int, re.Pattern[str] | None] = {}
 
-    def union(self, present: frozenset[str]) -> re.Pattern[str] | None:
-        """The union of the phrases whose every need has a word in ``present``."""
-        keep = tuple(i for i, needs in enumerate(self.needs) if all(not present.isdisjoint(group) for group in needs))
-        found = self._compiled.get(keep, _MISSING)
+    def union(self, bits: int) -> re.Pattern[str] | None:
+        """The union of the phrases whose every needed set has a word among ``bits``."""
+        found = self.unions.get(bits, _MISSING)
         if found is _MISSING:
-            if len(self._compiled) >= _KEPT_UNIONS:
-                self._compiled.clear()
+            keep = [i for i, needed in enumerate(self.needed) if needed & bits == needed]
             if len(keep) == len(self.phrases):
                 found = self.pattern  # every phrase may match: the cue as written
             elif keep:
                 found = re.compile("|".join(f"(?:{self.phrases[i]})" for i in keep), self.pattern.flags)
             else:
                 found = None
-            self._compiled[keep] = found
+            if len(self.unions) >= _KEPT_UNIONS:
+                self.unions.clear()
+            self.unions[bits] = found
         return found
 
 
@@ -110,13 +120,10 @@ def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
     piece of it, it finds what ``pattern`` finds.
     """
     cue = _INDEX.cue(pattern)
-    present = _INDEX.present(folded) & cue.words
-    found = cue.unions.get(present, _MISSING)
-    if found is _MISSING:
-        if len(cue.unions) >= _KEPT_UNIONS:
-            cue.unions.clear()
-        found = cue.unions[present] = cue.union(present)
-    return found
+    bits, of = 0, cue.bits
+    for word in _INDEX.present(folded) & cue.words:
+        bits |= of[word]
+    return cue.union(bits)
 
 
 def alternatives(pattern: str) -> list[str]:
