@@ -195,3 +195,17 @@ def test_one_language_hits_what_the_plain_reading_hits() -> None:
         assert found == old_one_language(rule, text, task), (text, task)
         hits += len(found)
     assert hits > 500
+
+
+def test_the_nearest_selling_or_net_context_is_the_plain_scan_of_the_sentence() -> None:
+    rng = random.Random(7)
+    words = "guests see our platform your rate net we pay listed at the price €95 and 120 selling rate".split()
+    near = 0
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 20)))
+        pos = rng.randint(0, len(text))
+        for pattern in (prices._SELL_CTX, prices._NET_CTX):
+            dists = [min(abs(m.start() - pos), abs(m.end() - pos)) for m in pattern.finditer(text)]
+            assert prices._nearest(prices._ends(pattern, text), pos) == (min(dists) if dists else None), (text, pos)
+            near += bool(dists)
+    assert near > 1000
