@@ -14,16 +14,7 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = [
-    "Segment",
-    "clauses",
-    "commas",
-    "find_terms",
-    "is_negated",
-    "normalise",
-    "segment_at",
-    "sentences",
-]
+__all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalise", "segment_at", "sentences"]
 
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
 _SENTENCE = re.compile(rf"[^{_ENDS}\n]*(?:[{_ENDS}]+(?=\s|$)|\n|$)|[^\n]+")
