@@ -32,14 +32,22 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from repo_sdk.rules.prefilter import prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.types import Turn
 from repo_sdk_negotiation import cues
 from repo_sdk_negotiation.acts import TOL, Act, AgentReading, HotelKind, HotelReading, TicketState
+from repo_sdk_negotiation.phrases import union_for
 from repo_sdk_negotiation.prices import find_prices
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
-from repo_sdk_negotiation.text import Segment, commas, find_terms, is_negated, normalise, segment_at, sentences
+from repo_sdk_negotiation.text import (
+    Segment,
+    commas,
+    find_terms,
+    is_negated,
+    normalise,
+    segment_at,
+    sentences,
+)
 
 __all__ = ["TOL", "Act", "AgentReading", "HotelReading", "NegotiationState", "TicketState"]
 
@@ -204,18 +212,19 @@ class NegotiationState:
     def _read_agent(self, text: str) -> AgentReading:
         reading = AgentReading(text=text, refs=self.refs(text))
         focus = self.focus
-        folded = fold(text)  # cues whose words the reply lacks are not searched sentence by sentence
-        purpose_q, intro_q, proposal_q, push_q, request_q = (
-            prefilter(c).may_match(folded) for c in (cues.PURPOSE, cues.INTRO, cues.PROPOSAL, cues.PUSH, cues.REQUEST)
+        # each cue reduced to the phrases whose words the reply holds (None: none), searched sentence by sentence
+        folded = fold(text)
+        purpose_cue, intro_cue, proposal_cue, push_cue, request_cue = (
+            union_for(c, folded) for c in (cues.PURPOSE, cues.INTRO, cues.PROPOSAL, cues.PUSH, cues.REQUEST)
         )
         act_cues = [
-            (kind, pattern)
+            (kind, union)
             for kind, pattern in (
                 ("accept", cues.AGENT_ACCEPT),
                 ("fallback", cues.FALLBACK),
                 ("confirm_q", cues.CONFIRM_Q),
             )
-            if prefilter(pattern).may_match(folded)
+            if (union := union_for(pattern, folded)) is not None
         ]
         seen: dict[str, tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]] = {}
         all_prices = find_prices(text, plausible=self._plausible)
@@ -237,7 +246,7 @@ class NegotiationState:
             found = seen.get(sent.text)
             if found is None:  # what the cues say depends on the sentence alone: a repeated one is read once
                 found = seen[sent.text] = self._sentence_cues(
-                    sent.text, purpose_q, intro_q, push_q, request_q, act_cues
+                    sent.text, purpose_cue, intro_cue, push_cue, request_cue, act_cues
                 )
             purpose, push_act, sentence_acts = found
             proposed = False
@@ -248,7 +257,9 @@ class NegotiationState:
                 assert ticket is not None
                 known = [*st.quotes, *([st.accepted_price] if st.accepted_price is not None else [])]
                 if p.value < ticket.current_price - TOL and not any(abs(k - p.value) <= TOL for k in known):
-                    if (proposal_q and cues.PROPOSAL.search(sent.text)) or sent.text.rstrip().endswith("?"):
+                    if (proposal_cue is not None and proposal_cue.search(sent.text)) or sent.text.rstrip().endswith(
+                        "?"
+                    ):
                         reading.acts.append(Act("propose", owner, p.start, p.end, p.text, p.value))
                         proposed = True
             if not proposed and push_act is not None and not purpose:
@@ -265,18 +276,22 @@ class NegotiationState:
     @staticmethod
     def _sentence_cues(
         sentence: str,
-        purpose_q: bool,
-        intro_q: bool,
-        push_q: bool,
-        request_q: bool,
+        purpose_cue: re.Pattern[str] | None,
+        intro_cue: re.Pattern[str] | None,
+        push_cue: re.Pattern[str] | None,
+        request_cue: re.Pattern[str] | None,
         act_cues: list[tuple[str, re.Pattern[str]]],
     ) -> tuple[bool, tuple[int, int, str] | None, list[tuple[str, int, int, str]]]:
         """What an agent sentence's cues say: whether it states its purpose, its push (if a request,
-        not negated), and its accept / fallback / confirm acts, with offsets in the sentence."""
-        purpose = bool((purpose_q and cues.PURPOSE.search(sentence)) or (intro_q and cues.INTRO.search(sentence)))
-        push = cues.PUSH.search(sentence) if push_q else None
+        not negated), and its accept / fallback / confirm acts, with offsets in the sentence.
+        A cue is None when the reply lacks its words."""
+        purpose = bool(
+            (purpose_cue is not None and purpose_cue.search(sentence))
+            or (intro_cue is not None and intro_cue.search(sentence))
+        )
+        push = push_cue.search(sentence) if push_cue is not None else None
         push_act = None
-        if push and request_q and cues.REQUEST.search(sentence) and not is_negated(sentence, push.start()):
+        if push and request_cue is not None and request_cue.search(sentence) and not is_negated(sentence, push.start()):
             push_act = (push.start(), push.end(), push.group(0))
         acts = []
         for kind, pattern in act_cues:

@@ -24,11 +24,11 @@ from typing import Any
 from repo_sdk.interfaces import Rule
 from repo_sdk.plugin_config import ConfigT
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
-from repo_sdk.rules.prefilter import prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Sample, Turn
 from repo_sdk_negotiation.acts import Act, TicketState
+from repo_sdk_negotiation.phrases import union_for
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
 
@@ -61,7 +61,11 @@ class Context:
 
     def can(self, pattern: re.Pattern[str]) -> bool:
         """False when the reply lacks words ``pattern`` needs, so searching it would find nothing."""
-        return prefilter(pattern).may_match(self.folded)
+        return union_for(pattern, self.folded) is not None
+
+    def union(self, pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+        """What of ``pattern`` may match the reply (:func:`repo_sdk_negotiation.text.union_for`); None: nothing."""
+        return union_for(pattern, self.folded)
 
     def evidence(self, span: tuple[int, int]) -> str:
         return self.response[span[0] : span[1]]

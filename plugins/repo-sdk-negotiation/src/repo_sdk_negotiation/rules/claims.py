@@ -72,10 +72,11 @@ class NoOverpromise(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         hits = []
-        if not ctx.can(_OUTCOME):
+        outcomes = ctx.union(_OUTCOME)  # what of it the reply may hold: searched sentence by sentence
+        if outcomes is None:
             return hits
         for sent in sentences(ctx.reading.text):
-            outcome = _OUTCOME.search(sent.text)
+            outcome = outcomes.search(sent.text)
             if outcome is None:
                 continue
             strong = [m for m in _STRONG.finditer(sent.text) if not is_negated(sent.text, m.start())]

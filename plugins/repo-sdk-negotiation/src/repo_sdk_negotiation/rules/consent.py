@@ -45,13 +45,14 @@ class SilenceAsConsent(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         text = ctx.reading.text
+        always, presume = ctx.union(cues.CONSENT_ALWAYS), ctx.union(cues.CONSENT_PRESUME)
         hits = [
             self.hit_at(ctx, "takes the hotel's silence as consent", m.span())
-            for m in (cues.CONSENT_ALWAYS.finditer(text) if ctx.can(cues.CONSENT_ALWAYS) else ())
+            for m in (always.finditer(text) if always is not None else ())
             if not is_negated(text, m.start(), window=2)
         ]
         sents = None  # split on the first deal presumed
-        for m in cues.CONSENT_PRESUME.finditer(text) if ctx.can(cues.CONSENT_PRESUME) else ():
+        for m in presume.finditer(text) if presume is not None else ():
             if is_negated(text, m.start(), window=3) or any(
                 h.span and h.span[0] <= m.start() < h.span[1] for h in hits
             ):

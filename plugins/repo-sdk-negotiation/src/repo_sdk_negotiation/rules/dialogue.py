@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.context import DialogueContext
+from repo_sdk.rules.text import fold
 from repo_sdk.types import Dialogue, RuleHit
 from repo_sdk_negotiation import cues
+from repo_sdk_negotiation.phrases import union_for
 from repo_sdk_negotiation.rules.base import NegotiationTracker
 from repo_sdk_negotiation.sop import StageCue, stage_cues
 from repo_sdk_negotiation.state import AgentReading, NegotiationState
@@ -129,11 +131,13 @@ class StageOrder(Rule[StageOrderParams]):
             i, reading, hotel = step.index, step.reading, step.hotel
             text = dialogue.turns[i].content
             first = k == 0
-            if first and p.require_opening and not _greets(reading.text):
+            folded = fold(reading.text)  # the cues' phrases whose words the reply lacks are not searched
+            if first and p.require_opening and not _greets(reading.text, folded):
                 hits.append(
                     self.hit("opens without greeting and saying who writes and why", evidence=text[:80], turn_index=i)
                 )
-            intro = cues.INTRO.search(reading.text) if not first and p.flag_reintroduction else None
+            intro_cue = union_for(cues.INTRO, folded) if not first and p.flag_reintroduction else None
+            intro = intro_cue.search(reading.text) if intro_cue is not None else None
             if intro and not (hotel and hotel.asks_who):
                 hits.append(
                     self.hit(
@@ -157,6 +161,9 @@ class StageOrder(Rule[StageOrderParams]):
         return hits
 
 
-def _greets(text: str) -> bool:
+def _greets(text: str, folded: str) -> bool:
     """Whether a reply holds the SOP's ``greet`` stage cue (:func:`repo_sdk_negotiation.sop.stage_cues`)."""
-    return any(p.search(text) is not None for p in (cues.GREETING, cues.INTRO, cues.PURPOSE))
+    return any(
+        (union := union_for(p, folded)) is not None and union.search(text) is not None
+        for p in (cues.GREETING, cues.INTRO, cues.PURPOSE)
+    )

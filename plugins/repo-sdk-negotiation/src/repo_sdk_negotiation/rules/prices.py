@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from itertools import combinations
 from typing import ClassVar
 
@@ -116,9 +117,15 @@ _NET_CTX = re.compile(
 )
 
 
-def _nearest(pattern: re.Pattern[str], text: str, pos: int) -> int | None:
-    dists = [min(abs(m.start() - pos), abs(m.end() - pos)) for m in pattern.finditer(text)]
-    return min(dists) if dists else None
+def _ends(pattern: re.Pattern[str], text: str) -> list[int]:
+    """The starts and ends of the matches of ``pattern`` in ``text``, sorted (matches do not overlap)."""
+    return sorted(x for m in pattern.finditer(text) for x in m.span())
+
+
+def _nearest(ends: list[int], pos: int) -> int | None:
+    """The distance from ``pos`` to the nearest start or end of a match (of :func:`_ends`), by bisection."""
+    i = bisect_left(ends, pos)
+    return min((abs(ends[j] - pos) for j in (i - 1, i) if 0 <= j < len(ends)), default=None)
 
 
 class SellingNetConfusion(NegotiationRule):
@@ -143,12 +150,16 @@ class SellingNetConfusion(NegotiationRule):
     def check_context(self, ctx: Context) -> list[RuleHit]:
         hits = []
         sents = sentences(ctx.reading.text)
+        contexts: dict[int, tuple[list[int], list[int]]] = {}  # a sentence's contexts, read once for all its prices
         for mention, owner in ctx.reading.prices:
             seg = segment_at(sents, mention.start)
             if seg is None:
                 continue
             pos = mention.start - seg.start
-            sell, net = _nearest(_SELL_CTX, seg.text, pos), _nearest(_NET_CTX, seg.text, pos)
+            if seg.start not in contexts:
+                contexts[seg.start] = (_ends(_SELL_CTX, seg.text), _ends(_NET_CTX, seg.text))
+            sells, nets = contexts[seg.start]
+            sell, net = _nearest(sells, pos), _nearest(nets, pos)
             selling_ctx = sell is not None and (net is None or sell < net)
             tickets = [t for t in ctx.task.tickets if owner is None or t.id == owner]
             v = mention.value
@@ -240,7 +251,8 @@ class InventedDiscount(NegotiationRule[InventedDiscountParams]):
         p = self.config
         offers = [_content_words(o) for o in ctx.task.offers]
         hits = []
-        for m in _OFFER.finditer(ctx.reading.text) if ctx.can(_OFFER) else ():
+        offer = ctx.union(_OFFER)
+        for m in offer.finditer(ctx.reading.text) if offer is not None else ():
             if is_negated(ctx.reading.text, m.start()):
                 continue
             words = _content_words(m.group(0) + " " + ctx.reading.text[m.end() : m.end() + 60])

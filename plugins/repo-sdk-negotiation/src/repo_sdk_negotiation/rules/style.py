@@ -9,8 +9,8 @@ own earlier turns, where a canned pitch shows.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from functools import lru_cache
+from itertools import chain
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -160,24 +160,35 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
         p = self.config
         lang = (p.language or ctx.task.language or "en").lower()[:2]
         text = ctx.reading.text
-        names = find_terms(text, [n.lower() for n in ctx.task.names()])
+        names = _names(ctx)
+        if names:  # only the names whose words the reply holds can be found in it
+            folded = ctx.folded
+            names = [n for n, words in names if all(w in folded for w in words)]
+        names = find_terms(text, names) if names else []
         if names:  # blank the names out in one pass (cutting the text once per name costs its square)
             pieces, pos = [], 0
             for a, b, _ in names:
                 pieces += [text[pos:a], " " * (b - a)]
                 pos = b
             text = "".join([*pieces, text[pos:]])
-        hits = [
-            self.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
-            for m in _foreign_runs(lang).finditer(text)
-        ]
+        hits = (
+            []  # every foreign script lies outside ASCII
+            if text.isascii()
+            else [
+                self.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
+                for m in _foreign_runs(lang).finditer(text)
+            ]
+        )
         if lang not in STOPWORDS:
             return hits
-        if not {w.lower() for w in _WORD.findall(text)} & _FOREIGN[lang]:
+        foreign = _FOREIGN[lang]
+        if foreign.isdisjoint(map(str.lower, _WORD.findall(text))):
             return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
         for piece in commas(text):
             start, clause = piece.start, piece.text
             words = [w.lower() for w in _WORD.findall(clause)]
+            if foreign.isdisjoint(words):
+                continue  # a clause hits only by another language's function word or a courtesy word
             counts = dict.fromkeys(STOPWORDS, 0)
             for w in words:
                 for lg in _LANGUAGES_OF.get(w, ()):
@@ -186,12 +197,23 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
             if counts[other] >= p.min_foreign_words and counts[other] > counts[lang]:
                 span = (start, start + len(clause.rstrip()))
                 hits.append(self.hit_at(ctx, f"a clause in {other!r} in a reply expected in {lang!r}", span))
-            elif lang != other:
+            else:
                 for m in _WORD.finditer(clause):
                     if m.group(0).lower() in COURTESY and m.group(0).lower() not in STOPWORDS[lang]:
                         span = (start + m.start(), start + m.end())
                         hits.append(self.hit_at(ctx, f"foreign courtesy word in a reply expected in {lang!r}", span))
         return sorted(hits, key=lambda h: h.span or (0, 0))
+
+
+def _names(ctx: Context) -> list[tuple[str, tuple[str, ...]]]:
+    """The task's names lower-cased, each with the words a reply must hold (folded) for it to be found
+    (none for a name outside ASCII, whose case folding this test does not follow): once per dialogue."""
+
+    def read() -> list[tuple[str, tuple[str, ...]]]:
+        names = [n.lower() for n in ctx.task.names()]
+        return [(n, tuple(n.split()) if n.isascii() else ()) for n in names]
+
+    return ctx.dialogue.memo("negotiation.names", read) if ctx.dialogue is not None else read()
 
 
 class RepeatedScriptParams(BaseModel):
@@ -202,20 +224,33 @@ class RepeatedScriptParams(BaseModel):
     min_reply_words: int = Field(8, ge=3, description="replies shorter than this are not compared as a whole")
 
 
+_TOKEN = re.compile(r"[\w€$£]+")
+
+
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"[\w€$£]+", text.lower())
+    return _TOKEN.findall(text.lower())
 
 
 def _trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
+    return set(zip(tokens, tokens[1:], tokens[2:], strict=False))  # the shorter lists end it
 
 
 class _Script:
     """A reply as :class:`RepeatedScript` reads it, made once per text (as the reply, then as history)."""
 
     def __init__(self, text: str) -> None:
-        self.sentences = [(s, tuple(_tokens(s.text))) for s in sentences(text)]
-        self.tokens = _tokens(text)
+        lower = text.lower()
+        if len(lower) == len(text) and "\u03a3" not in text:
+            # the sentences' tokens read off the text lower-cased once (the same unless a character
+            # lower-cases to two, or a capital sigma, whose lower case depends on what surrounds it)
+            findall = _TOKEN.findall
+            self.sentences = [(s, tuple(findall(lower, s.start, s.end))) for s in sentences(text)]
+            # only whitespace lies between sentences, and a sentence ends before a space or a full stop:
+            # the reply's tokens are its sentences' tokens
+            self.tokens = list(chain.from_iterable(toks for _, toks in self.sentences))
+        else:
+            self.sentences = [(s, tuple(_tokens(s.text))) for s in sentences(text)]
+            self.tokens = _TOKEN.findall(lower)
         self._grams: set[tuple[str, ...]] | None = None
 
     @property
@@ -232,18 +267,19 @@ _SCRIPT = "negotiation.repeated_script"  # the text views' memo key
 class EarlierReplies(DialogueTracker):
     """The agent's earlier replies as :class:`RepeatedScript` compares them, built turn by turn.
 
-    Holds the token tuple of every earlier sentence, and each earlier reply's word
-    trigrams in an inverted index, so a reply is compared with all earlier ones
-    through the trigrams they share. A turn is read when the tracker is next asked
-    (a dialogue's last turns, fed after its last reply was scored, are never read).
+    Holds the token tuple of every earlier sentence, each earlier reply's word
+    trigrams, and the union of them all. A reply too few of whose trigrams occur in
+    the union cannot be a near-copy of any earlier reply, so only a reply that may be
+    one is compared with each earlier reply (a set intersection each). A turn is read
+    when the tracker is next asked (a dialogue's last turns, fed after its last reply
+    was scored, are never read).
     """
 
     def __init__(self, dialogue: DialogueContext) -> None:
         super().__init__(dialogue)
-        self._count = 0
         self._sentences: set[tuple[str, ...]] = set()
-        self._sizes: list[int] = []
-        self._replies_of: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
+        self._grams: list[set[tuple[str, ...]]] = []
+        self._union: set[tuple[str, ...]] = set()
         self._pending: list[TextView] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
@@ -254,18 +290,14 @@ class EarlierReplies(DialogueTracker):
         for view in self._pending:
             script = view.memo(_SCRIPT, _Script)  # read already when it was the reply
             self._sentences.update(toks for _, toks in script.sentences)
-            grams = script.grams
-            replies_of, count = self._replies_of, self._count
-            for g in grams:
-                replies_of[g].append(count)
-            self._sizes.append(len(grams))
-            self._count += 1
+            self._grams.append(script.grams)
+            self._union |= script.grams
         self._pending.clear()
 
     @property
     def count(self) -> int:
         """How many earlier agent replies there are."""
-        return self._count + len(self._pending)
+        return len(self._grams) + len(self._pending)
 
     @property
     def sentences(self) -> set[tuple[str, ...]]:
@@ -276,11 +308,18 @@ class EarlierReplies(DialogueTracker):
     def near_copy(self, grams: set[tuple[str, ...]], similarity: float) -> bool:
         """Whether the trigram Jaccard of ``grams`` with an earlier reply reaches ``similarity``."""
         self._catch_up()
-        shared: dict[int, int] = {}
-        for g in grams:
-            for reply in self._replies_of.get(g, ()):
-                shared[reply] = shared.get(reply, 0) + 1
-        return any(n / (len(grams) + self._sizes[r] - n) >= similarity for r, n in shared.items())
+        if not grams:
+            return False
+        # n shared with a reply of b trigrams give n / (len(grams) + b - n) <= n / len(grams) (b >= n), and
+        # n is at most what all earlier replies share: under the bound, no reply reaches ``similarity``
+        # (a correctly rounded division keeps that order)
+        if len(grams & self._union) / len(grams) < similarity:
+            return False
+        for earlier in self._grams:
+            n = len(grams & earlier)
+            if n and n / (len(grams) + len(earlier) - n) >= similarity:
+                return True
+        return False
 
 
 class RepeatedScript(NegotiationRule[RepeatedScriptParams]):

@@ -102,9 +102,8 @@ class InternalTerms(NegotiationRule[InternalTermsParams]):
         text = ctx.reading.text
         found: list[tuple[tuple[int, int], str]] = []
         for what, pattern in self._patterns:
-            if not ctx.can(pattern):
-                continue
-            for m in pattern.finditer(text):
+            union = ctx.union(pattern)
+            for m in union.finditer(text) if union is not None else ():
                 before = re.findall(r"[a-z]+", text[max(0, m.start() - 20) : m.start()].lower())
                 if what == "ticket" and before and before[-1] in _EVENT:
                     continue  # "train tickets", "concert ticket": the guest's, not ours

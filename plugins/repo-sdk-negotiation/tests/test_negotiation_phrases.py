@@ -1,0 +1,211 @@
+"""The rewrites done for speed find exactly what the code as first written finds, on random text."""
+
+# ruff: noqa: RUF001 - the texts hold letters that fold to ASCII on purpose
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from repo_sdk_negotiation import cues
+from repo_sdk_negotiation.phrases import alternatives, union_for
+from repo_sdk_negotiation.rules import claims, prices, style, terms
+from repo_sdk_negotiation.rules.style import STOPWORDS, EarlierReplies, OneLanguage, _Script
+from repo_sdk_negotiation.text import sentences
+
+from repo_sdk.rules.context import DialogueContext
+from repo_sdk.rules.text import fold
+from repo_sdk.rules.views import TextView
+from repo_sdk.testing import make_sample
+from repo_sdk.types import Turn
+
+CUES = {name: getattr(cues, name) for name in cues.__all__}
+CUES |= {
+    "outcome": claims._OUTCOME,
+    "strong": claims._STRONG,
+    "competitor": claims._COMPETITOR,
+    "offer": prices._OFFER,
+    "sell": prices._SELL_CTX,
+    "net": prices._NET_CTX,
+}
+CUES |= {what: re.compile(pattern, re.I) for what, pattern in terms.INTERNAL_TERMS}
+NOISE = ["", " ", "  ", ", ", ". ", "? ", "!\n", "\n", "-", "'", "ſ", "K", "İ", "I", "é", "€95", "100", "#1", "%"]
+
+
+def texts_of(pattern: re.Pattern[str], seed: int, n: int) -> list[str]:
+    """Random texts of the pattern's own words (so its phrases match now and then), cased at random, and noise."""
+    rng = random.Random(seed)
+    words = [*re.findall(r"[a-z][a-z']*", pattern.pattern.replace("\\b", " ").replace("\\w", " ")), "the", "we", "i"]
+    out = []
+    for _ in range(n):
+        pieces = []
+        for _ in range(rng.randint(0, 30)):
+            i = rng.randrange(len(words))  # a word, or a run of the words written next to each other
+            w = " ".join(words[i : i + rng.choice((1, 1, 2, 3, 5))])
+            w = w.upper() if rng.random() < 0.1 else w.capitalize() if rng.random() < 0.2 else w
+            pieces.append(w + (rng.choice(NOISE) if rng.random() < 0.3 else " "))
+        out.append("".join(pieces))
+    return out
+
+
+def spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[tuple[int, int], str]]:
+    return [(m.span(), m.group(0)) for m in pattern.finditer(text)] if pattern is not None else []
+
+
+@pytest.mark.parametrize("name", sorted(CUES))
+def test_a_cue_split_into_its_phrases_finds_what_it_finds(name: str) -> None:
+    pattern = CUES[name]
+    whole = re.compile("|".join(f"(?:{p})" for p in alternatives(pattern.pattern)), pattern.flags)
+    matched = 0
+    for k, text in enumerate(texts_of(pattern, seed=len(name), n=600)):
+        expected = spans(pattern, text)
+        matched += bool(expected)
+        assert spans(whole, text) == expected, text
+        union = union_for(pattern, fold(text))
+        assert spans(union, text) == expected, text
+        for s in sentences(text)[:3] if k % 10 == 0 else ():  # and in any piece of the text, sentence by sentence
+            assert spans(union, s.text) == spans(pattern, s.text), s.text
+    assert matched >= 5 or name in ("FILLER_ONLY", "SILENCE", "GREETING", "HOTEL_CONFIRM")  # the texts do match
+
+
+def test_union_for_leaves_out_what_a_reply_lacks_and_keeps_the_cue_when_it_may_all_match() -> None:
+    cue = re.compile(r"\b(?:work order|ticket|target price)\b", re.I)
+    assert union_for(cue, "nothing here") is None
+    assert union_for(cue, "the ticket").pattern == r"(?:\b(?:ticket)\b)"  # type: ignore[union-attr]
+    assert union_for(cue, "work order, ticket and target price") is cue
+
+
+def old_tokens(text: str) -> list[str]:
+    return re.findall(r"[\w€$£]+", text.lower())
+
+
+TOKENS = [
+    "Hello",
+    "ROOM",
+    "price",
+    "95€",
+    "$100",
+    "£",
+    "ΑΣ",
+    "Σ",
+    "σ",
+    "İstanbul",
+    "ß",
+    "東京",
+    "谢谢",
+    "l'hôtel",
+    "_x",
+]
+SEPS = [" ", ". ", "! ", "? ", "\n", "...", "80.00", ", ", "。", "\t", "  ", "?!", '." ', "\u2028", "\x1c"]
+
+
+def random_replies(seed: int, n: int, vocabulary: list[str] = TOKENS) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(vocabulary) + rng.choice(SEPS) for _ in range(rng.randint(0, 25))) for _ in range(n)]
+
+
+def test_a_reply_read_for_repeated_scripts_has_the_tokens_of_the_plain_reading() -> None:
+    for text in random_replies(0, 3000):
+        script = _Script(text)
+        assert script.sentences == [(s, tuple(old_tokens(s.text))) for s in sentences(text)], text
+        assert script.tokens == old_tokens(text), text
+        assert script.grams == {tuple(script.tokens[i : i + 3]) for i in range(len(script.tokens) - 2)}
+
+
+def test_near_copies_are_those_of_the_plain_jaccard_with_each_earlier_reply() -> None:
+    rng = random.Random(3)
+    words = "we can do a better rate for your hotel thanks".split()  # few words: near-copies are common
+    copies = 0
+    for _ in range(300):
+        base = [rng.choice(words) for _ in range(rng.randint(0, 14))]  # replies that change a few of its words
+        edits = [[w if rng.random() < 0.8 else rng.choice(words) for w in base] for _ in range(rng.randint(1, 8))]
+        replies = [" ".join(e if rng.random() < 0.7 else e[: rng.randint(0, len(e))]) for e in edits]
+        dialogue = DialogueContext({})
+        earlier = EarlierReplies(dialogue)
+        for i, reply in enumerate(replies[:-1]):
+            earlier.feed(i, Turn(role="assistant", content=reply), TextView(reply))
+        grams = _Script(replies[-1]).grams
+        for similarity in (0.2, 0.5, 0.6, 1.0):
+            plain = any(
+                len(grams & g) / len(grams | g) >= similarity
+                for g in (_Script(r).grams for r in replies[:-1])
+                if grams & g
+            )
+            assert earlier.near_copy(grams, similarity) == plain, (replies, similarity)
+            copies += plain
+    assert copies > 50
+
+
+def old_one_language(rule: OneLanguage, sample_text: str, task: dict) -> list[tuple[tuple[int, int] | None, str]]:
+    """``OneLanguage.check_context`` as first written."""
+    from repo_sdk_negotiation.rules.base import context_of
+    from repo_sdk_negotiation.text import commas, find_terms
+
+    ctx = context_of(make_sample(response=sample_text, task=task))
+    p = rule.config
+    lang = (p.language or ctx.task.language or "en").lower()[:2]
+    text = ctx.reading.text
+    names = find_terms(text, [n.lower() for n in ctx.task.names()])
+    if names:
+        pieces, pos = [], 0
+        for a, b, _ in names:
+            pieces += [text[pos:a], " " * (b - a)]
+            pos = b
+        text = "".join([*pieces, text[pos:]])
+    hits = [
+        rule.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
+        for m in style._foreign_runs(lang).finditer(text)
+    ]
+    if lang in STOPWORDS and {w.lower() for w in style._WORD.findall(text)} & style._FOREIGN[lang]:
+        for piece in commas(text):
+            start, clause = piece.start, piece.text
+            words = [w.lower() for w in style._WORD.findall(clause)]
+            counts = dict.fromkeys(STOPWORDS, 0)
+            for w in words:
+                for lg in style._LANGUAGES_OF.get(w, ()):
+                    counts[lg] += 1
+            other = max((lg for lg in counts if lg != lang), key=lambda lg: counts[lg])
+            if counts[other] >= p.min_foreign_words and counts[other] > counts[lang]:
+                span = (start, start + len(clause.rstrip()))
+                hits.append(rule.hit_at(ctx, f"a clause in {other!r} in a reply expected in {lang!r}", span))
+            elif lang != other:
+                for m in style._WORD.finditer(clause):
+                    if m.group(0).lower() in style.COURTESY and m.group(0).lower() not in STOPWORDS[lang]:
+                        span = (start + m.start(), start + m.end())
+                        hits.append(rule.hit_at(ctx, f"foreign courtesy word in a reply expected in {lang!r}", span))
+    return [(h.span, h.reason) for h in sorted(hits, key=lambda h: h.span or (0, 0))]
+
+
+def test_one_language_hits_what_the_plain_reading_hits() -> None:
+    foreign = sorted({w for ws in STOPWORDS.values() for w in ws} | style.COURTESY)
+    vocabulary = [*TOKENS, *foreign, *(w.upper() for w in foreign[:40]), "Casa del Sol", "Lisboa", "Aurora", "Привет"]
+    tasks = [
+        {},
+        {"hotel": "Casa del Sol", "city": "Lisboa", "language": "es"},
+        {"hotel": "Hotel Aurora", "room_type": "Twin Room", "current_price": 120, "target_price": 95},
+        {"hotel": "東京ホテル", "language": "ja"},
+        {"language": "ko"},
+    ]
+    rules = [OneLanguage(), OneLanguage(style.OneLanguageParams(min_foreign_words=1))]
+    hits = 0
+    for k, text in enumerate(random_replies(5, 1500, vocabulary)):
+        task, rule = tasks[k % len(tasks)], rules[k % 2]
+        found = [(h.span, h.reason) for h in rule.check(make_sample(response=text, task=task))]
+        assert found == old_one_language(rule, text, task), (text, task)
+        hits += len(found)
+    assert hits > 500
+
+
+def test_the_nearest_selling_or_net_context_is_the_plain_scan_of_the_sentence() -> None:
+    rng = random.Random(7)
+    words = "guests see our platform your rate net we pay listed at the price €95 and 120 selling rate".split()
+    near = 0
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 20)))
+        pos = rng.randint(0, len(text))
+        for pattern in (prices._SELL_CTX, prices._NET_CTX):
+            dists = [min(abs(m.start() - pos), abs(m.end() - pos)) for m in pattern.finditer(text)]
+            assert prices._nearest(prices._ends(pattern, text), pos) == (min(dists) if dists else None), (text, pos)
+            near += bool(dists)
+    assert near > 1000
