@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ahocorasick_rs import AhoCorasick
 
@@ -154,23 +155,37 @@ def alternatives(pattern: str) -> list[str]:
 
 def _split_top(pattern: str) -> list[str]:
     """``pattern`` cut at each ``|`` outside groups and classes."""
-    parts, start, depth, i = [], 0, 0, 0
+    parts, start = [], 0
+    for i, c, depth in _structure(pattern, 0):
+        if c == "|" and not depth:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _closing(pattern: str, i: int) -> int:
+    """The index of the ``)`` closing the group opened at ``i``."""
+    for j, c, depth in _structure(pattern, i):
+        if c == ")" and not depth:
+            return j
+    raise ValueError(f"unbalanced group at {i} in {pattern!r}")
+
+
+def _structure(pattern: str, i: int) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, group depth after it)`` of the characters of ``pattern`` from ``i`` that
+    shape it: escapes and character classes are stepped over whole."""
+    depth = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
             i += 1
         elif c == "[":
             i = _class_end(pattern, i)
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and not depth:
-            parts.append(pattern[start:i])
-            start = i + 1
+        else:
+            depth += (c == "(") - (c == ")")
+            yield i, c, depth
         i += 1
-    parts.append(pattern[start:])
-    return parts
 
 
 def _class_end(pattern: str, i: int) -> int:
@@ -183,21 +198,3 @@ def _class_end(pattern: str, i: int) -> int:
     while pattern[i] != "]":
         i += 2 if pattern[i] == "\\" else 1
     return i
-
-
-def _closing(pattern: str, i: int) -> int:
-    """The index of the ``)`` closing the group opened at ``i``."""
-    depth = 0
-    while True:
-        c = pattern[i]
-        if c == "\\":
-            i += 1
-        elif c == "[":
-            i = _class_end(pattern, i)
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if not depth:
-                return i
-        i += 1
