@@ -56,17 +56,15 @@ def encode(tokens: Iterable[str]) -> str:
     return "".join(map(CODES.__getitem__, tokens))
 
 
-def close_codes(code: str, codes: Sequence[str], cutoff: float, offset: int = 0) -> list[int]:
-    """Where (``offset`` + index, in order) the codes at least ``cutoff`` similar to ``code`` are, found in C.
+def close_codes(code: str, codes: Sequence[str], cutoff: float) -> list[int]:
+    """Where (indexes, in order) the codes at least ``cutoff`` similar to ``code`` are, found in C.
 
     Most searches find none: one call that stops at the first close code asks that first.
     """
     scorer = Indel.normalized_similarity
     if extractOne(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
         return []
-    return sorted(
-        [offset + c[2] for c in extract(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff, limit=None)]
-    )
+    return sorted([c[2] for c in extract(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff, limit=None)])
 
 
 def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Hit]]:

@@ -294,7 +294,7 @@ class NearDuplicates:
 
     def _scan(self, tokens: Sequence[str], code: str, lo: int, last: bool) -> Found:
         """Every text from ``lo`` on compared by its code in C; the close ones checked on tokens, in key order."""
-        texts, hi = self._texts, len(self._codes)
+        texts, codes, hi = self._texts, self._codes, len(self._codes)
         exact = (self._last_of if last else self._first_of).get(code)
         if exact is not None and exact >= lo and texts[exact] == tokens:  # an exact copy: only texts past it
             lo, hi = (exact + 1, hi) if last else (lo, exact)
@@ -302,15 +302,10 @@ class NearDuplicates:
             exact = None
         if hi > lo:
             self.scanned += hi - lo
-            cutoff, codes = self._cutoff, self._codes
-            close = close_codes(code, codes if lo == 0 and hi == len(codes) else codes[lo:hi], cutoff, lo)
-            if close:
-                t = self.threshold
-                for rid in reversed(close) if last else close:
-                    self.comparisons += 1
-                    score = float(Indel.normalized_similarity(tokens, texts[rid]))
-                    if score >= t:
-                        return self.keys[rid], score
+            candidates = codes if lo == 0 and hi == len(codes) else codes[lo:hi]
+            found = self._first_close(tokens, code, range(lo, hi), candidates, backwards=last)
+            if found is not None:
+                return found
         if exact is None:
             return None
         self.comparisons += 1
@@ -320,8 +315,16 @@ class NearDuplicates:
         """The first of ``rids`` (from ``lo`` on) similar to ``tokens``: codes compared in C, close ones on tokens."""
         if lo:
             rids = [rid for rid in rids if rid >= lo]
-        codes, texts, t = self._codes, self._texts, self.threshold
-        for i in close_codes(code, [codes[rid] for rid in rids], self._cutoff):
+        return self._first_close(tokens, code, rids, [self._codes[rid] for rid in rids])
+
+    def _first_close(
+        self, tokens: Sequence[str], code: str, rids: Sequence[int], codes: Sequence[str], backwards: bool = False
+    ) -> Found:
+        """The first of ``rids`` (``backwards``: the last) whose code (``codes``, in the same order) is close
+        to ``code`` and whose tokens are ``threshold`` similar to ``tokens``."""
+        close = close_codes(code, codes, self._cutoff)
+        texts, t = self._texts, self.threshold
+        for i in reversed(close) if backwards else close:
             self.comparisons += 1
             score = float(Indel.normalized_similarity(tokens, texts[rids[i]]))
             if score >= t:
