@@ -84,6 +84,7 @@ def forward_scores(
     Returns:
         One raw score per row, and the batch statistics.
     """
+    import numpy
     import torch
 
     if not rows:
@@ -98,12 +99,14 @@ def forward_scores(
         for batch in plan:
             width = lengths[batch[0]]
             stats.padded_tokens += width * len(batch)
-            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            # numpy takes a list of ints into a row 3-4x faster than torch does; on a GPU the
+            # forward of a small RM is bound by this thread, so every microsecond here counts
+            array = numpy.full((len(batch), width), pad_id, dtype=numpy.int64)
             for r, i in enumerate(batch):
-                n = lengths[i]
-                ids[r, :n] = torch.as_tensor(rows[i], dtype=torch.long)
-                mask[r, :n] = 1
+                array[r, : lengths[i]] = rows[i]
+            row_lengths = numpy.array([lengths[i] for i in batch])
+            ids = torch.from_numpy(array)
+            mask = torch.from_numpy((numpy.arange(width) < row_lengths[:, None]).astype(numpy.int64))
             if pin:
                 ids, mask = ids.pin_memory(), mask.pin_memory()
             logits = model(

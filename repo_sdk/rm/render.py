@@ -53,6 +53,7 @@ from typing import Any, Literal
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from repo_sdk.rm.tokenize import token_ids
 from repo_sdk.types import Sample, Turn
 
 __all__ = ["Encoded", "Renderer", "TaskPlacement", "ToolSupport", "compile_task_template", "default_task_text"]
@@ -206,11 +207,10 @@ class Renderer:
 
     def _encode_texts(self, texts: list[str]) -> list[list[int]]:
         # Chat templates carry their own special tokens; plain renderings use the tokenizer's.
-        out = self.tokenizer(texts, add_special_tokens=not self.has_chat_template, truncation=False)
-        return [list(ids) for ids in out["input_ids"]]
+        return token_ids(self.tokenizer, texts, add_special_tokens=not self.has_chat_template)
 
     def encode(self, samples: Sequence[Sample]) -> list[Encoded]:
-        """Encode samples (one fast batched tokenizer call), truncating the over-long ones."""
+        """Encode samples (fast batched tokenizer calls over several threads), truncating the over-long ones."""
         return self.encode_parts([(s.task, s.history, s.response) for s in samples])
 
     def encode_parts(self, parts: Sequence[tuple[dict[str, Any], Sequence[Turn], str]]) -> list[Encoded]:
