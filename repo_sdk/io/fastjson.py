@@ -3,8 +3,9 @@
 Rows and the scoring journal are written compactly by orjson (several times faster
 than :mod:`json`). A value orjson cannot encode (an integer beyond 64 bits, an
 unknown type) falls back to :func:`json.dumps`, so nothing that encoded before fails
-now; a line orjson cannot parse (``NaN``, a malformed line) is parsed by
-:func:`json.loads`, which accepts what it always accepted and raises its usual
+now. A line that may hold such an integer (orjson would read it as a float), or one
+orjson cannot parse (``NaN``, a malformed line), is parsed by :func:`json.loads`,
+which accepts what it always accepted and raises its usual
 :class:`json.JSONDecodeError` otherwise. Non-finite floats are written as ``null``.
 
 Example:
@@ -24,6 +25,8 @@ import orjson
 __all__ = ["dumps_bytes", "dumps_line", "loads"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_ZEROS = b"0" * 19  # 2**63 has 19 digits: orjson reads shorter integers exactly
 
 
 def dumps_line(value: Any) -> str:
@@ -48,8 +51,26 @@ def dumps_bytes(value: Any) -> bytes:
 
 
 def loads(line: str | bytes) -> Any:
-    """Parse one JSON document (raises :class:`json.JSONDecodeError` when it is not one)."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
+    """Parse one JSON document (raises :class:`json.JSONDecodeError` when it is not one).
+
+    orjson reads an integer beyond 64 bits as a float, silently; such an integer has 19
+    digits or more, so a line holding a run of 19 digits is parsed by :mod:`json`, exactly.
+
+    Example:
+        >>> loads('{"order": 123456789012345678901234567890}')["order"]
+        123456789012345678901234567890
+    """
+    if isinstance(line, bytes):
+        data = line
+    else:
+        try:
+            data = line.encode()
+        except UnicodeEncodeError:  # a lone surrogate: orjson refuses it, json reads it as it always did
+            return json.loads(line)
+    # every digit made a 0, then one search for 19 of them: C all along, about 1 GB/s
+    if data.translate(_DIGITS_AS_ZERO).find(_NINETEEN_ZEROS) < 0:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(line)
