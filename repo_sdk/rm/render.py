@@ -259,6 +259,10 @@ class Renderer:
         best: tuple[int, list[int]] | None = None
         shortest = (0, full)  # the most-dropped rendering that worked, for the token cut
         lo, hi = 0, len(starts) - 1
+        if starts:  # a reply longer than max_length alone (a 1 MB one): every rendering is too long
+            ids = self._try(task, history[starts[-1] :], response)
+            if ids is not None and len(ids) > self.max_length:
+                shortest, lo = (starts[-1], ids), hi + 1  # no search: it would end on this rendering
         while lo <= hi:
             mid = (lo + hi) // 2
             ids = self._try(task, history[starts[mid] :], response)

@@ -101,6 +101,24 @@ def test_token_cut_keeps_leading_special_and_the_response_tail(bert):
     assert bert.decode(enc.ids[1:-1]).endswith("end of reply")
 
 
+@pytest.mark.parametrize("tok_name", ["chatml", "bert"])
+def test_a_reply_too_long_alone_is_encoded_twice_and_cut_as_the_search_would(request, tok_name, monkeypatch):
+    tok = request.getfixturevalue(tok_name)
+    r = Renderer(tok, max_length=48)
+    reply = "word " * 3000 + "end of reply"  # far longer than max_length without any history
+    sample = make_sample(response=reply, task=TASK, history=long_history(16))
+    alone = r._encode_texts([r.render(r.messages(TASK, sample.history[16:], reply))])[0]
+    calls = []
+    encode = r._encode_texts
+    monkeypatch.setattr(r, "_encode_texts", lambda texts: calls.append(len(texts)) or encode(texts))
+    enc = r.encode([sample])[0]
+    assert len(calls) == 2  # the whole rendering, then the one without history; no search in between
+    head = 1 if tok_name == "bert" else 0  # BERT's [CLS] stays in front
+    assert enc.dropped_turns == 16 and len(enc.ids) == 48
+    assert enc.ids == alone[:head] + alone[-(48 - head) :]
+    assert enc.cut_tokens == len(alone) - 48
+
+
 def test_strict_template_refusing_assistant_first_still_truncates(chatml):
     strict = build_tiny_tokenizer()
     strict.chat_template = (
