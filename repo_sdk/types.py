@@ -236,7 +236,7 @@ class Dialogue(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_str(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # true is no id
 
     def samples(self) -> list[Sample]:
         """One Sample per assistant turn, with the turns before it as history.

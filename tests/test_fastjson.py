@@ -1,4 +1,4 @@
-"""JSON lines through orjson: integers beyond 64 bits stay exact, and plain lines keep the fast path."""
+"""JSON lines: integers beyond 64 bits stay exact, plain lines keep the fast path, half surrogate pairs are refused."""
 
 from __future__ import annotations
 
@@ -63,3 +63,39 @@ def test_a_dialogue_with_a_big_integer_id_and_task_value_keeps_them():
 def test_a_lone_surrogate_in_a_text_line_is_read_as_json_reads_it():
     line = '{"t": "\ud800 half a pair"}'
     assert loads(line) == json.loads(line)
+
+
+@pytest.mark.parametrize(
+    ("turns", "where"),
+    [
+        (
+            [{"role": "user", "content": "Price?"}, {"role": "assistant", "content": "\ud800 80 EUR"}],
+            "turns[1].content",
+        ),
+        ([{"role": "assistant", "content": [{"type": "text", "text": "ok \udfff"}]}], "turns[0].content[0].text"),
+    ],
+)
+def test_half_a_surrogate_pair_is_refused_naming_line_key_and_character(turns, where):
+    from repo_sdk.errors import InputError
+
+    raw = json.dumps({"id": "d", "turns": turns})  # json escapes it as \ud800: the way such logs arrive
+    with pytest.raises(InputError) as exc:
+        parse_line(raw, name="logs.jsonl", lineno=7)
+    message = str(exc.value)
+    assert message.startswith(f"logs.jsonl:7: {where}: half of a UTF-16 surrogate pair")
+    assert "\n" not in message
+
+
+def test_escaped_emoji_pairs_are_text():
+    raw = json.dumps({"id": "d", "turns": [{"role": "assistant", "content": "Deal \U0001f600 at 80"}]})
+    assert "\\ud83d\\ude00" in raw
+    dialogue = parse_line(raw, name="logs.jsonl", lineno=1)
+    assert dialogue.turns[0].content == "Deal \U0001f600 at 80"
+
+
+def test_a_boolean_is_no_dialogue_id():
+    from repo_sdk.errors import InputError
+
+    raw = json.dumps({"id": True, "turns": [{"role": "assistant", "content": "Hi"}]})
+    with pytest.raises(InputError, match=r"logs.jsonl:1: id: .*got True"):
+        parse_line(raw, name="logs.jsonl", lineno=1)

@@ -29,6 +29,7 @@ from repo_sdk.errors import InputError, format_loc
 from repo_sdk.io.fastjson import loads
 from repo_sdk.io.input_spec import InputSpec
 from repo_sdk.io.messages import message_to_turn
+from repo_sdk.io.surrogates import may_hold_surrogates, refuse_lone_surrogates
 from repo_sdk.types import Dialogue
 
 __all__ = ["parse_line", "record_to_dialogue"]
@@ -114,6 +115,8 @@ def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec |
         raise InputError(f"{name}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:
         raise InputError(f"{name}:{lineno}: JSON nested too deeply to read ({len(text)} characters)") from None
+    if may_hold_surrogates(text):
+        refuse_lone_surrogates(record, f"{name}:{lineno}")
     try:
         return record_to_dialogue(record, mapping)
     except ValueError as exc:

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from repo_sdk.errors import InputError
+from repo_sdk.io.surrogates import may_hold_surrogates, refuse_lone_surrogates
 from repo_sdk.types import Turn
 
 __all__ = ["PreferencePair", "read_pairs", "split_pairs"]
@@ -80,6 +81,8 @@ def read_pairs(path: str | Path) -> list[PreferencePair]:
                 raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}, column {exc.colno})") from None
             if not isinstance(data, dict):
                 raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(data).__name__}")
+            if may_hold_surrogates(line):
+                refuse_lone_surrogates(data, f"{path}:{lineno}")
             try:
                 pairs.append(PreferencePair.model_validate(data))
             except ValidationError as exc:

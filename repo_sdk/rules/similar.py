@@ -7,11 +7,10 @@ first or the last one at least ``threshold`` similar to a query. Up to ``brute_l
 texts, ``ratio`` compares the query's :func:`encode` code (a character per token) with
 every text's in one rapidfuzz call in C, and checks on the tokens only the texts whose
 codes come close (a code is never less similar than its tokens). Past that it does not
-compare the query with every text: it uses *prefix filtering*. Two texts that similar share
-at least ``alpha`` tokens (or n-grams), so under any fixed order of tokens the first
-``size - alpha + 1`` tokens of each must share one; only texts sharing such a token
-with the query are compared. Longer words come first (they are rarer, so they make
-fewer candidates) and very common words last. Candidates are compared in key order and the search stops at the first
+compare the query with every text: it uses *prefix filtering*
+(:mod:`repo_sdk.rules.features`): texts are indexed by the few features any
+near-duplicate of them must share, and only texts sharing one with the query are
+compared. Candidates are compared in key order and the search stops at the first
 match, so a text repeated thousands of times costs one comparison per repeat.
 
 Example:
@@ -27,36 +26,19 @@ Example:
 from __future__ import annotations
 
 import heapq
-import math
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel
 
 from repo_sdk.rules.codes import Hit, close_codes, encode
+from repo_sdk.rules.features import COMMON_WORDS, Features, Metric, Probe, grams
 
 __all__ = ["COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "similarity"]
 
-Metric = Literal["ratio", "jaccard"]
 Found = Hit | None
-
-
-class Probe(NamedTuple):
-    """A text as the index sees it: its size (tokens, or n-grams) and its first features (None: too short)."""
-
-    size: int
-    prefix: Sequence[Hashable] | None
-
-
-#: Words so common that they sort last when picking the tokens texts are indexed by.
-COMMON_WORDS = frozenset(
-    "the a an and or but of to in on at for with from by as is are was were be been am it its this that these those "
-    "i you he she we they me him her us them my your his our their not no so if then than there here what which who "
-    "do does did have has had will would can could should may might must just very also too all any some more most "
-    "about up out into over s t ll re ve d m don can't it's i'm".split()
-)
+_KEPT_PROBES = 64  # probes of texts searched for and not yet added
 
 
 def similarity(a: Sequence[str], b: Sequence[str], metric: Metric = "ratio", ngram: int = 2) -> float:
@@ -74,16 +56,9 @@ def similarity(a: Sequence[str], b: Sequence[str], metric: Metric = "ratio", ngr
         return 0.0
     if metric == "jaccard":
         n = max(1, min(ngram, len(a), len(b)))
-        sa, sb = _grams(a, n), _grams(b, n)
+        sa, sb = grams(a, n), grams(b, n)
         return len(sa & sb) / len(sa | sb)
     return float(Indel.normalized_similarity(a, b))
-
-
-def _grams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
-
-
-_COUNT_ALL = 48  # tokens past which a text's repeats are counted all at once
 
 
 class NearDuplicates:
@@ -112,7 +87,7 @@ class NearDuplicates:
         counts: Mapping[str, int] | None = None,
     ) -> None:
         self.threshold, self.metric, self.ngram, self.brute_limit = threshold, metric, ngram, brute_limit
-        self.counts = counts
+        self._features = Features(threshold, metric, ngram, counts)
         self.keys: list[int] = []
         self._ratio = metric == "ratio"
         self._texts: list[Sequence[str]] = []
@@ -124,62 +99,17 @@ class NearDuplicates:
         self._postings: defaultdict[Hashable, list[int]] = defaultdict(list)
         self._short: list[int] = []  # texts too short for n-grams: always compared (jaccard only)
         self._indexed = False
-        self._probed: dict[int, tuple[Sequence[str], Probe]] = {}  # texts searched for, then added: probed once
+        # texts searched for, then added: probed once (a few at a time: each is added right after its search)
+        self._probed: dict[int, tuple[Sequence[str], Probe]] = {}
         self.comparisons = 0  # similarity computations on tokens, for tests of the cost
         self.scanned = 0  # codes compared in C before indexing starts
-        self._prefixes: dict[int, int] = {}  # text size -> features indexed
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def probe(self, tokens: Sequence[str]) -> Probe:
         """What the index needs of a text (its size and first features); pass it to several calls to reuse it."""
-        if self.counts is not None:
-            return self._probe_by_counts(tokens, self.counts)
-        if self.metric == "jaccard":
-            if len(tokens) < self.ngram:
-                return Probe(len(tokens), None)
-            grams = _grams(tokens, self.ngram)
-            ordered = sorted(g for g in grams if g[0] not in COMMON_WORDS)
-            ordered += sorted(g for g in grams if g[0] in COMMON_WORDS)
-            return Probe(len(ordered), ordered[: self._prefix(len(ordered))])
-        size = len(tokens)
-        want = self._prefixes.get(size) or self._prefix(size)
-        distinct = set(tokens)
-        rare = sorted(sorted(distinct - COMMON_WORDS), key=len, reverse=True)  # longest (rarest) words first
-        if len(distinct) == size:  # no repeated token: the features are the tokens
-            if len(rare) < want:
-                rare += sorted(distinct & COMMON_WORDS)[: want - len(rare)]
-            return Probe(size, rare[:want])
-        # the k-th repeat of a token is a feature of its own, so overlaps count repeats as the LCS does.
-        # Counted in C: all at once in a long text, per feature in a short one (a few features are read)
-        count = Counter(tokens).__getitem__ if size > _COUNT_ALL else tokens.count
-        out: list[Hashable] = []
-        for group in (rare, None):
-            for t in group if group is not None else sorted(distinct & COMMON_WORDS):
-                out.append(t)
-                repeats = count(t)
-                if repeats > 1:
-                    out.extend([f"{t}\x00{k}" for k in range(2, repeats + 1)])
-                if len(out) >= want:
-                    return Probe(size, out[:want])
-        return Probe(size, out[:want])
-
-    def _probe_by_counts(self, tokens: Sequence[str], counts: Mapping[str, int]) -> Probe:
-        """Features ordered by how often their word occurs in all the texts (known up front): rarest first."""
-        if self.metric == "jaccard":
-            if len(tokens) < self.ngram:
-                return Probe(len(tokens), None)
-            grams = sorted(_grams(tokens, self.ngram), key=lambda g: (counts.get(g[0], 0), g))
-            return Probe(len(grams), grams[: self._prefix(len(grams))])
-        want = self._prefix(len(tokens))
-        seen: dict[str, int] = {}
-        features = []
-        for t in tokens:  # the k-th repeat of a word is a feature of its own
-            k = seen[t] = seen.get(t, 0) + 1
-            features.append((counts.get(t, 0), t, k))
-        features.sort()
-        return Probe(len(tokens), [f[1:] for f in features[:want]])
+        return self._features.probe(tokens)
 
     def add(self, tokens: Sequence[str], key: int, code: str | None = None) -> None:
         """Add a text (with its :func:`encode` code when known); keys must increase from one call to the next."""
@@ -233,6 +163,8 @@ class NearDuplicates:
         if held is not None and held[0] is tokens:
             return held[1]
         made = self.probe(tokens)
+        if len(self._probed) >= _KEPT_PROBES:  # texts searched for and never added: let them go
+            self._probed.clear()
         self._probed[id(tokens)] = (tokens, made)
         return made
 
@@ -247,16 +179,6 @@ class NearDuplicates:
         postings = self._postings
         for f in probe.prefix:
             postings[f].append(rid)
-
-    def _min_overlap(self, size: int) -> int:
-        """Features a text of ``size`` shares with any text similar enough to it."""
-        t = self.threshold
-        bound = t * size / (2 - t) if self.metric == "ratio" else t * size
-        return max(1, math.ceil(bound - 1e-9))
-
-    def _prefix(self, size: int) -> int:
-        found = self._prefixes[size] = max(1, size - self._min_overlap(size) + 1)
-        return found
 
     def _search(self, tokens: Sequence[str], code: str | None, *, last: bool, min_key: int | None) -> Found:
         keys = self.keys

@@ -176,3 +176,17 @@ def test_an_exact_copy_past_the_index_is_found_by_its_code_with_one_comparison()
         index.add(unit, k)
     assert index.comparisons - before == 2000  # one per repeat: the copy itself, found by its code
     assert index.scanned == scanned  # nothing past the copy to compare: no scan, no candidates
+
+
+def test_probes_of_texts_searched_for_and_never_added_are_let_go():
+    index = NearDuplicates(0.85, brute_limit=0)  # indexed from the first text: searches probe
+    index.add("the twin room is 80 euros a night".split(), key=0)
+    queries = [f"query number {i} about a room tonight".split() for i in range(1000)]
+    for q in queries:
+        assert index.last(q) is None
+    assert len(index._probed) <= 64
+    kept = "the twin room is 80 euros a night tonight".split()
+    index.last(kept)
+    index.add(kept, key=1)  # a text searched for, then added: its probe is taken, not made again
+    assert id(kept) not in index._probed
+    assert index.last("the twin room is 80 euros a night tonight".split()) == (1, 1.0)
