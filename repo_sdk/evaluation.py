@@ -143,7 +143,10 @@ def check_turn_rows(rows: Sequence[TurnRow], label: str) -> None:
         if not isinstance(r["sources"], dict) or not isinstance(r.get("fired", []), list):
             raise InputError(f"{label}: row {i}: 'sources' must be an object and 'fired' a list")
         if _key(r) in seen:
-            raise InputError(f"{label}: turn {_key(r)} appears twice")
+            raise InputError(
+                f"{label}: row {i}: turn {_key(r)} appears twice: two dialogues of the scored input share the id "
+                f"{_key(r)[0]!r} (give each dialogue its own id)"
+            )
         seen.add(_key(r))
 
 

@@ -45,6 +45,7 @@ from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
 from repo_sdk.pipeline import NotRun, RewardPipeline
 from repo_sdk.rows import SkippedRow, TurnRow
 from repo_sdk.scoring import agent_turns, group_by_samples, skipped_row
+from repo_sdk.shared_ids import SharedIds
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
 
@@ -87,6 +88,7 @@ class ScoreSummary:
     telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
     tally: SourceTally = field(default_factory=SourceTally)
+    ids: SharedIds = field(default_factory=SharedIds)
 
     @property
     def degenerate(self) -> list[Degenerate]:
@@ -99,6 +101,7 @@ class ScoreSummary:
 
     def add_turn(self, row: TurnRow) -> None:
         self.turns += 1
+        self.ids.add(row["dialogue_id"], row["turn_index"])
         r = row["reward"]
         if r is not None:
             self.reward_sum += r

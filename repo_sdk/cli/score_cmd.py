@@ -232,3 +232,6 @@ def print_summary(summary: ScoreSummary) -> None:
         console.print(
             f"warning: {bad.message()}: it carries no signal", style="yellow", highlight=False, soft_wrap=True
         )
+    shared = summary.ids.message()
+    if shared:
+        console.print(f"warning: {shared}", style="yellow", highlight=False, soft_wrap=True)
