@@ -27,20 +27,22 @@ __all__ = ["may_hold_surrogates", "refuse_lone_surrogates"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def may_hold_surrogates(line: str) -> bool:
-    """Whether a JSON line escapes a surrogate (the only way one reaches a parsed string)."""
+def may_hold_surrogates(line: str | bytes) -> bool:
+    """Whether a JSON text escapes a surrogate (the only way one reaches a parsed string: UTF-8 cannot hold one)."""
+    if isinstance(line, bytes):
+        return b"\\ud" in line or b"\\uD" in line
     return "\\ud" in line or "\\uD" in line
 
 
 def refuse_lone_surrogates(value: Any, where: str, path: str = "") -> None:
     """Raise InputError (``where: path: ...``) at the first string of ``value`` that holds a lone surrogate."""
     if isinstance(value, str):
-        found = _SURROGATE.search(value)
+        found = None if value.isascii() else _SURROGATE.search(value)
         if found is not None:
             at = f"{path}: " if path else ""
             raise InputError(
                 f"{where}: {at}half of a UTF-16 surrogate pair ({ord(found.group()):#06x}) at character "
-                f"{found.start()}: not text (the log's writer cut a character in two)"
+                f"{found.start()}: not text (a character cut in two)"
             )
     elif isinstance(value, dict):
         for key, item in value.items():

@@ -124,6 +124,21 @@ def test_an_unreadable_item_gets_the_missing_reward_and_the_others_are_scored(se
     assert "negotiation: 2 of 3 items failed, e.g. item 1: label.task must be an object, got list" in caplog.text
 
 
+def test_half_a_surrogate_pair_fails_its_item_naming_the_field(service, prompt):
+    good = prompt + "Could you do 80?<|im_end|>"
+    cut = prompt + "Could you do \ud83d 80?<|im_end|>"  # an emoji cut in two by the client
+    body = {"query": [good, cut, good], "prompts": [prompt] * 3, "labels": [json.dumps({"task": TASK})] * 3}
+    content = json.dumps(body).encode()  # json escapes the half pair: the only way one reaches the server
+    assert b"\\ud83d" in content
+    with ServerThread(service, lifetime_s=60) as srv:
+        r = httpx.post(srv.url, content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["rewards"][0] == out["rewards"][2] == pytest.approx(pipeline_rewards(["Could you do 80?"])[0])
+    assert out["errors"][1].startswith("item 1: query[1]: half of a UTF-16 surrogate pair (0xd83d) at character")
+    assert out["errors"][0] is None and out["extra_logs"]["negotiation/error"] == [0.0, 1.0, 0.0]
+
+
 class SlowCount(RewardSource):
     """Counts its calls; slow enough that concurrent requests pile up behind a batch."""
 

@@ -50,7 +50,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from repo_sdk.errors import format_loc
+from repo_sdk.errors import InputError, format_loc
+from repo_sdk.io.surrogates import may_hold_surrogates, refuse_lone_surrogates
 from repo_sdk.types import RewardResult, Sample
 from repo_sdk_openrlhf.server.batcher import MicroBatcher
 from repo_sdk_openrlhf.server.worker import LoopThread
@@ -129,6 +130,20 @@ async def _items(service: RewardService, req: RewardRequest, offload: bool) -> l
     return await asyncio.to_thread(service.read, *args) if offload else service.read(*args)  # type: ignore[arg-type]
 
 
+def _text_or_error(i: int, item: Sample | RequestError, req: RewardRequest) -> Sample | RequestError:
+    """``item``, or the error naming the field of request item ``i`` that holds half of a surrogate pair."""
+    if isinstance(item, RequestError):
+        return item
+    fields = {"query": req.query, "prompts": req.prompts, "labels": req.labels}
+    try:
+        for name, values in fields.items():
+            if values is not None:
+                refuse_lone_surrogates(values[i], f"item {i}", f"{name}[{i}]")
+    except InputError as exc:
+        return RequestError(str(exc))
+    return item
+
+
 def create_app(service: RewardService, settings: ServerSettings | None = None) -> FastAPI:
     """The FastAPI app serving ``service`` (see the module docs)."""
     cfg = settings or ServerSettings()
@@ -198,6 +213,8 @@ def create_app(service: RewardService, settings: ServerSettings | None = None) -
             items = await _items(service, req, offload=large)
         except RequestError as exc:
             return _error(422, str(exc))
+        if may_hold_surrogates(body):  # half of a surrogate pair is no text: that item fails, saying so
+            items = [_text_or_error(i, item, req) for i, item in enumerate(items)]
         samples = [s for s in items if isinstance(s, Sample)]
         try:
             results = await asyncio.wait_for(score_request(samples), timeout=cfg.max_request_s)
