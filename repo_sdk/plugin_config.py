@@ -125,13 +125,6 @@ class PluginRef(BaseModel):
         if isinstance(value, list) and cls.list_form is not None:
             plugin, key = cls.list_form
             return {cls.name_key: plugin, key: value}
-        if isinstance(value, dict) and cls.name_key not in value and len(value) == 1:
-            ((key, params),) = value.items()
-            if isinstance(params, dict) or params is None:  # `- max_length: {max_chars: 500}`: a name as the key
-                raise ValueError(
-                    f"write `{{{cls.name_key}: {key}, ...}}` with the parameters beside {cls.name_key!r}, "
-                    f"not `{{{key}: {{...}}}}`"
-                )
         return value
 
     @property

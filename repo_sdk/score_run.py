@@ -101,7 +101,7 @@ class ScoreSummary:
 
     def add_turn(self, row: TurnRow) -> None:
         self.turns += 1
-        self.ids.add(row["dialogue_id"], row["turn_index"])
+        self.ids.add(row.get("dialogue_id"), row.get("turn_index"))
         r = row["reward"]
         if r is not None:
             self.reward_sum += r

@@ -124,6 +124,11 @@ VALIDATE = [
         ("spec.yaml:3", "r.rules[0]", "write `{name: max_length, ...}`", "not `{max_length: {...}}`"),
     ),
     spec_case(
+        "validate-source-without-type",
+        "sources:\n  j:\n    template: {x: 1}\n",
+        ("spec.yaml:2", "sources.j.type", "Field required"),
+    ),
+    spec_case(
         "validate-batch-size", "sources:\n  r: [cot_leak]\nbatch_size: 0\n", ("spec.yaml:3", "batch_size", "got 0")
     ),
     spec_case("validate-spec-not-mapping", "- cot_leak\n", ("must be a mapping, got list",)),

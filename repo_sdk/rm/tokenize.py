@@ -44,6 +44,16 @@ def tokenize_threads() -> int:
     return max(1, min(8, cores))
 
 
+def _forget_pool() -> None:
+    """In a forked child: the pool (and its lock) came along, its threads did not; a new one is made on use."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # a trainer's data-loader workers and multiprocessing on Linux fork
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from repo_sdk.errors import Loc, PluginError, SpecError
 from repo_sdk.hookspecs import hookimpl
@@ -50,6 +50,19 @@ class RuleRef(PluginRef):
 
     name: str
     points: float | None = Field(None, allow_inf_nan=False, description="points per hit (default: the rule's)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_as_key(cls, value: Any) -> Any:
+        """``- max_length: {max_chars: 500}`` (the rule's name as the key) is told how to write it."""
+        if isinstance(value, dict) and "name" not in value and len(value) == 1:
+            ((key, params),) = value.items()
+            if isinstance(params, dict) or params is None:
+                raise ValueError(
+                    f"write `{{name: {key}, ...}}` with the parameters beside 'name', not `{{{key}: {{...}}}}`"
+                )
+        return value
+
     max_hits: int | None = Field(
         None, ge=1, description="at most this many hits per reply (per turn for a dialogue rule); caps the penalty"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import threading
 
@@ -73,3 +75,24 @@ def test_truncation_left_on_the_tokenizer_by_an_earlier_call_is_not_applied(tok,
     tok(batch[:2], truncation=True, max_length=3)  # leaves truncation set on the backend
     assert token_ids(tok, batch, add_special_tokens=False) == full
     assert max(len(ids) for ids in full) > 3
+
+
+def _tokenize_in_child(queue):
+    tok = build_tiny_tokenizer()
+    queue.put(len(token_ids(tok, texts(10 * CHUNK), add_special_tokens=False)))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is Linux and macOS only")
+def test_a_forked_child_tokenizes_on_threads_of_its_own(tok, monkeypatch):
+    # a trainer's data-loader workers, and multiprocessing on Linux, fork: the pool's threads stay behind
+    monkeypatch.setattr(tokenize, "tokenize_threads", lambda: 2)
+    assert len(token_ids(tok, texts(10 * CHUNK), add_special_tokens=False)) == 10 * CHUNK  # the pool exists
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_tokenize_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung tokenizing on the pool it inherited")
+    assert child.exitcode == 0 and queue.get(timeout=5) == 10 * CHUNK
