@@ -38,7 +38,8 @@ class SharedIds:
         """Note one turn row (in input order)."""
         last_id, last_turn = self._last
         self._last = (dialogue_id, turn_index)
-        if dialogue_id == last_id and isinstance(turn_index, int) and turn_index > last_turn:
+        further = isinstance(turn_index, int) and isinstance(last_turn, int) and turn_index > last_turn
+        if dialogue_id == last_id and further:
             return  # the same dialogue, further on
         key = hash(dialogue_id)
         if key not in self._seen:

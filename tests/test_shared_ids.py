@@ -43,6 +43,13 @@ def test_the_warning_names_a_few_ids_and_counts_the_rest():
     assert "'x0'" in message and "'x3'" not in message and "(7 more dialogues reuse an id)" in message
 
 
+def test_rows_without_an_id_or_a_turn_index_are_counted_without_error():
+    ids = SharedIds()
+    for did, t in [(None, 1), (None, None), ("a", None), ("a", 2), ("a", "3"), ("b", 1)]:
+        ids.add(did, t)  # a hand-made or older journal row may lack either key
+    assert ids.reuses == 3 and ids.shared == {"None": 1, "a": 2}
+
+
 def test_score_warns_and_eval_names_the_cause(tmp_path):
     record = {"id": "a", "turns": [{"role": "user", "content": "Price?"}, {"role": "assistant", "content": "80 EUR."}]}
     other = {**record, "id": "b"}
