@@ -157,10 +157,9 @@ class Repetition(Rule[RepetitionParams]):
                     whole_fired = True
             if p.sentences and earlier.turn_index and not whole_fired and sentences:
                 min_key = earlier.first_sentence[first] if first < len(earlier.first_sentence) else None
-                last = earlier.sentences.last
-                for k, (span, toks) in enumerate(sentences):
-                    found = last(toks, min_key=min_key, code=codes[k])
+                for k, found in enumerate(earlier.sentences.last_each(read.texts, codes, min_key)):
                     if found is not None:
+                        span = sentences[k][0]
                         i = earlier.sentence_turn[found[0]]
                         reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
                         hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))

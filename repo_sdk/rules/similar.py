@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 from rapidfuzz.distance import Indel
+from rapidfuzz.process import extractOne
 
 from repo_sdk.rules.codes import Hit, close_codes, encode
 from repo_sdk.rules.features import COMMON_WORDS, Features, Metric, Probe, grams
@@ -156,6 +157,33 @@ class NearDuplicates:
     def last(self, tokens: Sequence[str], min_key: int | None = None, code: str | None = None) -> Found:
         """``(key, similarity)`` of the latest text (with key >= ``min_key``) similar to ``tokens``, or None."""
         return self._search(tokens, code, last=True, min_key=min_key)
+
+    def last_each(
+        self, texts: Sequence[Sequence[str]], codes: Sequence[str], min_key: int | None = None
+    ) -> list[Found]:
+        """:meth:`last` of each of several texts (with their codes), as a reply's sentences are searched.
+
+        Before indexing starts, a text with no exact copy costs one call in C: most find no close code.
+        """
+        keys = self.keys
+        if self._indexed or not self._ratio or not keys:
+            return [self.last(tokens, min_key, codes[k]) for k, tokens in enumerate(texts)]
+        lo = 0 if min_key is None else bisect_left(keys, min_key)
+        if lo == len(keys):
+            return [None] * len(texts)
+        candidates = self._codes if lo == 0 else self._codes[lo:]
+        last_of, cutoff, scorer = self._last_of, self._cutoff, Indel.normalized_similarity
+        out: list[Found] = []
+        for k, tokens in enumerate(texts):
+            code = codes[k]
+            exact = last_of.get(code)
+            if tokens and (exact is None or exact < lo):  # no copy to start from: ask C whether any code is close
+                self.scanned += len(candidates)
+                if extractOne(code, candidates, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
+                    out.append(None)
+                    continue
+            out.append(self._search(tokens, code, last=True, min_key=min_key))
+        return out
 
     # --- internals -------------------------------------------------------------
     def _probe_of(self, tokens: Sequence[str]) -> Probe:

@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - an optional speed-up
 
 __all__ = [
     "AMBIGUOUS_MARKERS",
+    "CJK",
     "CURRENCY_ALIASES",
     "NumberKind",
     "NumberMention",
@@ -209,7 +210,8 @@ _RANGE_SEP = re.compile(r"\s*(?:-|\u2013|\u2014|~|\uff5e|\u81f3|\u5230|\bto\b)\s
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
 
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"  #: CJK ranges (in a class)
+_CJK = CJK
 TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 _TOKEN = TOKEN
 _CLOSERS = r"[\"'\u201d\u2019)\]]*"  # quotes and brackets that may follow a full stop
@@ -219,7 +221,6 @@ _SENTENCE_END = re.compile(
     rf"[.!?\u2026\u3002\uff01\uff1f\n](?:(?<=[.!?\u2026])[.!?\u2026]*(?={_CLOSERS}(?:\s|$)){_CLOSERS}"
     r"|(?<=[\u3002\uff01\uff1f])[\u3002\uff01\uff1f]*|(?<=\n))"
 )
-ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # what TOKEN finds in lower-cased ASCII text, found faster
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,32 @@ def test_view_tokens_are_the_tokens_of_the_text_whichever_view_comes_first() -> 
         assert [toks for _, toks in second.sentence_tokens] == [text.tokenize(t[a:b]) for a, b in second.sentences]
 
 
+def test_token_gaps_blanked_split_anywhere_is_the_token_expression_there() -> None:
+    from repo_sdk.rules.views import token_gaps_blanked
+
+    rng = random.Random(4)
+    # ASCII, accented and other-script letters, digits of other scripts, combining marks, emoji, dashes,
+    # quotes, every kind of space str.split knows, control characters, CJK, a lone surrogate, underscores
+    alphabet = list("aZ9_ .,!-'\t\n\x1c\x1f\x7f") + list(
+        "éçßİКж٣\u0301\u200d😀—\u2019«\u00a0\u2028\u3000\u0085\ufeff\ud800€ⅷ²谢한ｱ"
+    )
+    blanked_some = 0
+    for _ in range(20000):
+        lower = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))).lower()
+        spaced = token_gaps_blanked(lower)
+        if spaced is None:  # only for a text holding a token of one character (CJK; not halfwidth kana)
+            assert "谢" in lower or "한" in lower, lower
+            continue
+        blanked_some += 1
+        assert len(spaced) == len(lower)
+        a, b = sorted(rng.randint(0, len(lower)) for _ in range(2))
+        assert spaced.split() == text.TOKEN.findall(lower), lower
+        assert spaced[a:b].split() == text.TOKEN.findall(lower, a, b), (lower, a, b)
+    assert blanked_some > 10000
+    many_symbols = "".join(chr(0x2190 + i) + "a" for i in range(40))  # 40 kinds of arrow between words
+    assert token_gaps_blanked(many_symbols) is None and TextView(many_symbols).tokens == ["a"] * 40
+
+
 def test_closeness_by_bisection_is_closeness_one_by_one() -> None:
     from repo_sdk.rules.numeric import _close, _close_any
 

@@ -131,6 +131,10 @@ def test_scan_and_index_find_what_comparing_every_text_finds(brute_limit, collid
                 lo = key // 3
                 assert latest.last(tokens, min_key=lo) == brute(items[:key], tokens, threshold, last=True, lo=lo)
                 assert earliest.first(tokens) == brute(items[:key], tokens, threshold, last=False)
+                several = items[key : key + 4]  # this text and the next few, searched for at once
+                assert latest.last_each(several, [encode(t) for t in several], min_key=lo) == [
+                    brute(items[:key], t, threshold, last=True, lo=lo) for t in several
+                ]
                 latest.add(tokens, key, encode(tokens))
                 earliest.add(tokens, key)
 
