@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import socket
 import subprocess
@@ -322,6 +323,12 @@ SCORE = [
         "score-bad-price-in-task",
         jsonl(dialogue(1, current_price=120, target_price=95), dialogue(2, current_price="120 EUR", target_price=95)),
         ("logs.jsonl:2", "turns[1]", "current_price", "'120 EUR'"),
+        spec=NEGOTIATION,
+    ),
+    score_case(  # json reads NaN; a NaN target would make every price comparison false, every check pass
+        "score-nan-price-in-task",
+        jsonl(dialogue(1, current_price=120, target_price=95), dialogue(2, current_price=120, target_price=math.nan)),
+        ("logs.jsonl:2", "turns[1]", "target_price", "finite number", "nan"),
         spec=NEGOTIATION,
     ),
     score_case("score-output-is-input", GOOD, ("-o logs.jsonl is the input logs.jsonl",), extra=["-o", "logs.jsonl"]),

@@ -183,6 +183,20 @@ def test_task_errors_name_the_field() -> None:
         parse_task({"tickets": [{"id": "A", "room_type": "Twin", "current_price": 100}]})
 
 
+@pytest.mark.parametrize(
+    ("task", "field"),
+    [
+        ({"room_type": "Twin", "current_price": 100, "target_price": float("nan")}, r"tickets\.0\.target_price"),
+        ({"room_type": "Twin", "current_price": float("inf"), "target_price": 90}, r"tickets\.0\.current_price"),
+        ({"room_type": "Twin", "current_price": 100, "target_price": 90, "allowed_prices": [float("-inf")]}, "allowed"),
+    ],
+)
+def test_a_task_price_that_is_not_a_number_is_refused_naming_it(task, field) -> None:
+    # json.loads reads NaN and Infinity: a NaN target would make every price comparison false, every check pass
+    with pytest.raises(ValueError, match=rf"{field}.*finite number"):
+        parse_task(task)
+
+
 def test_task_numbers_reads_nested_facts() -> None:
     assert task_numbers({"facts": {"searches": 340, "note": "rated 4.6 by 212 guests"}, "flag": True}) == {
         340.0,

@@ -48,7 +48,7 @@ _GENERIC = frozenset({"room", "rooms", "the", "with", "and", "of", "a"})
 class Ticket(BaseModel):
     """One room type to negotiate (a "ticket" in the agency's internal wording)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)  # a NaN price would silently pass every check
 
     id: str = "T1"
     room_type: str = "room"
@@ -73,7 +73,7 @@ class Ticket(BaseModel):
 class NegotiationTask(BaseModel):
     """The task info of one negotiation."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     hotel: str | None = None
     city: str | None = None
