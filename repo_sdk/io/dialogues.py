@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from repo_sdk.errors import InputError, format_loc
 from repo_sdk.io.fastjson import loads
 from repo_sdk.io.input_spec import InputSpec
-from repo_sdk.io.messages import message_to_turn
+from repo_sdk.io.messages import message_to_turn, plain_turn
 from repo_sdk.io.surrogates import may_hold_surrogates, refuse_lone_surrogates
 from repo_sdk.types import Dialogue
 
@@ -57,6 +57,10 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
         raise ValueError(f"{m.turns!r} must be a list, got {type(raw_turns).__name__}")
     turns = []
     for i, t in enumerate(raw_turns):
+        plain = plain_turn(t, m.role, m.content, m.tool_calls, m.roles)
+        if plain is not None:
+            turns.append(plain)
+            continue
         if not isinstance(t, dict):
             raise ValueError(f"{m.turns}[{i}] must be an object, got {type(t).__name__}")
         content = t.get(m.content)

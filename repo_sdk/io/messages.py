@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from repo_sdk.types import ToolCall, Turn, assemble
 
-__all__ = ["ROLES", "message_text", "message_to_turn", "parse_tool_calls"]
+__all__ = ["ROLES", "message_text", "message_to_turn", "parse_tool_calls", "plain_turn"]
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -80,6 +80,30 @@ def parse_tool_calls(value: Any, where: str = "tool_calls") -> tuple[ToolCall, .
     return tuple(calls)
 
 
+def plain_turn(
+    message: Any,
+    role_key: str = "role",
+    content_key: str = "content",
+    tool_calls_key: str = "tool_calls",
+    roles: Mapping[str, str] | None = None,
+) -> Turn | None:
+    """The Turn of the commonest message, a system, user or assistant turn whose content is a string and
+    which calls no tool, read without :func:`message_to_turn`'s checks; None for any other message.
+
+    Example:
+        >>> plain_turn({"role": "user", "content": "Hi"}), plain_turn({"role": "user", "content": None})
+        (Turn(role='user', content='Hi'), None)
+    """
+    if type(message) is not dict:
+        return None
+    content, role = message.get(content_key), message.get(role_key)
+    if type(content) is not str or role not in _PLAIN_ROLES or message.get(tool_calls_key) is not None:
+        return None
+    if roles and role in roles:  # renamed: message_to_turn reads it
+        return None
+    return assemble(Turn, {**_NO_TOOL, "role": role, "content": content}, _GIVEN)
+
+
 def message_to_turn(
     message: Any,
     where: str = "message",
@@ -96,6 +120,9 @@ def message_to_turn(
     Raises:
         ValueError: an unknown role, unreadable content or tool calls, naming ``where`` and the key.
     """
+    plain = plain_turn(message, role_key, content_key, tool_calls_key, roles)
+    if plain is not None:
+        return plain
     if not isinstance(message, Mapping):
         raise ValueError(f"{where} must be an object, got {type(message).__name__}")
     role = message.get(role_key)
@@ -121,6 +148,7 @@ def message_to_turn(
     return assemble(Turn, values, _GIVEN_TOOL)
 
 
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})
 _NO_TOOL: dict[str, Any] = {"role": None, "content": "", "tool_calls": (), "name": None, "tool_call_id": None}
 _GIVEN = frozenset({"role", "content", "tool_calls"})
 _GIVEN_TOOL = _GIVEN | {"name", "tool_call_id"}
