@@ -197,6 +197,18 @@ def test_a_task_price_that_is_not_a_number_is_refused_naming_it(task, field) -> 
         parse_task(task)
 
 
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [(True, "a price must be a number, got true"), (0, "greater than 0"), (-95, "greater than 0")],
+)
+def test_a_flag_zero_or_negative_price_is_refused(price, message) -> None:
+    with pytest.raises(ValueError, match=rf"tickets\.0\.target_price: .*{message}"):
+        parse_task({"room_type": "Twin", "current_price": 100, "target_price": price})
+    assert (
+        parse_task({"room_type": "Twin", "current_price": "100", "target_price": 90.5}).tickets[0].current_price == 100
+    )
+
+
 def test_task_numbers_reads_nested_facts() -> None:
     assert task_numbers({"facts": {"searches": 340, "note": "rated 4.6 by 212 guests"}, "flag": True}) == {
         340.0,

@@ -17,6 +17,9 @@ Schema (unknown keys are kept and ignored, so logs can carry more)::
       "allowed_prices": [110]                              # extra amounts allowed in replies
     }
 
+Every price is a number above 0 (or its text, ``"120"``); ``true``, 0, a negative amount, ``NaN`` or
+``Infinity`` is refused naming the field.
+
 Single-room shorthand: ``room_type``, ``current_price``, ``target_price`` (and the
 optional price keys) at the top level make one ticket with id ``"T1"``.
 
@@ -33,16 +36,26 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["NegotiationTask", "Ticket", "parse_task", "task_numbers"]
+__all__ = ["NegotiationTask", "Price", "Ticket", "parse_task", "task_numbers"]
 
 ROOM_NOUNS = frozenset(
     "suite twin double single triple quad studio apartment king queen dorm penthouse villa bungalow loft".split()
 )
 _GENERIC = frozenset({"room", "rooms", "the", "with", "and", "of", "a"})
+
+
+def _not_a_flag(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic would read true as 1.0
+        raise ValueError(f"a price must be a number, got {str(value).lower()}")
+    return value
+
+
+#: an amount: a number (or its text) above 0; a flag, 0, a negative amount, NaN or infinity is refused
+Price = Annotated[float, BeforeValidator(_not_a_flag), Field(gt=0)]
 
 
 class Ticket(BaseModel):
@@ -52,13 +65,13 @@ class Ticket(BaseModel):
 
     id: str = "T1"
     room_type: str = "room"
-    current_price: float
-    target_price: float
+    current_price: Price
+    target_price: Price
     currency: str | None = None
-    net_price: float | None = None
-    selling_price: float | None = None
+    net_price: Price | None = None
+    selling_price: Price | None = None
     aliases: list[str] = Field(default_factory=list)
-    allowed_prices: list[float] = Field(default_factory=list)
+    allowed_prices: list[Price] = Field(default_factory=list)
 
     @property
     def net(self) -> float:
@@ -82,7 +95,7 @@ class NegotiationTask(BaseModel):
     tickets: list[Ticket] = Field(default_factory=list)
     offers: list[str] = Field(default_factory=list)
     facts: Any = None
-    allowed_prices: list[float] = Field(default_factory=list)
+    allowed_prices: list[Price] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
