@@ -139,6 +139,7 @@ class TextView:
 # ASCII letters and digits, and every non-ASCII byte (UTF-8 keeps a character's bytes together), kept; others blanked
 _KEEP_WORD_BYTES = bytes(b if 48 <= b <= 57 or 97 <= b <= 122 or b >= 128 else 32 for b in range(256))
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _WORD_CHAR = re.compile(rf"[^\W_{CJK}]")
 _CJK_CHAR = re.compile(rf"[{CJK}]")
 _BLANKED_KINDS = 65_536  # non-ASCII characters whose kind is remembered
@@ -166,9 +167,14 @@ def token_gaps_blanked(lower: str) -> str | None:
         (['it', 's', '80', 'café'], None)
     """
     if not lower.isascii():
-        blank = [c for c in set(_NON_ASCII.findall(lower)) if _kind(c)]
+        if len(lower) <= _SHARED_MAX:
+            chars = set(_NON_ASCII.findall(lower))
+        else:  # in runs: a long text makes no string per character
+            chars = set("".join(_NON_ASCII_RUN.findall(lower)))
+        kinds = [(c, _kind(c)) for c in chars]
+        blank = [c for c, kind in kinds if kind]
         if blank:
-            if len(blank) > _MAX_BLANKED or any(_kinds[c] == 2 for c in blank):
+            if len(blank) > _MAX_BLANKED or any(kind == 2 for _, kind in kinds):
                 return None
             for c in blank:
                 lower = lower.replace(c, " ")

@@ -117,6 +117,8 @@ def test_token_gaps_blanked_split_anywhere_is_the_token_expression_there() -> No
         assert spaced.split() == text.TOKEN.findall(lower), lower
         assert spaced[a:b].split() == text.TOKEN.findall(lower, a, b), (lower, a, b)
     assert blanked_some > 10000
+    long = "".join(rng.choice(alphabet) for _ in range(40_000)).lower().replace("谢", "x").replace("한", "y")
+    assert token_gaps_blanked(long).split() == text.TOKEN.findall(long)  # type: ignore[union-attr]
     many_symbols = "".join(chr(0x2190 + i) + "a" for i in range(40))  # 40 kinds of arrow between words
     assert token_gaps_blanked(many_symbols) is None and TextView(many_symbols).tokens == ["a"] * 40
 
