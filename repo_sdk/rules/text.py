@@ -221,6 +221,7 @@ _SENTENCE_END = re.compile(
     rf"[.!?\u2026\u3002\uff01\uff1f\n](?:(?<=[.!?\u2026])[.!?\u2026]*(?={_CLOSERS}(?:\s|$)){_CLOSERS}"
     r"|(?<=[\u3002\uff01\uff1f])[\u3002\uff01\uff1f]*|(?<=\n))"
 )
+_SENTENCE_GAP = re.compile(rf"(?:{_SENTENCE_END.pattern})(\s*)")  # a sentence's end and the whitespace after it
 
 
 @dataclass(frozen=True)
@@ -509,14 +510,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         ['Hi.', 'The price is 80.00 EUR!', 'Bye']
     """
     out: list[tuple[int, int]] = []
-    pos = 0
-    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
-        chunk = text[pos:end]
-        stripped = chunk.strip()
-        if stripped:
-            lead = pos + len(chunk) - len(chunk.lstrip())
-            out.append((lead, lead + len(stripped)))
-        pos = end
+    pos = len(text) - len(text.lstrip())  # each sentence starts where the whitespace after an end stops
+    for m in _SENTENCE_GAP.finditer(text, pos):
+        end = m.start(1)
+        if text[end - 1] == "\n":  # a line's end: spaces may come before it (never before punctuation)
+            end = pos + len(text[pos:end].rstrip())
+        out.append((pos, end))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, pos + len(text[pos:].rstrip())))
     return out
 
 

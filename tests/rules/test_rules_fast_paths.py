@@ -83,6 +83,26 @@ def test_sentence_end_pattern_finds_what_the_written_alternation_finds() -> None
         assert [m.span() for m in text._SENTENCE_END.finditer(t)] == [m.span() for m in written.finditer(t)]
 
 
+def _sentences_chunk_by_chunk(t: str) -> list[tuple[int, int]]:
+    """The plain way: the text cut after each sentence end, each piece stripped, empty pieces dropped."""
+    out, pos = [], 0
+    for end in [m.end() for m in text._SENTENCE_END.finditer(t)] + [len(t)]:
+        chunk = t[pos:end]
+        if chunk.strip():
+            lead = pos + len(chunk) - len(chunk.lstrip())
+            out.append((lead, lead + len(chunk.strip())))
+        pos = end
+    return out
+
+
+def test_sentences_found_with_the_whitespace_after_their_ends_are_the_stripped_pieces() -> None:
+    rng = random.Random(5)
+    alphabet = "ab .!?\u2026\"')]\n\u3002\uff01\uff1f x\t\r\x1c\u00a0\u3000"
+    for _ in range(50000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert text.split_sentences(t) == _sentences_chunk_by_chunk(t), t
+
+
 def test_view_tokens_are_the_tokens_of_the_text_whichever_view_comes_first() -> None:
     rng = random.Random(3)
     words = ["Hi", "there.", "We", "can", "do", "80", "EUR!", "谢谢", "İstanbul", "ß", "déjà-vu", "a_b", "\n", "…"]
