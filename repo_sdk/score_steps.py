@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from repo_sdk.interfaces import Combiner, RewardSource
-from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore
+from repo_sdk.types import Dialogue, RewardResult, RuleHit, Sample, SourceScore, assemble
 
 __all__ = [
     "ascore_dialogues_of",
@@ -183,5 +183,12 @@ def combine_results(
     for i, comb in enumerate(combined):
         per_source = {name: scores[name][i] for name in scores}
         fired = [hit for score in per_source.values() for hit in hits_of(score)]
-        results.append(RewardResult(reward=comb.reward, sources=per_source, fired=fired, details=comb.details))
+        values = {"reward": comb.reward, "sources": per_source, "fired": fired, "details": comb.details}
+        if (comb.reward is None or type(comb.reward) is float) and type(comb.details) is dict:
+            results.append(assemble(RewardResult, values, _RESULT_FIELDS))  # (its parts are validated models)
+        else:  # a combiner's numpy number, say: validated into a float
+            results.append(RewardResult.model_validate(values))
     return results
+
+
+_RESULT_FIELDS = frozenset(RewardResult.model_fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,10 @@ from repo_sdk import ConfigError, RewardPipeline
 from repo_sdk.combiners import GateCombiner, MinCombiner, NormalizeThenSumCombiner, RepoCombiner, WeightedSumCombiner
 from repo_sdk.combiners.repo import RepoConfig, enhance
 from repo_sdk.combiners.weighted_sum import WeightedSumConfig, check_weights
+from repo_sdk.interfaces import Combined, Combiner
+from repo_sdk.plugin_config import NoConfig
 from repo_sdk.testing import make_sample
+from repo_sdk.types import RewardResult, SourceScore
 from repo_sdk.types import SourceScore as S
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -155,3 +159,23 @@ def test_gate_vetoes_when_named_rule_fires(mode: str, value: float, expected: fl
     assert fired.reward == pytest.approx(expected)
     assert fired.details["gate"] == ["cot_leak"] and fired.details["ungated"] == pytest.approx(0.3)
     assert clean.reward == 0.0 and "gate" not in clean.details
+
+
+class _IntCombiner(Combiner[NoConfig]):
+    """A plugin combiner returning an int reward (and a float for the second sample)."""
+
+    name: ClassVar[str] = "t.int"
+
+    def combine(self, samples: Any, scores: Any) -> list[Combined]:
+        return [Combined(1 if i == 0 else 0.5, {"k": i}) for i, _ in enumerate(samples)]
+
+
+def test_a_combiners_reward_of_another_type_is_validated_into_a_float() -> None:
+    from repo_sdk.score_steps import combine_results
+
+    samples = [make_sample(response="a"), make_sample(response="b")]
+    outputs = [[SourceScore(value=-10.0), SourceScore(value=0.0)]]
+    results = combine_results(_IntCombiner(), ["rules"], samples, outputs)
+    assert [(type(r.reward), r.reward) for r in results] == [(float, 1.0), (float, 0.5)]
+    assert [r.details for r in results] == [{"k": 0}, {"k": 1}] and results[1].sources["rules"].value == 0.0
+    assert results[0] == RewardResult(reward=1.0, sources={"rules": SourceScore(value=-10.0)}, details={"k": 0})

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -36,7 +37,7 @@ from repo_sdk.plugin_config import PluginRef, problems_of, validate_config
 from repo_sdk.plugins import Registry, get_registry
 from repo_sdk.rules.context import DialogueContext, TurnContext
 from repo_sdk.rules.views import TextView
-from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
+from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore, assemble
 
 __all__ = ["RuleRef", "RulesConfig", "RulesSource", "build_rule", "capped", "validate_rule"]
 
@@ -271,7 +272,12 @@ class _Carried:
 def _summarise(hits: list[RuleHit]) -> SourceScore:
     total = float(sum(h.points for h in hits))
     reason = "; ".join(f"{h.rule}: {h.reason}" for h in hits) if hits else "no rule fired"
-    return SourceScore(value=total, reason=reason, details={"hits": hits})
+    if not math.isfinite(total):  # points past the largest float: refused as SourceScore refuses it
+        return SourceScore(value=total, reason=reason, details={"hits": hits})
+    return assemble(SourceScore, {"value": total, "reason": reason, "details": {"hits": hits}}, _SCORE_FIELDS)
+
+
+_SCORE_FIELDS = frozenset({"value", "reason", "details"})
 
 
 @hookimpl
