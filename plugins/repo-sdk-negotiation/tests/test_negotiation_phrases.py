@@ -157,7 +157,8 @@ def old_one_language(rule: OneLanguage, sample_text: str, task: dict) -> list[tu
         rule.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
         for m in style._foreign_runs(lang).finditer(text)
     ]
-    if lang in STOPWORDS and {w.lower() for w in style._WORD.findall(text)} & style._FOREIGN[lang]:
+    foreign = set().union(*(w for o, w in STOPWORDS.items() if o != lang), style.COURTESY) if lang in STOPWORDS else ()
+    if lang in STOPWORDS and {w.lower() for w in style._WORD.findall(text)} & foreign:
         for piece in commas(text):
             start, clause = piece.start, piece.text
             words = [w.lower() for w in style._WORD.findall(clause)]
@@ -195,6 +196,32 @@ def test_one_language_hits_what_the_plain_reading_hits() -> None:
         assert found == old_one_language(rule, text, task), (text, task)
         hits += len(found)
     assert hits > 500
+
+
+def test_words_of_a_text_are_the_word_expression_lower_cased() -> None:
+    rng = random.Random(7)
+    pieces = [
+        "Don't",
+        "l'",
+        "'",
+        "''",
+        "rock'n'roll",
+        "O'",
+        "abc1def",
+        "_",
+        "x",
+        "PAY",
+        " ",
+        ",",
+        "é",
+        "İ",
+        "ß",
+        "٣",
+        "谢",
+    ]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert style.words_of(text) == {w.lower() for w in style._WORD.findall(text)}, text
 
 
 def test_the_nearest_selling_or_net_context_is_the_plain_scan_of_the_sentence() -> None:

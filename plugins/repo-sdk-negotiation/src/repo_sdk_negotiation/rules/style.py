@@ -112,8 +112,31 @@ COURTESY = {
     "muchísimas",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
-# the words that can make a hit in a reply expected in each language: other languages' and courtesy words
-_FOREIGN = {lg: frozenset().union(*(w for o, w in STOPWORDS.items() if o != lg), COURTESY) for lg in STOPWORDS}
+# the words that can make a hit in a reply expected in each language: other languages' and courtesy words that
+# are not words of its own (a clause holding none has no more of another language's words than of its own)
+_FOREIGN = {
+    lg: frozenset().union(*(w for o, w in STOPWORDS.items() if o != lg), COURTESY) - frozenset(STOPWORDS[lg])
+    for lg in STOPWORDS
+}
+_LETTERS_KEPT = bytes(b if 97 <= b <= 122 or b == 39 else 32 for b in range(256))  # a-z and the apostrophe
+
+
+def words_of(text: str) -> set[str]:
+    """The words of ``text`` (letters, with one apostrophe inside: ``don't``), lower-cased.
+
+    Example:
+        >>> sorted(words_of("Don't PAY 80eur, l'hôtel!"))
+        ["don't", 'eur', "l'hôtel", 'pay']
+    """
+    if not text.isascii():
+        return set(map(str.lower, _WORD.findall(text)))
+    spaced = text.lower().encode("ascii").translate(_LETTERS_KEPT).decode("ascii")  # other characters made spaces
+    words = set(spaced.split())
+    if "'" in spaced:  # an apostrophe joins two runs of letters only
+        words = {w for run in words for w in ((run,) if "'" not in run else _WORD.findall(run))}
+    return words
+
+
 _LANGUAGES_OF: dict[str, list[str]] = {}  # word -> the languages listing it, in STOPWORDS order
 for _lg, _words in STOPWORDS.items():
     for _w in dict.fromkeys(_words):
@@ -182,7 +205,7 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
         if lang not in STOPWORDS:
             return hits
         foreign = _FOREIGN[lang]
-        if foreign.isdisjoint(map(str.lower, _WORD.findall(text))):
+        if foreign.isdisjoint(words_of(text)):
             return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
         for piece in commas(text):
             start, clause = piece.start, piece.text
