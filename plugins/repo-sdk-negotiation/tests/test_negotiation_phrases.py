@@ -113,6 +113,18 @@ def test_a_reply_read_for_repeated_scripts_has_the_tokens_of_the_plain_reading()
         assert script.grams == {tuple(script.tokens[i : i + 3]) for i in range(len(script.tokens) - 2)}
 
 
+def test_an_ascii_reply_read_by_splitting_has_the_tokens_of_the_plain_reading() -> None:
+    rng = random.Random(8)
+    pieces = ["Hello", "ROOM", "$100", "95$", "a_b", "_", "don't", "x-y", "@", "#1", "80.00", "e.g.", "A.B", "~", "`"]
+    seps = [" ", ". ", "! ", "? ", "\n", "...", ", ", "\t", "  ", "?!", '." ', "\x1c", "\r\n", ""]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) + rng.choice(seps) for _ in range(rng.randint(0, 20)))
+        assert text.isascii()
+        script = _Script(text)
+        assert script.sentences == [(s, tuple(old_tokens(s.text))) for s in sentences(text)], text
+        assert script.tokens == old_tokens(text), text
+
+
 def test_near_copies_are_those_of_the_plain_jaccard_with_each_earlier_reply() -> None:
     rng = random.Random(3)
     words = "we can do a better rate for your hotel thanks".split()  # few words: near-copies are common

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ahocorasick_rs import AhoCorasick
+from ahocorasick_rs import AhoCorasick, Implementation
 
 from repo_sdk.rules.prefilter import Prefilter
 
@@ -101,7 +101,8 @@ class _Index:
         found = self.texts.get(folded)
         if found is None:
             if self.automaton is None:
-                self.automaton = AhoCorasick(sorted(self.longs), store_patterns=True)
+                # (a DFA: a fifth faster on replies; a few hundred words make a small one)
+                self.automaton = AhoCorasick(sorted(self.longs), store_patterns=True, implementation=Implementation.DFA)
             longs = self.automaton.find_matches_as_strings(folded, overlapping=True)
             found = frozenset([*longs, *(w for w in self.shorts if w in folded)])
             if len(self.texts) >= _KEPT_TEXTS:

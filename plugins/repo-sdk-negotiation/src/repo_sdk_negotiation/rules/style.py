@@ -248,6 +248,7 @@ class RepeatedScriptParams(BaseModel):
 
 
 _TOKEN = re.compile(r"[\w€$£]+")
+_TOKEN_KEPT = bytes(b if (chr(b).isalnum() and b < 128) or b in b"_$" else 32 for b in range(256))  # _TOKEN's ASCII
 
 
 def _tokens(text: str) -> list[str]:
@@ -266,8 +267,12 @@ class _Script:
         if len(lower) == len(text) and "\u03a3" not in text:
             # the sentences' tokens read off the text lower-cased once (the same unless a character
             # lower-cases to two, or a capital sigma, whose lower case depends on what surrounds it)
-            findall = _TOKEN.findall
-            self.sentences = [(s, tuple(findall(lower, s.start, s.end))) for s in sentences(text)]
+            if text.isascii():  # the characters outside tokens made spaces: a sentence's tokens are its split
+                spaced = lower.encode("ascii").translate(_TOKEN_KEPT).decode("ascii")
+                self.sentences = [(s, tuple(spaced[s.start : s.end].split())) for s in sentences(text)]
+            else:
+                findall = _TOKEN.findall
+                self.sentences = [(s, tuple(findall(lower, s.start, s.end))) for s in sentences(text)]
             # only whitespace lies between sentences, and a sentence ends before a space or a full stop:
             # the reply's tokens are its sentences' tokens
             self.tokens = list(chain.from_iterable(toks for _, toks in self.sentences))
