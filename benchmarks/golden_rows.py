@@ -3,10 +3,11 @@
 Run: ``.venv/bin/python -m benchmarks.golden_rows --baseline /path/to/other/.venv/bin/repo-sdk [--dialogues 400]``
 
 Scores a generated corpus (:mod:`benchmarks.corpus`, without the huge replies a
-quadratic baseline would not finish) with the scaffold's generic and negotiation
-rule packs (``--only rules``) through both ``repo-sdk`` executables, then compares
-the turn and dialogue rows as JSON values and byte for byte (a baseline from before
-rows became compact JSON lines differs in layout only). It prints each pack's row counts, the time each side took,
+quadratic baseline would not finish; ``--huge-rate 0.01 --max-kb 300`` adds some)
+with the scaffold's generic and negotiation rule packs (``--only rules``) through
+both ``repo-sdk`` executables, then compares the turn and dialogue rows as JSON
+values and byte for byte (a baseline from before rows became compact JSON lines
+differs in layout only). It prints each pack's row counts, the time each side took,
 and every kind of difference (which fields, which rules, with an example), and exits
 1 when a pack's rows differ.
 """
@@ -63,13 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", required=True, help="the other checkout's repo-sdk executable")
     ap.add_argument("--dialogues", type=int, default=400)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--huge-rate", type=float, default=0.0, help="share of replies of 64 KB up to --max-kb")
+    ap.add_argument("--max-kb", type=int, default=1024, help="largest huge reply, in KB")
     args = ap.parse_args(argv)
     ours = str(Path(sys.executable).with_name("repo-sdk"))
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         logs = root / "logs.jsonl"
-        counts = write_corpus(logs, args.dialogues, seed=args.seed, huge_rate=0)
+        counts = write_corpus(
+            logs, args.dialogues, seed=args.seed, huge_rate=args.huge_rate, max_huge=args.max_kb * 1024
+        )
         print(f"corpus: {counts['dialogues']} dialogues, {counts['agent_turns']} agent turns")
         for pack in PACKS:
             spec = scaffold(root, pack)
