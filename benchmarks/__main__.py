@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 # tools the benchmarks use or that need arguments: run them as `python -m benchmarks.NAME ...`
-TOOLS = {"corpus", "golden_rows"}
+TOOLS = {"corpus", "golden_rows", "rules_vs_before"}
 
 
 def available() -> list[str]:

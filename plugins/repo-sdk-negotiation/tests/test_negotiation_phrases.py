@@ -212,28 +212,16 @@ def test_one_language_hits_what_the_plain_reading_hits() -> None:
 
 def test_words_of_a_text_are_the_word_expression_lower_cased() -> None:
     rng = random.Random(7)
-    pieces = [
-        "Don't",
-        "l'",
-        "'",
-        "''",
-        "rock'n'roll",
-        "O'",
-        "abc1def",
-        "_",
-        "x",
-        "PAY",
-        " ",
-        ",",
-        "é",
-        "İ",
-        "ß",
-        "٣",
-        "谢",
-    ]
-    for _ in range(20000):
+    pieces = "Don't|l'|'|''|rock'n'roll|O'|abc1def|_|x|PAY| |,|é|ß|٣|谢".split("|")
+    pieces += ["İ", "ΑΣ", "Σ1", "Ⅷ", "Ⓐ", "😀", "\u2019", "—", "\u0301", "\u00a0", "Ж", "ｱ", "\ud800", "²", "\u2028"]
+    for _ in range(30000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         assert style.words_of(text) == {w.lower() for w in style._WORD.findall(text)}, text
+    plain = [*pieces[:16], "Ж", "😀", "—", "\u2019"]  # no character whose lower case is longer, no capital sigma
+    long = "".join(rng.choice(plain) for _ in range(8000))  # a long text: its characters gathered in runs
+    assert len(long) > 16_384 and style.words_of(long) == {w.lower() for w in style._WORD.findall(long)}
+    arrows = "".join(chr(0x2190 + i) + "a" for i in range(40))  # many kinds of symbol: the expression reads it
+    assert style.words_of(arrows) == {"a"}
 
 
 def test_the_nearest_selling_or_net_context_is_the_plain_scan_of_the_sentence() -> None:

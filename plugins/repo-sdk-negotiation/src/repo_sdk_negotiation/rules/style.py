@@ -118,19 +118,46 @@ _FOREIGN = {
     lg: frozenset().union(*(w for o, w in STOPWORDS.items() if o != lg), COURTESY) - frozenset(STOPWORDS[lg])
     for lg in STOPWORDS
 }
-_LETTERS_KEPT = bytes(b if 97 <= b <= 122 or b == 39 else 32 for b in range(256))  # a-z and the apostrophe
+# a-z, the apostrophe and (UTF-8 keeps a character's bytes together) every non-ASCII byte kept; others blanked
+_LETTERS_KEPT = bytes(b if 97 <= b <= 122 or b == 39 or b >= 128 else 32 for b in range(256))
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_LETTER = re.compile(r"[^\W\d_]")
+_BLANKED_MAX = 32  # kinds of non-ASCII non-letters blanked one by one; more: the expression
+_is_letter: dict[str, bool] = {}  # non-ASCII characters met, and whether each is a letter
+
+
+def _letter(c: str) -> bool:
+    found = _is_letter.get(c)
+    if found is None:
+        if len(_is_letter) >= 65_536:
+            _is_letter.clear()
+        found = _is_letter[c] = _LETTER.match(c) is not None
+    return found
 
 
 def words_of(text: str) -> set[str]:
     """The words of ``text`` (letters, with one apostrophe inside: ``don't``), lower-cased.
 
+    Read by blanking what is not a letter or an apostrophe in the lower-cased text and
+    splitting it (the expression's reading when lower-casing keeps every character one
+    character, and no capital sigma, whose lower case depends on what follows it).
+
     Example:
         >>> sorted(words_of("Don't PAY 80eur, l'hôtel!"))
         ["don't", 'eur', "l'hôtel", 'pay']
     """
+    lower = text.lower()
     if not text.isascii():
-        return set(map(str.lower, _WORD.findall(text)))
-    spaced = text.lower().encode("ascii").translate(_LETTERS_KEPT).decode("ascii")  # other characters made spaces
+        if len(lower) != len(text) or "\u03a3" in text:
+            return set(map(str.lower, _WORD.findall(text)))
+        chars = set(_NON_ASCII.findall(lower)) if len(lower) <= 16_384 else set("".join(_NON_ASCII_RUN.findall(lower)))
+        blank = [c for c in chars if not _letter(c)]
+        if len(blank) > _BLANKED_MAX:
+            return set(map(str.lower, _WORD.findall(text)))
+        for c in blank:
+            lower = lower.replace(c, " ")
+    spaced = lower.encode().translate(_LETTERS_KEPT).decode()  # what is not a letter or an apostrophe: spaces
     words = set(spaced.split())
     if "'" in spaced:  # an apostrophe joins two runs of letters only
         words = {w for run in words for w in ((run,) if "'" not in run else _WORD.findall(run))}

@@ -1,0 +1,135 @@
+"""Issue 12's targets, measured against the code before it on this machine: turns/s of both, and what that implies.
+
+Run: ``.venv/bin/python -m benchmarks.rules_vs_before --before CHECKOUT [--dialogues 1000] [--rounds 2]``
+
+``CHECKOUT`` is a checkout of the code before issue 12 (``git worktree add /tmp/before
+f7bb722``); it runs with this venv, its own ``repo_sdk`` and negotiation plugin first on
+``PYTHONPATH``. The issue measured that code on one core of its own machine, on real
+chit-chat logs: the five generic rules at 1,734 turns/s and the scaffold's negotiation
+rules at 117, and asks for 20,000 and 5,000. This machine's speed moves from day to
+day, so the targets are read as ratios: both codes score the same chit-chat logs (the
+generated corpus's dialogues without a task, the issue's kind) in alternating rounds,
+process CPU time, best round of each, and each pack's ratio times the issue's figure
+estimates this code on that machine. Packs: ``five`` (cot_leak, max_length, repetition,
+format_breakage, mixed_script) and ``negotiation`` (the scaffold's 14 negotiation rules
+with cot_leak and max_length: the rule set the issue measured, without the core rules
+added after it). The rows are not compared here (see ``benchmarks.golden_rows``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from benchmarks.corpus import write_corpus
+from benchmarks.rules_realistic import scaffold
+
+ISSUE = {"five": (1_734, 20_000), "negotiation": (117, 5_000)}  # (the code before, the target), turns/s
+LATER_CORE_RULES = {"flattery", "padding", "empty_reply", "judge_injection"}  # added after the issue's figures
+
+# runs in a fresh interpreter of one side: prints turns and process CPU seconds of score_file
+_RUN = """
+import inspect, json, sys, tempfile, time
+from pathlib import Path
+from repo_sdk.config import load_spec
+from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.score_run import score_file
+spec, logs = sys.argv[1], sys.argv[2]
+pipe = RewardPipeline.from_spec(load_spec(spec), only=["rules"])
+extra = {"workers": 1} if "workers" in inspect.signature(score_file).parameters else {}
+out = Path(tempfile.mkdtemp()) / "rows.jsonl"
+cpu = time.process_time()
+summary = score_file(pipe, logs, out, on_error="skip", progress=False, **extra)
+print(json.dumps({"turns": summary.turns, "cpu": time.process_time() - cpu}))
+"""
+
+
+def chit_chat_logs(path: Path, dialogues: int, seed: int) -> int:
+    """Generated dialogues without a task (chit-chat), written to ``path``; returns how many."""
+    every = path.with_suffix(".all.jsonl")
+    write_corpus(every, dialogues, seed=seed, huge_rate=0)
+    kept = [line for line in every.read_text(encoding="utf-8").splitlines() if not json.loads(line).get("task")]
+    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    every.unlink()
+    return len(kept)
+
+
+def pack_spec(root: Path, pack: str) -> Path:
+    """The pack's spec, without the core rules added after the issue's figures (the code before lacks them)."""
+    spec = scaffold(root, pack)
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    rules = data["sources"]["rules"]["rules"]
+    kept = [r for r in rules if (r if isinstance(r, str) else r.get("name")) not in LATER_CORE_RULES]
+    data["sources"] = {"rules": {"type": "rules", "rules": kept}}
+    data.pop("combiner", None)
+    out = root / f"{pack}-then.yaml"
+    out.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return out
+
+
+def run_side(before: Path | None, spec: Path, logs: Path) -> tuple[int, float]:
+    """(turns, CPU seconds) of one side in a fresh interpreter."""
+    env = dict(os.environ)
+    if before is not None:
+        plugin = before / "plugins" / "repo-sdk-negotiation" / "src"
+        env["PYTHONPATH"] = os.pathsep.join([str(before), str(plugin)])
+    done = subprocess.run(  # run from the logs' folder: `python -c` puts the working folder first on sys.path
+        [sys.executable, "-c", _RUN, str(spec), str(logs)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=logs.parent,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"error: a {'before' if before else 'this'} run failed: {done.stderr.strip()[-400:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(result["turns"]), float(result["cpu"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--before", type=Path, required=True, help="a checkout of the code before issue 12")
+    ap.add_argument("--dialogues", type=int, default=1000, help="generated dialogues (about 70%% are chit-chat)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best of each side is kept")
+    ap.add_argument("--packs", nargs="+", choices=sorted(ISSUE), default=sorted(ISSUE))
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args(argv)
+    if not (args.before / "repo_sdk").is_dir():
+        print(f"error: --before {args.before}: no repo_sdk package there", file=sys.stderr)
+        return 1
+    args.before = args.before.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        logs = root / "chit-chat.jsonl"
+        n = chit_chat_logs(logs, args.dialogues, args.seed)
+        print(f"rules_vs_before: {n} chit-chat dialogues; before: {args.before}", flush=True)
+        for pack in args.packs:
+            spec = pack_spec(root, pack)
+            best: dict[str, float] = {"before": 0.0, "now": 0.0}
+            for r in range(args.rounds):
+                for side, checkout in (("before", args.before), ("now", None)):
+                    turns, cpu = run_side(checkout, spec, logs)
+                    rate = turns / cpu if cpu > 0 else 0.0
+                    best[side] = max(best[side], rate)
+                    print(f"[{pack}] round {r + 1} {side}: {turns} turns, {rate:,.0f} turns/s (CPU time)", flush=True)
+            ratio = best["now"] / best["before"] if best["before"] else 0.0
+            then, target = ISSUE[pack]
+            estimate = then * ratio
+            print(
+                f"[{pack}] now / before = {ratio:.1f}x (best rounds); the issue's {then:,} turns/s x {ratio:.1f} "
+                f"= about {estimate:,.0f} turns/s on its machine, target {target:,} ({estimate / target:.0%})",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
