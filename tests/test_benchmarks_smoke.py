@@ -19,3 +19,17 @@ def test_rules_realistic_prints_every_measurement(capsys) -> None:
     assert "[five] " in out and re.search(r"\(a\) 1 worker: [\d,]+ turns/s", out)
     assert "2 workers:" in out and re.search(r"varied\s+2\s", out) and re.search(r"loop\s+2\s", out)
     assert re.search(r"varied: [\d.]+ s per MB at the costliest rate from 16 KB up", out) and "ratio bare / sdk" in out
+
+
+def test_rules_vs_before_runs_both_checkouts_and_prints_the_estimate(capsys, tmp_path) -> None:
+    from pathlib import Path
+
+    from benchmarks import rules_vs_before
+
+    here = Path(rules_vs_before.__file__).resolve().parents[1]  # this checkout stands in for the code before
+    args = ["--before", str(here), "--dialogues", "8", "--rounds", "1", "--packs", "five"]
+    assert rules_vs_before.main(args) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\[five\] round 1 before: \d+ turns, [\d,]+ turns/s", out) and "round 1 now:" in out
+    assert re.search(r"now / before = [\d.]+x .* target 20,000 \(\d+%\)", out)
+    assert rules_vs_before.main(["--before", str(tmp_path)]) == 1  # no repo_sdk there: said, not a traceback
