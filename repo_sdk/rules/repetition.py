@@ -19,6 +19,9 @@ from repo_sdk.types import RuleHit, Turn
 __all__ = ["AgentTurns", "Repetition", "RepetitionParams", "similarity"]
 
 _SCAN_LIMIT = 256  # texts an index compares one by one (in C) before it indexes them
+# once indexed, the texts a search looks at on average (NearDuplicates' max_candidates): sentences of a few words
+# from a tiny vocabulary share features with nearly all others, and would cost the square of their number
+_MAX_CANDIDATES: int | None = 64
 
 
 class AgentTurns(DialogueTracker):
@@ -56,8 +59,8 @@ class _Earlier:
     def __init__(self, rule: Repetition) -> None:
         p = rule.config
         self.rule, self.p = rule, p
-        self.replies = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT)  # key: agent turn number
-        self.sentences = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT)  # key: sentence number
+        self.replies = rule.index()  # key: agent turn number
+        self.sentences = rule.index()  # key: sentence number
         self.turn_index: list[int] = []  # agent turn number -> turn index in the dialogue
         self.first_sentence: list[int] = []  # agent turn number -> key of its first sentence
         self.sentence_turn: list[int] = []  # sentence key -> turn index
@@ -131,6 +134,11 @@ class Repetition(Rule[RepetitionParams]):
         """What the rule reads off a view, made once: as the reply, and later as an earlier turn."""
         return view.memo(self._key, lambda _: _Read(view, self.config.min_tokens))
 
+    def index(self, counts: Counter[str] | None = None) -> NearDuplicates:
+        """An empty index of texts to search as this rule compares them (``counts``: a long reply's word counts)."""
+        p = self.config
+        return NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT, counts, max_candidates=_MAX_CANDIDATES)
+
     def near_miss_params(self) -> RepetitionParams:
         """A threshold 0.1 lower: a text 0.1 short of counting as a repeat came close."""
         p = self.config
@@ -169,7 +177,7 @@ class Repetition(Rule[RepetitionParams]):
             else:  # a long reply, indexed by its own word counts (rarest words first): all its sentences are
                 # known up front, and the rarest words make the fewest candidates
                 counts = Counter(read.tokens) if len(sentences) > _SCAN_LIMIT else None  # else never indexed
-                seen = NearDuplicates(p.threshold, p.metric, p.ngram, _SCAN_LIMIT, counts)
+                seen = self.index(counts)
                 repeats = []
                 for k, toks in enumerate(read.texts):
                     found = seen.first(toks, code=codes[k])

@@ -77,6 +77,12 @@ class NearDuplicates:
         brute_limit: texts held before indexing starts.
         counts: how often each word occurs in all the texts, when known up front: features
             are then ordered rarest first.
+        max_candidates: once indexed, the texts a search looks at, on average over the searches
+            so far: a search whose candidates would exceed what earlier searches left of that
+            budget looks at the nearest eighth of it in key order (the latest for :meth:`last`,
+            the earliest for :meth:`first`); exact copies are always found. None: no budget.
+            Texts of a few words drawn again and again from a tiny vocabulary share features
+            with nearly every other, and would cost the square of their number without it.
     """
 
     def __init__(
@@ -86,8 +92,11 @@ class NearDuplicates:
         ngram: int = 2,
         brute_limit: int = 24,
         counts: Mapping[str, int] | None = None,
+        max_candidates: int | None = None,
     ) -> None:
         self.threshold, self.metric, self.ngram, self.brute_limit = threshold, metric, ngram, brute_limit
+        self.max_candidates = max_candidates
+        self._allowance = 0  # candidates the searches so far left of their budget
         self._features = Features(threshold, metric, ngram, counts)
         self.keys: list[int] = []
         self._ratio = metric == "ratio"
@@ -104,6 +113,7 @@ class NearDuplicates:
         self._probed: dict[int, tuple[Sequence[str], Probe]] = {}
         self.comparisons = 0  # similarity computations on tokens, for tests of the cost
         self.scanned = 0  # codes compared in C before indexing starts
+        self.candidates = 0  # texts searches looked at one by one or by their index (not by the scan in C)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -220,20 +230,37 @@ class NearDuplicates:
                 return self._scan(tokens, encode(tokens) if code is None else code, lo, last)
             every = range(len(keys) - 1, lo - 1, -1) if last else range(lo, len(keys))
             return self._first_similar(tokens, None, every, None, last)
+        exact = None
         if self._ratio:
             code = encode(tokens) if code is None else code
             exact = (self._last_of if last else self._first_of).get(code)
-            if exact is not None and exact >= lo and self._texts[exact] == tokens:
-                if (len(keys) - exact - 1 if last else exact - lo) <= self.brute_limit:
-                    return self._scan(tokens, code, lo, last)  # few texts past an exact copy (before it): no index
+            if exact is None or exact < lo or self._texts[exact] != tokens:
+                exact = None
+            elif (len(keys) - exact - 1 if last else exact - lo) <= self.brute_limit:
+                return self._scan(tokens, code, lo, last)  # few texts past an exact copy (before it): no index
+        found = self._search_index(tokens, code, last, lo)
+        if found is None and exact is not None:  # a copy further than the nearest max_candidates
+            self.comparisons += 1
+            return self.keys[exact], float(Indel.normalized_similarity(tokens, self._texts[exact]))
+        return found
+
+    def _search_index(self, tokens: Sequence[str], code: str | None, last: bool, lo: int) -> Found:
+        """The search once texts are indexed by their prefixes: only texts sharing a feature are compared."""
+        keys = self.keys
         found = self._probe_of(tokens)
         if found.prefix is None or self._short:  # short texts: n-gram sizes differ per pair, compare with all
             every = range(len(keys) - 1, lo - 1, -1) if last else range(lo, len(keys))
-            return self._first_similar(tokens, None, every, None, last)
+            few = self._within_budget(len(every))
+            return self._first_similar(tokens, None, every if few is None else every[:few], None, last)
         postings = self._postings
         lists = [hit for f in found.prefix if (hit := postings.get(f))]
         if not lists:
             return None
+        few = self._within_budget(sum(map(len, lists)))
+        if few is not None:  # the nearest few: among each list's nearest few
+            nearest = [x[-few:] for x in lists] if last else [x[(i := bisect_left(x, lo)) : i + few] for x in lists]
+            near = sorted(set().union(*nearest))
+            lists = [near[-few:] if last else near[:few]]  # (ascending, as postings are)
         if sum(map(len, lists)) <= 256:
             order: Iterable[int] = sorted(set().union(*lists), reverse=last)
             if self._ratio:
@@ -241,6 +268,18 @@ class NearDuplicates:
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
         return self._first_similar(tokens, code if self._ratio else None, order, found.size, last, lo)
+
+    def _within_budget(self, candidates: int) -> int | None:
+        """None when a search may look at all its ``candidates``; else how many (the nearest) it may."""
+        if self.max_candidates is None:
+            return None
+        self._allowance += self.max_candidates
+        if candidates <= self._allowance:
+            self._allowance -= candidates
+            return None
+        few = max(8, self.max_candidates // 8)
+        self._allowance = max(0, self._allowance - few)
+        return few
 
     def _scan(self, tokens: Sequence[str], code: str, lo: int, last: bool) -> Found:
         """Every text from ``lo`` on compared by its code in C; the close ones checked on tokens, in key order."""
@@ -265,6 +304,7 @@ class NearDuplicates:
         """The first of ``rids`` (from ``lo`` on) similar to ``tokens``: codes compared in C, close ones on tokens."""
         if lo:
             rids = [rid for rid in rids if rid >= lo]
+        self.candidates += len(rids)
         return self._first_close(tokens, code, rids, [self._codes[rid] for rid in rids])
 
     def _first_close(
@@ -298,6 +338,7 @@ class NearDuplicates:
             if rid == previous:  # the same text found through two of its features
                 continue
             previous = rid
+            self.candidates += 1
             if rid < lo:
                 if last:
                     return None  # keys only fall from here

@@ -140,8 +140,14 @@ def expected_hits(reply: str, history: list[tuple[str, str]], p: RepetitionParam
     "params",
     [{}, {"metric": "jaccard"}, {"threshold": 0.7, "window": 4}, {"threshold": 1.0, "min_tokens": 3}],
 )
-def test_the_rule_finds_what_comparing_every_pair_finds(params: dict[str, Any]) -> None:
-    """Short and long dialogues (past the 256 texts compared before the index starts), long replies too."""
+def test_the_rule_finds_what_comparing_every_pair_finds(
+    params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Short and long dialogues (past the 256 texts compared before the index starts), long replies too; the
+    searches' budget lifted (a reply of 700 sentences from a small vocabulary, at 0.7, goes past it)."""
+    from repo_sdk.rules import repetition
+
+    monkeypatch.setattr(repetition, "_MAX_CANDIDATES", None)
     p = RepetitionParams(max_hits=None, **params)
     rule = Repetition(p)
     rng = random.Random(11)
@@ -159,3 +165,30 @@ def test_the_rule_finds_what_comparing_every_pair_finds(params: dict[str, Any]) 
         reply = random_reply(rng, said, per_reply) if rng.random() < 0.5 else history[-1][1] + " Thanks."
         got = [(h.reason, h.span) for h in rule.check(make_sample(response=reply, history=history))]
         assert got == expected_hits(reply, history, p)
+
+
+def test_a_reply_of_few_words_from_a_tiny_vocabulary_costs_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sentences of a few characters drawn from seven (1 MB of them took ten minutes): each shares features with
+    nearly every other, so each search looks at a bounded number of them, and the cost grows with the length."""
+    import random
+
+    from repo_sdk.rules import repetition
+    from repo_sdk.rules.similar import NearDuplicates
+
+    made: list[NearDuplicates] = []
+
+    class Counted(NearDuplicates):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(repetition, "NearDuplicates", Counted)
+    rng = random.Random(0)
+    looked, hits = [], []
+    for size in (64_000, 256_000):
+        made.clear()
+        reply = "".join(rng.choice("谢谢你好世界。") for _ in range(size))
+        hits.append(len(Repetition(RepetitionParams(max_hits=None)).check(make_sample(response=reply))))
+        looked.append(sum(index.candidates + index.comparisons for index in made))
+    assert hits[0] > 50 and hits[1] > 3 * hits[0]  # repeats are still found, the more the longer
+    assert looked[1] < 5 * looked[0]  # four times the text, about four times the work

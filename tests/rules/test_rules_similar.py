@@ -194,3 +194,38 @@ def test_probes_of_texts_searched_for_and_never_added_are_let_go():
     index.add(kept, key=1)  # a text searched for, then added: its probe is taken, not made again
     assert id(kept) not in index._probed
     assert index.last("the twin room is 80 euros a night tonight".split()) == (1, 1.0)
+
+
+@pytest.mark.parametrize("last", [True, False])
+def test_searches_past_the_index_keep_to_their_budget_and_still_find_exact_copies(last):
+    """Texts of a few words from a tiny vocabulary share features with nearly every other: without a budget each
+    search looks at most earlier texts (a square's cost); with one, at most the budget per search on average (the
+    nearest few once over it), and exact copies are found all the same."""
+    rng = random.Random(9)
+    items = [[rng.choice("abcdef") for _ in range(rng.randint(6, 9))] for _ in range(2000)]
+    budgeted = NearDuplicates(0.85, brute_limit=24, max_candidates=32)
+    full = NearDuplicates(0.85, brute_limit=24)
+    found = 0
+    for key, tokens in enumerate(items):
+        got = budgeted.last(tokens) if last else budgeted.first(tokens)
+        if got is not None:
+            found += 1
+            assert got[1] == similarity(tokens, items[got[0]]) >= 0.85
+        if tokens in items[:key]:  # an exact copy is found, however far
+            assert got is not None
+        uncapped = full.last(tokens) if last else full.first(tokens)
+        assert (uncapped is None) <= (got is None)  # nothing found that comparing with all would not find
+        budgeted.add(tokens, key)
+        full.add(tokens, key)
+    assert found > 10 and budgeted.candidates <= (32 + 8) * len(items)
+    assert full.candidates > 20 * budgeted.candidates
+
+
+def test_a_budget_past_every_search_changes_nothing():
+    for seed in range(3):
+        items = texts(seed, 150)
+        capped = NearDuplicates(0.8, brute_limit=10, max_candidates=10_000)
+        for key, tokens in enumerate(items):
+            assert capped.last(tokens, min_key=key // 3) == brute(items[:key], tokens, 0.8, last=True, lo=key // 3)
+            assert capped.first(tokens) == brute(items[:key], tokens, 0.8, last=False)
+            capped.add(tokens, key)
