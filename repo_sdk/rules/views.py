@@ -17,10 +17,12 @@ Example:
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from repo_sdk.rules.blanking import Blanker
 from repo_sdk.rules.text import CJK, TOKEN, NumberMention, extract_numbers, fold, split_sentences, tokenize
 
 __all__ = ["TextView"]
@@ -90,7 +92,7 @@ class TextView:
     def _spaced(self) -> str | None:
         # the lower-cased text with every character outside a token made a space (None: see token_gaps_blanked)
         lower = self._lower
-        return None if lower is None else token_gaps_blanked(lower)
+        return None if lower is None else _TOKEN_GAPS(lower)
 
     @_once
     def tokens(self) -> list[str]:
@@ -136,50 +138,21 @@ class TextView:
         return value
 
 
-# ASCII letters and digits, and every non-ASCII byte (UTF-8 keeps a character's bytes together), kept; others blanked
-_KEEP_WORD_BYTES = bytes(b if 48 <= b <= 57 or 97 <= b <= 122 or b >= 128 else 32 for b in range(256))
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-_WORD_CHAR = re.compile(rf"[^\W_{CJK}]")
-_CJK_CHAR = re.compile(rf"[{CJK}]")
-_BLANKED_KINDS = 65_536  # non-ASCII characters whose kind is remembered
-_kinds: dict[str, int] = {}  # a non-ASCII character -> 0: in a token, 1: between tokens, 2: a token alone (CJK)
-_MAX_BLANKED = 32  # distinct non-ASCII characters between tokens blanked one by one; more: the expression
-
-
-def _kind(c: str) -> int:
-    kind = _kinds.get(c)
-    if kind is None:
-        if len(_kinds) >= _BLANKED_KINDS:
-            _kinds.clear()
-        kind = _kinds[c] = 0 if _WORD_CHAR.match(c) else 2 if _CJK_CHAR.match(c) else 1
-    return kind
+# the characters of TOKEN's runs; a CJK character is a token of its own
+_TOKEN_GAPS = Blanker(string.ascii_lowercase + string.digits, re.compile(rf"[^\W_{CJK}]"), re.compile(rf"[{CJK}]"))
 
 
 def token_gaps_blanked(lower: str) -> str | None:
     """``lower`` (lower-cased text) with each character outside a :data:`repo_sdk.rules.text.TOKEN` token made a
     space, so that ``str.split`` of any span of it gives the tokens ``TOKEN.findall`` finds there, several times
-    faster. None when that cannot be: the text holds a CJK character (a token of its own) or many kinds of
-    non-ASCII punctuation and symbols.
+    faster (:class:`repo_sdk.rules.blanking.Blanker`). None when that cannot be: the text holds a CJK character
+    (a token of its own) or many kinds of non-ASCII punctuation and symbols.
 
     Example:
         >>> token_gaps_blanked("it's 80€, café!").split(), token_gaps_blanked("谢谢")
         (['it', 's', '80', 'café'], None)
     """
-    if not lower.isascii():
-        if len(lower) <= _SHARED_MAX:
-            chars = set(_NON_ASCII.findall(lower))
-        else:  # in runs: a long text makes no string per character
-            chars = set("".join(_NON_ASCII_RUN.findall(lower)))
-        kinds = [(c, _kind(c)) for c in chars]
-        blank = [c for c, kind in kinds if kind]
-        if blank:
-            if len(blank) > _MAX_BLANKED or any(kind == 2 for _, kind in kinds):
-                return None
-            for c in blank:
-                lower = lower.replace(c, " ")
-        return lower.encode().translate(_KEEP_WORD_BYTES).decode()
-    return lower.encode("ascii").translate(_KEEP_WORD_BYTES).decode("ascii")
+    return _TOKEN_GAPS(lower)
 
 
 _SHARED_MAX = 16_384  # longer texts are rarely repeated, and their views are large

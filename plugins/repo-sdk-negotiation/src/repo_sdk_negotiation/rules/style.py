@@ -9,12 +9,14 @@ own earlier turns, where a canned pitch shows.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from itertools import chain
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from repo_sdk.rules.blanking import Blanker
 from repo_sdk.rules.context import DialogueContext, DialogueTracker
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
@@ -118,22 +120,8 @@ _FOREIGN = {
     lg: frozenset().union(*(w for o, w in STOPWORDS.items() if o != lg), COURTESY) - frozenset(STOPWORDS[lg])
     for lg in STOPWORDS
 }
-# a-z, the apostrophe and (UTF-8 keeps a character's bytes together) every non-ASCII byte kept; others blanked
-_LETTERS_KEPT = bytes(b if 97 <= b <= 122 or b == 39 or b >= 128 else 32 for b in range(256))
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-_LETTER = re.compile(r"[^\W\d_]")
-_BLANKED_MAX = 32  # kinds of non-ASCII non-letters blanked one by one; more: the expression
-_is_letter: dict[str, bool] = {}  # non-ASCII characters met, and whether each is a letter
-
-
-def _letter(c: str) -> bool:
-    found = _is_letter.get(c)
-    if found is None:
-        if len(_is_letter) >= 65_536:
-            _is_letter.clear()
-        found = _is_letter[c] = _LETTER.match(c) is not None
-    return found
+# letters and the apostrophe, kept; a non-ASCII character, kept when it is a letter
+_LETTERS = Blanker(string.ascii_lowercase + "'", re.compile(r"[^\W\d_]"))
 
 
 def words_of(text: str) -> set[str]:
@@ -148,16 +136,9 @@ def words_of(text: str) -> set[str]:
         ["don't", 'eur', "l'hôtel", 'pay']
     """
     lower = text.lower()
-    if not text.isascii():
-        if len(lower) != len(text) or "\u03a3" in text:
-            return set(map(str.lower, _WORD.findall(text)))
-        chars = set(_NON_ASCII.findall(lower)) if len(lower) <= 16_384 else set("".join(_NON_ASCII_RUN.findall(lower)))
-        blank = [c for c in chars if not _letter(c)]
-        if len(blank) > _BLANKED_MAX:
-            return set(map(str.lower, _WORD.findall(text)))
-        for c in blank:
-            lower = lower.replace(c, " ")
-    spaced = lower.encode().translate(_LETTERS_KEPT).decode()  # what is not a letter or an apostrophe: spaces
+    spaced = _LETTERS(lower) if len(lower) == len(text) and "\u03a3" not in text else None
+    if spaced is None:
+        return set(map(str.lower, _WORD.findall(text)))
     words = set(spaced.split())
     if "'" in spaced:  # an apostrophe joins two runs of letters only
         words = {w for run in words for w in ((run,) if "'" not in run else _WORD.findall(run))}
@@ -275,7 +256,7 @@ class RepeatedScriptParams(BaseModel):
 
 
 _TOKEN = re.compile(r"[\w€$£]+")
-_TOKEN_KEPT = bytes(b if (chr(b).isalnum() and b < 128) or b in b"_$" else 32 for b in range(256))  # _TOKEN's ASCII
+_TOKEN_CHARS = Blanker(string.ascii_lowercase + string.digits + "_$", re.compile(r"[\w€£]"))  # (lower-cased)
 
 
 def _tokens(text: str) -> list[str]:
@@ -294,8 +275,8 @@ class _Script:
         if len(lower) == len(text) and "\u03a3" not in text:
             # the sentences' tokens read off the text lower-cased once (the same unless a character
             # lower-cases to two, or a capital sigma, whose lower case depends on what surrounds it)
-            if text.isascii():  # the characters outside tokens made spaces: a sentence's tokens are its split
-                spaced = lower.encode("ascii").translate(_TOKEN_KEPT).decode("ascii")
+            spaced = _TOKEN_CHARS(lower)  # the characters outside tokens made spaces: a sentence's tokens, its split
+            if spaced is not None:
                 self.sentences = [(s, tuple(spaced[s.start : s.end].split())) for s in sentences(text)]
             else:
                 findall = _TOKEN.findall
