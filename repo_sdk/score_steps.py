@@ -184,9 +184,13 @@ def combine_results(
         per_source = {name: scores[name][i] for name in scores}
         fired = [hit for score in per_source.values() for hit in hits_of(score)]
         values = {"reward": comb.reward, "sources": per_source, "fired": fired, "details": comb.details}
-        if (comb.reward is None or type(comb.reward) is float) and type(comb.details) is dict:
+        if (
+            (comb.reward is None or type(comb.reward) is float)
+            and type(comb.details) is dict
+            and all(type(score) is SourceScore for score in per_source.values())
+        ):
             results.append(assemble(RewardResult, values, _RESULT_FIELDS))  # (its parts are validated models)
-        else:  # a combiner's numpy number, say: validated into a float
+        else:  # a combiner's numpy number, a source's look-alike of a score: validated (or refused) as before
             results.append(RewardResult.model_validate(values))
     return results
 

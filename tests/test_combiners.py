@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from repo_sdk import ConfigError, RewardPipeline
 from repo_sdk.combiners import GateCombiner, MinCombiner, NormalizeThenSumCombiner, RepoCombiner, WeightedSumCombiner
@@ -179,3 +180,9 @@ def test_a_combiners_reward_of_another_type_is_validated_into_a_float() -> None:
     assert [(type(r.reward), r.reward) for r in results] == [(float, 1.0), (float, 0.5)]
     assert [r.details for r in results] == [{"k": 0}, {"k": 1}] and results[1].sources["rules"].value == 0.0
     assert results[0] == RewardResult(reward=1.0, sources={"rules": SourceScore(value=-10.0)}, details={"k": 0})
+
+    class LookAlike:  # a plugin source's own object with a score's attributes, not a SourceScore
+        value, reason, details = 1.0, "", {}
+
+    with pytest.raises(ValidationError, match=r"sources\.rules"):
+        combine_results(_IntCombiner(), ["rules"], samples[:1], [[LookAlike()]])
