@@ -29,6 +29,7 @@ from repo_sdk.rules.prefilter import Prefilter
 __all__ = ["alternatives", "union_for"]
 
 _LONG = 3  # words this long are found by the automaton; shorter ones (in most texts) by a substring test each
+_SETTLED = 64  # texts searched with the same words, after which they are searched with a DFA
 _KEPT_TEXTS = 8  # texts whose words are kept (the rules of a reply ask about the reply, its hotel turn, ...)
 _KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its needs texts meet
 
@@ -83,6 +84,7 @@ class _Index:
         self.shorts: tuple[str, ...] = ()
         self.automaton: AhoCorasick | None = None
         self.texts: dict[str, frozenset[str]] = {}
+        self.searched = 0  # texts searched since the words last changed
 
     def cue(self, pattern: re.Pattern[str]) -> _Cue:
         cue = self.cues.get(id(pattern))
@@ -93,16 +95,19 @@ class _Index:
             if not cue.words <= self.longs.union(self.shorts):
                 self.longs |= {w for w in cue.words if len(w) >= _LONG}
                 self.shorts = tuple(sorted(set(self.shorts) | {w for w in cue.words if len(w) < _LONG}))
-                self.automaton, self.texts = None, {}  # the words texts were found to hold miss the new ones
+                self.automaton, self.texts, self.searched = None, {}, 0  # texts' words found before miss the new
         return cue
 
     def present(self, folded: str) -> frozenset[str]:
         """The cue words ``folded`` holds (as substrings)."""
         found = self.texts.get(folded)
         if found is None:
-            if self.automaton is None:
-                # (a DFA: a fifth faster on replies; a few hundred words make a small one)
-                self.automaton = AhoCorasick(sorted(self.longs), store_patterns=True, implementation=Implementation.DFA)
+            self.searched += 1
+            if self.automaton is None or self.searched == _SETTLED:
+                # while rules meet their cues (each adding words), an automaton quick to build; once the words have
+                # gone _SETTLED texts unchanged, a DFA (four times the build, a fifth faster per reply)
+                dfa = {"implementation": Implementation.DFA} if self.searched >= _SETTLED else {}
+                self.automaton = AhoCorasick(sorted(self.longs), store_patterns=True, **dfa)
             longs = self.automaton.find_matches_as_strings(folded, overlapping=True)
             found = frozenset([*longs, *(w for w in self.shorts if w in folded)])
             if len(self.texts) >= _KEPT_TEXTS:
