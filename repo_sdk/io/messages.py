@@ -120,9 +120,6 @@ def message_to_turn(
     Raises:
         ValueError: an unknown role, unreadable content or tool calls, naming ``where`` and the key.
     """
-    plain = plain_turn(message, role_key, content_key, tool_calls_key, roles)
-    if plain is not None:
-        return plain
     if not isinstance(message, Mapping):
         raise ValueError(f"{where} must be an object, got {type(message).__name__}")
     role = message.get(role_key)

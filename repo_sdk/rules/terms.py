@@ -12,6 +12,7 @@ from repo_sdk.rules.anchors import anchored_finditer, min_width, starts
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.text import CJK
 from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_TERMS", "ForbiddenTerms", "ForbiddenTermsParams", "Term"]
@@ -19,7 +20,7 @@ __all__ = ["DEFAULT_TERMS", "ForbiddenTerms", "ForbiddenTermsParams", "Term"]
 #: Example defaults: internal jargon of an agent working from tickets and targets.
 DEFAULT_TERMS: tuple[str, ...] = ("work order", "ticket", "target price", "system prompt", "internal note")
 
-_CJK_EDGE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_EDGE = re.compile(rf"[{CJK}]")
 
 
 class Term(BaseModel):

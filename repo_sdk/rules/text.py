@@ -211,8 +211,7 @@ _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
 
 CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"  #: CJK ranges (in a class)
-_CJK = CJK
-TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+TOKEN = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
 _TOKEN = TOKEN
 _CLOSERS = r"[\"'\u201d\u2019)\]]*"  # quotes and brackets that may follow a full stop
 # ``[.!?…]+(?=CLOSERS(?:\s|$))CLOSERS|[CJK stops]+|\n``, written to start with the one character every

@@ -92,7 +92,7 @@ class TextView:
     def _spaced(self) -> str | None:
         # the lower-cased text with every character outside a token made a space (None: see token_gaps_blanked)
         lower = self._lower
-        return None if lower is None else _TOKEN_GAPS(lower)
+        return None if lower is None else token_gaps_blanked(lower)
 
     @_once
     def tokens(self) -> list[str]:
