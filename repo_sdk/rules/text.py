@@ -183,24 +183,33 @@ _PHONES = (
 )
 _PERCENT = re.compile(rf"{_SP}?(?:%|\uff05|(?i:percent|per{_SP}?cent|pct)\b)")
 _ORDINAL = re.compile(r"(?i:st|nd|rd|th)\b")
+# the units a count's number comes before (``2 nights``), case ignored; each starts with two literal
+# characters (or is one: ``x``), which :func:`_may_count` tests before the pattern runs
+_UNITS = (
+    "nights?|rooms?|guests?|people|persons?|pax|adults?|child(?:ren)?|kids?|days?|weeks?|months?|years?"
+    "|beds?|floors?|stars?|breakfasts?|hours?|hrs?|minutes?|mins?|seconds?|km|kilomet(?:er|re)s?|miles?|meters?"
+    "|metres?|sqm|m2|m²|square|times|x|pieces?|units?|items?|tickets?|bookings?|reservations?|options?"
+    "|questions?|points?|steps?|types?|kinds?|buildings?|stops?"
+)
+_CJK_UNITS = "晚间人位天夜个次张层楼"
 _COUNT = re.compile(
     rf"""
     {_SP}?-?{_SP}?
     (?:
       (?i:(?!(?:per|a|an|each|every|for|the|and|or|to|is|was|at|on|in)\b)[a-z]+\s+)?
-      (?i:nights?|rooms?|guests?|people|persons?|pax|adults?|child(?:ren)?|kids?|days?|weeks?|months?|years?
-         |beds?|floors?|stars?|breakfasts?|hours?|hrs?|minutes?|mins?|seconds?|km|kilomet(?:er|re)s?|miles?|meters?
-         |metres?|sqm|m2|m²|square|times|x|pieces?|units?|items?|tickets?|bookings?|reservations?|options?
-         |questions?|points?|steps?|types?|kinds?|buildings?|stops?)\b
-      | [晚间人位天夜个次张层楼]
+      (?i:{_UNITS})\b
+      | [{_CJK_UNITS}]
     )
     """,
     re.X,
 )
-_IDENT_BEFORE = re.compile(
-    r"(?:(?i:\b(?:room|rm|number|floor|tel|phone|order|booking|reservation|confirmation|ref|code|id|flight|gate"
-    r"|platform|line|bus|apartment|apt|suite|unit|building|ext))\.?|\bNo\.|\bno\.|[#№]|N°)\s*#?\s*$"
-)
+_UNIT_HEADS = frozenset({unit[:2] for unit in _UNITS.split("|")} | set(_CJK_UNITS))
+_IDENT_WORDS = frozenset(
+    "room rm number floor tel phone order booking reservation confirmation ref code id flight gate platform line bus"
+    " apartment apt suite unit building ext".split()
+)  # the words before a number that make it an identifier (``room 502``), case ignored
+_IDENT_LAST = frozenset(".#№°")  # the characters its other markers end with (``No.``, ``#``, ``№``, ``N°``)
+_IDENT_BEFORE = re.compile(rf"(?:(?i:\b(?:{'|'.join(sorted(_IDENT_WORDS))}))\.?|\bNo\.|\bno\.|[#№]|N°)\s*#?\s*$")
 _IDENT_LONGEST = len("confirmation.")  # the longest marker _IDENT_BEFORE ends with
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -360,12 +369,45 @@ def _has_month(text: str) -> bool:
 
 
 def _ident_before(before: str) -> bool:
-    """``_IDENT_BEFORE.search(before)``, searched from where a match can start: its marker (at most
-    ``_IDENT_LONGEST`` characters) ends where only spaces and one ``#`` follow."""
+    """``_IDENT_BEFORE.search(before)``, searched only where a match can end the text and from where it
+    can start: its marker (at most ``_IDENT_LONGEST`` characters) is one of its words, or ends in
+    ``.``, ``#``, ``№`` or ``°``, where only spaces and one ``#`` follow."""
     rest = before.rstrip()
-    if rest.endswith("#"):
+    last = rest[-1:]
+    if last.isalpha():
+        if fold(_last_letters(rest)) not in _IDENT_WORDS:
+            return False
+    elif last not in _IDENT_LAST:
+        return False
+    if last == "#":  # the marker, or the ``#`` after one
         rest = rest[:-1].rstrip()
     return _IDENT_BEFORE.search(before, max(0, len(rest) - _IDENT_LONGEST)) is not None
+
+
+def _last_letters(text: str) -> str:
+    """The letters ``text`` ends with."""
+    start = len(text)
+    while start and text[start - 1].isalpha():
+        start -= 1
+    return text[start:]
+
+
+def _may_count(after: str) -> bool:
+    """Whether ``_COUNT`` can match ``after``: a unit starts after the spaces and dash, or after one
+    word and the whitespace following it (``2 double rooms``)."""
+    rest = after.lstrip(" \u00a0\u202f-")
+    if _unit_head(rest):
+        return True
+    end = 0
+    while end < len(rest) and rest[end].isalpha():
+        end += 1
+    return 0 < end < len(rest) and rest[end].isspace() and _unit_head(rest[end:].lstrip())
+
+
+def _unit_head(text: str) -> bool:
+    """Whether ``text`` starts as a unit of ``_COUNT`` can (case ignored as the regex engine ignores it)."""
+    head = fold(text[:2])
+    return head[:2] in _UNIT_HEADS or head[:1] in _UNIT_HEADS
 
 
 def extract_numbers(text: str) -> list[NumberMention]:
@@ -392,62 +434,109 @@ def extract_numbers(text: str) -> list[NumberMention]:
         return []
     protected = _Protected(text)
     out: list[NumberMention] = []
+    append = out.append
     last_end = 0
     for m in _MENTION.finditer(text):
-        num_span = m.span("num")
-        try:
-            value = parse_number(m.group("num"))
-        except ValueError:  # pragma: no cover - the pattern only matches numbers
-            continue
-        if m.group("k"):
+        num, k, post = m.groups()
+        num_span = m.span(1)
+        # digits alone read as themselves (str.isdecimal is the regex engine's \d)
+        value = float(num) if num.isdecimal() else parse_number(num)
+        if k:
             value *= 1000.0
         start, end = m.span()
-        pre = _PREFIX.search(text, max(last_end, start - 8), start)
+        pre = None
+        if start > last_end:  # a currency written before the number: searched only where one can end
+            lo = max(last_end, start - 8)
+            i = start - 1  # the marker's last character: before one space, before a final newline (``$``)
+            if text[i] == "\n" and i > lo:
+                i -= 1
+            if text[i] in _SPACES and i > lo:
+                i -= 1
+            if text[i] in _PREFIX_LAST:
+                pre = _PREFIX.search(text, lo, start)
         if pre is not None:
             start = pre.start()
-        marker = (pre.group(0).rstrip(" \u00a0\u202f") if pre is not None else None) or m.group("post")
-        currency = normalize_currency(marker)
-        kind: NumberKind = "number"
+            marker = pre.group(0).rstrip(" \u00a0\u202f") or post
+        else:
+            marker = post
+        currency = normalize_currency(marker) if marker else None
         cover = protected.at(num_span[0])
         if cover is not None and cover[0] >= num_span[1]:
             kind, currency, (start, end) = cover[1], None, num_span
         elif currency is not None:
             kind = "money"
         else:
-            after = text[end : end + 40]
-            before = text[max(0, start - 24) : start]
-            glued_before = start > 0 and _ASCII_LETTER.match(text[start - 1]) is not None
-            if pm := _PERCENT.match(after):
-                kind, end = "percent", end + pm.end()
-            elif _ORDINAL.match(after):
-                kind = "ordinal"
-            elif glued_before or _ident_before(before):
-                kind = "identifier"
-            elif _COUNT.match(after):
-                kind = "count"
-            elif after[:1] and _ASCII_LETTER.match(after[:1]):
-                kind = "identifier"  # digits glued to letters: 5G, 3x4, mp3-style tokens
-            elif _YEAR.fullmatch(m.group("num")) and (_YEAR_BEFORE.search(before) or after.startswith("年")):
-                kind = "date"
+            kind, end = _plain_kind(text, start, end, num)
         last_end = max(end, m.end())
-        out.append(
-            NumberMention(
-                value=value,
-                span=(start, end),
-                text=text[start:end],
-                currency=currency,
-                kind=kind,
-                number_span=num_span,
-            )
-        )
+        append(_mention(value, (start, end), text[start:end], currency, kind, num_span))
     return _link_ranges(text, out)
+
+
+# The characters a match of each context pattern can start (or, before a number, end) with: a cheap test
+# that skips the search where it cannot match (``tests/rules/test_rules_fast_paths.py`` checks each set
+# over every code point: the long s and the Kelvin sign match ``s`` and ``k`` when case is ignored).
+_PREFIX_LAST = frozenset("$€£¥￥rdybpfRDYBPF")
+_PERCENT_FIRST = frozenset("%\uff05pP")
+_ORDINAL_FIRST = frozenset("sSnNrRtT\u017f")
+_SPACES = frozenset(" \u00a0\u202f")
+
+
+def _plain_kind(text: str, start: int, end: int, num: str) -> tuple[NumberKind, int]:
+    """The kind of a number written without a currency, and where its mention ends (after a ``%``)."""
+    after = text[end : end + 40]
+    first = after[:1]
+    second = after[1:2] if first in _SPACES else first
+    if second in _PERCENT_FIRST and (pm := _PERCENT.match(after)):
+        return "percent", end + pm.end()
+    if first in _ORDINAL_FIRST and _ORDINAL.match(after):
+        return "ordinal", end
+    if start > 0 and _ASCII_LETTER.match(text[start - 1]) is not None:
+        return "identifier", end
+    before = text[max(0, start - 24) : start]
+    if _ident_before(before):
+        return "identifier", end
+    if _may_count(after) and _COUNT.match(after):
+        return "count", end
+    if first and _ASCII_LETTER.match(first):
+        return "identifier", end  # digits glued to letters: 5G, 3x4, mp3-style tokens
+    if len(num) == 4 and _YEAR.fullmatch(num) and (_YEAR_BEFORE.search(before) or after.startswith("年")):
+        return "date", end
+    return "number", end
+
+
+_new_mention = object.__new__
+
+
+def _mention(
+    value: float,
+    span: tuple[int, int],
+    text: str,
+    currency: str | None,
+    kind: NumberKind,
+    number_span: tuple[int, int],
+    range_bounds: tuple[float, float] | None = None,
+) -> NumberMention:
+    """``NumberMention(...)`` without the frozen dataclass's per-field ``__setattr__`` (a reply may hold
+    hundreds of thousands of numbers)."""
+    mention = _new_mention(NumberMention)
+    mention.__dict__.update(
+        value=value,
+        span=span,
+        text=text,
+        currency=currency,
+        kind=kind,
+        number_span=number_span,
+        range_bounds=range_bounds,
+    )
+    return mention
 
 
 def _link_ranges(text: str, mentions: list[NumberMention]) -> list[NumberMention]:
     out = list(mentions)
+    price_like = ("money", "number")
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
-        if not (a.is_price_like and b.is_price_like) or a.range_bounds is not None:
+        if a.kind not in price_like or b.kind not in price_like or a.range_bounds is not None:
             continue
         if not _RANGE_SEP.fullmatch(text[a.span[1] : b.span[0]]):
             continue
@@ -456,8 +545,8 @@ def _link_ranges(text: str, mentions: list[NumberMention]) -> list[NumberMention
         bounds = (min(a.value, b.value), max(a.value, b.value))
         currency = a.currency or b.currency
         kind: NumberKind = "money" if currency else "number"
-        out[i] = NumberMention(a.value, a.span, a.text, currency, kind, a.number_span, bounds)
-        out[i + 1] = NumberMention(b.value, b.span, b.text, currency, kind, b.number_span, bounds)
+        out[i] = _mention(a.value, a.span, a.text, currency, kind, a.number_span, bounds)
+        out[i + 1] = _mention(b.value, b.span, b.text, currency, kind, b.number_span, bounds)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -241,3 +242,71 @@ def test_a_month_is_in_the_text_where_it_is_in_the_lower_cased_text() -> None:
         t = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
         plain = re.search("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", t.lower()) is not None
         assert _has_month(t) is plain, t
+
+
+NUMBER_PIECES = (
+    "1 12 80 95 120 1995 2024 07 0 1,200 1.200,50 1.200.000 95.50 80,5 12k 1\u00a0200 \u0663 "
+    "\u20ac $ US$ us$ HK$ A$ \u00a3 \u00a5 \uffe5 \u5143 EUR eur Eur USD RMB rmb chf cny euros dollars yuan "
+    "% \uff05 percent per cent pct st nd rd th \u017ft \u017f \u212a k x 5G A380 "
+    "nights rooms guests days km m\u00b2 sqm floor stars times double twin "
+    "# No. no. N\u00b0 \u2116 room rm tel phone order booking ref code id flight gate apt suite "
+    "- \u2013 ~ to at for price rate of per night each a / 2024-05-01 14:00 3pm May 3rd 5\u5e74 \u665a \u4eba "
+    "in since year and or is"
+).split(" ")
+
+
+def number_texts(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    seps = [" ", " ", "", ", ", ". ", "\n", "\u00a0", "\u202f", "-", " - ", "  ", "\t"]
+    return ["".join(rng.choice(NUMBER_PIECES) + rng.choice(seps) for _ in range(rng.randint(1, 20))) for _ in range(n)]
+
+
+class _Everything:
+    """A set holding everything: the guard it replaces lets every search run."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def test_numbers_read_with_the_guards_are_the_numbers_read_without(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = number_texts(3, 6000)
+    guarded = [text.extract_numbers(t) for t in texts]
+    assert sum(map(len, guarded)) > 10000  # the texts hold numbers of every kind
+    assert {m.kind for found in guarded for m in found} == {
+        "money", "number", "percent", "date", "time", "count", "ordinal", "identifier"
+    }  # fmt: skip
+    for name in ("_PREFIX_LAST", "_PERCENT_FIRST", "_ORDINAL_FIRST", "_IDENT_LAST", "_IDENT_WORDS"):
+        monkeypatch.setattr(text, name, _Everything())
+    monkeypatch.setattr(text, "_may_count", lambda after: True)
+    assert [text.extract_numbers(t) for t in texts] == guarded
+
+
+def test_a_count_is_looked_for_only_where_its_unit_can_start() -> None:
+    for t in number_texts(4, 20000):
+        after = t[-40:]
+        if text._COUNT.match(after):
+            assert text._may_count(after), after
+    assert text._may_count(" double rooms") and text._may_count("-\u212am") and not text._may_count(" and 2 or 3")
+
+
+@functools.cache
+def _ignoring_case(letters: str) -> frozenset[str]:
+    """Every code point the regex engine matches to one of ``letters`` when case is ignored."""
+    one = re.compile(f"(?i:[{letters}])")
+    return frozenset(c for c in map(chr, range(0x110000)) if one.fullmatch(c))
+
+
+def test_fold_takes_each_letter_matching_an_ascii_one_to_that_one() -> None:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    found = _ignoring_case(letters)
+    assert {"\u017f", "\u212a", "\u0131", "\u0130"} <= found  # long s, Kelvin sign, dotless and dotted i
+    for c in found:
+        assert text.fold(c) in letters and re.fullmatch(f"(?i:{text.fold(c)})", c), repr(c)
+
+
+def test_the_guards_hold_every_character_their_patterns_can_start_or_end_with() -> None:
+    code_ends = "".join({code[-1] for code in text._CODES.split("|")})
+    assert _ignoring_case(code_ends) | set("$\u20ac\u00a3\u00a5\uffe5") <= text._PREFIX_LAST
+    assert _ignoring_case("p") | {"%", "\uff05"} <= text._PERCENT_FIRST
+    assert _ignoring_case("sntr") <= text._ORDINAL_FIRST
+    assert {unit.split("(")[0].rstrip("?s")[:2] for unit in text._UNITS.split("|")} <= text._UNIT_HEADS

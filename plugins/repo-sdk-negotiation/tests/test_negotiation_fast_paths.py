@@ -121,3 +121,30 @@ def test_the_tracker_records_each_agent_turn_of_a_ticketed_task() -> None:
     assert ctx.dialogue is not None
     steps = ctx.dialogue.tracker(NegotiationTracker).steps
     assert [(st.index, st.hotel) for st in steps] == [(0, None)] and steps[0].open_unasked == {"T1", "T2"}
+
+
+AROUND = (
+    "95 % %  percent per cent pct nights room rooms per night /night a night nightly each stay o'clock pm p.m. "
+    "of you x times more EUR eur Eur US$ us$ \u20ac $ \u00a3 \u00a5 \uffe5 \u5143 \u20a9 \u0e3f euros Dollars yuan "
+    "RMB rmb baht rupee \u017fo \u0130s \u212a \u00e9 price rate at to do 12 5"
+).split(" ")
+
+
+def test_each_price_cue_is_searched_where_its_first_or_last_character_can_be() -> None:
+    rng = random.Random(5)
+    seps = ["", " ", "  ", "\n", "\t", "-", " \n", "\u00a0"]
+    for _ in range(30_000):
+        window = "".join(rng.choice(AROUND) + rng.choice(seps) for _ in range(rng.randint(0, 6)))[:40]
+        head = window[1:2] if window[:1].isspace() else window[:1]
+        if prices._RIGHT_CUR.match(window):
+            assert head.isalpha() or head in prices._RIGHT_FIRST, window
+        word = window.lstrip()[:1]
+        if prices._QUANTITY.match(window):
+            assert word.isalpha() or word == "%", window
+        if prices._PER_UNIT.match(window):
+            assert word.isalpha() or word == "/", window
+        tail = window.rstrip()[-1:]
+        if prices._LEFT_CUR.search(window):
+            assert tail in prices._LEFT_LAST or "A" <= tail <= "Z", window
+        if prices._STRONG_LEFT.search(window) or prices._WEAK_LEFT.search(window):
+            assert tail.isalpha(), window

@@ -75,6 +75,10 @@ _WEAK_LEFT = re.compile(
     re.I,
 )
 _PERCENT = re.compile(r"^\s?(?:%|percent\b|per\s*cent\b|pct\b)", re.I)
+# what a currency written before a number ends with (a symbol's last character, a code's upper-case letter)
+# and what one written after it starts with besides a letter
+_LEFT_LAST = frozenset(s[-1] for s in SYMBOLS)
+_RIGHT_FIRST = frozenset(s[0] for s in SYMBOLS)
 
 
 @dataclass(frozen=True)
@@ -151,20 +155,31 @@ def find_prices(text: str, *, plausible: tuple[float, float] | None = None, loos
     out: list[PriceMention] = []
     for n in find_numbers(text):
         before, after = text[max(0, n.start - 40) : n.start], text[n.end : n.end + 40]
-        # a currency before the number ends the window (``\s?$``: at most 4 characters, 5 before a final
-        # newline); the search starts where such a match can, its word boundary still seeing the text before
-        left, right = _LEFT_CUR.search(before, max(0, len(before) - 6)), _RIGHT_CUR.match(after)
+        # Each cue is searched only where its first (or, before the number, last) character can be.
+        # A currency before the number ends the window (``\s?$``: at most 4 characters, 5 before a final
+        # newline); the search starts where such a match can, its word boundary still seeing the text before.
+        tail = before.rstrip()[-1:]
+        left = _LEFT_CUR.search(before, max(0, len(before) - 6)) if tail in _LEFT_LAST or "A" <= tail <= "Z" else None
+        head = after[1:2] if after[:1].isspace() else after[:1]
+        right = _RIGHT_CUR.match(after) if head.isalpha() or head in _RIGHT_FIRST else None
         currency = _currency(left) or _currency(right)
         if currency is not None:
             start = n.start - len(left.group(0)) if left else n.start
             end = n.end + len(right.group(0)) if (right and not left) else n.end
             out.append(PriceMention(n.value, start, end, text[start:end], currency, n))
             continue
-        if _QUANTITY.match(after) or _is_year(n) or n.value <= 0:
+        word = after.lstrip()[:1]
+        worded = word.isalpha()
+        if ((worded or word == "%") and _QUANTITY.match(after)) or _is_year(n) or n.value <= 0:
             continue
-        if _PER_UNIT.match(after) or _strong_left(before):
+        cued = tail.isalpha()  # a cue word ends where the whitespace before the number starts
+        if ((worded or word == "/") and _PER_UNIT.match(after)) or (cued and _strong_left(before)):
             out.append(PriceMention(n.value, n.start, n.end, n.text, None, n))
-        elif plausible is not None and plausible[0] <= n.value <= plausible[1] and (loose or _weak_left(before)):
+        elif (
+            plausible is not None
+            and plausible[0] <= n.value <= plausible[1]
+            and (loose or (cued and _weak_left(before)))
+        ):
             out.append(PriceMention(n.value, n.start, n.end, n.text, None, n))
     return out
 
