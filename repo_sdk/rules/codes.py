@@ -5,8 +5,10 @@ the token's hash, so equal tokens get equal characters). Two different tokens ma
 share a character, so the Indel similarity of two codes is never below that of their
 token lists: a code too far from the query's rules its text out, and the few close ones
 are checked on their tokens. :func:`close_codes` finds the close codes among many in one
-call; :func:`first_repeats` finds, for each of a few texts, the first earlier one similar
-to it.
+call, :func:`any_close` tells for each of several codes whether one is close (in one call,
+rapidfuzz's ``cdist``, which compares short strings several at a time in SIMD, when there are
+many and numpy is installed; else one call per code), and :func:`first_repeats` finds, for each
+of a few texts, the first earlier one similar to it.
 
 Example:
     >>> a, b = encode("we can offer 80".split()), encode("we can offer 85".split())
@@ -16,16 +18,19 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rapidfuzz.distance import Indel
-from rapidfuzz.process import extract, extractOne
+from rapidfuzz.process import cdist, extract, extractOne
 
-__all__ = ["CODES", "Hit", "close_codes", "encode", "first_repeats"]
+__all__ = ["CODES", "Hit", "any_close", "close_codes", "encode", "first_repeats"]
 
 Hit = tuple[int, float]  # (key, similarity)
 
 _CODES_HELD = 1 << 17  # tokens whose characters are kept at once
+_MATRIX_MIN = 160  # comparisons from which one cdist call (and its numpy array) costs less than a call per code
 
 
 class _Codes(dict[str, str]):
@@ -65,6 +70,40 @@ def close_codes(code: str, codes: Sequence[str], cutoff: float) -> list[int]:
     if extractOne(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
         return []
     return sorted([c[2] for c in extract(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff, limit=None)])
+
+
+def any_close(codes: Sequence[str], candidates: Sequence[str], cutoff: float) -> list[bool]:
+    """For each of ``codes``, whether one of ``candidates`` is at least ``cutoff`` similar to it.
+
+    Example:
+        >>> any_close(["abc", "xyz"], ["abd", "qqq"], 0.6)
+        [True, False]
+    """
+    if not candidates:
+        return [False] * len(codes)
+    scores = _scores(codes, candidates, cutoff) if len(codes) * len(candidates) >= _MATRIX_MIN else None
+    if scores is not None:
+        return scores.any(axis=1).tolist()
+    scorer = Indel.normalized_similarity
+    return [extractOne(c, candidates, scorer=scorer, processor=None, score_cutoff=cutoff) is not None for c in codes]
+
+
+def _scores(codes: Sequence[str], candidates: Sequence[str], cutoff: float) -> Any:
+    """The similarity of each code to each candidate, 0 where under ``cutoff`` (> 0), in one call; None
+    without numpy (``cdist`` returns a numpy array)."""
+    if cutoff <= 0 or not _has_numpy():
+        return None
+    scorer = Indel.normalized_similarity
+    return cdist(codes, candidates, scorer=scorer, processor=None, score_cutoff=cutoff, workers=1)
+
+
+@functools.cache
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401 - imported on first use: it costs start-up time
+    except ImportError:  # pragma: no cover - numpy comes with every trainer, but is not required
+        return False
+    return True
 
 
 def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Hit]]:

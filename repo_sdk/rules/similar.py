@@ -31,9 +31,8 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 from rapidfuzz.distance import Indel
-from rapidfuzz.process import extractOne
 
-from repo_sdk.rules.codes import Hit, close_codes, encode
+from repo_sdk.rules.codes import Hit, any_close, close_codes, encode
 from repo_sdk.rules.features import COMMON_WORDS, Features, Metric, Probe, grams
 
 __all__ = ["COMMON_WORDS", "Metric", "NearDuplicates", "Probe", "similarity"]
@@ -173,7 +172,8 @@ class NearDuplicates:
     ) -> list[Found]:
         """:meth:`last` of each of several texts (with their codes), as a reply's sentences are searched.
 
-        Before indexing starts, a text with no exact copy costs one call in C: most find no close code.
+        Before indexing starts, the texts with no exact copy are compared with every code in one call in C:
+        most find no close code.
         """
         keys = self.keys
         if self._indexed or not self._ratio or not keys:
@@ -182,18 +182,16 @@ class NearDuplicates:
         if lo == len(keys):
             return [None] * len(texts)
         candidates = self._codes if lo == 0 else self._codes[lo:]
-        last_of, cutoff, scorer = self._last_of, self._cutoff, Indel.normalized_similarity
-        out: list[Found] = []
-        for k, tokens in enumerate(texts):
-            code = codes[k]
-            exact = last_of.get(code)
-            if tokens and (exact is None or exact < lo):  # no copy to start from: ask C whether any code is close
-                self.scanned += len(candidates)
-                if extractOne(code, candidates, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
-                    out.append(None)
-                    continue
-            out.append(self._search(tokens, code, last=True, min_key=min_key))
-        return out
+        last_of = self._last_of
+        # the texts with no copy to start from: C tells which have a close code at all (most have none)
+        scan = [k for k, tokens in enumerate(texts) if tokens and ((e := last_of.get(codes[k])) is None or e < lo)]
+        self.scanned += len(scan) * len(candidates)
+        close = any_close([codes[k] for k in scan], candidates, self._cutoff)
+        ruled_out = {k for k, near in zip(scan, close, strict=True) if not near}
+        return [
+            None if k in ruled_out else self._search(tokens, codes[k], last=True, min_key=min_key)
+            for k, tokens in enumerate(texts)
+        ]
 
     # --- internals -------------------------------------------------------------
     def _probe_of(self, tokens: Sequence[str]) -> Probe:

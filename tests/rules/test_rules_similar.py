@@ -8,8 +8,10 @@ from difflib import SequenceMatcher
 
 import pytest
 from rapidfuzz.distance import Indel
+from rapidfuzz.process import extractOne
 
 from repo_sdk.rules import Repetition, RepetitionParams
+from repo_sdk.rules import codes as codes_module
 from repo_sdk.rules.codes import encode, first_repeats
 from repo_sdk.rules.similar import NearDuplicates, similarity
 from repo_sdk.testing import make_sample
@@ -229,3 +231,27 @@ def test_a_budget_past_every_search_changes_nothing():
             assert capped.last(tokens, min_key=key // 3) == brute(items[:key], tokens, 0.8, last=True, lo=key // 3)
             assert capped.first(tokens) == brute(items[:key], tokens, 0.8, last=False)
             capped.add(tokens, key)
+
+
+@pytest.mark.parametrize("cutoff", [0.5, 0.85, 1.0])
+def test_codes_compared_in_one_call_are_the_codes_compared_one_by_one(monkeypatch, cutoff):
+    rng = random.Random(7)
+    alphabet = "abcdefgh"
+    for _ in range(300):
+        candidates = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(rng.randint(0, 60))
+        ]
+        codes = [rng.choice(candidates) if candidates and rng.random() < 0.2 else "" for _ in range(rng.randint(1, 9))]
+        codes = [c or "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for c in codes]
+        one_call = codes_module.any_close(codes, candidates, cutoff)
+        expected = [
+            extractOne(c, candidates, scorer=Indel.normalized_similarity, processor=None, score_cutoff=cutoff)
+            is not None
+            for c in codes
+        ]
+        assert one_call == expected
+        if len(codes) * len(candidates) >= codes_module._MATRIX_MIN:
+            monkeypatch.setattr(codes_module, "_has_numpy", lambda: False)  # the path without numpy
+            assert codes_module.any_close(codes, candidates, cutoff) == expected
+            monkeypatch.undo()
+    assert codes_module._has_numpy()  # the one-call path ran (numpy comes with the test environment)
