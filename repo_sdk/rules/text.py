@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import string
 from dataclasses import dataclass
 from itertools import product
 from typing import Literal
@@ -216,7 +217,6 @@ _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _YEAR_BEFORE = re.compile(r"\b(?i:in|since|until|till|by|year)\s+$")
 _RANGE_SEP = re.compile(r"\s*(?:-|\u2013|\u2014|~|\uff5e|\u81f3|\u5230|\bto\b)\s*")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
 
 CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"  #: CJK ranges (in a class)
@@ -345,12 +345,12 @@ class _Protected:
         if _has_month(text):
             found += [(m.start(), -m.end(), "date") for m in anchored_finditer(_MONTH_DATES, text, _MONTH_STARTS)]
         # (start, order): a stable order of the spans as found, pattern by pattern
-        self._spans = sorted((start, order, -neg_end, kind) for order, (start, neg_end, kind) in enumerate(found))
+        self.spans = sorted((start, order, -neg_end, kind) for order, (start, neg_end, kind) in enumerate(found))
         self._next = 0
         self._open: list[tuple[int, int, NumberKind]] = []  # (-end, order, kind)
 
     def at(self, pos: int) -> tuple[int, NumberKind] | None:
-        spans, heap = self._spans, self._open
+        spans, heap = self.spans, self._open
         while self._next < len(spans) and spans[self._next][0] <= pos:
             _, order, end, kind = spans[self._next]
             heapq.heappush(heap, (-end, order, kind))
@@ -396,6 +396,8 @@ def _may_count(after: str) -> bool:
     """Whether ``_COUNT`` can match ``after``: a unit starts after the spaces and dash, or after one
     word and the whitespace following it (``2 double rooms``)."""
     rest = after.lstrip(" \u00a0\u202f-")
+    if not rest[:1].isalpha():  # every unit, and the word before one, starts with a letter
+        return False
     if _unit_head(rest):
         return True
     end = 0
@@ -460,7 +462,7 @@ def extract_numbers(text: str) -> list[NumberMention]:
         else:
             marker = post
         currency = normalize_currency(marker) if marker else None
-        cover = protected.at(num_span[0])
+        cover = protected.at(num_span[0]) if protected.spans else None
         if cover is not None and cover[0] >= num_span[1]:
             kind, currency, (start, end) = cover[1], None, num_span
         elif currency is not None:
@@ -479,6 +481,7 @@ _PREFIX_LAST = frozenset("$€£¥￥rdybpfRDYBPF")
 _PERCENT_FIRST = frozenset("%\uff05pP")
 _ORDINAL_FIRST = frozenset("sSnNrRtT\u017f")
 _SPACES = frozenset(" \u00a0\u202f")
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 
 
 def _plain_kind(text: str, start: int, end: int, num: str) -> tuple[NumberKind, int]:
@@ -490,14 +493,14 @@ def _plain_kind(text: str, start: int, end: int, num: str) -> tuple[NumberKind, 
         return "percent", end + pm.end()
     if first in _ORDINAL_FIRST and _ORDINAL.match(after):
         return "ordinal", end
-    if start > 0 and _ASCII_LETTER.match(text[start - 1]) is not None:
+    if start > 0 and text[start - 1] in _ASCII_LETTERS:
         return "identifier", end
     before = text[max(0, start - 24) : start]
     if _ident_before(before):
         return "identifier", end
     if _may_count(after) and _COUNT.match(after):
         return "count", end
-    if first and _ASCII_LETTER.match(first):
+    if first in _ASCII_LETTERS:
         return "identifier", end  # digits glued to letters: 5G, 3x4, mp3-style tokens
     if len(num) == 4 and _YEAR.fullmatch(num) and (_YEAR_BEFORE.search(before) or after.startswith("年")):
         return "date", end
