@@ -33,3 +33,16 @@ def test_rules_vs_before_runs_both_checkouts_and_prints_the_estimate(capsys, tmp
     assert re.search(r"\[five\] round 1 before: \d+ turns, [\d,]+ turns/s", out) and "round 1 now:" in out
     assert re.search(r"now / before = [\d.]+x .* target 20,000 \(\d+%\)", out)
     assert rules_vs_before.main(["--before", str(tmp_path)]) == 1  # no repo_sdk there: said, not a traceback
+
+
+def test_hostile_replies_prints_each_kind_at_each_size(capsys) -> None:
+    from benchmarks import hostile_replies
+
+    kinds = ["digits", "CJK, 7 characters", "sigmas and digits"]
+    assert hostile_replies.main(["--kb", "2", "8", "--packs", "generic", "--kinds", *kinds]) == 0
+    out = capsys.readouterr().out
+    assert "[generic] seconds per reply:" in out and re.search(r"2 KB\s+8 KB\s+growth", out)
+    for kind in kinds:
+        assert re.search(rf"{re.escape(kind)}\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), kind
+    for kind, make in hostile_replies.KINDS.items():  # each kind is exactly the size asked for
+        assert len(make(3000)) == 3000, kind

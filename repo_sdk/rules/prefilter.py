@@ -144,7 +144,12 @@ class _Registry:
             if automaton is None:
                 # (a DFA: a few hundred words make a small one, searched faster than the default)
                 automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True, implementation=_DFA)
-            entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
+            try:
+                entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
+            except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so the substring tests go on
+                del self._texts[id(folded)]
+                self._chars -= len(folded)
+                return None
         return entry[2]
 
 

@@ -363,7 +363,10 @@ class _Protected:
 def _has_month(text: str) -> bool:
     """Whether ``text.lower()`` holds the first letters of a month's name."""
     if _MONTH_HINT is not None:
-        return bool(_MONTH_HINT.find_matches_as_indexes(text))
+        try:
+            return bool(_MONTH_HINT.find_matches_as_indexes(text))
+        except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so not for the automaton
+            pass
     lower = text.lower()
     return any(month in lower for month in _MONTH_HINTS)
 

@@ -95,3 +95,22 @@ def test_hit_rows_are_the_model_dump():
     hit = RuleHit(rule="r", points=-5.0, reason="why", span=(1, 2), evidence="x", turn_index=3)
     assert hit_row(hit) == hit.model_dump()
     assert list(hit_row(hit)) == list(RuleHit.model_fields)  # a new field must reach the rows too
+
+
+def test_half_a_surrogate_pair_keeps_every_rule_reading_the_text() -> None:
+    """Such a string is not UTF-8, which the automata take: the rules fall back to their substring tests."""
+    from repo_sdk.pipeline import RewardPipeline
+    from repo_sdk.rules import CotLeak
+    from repo_sdk.rules.text import extract_numbers
+    from repo_sdk.testing import make_sample
+
+    for half in ("\ud800", "\udc00"):
+        reply = f"<think>the user wants a deal{half}</think> Let me think step by step. On May 3 we pay 80 EUR{half}."
+        plain = reply.replace(half, "")
+        found = [h.reason for h in CotLeak().check(make_sample(response=reply))]
+        assert len(found) == 2 and found == [h.reason for h in CotLeak().check(make_sample(response=plain))]
+        assert [m.kind for m in extract_numbers(reply)] == ["date", "money"]
+    rules = ["cot_leak", "repetition", "mixed_script", "format_breakage", "flattery", "padding", "judge_injection"]
+    with RewardPipeline.from_spec({"sources": {"rules": rules}}) as pipe:
+        result = pipe.score([make_sample(response="<think>plan\ud800</think> You are a genius! 80 EUR?")])[0]
+    assert result.sources["rules"].value is not None, result.sources["rules"].reason

@@ -114,7 +114,7 @@ def _task(value: Any, where: str) -> dict[str, Any]:
 
 def _group_key(prompt: Any, task: dict[str, Any]) -> str:
     text = json.dumps([prompt, task], sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha1(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:12]  # (a lone surrogate too)
 
 
 def batch_to_samples(

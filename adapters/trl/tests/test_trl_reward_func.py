@@ -232,3 +232,16 @@ def test_summary_logs_a_few_keys_and_full_logs_everything(echo_rm):
     assert {"rewards/negotiation/combiner/E_rules", "rewards/negotiation/combiner/E_judge"} <= set(full.metrics)
     with pytest.raises(ConfigError, match="log must be summary or full, got 'loud'"):
         repo_reward_func(SPEC, log="loud")
+
+
+def test_half_a_surrogate_pair_in_a_prompt_or_completion_is_scored_like_any_text(caplog):
+    """A tokenizer decoding a cut emoji never yields one, but a dataset's escaped JSON can; it is text like any."""
+    fn = repo_reward_func({"name": "n", "sources": {"rules": ["cot_leak", "repetition", "mixed_script"]}})
+    with caplog.at_level("WARNING", logger="repo_sdk_trl"):
+        out = fn(
+            prompts=["We \udfff offer 95.", [{"role": "user", "content": "hi \ud83d"}], "We offer 95."],
+            completions=["ok \ud800 then", [{"role": "assistant", "content": "<think>x\udc00</think>80?"}], "ok"],
+        )
+    assert out == [0.0, -0.1, 0.0] and "no reward" not in caplog.text
+    keys = {s.group for s in fn.samples(["a \ud800", "a \udc00", "a \ud800"], ["x", "x", "x"], {})}
+    assert len(keys) == 2  # the group key tells the two prompts apart and keeps the same prompt together

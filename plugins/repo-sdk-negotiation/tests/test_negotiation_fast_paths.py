@@ -148,3 +148,22 @@ def test_each_price_cue_is_searched_where_its_first_or_last_character_can_be() -
             assert tail in prices._LEFT_LAST or "A" <= tail <= "Z", window
         if prices._STRONG_LEFT.search(window) or prices._WEAK_LEFT.search(window):
             assert tail.isalpha(), window
+
+
+def test_half_a_surrogate_pair_keeps_the_cue_words_found() -> None:
+    """Such a string is not UTF-8, which the cue automaton takes: its words are then found by substring tests."""
+    from repo_sdk.pipeline import RewardPipeline
+
+    rules = ["negotiation.internal_terms", "negotiation.selling_net_confusion", "negotiation.no_overpromise"]
+    task = {"room_type": "Twin Room", "current_price": 120, "target_price": 95}
+    reply = "As an AI language model, I guarantee you more bookings. Lowering the price will double your bookings."
+    with RewardPipeline.from_spec({"sources": {"rules": rules}}) as pipe:
+        fired = []
+        for text in (reply, reply.replace("rate", "rate\udc00"), reply + "\ud800"):
+            for _ in range(70):  # past the words settling: the DFA is built and searched too
+                result = pipe.score(
+                    [make_sample(response=text, history=[("user", "Hi"), ("assistant", "Hello")], task=task)]
+                )[0]
+            assert result.sources["rules"].value is not None, result.sources["rules"].reason
+            fired.append(sorted(h.rule for h in result.sources["rules"].details["hits"]))
+    assert fired[0] and fired[0] == fired[1] == fired[2]

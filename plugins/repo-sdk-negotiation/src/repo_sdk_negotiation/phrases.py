@@ -108,7 +108,10 @@ class _Index:
                 # gone _SETTLED texts unchanged, a DFA (four times the build, a fifth faster per reply)
                 dfa = {"implementation": Implementation.DFA} if self.searched >= _SETTLED else {}
                 self.automaton = AhoCorasick(sorted(self.longs), store_patterns=True, **dfa)
-            longs = self.automaton.find_matches_as_strings(folded, overlapping=True)
+            try:
+                longs = self.automaton.find_matches_as_strings(folded, overlapping=True)
+            except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so not for the automaton
+                longs = [w for w in self.longs if w in folded]
             found = frozenset([*longs, *(w for w in self.shorts if w in folded)])
             if len(self.texts) >= _KEPT_TEXTS:
                 self.texts.clear()
