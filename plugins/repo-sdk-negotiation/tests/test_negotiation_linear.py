@@ -69,3 +69,27 @@ def test_a_long_reply_is_split_once_and_negation_reads_a_short_stretch(monkeypat
         pipe.score(make_dialogue([("user", "Hello?"), ("assistant", reply)], task=TASK).samples())
     assert calls["split"] <= 40  # per piece of text the rules look at, not per price or per sentence
     assert calls["negation_reads"] > 100 and calls["longest"] <= 1024  # a few words back, never the whole reply
+
+
+def test_what_is_read_off_long_texts_is_kept_for_the_last_one_only() -> None:
+    """64 replies of 1 MB, each with half a million numbers, must not all stay in memory."""
+    from repo_sdk_negotiation.memo import text_cache
+
+    calls: list[str] = []
+
+    @text_cache(maxsize=2, long=10)
+    def read(text: str) -> tuple[str, ...]:
+        calls.append(text)
+        return tuple(text)
+
+    long_a, long_b = "a" * 11, "b" * 11
+    assert read(long_a) is read(long_a) and calls == [long_a]  # a reply's rules ask in a row: read once
+    read(long_b)
+    read(long_a)
+    assert calls == [long_a, long_b, long_a]  # the next long text let the first go
+    for short in ("x", "y", "x", "y"):
+        read(short)
+    assert calls[3:] == ["x", "y"]  # short texts: the last `maxsize` kept
+    read("z")
+    read("x")
+    assert calls[5:] == ["z", "x"]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
 
 from repo_sdk.rules.prefilter import Prefilter
 from repo_sdk.rules.text import fold
+from repo_sdk_negotiation.memo import text_cache
 
 __all__ = ["NumberMention", "find_numbers", "parse_digits", "words_to_number"]
 
@@ -89,6 +89,10 @@ class NumberMention:
     @property
     def span(self) -> tuple[int, int]:
         return (self.start, self.end)
+
+
+def _start(mention: NumberMention) -> int:
+    return mention.start
 
 
 def parse_digits(text: str) -> float:
@@ -212,7 +216,7 @@ def find_numbers(text: str) -> list[NumberMention]:
     return list(_find_numbers(text))
 
 
-@lru_cache(maxsize=64)  # a reply's numbers are asked for by the state and by several rules
+@text_cache()  # a reply's numbers are asked for by the state and by several rules
 def _find_numbers(text: str) -> tuple[NumberMention, ...]:
     # the words test first: a substring scan per word is cheaper than the alternation's search
     words = _NUMBER_WORDS_NEEDED.may_match(fold(text)) and _ANY_NUMBER_WORD.search(text) is not None
@@ -220,12 +224,18 @@ def _find_numbers(text: str) -> tuple[NumberMention, ...]:
     if _DIGIT.search(text) is None:
         return tuple(out)
     blocked = [m.span() for m in _DATES_TIMES.finditer(text)]  # sorted and apart: look one up by bisection
+    worded = len(out)
+    past = len(text) + 1
+    append = out.append
     for m in _DIGITS.finditer(text):
-        before = text[m.start() - 1] if m.start() else " "
-        i = bisect_right(blocked, (m.start(), len(text) + 1)) - 1
-        if before.isalpha() or before in "_#" or (i >= 0 and blocked[i][0] <= m.start() < blocked[i][1]):
+        start = m.start()
+        before = text[start - 1] if start else " "
+        if before.isalpha() or before in "_#":
             continue
-        if before == "-" and m.start() >= 2 and text[m.start() - 2].isalpha():
+        if blocked and (i := bisect_right(blocked, (start, past)) - 1) >= 0 and blocked[i][0] <= start < blocked[i][1]:
             continue
-        out.append(NumberMention(parse_digits(m.group(0)), m.start(), m.end(), m.group(0)))
-    return tuple(sorted(out, key=lambda n: n.start))
+        if before == "-" and start >= 2 and text[start - 2].isalpha():
+            continue
+        digits = m.group(0)
+        append(NumberMention(float(digits) if digits.isdecimal() else parse_digits(digits), start, m.end(), digits))
+    return tuple(sorted(out, key=_start) if worded else out)  # digits alone are found in order

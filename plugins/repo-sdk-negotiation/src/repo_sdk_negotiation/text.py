@@ -14,6 +14,8 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass
 from functools import lru_cache
 
+from repo_sdk_negotiation.memo import text_cache
+
 __all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalise", "segment_at", "sentences"]
 
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
@@ -54,7 +56,7 @@ def sentences(text: str) -> list[Segment]:
     return list(_sentences(text))
 
 
-@lru_cache(maxsize=64)
+@text_cache()
 def _sentences(text: str) -> tuple[Segment, ...]:
     out = []
     for m in _SENTENCE.finditer(text):
@@ -72,7 +74,7 @@ def clauses(text: str) -> list[Segment]:
     return list(_clauses(text))
 
 
-@lru_cache(maxsize=64)
+@text_cache()
 def _clauses(text: str) -> tuple[Segment, ...]:
     out = []
     for s in sentences(text):
@@ -98,7 +100,7 @@ def commas(text: str) -> list[Segment]:
     return list(_commas(text))
 
 
-@lru_cache(maxsize=64)
+@text_cache()
 def _commas(text: str) -> tuple[Segment, ...]:
     out = []
     for c in clauses(text):
