@@ -11,6 +11,7 @@ from repo_sdk_negotiation.rules import StageOrder, TicketsClosed
 from repo_sdk_negotiation.rules.base import NegotiationTracker, context_of
 from repo_sdk_negotiation.state import NegotiationState
 
+from repo_sdk.rules.text import fold
 from repo_sdk.testing import make_dialogue, make_sample
 
 PIECES = (
@@ -125,6 +126,7 @@ def test_the_tracker_records_each_agent_turn_of_a_ticketed_task() -> None:
 
 AROUND = (
     "95 % %  percent per cent pct nights room rooms per night /night a night nightly each stay o'clock pm p.m. "
+    "PERCENT Nights \u017ftars \u212am KIDS X M m2 more of them Of US a.m. AM th ST every night anight "
     "of you x times more EUR eur Eur US$ us$ \u20ac $ \u00a3 \u00a5 \uffe5 \u5143 \u20a9 \u0e3f euros Dollars yuan "
     "RMB rmb baht rupee \u017fo \u0130s \u212a \u00e9 price rate at to do 12 5"
 ).split(" ")
@@ -135,14 +137,14 @@ def test_each_price_cue_is_searched_where_its_first_or_last_character_can_be() -
     seps = ["", " ", "  ", "\n", "\t", "-", " \n", "\u00a0"]
     for _ in range(30_000):
         window = "".join(rng.choice(AROUND) + rng.choice(seps) for _ in range(rng.randint(0, 6)))[:40]
-        head = window[1:2] if window[:1].isspace() else window[:1]
+        first = window[1:2] if window[:1].isspace() else window[:1]
         if prices._RIGHT_CUR.match(window):
-            assert head.isalpha() or head in prices._RIGHT_FIRST, window
-        word = window.lstrip()[:1]
+            assert first in prices._RIGHT_FIRST, window
+        head = fold(window.lstrip()[:2])
         if prices._QUANTITY.match(window):
-            assert word.isalpha() or word == "%", window
+            assert prices._starts(head, prices._QUANTITY_HEADS), window
         if prices._PER_UNIT.match(window):
-            assert word.isalpha() or word == "/", window
+            assert prices._starts(head, prices._PER_UNIT_HEADS), window
         tail = window.rstrip()[-1:]
         if prices._LEFT_CUR.search(window):
             assert tail in prices._LEFT_LAST or "A" <= tail <= "Z", window
@@ -167,3 +169,34 @@ def test_half_a_surrogate_pair_keeps_the_cue_words_found() -> None:
             assert result.sources["rules"].value is not None, result.sources["rules"].reason
             fired.append(sorted(h.rule for h in result.sources["rules"].details["hits"]))
     assert fired[0] and fired[0] == fired[1] == fired[2]
+
+
+def test_each_cue_after_a_price_starts_as_its_guard_says() -> None:
+    """The guards' sets, read off the patterns: every alternative of a quantity or a unit starts with one of
+    its heads, and every character the regex engine matches to a currency's first letter is in the set."""
+    import re
+
+    from repo_sdk_negotiation.phrases import alternatives
+
+    def head(alternative: str) -> str:  # the literal characters an alternative starts with (two at most)
+        out, i = "", 0
+        while i < len(alternative) and len(out) < 2:
+            c = alternative[i]
+            if c == "\\" and alternative[i + 1] in ".'%/":
+                c, i = alternative[i + 1], i + 1
+            elif c in "\\()[]?*+|^":
+                break
+            if alternative[i + 1 : i + 2] in ("?", "*"):
+                break
+            out, i = out + c, i + 1
+        return out
+
+    body = prices._QUANTITY.pattern
+    quantities = alternatives(body[body.index("(?:") + 3 : body.rindex(")")])
+    assert len(quantities) > 30 and {head(q) for q in quantities} <= prices._QUANTITY_HEADS
+    units = [head(u) for u in ("per", "a", "\\/", "each", "every", "nightly")]
+    assert set(units) <= prices._PER_UNIT_HEADS
+    letters = "".join({w[0] for w in prices.WORDS} | {s[0].lower() for s in prices.SYMBOLS if s[0].isalpha()})
+    one = re.compile(f"(?i:[{letters}])")
+    assert {c for c in map(chr, range(0x110000)) if one.fullmatch(c)} <= prices._RIGHT_FIRST
+    assert {c[0] for c in prices.CODES} <= prices._RIGHT_FIRST

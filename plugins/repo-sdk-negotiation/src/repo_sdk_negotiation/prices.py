@@ -75,10 +75,27 @@ _WEAK_LEFT = re.compile(
     re.I,
 )
 _PERCENT = re.compile(r"^\s?(?:%|percent\b|per\s*cent\b|pct\b)", re.I)
-# what a currency written before a number ends with (a symbol's last character, a code's upper-case letter)
-# and what one written after it starts with besides a letter
+# What a cue can start (or, before a number, end) with: a set lookup before its search. A currency
+# written before a number ends with a symbol's last character or a code's upper-case letter; one written
+# after it starts with a symbol's, a code's or a currency word's first character (case ignored: none of
+# these letters has another character matching it then). A quantity or a unit after it starts with one of
+# its words' first two characters (folded: the long s and the Kelvin sign match ``s`` and ``k``), or is
+# ``%``, ``m`` or ``x`` (``a`` and ``/`` for a unit). tests/test_negotiation_fast_paths.py checks each.
 _LEFT_LAST = frozenset(s[-1] for s in SYMBOLS)
-_RIGHT_FIRST = frozenset(s[0] for s in SYMBOLS)
+_RIGHT_FIRST = frozenset(
+    {c for s in SYMBOLS for c in (s[0], s[0].lower())}
+    | {c[0] for c in CODES}
+    | {c for w in WORDS for c in (w[0], w[0].upper())}
+)
+_QUANTITY_HEADS = frozenset(
+    "% pe pc ni ro gu pa ad ch ki da we mo ye ho hr mi st pm am p. a. o' ti km m fl be bo re nd rd th x of".split()
+)
+_PER_UNIT_HEADS = frozenset("pe a / ea ev ni".split())
+
+
+def _starts(head: str, heads: frozenset[str]) -> bool:
+    """Whether a folded text starting ``head`` (its first two characters) starts as one of ``heads`` can."""
+    return head in heads or head[:1] in heads
 
 
 @dataclass(frozen=True)
@@ -160,20 +177,19 @@ def find_prices(text: str, *, plausible: tuple[float, float] | None = None, loos
         # newline); the search starts where such a match can, its word boundary still seeing the text before.
         tail = before.rstrip()[-1:]
         left = _LEFT_CUR.search(before, max(0, len(before) - 6)) if tail in _LEFT_LAST or "A" <= tail <= "Z" else None
-        head = after[1:2] if after[:1].isspace() else after[:1]
-        right = _RIGHT_CUR.match(after) if head.isalpha() or head in _RIGHT_FIRST else None
+        first = after[1:2] if after[:1].isspace() else after[:1]
+        right = _RIGHT_CUR.match(after) if first in _RIGHT_FIRST else None
         currency = _currency(left) or _currency(right)
         if currency is not None:
             start = n.start - len(left.group(0)) if left else n.start
             end = n.end + len(right.group(0)) if (right and not left) else n.end
             out.append(PriceMention(n.value, start, end, text[start:end], currency, n))
             continue
-        word = after.lstrip()[:1]
-        worded = word.isalpha()
-        if ((worded or word == "%") and _QUANTITY.match(after)) or _is_year(n) or n.value <= 0:
+        head = fold(after.lstrip()[:2])  # a cue after the number starts here
+        if (_starts(head, _QUANTITY_HEADS) and _QUANTITY.match(after)) or _is_year(n) or n.value <= 0:
             continue
         cued = tail.isalpha()  # a cue word ends where the whitespace before the number starts
-        if ((worded or word == "/") and _PER_UNIT.match(after)) or (cued and _strong_left(before)):
+        if (_starts(head, _PER_UNIT_HEADS) and _PER_UNIT.match(after)) or (cued and _strong_left(before)):
             out.append(PriceMention(n.value, n.start, n.end, n.text, None, n))
         elif (
             plausible is not None

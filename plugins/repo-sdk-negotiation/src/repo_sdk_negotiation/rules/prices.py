@@ -62,6 +62,7 @@ class PriceConsistency(NegotiationRule[PriceConsistencyParams]):
         known |= {q for st in ctx.state.tickets.values() for q in st.quotes}
         known |= {st.accepted_price for st in ctx.state.tickets.values() if st.accepted_price is not None}
         diffs = {abs(a - b) for a, b in combinations(known, 2)} if p.allow_differences else set()
+        fine = sorted(known | diffs)
         hits = []
         for mention, owner in ctx.reading.prices:
             ticket = ctx.task.ticket(owner) if owner else None
@@ -74,7 +75,7 @@ class PriceConsistency(NegotiationRule[PriceConsistencyParams]):
                 )
                 continue
             v = mention.value
-            if any(abs(v - k) <= p.tolerance for k in known | diffs):
+            if _near_any(v, fine, p.tolerance):
                 continue
             if p.allow_counter_range and self._in_counter_range(ctx, owner, v):
                 continue
@@ -101,6 +102,18 @@ class PriceConsistency(NegotiationRule[PriceConsistencyParams]):
             f"{text!r} matches no known price for the {t.room_type} (current {fmt_price(t.current_price)}, "
             f"target {fmt_price(t.target_price)}{last}) and is outside the counter range"
         )
+
+
+def _near_any(value: float, ordered: list[float], tolerance: float) -> bool:
+    """Whether a value of ``ordered`` (sorted) lies within ``tolerance`` of ``value``: the few in a window a
+    little wider than the tolerance are tested, found by bisection (a reply may hold thousands of prices)."""
+    slack = tolerance + 1e-9 * (abs(value) + tolerance + 1.0)  # far wider than any rounding of value - k
+    i = bisect_left(ordered, value - slack)
+    while i < len(ordered) and ordered[i] <= value + slack:
+        if abs(value - ordered[i]) <= tolerance:
+            return True
+        i += 1
+    return False
 
 
 _SELL_CTX = re.compile(
