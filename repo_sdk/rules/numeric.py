@@ -16,7 +16,14 @@ from repo_sdk.rules.text import NumberMention, currencies_of, extract_numbers, n
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import Role, RuleHit, Turn
 
-__all__ = ["HeardNumbers", "NumericConsistency", "NumericConsistencyParams", "task_numbers", "task_value"]
+__all__ = [
+    "HeardNumbers",
+    "NumericConsistency",
+    "NumericConsistencyParams",
+    "close_to_any",
+    "task_numbers",
+    "task_value",
+]
 
 
 def task_numbers(value: Any) -> list[float]:
@@ -147,8 +154,8 @@ class NumericConsistency(Rule[NumericConsistencyParams]):
                     )
                 )
                 continue
-            if _close_any(m.value, refs, p.tolerance, p.rel_tolerance) or any(
-                _close_any(m.value, values, p.tolerance, p.rel_tolerance) for values in heard
+            if close_to_any(m.value, refs, p.tolerance, p.rel_tolerance) or any(
+                close_to_any(m.value, values, p.tolerance, p.rel_tolerance) for values in heard
             ):
                 continue
             above = lo is None or m.value >= lo - p.tolerance
@@ -209,9 +216,17 @@ def _close(value: float, ref: float, tol: float, rel: float) -> bool:
     return abs(value - ref) <= max(tol, rel * abs(ref))
 
 
-def _close_any(value: float, ordered: list[float], tol: float, rel: float) -> bool:
-    """Whether a value of ``ordered`` (sorted) is :func:`_close` to ``value``: by bisection when the
-    tolerance is absolute (the values in a window a little wider than it are tested), else one by one."""
+def close_to_any(value: float, ordered: list[float], tol: float, rel: float = 0.0) -> bool:
+    """Whether a value of ``ordered`` (sorted) lies within ``max(tol, rel * abs(it))`` of ``value``: by
+    bisection when the tolerance is absolute (the values in a window a little wider than it are tested),
+    else one by one. For a reply holding thousands of prices, each checked against the known ones.
+
+    Example:
+        >>> close_to_any(95.004, [80.0, 95.0, 120.0], 0.01), close_to_any(96.0, [80.0, 95.0], 0.01)
+        (True, False)
+        >>> close_to_any(99.0, [100.0], 0.0, rel=0.02)
+        True
+    """
     if rel:
         return any(_close(value, r, tol, rel) for r in ordered)
     slack = tol + 1e-9 * (abs(value) + tol + 1.0)  # far wider than any rounding of value - r

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from repo_sdk.rules.numeric import close_to_any
 from repo_sdk.types import RuleHit
 from repo_sdk_negotiation.prices import currency_matches
 from repo_sdk_negotiation.rules.base import Context, NegotiationRule, fmt_price
@@ -75,7 +76,7 @@ class PriceConsistency(NegotiationRule[PriceConsistencyParams]):
                 )
                 continue
             v = mention.value
-            if _near_any(v, fine, p.tolerance):
+            if close_to_any(v, fine, p.tolerance):
                 continue
             if p.allow_counter_range and self._in_counter_range(ctx, owner, v):
                 continue
@@ -102,18 +103,6 @@ class PriceConsistency(NegotiationRule[PriceConsistencyParams]):
             f"{text!r} matches no known price for the {t.room_type} (current {fmt_price(t.current_price)}, "
             f"target {fmt_price(t.target_price)}{last}) and is outside the counter range"
         )
-
-
-def _near_any(value: float, ordered: list[float], tolerance: float) -> bool:
-    """Whether a value of ``ordered`` (sorted) lies within ``tolerance`` of ``value``: the few in a window a
-    little wider than the tolerance are tested, found by bisection (a reply may hold thousands of prices)."""
-    slack = tolerance + 1e-9 * (abs(value) + tolerance + 1.0)  # far wider than any rounding of value - k
-    i = bisect_left(ordered, value - slack)
-    while i < len(ordered) and ordered[i] <= value + slack:
-        if abs(value - ordered[i]) <= tolerance:
-            return True
-        i += 1
-    return False
 
 
 _SELL_CTX = re.compile(
