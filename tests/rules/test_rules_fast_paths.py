@@ -145,7 +145,7 @@ def test_token_gaps_blanked_split_anywhere_is_the_token_expression_there() -> No
 
 
 def test_closeness_by_bisection_is_closeness_one_by_one() -> None:
-    from repo_sdk.rules.numeric import _close, _close_any
+    from repo_sdk.rules.numeric import _close, close_to_any
 
     rng = random.Random(4)
     for _ in range(20000):
@@ -155,7 +155,7 @@ def test_closeness_by_bisection_is_closeness_one_by_one() -> None:
         )
         value = rng.choice([80.0, 80.01, 79.98, 1e15 + 0.125, 0.01, 95.5, 100.02])
         tol = rng.choice([0.0, 0.01, 0.5])
-        assert _close_any(value, values, tol, 0.0) == any(_close(value, r, tol, 0.0) for r in values)
+        assert close_to_any(value, values, tol, 0.0) == any(_close(value, r, tol, 0.0) for r in values)
 
 
 def _segments_run_by_run(t: str) -> list[tuple[str, int, int, int]]:
