@@ -103,6 +103,8 @@ class NearDuplicates:
         self._codes: list[str] = []  # ratio: each text's code (see encode)
         self._first_of: dict[str, int] = {}  # ratio: a code -> its first text and its last
         self._last_of: dict[str, int] = {}
+        # ratio: once two different texts were found under one code, the texts -> their first and last
+        self._copies: dict[tuple[str, ...], list[int]] | None = None
         self._cutoff = max(0.0, threshold - 1e-6)  # on codes: lower, so rounding never rules out a text
         self._sizes: list[int] = []  # tokens (ratio) or distinct n-grams (jaccard), once indexed
         self._postings: defaultdict[Hashable, list[int]] = defaultdict(list)
@@ -134,6 +136,8 @@ class NearDuplicates:
             self._codes.append(code)
             self._first_of.setdefault(code, rid)
             self._last_of[code] = rid
+            if self._copies is not None:
+                self._copy(rid)
         if self._indexed:
             self._index(rid)
         elif rid >= self.brute_limit:
@@ -158,6 +162,9 @@ class NearDuplicates:
                 first_of[code] = rid
             rid += 1
         self._last_of.update(zip(codes, range(rid - len(codes), rid), strict=True))
+        if self._copies is not None:
+            for each in range(rid - len(codes), rid):
+                self._copy(each)
 
     def first(self, tokens: Sequence[str], min_key: int | None = None, code: str | None = None) -> Found:
         """``(key, similarity)`` of the earliest text (with key >= ``min_key``) similar to ``tokens``, or None."""
@@ -194,6 +201,27 @@ class NearDuplicates:
         ]
 
     # --- internals -------------------------------------------------------------
+    def _exact(self, tokens: Sequence[str], code: str, last: bool) -> int | None:
+        """The last (or first) text equal to ``tokens``, found by its code, or None.
+
+        Codes hold a few bits per token, so different texts may share one: once a search meets
+        such a pair, every text is also kept by its tokens, and looked up that way.
+        """
+        rid = (self._last_of if last else self._first_of).get(code)
+        if rid is None or self._texts[rid] == tokens:
+            return rid
+        if self._copies is None:
+            self._copies = {}
+            for each in range(len(self._texts)):
+                self._copy(each)
+        found = self._copies.get(tuple(tokens))
+        return None if found is None else found[1 if last else 0]
+
+    def _copy(self, rid: int) -> None:
+        assert self._copies is not None
+        held = self._copies.setdefault(tuple(self._texts[rid]), [rid, rid])
+        held[1] = rid
+
     def _probe_of(self, tokens: Sequence[str]) -> Probe:
         held = self._probed.get(id(tokens))
         if held is not None and held[0] is tokens:
@@ -231,8 +259,8 @@ class NearDuplicates:
         exact = None
         if self._ratio:
             code = encode(tokens) if code is None else code
-            exact = (self._last_of if last else self._first_of).get(code)
-            if exact is None or exact < lo or self._texts[exact] != tokens:
+            exact = self._exact(tokens, code, last)
+            if exact is None or exact < lo:
                 exact = None
             elif (len(keys) - exact - 1 if last else exact - lo) <= self.brute_limit:
                 return self._scan(tokens, code, lo, last)  # few texts past an exact copy (before it): no index
@@ -282,8 +310,8 @@ class NearDuplicates:
     def _scan(self, tokens: Sequence[str], code: str, lo: int, last: bool) -> Found:
         """Every text from ``lo`` on compared by its code in C; the close ones checked on tokens, in key order."""
         texts, codes, hi = self._texts, self._codes, len(self._codes)
-        exact = (self._last_of if last else self._first_of).get(code)
-        if exact is not None and exact >= lo and texts[exact] == tokens:  # an exact copy: only texts past it
+        exact = self._exact(tokens, code, last)
+        if exact is not None and exact >= lo:  # an exact copy: only texts past it (before it) are compared
             lo, hi = (exact + 1, hi) if last else (lo, exact)
         else:
             exact = None

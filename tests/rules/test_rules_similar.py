@@ -223,6 +223,31 @@ def test_searches_past_the_index_keep_to_their_budget_and_still_find_exact_copie
     assert full.candidates > 20 * budgeted.candidates
 
 
+@pytest.mark.parametrize("last", [True, False])
+@pytest.mark.parametrize("brute_limit", [24, 100_000])
+def test_texts_sharing_one_code_still_find_their_exact_copies(last, brute_limit):
+    """Codes hold a few bits per token, so different texts share one (here: every text of a length). An exact
+    copy is found however many other texts share its code: scanned before indexing, and past the index with a
+    budget too small to reach it."""
+    rng = random.Random(4)
+    items = [[rng.choice("abc") for _ in range(rng.randint(6, 8))] for _ in range(1500)]
+    capped = NearDuplicates(0.85, brute_limit=brute_limit, max_candidates=8)
+    copies = 0
+    for key, tokens in enumerate(items):
+        code = "x" * len(tokens)
+        got = capped.last(tokens, code=code) if last else capped.first(tokens, code=code)
+        earlier = [k for k in range(key) if items[k] == tokens]
+        if earlier:
+            copies += 1
+            assert got is not None, (key, tokens)
+        if got is not None:
+            assert got[1] == similarity(tokens, items[got[0]]) >= 0.85
+        if earlier and brute_limit > len(items):  # scanned: the very copy (or a later near one) is found
+            assert got[0] >= earlier[-1] if last else got[0] <= earlier[0]
+        capped.add(tokens, key, code)
+    assert copies > 150
+
+
 def test_a_budget_past_every_search_changes_nothing():
     for seed in range(3):
         items = texts(seed, 150)
