@@ -102,6 +102,9 @@ _CACHED_TEXTS = 64
 _CACHED_CHARS = 8_000_000  # characters of the texts held (long replies must not pile up here)
 
 
+_UNSEARCHABLE = frozenset({"(a text the automaton cannot read)"})
+
+
 class _Registry:
     """Every prefilter's long words, and for each text tested often, the set of them it holds.
 
@@ -116,7 +119,7 @@ class _Registry:
     def __init__(self) -> None:
         self.words: set[str] = set()
         self._automaton: Any = None  # an AhoCorasick, built when first needed
-        self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds or None]
+        self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds, None or _UNSEARCHABLE]
         self._chars = 0  # characters of the texts held
 
     def register(self, words: Iterator[str] | list[str]) -> None:
@@ -136,7 +139,8 @@ class _Registry:
                 self._texts, self._chars = {}, 0
             entry = self._texts[id(folded)] = [folded, 0, None]
             self._chars += len(folded)
-        if entry[2] is None:
+        found = entry[2]
+        if found is None:
             entry[1] += 1
             if entry[1] < _SHARED_AFTER and not now:
                 return None
@@ -145,12 +149,10 @@ class _Registry:
                 # (a DFA: a few hundred words make a small one, searched faster than the default)
                 automaton = self._automaton = AhoCorasick(sorted(self.words), store_patterns=True, implementation=_DFA)
             try:
-                entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
+                found = entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
             except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so the substring tests go on
-                del self._texts[id(folded)]
-                self._chars -= len(folded)
-                return None
-        return entry[2]
+                found = entry[2] = _UNSEARCHABLE
+        return None if found is _UNSEARCHABLE else found
 
 
 _WORDS = _Registry()

@@ -114,3 +114,25 @@ def test_half_a_surrogate_pair_keeps_every_rule_reading_the_text() -> None:
     with RewardPipeline.from_spec({"sources": {"rules": rules}}) as pipe:
         result = pipe.score([make_sample(response="<think>plan\ud800</think> You are a genius! 80 EUR?")])[0]
     assert result.sources["rules"].value is not None, result.sources["rules"].reason
+
+
+def test_a_text_the_automaton_cannot_read_is_tried_once() -> None:
+    """Half a surrogate pair: the automaton raises once, and that text keeps the substring tests from then on."""
+    from repo_sdk.rules import prefilter as module
+
+    class Raising:
+        calls = 0
+
+        def find_matches_as_strings(self, text: str, overlapping: bool) -> list[str]:
+            Raising.calls += 1
+            text.encode()  # what the automaton does first
+            return []
+
+    registry = module._Registry()
+    registry.register(["deal", "price"])
+    registry._automaton = Raising()
+    bad, good = "a deal\ud800 at this price", "a deal at this price"
+    assert [registry.present(bad) for _ in range(50)] == [None] * 50
+    assert Raising.calls == 1
+    assert registry.present(good, now=True) == frozenset()  # (the stand-in finds nothing in a readable text)
+    assert Raising.calls == 2
