@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import string
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -120,7 +121,25 @@ class TextView:
         if lower is None:
             return [(span, tokenize(text[span[0] : span[1]])) for span in self.sentences]
         findall = TOKEN.findall
-        return [(span, findall(lower, span[0], span[1])) for span in self.sentences]
+        apart = self._cjk_apart
+        if apart is None:
+            return [(span, findall(lower, span[0], span[1])) for span in self.sentences]
+        # a few CJK characters: the sentences without one are split, those with one read by the expression
+        blanked, cjk = apart
+        out = []
+        for span in self.sentences:
+            s, e = span
+            i = bisect_left(cjk, s)
+            out.append((span, findall(lower, s, e) if i < len(cjk) and cjk[i] < e else blanked[s:e].split()))
+        return out
+
+    @_once
+    def _cjk_apart(self) -> tuple[str, list[int]] | None:
+        # a text holding a few kinds of CJK character (no _spaced): the lower-cased text with them blanked too,
+        # and their offsets (None: no lower-cased text, or too many kinds of character)
+        lower = self._lower
+        blanked = None if lower is None else _BETWEEN_CJK(lower)
+        return None if blanked is None else (blanked, [m.start() for m in _CJK_CHAR.finditer(lower)])
 
     @_once
     def numbers(self) -> list[NumberMention]:
@@ -140,6 +159,8 @@ class TextView:
 
 # the characters of TOKEN's runs; a CJK character is a token of its own
 _TOKEN_GAPS = Blanker(string.ascii_lowercase + string.digits, re.compile(rf"[^\W_{CJK}]"), re.compile(rf"[{CJK}]"))
+_BETWEEN_CJK = Blanker(string.ascii_lowercase + string.digits, re.compile(rf"[^\W_{CJK}]"))  # CJK blanked too
+_CJK_CHAR = re.compile(rf"[{CJK}]")
 
 
 def token_gaps_blanked(lower: str) -> str | None:

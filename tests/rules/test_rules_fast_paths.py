@@ -106,7 +106,23 @@ def test_sentences_found_with_the_whitespace_after_their_ends_are_the_stripped_p
 
 def test_view_tokens_are_the_tokens_of_the_text_whichever_view_comes_first() -> None:
     rng = random.Random(3)
-    words = ["Hi", "there.", "We", "can", "do", "80", "EUR!", "谢谢", "İstanbul", "ß", "déjà-vu", "a_b", "\n", "…"]
+    words = [
+        "Hi",
+        "there.",
+        "We",
+        "can",
+        "do",
+        "80",
+        "EUR!",
+        "谢谢",
+        "İstanbul",
+        "ß",
+        "déjà-vu",
+        "a_b",
+        "\n",
+        "…",
+        "ok好的x1.",
+    ]
     for _ in range(3000):
         t = " ".join(rng.choice(words) for _ in range(rng.randint(0, 20)))
         first, second = TextView(t), TextView(t)
@@ -114,6 +130,15 @@ def test_view_tokens_are_the_tokens_of_the_text_whichever_view_comes_first() -> 
         second.sentence_tokens  # noqa: B018 - the sentences first: the tokens are taken from them
         assert second.tokens == text.tokenize(t)
         assert [toks for _, toks in second.sentence_tokens] == [text.tokenize(t[a:b]) for a, b in second.sentences]
+    cjk_read = 0  # texts holding CJK that were read sentence by sentence, split where a sentence holds none
+    same_length = [w for w in words if len(w.lower()) == len(w)]  # (else the tokens are read from the text)
+    for _ in range(300):
+        t = " ".join(rng.choice(same_length) for _ in range(rng.randint(50, 200)))
+        view = TextView(t)
+        cjk_read += view._cjk_apart is not None
+        assert [toks for _, toks in view.sentence_tokens] == [text.tokenize(t[a:b]) for a, b in view.sentences]
+        assert view.tokens == text.tokenize(t)
+    assert cjk_read > 100
 
 
 def test_token_gaps_blanked_split_anywhere_is_the_token_expression_there() -> None:

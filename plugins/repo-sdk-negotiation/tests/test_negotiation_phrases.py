@@ -9,7 +9,7 @@ import re
 
 import pytest
 from repo_sdk_negotiation import cues
-from repo_sdk_negotiation.phrases import alternatives, union_for
+from repo_sdk_negotiation.phrases import alternatives, finditer_for, union_for
 from repo_sdk_negotiation.rules import claims, prices, style, terms
 from repo_sdk_negotiation.rules.style import STOPWORDS, EarlierReplies, OneLanguage, _Script
 from repo_sdk_negotiation.text import sentences
@@ -67,6 +67,20 @@ def test_a_cue_split_into_its_phrases_finds_what_it_finds(name: str) -> None:
         for s in sentences(text)[:3] if k % 10 == 0 else ():  # and in any piece of the text, sentence by sentence
             assert spans(union, s.text) == spans(pattern, s.text), s.text
     assert matched >= 5 or name in ("FILLER_ONLY", "SILENCE", "GREETING", "HOTEL_CONFIRM")  # the texts do match
+
+
+@pytest.mark.parametrize("name", sorted(CUES))
+def test_a_cue_searched_only_where_it_may_start_finds_what_it_finds_in_a_long_reply(name: str) -> None:
+    """Long replies are searched only at the positions where a cue's phrase may start: the same matches."""
+    pattern = CUES[name]
+    pieces = texts_of(pattern, seed=len(name) + 1, n=600)
+    matched = 0
+    for k in range(0, len(pieces), 60):
+        text = "".join(pieces[k : k + 60])  # (about 8 KB: past the length from which it is searched that way)
+        expected = spans(pattern, text)
+        matched += len(expected)
+        assert [(m.span(), m.group(0)) for m in finditer_for(pattern, text, fold(text))] == expected
+    assert matched >= 5 or name in ("FILLER_ONLY", "SILENCE", "GREETING", "HOTEL_CONFIRM")
 
 
 def test_union_for_leaves_out_what_a_reply_lacks_and_keeps_the_cue_when_it_may_all_match() -> None:
@@ -201,6 +215,9 @@ def test_one_language_hits_what_the_plain_reading_hits() -> None:
         {"language": "ko"},
     ]
     rules = [OneLanguage(), OneLanguage(style.OneLanguageParams(min_foreign_words=1))]
+    # a clause is skipped when no foreign word of the reply is in its lower case: sound while no such word holds
+    # a sigma (the one letter whose lower case depends on its neighbours)
+    assert not any(c in w for ws in style._FOREIGN.values() for w in ws for c in "σς")
     hits = 0
     for k, text in enumerate(random_replies(5, 1500, vocabulary)):
         task, rule = tasks[k % len(tasks)], rules[k % 2]

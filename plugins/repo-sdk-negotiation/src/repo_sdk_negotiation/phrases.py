@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
+from repo_sdk.rules.anchors import Starts, lowered, merged_finditer, min_width, positions, starts
 from repo_sdk.rules.prefilter import Prefilter
 
-__all__ = ["alternatives", "union_for"]
+__all__ = ["alternatives", "finditer_for", "union_for"]
 
 _LONG = 3  # words this long are found by the automaton; shorter ones (in most texts) by a substring test each
 _SETTLED = 64  # texts searched with the same words, after which they are searched with a DFA
 _KEPT_TEXTS = 8  # texts whose words are kept (the rules of a reply ask about the reply, its hotel turn, ...)
 _KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its needs texts meet
+_ANCHORED_FROM = 4096  # texts this long are searched only where a match may start (shorter: a scan is cheaper)
 
 
 class _Cue:
@@ -134,6 +137,38 @@ def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
     for word in _INDEX.present(folded) & cue.words:
         bits |= of[word]
     return cue.union(bits)
+
+
+def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, searched with :func:`union_for` and, in a long text, only where a match
+    may start (:func:`repo_sdk.rules.anchors.merged_finditer`): the engine runs a case-insensitive
+    pattern at every position, which a long reply pays for every cue.
+
+    Example:
+        >>> cue = re.compile(r"\\b(?:work order|tickets?)\\b", re.I)
+        >>> text = "Per the WORK ORDER, two tickets. " * 200
+        >>> [m.group() for m in finditer_for(cue, text, text.lower())][:3]
+        ['WORK ORDER', 'tickets', 'WORK ORDER']
+    """
+    union = union_for(pattern, folded)
+    if union is None:
+        return iter(())
+    where = _starts_of(union) if len(text) >= _ANCHORED_FROM else None
+    low = lowered(text, folded) if where is not None else None
+    if where is None or low is None:
+        return union.finditer(text)
+    if _FOUND[0] is not text:  # the words' positions, kept for the next cue asked about the same reply
+        _FOUND[:] = [text, {}]
+    return merged_finditer(text, [union], [positions(text, low, where, _FOUND[1])])
+
+
+_FOUND: list = [None, {}]  # the last long text searched, and where each cue's first words are in it
+
+
+@lru_cache(maxsize=4096)
+def _starts_of(pattern: re.Pattern[str]) -> Starts | None:
+    """Where ``pattern``'s matches start (None: anywhere, or it may match an empty string)."""
+    return starts(pattern) if min_width(pattern) > 0 else None
 
 
 def alternatives(pattern: str) -> list[str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right, insort
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from repo_sdk_negotiation.memo import text_cache
 
@@ -21,6 +21,7 @@ __all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalis
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
 _SENTENCE = re.compile(rf"[^{_ENDS}\n]*(?:[{_ENDS}]+(?=\s|$)|\n|$)|[^\n]+")
 _WORDS = re.compile(r"[\w']+")
+_COMMA_PIECE = re.compile(r"[^,:]+")
 _CLAUSE_BREAK = re.compile(r",?\s+\b(?:but|however|although|though|whereas)\b,?\s*|;\s*|\s+-\s+|\s+—\s+", re.I)
 _NEGATION = re.compile(
     r"\b(?:not|no|never|cannot|can't|cant|won't|wont|don't|dont|doesn't|doesnt|didn't|isn't|aren't|wasn't|"
@@ -29,9 +30,8 @@ _NEGATION = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A piece of a text with its character offsets in the text."""
+class Segment(NamedTuple):
+    """A piece of a text with its character offsets in the text (a named tuple: a reply has thousands)."""
 
     start: int
     end: int
@@ -104,10 +104,18 @@ def commas(text: str) -> list[Segment]:
 def _commas(text: str) -> tuple[Segment, ...]:
     out = []
     for c in clauses(text):
-        for m in re.finditer(r"[^,:]+", c.text):
-            lead = len(m.group(0)) - len(m.group(0).lstrip())
-            if m.group(0).strip():
-                out.append(Segment(c.start + m.start() + lead, c.start + m.end(), m.group(0).strip()))
+        if "," not in c.text and ":" not in c.text:  # one piece: the clause, stripped
+            body = c.text.strip()
+            if body == c.text:
+                out.append(c)
+            elif body:
+                out.append(Segment(c.start + len(c.text) - len(c.text.lstrip()), c.end, body))
+            continue
+        for m in _COMMA_PIECE.finditer(c.text):
+            piece = m.group(0)
+            body = piece.strip()
+            if body:
+                out.append(Segment(c.start + m.start() + len(piece) - len(piece.lstrip()), c.start + m.end(), body))
     return tuple(out)
 
 

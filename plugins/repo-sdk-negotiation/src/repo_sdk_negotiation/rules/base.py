@@ -28,7 +28,7 @@ from repo_sdk.rules.text import fold
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Sample, Turn
 from repo_sdk_negotiation.acts import Act, TicketState
-from repo_sdk_negotiation.phrases import union_for
+from repo_sdk_negotiation.phrases import finditer_for, union_for
 from repo_sdk_negotiation.state import AgentReading, HotelReading, NegotiationState
 from repo_sdk_negotiation.task import NegotiationTask, parse_task
 
@@ -66,6 +66,11 @@ class Context:
     def union(self, pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         """What of ``pattern`` may match the reply (:func:`repo_sdk_negotiation.text.union_for`); None: nothing."""
         return union_for(pattern, self.folded)
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """``pattern.finditer`` over the reply (``reading.text``), searched as :meth:`union` allows and, in a long
+        reply, only where a match may start (:func:`repo_sdk_negotiation.phrases.finditer_for`)."""
+        return finditer_for(pattern, self.reading.text, self.folded)
 
     def evidence(self, span: tuple[int, int]) -> str:
         return self.response[span[0] : span[1]]

@@ -45,14 +45,13 @@ class SilenceAsConsent(NegotiationRule):
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         text = ctx.reading.text
-        always, presume = ctx.union(cues.CONSENT_ALWAYS), ctx.union(cues.CONSENT_PRESUME)
         hits = [
             self.hit_at(ctx, "takes the hotel's silence as consent", m.span())
-            for m in (always.finditer(text) if always is not None else ())
+            for m in ctx.finditer(cues.CONSENT_ALWAYS)
             if not is_negated(text, m.start(), window=2)
         ]
         sents = None  # split on the first deal presumed
-        for m in presume.finditer(text) if presume is not None else ():
+        for m in ctx.finditer(cues.CONSENT_PRESUME):
             if is_negated(text, m.start(), window=3) or any(
                 h.span and h.span[0] <= m.start() < h.span[1] for h in hits
             ):

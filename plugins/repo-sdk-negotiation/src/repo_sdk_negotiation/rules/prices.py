@@ -253,8 +253,7 @@ class InventedDiscount(NegotiationRule[InventedDiscountParams]):
         p = self.config
         offers = [_content_words(o) for o in ctx.task.offers]
         hits = []
-        offer = ctx.union(_OFFER)
-        for m in offer.finditer(ctx.reading.text) if offer is not None else ():
+        for m in ctx.finditer(_OFFER):
             if is_negated(ctx.reading.text, m.start()):
                 continue
             words = _content_words(m.group(0) + " " + ctx.reading.text[m.end() : m.end() + 60])

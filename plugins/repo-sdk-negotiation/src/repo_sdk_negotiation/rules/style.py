@@ -212,14 +212,17 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
         )
         if lang not in STOPWORDS:
             return hits
-        foreign = _FOREIGN[lang]
-        if foreign.isdisjoint(words_of(text)):
+        held = _FOREIGN[lang] & words_of(text)  # the foreign words the reply holds
+        if not held:
             return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
         for piece in commas(text):
             start, clause = piece.start, piece.text
-            words = [w.lower() for w in _WORD.findall(clause)]
-            if foreign.isdisjoint(words):
+            low = clause.lower()  # (lower case is read character by character: a word's is in its clause's)
+            if not any(w in low for w in held):
                 continue  # a clause hits only by another language's function word or a courtesy word
+            words = [w.lower() for w in _WORD.findall(clause)]
+            if held.isdisjoint(words):
+                continue
             counts = dict.fromkeys(STOPWORDS, 0)
             for w in words:
                 for lg in _LANGUAGES_OF.get(w, ()):

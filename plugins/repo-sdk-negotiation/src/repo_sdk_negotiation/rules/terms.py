@@ -102,8 +102,7 @@ class InternalTerms(NegotiationRule[InternalTermsParams]):
         text = ctx.reading.text
         found: list[tuple[tuple[int, int], str]] = []
         for what, pattern in self._patterns:
-            union = ctx.union(pattern)
-            for m in union.finditer(text) if union is not None else ():
+            for m in ctx.finditer(pattern):
                 before = re.findall(r"[a-z]+", text[max(0, m.start() - 20) : m.start()].lower())
                 if what == "ticket" and before and before[-1] in _EVENT:
                     continue  # "train tickets", "concert ticket": the guest's, not ours
