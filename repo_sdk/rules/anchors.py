@@ -25,6 +25,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate, islice
 from typing import Any
 
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
@@ -32,7 +34,16 @@ try:  # the regex parser of the standard library (a private module; its place mo
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse
 
-__all__ = ["Starts", "anchored_finditer", "lowered", "merged_finditer", "min_width", "positions", "starts"]
+__all__ = [
+    "Starts",
+    "anchored_finditer",
+    "lowered",
+    "merged_finditer",
+    "min_width",
+    "occurrences",
+    "positions",
+    "starts",
+]
 
 _MAX_WORDS = 64  # a pattern that may start with more words than this is searched as it is
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
@@ -183,25 +194,26 @@ def _is_word(c: str) -> bool:
     return c.isalnum() or c == "_"  # what the engine's Unicode \\b counts as a word character
 
 
-def positions(text: str, low: str, where: Starts, found: dict[str, list[int]]) -> list[int]:
+def positions(text: str, low: str, where: Starts, found: dict[str, list[int]] | None = None) -> list[int]:
     """Every position of ``text`` where a pattern starting ``where`` may start, in order (``low``:
-    :func:`lowered` text; ``found`` keeps each word's positions for the next pattern that starts with it).
+    :func:`lowered` text; ``found`` keeps each word's offsets in ``low`` for the next pattern that starts
+    with it; None: kept for every pattern asked about the same ``low`` object, until another is asked about).
 
     Example:
         >>> text = "Plan: the user.\\nThen THE end"
-        >>> positions(text, lowered(text), starts(re.compile(r"\\bthe\\b|^plan", re.I | re.M)), {})
+        >>> positions(text, lowered(text), starts(re.compile(r"\\bthe\\b|^plan", re.I | re.M)))
         [0, 6, 16, 21]
     """
+    if found is None:
+        if _SHARED[0] is not low:  # (held here, the text cannot be freed and its identity reused)
+            _SHARED[:] = [low, {}]
+        found = _SHARED[1]
     out: list[int] = [0] if where.line or where.begin else []
     words = [*where.words, "\n"] if where.line else where.words
     for word in words:
         at = found.get(word)
         if at is None:
-            at = found[word] = []
-            find, q = low.find, low.find(word)
-            while q >= 0:
-                at.append(q)
-                q = find(word, q + 1)
+            at = found[word] = occurrences(low, word)
         if word == "\n" and where.line:
             out += [q + 1 for q in at]
             if word not in where.words:
@@ -213,6 +225,43 @@ def positions(text: str, low: str, where: Starts, found: dict[str, list[int]]) -
     if len(words) > 1 or where.line or where.begin:
         out = sorted(set(out))
     return out
+
+
+_SHARED: list[Any] = [None, {}]  # the last lowered text asked about, and each word's offsets in it
+
+
+def occurrences(text: str, word: str) -> list[int]:
+    """Every offset where ``word`` (not empty) starts in ``text``, overlapping ones included, in order.
+
+    A word found many times in a long text is found by one ``str.split`` and a running sum of the
+    pieces' lengths (no Python step per occurrence), when no two of its occurrences can overlap.
+
+    Example:
+        >>> occurrences("a banana", "an"), occurrences("aaaa", "aa")
+        ([3, 5], [0, 1, 2])
+    """
+    find, q = text.find, text.find(word)
+    if q < 0:
+        return []
+    at = [q]
+    q = find(word, q + 1)
+    if q >= 0 and len(text) >= _SPLIT_FROM and not _overlaps(word):
+        pieces = text.split(word)
+        step = len(word).__add__  # an occurrence starts a word and a piece after the last one
+        return list(accumulate(map(step, map(len, islice(pieces, 1, len(pieces) - 1))), initial=len(pieces[0])))
+    while q >= 0:
+        at.append(q)
+        q = find(word, q + 1)
+    return at
+
+
+_SPLIT_FROM = 4096  # texts this long find a word's occurrences by splitting
+
+
+@lru_cache(maxsize=4096)
+def _overlaps(word: str) -> bool:
+    """Whether two occurrences of ``word`` can overlap (a proper prefix of it is also a suffix)."""
+    return any(word[:k] == word[-k:] for k in range(1, len(word)))
 
 
 def merged_finditer(
@@ -272,4 +321,4 @@ def anchored_finditer(pattern: re.Pattern[str], text: str, where: Starts | None)
     low = lowered(text) if where is not None else None
     if low is None or where is None:
         return pattern.finditer(text)
-    return merged_finditer(text, [pattern], [positions(text, low, where, {})])
+    return merged_finditer(text, [pattern], [positions(text, low, where)])

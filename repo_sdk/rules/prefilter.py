@@ -279,5 +279,4 @@ class Alternation:
         low = lowered(text, folded)
         if low is None:
             return [None] * len(keep)
-        found: dict[str, list[int]] = {}
-        return [None if (s := self._starts[i]) is None else positions(text, low, s, found) for i in keep]
+        return [None if (s := self._starts[i]) is None else positions(text, low, s) for i in keep]

@@ -209,3 +209,20 @@ def test_forbidden_terms_tried_where_a_term_starts_find_what_the_pattern_finds()
             )
             want = [m.span() for m in rule._pattern.finditer(text)]
             assert [m.span() for m in anchored_finditer(rule._pattern, text, rule._starts)] == want, text
+
+
+def test_occurrences_are_those_of_find_one_after_another() -> None:
+    """Long texts find a word by splitting (when its occurrences cannot overlap): the same offsets as find."""
+    from repo_sdk.rules.anchors import occurrences
+
+    rng = random.Random(11)
+    words = ["i", "we", "as", "aa", "aba", "abab", "the ", "?", "\n", "ab"]
+    for _ in range(300):
+        text = "".join(rng.choice(["a", "b", " ", "i", "we", "the", "?", "\n", "x" * 50]) for _ in range(3000))
+        for word in words:
+            expected, q = [], text.find(word)
+            while q >= 0:
+                expected.append(q)
+                q = text.find(word, q + 1)
+            assert occurrences(text, word) == expected, word
+            assert occurrences(text[:100], word) == [q for q in expected if q + len(word) <= 100]

@@ -157,12 +157,7 @@ def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[r
     low = lowered(text, folded) if where is not None else None
     if where is None or low is None:
         return union.finditer(text)
-    if _FOUND[0] is not text:  # the words' positions, kept for the next cue asked about the same reply
-        _FOUND[:] = [text, {}]
-    return merged_finditer(text, [union], [positions(text, low, where, _FOUND[1])])
-
-
-_FOUND: list = [None, {}]  # the last long text searched, and where each cue's first words are in it
+    return merged_finditer(text, [union], [positions(text, low, where)])  # (words' offsets shared by the cues)
 
 
 @lru_cache(maxsize=4096)
