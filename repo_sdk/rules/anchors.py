@@ -14,7 +14,7 @@ Example:
     >>> import re
     >>> where = starts(re.compile(r"\\b(?:let(?:'s| me)\\s+)?think|^\\s*plan:", re.I | re.M))
     >>> sorted(where.words), sorted(where.bounded), where.line
-    (['let', 'think'], ['let', 'think'], True)
+    (['let me', "let's", 'think'], ['let me', "let's", 'think'], True)
     >>> starts(re.compile(r"\\w+ing")) is None  # a class of letters: it may start anywhere
     True
 """
@@ -68,7 +68,10 @@ def starts(pattern: re.Pattern[str]) -> Starts | None:
     """Where every match of ``pattern`` starts (None: anywhere, or the parser's shape is unknown)."""
     try:
         parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
-        found, nullable = _first(list(parsed), parsed.state.flags, False)
+        try:  # words run on into what must follow them, while that keeps them few; else their literal runs
+            found, nullable = _first(list(parsed), parsed.state.flags, False, None, _MAX_AFTER)
+        except _Unknown:
+            found, nullable = _first(list(parsed), parsed.state.flags, False)
     except Exception:  # _Unknown, or a parser shape this reading does not know
         return None
     if nullable or not found:
@@ -97,9 +100,14 @@ def min_width(pattern: re.Pattern[str]) -> int:
 _LINE, _BEGIN = object(), object()
 
 
-def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]:
+def _first(
+    items: list[Any], flags: int, bounded: bool, rest: list[Any] | None = None, after: int = 0
+) -> tuple[set[Any], bool]:
     """The words (and line or text starts) a match of ``items`` starts with, each with whether a ``\\b``
-    comes right before it (``bounded``: one did already), and whether the match may be empty."""
+    comes right before it (``bounded``: one did already), and whether the match may be empty. ``rest``:
+    what follows ``items`` in the pattern (read with the same flags), which a word may run on into, in at
+    most ``after`` ways (0: a word is its run of literal characters)."""
+    rest = rest or []
     found: set[Any] = set()
     i = 0
     while i < len(items):
@@ -112,7 +120,8 @@ def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]
                 i += 1
             if not run:
                 raise _Unknown
-            found.add(("".join(run), bounded))
+            word = "".join(run)  # and what must follow it: "(?:a |an )?" starts with "a " or "an ", not "a"
+            found |= {(word + more, bounded) for more in (_prefixes(items[i:] + rest, after) if after else [""])}
             return found, False
         if name == "AT":
             at = str(av)
@@ -128,20 +137,23 @@ def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]
             bounded = bounded or (name == "ASSERT_NOT" and _no_letter_before(av) and not flags & (re.A | re.L))
             i += 1
             continue
+        then = items[i + 1 :] + rest
         if name == "SUBPATTERN":
             _, add, remove, sub = av
-            more, nullable = _first(list(sub), (flags | add) & ~remove, bounded)
+            more, nullable = _first(
+                list(sub), (flags | add) & ~remove, bounded, then if not add | remove else None, after
+            )
         elif name == "ATOMIC_GROUP":
-            more, nullable = _first(list(av), flags, bounded)
+            more, nullable = _first(list(av), flags, bounded, None, after)
         elif name == "BRANCH":
             more, nullable = set(), False
             for branch in av[1]:
-                got, empty = _first(list(branch), flags, bounded)
+                got, empty = _first(list(branch), flags, bounded, then, after)
                 more |= got
                 nullable = nullable or empty
         elif name in _REPEATS:
-            low, _, sub = av
-            more, empty = _first(list(sub), flags, bounded)
+            low, high, sub = av
+            more, empty = _first(list(sub), flags, bounded, then if high == 1 else None, after)
             nullable = low == 0 or empty
         elif name == "IN":  # a class of a few literal characters
             more, nullable = set(), False
@@ -158,6 +170,51 @@ def _first(items: list[Any], flags: int, bounded: bool) -> tuple[set[Any], bool]
             return found, False
         i += 1
     return found, True
+
+
+_MAX_AFTER = 16  # ways a word may run on (more: the word alone)
+_AFTER_CHARS = 12  # characters a word may run on by
+
+
+def _prefixes(items: list[Any], limit: int, room: int = _AFTER_CHARS) -> set[str]:
+    """Strings one of which starts every match of ``items`` ("": nothing known), at most ``limit`` of them:
+    literal characters, alternatives and optional parts read on while they stay that few."""
+    i = 0
+    while i < len(items) and room > 0:
+        op, av = items[i]
+        name = str(op)
+        if name == "LITERAL":
+            if not chr(av).isascii():
+                return {""}
+            return {chr(av).lower() + more for more in _prefixes(items[i + 1 :], limit, room - 1)}
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero-width: the characters after it start the match
+            i += 1
+            continue
+        after = items[i + 1 :]
+        if name == "IN":
+            if not all(str(cop) == "LITERAL" and chr(cav).isascii() for cop, cav in av):
+                return {""}
+            heads = {chr(cav).lower() for _, cav in av}
+            if len(heads) > limit:
+                return {""}
+            tails = _prefixes(after, limit // len(heads), room - 1)
+            return {h + t for h in heads for t in tails}
+        if name == "SUBPATTERN" and not av[1] | av[2]:
+            return _prefixes(list(av[3]) + after, limit, room)
+        if name == "BRANCH":
+            found: set[str] = set()
+            for branch in av[1]:
+                found |= _prefixes(list(branch) + after, limit, room)
+                if len(found) > limit:
+                    return {""}
+            return found
+        if name in _REPEATS and av[1] == 1:  # optional (or once): with it, and without it when it may be left out
+            found = _prefixes(list(av[2]) + after, limit, room)
+            if av[0] == 0:
+                found |= _prefixes(after, limit, room)
+            return found if len(found) <= limit else {""}
+        return {""}
+    return {""}
 
 
 def _no_letter_before(av: Any) -> bool:

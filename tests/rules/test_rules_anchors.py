@@ -49,6 +49,14 @@ EXTRA = [
     r"(?P<t0>(?<!\w)(?i:target[\s_-]+price(?:e?s)?)(?!\w))|(?P<t1>(?<!\w)(?i:ticket)(?!\w))|(?P<t2>t\w+t)",
     r"(?<!\w)(?:ab|\(c|_x)",
     r"(?a:(?<!\w)step)",
+    # words that run on into what must follow them: optional parts, alternatives, classes, flag changes
+    r"\b(?:a |an )?(?:free|gratis) \w+",
+    r"\b(?:we|i)(?:'ll| will)?(?: also)? (?:offer|give)\b",
+    r"[ab]c(?:d|e)?f",
+    r"x(?:y|z){1,3}w",
+    r"(?:ok|fine)(?i: SURE)",
+    r"(?:so|then)(?=,) now",
+    r"un(?:der)?\b(?:stand|do)",
 ]
 # pieces of text that meet those patterns near their edges: case variants the engine folds (long s,
 # Kelvin sign, dotted and dotless i), Unicode spaces and letters, line and sentence starts, markers
