@@ -29,6 +29,11 @@ from functools import lru_cache
 from itertools import accumulate, islice
 from typing import Any
 
+try:  # every known start word found in a long text in one pass (Rust); without it, one search per word
+    from ahocorasick_rs import AhoCorasick
+except ImportError:  # pragma: no cover - a dependency of the core
+    AhoCorasick = None  # type: ignore[misc,assignment]  # the class or None: the speed-up is optional
+
 try:  # the regex parser of the standard library (a private module; its place moved in 3.11)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]  # not in typeshed for 3.10
 except ImportError:  # pragma: no cover - Python 3.10
@@ -81,6 +86,7 @@ def starts(pattern: re.Pattern[str]) -> Starts | None:
     words = frozenset(w for w in met if not any(w != v and w.startswith(v) for v in met))
     free = {w for w, bounded in found if isinstance(w, str) and not bounded}
     bounded = frozenset(w for w in words if _is_word(w[0]) and not any(v.startswith(w) for v in free))
+    _KNOWN.add(words)
     return Starts(words, (_LINE, False) in found or (_LINE, True) in found, any(w is _BEGIN for w, _ in found), bounded)
 
 
@@ -263,7 +269,7 @@ def positions(text: str, low: str, where: Starts, found: dict[str, list[int]] | 
     """
     if found is None:
         if _SHARED[0] is not low:  # (held here, the text cannot be freed and its identity reused)
-            _SHARED[:] = [low, {}]
+            _SHARED[:] = [low, _KNOWN.find_all(low) if len(low) >= _ONE_PASS_FROM else {}]
         found = _SHARED[1]
     out: list[int] = [0] if where.line or where.begin else []
     words = [*where.words, "\n"] if where.line else where.words
@@ -285,6 +291,42 @@ def positions(text: str, low: str, where: Starts, found: dict[str, list[int]] | 
 
 
 _SHARED: list[Any] = [None, {}]  # the last lowered text asked about, and each word's offsets in it
+_ONE_PASS_FROM = 65_536  # texts this long find every known start word in one pass, present or not
+
+
+class _KnownWords:
+    """Every start word :func:`starts` has read so far, and an automaton that finds them all in a text at once:
+    a long text would otherwise be searched end to end once per word, for words it lacks too."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self._known: set[str] = set()
+        self._automaton: Any = None
+
+    def add(self, words: frozenset[str]) -> None:
+        new = words - self._known
+        if new:
+            self._known |= new
+            self.words += sorted(new)
+            self._automaton = None
+
+    def find_all(self, low: str) -> dict[str, list[int]]:
+        """Each known word's offsets in ``low`` (empty when there is no automaton or it cannot read ``low``)."""
+        if AhoCorasick is None or not self.words:
+            return {}
+        if self._automaton is None:
+            self._automaton = AhoCorasick(self.words)
+        try:
+            matches = self._automaton.find_matches_as_indexes(low, overlapping=True)
+        except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so one search per word
+            return {}
+        at: list[list[int]] = [[] for _ in self.words]
+        for i, start, _ in matches:  # (in order of their ends: one word's starts in order)
+            at[i].append(start)
+        return dict(zip(self.words, at, strict=True))
+
+
+_KNOWN = _KnownWords()
 
 
 def occurrences(text: str, word: str) -> list[int]:

@@ -189,6 +189,7 @@ def test_patterns_that_may_start_anywhere_have_no_starts():
 def test_a_long_text_gets_the_same_matches(seed):
     rng = random.Random(seed)
     text = "".join(rng.choice(PIECES) + rng.choice([" ", "\n", ". ", ""]) for _ in range(4000))
+    text = text * (1 + 70_000 // len(text))  # (past the length from which every start word is found in one pass)
     for alternatives in UNIONS:
         whole = re.compile("|".join(f"(?:{x})" for x in alternatives), re.I | re.M)
         union = Alternation(alternatives, re.I | re.M)
@@ -234,3 +235,17 @@ def test_occurrences_are_those_of_find_one_after_another() -> None:
                 q = text.find(word, q + 1)
             assert occurrences(text, word) == expected, word
             assert occurrences(text[:100], word) == [q for q in expected if q + len(word) <= 100]
+
+
+@pytest.mark.parametrize("half", ["", "\ud800"])
+def test_start_words_found_in_one_pass_are_those_found_one_by_one(half) -> None:
+    """A long text finds every known start word at once (half a surrogate pair: one by one): the same offsets."""
+    rng = random.Random(len(half))
+    text = "".join(rng.choice(PIECES) + rng.choice([" ", "\n", ". ", half]) for _ in range(20_000))
+    assert len(text) > 65_536
+    low = lowered(text)
+    assert low is not None
+    for source in [*BUILT_IN, *EXTRA]:
+        where = starts(re.compile(source, re.I | re.M))
+        if where is not None:
+            assert positions(text, low, where) == positions(text, low, where, {}), source
