@@ -56,7 +56,7 @@ from repo_sdk.rules.text import fold
 from repo_sdk.score_run import score_file
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.testing import make_dialogue
-from repo_sdk.workers import _cores
+from repo_sdk.workers import usable_cores
 
 PACKS = ("five", "generic", "negotiation")
 #: the issue's own generic pack: the five built-in rules its first figures were measured with
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dialogues", type=int, default=500, help="generated dialogues (mean 16 agent turns each)")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the best is kept")
-    ap.add_argument("--workers", type=int, default=_cores(), help="workers of the multi-process run")
+    ap.add_argument("--workers", type=int, default=usable_cores(), help="workers of the multi-process run")
     ap.add_argument("--max-kb", type=int, default=1024, help="largest single reply of (b), in KB")
     ap.add_argument("--packs", nargs="+", default=list(PACKS), choices=PACKS)
     args = ap.parse_args(argv)

@@ -35,7 +35,7 @@ from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.score_run import score_file, skipped_path
 from repo_sdk.shards.ray_engine import RayOptions, builds_elsewhere, score_file_ray
-from repo_sdk.workers import _cores
+from repo_sdk.workers import usable_cores
 
 
 def one_process(loaded: LoadedSpec, logs: Path, out: Path) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # Ray is optional: `python -m benchmarks` goes on with the others
         print("skipped: this benchmark needs Ray: pip install 'repo-sdk[ray]'")
         return 0
-    cores = _cores()
+    cores = usable_cores()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         logs = root / "logs.jsonl"

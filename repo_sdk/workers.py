@@ -50,7 +50,15 @@ from repo_sdk.run_checks import first_source_error
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue
 
-__all__ = ["WorkerPool", "WorkerStartError", "default_workers", "forkable", "runs_rules_only", "score_group"]
+__all__ = [
+    "WorkerPool",
+    "WorkerStartError",
+    "default_workers",
+    "forkable",
+    "runs_rules_only",
+    "score_group",
+    "usable_cores",
+]
 
 J = TypeVar("J")
 _pipeline: RewardPipeline | None = None  # the worker process's own pipeline
@@ -65,7 +73,7 @@ def default_workers(pipeline: RewardPipeline) -> int:
         >>> default_workers(RewardPipeline.from_spec({"sources": {"rules": ["cot_leak"]}})) >= 1
         True
     """
-    return _cores() if runs_rules_only(pipeline) else 1
+    return usable_cores() if runs_rules_only(pipeline) else 1
 
 
 def runs_rules_only(pipeline: RewardPipeline) -> bool:
@@ -82,7 +90,13 @@ def forkable(pipeline: RewardPipeline) -> bool:
     )
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it, else every core).
+
+    Example:
+        >>> usable_cores() >= 1
+        True
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux

@@ -280,3 +280,22 @@ def test_codes_compared_in_one_call_are_the_codes_compared_one_by_one(monkeypatc
             assert codes_module.any_close(codes, candidates, cutoff) == expected
             monkeypatch.undo()
     assert codes_module._has_numpy()  # the one-call path ran (numpy comes with the test environment)
+
+
+def test_features_by_counts_are_the_rarest_first_with_repeats_apart():
+    """A text's features under known word counts: (word, k-th repeat), by count, then word, then k."""
+    from repo_sdk.rules.features import Features
+
+    rng = random.Random(12)
+    for _ in range(3000):
+        words = rng.sample(WORDS, rng.randint(1, len(WORDS)))
+        tokens = [rng.choice(words) for _ in range(rng.randint(1, 30))] if rng.random() < 0.5 else words
+        counts = Counter({w: rng.randint(0, 5) for w in WORDS if rng.random() < 0.8})
+        features = Features(0.85, counts=counts)
+        seen: Counter[str] = Counter()
+        every = []
+        for t in tokens:
+            seen[t] += 1
+            every.append((counts.get(t, 0), t, seen[t]))
+        expected = [(t, k) for _, t, k in sorted(every)[: features.prefix(len(tokens))]]
+        assert features.probe(tokens) == (len(tokens), expected)
