@@ -232,7 +232,9 @@ def _no_letter_before(av: Any) -> bool:
     return [(str(op), str(arg)) for op, arg in items[0][1]] == [("CATEGORY", "CATEGORY_WORD")]
 
 
-_last: list[Any] = [None, None]  # the last text lowered and its lowered text: every rule asks for the same reply
+# the last text lowered and its lowered text (every rule asks for the same reply), as one pair: threads that
+# score other replies at the same time replace the pair whole, so a reader never mixes two of them
+_last: list[tuple[str | None, str | None]] = [(None, None)]
 
 
 def lowered(text: str, folded: str | None = None) -> str | None:
@@ -245,12 +247,13 @@ def lowered(text: str, folded: str | None = None) -> str | None:
     """
     if text.isascii():
         return folded if folded is not None and len(folded) == len(text) else text.lower()
-    if _last[0] is text:
-        return _last[1]
+    held = _last[0]
+    if held[0] is text:
+        return held[1]
     # the characters the engine matches, case-insensitively, to an ASCII letter of another lower case
     low = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s").lower()
-    _last[:] = text, low if len(low) == len(text) else None
-    return _last[1]
+    _last[0] = held = (text, low if len(low) == len(text) else None)
+    return held[1]
 
 
 def _is_word(c: str) -> bool:
@@ -268,9 +271,10 @@ def positions(text: str, low: str, where: Starts, found: dict[str, list[int]] | 
         [0, 6, 16, 21]
     """
     if found is None:
-        if _SHARED[0] is not low:  # (held here, the text cannot be freed and its identity reused)
-            _SHARED[:] = [low, _KNOWN.find_all(low) if len(low) >= _ONE_PASS_FROM else {}]
-        found = _SHARED[1]
+        held = _SHARED[0]  # (one pair, replaced whole: see _last)
+        if held[0] is not low:  # (held here, the text cannot be freed and its identity reused)
+            _SHARED[0] = held = (low, _KNOWN.find_all(low) if len(low) >= _ONE_PASS_FROM else {})
+        found = held[1]
     out: list[int] = [0] if where.line or where.begin else []
     words = [*where.words, "\n"] if where.line else where.words
     for word in words:
@@ -290,7 +294,8 @@ def positions(text: str, low: str, where: Starts, found: dict[str, list[int]] | 
     return out
 
 
-_SHARED: list[Any] = [None, {}]  # the last lowered text asked about, and each word's offsets in it
+_SHARED: list[tuple[str | None, dict[str, list[int]]]] = [(None, {})]  # the last lowered text asked about,
+# and each word's offsets in it
 _ONE_PASS_FROM = 65_536  # texts this long find every known start word in one pass, present or not
 
 
@@ -299,31 +304,31 @@ class _KnownWords:
     a long text would otherwise be searched end to end once per word, for words it lacks too."""
 
     def __init__(self) -> None:
-        self.words: list[str] = []
-        self._known: set[str] = set()
-        self._automaton: Any = None
+        self.words: tuple[str, ...] = ()
+        self._built: tuple[tuple[str, ...], Any] = ((), None)  # the words an automaton was built for, and it
 
     def add(self, words: frozenset[str]) -> None:
-        new = words - self._known
+        new = words.difference(self.words)
         if new:
-            self._known |= new
-            self.words += sorted(new)
-            self._automaton = None
+            self.words = (*self.words, *sorted(new))
 
     def find_all(self, low: str) -> dict[str, list[int]]:
         """Each known word's offsets in ``low`` (empty when there is no automaton or it cannot read ``low``)."""
-        if AhoCorasick is None or not self.words:
-            return {}
-        if self._automaton is None:
-            self._automaton = AhoCorasick(self.words)
+        words, automaton = self._built  # (one pair: another thread may add words meanwhile)
+        if words is not self.words:
+            words = self.words
+            if AhoCorasick is None or not words:
+                return {}
+            automaton = AhoCorasick(words)
+            self._built = (words, automaton)
         try:
-            matches = self._automaton.find_matches_as_indexes(low, overlapping=True)
+            matches = automaton.find_matches_as_indexes(low, overlapping=True)
         except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so one search per word
             return {}
-        at: list[list[int]] = [[] for _ in self.words]
+        at: list[list[int]] = [[] for _ in words]
         for i, start, _ in matches:  # (in order of their ends: one word's starts in order)
             at[i].append(start)
-        return dict(zip(self.words, at, strict=True))
+        return dict(zip(words, at, strict=True))
 
 
 _KNOWN = _KnownWords()

@@ -30,16 +30,18 @@ def text_cache(maxsize: int = 64, long: int = 16_384) -> Callable[[Callable[[str
 
     def decorate(fn: Callable[[str], T]) -> Callable[[str], T]:
         short = lru_cache(maxsize=maxsize)(fn)
-        last: list[tuple[str, T]] = []  # the last long text and its value
+        last: list[tuple[str, T] | None] = [None]  # the last long text and its value, as one pair: threads
+        # scoring other replies at the same time replace it whole, so a reader never mixes two of them
 
         @wraps(fn)
         def cached(text: str) -> T:
             if len(text) <= long:
                 return short(text)
-            if last and last[0][0] == text:
-                return last[0][1]
+            held = last[0]
+            if held is not None and held[0] == text:
+                return held[1]
             value = fn(text)
-            last[:] = [(text, value)]
+            last[0] = (text, value)
             return value
 
         return cached
