@@ -413,16 +413,19 @@ def merged_finditer(
                 ahead[k] = found
 
 
-def anchored_finditer(pattern: re.Pattern[str], text: str, where: Starts | None) -> Iterator[re.Match[str]]:
+def anchored_finditer(
+    pattern: re.Pattern[str], text: str, where: Starts | None, folded: str | None = None
+) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, the pattern tried only where it may start (``where``: :func:`starts` of
-    it; the pattern must not match an empty string).
+    it; the pattern must not match an empty string). ``folded``: :func:`repo_sdk.rules.text.fold` of the
+    text, when known (an ASCII text's lowered text is then that object, whose words' offsets are kept).
 
     Example:
         >>> p = re.compile(r"\\bmay\\s+\\d+", re.I)
         >>> [m.group() for m in anchored_finditer(p, "In MAY 3 or may 4, dismay 5", starts(p))]
         ['MAY 3', 'may 4']
     """
-    low = lowered(text) if where is not None else None
+    low = lowered(text, folded) if where is not None else None
     if low is None or where is None:
         return pattern.finditer(text)
     return merged_finditer(text, [pattern], [positions(text, low, where)])

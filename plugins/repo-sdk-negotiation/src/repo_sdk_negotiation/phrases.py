@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
-from repo_sdk.rules.anchors import Starts, lowered, merged_finditer, min_width, positions, starts
+from repo_sdk.rules.anchors import Starts, anchored_finditer, min_width, starts
 from repo_sdk.rules.prefilter import Prefilter
 
 __all__ = ["alternatives", "finditer_for", "union_for"]
@@ -141,7 +141,7 @@ def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
 
 def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, searched with :func:`union_for` and, in a long text, only where a match
-    may start (:func:`repo_sdk.rules.anchors.merged_finditer`): the engine runs a case-insensitive
+    may start (:func:`repo_sdk.rules.anchors.anchored_finditer`): the engine runs a case-insensitive
     pattern at every position, which a long reply pays for every cue.
 
     Example:
@@ -153,11 +153,9 @@ def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[r
     union = union_for(pattern, folded)
     if union is None:
         return iter(())
-    where = _starts_of(union) if len(text) >= _ANCHORED_FROM else None
-    low = lowered(text, folded) if where is not None else None
-    if where is None or low is None:
+    if len(text) < _ANCHORED_FROM:
         return union.finditer(text)
-    return merged_finditer(text, [union], [positions(text, low, where)])  # (words' offsets shared by the cues)
+    return anchored_finditer(union, text, _starts_of(union), folded)  # (words' offsets shared by the cues)
 
 
 @lru_cache(maxsize=4096)
