@@ -27,6 +27,7 @@ __all__ = ["COMMON_WORDS", "Features", "Metric", "Probe", "grams"]
 Metric = Literal["ratio", "jaccard"]
 
 _COUNT_ALL = 48  # tokens past which a text's repeats are counted all at once
+_REPEAT_BITS = 32  # with counts, a feature is a word's rank shifted by this, plus its repeat number less one
 
 
 class Probe(NamedTuple):
@@ -63,7 +64,7 @@ class Features:
         metric: ``ratio`` (features: tokens) or ``jaccard`` (features: token n-grams).
         ngram: n-gram size of ``jaccard``.
         counts: how often each word occurs in all the texts, when known up front: features
-            are then ordered rarest first.
+            are then ordered rarest first (see :meth:`feature`).
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class Features:
     ) -> None:
         self.threshold, self.metric, self.ngram, self.counts = threshold, metric, ngram, counts
         self._prefixes: dict[int, int] = {}  # text size -> features indexed
+        self._ranks: dict[str, int] | None = None  # counts given: word -> its first feature (see feature)
 
     def probe(self, tokens: Sequence[str]) -> Probe:
         """A text's size and the first features it is indexed and searched by."""
@@ -112,14 +114,46 @@ class Features:
                 return Probe(len(tokens), None)
             ordered = sorted(grams(tokens, self.ngram), key=lambda g: (counts.get(g[0], 0), g))
             return Probe(len(ordered), ordered[: self.prefix(len(ordered))])
-        want = self.prefix(len(tokens))
-        seen: dict[str, int] = {}
-        features = []
-        for t in tokens:  # the k-th repeat of a word is a feature of its own
-            k = seen[t] = seen.get(t, 0) + 1
-            features.append((counts.get(t, 0), t, k))
-        features.sort()
-        return Probe(len(tokens), [f[1:] for f in features[:want]])
+        size = len(tokens)
+        want = self._prefixes.get(size) or self.prefix(size)
+        ranks = self._ranks if self._ranks is not None else self._ranked(counts)
+        try:
+            ranked = sorted(map(ranks.__getitem__, tokens))  # in C: a word's repeats sort together
+        except KeyError:  # words missing from the counts: ranked after every counted one, as first met
+            ranked = sorted(map(self._rank, tokens))
+        out = ranked[:want]
+        if len(set(out)) < len(out):  # the k-th repeat of a word is the feature k - 1 after its first
+            for i in range(1, len(out)):
+                if out[i] <= out[i - 1]:
+                    out[i] = out[i - 1] + 1
+        return Probe(size, out)
+
+    def _ranked(self, counts: Mapping[str, int]) -> dict[str, int]:
+        order = sorted(counts, key=lambda w: (counts[w], w))
+        self._ranks = {w: i << _REPEAT_BITS for i, w in enumerate(order)}
+        return self._ranks
+
+    def feature(self, word: str, k: int = 1) -> Hashable:
+        """The feature of the ``k``-th occurrence of ``word`` in a text, as :meth:`probe` names it: the word itself
+        (``k == 1``) or ``word\\x00k`` without counts; with counts, an integer, ordered as (count of the word,
+        the word, k) are (a word missing from ``counts`` comes after every counted one, in the order first met).
+
+        Example:
+            >>> f = Features(0.8, counts={"night": 1, "offer": 2})
+            >>> f.feature("night") < f.feature("night", 2) < f.feature("offer")
+            True
+        """
+        if self.counts is None:
+            return word if k == 1 else f"{word}\x00{k}"
+        return self._rank(word) + k - 1
+
+    def _rank(self, word: str) -> int:
+        assert self.counts is not None
+        ranks = self._ranks if self._ranks is not None else self._ranked(self.counts)
+        found = ranks.get(word)
+        if found is None:
+            found = ranks[word] = len(ranks) << _REPEAT_BITS
+        return found
 
     def min_overlap(self, size: int) -> int:
         """Features a text of ``size`` shares with any text similar enough to it."""

@@ -27,7 +27,9 @@ _EMPHASIS = re.compile(
     r"\*\*(?=\S)[^*\n]{1,300}?(?<=\S)\*\*|_(?<!\w_)_(?=\S)[^_\n]{1,300}?(?<=\S)__(?!\w)"
     r"|\*(?<![*\w]\*)(?=[^\s*])[^*\n]{1,300}?(?<=[^\s*])\*(?![*\w])"
 )
-_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*?(?:^[ \t]*(?:```|~~~)[ \t]*$|\Z)", re.M | re.S)
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*?(?:^[ \t]*(?:```|~~~)[ \t]*$|\Z)", re.M | re.S)  # what _fenced finds
+_FENCE_OPEN = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
+_FENCE_CLOSE = re.compile(r"^[ \t]*(?:```|~~~)[ \t]*$", re.M)
 _INLINE_CODE = re.compile(r"`[^`\n]{1,300}`")
 # (each optional part owns its spaces: two adjacent [ \t]* would backtrack quadratically)
 _TABLE_RULE = re.compile(r"^[ \t]*(?:\|[ \t]*)?:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+(?:\|[ \t]*)?$", re.M)
@@ -238,8 +240,27 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
 
 
 def _code(text: str) -> list[tuple[int, int]]:
-    fenced = _spans(_FENCE, text) if "```" in text or "~~~" in text else []  # a fence needs one of them
+    fenced = _fenced(text) if "```" in text or "~~~" in text else []  # a fence needs one of them
     return fenced + _spans(_INLINE_CODE, text)
+
+
+def _fenced(text: str) -> list[tuple[int, int]]:
+    """The spans ``_FENCE`` finds: from a fence opening a line to the first closing one after it (or the end), found
+    with one search each instead of trying the closing fence at every character in between.
+
+    Example:
+        >>> _fenced("Run:\\n```sh\\nls\\n```\\nthen ~~~ this\\n~~~\\nopen")
+        [(5, 17), (32, 40)]
+    """
+    out = []
+    at = 0
+    while (opening := _FENCE_OPEN.search(text, at)) is not None:
+        closing = _FENCE_CLOSE.search(text, opening.end())
+        at = closing.end() if closing is not None else len(text)
+        out.append((opening.start(), at))
+        if at == len(text):
+            break
+    return out
 
 
 def _tables(text: str) -> list[tuple[int, int]]:

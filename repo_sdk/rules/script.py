@@ -45,6 +45,8 @@ _SEGMENTS = re.compile(
 )
 _NON_LETTERS = re.compile(f"[^{_ALL_LETTERS}]+")
 _ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LETTER = re.compile(f"[{_ALL_LETTERS}]")
 _OTHER_SCRIPTS = re.compile("[" + "".join(chars for name, chars in SCRIPTS.items() if name != "latin") + "]")
 # a CJK character carries about a word; weigh it like a few Latin letters
 _WEIGHT = {"cjk": 3}
@@ -70,13 +72,22 @@ def script_segments(text: str) -> list[Segment]:
     out: list[Segment] = []
     for m in _SEGMENTS.finditer(text):
         a, b = m.span()
-        piece = m.group()
-        if piece.isascii():  # its letters: what is left once the ASCII non-letters are deleted
-            letters = len(piece.encode().translate(None, _ASCII_NON_LETTERS))
-        else:
-            letters = b - a - sum(map(len, _NON_LETTERS.findall(text, a, b)))
-        out.append(Segment(m.lastgroup or "", a, b, letters))
+        out.append(Segment(m.lastgroup or "", a, b, _letters(m.group(), text, a, b)))
     return out
+
+
+def _letters(piece: str, text: str, a: int, b: int) -> int:
+    """The letters of ``piece`` (``text[a:b]``): its bytes once the ASCII non-letters are deleted, less those
+    of its non-ASCII characters, plus those of them that are letters (read one by one while they are few)."""
+    raw = piece.encode("utf-8", "surrogatepass")  # (half a surrogate pair: 3 bytes, as any character of its range)
+    kept = len(raw.translate(None, _ASCII_NON_LETTERS))
+    if len(raw) == len(piece):
+        return kept
+    wide = _NON_ASCII.findall(piece)
+    if len(wide) * 8 > len(piece):  # mostly non-ASCII: the runs of non-letters counted
+        return b - a - sum(map(len, _NON_LETTERS.findall(text, a, b)))
+    wide_bytes = len(raw) - (len(piece) - len(wide))
+    return kept - wide_bytes + sum(1 for c in wide if _LETTER.match(c))
 
 
 class MixedScriptParams(RuleParams):

@@ -288,9 +288,9 @@ class NearDuplicates:
             near = sorted(set().union(*nearest))
             lists = [near[-few:] if last else near[:few]]  # (ascending, as postings are)
         if sum(map(len, lists)) <= 256:
+            if self._ratio:  # (unordered: only the few close ones are put in order)
+                return self._firstclose_codes(tokens, code, list(set().union(*lists)), lo, last)  # type: ignore[arg-type]
             order: Iterable[int] = sorted(set().union(*lists), reverse=last)
-            if self._ratio:
-                return self._firstclose_codes(tokens, code, order, lo)  # type: ignore[arg-type]
         else:  # many candidates (a text repeated over and over): walk them in order, lazily
             order = heapq.merge(*(reversed(x) for x in lists), reverse=True) if last else heapq.merge(*lists)
         return self._first_similar(tokens, code if self._ratio else None, order, found.size, last, lo)
@@ -326,12 +326,13 @@ class NearDuplicates:
         self.comparisons += 1
         return self.keys[exact], float(Indel.normalized_similarity(tokens, texts[exact]))
 
-    def _firstclose_codes(self, tokens: Sequence[str], code: str, rids: list[int], lo: int) -> Found:
-        """The first of ``rids`` (from ``lo`` on) similar to ``tokens``: codes compared in C, close ones on tokens."""
+    def _firstclose_codes(self, tokens: Sequence[str], code: str, rids: list[int], lo: int, last: bool) -> Found:
+        """The first (``last``: the latest) of ``rids`` (in any order; from ``lo`` on) similar to ``tokens``:
+        codes compared in C, close ones on tokens."""
         if lo:
             rids = [rid for rid in rids if rid >= lo]
         self.candidates += len(rids)
-        return self._first_close(tokens, code, rids, [self._codes[rid] for rid in rids])
+        return self._first_close(tokens, code, rids, list(map(self._codes.__getitem__, rids)), backwards=last)
 
     def _first_close(
         self, tokens: Sequence[str], code: str, rids: Sequence[int], codes: Sequence[str], backwards: bool = False
@@ -340,11 +341,11 @@ class NearDuplicates:
         to ``code`` and whose tokens are ``threshold`` similar to ``tokens``."""
         close = close_codes(code, codes, self._cutoff)
         texts, t = self._texts, self.threshold
-        for i in reversed(close) if backwards else close:
+        for rid in sorted([rids[i] for i in close], reverse=backwards):
             self.comparisons += 1
-            score = float(Indel.normalized_similarity(tokens, texts[rids[i]]))
+            score = float(Indel.normalized_similarity(tokens, texts[rid]))
             if score >= t:
-                return self.keys[rids[i]], score
+                return self.keys[rid], score
         return None
 
     def _first_similar(

@@ -216,6 +216,13 @@ def test_script_segments_in_one_match_each_are_the_runs_joined() -> None:
             for _ in range(rng.randint(0, 30))
         )
         assert [(s.script, s.start, s.end, s.letters) for s in script_segments(t)] == _segments_run_by_run(t), t
+    # mostly ASCII with a few other characters: a segment's non-ASCII characters are read one by one
+    words = ["we", "can", "offer", "80", "EUR", "per", "night", "Tack", "x"]
+    rare = ["\u00e9", "\u00fc", "\u0301", "\U0001f600", "\u00d7", "\ud800", "\u0416", "\u4f60", "\u01c5", "\u00df"]
+    for _ in range(3000):
+        pieces = [rng.choice(rare) if rng.random() < 0.06 else rng.choice(words) for _ in range(rng.randint(1, 60))]
+        t = "".join(p + rng.choice([" ", ", ", "-", ""]) for p in pieces)
+        assert [(s.script, s.start, s.end, s.letters) for s in script_segments(t)] == _segments_run_by_run(t), t
     # the classes of the scripts share no character: a segment never swallows another script's letter
     every = "".join(chr(c) for c in range(0x30000) if not 0xD800 <= c <= 0xDFFF)
     found = [{m.start() for m in re.finditer(f"[{chars}]", every)} for chars in SCRIPTS.values()]
@@ -335,3 +342,13 @@ def test_the_guards_hold_every_character_their_patterns_can_start_or_end_with() 
     assert _ignoring_case("p") | {"%", "\uff05"} <= text._PERCENT_FIRST
     assert _ignoring_case("sntr") <= text._ORDINAL_FIRST
     assert {unit.split("(")[0].rstrip("?s")[:2] for unit in text._UNITS.split("|")} <= text._UNIT_HEADS
+
+
+def test_fenced_code_found_by_one_search_per_fence_is_what_the_fence_pattern_finds() -> None:
+    from repo_sdk.rules.format import _FENCE, _fenced
+
+    rng = random.Random(11)
+    parts = ["```", "~~~", " ", "\t", "\n", "x", "py", "```\n", "\n```", "\n~~~ \n", "a b", "`", "\r\n"]
+    for _ in range(20000):
+        t = "".join(rng.choice(parts) for _ in range(rng.randint(0, 25)))
+        assert _fenced(t) == [m.span() for m in _FENCE.finditer(t) if m.end() > m.start()], repr(t)

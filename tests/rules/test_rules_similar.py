@@ -283,7 +283,8 @@ def test_codes_compared_in_one_call_are_the_codes_compared_one_by_one(monkeypatc
 
 
 def test_features_by_counts_are_the_rarest_first_with_repeats_apart():
-    """A text's features under known word counts: (word, k-th repeat), by count, then word, then k."""
+    """A text's features under known word counts: (word, k-th repeat), by count, then word, then k; a word
+    missing from the counts after every counted one, in the order first met."""
     from repo_sdk.rules.features import Features
 
     rng = random.Random(12)
@@ -292,10 +293,13 @@ def test_features_by_counts_are_the_rarest_first_with_repeats_apart():
         tokens = [rng.choice(words) for _ in range(rng.randint(1, 30))] if rng.random() < 0.5 else words
         counts = Counter({w: rng.randint(0, 5) for w in WORDS if rng.random() < 0.8})
         features = Features(0.85, counts=counts)
+        probe = features.probe(tokens)
         seen: Counter[str] = Counter()
         every = []
         for t in tokens:
             seen[t] += 1
-            every.append((counts.get(t, 0), t, seen[t]))
-        expected = [(t, k) for _, t, k in sorted(every)[: features.prefix(len(tokens))]]
-        assert features.probe(tokens) == (len(tokens), expected)
+            missing = t not in counts
+            every.append((missing, counts.get(t, 0), tokens.index(t) if missing else t, seen[t], t))
+        expected = [features.feature(t, k) for *_, k, t in sorted(every)[: features.prefix(len(tokens))]]
+        assert probe == (len(tokens), expected)
+        assert len(set(expected)) == len(expected)  # one feature per (word, k)
