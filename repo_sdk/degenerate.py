@@ -91,7 +91,10 @@ class SourceTally:
 
     def add(self, source: str, value: float | None) -> None:
         """Count one turn's value (None: the source did not score it)."""
-        self._by_source.setdefault(source, _Tally()).add(value)
+        tally = self._by_source.get(source)
+        if tally is None:
+            tally = self._by_source[source] = _Tally()
+        tally.add(value)
 
     def add_row(self, sources: Mapping[str, float | None]) -> None:
         """Count one turn row's ``sources`` mapping."""

@@ -30,12 +30,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
 from repo_sdk.config import InputSpec
-from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.errors import InputError
 from repo_sdk.io.atomic import atomic_write
 from repo_sdk.io.digest import InputDigest
@@ -44,8 +43,8 @@ from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_l
 from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
 from repo_sdk.pipeline import NotRun, RewardPipeline
 from repo_sdk.rows import SkippedRow, TurnRow
+from repo_sdk.run_summary import ScoreSummary
 from repo_sdk.scoring import agent_turns, group_by_samples, skipped_row
-from repo_sdk.shared_ids import SharedIds
 from repo_sdk.types import Dialogue
 from repo_sdk.workers import score_group
 
@@ -61,66 +60,6 @@ __all__ = [
     "skipped_path",
     "write_outputs",
 ]
-
-
-@dataclass
-class ScoreSummary:
-    """Totals of a finished run, for the summary table."""
-
-    dialogues: int = 0
-    turns: int = 0
-    skipped: int = 0
-    resumed_from: int = 0
-    resumed_blocks: int = 0  # the ray engine: blocks an interrupted run had finished
-    engine: str = ""  # how a run was spread out (the ray engine: actors, CPUs, blocks)
-    timings: dict[str, float] = field(default_factory=dict)  # the ray engine: seconds per phase
-    reward_sum: float = 0.0
-    reward_count: int = 0
-    reward_min: float | None = None
-    source_sums: dict[str, float] = field(default_factory=dict)
-    source_counts: Counter[str] = field(default_factory=Counter)
-    source_none: Counter[str] = field(default_factory=Counter)
-    source_errors: Counter[str] = field(default_factory=Counter)
-    first_error: dict[str, str] = field(default_factory=dict)
-    first_none: dict[str, str] = field(default_factory=dict)
-    set_aside: dict[str, str] = field(default_factory=dict)
-    rule_turns: Counter[str] = field(default_factory=Counter)
-    telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
-    outputs: list[Path] = field(default_factory=list)
-    tally: SourceTally = field(default_factory=SourceTally)
-    ids: SharedIds = field(default_factory=SharedIds)
-
-    @property
-    def degenerate(self) -> list[Degenerate]:
-        """Sources constant on >= 90% of their scored turns or None on >= 50% (repo_sdk.degenerate)."""
-        return self.tally.degenerate()
-
-    @property
-    def reward_mean(self) -> float | None:
-        return self.reward_sum / self.reward_count if self.reward_count else None
-
-    def add_turn(self, row: TurnRow) -> None:
-        self.turns += 1
-        self.ids.add(row.get("dialogue_id"), row.get("turn_index"))
-        r = row["reward"]
-        if r is not None:
-            self.reward_sum += r
-            self.reward_count += 1
-            self.reward_min = r if self.reward_min is None else min(self.reward_min, r)
-        self.tally.add_row(row["sources"])
-        for name, v in row["sources"].items():
-            if v is None:
-                self.source_none[name] += 1
-                self.first_none.setdefault(name, row["reasons"].get(name, ""))
-            else:
-                self.source_sums[name] = self.source_sums.get(name, 0.0) + v
-                self.source_counts[name] += 1
-        for rule in {h["rule"] for h in row["fired"]}:
-            self.rule_turns[rule] += 1
-        for name, details in row["details"].items():
-            if "error" in details:  # the source raised on this turn (--on-error skip)
-                self.source_errors[name] += 1
-                self.first_error.setdefault(name, f"{row['sample_id']}: {details['error']}")
 
 
 def journal_path(output: Path) -> Path:
@@ -178,7 +117,8 @@ def _open_journal(path: Path, fingerprint: str, resume: bool, digest: InputDiges
             fh.truncate(keep_bytes)
         return path.open("ab"), position
     handle = path.open("wb")
-    handle.write((json.dumps({"kind": "header", "fingerprint": fingerprint}) + "\n").encode())
+    # (summaries: each group's turns are counted from its summary line, not by parsing its rows again)
+    handle.write((json.dumps({"kind": "header", "fingerprint": fingerprint, "summaries": True}) + "\n").encode())
     handle.flush()
     return handle, 0
 
@@ -359,7 +299,7 @@ def _scored(
     return pool.map(lambda job: job.dialogues, jobs, str(src), mapping)
 
 
-_TURN, _DIALOGUE = b'{"kind":"turn"', b'{"kind":"dialogue"'
+_TURN, _DIALOGUE, _SUMMARY = b'{"kind":"turn"', b'{"kind":"dialogue"', b'{"kind":"summary"'
 
 
 def _finalize(journal: Path, out: Path) -> ScoreSummary:
@@ -379,32 +319,45 @@ def write_outputs(lines: Callable[[], Iterable[bytes]], out: Path) -> ScoreSumma
     lines in input order (``lines()`` gives them, from the start, each time it is called); returns the totals.
 
     In one pass for JSONL: a row orjson wrote is copied as it is (parsing and encoding it again gives
-    the same bytes); the summary parses the turn rows.
+    the same bytes). The totals count the groups' ``summary`` lines when the journal's header says it has
+    them (:mod:`repo_sdk.run_summary`), else the turn rows, parsed.
     """
     summary = ScoreSummary()
     if is_parquet(out):
         return _finalize_rows(lines, out, summary)
     skipped: list[dict[str, Any]] = []
     dialogues = dialogue_path(out)
+    briefs = False  # the header says every group has a summary line
     with atomic_write(out, "wb") as turns_out, atomic_write(dialogues, "wb") as dia_out:
         for line in lines():
             if line.startswith(_TURN):
-                summary.add_turn(loads(line))
+                if not briefs:
+                    summary.add_turn(loads(line))
                 turns_out.write(line)
             elif line.startswith(_DIALOGUE):
                 summary.dialogues += 1
                 dia_out.write(line)
+            elif line.startswith(_SUMMARY):
+                if briefs:
+                    for turn in loads(line)["turns"]:
+                        summary.add_brief(turn)
             else:  # header, checkpoint, skipped, or a row the standard library wrote
                 event = loads(line)
                 kind = event.get("kind")
                 if kind == "turn":
-                    summary.add_turn(event)
+                    if not briefs:
+                        summary.add_turn(event)
                     turns_out.write(dumps_bytes(event))
                 elif kind == "dialogue":
                     summary.dialogues += 1
                     dia_out.write(dumps_bytes(event))
                 elif kind == "skipped":
                     skipped.append({k: v for k, v in event.items() if k != "kind"})
+                elif kind == "summary" and briefs:
+                    for turn in event["turns"]:
+                        summary.add_brief(turn)
+                elif kind == "header":
+                    briefs = bool(event.get("summaries"))
     return _outputs(summary, out, skipped)
 
 

@@ -172,7 +172,7 @@ def test_kill_and_resume_gives_exactly_the_uninterrupted_rows(tmp_path: Path) ->
     cli = [str(Path(sys.executable).with_name("repo-sdk")), "score", str(logs), "-c", str(spec), "--no-progress"]
 
     full = tmp_path / "full.jsonl"
-    subprocess.run([*cli, "-o", str(full)], env=env, check=True, capture_output=True)
+    first = subprocess.run([*cli, "-o", str(full)], env=env, check=True, capture_output=True, text=True)
 
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen([*cli, "-o", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -192,6 +192,12 @@ def test_kill_and_resume_gives_exactly_the_uninterrupted_rows(tmp_path: Path) ->
     assert out.read_text() == full.read_text()
     assert dialogue_path(out).read_text() == dialogue_path(full).read_text()
     assert not journal.exists()
+
+    def totals(stderr: str) -> list[list[str]]:  # the summary table's counts, means and rules
+        rows = [[cell.strip() for cell in line.split("\u2502")] for line in stderr.splitlines()]
+        return [r for r in rows if r[0].split()[:1] in (["dialogues"], ["assistant"], ["reward"], ["source"], ["rule"])]
+
+    assert totals(resumed.stderr) == totals(first.stderr) and len(totals(first.stderr)) >= 5
 
 
 def test_resume_refuses_a_journal_of_another_spec(tmp_path: Path, spec: Path) -> None:

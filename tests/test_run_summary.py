@@ -1,0 +1,142 @@
+"""A run's totals come from each group's summary line, and equal the totals of the rows it wrote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from repo_sdk.io.fastjson import dumps_bytes
+from repo_sdk.io.rows import read_rows
+from repo_sdk.pipeline import RewardPipeline
+from repo_sdk.run_summary import ScoreSummary, brief
+from repo_sdk.score_run import journal_path, score_file, write_outputs
+
+SPEC = {
+    "sources": {"rules": ["cot_leak", {"name": "max_length", "max_chars": 60}, "repetition"]},
+    "batch_size": 5,
+}
+
+
+def _dialogue(i: int) -> dict:
+    leak = "<think>push</think>" if i % 4 == 0 else ""
+    pitch = "Could we discuss the rate for the twin room for three nights?"
+    return {
+        "id": f"d{i % 17}",  # some ids come back: the totals count the dialogues that reuse one
+        "turns": [
+            {"role": "user", "content": f"Hello from hotel {i}."},
+            {"role": "assistant", "content": f"{leak}Hi! {pitch}"},
+            {"role": "user", "content": "Go on."},
+            {"role": "assistant", "content": pitch if i % 3 == 0 else f"Would {80 + i} EUR per night work?"},
+        ],
+    }
+
+
+def _totals(s: ScoreSummary) -> tuple:
+    return (
+        s.turns,
+        s.dialogues,
+        round(s.reward_sum, 9),
+        s.reward_count,
+        s.reward_min,
+        {k: round(v, 9) for k, v in s.source_sums.items()},
+        dict(s.source_counts),
+        dict(s.source_none),
+        dict(s.first_none),
+        dict(s.rule_turns),
+        dict(s.source_errors),
+        dict(s.first_error),
+        s.ids.reuses,
+        dict(s.ids.shared),
+        [d.message() for d in s.degenerate],
+    )
+
+
+def _from_rows(out: Path) -> ScoreSummary:
+    """The totals counted the plain way: every turn row of the output, parsed."""
+    expected = ScoreSummary()
+    for row in read_rows(out):
+        expected.add_turn(row)
+    expected.dialogues = sum(1 for _ in read_rows(out.with_name(out.stem + ".dialogues.jsonl")))
+    return expected
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_totals_from_summary_lines_are_those_of_the_rows(tmp_path: Path, workers: int) -> None:
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text("".join(json.dumps(_dialogue(i)) + "\n" for i in range(40)))
+    out = tmp_path / "out.jsonl"
+    with RewardPipeline.from_spec(SPEC) as pipe:
+        summary = score_file(pipe, logs, out, progress=False, workers=workers)
+    assert summary.turns == 80 and summary.rule_turns["cot_leak"] == 10 and summary.ids.reuses == 23
+    assert _totals(summary) == _totals(_from_rows(out))
+
+
+def _journal(tmp_path: Path, summaries: bool, briefs: list) -> Path:
+    row = {
+        "kind": "turn",
+        "dialogue_id": "a",
+        "turn_index": 1,
+        "sample_id": "a#1",
+        "response": "hi",
+        "reward": -3.0,
+        "sources": {"rules": -3.0, "judge": None},
+        "fired": [{"rule": "x"}],
+        "reasons": {"judge": "judge not run"},
+        "details": {"rules": {}},
+    }
+    header = {"kind": "header", "fingerprint": "f", **({"summaries": True} if summaries else {})}
+    lines = [dumps_bytes(header), dumps_bytes(row), dumps_bytes({"kind": "summary", "turns": briefs})]
+    path = tmp_path / "journal"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def test_a_journal_with_summaries_is_counted_from_them_one_without_from_its_rows(tmp_path: Path) -> None:
+    other = brief(
+        {
+            "dialogue_id": "b",
+            "turn_index": 3,
+            "sample_id": "b#3",
+            "reward": 5.0,
+            "sources": {"rules": 5.0},
+            "fired": [],
+            "reasons": {},
+            "details": {"rules": {"error": "ValueError: bad"}},
+        }
+    )
+    for summaries, expected in [(True, (5.0, {"rules": 1}, {})), (False, (-3.0, {}, {"x": 1}))]:
+        journal = _journal(tmp_path, summaries, [other])
+        summary = write_outputs(lambda j=journal: j.open("rb"), tmp_path / "out.jsonl")
+        assert summary.turns == 1
+        assert (summary.reward_sum, dict(summary.source_errors), dict(summary.rule_turns)) == expected
+        assert (tmp_path / "out.jsonl").read_text().count('"kind":"turn"') == 1  # the row is written either way
+    assert summary.first_none == {"judge": "judge not run"}
+
+
+def test_the_journal_holds_one_summary_line_per_group_and_a_resumed_run_counts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import repo_sdk.score_run as score_run
+
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text("".join(json.dumps(_dialogue(i)) + "\n" for i in range(12)))
+    out = tmp_path / "out.jsonl"
+
+    def killed(journal: Path, out: Path) -> None:
+        raise KeyboardInterrupt  # every group is in the journal; the outputs are not written
+
+    monkeypatch.setattr(score_run, "_finalize", killed)
+    with RewardPipeline.from_spec(SPEC) as pipe, pytest.raises(KeyboardInterrupt):
+        score_file(pipe, logs, out, progress=False, batch_size=4)
+    lines = journal_path(out).read_bytes().splitlines()
+    kinds = [json.loads(line)["kind"] for line in lines]
+    assert json.loads(lines[0])["summaries"] is True
+    assert kinds.count("summary") == kinds.count("checkpoint") == 6  # 4 turns a group: 2 dialogues each
+    assert [k for k in kinds if k in ("summary", "checkpoint")] == ["summary", "checkpoint"] * 6
+    monkeypatch.undo()
+    with RewardPipeline.from_spec(SPEC) as pipe:
+        summary = score_file(pipe, logs, out, progress=False, batch_size=4, resume=True)
+    assert summary.resumed_from == 12 and summary.turns == 24
+    assert _totals(summary) == _totals(_from_rows(out))
