@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -47,8 +48,9 @@ from repo_sdk.io.dialogues import parse_line
 from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import first_source_error
+from repo_sdk.run_summary import brief
 from repo_sdk.scoring import score_dialogue_batch
-from repo_sdk.types import Dialogue
+from repo_sdk.types import Dialogue, Turn
 
 __all__ = [
     "WorkerPool",
@@ -58,6 +60,7 @@ __all__ = [
     "runs_rules_only",
     "score_group",
     "usable_cores",
+    "warm_up",
 ]
 
 J = TypeVar("J")
@@ -107,11 +110,36 @@ GroupResult = tuple[bytes, int, "tuple[int, str, str] | None"]
 
 
 def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
-    """One group's rows as journal lines (UTF-8), how many turn rows they hold, and its first source
+    """One group's rows as journal lines (UTF-8), then the line of their turns' briefs (what the run's
+    totals count: :mod:`repo_sdk.run_summary`); how many turn rows they hold; and its first source
     error as (index of the dialogue in ``dialogues``, where in it, the error) or None."""
     rows = score_dialogue_batch(pipeline, dialogues)
     failed = first_source_error(rows, range(len(dialogues)))
-    return b"".join([dumps_bytes(r) for r in rows]), sum(r["kind"] == "turn" for r in rows), failed
+    briefs = [brief(r) for r in rows if r["kind"] == "turn"]
+    lines = [dumps_bytes(r) for r in rows]
+    lines.append(dumps_bytes({"kind": "summary", "turns": briefs}))
+    return b"".join(lines), len(briefs), failed
+
+
+def warm_up(pipeline: RewardPipeline) -> None:
+    """Score one made-up dialogue, so that what the rules build on first use is built in this process:
+    workers forked after it inherit it instead of each building it again (compiled patterns, the word
+    automaton, numpy for comparing many sentences at once: about 0.2 s of CPU a worker).
+
+    The rows do not change: every cache is keyed by the text it holds, and dialogue state is per dialogue.
+
+    Example:
+        >>> warm_up(RewardPipeline.from_spec({"sources": {"rules": ["repetition"]}}))
+    """
+    turns = []
+    for k in range(4):  # each reply's 8 new sentences against the 8 k earlier ones: the many-at-once comparison
+        words = [f"w{k}{i}{j}" for i in range(8) for j in range(8)]  # (words of its own: no reply repeats another)
+        pitch = " ".join(f"The room {' '.join(words[8 * i : 8 * i + 8])} costs {80 + i} EUR." for i in range(8))
+        turns += [Turn(role="user", content="Tell me more."), Turn(role="assistant", content=pitch)]
+    try:
+        score_dialogue_batch(pipeline, [Dialogue(id="warm-up", turns=turns)])
+    except Exception:  # only a head start: a source that fails here fails on the logs too, and says so there
+        pass
 
 
 def _start(factory: Callable[[], RewardPipeline] | None, parent: int, inherited: RewardPipeline | None = None) -> None:
@@ -179,8 +207,17 @@ class WorkerPool:
         context = multiprocessing.get_context("fork" if fork else "spawn")
         initargs = (None, os.getpid(), pipeline) if fork else (factory, os.getpid())
         self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=initargs)
-        # starts the workers (forked now, while this process has no other thread: a progress bar starts one)
-        if error := self._executor.submit(_ready).result():
+        if fork:
+            assert pipeline is not None
+            warm_up(pipeline)
+            gc.freeze()  # what the workers inherit stays out of their collections, so its pages stay shared
+        try:
+            # starts the workers (forked now, while this process has no other thread: a progress bar starts one)
+            error = self._executor.submit(_ready).result()
+        finally:
+            if fork:
+                gc.unfreeze()
+        if error:
             self.close()
             raise WorkerStartError(error)
 

@@ -178,6 +178,37 @@ def test_a_row_the_standard_library_wrote_reaches_the_output_as_before(tmp_path:
     assert (tmp_path / "out.jsonl").read_text() == dumps_line(loads(json.dumps(row)))
     assert dialogue_path(tmp_path / "out.jsonl").read_text() == dumps_line(dia)
     assert (summary.turns, summary.dialogues, summary.skipped) == (1, 1, 1) and not journal.exists()
+    # a journal with the groups' summary lines, one the standard library wrote too: counted from it
+    brief = ["d", 1, 0.25, {"rules": 0.25}, ["cot_leak"], None, None, None]
+    journal.write_text(
+        "\n".join(
+            [
+                json.dumps({"kind": "header", "fingerprint": "x", "summaries": True}),
+                json.dumps(row, ensure_ascii=False),
+                json.dumps({"kind": "summary", "turns": [brief]}),
+                json.dumps({"kind": "checkpoint", "position": 1}),
+            ]
+        )
+        + "\n"
+    )
+    summary = _finalize(journal, tmp_path / "out.jsonl")
+    assert (summary.turns, summary.reward_sum, dict(summary.rule_turns)) == (1, 0.25, {"cot_leak": 1})
+    assert (tmp_path / "out.jsonl").read_text() == dumps_line(loads(json.dumps(row)))
+
+
+def test_workers_are_forked_after_a_warm_up_and_score_as_one_process(tmp_path: Path) -> None:
+    """What the rules build on first use is built before the fork (numpy, for one): the workers inherit it."""
+    code = (
+        "import sys\n"
+        "from repo_sdk.pipeline import RewardPipeline\n"
+        "from repo_sdk.workers import warm_up\n"
+        "pipe = RewardPipeline.from_spec({'sources': {'rules': ['repetition', 'cot_leak']}})\n"
+        "before = 'numpy' in sys.modules\n"
+        "warm_up(pipe)\n"
+        "print(before, 'numpy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
 
 
 def test_a_source_error_in_a_worker_costs_its_turn_only_and_names_its_record(tmp_path: Path) -> None:
