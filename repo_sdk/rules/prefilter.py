@@ -121,6 +121,7 @@ class _Registry:
         self._automaton: Any = None  # an AhoCorasick, built when first needed
         self._texts: dict[int, list] = {}  # id(text) -> [text, tests so far, words it holds, None or _UNSEARCHABLE]
         self._chars = 0  # characters of the texts held
+        self._last: tuple[str | None, frozenset[str] | None] = (None, None)  # the last text answered, its words
 
     def register(self, words: Iterator[str] | list[str]) -> None:
         new = set(words) - self.words
@@ -128,9 +129,13 @@ class _Registry:
             self.words |= new
             self._automaton = None
             self._texts, self._chars = {}, 0  # sets found before miss the new words
+            self._last = (None, None)
 
     def present(self, folded: str, now: bool = False) -> frozenset[str] | None:
         """The registered words ``folded`` holds, once it has been tested often enough or ``now`` (else None)."""
+        last = self._last  # (the rules of a turn ask about one text after another: one identity test)
+        if last[0] is folded:
+            return last[1]
         if AhoCorasick is None or not self.words or len(folded) > _CACHED_CHARS // 4:
             return None  # (a huge text keeps the substring tests: held here, it would evict every other)
         entry = self._texts.get(id(folded))
@@ -152,7 +157,10 @@ class _Registry:
                 found = entry[2] = frozenset(automaton.find_matches_as_strings(folded, overlapping=True))
             except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so the substring tests go on
                 found = entry[2] = _UNSEARCHABLE
-        return None if found is _UNSEARCHABLE else found
+        if found is _UNSEARCHABLE:
+            return None
+        self._last = (folded, found)
+        return found
 
 
 _WORDS = _Registry()
