@@ -6,6 +6,7 @@ scale, the negotiation and core rules, and the embedded judge where the test say
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,16 +21,19 @@ from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.types import Sample, Turn
 
 runner = CliRunner()
+pytestmark = pytest.mark.timeout(3600)  # the project comes from the README's quick start (conftest.py)
 EMPTY = ["", "   ", "\n", "...", "🙂", "?!", "N/A"]
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def project(quick_start, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """A copy of the project `repo-sdk init` made for the README's quick start (its RM trained once a session)."""
+    line, code, output, _ = quick_start.runs[0]
+    assert line.startswith("repo-sdk init my-project") and code == 0, output[-2000:]
     root = tmp_path_factory.mktemp("fidelity")
+    shutil.copytree(quick_start.cwd / "my-project", root / "proj", ignore=shutil.ignore_patterns("out"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REPO_SDK_CACHE_DIR", str(root / "cache"))  # a fresh judge cache: real calls
-        res = runner.invoke(app, ["init", str(root / "proj")])
-        assert res.exit_code == 0, res.output
         yield root / "proj"
 
 
