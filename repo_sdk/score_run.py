@@ -42,6 +42,7 @@ from repo_sdk.io.fastjson import dumps_bytes, loads
 from repo_sdk.io.readers import count_records, input_kind, iter_records, jsonl_lines
 from repo_sdk.io.rows import dialogue_path, is_parquet, write_rows
 from repo_sdk.pipeline import NotRun, RewardPipeline
+from repo_sdk.progress import Heartbeat, StepLines
 from repo_sdk.rows import SkippedRow, TurnRow
 from repo_sdk.run_summary import ScoreSummary
 from repo_sdk.scoring import agent_turns, group_by_samples, skipped_row
@@ -50,6 +51,7 @@ from repo_sdk.workers import score_group
 
 __all__ = [
     "Job",
+    "Progress",
     "ScoreSummary",
     "fingerprint",
     "group_jobs",
@@ -60,6 +62,9 @@ __all__ = [
     "skipped_path",
     "write_outputs",
 ]
+
+Progress = bool | Literal["lines"]  # a bar, nothing, or plain lines (a log, a pipe: stderr not a terminal)
+LINES_EVERY = 10.0  # seconds between two progress lines; a run shorter than this prints none
 
 
 def journal_path(output: Path) -> Path:
@@ -131,7 +136,7 @@ def score_file(
     mapping: InputSpec | None = None,
     resume: bool = False,
     on_error: Literal["fail", "skip"] = "fail",
-    progress: bool = True,
+    progress: Progress = True,
     batch_size: int | None = None,
     workers: int = 1,
 ) -> ScoreSummary:
@@ -393,15 +398,23 @@ def _outputs(summary: ScoreSummary, out: Path, skipped: list[dict[str, Any]]) ->
 
 
 class progress_bar:
-    """A rich progress bar on stderr (dialogues, rate, ETA, turns); a no-op when disabled."""
+    """A rich progress bar on stderr (dialogues, rate, ETA, turns); plain lines for ``"lines"``
+    (:mod:`repo_sdk.progress`: one every ``LINES_EVERY`` seconds, also while a group takes long,
+    none for a run shorter than that); a no-op when disabled."""
 
-    def __init__(self, enabled: bool, total: int | None) -> None:
+    def __init__(self, enabled: Progress, total: int | None) -> None:
         self.enabled, self.total = enabled, total
         self.bar: Any = None
+        self.lines: Heartbeat | None = None
 
     def __enter__(self) -> Any:
         if not self.enabled:
             return lambda consumed, turns: None
+        if self.enabled == "lines":
+            say = StepLines("scoring", _say, unit="dialogue", every=LINES_EVERY, quiet_for=LINES_EVERY)
+            self.lines = Heartbeat(say, self.total or 0)
+            advance_lines = self.lines.__enter__()
+            return lambda consumed, turns: advance_lines(consumed)
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -429,5 +442,11 @@ class progress_bar:
         return advance
 
     def __exit__(self, *exc: object) -> None:
+        if self.lines is not None:
+            self.lines.__exit__(*exc)
         if self.bar is not None:
             self.bar.stop()
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -46,6 +46,10 @@ def test_quick_start_runs_verbatim(quick_start: Any) -> None:
     assert re.search(r"training the example RM on \d+ preference pairs .*: about \d+m\d\ds on 2 free CPU", init_output)
     assert re.search(r"RM training: step \d+/\d+ \(\d+%\), \d+\S* elapsed", init_output)
     assert "\r" not in init_output  # no progress bar redrawn into a log
+    # scoring with the embedded judge takes minutes: off a terminal, plain progress lines, the last one done
+    score_output = quick_start.runs[2][2]
+    assert re.search(r"^scoring: dialogue (\d+)/\1 \(100%\), \S+ elapsed, done$", score_output, re.M)
+    assert "\r" not in score_output  # (loading the RM draws no bar either)
     for name in ("out/baseline.jsonl", "out/candidate.jsonl", "out/report.html", "out/eval.html"):
         assert (quick_start.cwd / name).is_file(), name
 

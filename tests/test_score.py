@@ -206,3 +206,37 @@ def test_resume_refuses_a_journal_of_another_spec(tmp_path: Path, spec: Path) ->
     journal_path(out).write_text(json.dumps({"kind": "header", "fingerprint": "someone-else"}) + "\n")
     res = score(logs, "-c", spec, "-o", out, "--resume")
     assert res.exit_code == 1 and "for another spec" in res.output
+
+
+def test_off_a_terminal_a_long_run_prints_plain_progress_lines(
+    tmp_path: Path, spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stderr is not a terminal under the runner: no bar, but a plain line per interval and the last one."""
+    logs = write_logs(tmp_path / "logs.jsonl", 9)
+    args = ["score", str(logs), "-c", str(spec), "-o", str(tmp_path / "out.jsonl")]
+    short = runner.invoke(app, args)  # a run shorter than the interval prints no progress at all
+    assert short.exit_code == 0 and "scoring:" not in short.stderr
+    monkeypatch.setattr("repo_sdk.score_run.LINES_EVERY", 0.0)  # every run is "long" now
+    res = runner.invoke(app, [*args[:-1], str(tmp_path / "again.jsonl")])
+    assert res.exit_code == 0, res.output
+    lines = [line for line in res.stderr.splitlines() if line.startswith("scoring:")]
+    assert lines and lines[-1].startswith("scoring: dialogue 9/9 (100%),") and lines[-1].endswith("elapsed, done")
+    assert "\r" not in res.stderr  # nothing redrawn into a log
+    quiet = runner.invoke(app, [*args[:-1], str(tmp_path / "quiet.jsonl"), "--no-progress"])
+    assert quiet.exit_code == 0 and "scoring:" not in quiet.stderr
+
+
+def test_progress_lines_keep_coming_while_a_group_takes_long(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group waiting on a slow judge still shows the run is alive: the elapsed time moves on."""
+    from repo_sdk.score_run import progress_bar
+
+    monkeypatch.setattr("repo_sdk.score_run.LINES_EVERY", 0.3)
+    with progress_bar("lines", 4) as advance:
+        time.sleep(2.5)  # no group done yet: only the heartbeat (once a second) speaks
+        before = capsys.readouterr().err.splitlines()
+        advance(4, 10)
+    *beats, last = capsys.readouterr().err.splitlines()
+    assert before and all(line.startswith("scoring: dialogue 0/4 (0%), ") for line in before + beats)
+    assert last.startswith("scoring: dialogue 4/4 (100%), ") and last.endswith("elapsed, done")

@@ -19,9 +19,9 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from repo_sdk.cli.app import app, cli_errors
-from repo_sdk.cli.progress import StepLines, duration
 from repo_sdk.errors import InputError, MissingDependencyError
 from repo_sdk.plugins import get_registry
+from repo_sdk.progress import StepLines, duration
 from repo_sdk.rm.train_options import RMTrainOptions
 from repo_sdk.templates_builtin import templates_dir
 

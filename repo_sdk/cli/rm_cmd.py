@@ -56,9 +56,9 @@ def train(
 
     from pydantic import ValidationError
 
-    from repo_sdk.cli.progress import StepLines
     from repo_sdk.errors import InputError
     from repo_sdk.io.paths import check_output_folder
+    from repo_sdk.progress import StepLines
     from repo_sdk.rm.train import RMTrainOptions, train_rm
 
     # each training flag is named after its field: the options are the flags given, taken as they are

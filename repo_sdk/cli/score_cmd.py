@@ -16,7 +16,7 @@ from repo_sdk.io.paths import check_output_folder, check_outputs
 from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import none_rate_problems, probe_judges
-from repo_sdk.score_run import ScoreSummary, journal_path, score_file, skipped_path
+from repo_sdk.score_run import Progress, ScoreSummary, journal_path, score_file, skipped_path
 from repo_sdk.shards.ray_engine import RayOptions, builds_elsewhere, score_file_ray
 from repo_sdk.shards.store import shards_path
 from repo_sdk.types import Dialogue
@@ -44,7 +44,9 @@ def score(
     report: Path | None = typer.Option(None, "--report", help="also write a self-contained HTML report here"),
     batch_size: int | None = typer.Option(None, min=1, help="samples per source call (default: the spec's)"),
     progress: bool | None = typer.Option(
-        None, "--progress/--no-progress", help="progress bar on stderr (default: when stderr is a terminal)"
+        None,
+        "--progress/--no-progress",
+        help="progress bar on stderr (default: a bar on a terminal, else a plain line every 10 s)",
     ),
     workers: int | None = typer.Option(
         None,
@@ -105,7 +107,7 @@ def score(
     defer = builds_elsewhere if engine == "ray" else None
     with RewardPipeline.from_spec(loaded, only=only_set, defer=defer) as pipe:
         set_aside = _probe_judges(pipe, judge_optional)
-        show = sys.stderr.isatty() if progress is None else progress
+        show: Progress = (True if sys.stderr.isatty() else "lines") if progress is None else progress
         run = _run(loaded, resume, mode, batch_size)
         if engine == "ray":
             options = RayOptions(address, actors, actor_gpus or 0.0, block_records or RayOptions.block_records)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,12 +109,26 @@ def _check_reward_model(path: Path) -> None:
         raise ConfigError(f"rm: {path} has num_labels={labels}; a reward model needs num_labels=1")
 
 
+@contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
 def _load(path: Path, device: Any, dtype: Any, key: tuple[str, str, str]) -> LoadedRM:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     _check_reward_model(path)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype)
+    with _no_loading_bar():  # a local model loads in a moment: its bar would only be carriage returns in a log
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype)
     if tokenizer.pad_token_id is None:
         if tokenizer.eos_token_id is None:
             raise ConfigError(f"rm: the tokenizer of {path} has neither a pad nor an eos token")
