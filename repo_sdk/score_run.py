@@ -51,7 +51,7 @@ from repo_sdk.workers import score_group
 
 __all__ = [
     "Job",
-    "Progress",
+    "ProgressMode",
     "ScoreSummary",
     "fingerprint",
     "group_jobs",
@@ -63,7 +63,7 @@ __all__ = [
     "write_outputs",
 ]
 
-Progress = bool | Literal["lines"]  # a bar, nothing, or plain lines (a log, a pipe: stderr not a terminal)
+ProgressMode = bool | Literal["lines"]  # a bar, nothing, or plain lines (a log, a pipe: stderr not a terminal)
 LINES_EVERY = 10.0  # seconds between two progress lines; a run shorter than this prints none
 
 
@@ -136,14 +136,15 @@ def score_file(
     mapping: InputSpec | None = None,
     resume: bool = False,
     on_error: Literal["fail", "skip"] = "fail",
-    progress: Progress = True,
+    progress: ProgressMode = True,
     batch_size: int | None = None,
     workers: int = 1,
 ) -> ScoreSummary:
     """Score an input file into ``output`` (JSONL or Parquet) and its sibling files.
 
     ``workers > 1`` scores the groups in that many worker processes (:mod:`repo_sdk.workers`);
-    the outputs are the same as with one.
+    the outputs are the same as with one. ``progress``: a bar on stderr (True), plain lines
+    (``"lines"``, for a log), or nothing (False).
 
     Raises:
         InputError: on the first bad record, or source error, when ``on_error="fail"``; on an
@@ -402,7 +403,7 @@ class progress_bar:
     (:mod:`repo_sdk.progress`: one every ``LINES_EVERY`` seconds, also while a group takes long,
     none for a run shorter than that); a no-op when disabled."""
 
-    def __init__(self, enabled: Progress, total: int | None) -> None:
+    def __init__(self, enabled: ProgressMode, total: int | None) -> None:
         self.enabled, self.total = enabled, total
         self.bar: Any = None
         self.lines: Heartbeat | None = None

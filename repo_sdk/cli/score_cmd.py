@@ -16,7 +16,7 @@ from repo_sdk.io.paths import check_output_folder, check_outputs
 from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import none_rate_problems, probe_judges
-from repo_sdk.score_run import Progress, ScoreSummary, journal_path, score_file, skipped_path
+from repo_sdk.score_run import ProgressMode, ScoreSummary, journal_path, score_file, skipped_path
 from repo_sdk.shards.ray_engine import RayOptions, builds_elsewhere, score_file_ray
 from repo_sdk.shards.store import shards_path
 from repo_sdk.types import Dialogue
@@ -107,7 +107,7 @@ def score(
     defer = builds_elsewhere if engine == "ray" else None
     with RewardPipeline.from_spec(loaded, only=only_set, defer=defer) as pipe:
         set_aside = _probe_judges(pipe, judge_optional)
-        show: Progress = (True if sys.stderr.isatty() else "lines") if progress is None else progress
+        show: ProgressMode = (True if sys.stderr.isatty() else "lines") if progress is None else progress
         run = _run(loaded, resume, mode, batch_size)
         if engine == "ray":
             options = RayOptions(address, actors, actor_gpus or 0.0, block_records or RayOptions.block_records)

@@ -33,7 +33,7 @@ from repo_sdk.errors import InputError, RunError, require
 from repo_sdk.io.fastjson import loads
 from repo_sdk.io.readers import input_kind
 from repo_sdk.pipeline import RewardPipeline
-from repo_sdk.score_run import Progress, ScoreSummary, fingerprint, nothing_read, progress_bar, write_outputs
+from repo_sdk.score_run import ProgressMode, ScoreSummary, fingerprint, nothing_read, progress_bar, write_outputs
 from repo_sdk.shards.plan import Block, plan_blocks
 from repo_sdk.shards.ray_actor import BlockScorer, merge_telemetry, read_payloads
 from repo_sdk.shards.ray_session import INSTALL, connected, quiet_data_context
@@ -103,7 +103,7 @@ def score_file_ray(
     mapping: InputSpec | None = None,
     resume: bool = False,
     on_error: Literal["fail", "skip"] = "fail",
-    progress: Progress = True,
+    progress: ProgressMode = True,
     batch_size: int | None = None,
     options: RayOptions | None = None,
 ) -> ScoreSummary:
