@@ -63,14 +63,8 @@ class StepLines:
         quiet_for: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.what, self.echo, self.unit, self.every, self.quiet_for, self.clock = (
-            what,
-            echo,
-            unit,
-            every,
-            quiet_for,
-            clock,
-        )
+        self.what, self.echo, self.unit = what, echo, unit
+        self.every, self.quiet_for, self.clock = every, quiet_for, clock
         self.started = clock()
         self.last = self.started
 
