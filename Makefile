@@ -42,8 +42,11 @@ demo: setup
 	$(VENV)/bin/repo-sdk score out/demo/dialogues.jsonl --config out/demo/spec.yaml -o out/demo/scored.jsonl --report out/demo/report.html
 	@echo "report: out/demo/report.html"
 
+# The suite on TEST_WORKERS pytest-xdist workers (CI has 2 cores; 0: one process). --dist loadgroup keeps the
+# tests of the README's quick start on one worker, so it runs once (QUICK_START_MODULES in tests/conftest.py).
+TEST_WORKERS ?= 2
 test: setup lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # House rules CI enforces: formatting and lint over the whole tree (the init scaffold included), and the
 # core's types (mypy, configured in pyproject.toml). The docstring examples run in the suite

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,43 @@ def run_line(line: str, cwd: Path, env: dict[str, str], timeout: float = 1500) -
     return subprocess.run(
         ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+# The modules whose tests use ``quick_start`` (directly or through another fixture). Under ``make test``
+# (pytest-xdist, ``-n 2 --dist loadgroup``) they are one unit of work, run by one worker: a session fixture is
+# built once per worker that needs it, and this one takes minutes.
+QUICK_START_MODULES = ("tests/test_e2e_scaffold.py", "tests/test_readme.py", "tests/test_scaffold_fidelity.py")
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown where it is not installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with QUICK_START_MODULES as one group, every other test on its own.
+
+    The group is named here, not by ``xdist_group`` marks: pytest-xdist 3.8 writes a mark's group into the test's
+    node id, which pytest 9.2 no longer lets it change, so marked tests are spread like the rest
+    (pytest-dev/pytest-xdist#1386). The group is the largest unit, so a worker starts on it first.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class QuickStartGroup(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.split("::", 1)[0] in QUICK_START_MODULES:
+                return "quick_start"
+            return super()._split_scope(nodeid)
+
+    return QuickStartGroup(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test outside QUICK_START_MODULES that needs the quick start would build it a second time under xdist."""
+    needing = [item.nodeid for item in items if "quick_start" in getattr(item, "fixturenames", ())]
+    strays = [nodeid for nodeid in needing if nodeid.split("::", 1)[0] not in QUICK_START_MODULES]
+    if strays:
+        raise pytest.UsageError(
+            f"{strays} use quick_start: add their modules to QUICK_START_MODULES (tests/conftest.py)"
+        )
 
 
 @pytest.fixture(scope="session")

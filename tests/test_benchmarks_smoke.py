@@ -46,3 +46,18 @@ def test_hostile_replies_prints_each_kind_at_each_size(capsys) -> None:
         assert re.search(rf"{re.escape(kind)}\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), kind
     for kind, make in hostile_replies.KINDS.items():  # each kind is exactly the size asked for
         assert len(make(3000)) == 3000, kind
+
+
+def test_rule_costs_charges_each_rule_and_the_rest(capsys) -> None:
+    from benchmarks import rule_costs
+
+    assert rule_costs.main(["--dialogues", "6", "--packs", "five"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\[five\] [\d,]+ turns in [\d.]+ s of CPU: [\d,]+ us per turn", out)
+    shares = {}
+    for name in ("repetition", "cot_leak", "format_breakage", "mixed_script", "max_length", "(the rest"):
+        found = re.search(rf"{re.escape(name)}.*?\s([\d,.]+) us\s+([\d.]+)%", out)
+        assert found, name
+        shares[name] = float(found.group(2))
+    assert 99.0 <= sum(shares.values()) <= 101.0  # the rules and the rest make up the run
+    assert shares["repetition"] > 0 and shares["(the rest"] > 0

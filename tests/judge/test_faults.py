@@ -27,9 +27,12 @@ N = 1000
 def test_thousand_items_under_faults_all_end_cleanly(transport):
     samples = [make_sample(response=f"Could you do {50 + i % 50} EUR? (#{i})", task={"n": i}) for i in range(N)]
     with FakeJudgeServer(faults=PLAN) as server:
+        # timeout_s: below hang_s, above a plain answer with 64 in flight. Client and server share this process:
+        # with httpx some 300 plain answers a run take over 1 s even on an idle machine, and beside a busy test
+        # (`make test` runs two workers on 2 cores) a 1 s timeout let clean calls use up their retries (87 None)
         src = JudgeSource.build(
             base_url=server.base_url, model="fake", cache=False, transport=transport, concurrency=64,
-            timeout_s=1.0, max_retries=4, backoff_base_s=0.01, backoff_max_s=0.05, reask=1,
+            timeout_s=2.0, max_retries=4, backoff_base_s=0.01, backoff_max_s=0.05, reask=1,
         )  # fmt: skip
         start = time.perf_counter()
         scores = src.score(samples)
