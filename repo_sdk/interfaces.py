@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel
 
 from repo_sdk.plugin_config import ConfigT, Configurable, NoConfig
-from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore
+from repo_sdk.types import Dialogue, RuleHit, Sample, SourceScore, assemble
 
 if TYPE_CHECKING:
     from repo_sdk.plugins import Registry
@@ -296,14 +296,25 @@ class Rule(Configurable[ConfigT], ABC):
         turn_index: int | None = None,
     ) -> RuleHit:
         """A RuleHit of this rule with its configured points."""
-        return RuleHit(
-            rule=self.name,
-            points=self.points if points is None else points,
-            reason=reason,
-            span=span,
-            evidence=evidence,
-            turn_index=turn_index,
-        )
+        value = self.points if points is None else points
+        if (  # values of exactly the fields' types (a rule's own, mostly) need no validation: one per hit
+            type(reason) is str
+            and type(evidence) is str
+            and type(value) is float
+            and type(self.name) is str
+            and (span is None or (type(span) is tuple and len(span) == 2 and type(span[0]) is type(span[1]) is int))
+            and (turn_index is None or type(turn_index) is int)
+        ):
+            values = {
+                "rule": self.name,
+                "points": value,
+                "reason": reason,
+                "span": span,
+                "evidence": evidence,
+                "turn_index": turn_index,
+            }
+            return assemble(RuleHit, values, _HIT_FIELDS)
+        return RuleHit(rule=self.name, points=value, reason=reason, span=span, evidence=evidence, turn_index=turn_index)
 
 
 class SOPModel(ABC):
@@ -324,3 +335,6 @@ class SOPModel(ABC):
     @abstractmethod
     def stage_of(self, sample: Sample) -> str | None:
         """The SOP stage the reply is in, or None when it cannot tell."""
+
+
+_HIT_FIELDS = frozenset(RuleHit.model_fields)

@@ -182,7 +182,11 @@ def combine_results(
     results = []
     for i, comb in enumerate(combined):
         per_source = {name: scores[name][i] for name in scores}
-        fired = [hit for score in per_source.values() for hit in hits_of(score)]
+        fired = [  # hits_of(score), inline: a call per source and sample
+            h if isinstance(h, RuleHit) else RuleHit.model_validate(h)
+            for score in per_source.values()
+            for h in score.details.get("hits", ())
+        ]
         values = {"reward": comb.reward, "sources": per_source, "fired": fired, "details": comb.details}
         if (
             (comb.reward is None or type(comb.reward) is float)

@@ -70,7 +70,7 @@ def turn_row(sample: Sample, result: RewardResult) -> TurnRow:
         "details": {
             name: {k: v for k, v in s.details.items() if k != "hits"}
             for name, s in result.sources.items()
-            if any(k != "hits" for k in s.details)
+            if len(s.details) > ("hits" in s.details)  # a detail besides the hits
         },
         "combiner": result.details,
     }

@@ -47,11 +47,25 @@ def assemble(cls: type[M], values: dict[str, Any], given: frozenset[str], privat
         (True, True)
     """
     obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(given))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", private)
+    _SET_DICT(obj, values)
+    _SET_FIELDS_SET(obj, set(given))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, private)
     return obj
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of one of BaseModel's own attributes, called straight (``object.__setattr__`` finds it
+    anew each time); where a pydantic version lays them out otherwise, ``object.__setattr__`` for it."""
+    found = BaseModel.__dict__.get(name)
+    setter = getattr(found, "__set__", None)
+    return setter if setter is not None else lambda obj, value: object.__setattr__(obj, name, value)
+
+
+_SET_DICT = _slot_setter("__dict__")
+_SET_FIELDS_SET = _slot_setter("__pydantic_fields_set__")
+_SET_EXTRA = _slot_setter("__pydantic_extra__")
+_SET_PRIVATE = _slot_setter("__pydantic_private__")
 
 
 class ToolCall(BaseModel):

@@ -103,6 +103,9 @@ def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec |
     A UTF-8 byte-order mark at the start of the first line is skipped (editors on
     Windows write one).
     """
+    record = _record_of_bytes(raw, lineno) if isinstance(raw, bytes) else _UNREAD
+    if record is not _UNREAD:
+        return _dialogue_of(record, raw, name=name, lineno=lineno, mapping=mapping)
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -119,7 +122,26 @@ def parse_line(raw: str | bytes, *, name: str, lineno: int, mapping: InputSpec |
         raise InputError(f"{name}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:
         raise InputError(f"{name}:{lineno}: JSON nested too deeply to read ({len(text)} characters)") from None
-    if may_hold_surrogates(text):
+    return _dialogue_of(record, text, name=name, lineno=lineno, mapping=mapping)
+
+
+_UNREAD = object()
+
+
+def _record_of_bytes(raw: bytes, lineno: int) -> Any:
+    """The record of a well-formed line, parsed from its bytes (orjson reads UTF-8: no text decoded, then
+    encoded again); ``_UNREAD`` for any other line, whose text :func:`parse_line` reads and names the fault of."""
+    data = raw.removeprefix(b"\xef\xbb\xbf") if lineno == 1 else raw
+    if not (data.endswith(b"\n") or data.rstrip().endswith(b"}")):
+        return _UNREAD
+    try:
+        return loads(data)
+    except (ValueError, RecursionError):  # (malformed JSON or UTF-8: the text path says which)
+        return _UNREAD
+
+
+def _dialogue_of(record: Any, line: str | bytes, *, name: str, lineno: int, mapping: InputSpec | None) -> Dialogue:
+    if may_hold_surrogates(line):
         refuse_lone_surrogates(record, f"{name}:{lineno}")
     try:
         return record_to_dialogue(record, mapping)

@@ -73,4 +73,4 @@ def loads(line: str | bytes) -> Any:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(line)
+    return json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)  # (bytes: UTF-8, no other)

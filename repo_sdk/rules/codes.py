@@ -25,6 +25,8 @@ from typing import Any
 from rapidfuzz.distance import Indel
 from rapidfuzz.process import cdist, extract, extractOne
 
+from repo_sdk.rules.speedups import SPEEDUPS
+
 __all__ = ["CODES", "Hit", "any_close", "close_codes", "encode", "first_repeats"]
 
 Hit = tuple[int, float]  # (key, similarity)
@@ -54,11 +56,21 @@ CODES = _Codes()  #: token -> its character in :func:`encode`'s codes
 def encode(tokens: Iterable[str]) -> str:
     """A token list as a string of one ASCII character per token, which rapidfuzz compares in C.
 
+    The characters come from the C module (:mod:`repo_sdk.rules.speedups`) where it is built,
+    else from :data:`CODES`: one process uses one of them for every code, so equal tokens
+    always get equal characters.
+
     Example:
         >>> encode(["we", "we"])[0] == encode(["we", "we"])[1], len(encode(["a", "b", "c"]))
         (True, 3)
     """
-    return "".join(map(CODES.__getitem__, tokens))
+    return "".join(map(CODES.__getitem__, tokens)) if _ENCODE is None else _ENCODE(tokens)
+
+
+_ENCODE = None if SPEEDUPS is None else SPEEDUPS.encode
+_CLOSE_CODES = None if SPEEDUPS is None else SPEEDUPS.close_codes
+_ANY_CLOSE = None if SPEEDUPS is None else SPEEDUPS.any_close
+_CLOSE_EARLIER = None if SPEEDUPS is None else SPEEDUPS.close_earlier
 
 
 def close_codes(code: str, codes: Sequence[str], cutoff: float) -> list[int]:
@@ -66,6 +78,8 @@ def close_codes(code: str, codes: Sequence[str], cutoff: float) -> list[int]:
 
     Most searches find none: one call that stops at the first close code asks that first.
     """
+    if _CLOSE_CODES is not None and (found := _CLOSE_CODES(code, codes, cutoff)) is not None:
+        return found  # (found in C without a call per code; None: a code is not ASCII)
     scorer = Indel.normalized_similarity
     if extractOne(code, codes, scorer=scorer, processor=None, score_cutoff=cutoff) is None:
         return []
@@ -81,6 +95,8 @@ def any_close(codes: Sequence[str], candidates: Sequence[str], cutoff: float) ->
     """
     if not candidates:
         return [False] * len(codes)
+    if _ANY_CLOSE is not None and (found := _ANY_CLOSE(codes, candidates, cutoff)) is not None:
+        return found  # (found in C, no matrix of scores; None: a code is not ASCII)
     scores = _scores(codes, candidates, cutoff) if len(codes) * len(candidates) >= _MATRIX_MIN else None
     if scores is not None:
         return scores.any(axis=1).tolist()
@@ -120,6 +136,8 @@ def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshol
     out: list[tuple[int, Hit]] = []
     first_of: dict[str, int] = {}
     cutoff = max(0.0, threshold - 1e-6)
+    if _CLOSE_EARLIER is not None and (close := _CLOSE_EARLIER(codes, cutoff)) is not None:
+        return _first_repeats_of(texts, codes, threshold, close)
     for k, code in enumerate(codes):
         tokens = texts[k]
         hi = exact = first_of.setdefault(code, k)
@@ -133,4 +151,31 @@ def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshol
         else:
             if exact >= 0:
                 out.append((k, (exact, float(Indel.normalized_similarity(tokens, texts[exact])))))
+    return out
+
+
+def _first_repeats_of(
+    texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float, close: list[tuple[int, list[int]]]
+) -> list[tuple[int, Hit]]:
+    """:func:`first_repeats` from each text's earlier close codes (found in C at once; most texts have none)."""
+    out: list[tuple[int, Hit]] = []
+    for k, near in close:
+        tokens, code = texts[k], codes[k]
+        # the first text with the same code (always a close one), if its tokens are these: only texts before it
+        # are compared, and it is the repeat when none of them is
+        exact = next((j for j in near if codes[j] == code), -1)
+        if exact >= 0 and texts[exact] != tokens:
+            exact = -1
+        hi = k if exact < 0 else exact
+        for j in near:
+            if j >= hi:
+                break
+            score = float(Indel.normalized_similarity(tokens, texts[j]))
+            if score >= threshold:
+                out.append((k, (j, score)))
+                break
+        else:
+            j = hi
+        if j >= hi and exact >= 0:  # (no earlier text found: the copy)
+            out.append((k, (exact, float(Indel.normalized_similarity(tokens, texts[exact])))))
     return out

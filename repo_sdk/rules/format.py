@@ -11,6 +11,7 @@ from pydantic import Field
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.types import RuleHit
 
@@ -208,12 +209,17 @@ class FormatBreakage(Rule[FormatBreakageParams]):
         # one search for every character any finder needs: most replies hold none of them
         marks = "".join(sorted({c for *_, needs in finders for c in needs}))
         self._marks = re.compile("[" + re.escape(marks) + "]") if marks else None
+        self._mark_chars = marks
+        # (found in C where the module is built: no string per character found)
+        self._chars_present = SPEEDUPS.chars_present if SPEEDUPS is not None and len(marks) <= 64 else None
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         text = turn.reply.text
         if self._marks is None:
             return []
-        present = set(self._marks.findall(text))  # the characters of any finder the reply holds, in one pass
+        # the characters of any finder the reply holds, in one pass
+        found = self._chars_present
+        present = set(self._marks.findall(text) if found is None else found(text, self._mark_chars))
         if not present:
             return []
         hits: list[RuleHit] = []

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.rules.codes import CODES, first_repeats
+from repo_sdk.rules.codes import first_repeats
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
 from repo_sdk.rules.similar import NearDuplicates, similarity
 from repo_sdk.rules.text import clip_evidence
@@ -44,8 +44,7 @@ class _Read:
 
     def __init__(self, view: TextView, min_tokens: int) -> None:
         every = view.sentence_tokens
-        join, code = "".join, CODES.__getitem__  # encode(), without a call per sentence
-        codes = [join(map(code, toks)) for _, toks in every]
+        codes = view.sentence_codes
         self.tokens = view.tokens
         self.whole = "".join(codes)  # the text's tokens are its sentences' tokens, in order
         self.sentences = [every[k] for k, c in enumerate(codes) if len(c) >= min_tokens]

@@ -12,6 +12,7 @@ from pydantic import Field
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits, task_value
 from repo_sdk.rules.context import TurnContext
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.types import RuleHit
 
@@ -48,6 +49,23 @@ _ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _LETTER = re.compile(f"[{_ALL_LETTERS}]")
 _OTHER_SCRIPTS = re.compile("[" + "".join(chars for name, chars in SCRIPTS.items() if name != "latin") + "]")
+
+
+def _bounds(inside: str) -> tuple[int, ...]:
+    """The first and last code point of each range of a class's inside (``"a-zé"``: a-z, then é-é)."""
+    out: list[int] = []
+    i = 0
+    while i < len(inside):
+        if i + 2 < len(inside) and inside[i + 1] == "-":
+            out += [ord(inside[i]), ord(inside[i + 2])]
+            i += 3
+        else:
+            out += [ord(inside[i])] * 2
+            i += 1
+    return tuple(out)
+
+
+_OTHER_BOUNDS = _bounds("".join(chars for name, chars in SCRIPTS.items() if name != "latin"))
 # a CJK character carries about a word; weigh it like a few Latin letters
 _WEIGHT = {"cjk": 3}
 
@@ -141,7 +159,7 @@ class MixedScript(Rule[MixedScriptParams]):
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p = self.config
         text = turn.reply.text
-        if p.primary is None and (text.isascii() or _OTHER_SCRIPTS.search(text) is None):
+        if p.primary is None and (text.isascii() or not _other_scripts(text)):
             return []  # Latin letters alone (or none): one script, nothing to mix
         segments = script_segments(text)
         if not segments:
@@ -178,6 +196,13 @@ class MixedScript(Rule[MixedScriptParams]):
                 )
             )
         return cap_hits(hits, self.config)
+
+
+def _other_scripts(text: str) -> bool:
+    """Whether ``text`` holds a letter of a script other than Latin."""
+    if SPEEDUPS is not None:
+        return bool(SPEEDUPS.any_in_ranges(text, _OTHER_BOUNDS))
+    return _OTHER_SCRIPTS.search(text) is not None
 
 
 def _task_names(task: Mapping[str, Any], fields: list[str]) -> list[str]:

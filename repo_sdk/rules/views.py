@@ -21,9 +21,12 @@ import string
 from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import chain
 from typing import Any, TypeVar
 
 from repo_sdk.rules.blanking import Blanker
+from repo_sdk.rules.codes import CODES, encode
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.text import CJK, TOKEN, NumberMention, extract_numbers, fold, split_sentences, tokenize
 
 __all__ = ["TextView"]
@@ -99,7 +102,7 @@ class TextView:
     def tokens(self) -> list[str]:
         """:func:`repo_sdk.rules.text.tokenize` of the text: lower-cased words, CJK characters alone."""
         if "sentence_tokens" in self.__dict__:  # no token spans two sentences, and only spaces lie between them
-            return [t for _, tokens in self.sentence_tokens for t in tokens]
+            return list(chain.from_iterable([tokens for _, tokens in self.sentence_tokens]))
         spaced = self._spaced
         if spaced is not None:
             return spaced.split()
@@ -109,11 +112,16 @@ class TextView:
     @_once
     def sentences(self) -> list[tuple[int, int]]:
         """:func:`repo_sdk.rules.text.split_sentences` of the text: sentence spans."""
-        return split_sentences(self.text)
+        return _split_sentences(self.text)
 
     @_once
     def sentence_tokens(self) -> list[tuple[tuple[int, int], list[str]]]:
         """Each sentence span with its tokens."""
+        if SPEEDUPS is not None and (lower := self._lower) is not None:
+            # read in C, with each sentence's code (sentence_codes) on the way
+            codes, tokens = SPEEDUPS.sentence_tokens(lower, self.sentences)
+            self.__dict__["sentence_codes"] = codes
+            return list(zip(self.sentences, tokens, strict=True))
         spaced = self._spaced
         if spaced is not None:
             return [(span, spaced[span[0] : span[1]].split()) for span in self.sentences]
@@ -132,6 +140,18 @@ class TextView:
             i = bisect_left(cjk, s)
             out.append((span, findall(lower, s, e) if i < len(cjk) and cjk[i] < e else blanked[s:e].split()))
         return out
+
+    @_once
+    def sentence_codes(self) -> list[str]:
+        """The :func:`~repo_sdk.rules.codes.encode` code of each sentence's tokens (in :attr:`sentence_tokens`)."""
+        every = self.sentence_tokens
+        made = self.__dict__.get("sentence_codes")  # (read in C with the tokens)
+        if made is not None:
+            return made
+        if SPEEDUPS is not None:
+            return [encode(tokens) for _, tokens in every]
+        join, code = "".join, CODES.__getitem__  # encode(), without a call per sentence
+        return [join(map(code, tokens)) for _, tokens in every]
 
     @_once
     def _cjk_apart(self) -> tuple[str, list[int]] | None:
@@ -176,6 +196,7 @@ def token_gaps_blanked(lower: str) -> str | None:
     return _TOKEN_GAPS(lower)
 
 
+_split_sentences = split_sentences if SPEEDUPS is None else SPEEDUPS.split_sentences  # the same spans
 _SHARED_MAX = 16_384  # longer texts are rarely repeated, and their views are large
 
 

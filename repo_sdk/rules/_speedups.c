@@ -1,0 +1,512 @@
+/* The token codes of repo_sdk.rules.codes, read in C: no Python call per token.
+ *
+ * encode(tokens) -> str
+ *     One ASCII character per token, from a hash of the token's characters: equal tokens get
+ *     equal characters (what the codes' prefilter needs), different ones share one 1 time in 128.
+ * sentence_tokens(lower, spans) -> (codes, tokens)
+ *     For each (start, end) span of `lower` (a lower-cased text), the tokens there as
+ *     repo_sdk.rules.text.TOKEN finds them (a run of word characters other than '_' and CJK;
+ *     a CJK character alone) and the code of them.
+ *
+ * split_sentences(text) -> [(start, end), ...]
+ *     repo_sdk.rules.text.split_sentences: a sentence ends after a run of . ! ? ... followed by
+ *     closing quotes or brackets and then whitespace or the end, after a run of CJK stops, and at
+ *     each newline; each piece is stripped of whitespace and empty ones are left out.
+ *
+ * chars_present(text, chars) -> str
+ *     The characters of `chars` (a few) that `text` holds, in the order of `chars`.
+ * any_in_ranges(text, bounds) -> bool
+ *     Whether `text` holds a character in one of the ranges bounds[0]..bounds[1], bounds[2]..bounds[3], ...
+ *     (a tuple of code points, each range's first and last).
+ * close_codes(code, codes, cutoff) -> [index, ...] | None
+ * any_close(codes, candidates, cutoff) -> [bool, ...] | None
+ *     What repo_sdk.rules.codes's functions of those names find with rapidfuzz: the codes whose Indel
+ *     similarity (2 x longest common subsequence / total length) to `code` is at least `cutoff`; for
+ *     each code, whether one candidate is. The subsequence by Hyyro's bit-parallel algorithm, 64
+ *     characters a step. None when a string is not ASCII (the caller then asks rapidfuzz).
+ * close_earlier(codes, cutoff) -> [(index, [earlier index, ...]), ...] | None
+ *     For each code with close ones before it, those (in order); codes with none are left out.
+ *
+ * repo_sdk/rules/codes.py and repo_sdk/rules/text.py hold the same in Python, used where this module is not built;
+ * tests/rules/test_rules_speedups.py checks both give the same tokens.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static inline uint64_t hash_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a over the code points, then a 64-bit finalizer */
+    for (Py_ssize_t i = start; i < end; i++) {
+        h ^= (uint64_t)PyUnicode_READ(kind, data, i);
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline Py_UCS1 code_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    return (Py_UCS1)(hash_of(kind, data, start, end) & 0x7F);
+}
+
+/* The tokens made lately, by the hash of their characters: a token met again (most are: words recur) is
+   the same str object, not a new one (no allocation; its hash, once computed, is kept). One slot per hash
+   value's low bits, the latest token there. */
+#define HELD_BITS 16
+static PyObject *held[1 << HELD_BITS];
+
+static PyObject *token_of(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
+    PyObject **slot = &held[(h >> 7) & ((1 << HELD_BITS) - 1)];
+    PyObject *found = *slot;
+    Py_ssize_t n = end - start;
+    if (found != NULL && PyUnicode_GET_LENGTH(found) == n) {
+        int same = 1, fkind = PyUnicode_KIND(found);
+        const void *fdata = PyUnicode_DATA(found);
+        if (fkind == kind) {
+            same = memcmp(fdata, (const char *)data + start * kind, (size_t)(n * kind)) == 0;
+        } else {
+            for (Py_ssize_t i = 0; i < n && same; i++)
+                same = PyUnicode_READ(fkind, fdata, i) == PyUnicode_READ(kind, data, start + i);
+        }
+        if (same) {
+            Py_INCREF(found);
+            return found;
+        }
+    }
+    PyObject *tok = PyUnicode_Substring(text, start, end);
+    if (tok == NULL) return NULL;
+    Py_INCREF(tok);
+    Py_XSETREF(*slot, tok);
+    return tok;
+}
+
+static inline int is_cjk(Py_UCS4 c) { /* repo_sdk.rules.text.CJK */
+    return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) ||
+           (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/* 0: outside a token, 1: in a run, 2: a token of its own (CJK) */
+static inline int token_kind(Py_UCS4 c) {
+    if (c < 128) return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+    if (is_cjk(c)) return 2;
+    return Py_UNICODE_ISALNUM(c) ? 1 : 0; /* the regular expression's \w, less '_' (ASCII) */
+}
+
+static PyObject *encode(PyObject *self, PyObject *tokens) {
+    PyObject *seq = PySequence_Fast(tokens, "encode: expected a sequence of str");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyUnicode_New(n, 127);
+    if (out == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    Py_UCS1 *dst = PyUnicode_1BYTE_DATA(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = items[i];
+        if (!PyUnicode_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "encode: token %zd is %.50s, not str", i, Py_TYPE(t)->tp_name);
+            Py_DECREF(seq);
+            Py_DECREF(out);
+            return NULL;
+        }
+        dst[i] = code_of(PyUnicode_KIND(t), PyUnicode_DATA(t), 0, PyUnicode_GET_LENGTH(t));
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyObject *sentence_tokens(PyObject *self, PyObject *args) {
+    PyObject *text, *spans;
+    if (!PyArg_ParseTuple(args, "UO!:sentence_tokens", &text, &PyList_Type, &spans)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans), cap = 0;
+    Py_UCS1 *buf = NULL;
+    PyObject *codes = PyList_New(n), *lists = PyList_New(n);
+    if (codes == NULL || lists == NULL) goto fail;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *span = PyList_GET_ITEM(spans, k);
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+            PyErr_SetString(PyExc_TypeError, "sentence_tokens: spans must be (start, end) tuples");
+            goto fail;
+        }
+        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)), e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        if ((s == -1 || e == -1) && PyErr_Occurred()) goto fail;
+        s = s < 0 ? 0 : s;
+        e = e > len ? len : e;
+        PyObject *toks = PyList_New(0);
+        if (toks == NULL) goto fail;
+        PyList_SET_ITEM(lists, k, toks);
+        Py_ssize_t count = 0, i = s;
+        while (i < e) {
+            int what = token_kind(PyUnicode_READ(kind, data, i));
+            if (what == 0) {
+                i++;
+                continue;
+            }
+            Py_ssize_t j = i + 1;
+            if (what == 1)
+                while (j < e && token_kind(PyUnicode_READ(kind, data, j)) == 1) j++;
+            uint64_t h = hash_of(kind, data, i, j);
+            PyObject *tok = token_of(text, kind, data, i, j, h);
+            if (tok == NULL) goto fail;
+            int failed = PyList_Append(toks, tok);
+            Py_DECREF(tok);
+            if (failed) goto fail;
+            if (count >= cap) {
+                Py_ssize_t more = cap ? cap * 2 : 256;
+                Py_UCS1 *grown = PyMem_Realloc(buf, (size_t)more);
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                buf = grown;
+                cap = more;
+            }
+            buf[count++] = (Py_UCS1)(h & 0x7F);
+            i = j;
+        }
+        PyObject *code = PyUnicode_New(count, 127);
+        if (code == NULL) goto fail;
+        if (count) memcpy(PyUnicode_1BYTE_DATA(code), buf, (size_t)count);
+        PyList_SET_ITEM(codes, k, code);
+    }
+    PyMem_Free(buf);
+    return Py_BuildValue("(NN)", codes, lists);
+fail:
+    PyMem_Free(buf);
+    Py_XDECREF(codes);
+    Py_XDECREF(lists);
+    return NULL;
+}
+
+static inline int is_run(Py_UCS4 c) { return c == '.' || c == '!' || c == '?' || c == 0x2026; }
+static inline int is_cjk_stop(Py_UCS4 c) { return c == 0x3002 || c == 0xff01 || c == 0xff1f; }
+static inline int is_closer(Py_UCS4 c) {
+    return c == '"' || c == '\'' || c == 0x201d || c == 0x2019 || c == ')' || c == ']';
+}
+
+/* appends the span of text[start:end] stripped of whitespace, unless nothing is left */
+static int add_stripped(PyObject *out, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    while (start < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) start++;
+    while (end > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
+    if (start == end) return 0;
+    PyObject *span = Py_BuildValue("(nn)", start, end);
+    if (span == NULL) return -1;
+    int failed = PyList_Append(out, span);
+    Py_DECREF(span);
+    return failed;
+}
+
+static PyObject *split_sentences(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "split_sentences: expected str, got %.50s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), pos = 0, i = 0;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t end = i + 1;
+        if (is_run(c)) {
+            while (end < n && is_run(PyUnicode_READ(kind, data, end))) end++;
+            while (end < n && is_closer(PyUnicode_READ(kind, data, end))) end++;
+            if (end < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) {
+                i = end; /* no end here, nor at the rest of the run */
+                continue;
+            }
+        } else if (is_cjk_stop(c)) {
+            while (end < n && is_cjk_stop(PyUnicode_READ(kind, data, end))) end++;
+        } else if (c != '\n') {
+            i++;
+            continue;
+        }
+        if (add_stripped(out, kind, data, pos, end) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        pos = i = end;
+    }
+    if (pos < n && add_stripped(out, kind, data, pos, n) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* A code's character masks: bit i of masks[c * words + w / 64] set where the code holds c at 64 w + i;
+   those of a code of up to 64 characters (most are) in `local`, no allocation. */
+typedef struct {
+    uint64_t *masks, *row;
+    const Py_UCS1 *code;
+    Py_ssize_t length, words;
+    uint64_t local[128];
+} Pattern;
+
+static int pattern_init(Pattern *p, PyObject *code) {
+    p->length = PyUnicode_GET_LENGTH(code);
+    p->code = PyUnicode_1BYTE_DATA(code);
+    p->words = p->length ? (p->length + 63) / 64 : 1;
+    if (p->words == 1) {
+        p->masks = p->local;
+        memset(p->local, 0, sizeof(p->local));
+    } else {
+        p->masks = PyMem_Calloc((size_t)(128 * p->words + p->words), sizeof(uint64_t));
+        if (p->masks == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        p->row = p->masks + 128 * p->words;
+    }
+    for (Py_ssize_t i = 0; i < p->length; i++) p->masks[p->code[i] * p->words + i / 64] |= (uint64_t)1 << (i % 64);
+    return 0;
+}
+
+static void pattern_free(Pattern *p) {
+    if (p->masks != p->local) PyMem_Free(p->masks);
+}
+
+/* Indel similarity of the pattern's code and `other` (ASCII) at least cutoff? */
+static int close_to(Pattern *p, PyObject *other, double cutoff) {
+    Py_ssize_t lb = PyUnicode_GET_LENGTH(other), total = p->length + lb, words = p->words;
+    if (total == 0) return 1.0 >= cutoff;
+    Py_ssize_t shorter = p->length < lb ? p->length : lb;
+    if (1.0 - (double)(total - 2 * shorter) / (double)total < cutoff) return 0; /* not even at best */
+    const Py_UCS1 *b = PyUnicode_1BYTE_DATA(other);
+    if (words == 1) { /* (most codes: a sentence's) */
+        const uint64_t *masks = p->masks;
+        uint64_t s = ~(uint64_t)0;
+        for (Py_ssize_t j = 0; j < lb; j++) {
+            uint64_t u = s & masks[b[j]];
+            s = (s + u) | (s - u);
+        }
+        uint64_t zeros = p->length == 64 ? ~s : ~s & (((uint64_t)1 << p->length) - 1);
+        Py_ssize_t lcs = __builtin_popcountll(zeros);
+        return 1.0 - (double)(total - 2 * lcs) / (double)total >= cutoff;
+    }
+    uint64_t *row = p->row;
+    for (Py_ssize_t w = 0; w < words; w++) row[w] = ~(uint64_t)0;
+    for (Py_ssize_t j = 0; j < lb; j++) {
+        const uint64_t *m = p->masks + b[j] * words;
+        uint64_t carry = 0;
+        for (Py_ssize_t w = 0; w < words; w++) {
+            uint64_t s = row[w], u = s & m[w], x = s + carry, c1 = x < s, sum = x + u, c2 = sum < x;
+            carry = c1 | c2;
+            row[w] = sum | (s - u);
+        }
+    }
+    Py_ssize_t lcs = 0;
+    for (Py_ssize_t w = 0; w < words; w++) {
+        uint64_t zeros = ~row[w];
+        Py_ssize_t bits = p->length - 64 * w;
+        if (bits < 64) zeros &= bits > 0 ? (((uint64_t)1 << bits) - 1) : 0;
+        lcs += __builtin_popcountll(zeros);
+    }
+    return 1.0 - (double)(total - 2 * lcs) / (double)total >= cutoff;
+}
+
+static int all_ascii(PyObject *seq) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!PyUnicode_Check(items[i]) || !PyUnicode_IS_ASCII(items[i])) return 0;
+    return 1;
+}
+
+static PyObject *close_codes(PyObject *self, PyObject *args) {
+    PyObject *code, *codes;
+    double cutoff;
+    if (!PyArg_ParseTuple(args, "OOd:close_codes", &code, &codes, &cutoff)) return NULL;
+    PyObject *seq = PySequence_Fast(codes, "close_codes: expected a sequence of str");
+    if (seq == NULL) return NULL;
+    if (!PyUnicode_Check(code) || !PyUnicode_IS_ASCII(code) || !all_ascii(seq)) {
+        Py_DECREF(seq);
+        Py_RETURN_NONE;
+    }
+    Pattern p;
+    if (pattern_init(&p, code) < 0) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        if (!close_to(&p, items[i], cutoff)) continue;
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL || PyList_Append(out, index) < 0) Py_CLEAR(out);
+        Py_XDECREF(index);
+    }
+    pattern_free(&p);
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyObject *any_close(PyObject *self, PyObject *args) {
+    PyObject *codes, *candidates;
+    double cutoff;
+    if (!PyArg_ParseTuple(args, "OOd:any_close", &codes, &candidates, &cutoff)) return NULL;
+    PyObject *qs = PySequence_Fast(codes, "any_close: expected a sequence of str");
+    if (qs == NULL) return NULL;
+    PyObject *cs = PySequence_Fast(candidates, "any_close: expected a sequence of str");
+    if (cs == NULL) {
+        Py_DECREF(qs);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    if (!all_ascii(qs) || !all_ascii(cs)) {
+        out = Py_None;
+        Py_INCREF(out);
+        goto done;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(qs), m = PySequence_Fast_GET_SIZE(cs);
+    PyObject **queries = PySequence_Fast_ITEMS(qs), **items = PySequence_Fast_ITEMS(cs);
+    out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        Pattern p;
+        if (pattern_init(&p, queries[i]) < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        int found = 0;
+        for (Py_ssize_t j = 0; j < m && !found; j++) found = close_to(&p, items[j], cutoff);
+        pattern_free(&p);
+        PyObject *flag = found ? Py_True : Py_False;
+        Py_INCREF(flag);
+        PyList_SET_ITEM(out, i, flag);
+    }
+done:
+    Py_DECREF(qs);
+    Py_DECREF(cs);
+    return out;
+}
+
+static PyObject *chars_present(PyObject *self, PyObject *args) {
+    PyObject *text, *chars;
+    if (!PyArg_ParseTuple(args, "UU:chars_present", &text, &chars)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), m = PyUnicode_GET_LENGTH(chars);
+    if (m > 64) {
+        PyErr_SetString(PyExc_ValueError, "chars_present: at most 64 characters to look for");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text), ckind = PyUnicode_KIND(chars);
+    const void *data = PyUnicode_DATA(text), *cdata = PyUnicode_DATA(chars);
+    uint64_t ascii[2] = {0, 0}, found = 0, wanted = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1);
+    signed char where[128]; /* an ASCII character -> its index in chars (-1: none) */
+    memset(where, -1, sizeof(where));
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_UCS4 c = PyUnicode_READ(ckind, cdata, k);
+        if (c < 128 && where[c] < 0) {
+            where[c] = (signed char)k;
+            ascii[c >> 6] |= (uint64_t)1 << (c & 63);
+        }
+    }
+    for (Py_ssize_t i = 0; i < n && found != wanted; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 128) {
+            if ((ascii[c >> 6] >> (c & 63)) & 1) found |= (uint64_t)1 << where[c];
+            continue;
+        }
+        for (Py_ssize_t k = 0; k < m; k++)
+            if (PyUnicode_READ(ckind, cdata, k) == c) found |= (uint64_t)1 << k;
+    }
+    Py_UCS4 out[64];
+    Py_ssize_t count = 0;
+    for (Py_ssize_t k = 0; k < m; k++)
+        if ((found >> k) & 1) out[count++] = PyUnicode_READ(ckind, cdata, k);
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, count);
+}
+
+static PyObject *any_in_ranges(PyObject *self, PyObject *args) {
+    PyObject *text, *bounds;
+    if (!PyArg_ParseTuple(args, "UO!:any_in_ranges", &text, &PyTuple_Type, &bounds)) return NULL;
+    Py_ssize_t nb = PyTuple_GET_SIZE(bounds);
+    if (nb % 2 || nb > 128) {
+        PyErr_SetString(PyExc_ValueError, "any_in_ranges: up to 64 (first, last) pairs of code points");
+        return NULL;
+    }
+    Py_UCS4 lo[64], hi[64], least = 0x10ffff;
+    for (Py_ssize_t k = 0; k < nb / 2; k++) {
+        long a = PyLong_AsLong(PyTuple_GET_ITEM(bounds, 2 * k)), b = PyLong_AsLong(PyTuple_GET_ITEM(bounds, 2 * k + 1));
+        if ((a == -1 || b == -1) && PyErr_Occurred()) return NULL;
+        lo[k] = (Py_UCS4)a;
+        hi[k] = (Py_UCS4)b;
+        if (lo[k] < least) least = lo[k];
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_MAX_CHAR_VALUE(text) < least) Py_RETURN_FALSE; /* (an ASCII text, for ranges past ASCII) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < least) continue;
+        for (Py_ssize_t k = 0; k < nb / 2; k++)
+            if (c >= lo[k] && c <= hi[k]) Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
+static PyObject *close_earlier(PyObject *self, PyObject *args) {
+    PyObject *codes;
+    double cutoff;
+    if (!PyArg_ParseTuple(args, "Od:close_earlier", &codes, &cutoff)) return NULL;
+    PyObject *seq = PySequence_Fast(codes, "close_earlier: expected a sequence of str");
+    if (seq == NULL) return NULL;
+    if (!all_ascii(seq)) {
+        Py_DECREF(seq);
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t k = 1; out != NULL && k < n; k++) {
+        Pattern p;
+        if (pattern_init(&p, items[k]) < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyObject *near = NULL;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (!close_to(&p, items[j], cutoff)) continue;
+            PyObject *index = PyLong_FromSsize_t(j);
+            if (near == NULL) near = PyList_New(0);
+            if (index == NULL || near == NULL || PyList_Append(near, index) < 0) {
+                Py_XDECREF(index);
+                Py_CLEAR(out);
+                break;
+            }
+            Py_DECREF(index);
+        }
+        pattern_free(&p);
+        if (near != NULL && out != NULL) {
+            PyObject *pair = Py_BuildValue("(nO)", k, near);
+            if (pair == NULL || PyList_Append(out, pair) < 0) Py_CLEAR(out);
+            Py_XDECREF(pair);
+        }
+        Py_XDECREF(near);
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"close_earlier", close_earlier, METH_VARARGS, "close_earlier(codes, cutoff) -> each code's close earlier ones."},
+    {"any_in_ranges", any_in_ranges, METH_VARARGS, "any_in_ranges(text, bounds) -> whether a character is in one."},
+    {"chars_present", chars_present, METH_VARARGS, "chars_present(text, chars) -> the characters of chars in text."},
+    {"close_codes", close_codes, METH_VARARGS, "close_codes(code, codes, cutoff) -> indexes of the close codes."},
+    {"any_close", any_close, METH_VARARGS, "any_close(codes, candidates, cutoff) -> whether each has a close one."},
+    {"split_sentences", split_sentences, METH_O, "split_sentences(text) -> the spans of its sentences."},
+    {"encode", encode, METH_O, "encode(tokens) -> str: one ASCII character per token, from its characters."},
+    {"sentence_tokens", sentence_tokens, METH_VARARGS,
+     "sentence_tokens(lower, spans) -> (codes, tokens): each span's tokens (TOKEN's) and their code."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "repo_sdk.rules._speedups", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
