@@ -13,6 +13,20 @@
  *     closing quotes or brackets and then whitespace or the end, after a run of CJK stops, and at
  *     each newline; each piece is stripped of whitespace and empty ones are left out.
  *
+ * span_words(lower, spans) -> [(word, ...), ...]
+ *     For each (start, end) span of `lower`, the runs of word characters, '$', '\u20ac' and '\u00a3'
+ *     there, as re.findall(r"[\w\u20ac$\u00a3]+", lower, start, end) finds them, in a tuple.
+ * line_sentences(text) -> [(start, end), ...]
+ *     The stripped, non-empty matches of [^E\n]*(?:[E]+(?=\s|$)|\n|$)|[^\n]+ in `text`, E the ASCII and
+ *     CJK full stops, exclamation and question marks (the negotiation plugin's sentences): a sentence
+ *     runs to a run of them followed by whitespace or the end, to a newline, or to the end; where a stop
+ *     is followed by anything else ("80.00"), the sentence runs to the end of its line.
+ * letter_words(lower) -> set[str]
+ *     The words of `lower` as re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", lower) finds them: runs of
+ *     letters (word characters other than decimal digits and '_'), a word taking one apostrophe with
+ *     letters after it.
+ * substrings_present(text, words) -> [word, ...]
+ *     The words of the tuple `words` that occur in `text` (as substrings), in order.
  * chars_present(text, chars) -> str
  *     The characters of `chars` (a few) that `text` holds, in the order of `chars`.
  * any_in_ranges(text, bounds) -> bool
@@ -180,6 +194,99 @@ fail:
     Py_XDECREF(codes);
     Py_XDECREF(lists);
     return NULL;
+}
+
+static inline int is_word_char(Py_UCS4 c) { /* [\w\u20ac$\u00a3] */
+    if (c < 128) return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
+    return c == 0x20ac || c == 0xa3 || Py_UNICODE_ISALNUM(c);
+}
+
+static PyObject *span_words(PyObject *self, PyObject *args) {
+    PyObject *text, *spans;
+    if (!PyArg_ParseTuple(args, "UO!:span_words", &text, &PyList_Type, &spans)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans);
+    PyObject *out = PyList_New(n), *words = PyList_New(0);
+    if (out == NULL || words == NULL) goto fail;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *span = PyList_GET_ITEM(spans, k);
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+            PyErr_SetString(PyExc_TypeError, "span_words: spans must be (start, end) tuples");
+            goto fail;
+        }
+        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)), e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        if ((s == -1 || e == -1) && PyErr_Occurred()) goto fail;
+        s = s < 0 ? 0 : s;
+        e = e > len ? len : e;
+        if (PyList_SetSlice(words, 0, PyList_GET_SIZE(words), NULL) < 0) goto fail;
+        for (Py_ssize_t i = s; i < e;) {
+            if (!is_word_char(PyUnicode_READ(kind, data, i))) {
+                i++;
+                continue;
+            }
+            Py_ssize_t j = i + 1;
+            while (j < e && is_word_char(PyUnicode_READ(kind, data, j))) j++;
+            PyObject *word = token_of(text, kind, data, i, j, hash_of(kind, data, i, j));
+            if (word == NULL) goto fail;
+            int failed = PyList_Append(words, word);
+            Py_DECREF(word);
+            if (failed) goto fail;
+            i = j;
+        }
+        PyObject *tuple = PyList_AsTuple(words);
+        if (tuple == NULL) goto fail;
+        PyList_SET_ITEM(out, k, tuple);
+    }
+    Py_DECREF(words);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(words);
+    return NULL;
+}
+
+static int add_stripped(PyObject *out, int kind, const void *data, Py_ssize_t start, Py_ssize_t end);
+
+static inline int is_stop(Py_UCS4 c) {
+    return c == '.' || c == '!' || c == '?' || c == 0x3002 || c == 0xff01 || c == 0xff1f;
+}
+
+static PyObject *line_sentences(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "line_sentences: expected str, got %.50s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), p = 0;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    while (p < n) {
+        Py_ssize_t q = p, end;
+        Py_UCS4 c = 0;
+        while (q < n && !is_stop(c = PyUnicode_READ(kind, data, q)) && c != '\n') q++;
+        if (q == n) {
+            end = n;
+        } else if (c == '\n') {
+            end = q + 1;
+        } else {
+            Py_ssize_t r = q + 1;
+            while (r < n && is_stop(PyUnicode_READ(kind, data, r))) r++;
+            if (r == n || Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, r))) {
+                end = r;
+            } else { /* [^\n]+: the rest of the line */
+                end = q;
+                while (end < n && PyUnicode_READ(kind, data, end) != '\n') end++;
+            }
+        }
+        if (add_stripped(out, kind, data, p, end) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        p = end;
+    }
+    return out;
 }
 
 static inline int is_run(Py_UCS4 c) { return c == '.' || c == '!' || c == '?' || c == 0x2026; }
@@ -386,6 +493,61 @@ done:
     return out;
 }
 
+static inline int is_letter(Py_UCS4 c) { /* [^\W\d_] */
+    if (c < 128) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
+}
+
+static PyObject *letter_words(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "letter_words: expected str, got %.50s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    PyObject *out = PySet_New(NULL);
+    if (out == NULL) return NULL;
+    while (i < n) {
+        if (!is_letter(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i + 1;
+        while (j < n && is_letter(PyUnicode_READ(kind, data, j))) j++;
+        if (j + 1 < n && PyUnicode_READ(kind, data, j) == '\'' && is_letter(PyUnicode_READ(kind, data, j + 1))) {
+            j += 2;
+            while (j < n && is_letter(PyUnicode_READ(kind, data, j))) j++;
+        }
+        PyObject *word = token_of(text, kind, data, i, j, hash_of(kind, data, i, j));
+        if (word == NULL || PySet_Add(out, word) < 0) {
+            Py_XDECREF(word);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(word);
+        i = j;
+    }
+    return out;
+}
+
+static PyObject *substrings_present(PyObject *self, PyObject *args) {
+    PyObject *text, *words;
+    if (!PyArg_ParseTuple(args, "UO!:substrings_present", &text, &PyTuple_Type, &words)) return NULL;
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t k = 0; out != NULL && k < PyTuple_GET_SIZE(words); k++) {
+        PyObject *word = PyTuple_GET_ITEM(words, k);
+        if (!PyUnicode_Check(word)) {
+            PyErr_Format(PyExc_TypeError, "substrings_present: word %zd is not str", k);
+            Py_CLEAR(out);
+            break;
+        }
+        int found = PyUnicode_Contains(text, word);
+        if (found < 0 || (found && PyList_Append(out, word) < 0)) Py_CLEAR(out);
+    }
+    return out;
+}
+
 static PyObject *chars_present(PyObject *self, PyObject *args) {
     PyObject *text, *chars;
     if (!PyArg_ParseTuple(args, "UU:chars_present", &text, &chars)) return NULL;
@@ -495,6 +657,10 @@ static PyObject *close_earlier(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"line_sentences", line_sentences, METH_O, "line_sentences(text) -> sentence spans."},
+    {"substrings_present", substrings_present, METH_VARARGS, "substrings_present(text, words) -> those in text."},
+    {"span_words", span_words, METH_VARARGS, "span_words(lower, spans) -> each span's word runs, in a tuple."},
+    {"letter_words", letter_words, METH_O, "letter_words(lower) -> the set of its words (letters, one apostrophe)."},
     {"close_earlier", close_earlier, METH_VARARGS, "close_earlier(codes, cutoff) -> each code's close earlier ones."},
     {"any_in_ranges", any_in_ranges, METH_VARARGS, "any_in_ranges(text, bounds) -> whether a character is in one."},
     {"chars_present", chars_present, METH_VARARGS, "chars_present(text, chars) -> the characters of chars in text."},

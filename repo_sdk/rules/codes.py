@@ -1,14 +1,19 @@
-"""Token lists as short strings that rapidfuzz compares in C: a cheap first look before comparing tokens.
+"""Token lists as short strings compared in C: a cheap first look before comparing tokens.
 
 :func:`encode` turns a token list into a string of one ASCII character per token (from
-the token's hash, so equal tokens get equal characters). Two different tokens may
+a hash of the token, so equal tokens get equal characters). Two different tokens may
 share a character, so the Indel similarity of two codes is never below that of their
 token lists: a code too far from the query's rules its text out, and the few close ones
 are checked on their tokens. :func:`close_codes` finds the close codes among many in one
-call, :func:`any_close` tells for each of several codes whether one is close (in one call,
-rapidfuzz's ``cdist``, which compares short strings several at a time in SIMD, when there are
-many and numpy is installed; else one call per code), and :func:`first_repeats` finds, for each
-of a few texts, the first earlier one similar to it.
+call, :func:`any_close` tells for each of several codes whether one is close, and
+:func:`first_repeats` finds, for each of a few texts, the first earlier one similar to it.
+
+Where the C part is built (:mod:`repo_sdk.rules.speedups`) the codes come from it and are
+compared by its bit-parallel longest common subsequence, one call for all of them; else
+the characters come from :data:`CODES` and rapidfuzz compares them (``cdist``, several
+short strings at a time, when there are many and numpy is installed). Either way the
+same texts are found: the codes only rule texts out, and every candidate is checked on
+its tokens.
 
 Example:
     >>> a, b = encode("we can offer 80".split()), encode("we can offer 85".split())

@@ -27,6 +27,7 @@ from ahocorasick_rs import AhoCorasick, Implementation
 
 from repo_sdk.rules.anchors import Starts, anchored_finditer, min_width, starts
 from repo_sdk.rules.prefilter import Prefilter
+from repo_sdk.rules.speedups import SPEEDUPS
 
 __all__ = ["alternatives", "finditer_for", "union_for"]
 
@@ -115,7 +116,11 @@ class _Index:
                 longs = self.automaton.find_matches_as_strings(folded, overlapping=True)
             except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so not for the automaton
                 longs = [w for w in self.longs if w in folded]
-            found = frozenset([*longs, *(w for w in self.shorts if w in folded)])
+            if SPEEDUPS is not None:  # (tested in C: no Python step per word)
+                shorts = SPEEDUPS.substrings_present(folded, self.shorts)
+            else:
+                shorts = [w for w in self.shorts if w in folded]
+            found = frozenset([*longs, *shorts])
             if len(self.texts) >= _KEPT_TEXTS:
                 self.texts.clear()
             self.texts[folded] = found

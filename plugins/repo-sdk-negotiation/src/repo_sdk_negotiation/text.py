@@ -14,6 +14,7 @@ from bisect import bisect_right, insort
 from functools import lru_cache
 from typing import NamedTuple
 
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk_negotiation.memo import text_cache
 
 __all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalise", "segment_at", "sentences"]
@@ -58,6 +59,8 @@ def sentences(text: str) -> list[Segment]:
 
 @text_cache()
 def _sentences(text: str) -> tuple[Segment, ...]:
+    if SPEEDUPS is not None:  # the same spans, found in C
+        return tuple([Segment(s, e, text[s:e]) for s, e in SPEEDUPS.line_sentences(text)])
     out = []
     for m in _SENTENCE.finditer(text):
         raw = m.group(0)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from repo_sdk.rules.blanking import Blanker
 from repo_sdk.rules.context import DialogueContext, DialogueTracker
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
 from repo_sdk_negotiation.rules.base import Context, NegotiationRule
@@ -136,7 +137,10 @@ def words_of(text: str) -> set[str]:
         ["don't", 'eur', "l'hôtel", 'pay']
     """
     lower = text.lower()
-    spaced = _LETTERS(lower) if len(lower) == len(text) and "\u03a3" not in text else None
+    plain = len(lower) == len(text) and "\u03a3" not in text
+    if plain and SPEEDUPS is not None:
+        return SPEEDUPS.letter_words(lower)  # (the expression's reading, in C: no string per word seen before)
+    spaced = _LETTERS(lower) if plain else None
     if spaced is None:
         return set(map(str.lower, _WORD.findall(text)))
     words = set(spaced.split())
@@ -278,8 +282,11 @@ class _Script:
         if len(lower) == len(text) and "\u03a3" not in text:
             # the sentences' tokens read off the text lower-cased once (the same unless a character
             # lower-cases to two, or a capital sigma, whose lower case depends on what surrounds it)
-            spaced = _TOKEN_CHARS(lower)  # the characters outside tokens made spaces: a sentence's tokens, its split
-            if spaced is not None:
+            if SPEEDUPS is not None:  # each sentence's tokens read in C
+                segments = sentences(text)
+                words = SPEEDUPS.span_words(lower, [(s.start, s.end) for s in segments])
+                self.sentences = list(zip(segments, words, strict=True))
+            elif (spaced := _TOKEN_CHARS(lower)) is not None:  # the characters outside tokens made spaces
                 self.sentences = [(s, tuple(spaced[s.start : s.end].split())) for s in sentences(text)]
             else:
                 findall = _TOKEN.findall

@@ -1,0 +1,176 @@
+"""The C part of the rules (repo_sdk/rules/_speedups.c) finds what the Python it stands in for finds.
+
+Each function against its Python reading: the regular expression or loop the rules use
+where the module is not built, over every code point where a character class is involved
+and over random texts drawn from the characters that matter. Then the whole pipeline: the
+rows of generated logs scored with the module and without it (``REPO_SDK_PURE_PYTHON=1``
+in a fresh interpreter) are the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rapidfuzz.distance import Indel
+
+from benchmarks.corpus import write_corpus
+from benchmarks.rules_realistic import scaffold
+from repo_sdk.rules import codes, script, text
+from repo_sdk.rules.speedups import SPEEDUPS
+
+C = SPEEDUPS  # the module itself (None where it is ignored or not built: the test below says which)
+needs_c = pytest.mark.skipif(C is None, reason="the C part is not built or ignored (REPO_SDK_PURE_PYTHON)")
+
+EVERY_CHARACTER = "".join(chr(c) + " " for c in range(0x110000))  # lone surrogates too: a str may hold them
+
+
+def test_the_c_part_is_built_where_make_setup_ran() -> None:
+    # a compiler is part of the project's machines: an install that silently lost the C part would run at two
+    # thirds of the speed with nothing said
+    if os.environ.get("REPO_SDK_PURE_PYTHON"):
+        assert SPEEDUPS is None
+    else:
+        assert SPEEDUPS is not None, "repo_sdk/rules/_speedups.c was not built: is a C compiler installed?"
+
+
+@needs_c
+def test_sentences_split_in_c_are_the_python_splitter_s() -> None:
+    rng = random.Random(5)
+    alphabet = "ab .!?\u2026\"')]\n\u3002\uff01\uff1f x\t\r\x1c\u00a0\u3000\u201d\u2019\ud800"
+    for _ in range(60_000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert C.split_sentences(t) == text.split_sentences(t), t
+    long = "One. Two!\n" * 50_000 + "no end"
+    assert C.split_sentences(long) == text.split_sentences(long)
+
+
+@needs_c
+def test_sentence_tokens_in_c_are_the_token_expression_s() -> None:
+    spans = [(0, len(EVERY_CHARACTER))]
+    codes_, tokens = C.sentence_tokens(EVERY_CHARACTER, spans)
+    assert tokens[0] == text.TOKEN.findall(EVERY_CHARACTER)
+    assert codes_[0] == C.encode(tokens[0]) and len(codes_[0]) == len(tokens[0])
+    rng = random.Random(1)
+    alphabet = "ab Z9_-'é谢\u3041\uac00\u00b2\u2167İ.\ud83d"
+    for _ in range(40_000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        cuts = sorted(rng.randint(-2, len(t) + 2) for _ in range(4))
+        spans = [(cuts[0], cuts[1]), (cuts[2], cuts[3])]
+        found_codes, found = C.sentence_tokens(t, spans)
+        assert found == [text.TOKEN.findall(t, max(s, 0), max(e, 0)) for s, e in spans], (t, spans)
+        assert found_codes == [C.encode(toks) for toks in found]
+
+
+@needs_c
+def test_equal_tokens_get_equal_codes_and_tokens_met_again_are_the_same() -> None:
+    first = C.sentence_tokens("we can offer 80 we", [(0, 18)])[1][0]
+    again = C.sentence_tokens("WE? we!".lower(), [(0, 7)])[1][0]
+    assert first[0] == first[4] == again[0] == again[1] == "we"
+    assert C.encode(["we", "x", "we"])[0] == C.encode(["we"]) == C.encode(["w" + "e"])
+    assert {C.encode([w]) for w in (f"w{i}" for i in range(5000))} <= {chr(c) for c in range(128)}
+    with pytest.raises(TypeError, match="token 1 is int"):
+        C.encode(["a", 1])
+    with pytest.raises(TypeError, match="spans must be"):
+        C.sentence_tokens("a b", [(0, 1, 2)])
+
+
+@needs_c
+def test_close_codes_in_c_are_rapidfuzz_s() -> None:
+    rng = random.Random(3)
+    for trial in range(6000):
+        alpha = ("abc", "abcdefgh", "".join(map(chr, range(128))))[trial % 3]
+        size = rng.choice([3, 10, 63, 64, 65, 130])
+        code = "".join(rng.choice(alpha) for _ in range(rng.randint(0, size)))
+        others = ["".join(rng.choice(alpha) for _ in range(rng.randint(0, size))) for _ in range(rng.randint(0, 12))]
+        if code and rng.random() < 0.3:
+            others.append(code[:-1] + "x")
+        cutoff = rng.choice([0.5, 0.7, 0.85 - 1e-6, 0.95, 1.0])
+        want = [i for i, o in enumerate(others) if Indel.normalized_similarity(code, o, score_cutoff=cutoff) >= cutoff]
+        assert C.close_codes(code, others, cutoff) == want, (code, others, cutoff)
+        assert C.any_close([code, "\x7f" * 3], others, cutoff)[0] == bool(want)
+    assert C.close_codes("ab", ["ab", "é"], 0.5) is None  # not ASCII: rapidfuzz's to say
+    assert C.any_close(["ab"], ["é"], 0.5) is None
+
+
+@needs_c
+def test_first_repeats_found_in_c_are_the_python_loop_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    words = ["a", "b", "c", "d", "e", "hh", "ii"]
+    for _ in range(4000):
+        base = [[rng.choice(words) for _ in range(rng.randint(1, 10))] for _ in range(3)]
+        texts = []
+        for _ in range(rng.randint(0, 10)):
+            t = list(rng.choice(base))
+            if rng.random() < 0.5:
+                t[rng.randrange(len(t))] = rng.choice(words)
+            texts.append(t)
+        coded = [codes.encode(t) for t in texts]
+        if len(coded) > 2 and rng.random() < 0.2:
+            coded[1] = coded[0]  # two different texts under one code
+        threshold = rng.choice([0.5, 0.85, 1.0])
+        found = codes.first_repeats(texts, coded, threshold)
+        with monkeypatch.context() as m:
+            m.setattr(codes, "_CLOSE_EARLIER", None)
+            m.setattr(codes, "_CLOSE_CODES", None)
+            assert found == codes.first_repeats(texts, coded, threshold), (texts, coded)
+
+
+@needs_c
+def test_the_character_tests_in_c_are_the_expressions_over_every_code_point() -> None:
+    letters = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+    assert C.letter_words(EVERY_CHARACTER) == set(letters.findall(EVERY_CHARACTER))
+    words = re.compile(r"[\w\u20ac$\u00a3]+")
+    assert C.span_words(EVERY_CHARACTER, [(0, len(EVERY_CHARACTER))])[0] == tuple(words.findall(EVERY_CHARACTER))
+    others = [c for c in range(0x110000) if script._OTHER_SCRIPTS.match(chr(c))]
+    assert [c for c in range(0x110000) if C.any_in_ranges(chr(c), script._OTHER_BOUNDS)] == others
+    rng = random.Random(4)
+    for _ in range(40_000):
+        t = "".join(rng.choice("ab'é1_²½Ⅻ-\u20ac$\u00a3 .") for _ in range(rng.randint(0, 16)))
+        assert C.letter_words(t) == set(letters.findall(t)), t
+        a = rng.randint(0, len(t))
+        b = rng.randint(a, len(t))
+        assert C.span_words(t, [(a, b)]) == [tuple(words.findall(t, a, b))], t
+
+
+@needs_c
+def test_characters_and_substrings_present_are_what_a_search_finds() -> None:
+    marks = '"#()*+-<[]_`{}~\u201c\u201d\u2022\u3008\u3009\u300a\u300b\u300c\u300d\u300e\u300f\u3010\u3011\uff08\uff09'
+    pattern = re.compile("[" + re.escape(marks) + "]")
+    rng = random.Random(6)
+    for _ in range(40_000):
+        t = "".join(rng.choice(marks + "ab 谢é\U0001f600\x00") for _ in range(rng.randint(0, 20)))
+        assert set(C.chars_present(t, marks)) == set(pattern.findall(t)), t
+        shorts = tuple(rng.choice(["a", "ab", " é", "谢", "\x00b", "zz"]) for _ in range(4))
+        assert C.substrings_present(t, shorts) == [w for w in shorts if w in t], t
+    with pytest.raises(ValueError, match="at most 64"):
+        C.chars_present("x", "a" * 65)
+
+
+def _rows(root: Path, spec: Path, logs: Path, pure: bool) -> bytes:
+    out = root / f"{spec.stem}-{'pure' if pure else 'c'}.jsonl"
+    env = {**os.environ, "REPO_SDK_PURE_PYTHON": "1" if pure else ""}
+    cmd = [str(Path(sys.executable).with_name("repo-sdk")), "score", str(logs), "-c", str(spec), "--only", "rules"]
+    cmd += ["-o", str(out), "--on-error", "skip", "--workers", "1", "--no-progress"]
+    done = subprocess.run(cmd, env=env, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return out.read_bytes() + out.with_name(out.stem + ".dialogues.jsonl").read_bytes()
+
+
+@needs_c
+@pytest.mark.timeout(300)
+def test_rows_with_the_c_part_are_the_rows_without_it(tmp_path: Path) -> None:
+    logs = tmp_path / "logs.jsonl"
+    write_corpus(logs, 120, seed=11, huge_rate=0.02, max_huge=64 * 1024)  # chit-chat, negotiations, a few long replies
+    for pack in ("five", "generic", "negotiation"):
+        spec = scaffold(tmp_path, pack)
+        with_c, without = _rows(tmp_path, spec, logs, pure=False), _rows(tmp_path, spec, logs, pure=True)
+        assert with_c == without, pack
+        fired = [json.loads(line)["fired"] for line in with_c.splitlines() if b'"kind":"turn"' in line[:20]]
+        assert sum(map(len, fired)) > 50  # (rules fired: the rows compared are not empty of hits)
