@@ -387,6 +387,11 @@ static int close_to(Pattern *p, PyObject *other, double cutoff) {
     const Py_UCS1 *b = PyUnicode_1BYTE_DATA(other);
     if (words == 1) { /* (most codes: a sentence's) */
         const uint64_t *masks = p->masks;
+        /* first a bound: the subsequence holds only characters of `other` that the code holds */
+        Py_ssize_t shared = 0;
+        for (Py_ssize_t j = 0; j < lb; j++) shared += masks[b[j]] != 0;
+        shared = shared < p->length ? shared : p->length;
+        if (1.0 - (double)(total - 2 * shared) / (double)total < cutoff) return 0;
         uint64_t s = ~(uint64_t)0;
         for (Py_ssize_t j = 0; j < lb; j++) {
             uint64_t u = s & masks[b[j]];
@@ -560,10 +565,17 @@ static PyObject *chars_present(PyObject *self, PyObject *args) {
     const void *data = PyUnicode_DATA(text), *cdata = PyUnicode_DATA(chars);
     uint64_t ascii[2] = {0, 0}, found = 0, wanted = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1);
     signed char where[128]; /* an ASCII character -> its index in chars (-1: none) */
+    Py_UCS4 wide[64], low = 0x10ffff, high = 0; /* the others, and the range they lie in */
+    Py_ssize_t nwide = 0, wide_at[64];
     memset(where, -1, sizeof(where));
     for (Py_ssize_t k = 0; k < m; k++) {
         Py_UCS4 c = PyUnicode_READ(ckind, cdata, k);
-        if (c < 128 && where[c] < 0) {
+        if (c >= 128) {
+            wide[nwide] = c;
+            wide_at[nwide++] = k;
+            low = c < low ? c : low;
+            high = c > high ? c : high;
+        } else if (where[c] < 0) {
             where[c] = (signed char)k;
             ascii[c >> 6] |= (uint64_t)1 << (c & 63);
         }
@@ -574,8 +586,9 @@ static PyObject *chars_present(PyObject *self, PyObject *args) {
             if ((ascii[c >> 6] >> (c & 63)) & 1) found |= (uint64_t)1 << where[c];
             continue;
         }
-        for (Py_ssize_t k = 0; k < m; k++)
-            if (PyUnicode_READ(ckind, cdata, k) == c) found |= (uint64_t)1 << k;
+        if (c < low || c > high) continue;
+        for (Py_ssize_t k = 0; k < nwide; k++)
+            if (wide[k] == c) found |= (uint64_t)1 << wide_at[k];
     }
     Py_UCS4 out[64];
     Py_ssize_t count = 0;

@@ -32,8 +32,8 @@ EVERY_CHARACTER = "".join(chr(c) + " " for c in range(0x110000))  # lone surroga
 
 
 def test_the_c_part_is_built_where_make_setup_ran() -> None:
-    # a compiler is part of the project's machines: an install that silently lost the C part would run at two
-    # thirds of the speed with nothing said
+    # a compiler is part of the project's machines: an install that silently lost the C part would run the
+    # generic rules a third slower with nothing said
     if os.environ.get("REPO_SDK_PURE_PYTHON"):
         assert SPEEDUPS is None
     else:
