@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from repo_sdk import RewardSource, SourceScore, hookimpl
 from repo_sdk.errors import InputError
 from repo_sdk.io.rows import dialogue_path
@@ -196,19 +198,23 @@ def test_a_row_the_standard_library_wrote_reaches_the_output_as_before(tmp_path:
     assert (tmp_path / "out.jsonl").read_text() == dumps_line(loads(json.dumps(row)))
 
 
-def test_workers_are_forked_after_a_warm_up_and_score_as_one_process(tmp_path: Path) -> None:
-    """What the rules build on first use is built before the fork (numpy, for one): the workers inherit it."""
+@pytest.mark.parametrize("pure", [False, True], ids=["c-part", "pure-python"])
+def test_workers_are_forked_after_a_warm_up_and_score_as_one_process(tmp_path: Path, pure: bool) -> None:
+    """What the rules build on first use is built before the fork (the word automaton; numpy, where the rules
+    compare many sentences with it, without the C part): the workers inherit it."""
     code = (
         "import sys\n"
         "from repo_sdk.pipeline import RewardPipeline\n"
+        "from repo_sdk.rules.prefilter import _WORDS\n"
         "from repo_sdk.workers import warm_up\n"
         "pipe = RewardPipeline.from_spec({'sources': {'rules': ['repetition', 'cot_leak']}})\n"
-        "before = 'numpy' in sys.modules\n"
+        "before = ('numpy' in sys.modules, _WORDS._automaton is not None)\n"
         "warm_up(pipe)\n"
-        "print(before, 'numpy' in sys.modules)\n"
+        "print(*before, 'numpy' in sys.modules, _WORDS._automaton is not None)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["False", "True"]
+    env = {**os.environ, "REPO_SDK_PURE_PYTHON": "1" if pure else ""}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == ["False", "False", str(pure), "True"]
 
 
 def test_a_source_error_in_a_worker_costs_its_turn_only_and_names_its_record(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The optional C part of the rules (``repo_sdk/rules/_speedups.c``): the module, or None where it was not built.
+"""The optional C part of the rules (``repo_sdk/rules/native.c``): the module, or None where it was not built.
 
 ``pip install`` builds it where a C compiler is found (``setup.py``); without one the
 install goes on and the rules run the same code in Python (:mod:`repo_sdk.rules.codes`),
@@ -22,10 +22,10 @@ def _load() -> ModuleType | None:
     if os.environ.get("REPO_SDK_PURE_PYTHON"):
         return None
     try:
-        from repo_sdk.rules import _speedups  # type: ignore[attr-defined]  # built from C, where it could be
+        from repo_sdk.rules import native  # type: ignore[attr-defined]  # built from C, where it could be
     except ImportError:
         return None
-    return _speedups
+    return native
 
 
 SPEEDUPS = _load()  #: the C module, or None

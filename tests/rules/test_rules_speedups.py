@@ -1,4 +1,4 @@
-"""The C part of the rules (repo_sdk/rules/_speedups.c) finds what the Python it stands in for finds.
+"""The C part of the rules (repo_sdk/rules/native.c) finds what the Python it stands in for finds.
 
 Each function against its Python reading: the regular expression or loop the rules use
 where the module is not built, over every code point where a character class is involved
@@ -37,7 +37,7 @@ def test_the_c_part_is_built_where_make_setup_ran() -> None:
     if os.environ.get("REPO_SDK_PURE_PYTHON"):
         assert SPEEDUPS is None
     else:
-        assert SPEEDUPS is not None, "repo_sdk/rules/_speedups.c was not built: is a C compiler installed?"
+        assert SPEEDUPS is not None, "repo_sdk/rules/native.c was not built: is a C compiler installed?"
 
 
 @needs_c
