@@ -131,6 +131,19 @@ static PyObject *encode(PyObject *self, PyObject *tokens) {
     return out;
 }
 
+/* A (start, end) tuple of Python ints, clamped to a text of `len` characters; -1 and an exception if not. */
+static int read_span(PyObject *span, Py_ssize_t len, Py_ssize_t *start, Py_ssize_t *end) {
+    if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+        PyErr_SetString(PyExc_TypeError, "spans must be (start, end) tuples");
+        return -1;
+    }
+    Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)), e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+    if ((s == -1 || e == -1) && PyErr_Occurred()) return -1;
+    *start = s < 0 ? 0 : s;
+    *end = e > len ? len : e;
+    return 0;
+}
+
 static PyObject *sentence_tokens(PyObject *self, PyObject *args) {
     PyObject *text, *spans;
     if (!PyArg_ParseTuple(args, "UO!:sentence_tokens", &text, &PyList_Type, &spans)) return NULL;
@@ -141,15 +154,8 @@ static PyObject *sentence_tokens(PyObject *self, PyObject *args) {
     PyObject *codes = PyList_New(n), *lists = PyList_New(n);
     if (codes == NULL || lists == NULL) goto fail;
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *span = PyList_GET_ITEM(spans, k);
-        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
-            PyErr_SetString(PyExc_TypeError, "sentence_tokens: spans must be (start, end) tuples");
-            goto fail;
-        }
-        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)), e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
-        if ((s == -1 || e == -1) && PyErr_Occurred()) goto fail;
-        s = s < 0 ? 0 : s;
-        e = e > len ? len : e;
+        Py_ssize_t s, e;
+        if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) < 0) goto fail;
         PyObject *toks = PyList_New(0);
         if (toks == NULL) goto fail;
         PyList_SET_ITEM(lists, k, toks);
@@ -210,15 +216,8 @@ static PyObject *span_words(PyObject *self, PyObject *args) {
     PyObject *out = PyList_New(n), *words = PyList_New(0);
     if (out == NULL || words == NULL) goto fail;
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *span = PyList_GET_ITEM(spans, k);
-        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
-            PyErr_SetString(PyExc_TypeError, "span_words: spans must be (start, end) tuples");
-            goto fail;
-        }
-        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)), e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
-        if ((s == -1 || e == -1) && PyErr_Occurred()) goto fail;
-        s = s < 0 ? 0 : s;
-        e = e > len ? len : e;
+        Py_ssize_t s, e;
+        if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) < 0) goto fail;
         if (PyList_SetSlice(words, 0, PyList_GET_SIZE(words), NULL) < 0) goto fail;
         for (Py_ssize_t i = s; i < e;) {
             if (!is_word_char(PyUnicode_READ(kind, data, i))) {
