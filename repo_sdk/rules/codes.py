@@ -172,15 +172,16 @@ def _first_repeats_of(
         if exact >= 0 and texts[exact] != tokens:
             exact = -1
         hi = k if exact < 0 else exact
+        hit: Hit | None = None
         for j in near:
             if j >= hi:
                 break
             score = float(Indel.normalized_similarity(tokens, texts[j]))
             if score >= threshold:
-                out.append((k, (j, score)))
+                hit = (j, score)
                 break
-        else:
-            j = hi
-        if j >= hi and exact >= 0:  # (no earlier text found: the copy)
-            out.append((k, (exact, float(Indel.normalized_similarity(tokens, texts[exact])))))
+        if hit is None and exact >= 0:  # no earlier text: the copy
+            hit = (exact, float(Indel.normalized_similarity(tokens, texts[exact])))
+        if hit is not None:
+            out.append((k, hit))
     return out

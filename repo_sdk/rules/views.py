@@ -21,7 +21,6 @@ import string
 from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
-from itertools import chain
 from typing import Any, TypeVar
 
 from repo_sdk.rules.blanking import Blanker
@@ -102,7 +101,7 @@ class TextView:
     def tokens(self) -> list[str]:
         """:func:`repo_sdk.rules.text.tokenize` of the text: lower-cased words, CJK characters alone."""
         if "sentence_tokens" in self.__dict__:  # no token spans two sentences, and only spaces lie between them
-            return list(chain.from_iterable([tokens for _, tokens in self.sentence_tokens]))
+            return [t for _, tokens in self.sentence_tokens for t in tokens]
         spaced = self._spaced
         if spaced is not None:
             return spaced.split()
