@@ -37,6 +37,7 @@ __all__ = ["CODES", "Hit", "any_close", "close_codes", "encode", "first_repeats"
 Hit = tuple[int, float]  # (key, similarity)
 
 _CODES_HELD = 1 << 17  # tokens whose characters are kept at once
+_LONGEST_HELD = 64  # longer tokens are coded each time they are met, never kept
 _MATRIX_MIN = 160  # comparisons from which one cdist call (and its numpy array) costs less than a call per code
 
 
@@ -49,6 +50,8 @@ class _Codes(dict[str, str]):
     """
 
     def __missing__(self, token: str) -> str:
+        if len(token) > _LONGEST_HELD:  # (a 1 MB "word" is not kept: the table stays small whatever the replies)
+            return chr(hash(token) & 0x7F)
         if len(self) >= _CODES_HELD:
             self.clear()
         code = self[token] = chr(hash(token) & 0x7F)

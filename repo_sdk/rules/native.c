@@ -67,12 +67,14 @@ static inline Py_UCS1 code_of(int kind, const void *data, Py_ssize_t start, Py_s
    the same str object, not a new one (no allocation; its hash, once computed, is kept). One slot per hash
    value's low bits, the latest token there. */
 #define HELD_BITS 16
+#define HELD_LONGEST 64 /* a longer token is made anew each time: the table holds at most 65,536 x 64 characters */
 static PyObject *held[1 << HELD_BITS];
 
 static PyObject *token_of(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
+    Py_ssize_t n = end - start;
+    if (n > HELD_LONGEST) return PyUnicode_Substring(text, start, end); /* (a 1 MB "word" is not kept) */
     PyObject **slot = &held[(h >> 7) & ((1 << HELD_BITS) - 1)];
     PyObject *found = *slot;
-    Py_ssize_t n = end - start;
     if (found != NULL && PyUnicode_GET_LENGTH(found) == n) {
         int same = 1, fkind = PyUnicode_KIND(found);
         const void *fdata = PyUnicode_DATA(found);

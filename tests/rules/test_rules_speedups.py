@@ -174,3 +174,20 @@ def test_rows_with_the_c_part_are_the_rows_without_it(tmp_path: Path) -> None:
         assert with_c == without, pack
         fired = [json.loads(line)["fired"] for line in with_c.splitlines() if b'"kind":"turn"' in line[:20]]
         assert sum(map(len, fired)) > 50  # (rules fired: the rows compared are not empty of hits)
+
+
+@needs_c
+def test_long_tokens_are_never_held_so_hostile_replies_cannot_fill_memory() -> None:
+    long_word = "ab" * 50_000  # a 100 KB "word": a reply a policy stuck in a loop writes
+    reply = f"so {long_word}"
+    token = C.sentence_tokens(reply, [(0, len(reply))])[1][0][1]
+    assert token == long_word and sys.getrefcount(token) == 2  # only this name (and the call's argument) hold it
+    short = C.sentence_tokens("the price", [(0, 9)])[1][0][1]
+    assert short == "price" and sys.getrefcount(short) == 3  # a short one is kept, to be handed out again
+    assert C.sentence_tokens("a price", [(0, 7)])[1][0][1] is short
+
+
+def test_the_python_codes_keep_no_long_token() -> None:
+    held = codes._Codes()
+    assert held["ab" * 50_000] == held["ab" * 50_000] and len(held) == 0
+    assert held["price"] == held["price"] and list(held) == ["price"]
