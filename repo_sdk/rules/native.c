@@ -1,4 +1,4 @@
-/* The token codes of repo_sdk.rules.codes, read in C: no Python call per token.
+/* How the rules read text, in C: no Python step per character or token (repo_sdk.rules.speedups loads it).
  *
  * encode(tokens) -> str
  *     One ASCII character per token, from a hash of the token's characters: equal tokens get
@@ -41,8 +41,10 @@
  * close_earlier(codes, cutoff) -> [(index, [earlier index, ...]), ...] | None
  *     For each code with close ones before it, those (in order); codes with none are left out.
  *
- * repo_sdk/rules/codes.py and repo_sdk/rules/text.py hold the same in Python, used where this module is not built;
- * tests/rules/test_rules_speedups.py checks both give the same tokens.
+ * The rules keep each in Python, used where this module is not built or REPO_SDK_PURE_PYTHON is set
+ * (repo_sdk/rules: codes.py, text.py, views.py, format.py, script.py; the negotiation plugin's text.py,
+ * rules/style.py, phrases.py). tests/rules/test_rules_speedups.py and the plugin's
+ * test_negotiation_speedups.py check both give the same results, and the same rows.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
