@@ -123,8 +123,8 @@ def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupRes
 
 def warm_up(pipeline: RewardPipeline) -> None:
     """Score one made-up dialogue, so that what the rules build on first use is built in this process:
-    workers forked after it inherit it instead of each building it again (compiled patterns, the word
-    automaton, numpy for comparing many sentences at once where the C part is not built: about 0.2 s of CPU a
+    workers forked after it inherit it instead of each building it again (compiled patterns, the search
+    for the rules' words, numpy for comparing many sentences at once where the C part is not built: about 0.2 s of CPU a
     worker).
 
     The rows do not change: every cache is keyed by the text it holds, and dialogue state is per dialogue.

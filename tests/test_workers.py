@@ -200,17 +200,17 @@ def test_a_row_the_standard_library_wrote_reaches_the_output_as_before(tmp_path:
 
 @pytest.mark.parametrize("pure", [False, True], ids=["c-part", "pure-python"])
 def test_workers_are_forked_after_a_warm_up_and_score_as_one_process(tmp_path: Path, pure: bool) -> None:
-    """What the rules build on first use is built before the fork (the word automaton; numpy, where the rules
+    """What the rules build on first use is built before the fork (the words' search; numpy, where the rules
     compare many sentences with it, without the C part): the workers inherit it."""
     code = (
         "import sys\n"
         "from repo_sdk.pipeline import RewardPipeline\n"
-        "from repo_sdk.rules.prefilter import _WORDS\n"
+        "from repo_sdk.rules.words import WORDS\n"
         "from repo_sdk.workers import warm_up\n"
         "pipe = RewardPipeline.from_spec({'sources': {'rules': ['repetition', 'cot_leak']}})\n"
-        "before = ('numpy' in sys.modules, _WORDS._automaton is not None)\n"
+        "before = ('numpy' in sys.modules, WORDS.built)\n"
         "warm_up(pipe)\n"
-        "print(*before, 'numpy' in sys.modules, _WORDS._automaton is not None)\n"
+        "print(*before, 'numpy' in sys.modules, WORDS.built)\n"
     )
     env = {**os.environ, "REPO_SDK_PURE_PYTHON": "1" if pure else ""}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)

@@ -25,8 +25,11 @@
  *     The words of `lower` as re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", lower) finds them: runs of
  *     letters (word characters other than decimal digits and '_'), a word taking one apostrophe with
  *     letters after it.
- * substrings_present(text, words) -> [word, ...]
- *     The words of the tuple `words` that occur in `text` (as substrings), in order.
+ * words_table(words) -> table
+ * words_in(text, table) -> int
+ *     The words of the tuple `words` (distinct, non-empty, ASCII) that occur in `text` as substrings, as an
+ *     int with bit k set where words[k] does: one pass over the text for all words (a text's position is
+ *     looked up by its characters), the table made once for many texts.
  * chars_present(text, chars) -> str
  *     The characters of `chars` (a few) that `text` holds, in the order of `chars`.
  * any_in_ranges(text, bounds) -> bool
@@ -42,8 +45,8 @@
  *     For each code with close ones before it, those (in order); codes with none are left out.
  *
  * The rules keep each in Python, used where this module is not built or REPO_SDK_PURE_PYTHON is set
- * (repo_sdk/rules: codes.py, text.py, views.py, format.py, script.py; the negotiation plugin's text.py,
- * rules/style.py, phrases.py). tests/rules/test_rules_speedups.py and the plugin's
+ * (repo_sdk/rules: codes.py, text.py, views.py, format.py, script.py, words.py; the negotiation plugin's
+ * text.py, rules/style.py). tests/rules/test_rules_speedups.py, test_rules_words.py and the plugin's
  * test_negotiation_speedups.py check both give the same results, and the same rows.
  */
 #define PY_SSIZE_T_CLEAN
@@ -539,23 +542,6 @@ static PyObject *letter_words(PyObject *self, PyObject *text) {
     return out;
 }
 
-static PyObject *substrings_present(PyObject *self, PyObject *args) {
-    PyObject *text, *words;
-    if (!PyArg_ParseTuple(args, "UO!:substrings_present", &text, &PyTuple_Type, &words)) return NULL;
-    PyObject *out = PyList_New(0);
-    for (Py_ssize_t k = 0; out != NULL && k < PyTuple_GET_SIZE(words); k++) {
-        PyObject *word = PyTuple_GET_ITEM(words, k);
-        if (!PyUnicode_Check(word)) {
-            PyErr_Format(PyExc_TypeError, "substrings_present: word %zd is not str", k);
-            Py_CLEAR(out);
-            break;
-        }
-        int found = PyUnicode_Contains(text, word);
-        if (found < 0 || (found && PyList_Append(out, word) < 0)) Py_CLEAR(out);
-    }
-    return out;
-}
-
 static PyObject *chars_present(PyObject *self, PyObject *args) {
     PyObject *text, *chars;
     if (!PyArg_ParseTuple(args, "UU:chars_present", &text, &chars)) return NULL;
@@ -672,9 +658,165 @@ static PyObject *close_earlier(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* A table of words (ASCII, distinct) for words_in: each word's characters, and where a text's positions
+   look it up. Words of one or two characters are indexed by their characters; longer ones by a hash of
+   their first three, chained. */
+#define WORDS_TABLE "repo_sdk.rules.native.words_table"
+typedef struct {
+    Py_ssize_t n;         /* words */
+    int32_t one[128];     /* a one-character word's index, or -1 */
+    int32_t two[128 * 128]; /* a two-character word's index, or -1 */
+    uint8_t starts[128 * 128 / 8]; /* the character pairs a longer word starts with */
+    uint32_t mask;        /* slots - 1 (a power of two) */
+    uint32_t *keys;       /* a slot's three characters + 1 (0: an empty slot) */
+    int32_t *head;        /* a slot's first word */
+    int32_t *next;        /* per word: the next word of its slot, or -1 */
+    Py_ssize_t *len;      /* per word: its length */
+    Py_ssize_t *at;       /* per word: where its characters start in chars */
+    char *chars;
+} WordsTable;
+
+static void words_table_release(WordsTable *t) {
+    PyMem_Free(t->keys);
+    PyMem_Free(t->head);
+    PyMem_Free(t->next);
+    PyMem_Free(t->len);
+    PyMem_Free(t->at);
+    PyMem_Free(t->chars);
+    PyMem_Free(t);
+}
+
+static void words_table_free(PyObject *capsule) {
+    WordsTable *t = PyCapsule_GetPointer(capsule, WORDS_TABLE);
+    if (t != NULL) words_table_release(t);
+}
+
+static inline uint32_t slot_of(uint32_t key, uint32_t mask) { return (key * 2654435761u >> 7) & mask; }
+
+static PyObject *words_table(PyObject *self, PyObject *words) {
+    if (!PyTuple_Check(words)) {
+        PyErr_SetString(PyExc_TypeError, "words_table: expected a tuple of str");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(words), total = 0;
+    if (n >= (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "words_table: more than 16,777,215 words");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *w = PyTuple_GET_ITEM(words, k);
+        if (!PyUnicode_Check(w) || !PyUnicode_IS_ASCII(w) || PyUnicode_GET_LENGTH(w) == 0) {
+            PyErr_Format(PyExc_ValueError, "words_table: word %zd is not a non-empty ASCII str", k);
+            return NULL;
+        }
+        total += PyUnicode_GET_LENGTH(w);
+    }
+    WordsTable *t = PyMem_Calloc(1, sizeof(WordsTable));
+    if (t == NULL) return PyErr_NoMemory();
+    uint32_t slots = 64;
+    while (slots < 2 * (uint64_t)n) slots *= 2;
+    t->n = n;
+    t->mask = slots - 1;
+    t->keys = PyMem_Calloc(slots, sizeof(uint32_t));
+    t->head = PyMem_Malloc(slots * sizeof(int32_t));
+    t->next = PyMem_Malloc((n + 1) * sizeof(int32_t));
+    t->len = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    t->at = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    t->chars = PyMem_Malloc(total + 1);
+    if (!t->keys || !t->head || !t->next || !t->len || !t->at || !t->chars) {
+        words_table_release(t);
+        return PyErr_NoMemory();
+    }
+    memset(t->one, -1, sizeof t->one);
+    memset(t->two, -1, sizeof t->two);
+    memset(t->head, -1, slots * sizeof(int32_t));
+    Py_ssize_t at = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *w = PyTuple_GET_ITEM(words, k);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(w);
+        const char *c = (const char *)PyUnicode_1BYTE_DATA(w);
+        memcpy(t->chars + at, c, len);
+        t->len[k] = len, t->at[k] = at, t->next[k] = -1;
+        at += len;
+        unsigned pair = len > 1 ? (unsigned)c[0] << 7 | (unsigned)c[1] : 0;
+        int32_t *index = len == 1 ? &t->one[(unsigned)c[0]] : len == 2 ? &t->two[pair] : NULL;
+        if (index != NULL && *index >= 0) {
+            words_table_release(t);
+            PyErr_Format(PyExc_ValueError, "words_table: word %zd is twice in the tuple", k);
+            return NULL;
+        }
+        if (index != NULL) {
+            *index = (int32_t)k;
+            continue;
+        }
+        t->starts[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+        uint32_t key = (pair << 7 | (unsigned)c[2]) + 1, s = slot_of(key, t->mask);
+        while (t->keys[s] != 0 && t->keys[s] != key) s = (s + 1) & t->mask;
+        t->keys[s] = key;
+        t->next[k] = t->head[s]; /* (a chain runs from the last word to the first: each is tested) */
+        t->head[s] = (int32_t)k;
+    }
+    PyObject *capsule = PyCapsule_New(t, WORDS_TABLE, words_table_free);
+    if (capsule == NULL) words_table_release(t);
+    return capsule;
+}
+
+#define SET_BIT(bits, w) ((bits)[(w) >> 3] |= (uint8_t)(1u << ((w) & 7)))
+#define HAS_BIT(bits, w) ((bits)[(w) >> 3] >> ((w) & 7) & 1)
+
+static PyObject *words_in(PyObject *self, PyObject *args) {
+    PyObject *text, *capsule;
+    if (!PyArg_ParseTuple(args, "UO:words_in", &text, &capsule)) return NULL;
+    if (!PyCapsule_IsValid(capsule, WORDS_TABLE)) {
+        PyErr_SetString(PyExc_TypeError, "words_in: the table is not one words_table made");
+        return NULL;
+    }
+    const WordsTable *t = PyCapsule_GetPointer(capsule, WORDS_TABLE);
+    size_t nbytes = (size_t)(t->n + 7) / 8 + 1;
+    uint8_t *bits = PyMem_Calloc(nbytes, 1);
+    if (bits == NULL) return PyErr_NoMemory();
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c0 = PyUnicode_READ(kind, data, i), c1, c2;
+        if (c0 >= 128) continue;
+        int32_t w = t->one[c0];
+        if (w >= 0) SET_BIT(bits, w);
+        if (i + 1 >= len || (c1 = PyUnicode_READ(kind, data, i + 1)) >= 128) continue;
+        unsigned pair = c0 << 7 | c1;
+        if ((w = t->two[pair]) >= 0) SET_BIT(bits, w);
+        if (!(t->starts[pair >> 3] >> (pair & 7) & 1) || i + 2 >= len) continue;
+        if ((c2 = PyUnicode_READ(kind, data, i + 2)) >= 128) continue;
+        uint32_t key = (pair << 7 | c2) + 1, s = slot_of(key, t->mask);
+        while (t->keys[s] != 0 && t->keys[s] != key) s = (s + 1) & t->mask;
+        if (t->keys[s] == 0) continue;
+        for (w = t->head[s]; w >= 0; w = t->next[w]) {
+            Py_ssize_t n = t->len[w];
+            if (HAS_BIT(bits, w) || n > len - i) continue;
+            const char *word = t->chars + t->at[w];
+            int same = 1;
+            if (kind == PyUnicode_1BYTE_KIND) {
+                same = memcmp(word + 3, (const char *)data + i + 3, (size_t)(n - 3)) == 0;
+            } else {
+                for (Py_ssize_t j = 3; j < n && same; j++) same = PyUnicode_READ(kind, data, i + j) == (Py_UCS4)word[j];
+            }
+            if (same) SET_BIT(bits, w);
+        }
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *out = PyLong_FromUnsignedNativeBytes(bits, nbytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+#else
+    PyObject *out = _PyLong_FromByteArray(bits, nbytes, 1, 0);
+#endif
+    PyMem_Free(bits);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"words_table", words_table, METH_O, "words_table(words) -> a table of the (distinct, ASCII) words for words_in."},
+    {"words_in", words_in, METH_VARARGS, "words_in(text, table) -> an int with bit k set where word k is in text."},
     {"line_sentences", line_sentences, METH_O, "line_sentences(text) -> sentence spans."},
-    {"substrings_present", substrings_present, METH_VARARGS, "substrings_present(text, words) -> those in text."},
     {"span_words", span_words, METH_VARARGS, "span_words(lower, spans) -> each span's word runs, in a tuple."},
     {"letter_words", letter_words, METH_O, "letter_words(lower) -> the set of its words (letters, one apostrophe)."},
     {"close_earlier", close_earlier, METH_VARARGS, "close_earlier(codes, cutoff) -> each code's close earlier ones."},

@@ -13,7 +13,7 @@ from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.rules.cot import DEFAULT_PREAMBLES
 from repo_sdk.rules.flattery import FLATTERY_PATTERNS
 from repo_sdk.rules.injection import INJECTION_PATTERNS
-from repo_sdk.rules.prefilter import _CACHED_CHARS, _SHARED_AFTER, _WORDS, Alternation, Prefilter
+from repo_sdk.rules.prefilter import Alternation, Prefilter
 from repo_sdk.rules.text import fold
 from repo_sdk.scoring import hit_row
 from repo_sdk.types import RuleHit
@@ -52,25 +52,11 @@ def test_a_union_of_the_alternatives_a_text_may_match_finds_what_the_whole_union
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(pieces, max_size=14).map(" ".join))
-def test_a_text_tested_often_gets_the_answers_of_its_substring_tests(text):
-    # past a few tests of one text, its words are found in one pass and looked up: the same answers
+def test_a_prefilter_answers_as_its_substring_tests(text):
+    # the words of every pattern are found in one pass over the text and looked up: the same answers
     filters = [Prefilter(p) for p in PATTERNS]
     alone = [all(any(w in fold(text) for w in g) for g in f.needs) for f in filters]
-    folded = fold(text)
-    for _ in range(_SHARED_AFTER):
-        filters[0].may_match(folded)
-    assert [f.may_match(folded) for f in filters] == alone, text
-
-
-def test_the_texts_held_for_one_pass_stay_few_and_short():
-    p = Prefilter(re.compile(r"\blet me think\b", re.I))
-    huge = "let me think. " * (_CACHED_CHARS // 40)  # past a quarter of the budget: never held
-    long = ["x" * (_CACHED_CHARS // 5) + str(i) for i in range(12)]
-    for text in [huge, *long, huge]:
-        for _ in range(_SHARED_AFTER + 1):
-            assert p.may_match(text) is ("let me think" in text)
-    held = [entry[0] for entry in _WORDS._texts.values()]
-    assert huge not in held and sum(map(len, held)) <= _CACHED_CHARS
+    assert [f.may_match(fold(text)) for f in filters] == alone, text
 
 
 def test_prefilter_reads_the_words_off_the_pattern():
@@ -114,25 +100,3 @@ def test_half_a_surrogate_pair_keeps_every_rule_reading_the_text() -> None:
     with RewardPipeline.from_spec({"sources": {"rules": rules}}) as pipe:
         result = pipe.score([make_sample(response="<think>plan\ud800</think> You are a genius! 80 EUR?")])[0]
     assert result.sources["rules"].value is not None, result.sources["rules"].reason
-
-
-def test_a_text_the_automaton_cannot_read_is_tried_once() -> None:
-    """Half a surrogate pair: the automaton raises once, and that text keeps the substring tests from then on."""
-    from repo_sdk.rules import prefilter as module
-
-    class Raising:
-        calls = 0
-
-        def find_matches_as_strings(self, text: str, overlapping: bool) -> list[str]:
-            Raising.calls += 1
-            text.encode()  # what the automaton does first
-            return []
-
-    registry = module._Registry()
-    registry.register(["deal", "price"])
-    registry._automaton = Raising()
-    bad, good = "a deal\ud800 at this price", "a deal at this price"
-    assert [registry.present(bad) for _ in range(50)] == [None] * 50
-    assert Raising.calls == 1
-    assert registry.present(good, now=True) == frozenset()  # (the stand-in finds nothing in a readable text)
-    assert Raising.calls == 2

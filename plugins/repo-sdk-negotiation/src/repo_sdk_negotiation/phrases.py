@@ -7,8 +7,8 @@ splits a cue into its phrases (:func:`alternatives`), reads the words each phras
 needs (:class:`repo_sdk.rules.prefilter.Prefilter`), and gives, for one reply, the
 union of the phrases whose words the reply holds: it finds what the whole cue finds,
 in the reply and in any piece of it. Which words a reply holds is found once per
-reply for every cue together (one Aho-Corasick pass for the long words, a substring
-test for each short one), and the union for a given mix of words is looked up.
+reply for every cue together (:mod:`repo_sdk.rules.words`), and the union for a
+given mix of words is looked up.
 
 Example:
     >>> import re
@@ -23,111 +23,53 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from ahocorasick_rs import AhoCorasick, Implementation
-
 from repo_sdk.rules.anchors import Starts, anchored_finditer, min_width, starts
 from repo_sdk.rules.prefilter import Prefilter
-from repo_sdk.rules.speedups import SPEEDUPS
+from repo_sdk.rules.words import WORDS
 
 __all__ = ["alternatives", "finditer_for", "union_for"]
 
-_LONG = 3  # words this long are found by the automaton; shorter ones (in most texts) by a substring test each
-_SETTLED = 64  # texts searched with the same words, after which they are searched with a DFA
-_KEPT_TEXTS = 8  # texts whose words are kept (the rules of a reply ask about the reply, its hotel turn, ...)
-_KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its needs texts meet
+_KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its words texts hold
+_KEPT_CUES = 1024  # cues kept (patterns compiled per rule object come and go)
 _ANCHORED_FROM = 4096  # texts this long are searched only where a match may start (shorter: a scan is cheaper)
 
 
 class _Cue:
-    """A cue's phrases, and which of the words they need a text must hold for each to match.
-
-    Each distinct set of words a phrase needs (one of them in the text) is a bit; a
-    word sets the bits of the sets holding it, and a phrase may match when the text's
-    words set all of its bits. The union is looked up by the bits a text sets.
+    """A cue's phrases, and the words each needs (one of each of its sets of words, as bits of
+    :data:`repo_sdk.rules.words.WORDS`). The union is looked up by the bits of the cue's words a text holds.
     """
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.phrases = alternatives(pattern.pattern)
-        needs = [Prefilter(re.compile(p, pattern.flags)).needs for p in self.phrases]
-        bit = {group: 1 << i for i, group in enumerate(dict.fromkeys(g for n in needs for g in n))}
-        self.needed = [sum(bit[g] for g in set(n)) for n in needs]  # per phrase: the bits it needs
-        self.bits: dict[str, int] = {}  # word -> the bits of the sets holding it
-        for group, b in bit.items():
-            for w in group:
-                self.bits[w] = self.bits.get(w, 0) | b
-        self.words = frozenset(self.bits)
+        self.needs = [Prefilter(re.compile(p, pattern.flags)).masks for p in self.phrases]  # per phrase
+        self.mask = 0  # every word of the cue's
+        for masks in self.needs:
+            for mask in masks:
+                self.mask |= mask
         self.unions: dict[int, re.Pattern[str] | None] = {}
 
-    def union(self, bits: int) -> re.Pattern[str] | None:
-        """The union of the phrases whose every needed set has a word among ``bits``."""
-        found = self.unions.get(bits, _MISSING)
-        if found is _MISSING:
-            keep = [i for i, needed in enumerate(self.needed) if needed & bits == needed]
+    def union(self, found: int) -> re.Pattern[str] | None:
+        """The union of the phrases each of whose sets of words has one among ``found``
+        (:meth:`repo_sdk.rules.words.WordIndex.found` of a text)."""
+        found &= self.mask
+        union = self.unions.get(found, _MISSING)
+        if union is _MISSING:
+            keep = [i for i, masks in enumerate(self.needs) if all(found & mask for mask in masks)]
             if len(keep) == len(self.phrases):
-                found = self.pattern  # every phrase may match: the cue as written
+                union = self.pattern  # every phrase may match: the cue as written
             elif keep:
-                found = re.compile("|".join(f"(?:{self.phrases[i]})" for i in keep), self.pattern.flags)
+                union = re.compile("|".join(f"(?:{self.phrases[i]})" for i in keep), self.pattern.flags)
             else:
-                found = None
+                union = None
             if len(self.unions) >= _KEPT_UNIONS:
                 self.unions.clear()
-            self.unions[bits] = found
-        return found
+            self.unions[found] = union
+        return union
 
 
 _MISSING = re.compile("")  # a marker no union is
-
-
-class _Index:
-    """Every cue asked about, and the words of theirs each recent text holds."""
-
-    def __init__(self) -> None:
-        self.cues: dict[int, _Cue] = {}  # id(pattern) -> its cue (which holds the pattern, so the id stays its)
-        self.longs: frozenset[str] = frozenset()
-        self.shorts: tuple[str, ...] = ()
-        self.automaton: AhoCorasick | None = None
-        self.texts: dict[str, frozenset[str]] = {}
-        self.searched = 0  # texts searched since the words last changed
-
-    def cue(self, pattern: re.Pattern[str]) -> _Cue:
-        cue = self.cues.get(id(pattern))
-        if cue is None or cue.pattern is not pattern:
-            if len(self.cues) >= 1024:  # patterns compiled per rule object come and go
-                self.cues.clear()
-            cue = self.cues[id(pattern)] = _Cue(pattern)
-            if not cue.words <= self.longs.union(self.shorts):
-                self.longs |= {w for w in cue.words if len(w) >= _LONG}
-                self.shorts = tuple(sorted(set(self.shorts) | {w for w in cue.words if len(w) < _LONG}))
-                self.automaton, self.texts, self.searched = None, {}, 0  # texts' words found before miss the new
-        return cue
-
-    def present(self, folded: str) -> frozenset[str]:
-        """The cue words ``folded`` holds (as substrings)."""
-        found = self.texts.get(folded)
-        if found is None:
-            self.searched += 1
-            if self.automaton is None or self.searched == _SETTLED:
-                # while rules meet their cues (each adding words), an automaton quick to build; once the words have
-                # gone _SETTLED texts unchanged, a DFA (four times the build, a fifth faster per reply)
-                dfa = {"implementation": Implementation.DFA} if self.searched >= _SETTLED else {}
-                self.automaton = AhoCorasick(sorted(self.longs), store_patterns=True, **dfa)
-            try:
-                longs = self.automaton.find_matches_as_strings(folded, overlapping=True)
-            except UnicodeEncodeError:  # half of a surrogate pair: not UTF-8, so not for the automaton
-                longs = [w for w in self.longs if w in folded]
-            if SPEEDUPS is not None:  # (tested in C: no Python step per word)
-                shorts = SPEEDUPS.substrings_present(folded, self.shorts)
-            else:
-                shorts = [w for w in self.shorts if w in folded]
-            found = frozenset([*longs, *shorts])
-            if len(self.texts) >= _KEPT_TEXTS:
-                self.texts.clear()
-            self.texts[folded] = found
-        return found
-
-
-_INDEX = _Index()
+_CUES: dict[int, _Cue] = {}  # id(pattern) -> its cue (which holds the pattern, so the id stays its)
 
 
 def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
@@ -137,11 +79,12 @@ def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
     pattern itself when all may match, None when none may: in that text, and in any
     piece of it, it finds what ``pattern`` finds.
     """
-    cue = _INDEX.cue(pattern)
-    bits, of = 0, cue.bits
-    for word in _INDEX.present(folded) & cue.words:
-        bits |= of[word]
-    return cue.union(bits)
+    cue = _CUES.get(id(pattern))
+    if cue is None or cue.pattern is not pattern:
+        if len(_CUES) >= _KEPT_CUES:
+            _CUES.clear()
+        cue = _CUES[id(pattern)] = _Cue(pattern)
+    return cue.union(WORDS.found(folded))
 
 
 def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
