@@ -30,6 +30,12 @@
  *     The words of the tuple `words` (distinct, non-empty, ASCII) that occur in `text` as substrings, as an
  *     int with bit k set where words[k] does: one pass over the text for all words (a text's position is
  *     looked up by its characters), the table made once for many texts.
+ * needs_table(items) -> table
+ * needs_met(found, table) -> int
+ *     `items` is a tuple of items (patterns), each a tuple of its needs, each a tuple of the bit positions
+ *     (in `found`, an int words_in gives) of the words that meet it. The int with bit k set where every
+ *     need of items[k] has a word in `found` (an item without needs always has). `found` must hold no bit
+ *     past the table's highest word.
  * chars_present(text, chars) -> str
  *     The characters of `chars` (a few) that `text` holds, in the order of `chars`.
  * any_in_ranges(text, bounds) -> bool
@@ -764,6 +770,51 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
 #define SET_BIT(bits, w) ((bits)[(w) >> 3] |= (uint8_t)(1u << ((w) & 7)))
 #define HAS_BIT(bits, w) ((bits)[(w) >> 3] >> ((w) & 7) & 1)
 
+/* The words of table t at position i of a text whose characters there are c0 c1 c2 (ASCII): one and two
+   characters by their index, longer ones by the chain of their first three; `rest` compares the rest. */
+#define WORDS_AT(t, bits, c0, c1, c2, tail, rest)                                                    \
+    do {                                                                                             \
+        int32_t w_ = (t)->one[c0];                                                                   \
+        if (w_ >= 0) SET_BIT(bits, w_);                                                              \
+        if ((c1) >= 128) break;                                                                      \
+        unsigned pair_ = (c0) << 7 | (c1);                                                           \
+        if ((w_ = (t)->two[pair_]) >= 0) SET_BIT(bits, w_);                                          \
+        if (!((t)->starts[pair_ >> 3] >> (pair_ & 7) & 1) || (c2) >= 128) break;                     \
+        uint32_t key_ = (pair_ << 7 | (c2)) + 1, s_ = slot_of(key_, (t)->mask);                       \
+        while ((t)->keys[s_] != 0 && (t)->keys[s_] != key_) s_ = (s_ + 1) & (t)->mask;               \
+        if ((t)->keys[s_] == 0) break;                                                               \
+        for (w_ = (t)->head[s_]; w_ >= 0; w_ = (t)->next[w_]) {                                       \
+            Py_ssize_t n_ = (t)->len[w_], j_ = 3;                                                    \
+            if (HAS_BIT(bits, w_) || n_ > (tail)) continue;                                          \
+            const char *word_ = (t)->chars + (t)->at[w_];                                            \
+            while (j_ < n_ && rest(j_) == (Py_UCS4)(unsigned char)word_[j_]) j_++;                 \
+            if (j_ == n_) SET_BIT(bits, w_);                                                         \
+        }                                                                                            \
+    } while (0)
+
+static void words_in_ucs1(const WordsTable *t, const Py_UCS1 *s, Py_ssize_t len, uint8_t *bits) {
+    for (Py_ssize_t i = 0; i < len; i++) {
+        unsigned c0 = s[i];
+        if (c0 >= 128) continue;
+        unsigned c1 = i + 1 < len ? s[i + 1] : 128, c2 = i + 2 < len ? s[i + 2] : 128;
+#define REST_UCS1(j) ((Py_UCS4)s[i + (j)])
+        WORDS_AT(t, bits, c0, c1, c2, len - i, REST_UCS1);
+#undef REST_UCS1
+    }
+}
+
+static void words_in_any(const WordsTable *t, int kind, const void *data, Py_ssize_t len, uint8_t *bits) {
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c0 = PyUnicode_READ(kind, data, i);
+        if (c0 >= 128) continue;
+        Py_UCS4 c1 = i + 1 < len ? PyUnicode_READ(kind, data, i + 1) : 128;
+        Py_UCS4 c2 = i + 2 < len ? PyUnicode_READ(kind, data, i + 2) : 128;
+#define REST_ANY(j) PyUnicode_READ(kind, data, i + (j))
+        WORDS_AT(t, bits, c0, c1, c2, len - i, REST_ANY);
+#undef REST_ANY
+    }
+}
+
 static PyObject *words_in(PyObject *self, PyObject *args) {
     PyObject *text, *capsule;
     if (!PyArg_ParseTuple(args, "UO:words_in", &text, &capsule)) return NULL;
@@ -778,32 +829,10 @@ static PyObject *words_in(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
-    for (Py_ssize_t i = 0; i < len; i++) {
-        Py_UCS4 c0 = PyUnicode_READ(kind, data, i), c1, c2;
-        if (c0 >= 128) continue;
-        int32_t w = t->one[c0];
-        if (w >= 0) SET_BIT(bits, w);
-        if (i + 1 >= len || (c1 = PyUnicode_READ(kind, data, i + 1)) >= 128) continue;
-        unsigned pair = c0 << 7 | c1;
-        if ((w = t->two[pair]) >= 0) SET_BIT(bits, w);
-        if (!(t->starts[pair >> 3] >> (pair & 7) & 1) || i + 2 >= len) continue;
-        if ((c2 = PyUnicode_READ(kind, data, i + 2)) >= 128) continue;
-        uint32_t key = (pair << 7 | c2) + 1, s = slot_of(key, t->mask);
-        while (t->keys[s] != 0 && t->keys[s] != key) s = (s + 1) & t->mask;
-        if (t->keys[s] == 0) continue;
-        for (w = t->head[s]; w >= 0; w = t->next[w]) {
-            Py_ssize_t n = t->len[w];
-            if (HAS_BIT(bits, w) || n > len - i) continue;
-            const char *word = t->chars + t->at[w];
-            int same = 1;
-            if (kind == PyUnicode_1BYTE_KIND) {
-                same = memcmp(word + 3, (const char *)data + i + 3, (size_t)(n - 3)) == 0;
-            } else {
-                for (Py_ssize_t j = 3; j < n && same; j++) same = PyUnicode_READ(kind, data, i + j) == (Py_UCS4)word[j];
-            }
-            if (same) SET_BIT(bits, w);
-        }
-    }
+    if (kind == PyUnicode_1BYTE_KIND) /* (most texts: the characters read as bytes) */
+        words_in_ucs1(t, PyUnicode_1BYTE_DATA(text), len, bits);
+    else
+        words_in_any(t, kind, data, len, bits);
 #if PY_VERSION_HEX >= 0x030D0000
     PyObject *out = PyLong_FromUnsignedNativeBytes(bits, nbytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
 #else
@@ -813,7 +842,136 @@ static PyObject *words_in(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* Items (patterns) each needing, for every one of its needs, one of the need's words: the word bits
+   positions of each need, item after item, for needs_met. */
+#define NEEDS_TABLE "repo_sdk.rules.native.needs_table"
+typedef struct {
+    Py_ssize_t items, nbytes; /* nbytes: the bytes of `found` that hold the bits of the items' words */
+    Py_ssize_t *need_start;   /* per item, and one past the last: the index of its first need */
+    Py_ssize_t *word_start;   /* per need, and one past the last: the index of its first word */
+    uint32_t *words;          /* the bit positions of the needs' words */
+} NeedsTable;
+
+static void needs_table_release(NeedsTable *t) {
+    PyMem_Free(t->need_start);
+    PyMem_Free(t->word_start);
+    PyMem_Free(t->words);
+    PyMem_Free(t);
+}
+
+static void needs_table_free(PyObject *capsule) {
+    NeedsTable *t = PyCapsule_GetPointer(capsule, NEEDS_TABLE);
+    if (t != NULL) needs_table_release(t);
+}
+
+static PyObject *needs_table(PyObject *self, PyObject *items) {
+    if (!PyTuple_Check(items)) {
+        PyErr_SetString(PyExc_TypeError, "needs_table: expected a tuple (items) of tuples (needs) of tuples of int");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(items), needs = 0, words = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item = PyTuple_GET_ITEM(items, k);
+        if (!PyTuple_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "needs_table: item %zd is not a tuple of needs", k);
+            return NULL;
+        }
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(item); j++) {
+            PyObject *need = PyTuple_GET_ITEM(item, j);
+            if (!PyTuple_Check(need)) {
+                PyErr_Format(PyExc_TypeError, "needs_table: need %zd of item %zd is not a tuple of int", j, k);
+                return NULL;
+            }
+            words += PyTuple_GET_SIZE(need);
+        }
+        needs += PyTuple_GET_SIZE(item);
+    }
+    NeedsTable *t = PyMem_Calloc(1, sizeof(NeedsTable));
+    if (t == NULL) return PyErr_NoMemory();
+    t->items = n;
+    t->need_start = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    t->word_start = PyMem_Malloc((needs + 1) * sizeof(Py_ssize_t));
+    t->words = PyMem_Malloc((words + 1) * sizeof(uint32_t));
+    if (!t->need_start || !t->word_start || !t->words) {
+        needs_table_release(t);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t need = 0, word = 0, highest = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item = PyTuple_GET_ITEM(items, k);
+        t->need_start[k] = need;
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(item); j++) {
+            PyObject *bits = PyTuple_GET_ITEM(item, j);
+            t->word_start[need++] = word;
+            for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(bits); i++) {
+                long bit = PyLong_AsLong(PyTuple_GET_ITEM(bits, i));
+                if (bit < 0 || bit >= (1 << 24)) {
+                    if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError))
+                        PyErr_Format(PyExc_ValueError, "needs_table: word %zd of need %zd of item %zd is not a bit "
+                                     "position (an int from 0 to 16,777,215)", i, j, k);
+                    needs_table_release(t);
+                    return NULL;
+                }
+                t->words[word++] = (uint32_t)bit;
+                if (bit > highest) highest = bit;
+            }
+        }
+    }
+    t->need_start[n] = need;
+    t->word_start[needs] = word;
+    t->nbytes = highest / 8 + 1;
+    PyObject *capsule = PyCapsule_New(t, NEEDS_TABLE, needs_table_free);
+    if (capsule == NULL) needs_table_release(t);
+    return capsule;
+}
+
+static PyObject *needs_met(PyObject *self, PyObject *args) {
+    PyObject *found, *capsule;
+    if (!PyArg_ParseTuple(args, "O!O:needs_met", &PyLong_Type, &found, &capsule)) return NULL;
+    if (!PyCapsule_IsValid(capsule, NEEDS_TABLE)) {
+        PyErr_SetString(PyExc_TypeError, "needs_met: the table is not one needs_table made");
+        return NULL;
+    }
+    const NeedsTable *t = PyCapsule_GetPointer(capsule, NEEDS_TABLE);
+    size_t out_bytes = (size_t)t->items / 8 + 1;
+    uint8_t *held = PyMem_Calloc((size_t)t->nbytes + out_bytes, 1), *met = held + t->nbytes;
+    if (held == NULL) return PyErr_NoMemory();
+    /* the low bytes of found: it holds no bit past the table's words (the caller masks it) */
+#if PY_VERSION_HEX >= 0x030D0000
+    Py_ssize_t wanted = PyLong_AsNativeBytes(found, held, t->nbytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN |
+                                             Py_ASNATIVEBYTES_UNSIGNED_BUFFER | Py_ASNATIVEBYTES_REJECT_NEGATIVE);
+    int failed = wanted < 0 || wanted > t->nbytes;
+    if (wanted > t->nbytes) PyErr_SetString(PyExc_OverflowError, "int too big to convert");
+#else
+    int failed = _PyLong_AsByteArray((PyLongObject *)found, held, (size_t)t->nbytes, 1, 0) < 0;
+#endif
+    if (failed) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "needs_met: found is not a non-negative int within the table's words");
+        PyMem_Free(held);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < t->items; k++) {
+        int all = 1;
+        for (Py_ssize_t j = t->need_start[k]; all && j < t->need_start[k + 1]; j++) {
+            int one = 0;
+            for (Py_ssize_t i = t->word_start[j]; !one && i < t->word_start[j + 1]; i++) one = HAS_BIT(held, t->words[i]);
+            all = one;
+        }
+        if (all) SET_BIT(met, k);
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *out = PyLong_FromUnsignedNativeBytes(met, out_bytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+#else
+    PyObject *out = _PyLong_FromByteArray(met, out_bytes, 1, 0);
+#endif
+    PyMem_Free(held);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"needs_table", needs_table, METH_O, "needs_table(items) -> a table of each item's needs' word bits, for needs_met."},
+    {"needs_met", needs_met, METH_VARARGS, "needs_met(found, table) -> an int with bit k set where item k's needs are met."},
     {"words_table", words_table, METH_O, "words_table(words) -> a table of the (distinct, ASCII) words for words_in."},
     {"words_in", words_in, METH_VARARGS, "words_in(text, table) -> an int with bit k set where word k is in text."},
     {"line_sentences", line_sentences, METH_O, "line_sentences(text) -> sentence spans."},

@@ -34,14 +34,14 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 from repo_sdk.rules.anchors import lowered, merged_finditer, min_width, positions, starts
 from repo_sdk.rules.text import fold
-from repo_sdk.rules.words import WORDS
+from repo_sdk.rules.words import WORDS, Needs
 
 __all__ = ["Alternation", "Prefilter", "prefilter"]
 
-Needs = list[frozenset[str]]  # every set must have one of its strings in the text
+WordSets = list[frozenset[str]]  # every set must have one of its strings in the text
 _MAX_WORDS = 64  # a need of more words than this is not tested (it would rarely fail)
 _MAX_PICKS = 16  # needs read off one alternation of patterns
-_KEPT_MIXES = 4096  # mixes of an alternation's words whose alternatives are kept
+_KEPT_MIXES = 4096  # mixes of an alternation's alternatives kept
 
 
 class Prefilter:
@@ -60,7 +60,7 @@ class Prefilter:
         # each need is met when the text holds one of its words: a bitwise AND with the bits of the words
         # the text holds (repo_sdk.rules.words, found in one pass for every pattern)
         # (the needs whose shortest word is longest first: they fail most often, and end the test)
-        self.needs: Needs = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
+        self.needs: WordSets = sorted(kept, key=lambda g: (-min(map(len, g)), len(g)))
         self.masks = [WORDS.mask(sorted(g)) for g in self.needs]
 
     def may_match(self, folded: str) -> bool:
@@ -82,8 +82,8 @@ def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     return Prefilter(pattern)
 
 
-def _needs(items: Any) -> Needs:  # the parser's SubPattern: (opcode, argument) pairs
-    groups: Needs = []
+def _needs(items: Any) -> WordSets:  # the parser's SubPattern: (opcode, argument) pairs
+    groups: WordSets = []
     run: list[str] = []
 
     def flush() -> None:
@@ -140,12 +140,9 @@ class Alternation:
         self._compiled = [re.compile(p, flags) for p in patterns]
         self._filters = [Prefilter(c) for c in self._compiled]
         self._subsets: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        # Which alternatives may match a text depends only on which of their words it holds: looked up by
-        # those bits (a few mixes occur), found once for a text for every pattern (repo_sdk.rules.words).
-        self._mask = 0
-        for f in self._filters:
-            for mask in f.masks:
-                self._mask |= mask
+        # Which alternatives may match a text depends only on which of their words it holds (found once for a
+        # text for every pattern, repo_sdk.rules.words): looked up by the alternatives those words allow
+        self._needs = Needs(WORDS, [f.needs for f in self._filters])
         self._kept: dict[int, tuple[int, ...]] = {}
         # Each alternative is run alone, and only where it can start, its matches merged into the
         # union's (no union compiled per mix of alternatives); an alternative matching an empty
@@ -155,12 +152,12 @@ class Alternation:
 
     def _keep(self, folded: str) -> tuple[int, ...]:
         """The alternatives whose words ``folded`` holds."""
-        found = WORDS.found(folded) & self._mask
-        kept = self._kept.get(found)
+        met = self._needs.met(WORDS.found(folded))
+        kept = self._kept.get(met)
         if kept is None:
             if len(self._kept) >= _KEPT_MIXES:
                 self._kept.clear()
-            kept = self._kept[found] = tuple(i for i, f in enumerate(self._filters) if f.allows(found))
+            kept = self._kept[met] = tuple(i for i in range(len(self._filters)) if met >> i & 1)
         return kept
 
     def pattern_for(self, folded: str) -> re.Pattern[str] | None:

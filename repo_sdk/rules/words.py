@@ -4,7 +4,8 @@ A reply is tested by dozens of patterns (every rule's phrases), each needing som
 literal words that :mod:`repo_sdk.rules.prefilter` reads off the pattern. Each word is
 registered once in :data:`WORDS` and gets a bit. :meth:`WordIndex.found` reads a text
 once for all of them and gives an int with the bits of the words it holds (as
-substrings), so a pattern's test is a bitwise AND with its :meth:`WordIndex.mask`.
+substrings), so a pattern's test is a bitwise AND with its :meth:`WordIndex.mask`, and
+:class:`Needs` tells at once which of many patterns a text's words allow.
 The C part (:mod:`repo_sdk.rules.speedups`) finds them where it is built; otherwise an
 Aho-Corasick automaton finds the longer words and a substring test each short one.
 
@@ -21,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from repo_sdk.rules.speedups import SPEEDUPS
 
@@ -30,7 +31,7 @@ try:  # a multi-word search in one pass (Rust), where the C part is not built
 except ImportError:  # pragma: no cover - an optional speed-up
     AhoCorasick = Implementation = None  # type: ignore[misc,assignment]  # the class or None
 
-__all__ = ["WORDS", "WordIndex"]
+__all__ = ["WORDS", "Needs", "WordIndex"]
 
 _LONG = 3  # without the C part: words this long are found by the automaton, shorter ones by a substring test
 _CACHED_TEXTS = 64
@@ -121,6 +122,51 @@ class WordIndex:
 
         self._search = search
         return search
+
+
+class Needs:
+    """Items (a union's patterns) each needing one word of each of its sets of words; :meth:`met` tells which
+    items a text's words allow, as an int with bit ``k`` set for ``items[k]``.
+
+    Example:
+        >>> index = WordIndex()
+        >>> needs = Needs(index, [[["ticket"]], [["work order", "wo-"], ["now"]], []])
+        >>> bin(needs.met(index.found("the work order, now")))
+        '0b110'
+    """
+
+    def __init__(self, index: WordIndex, items: Sequence[Sequence[Iterable[str]]]) -> None:
+        self.masks = [[index.mask(need) for need in item] for item in items]  # per item: its needs' bits
+        self.mask = 0  # every word of the items'
+        for masks in self.masks:
+            for mask in masks:
+                self.mask |= mask
+        self._table = None
+        if SPEEDUPS is not None:  # (the needs' bit positions, read in C)
+            positions = tuple(tuple(tuple(_positions(mask)) for mask in masks) for masks in self.masks)
+            self._table = SPEEDUPS.needs_table(positions)
+
+    def met(self, found: int) -> int:
+        """The bits of the items each of whose needs has a word in ``found`` (:meth:`WordIndex.found`)."""
+        found &= self.mask
+        if self._table is not None:
+            return SPEEDUPS.needs_met(found, self._table)  # type: ignore[union-attr,no-any-return]  # (set with it)
+        met = 0
+        for k, masks in enumerate(self.masks):
+            for mask in masks:
+                if not found & mask:
+                    break
+            else:
+                met |= 1 << k
+        return met
+
+
+def _positions(mask: int) -> Iterable[int]:
+    """The positions of the bits set in ``mask``."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 WORDS = WordIndex()  #: the words of every rule's patterns (one pass over a reply finds them all)

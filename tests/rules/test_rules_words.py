@@ -14,7 +14,7 @@ import pytest
 
 from repo_sdk.rules import words as module
 from repo_sdk.rules.speedups import SPEEDUPS
-from repo_sdk.rules.words import WordIndex
+from repo_sdk.rules.words import Needs, WordIndex
 
 WORDS = ["a", "e", " ", "%", "#1", "ok", "no", "the", "then", "the user", "the hotel", "ticket", "tickets",
          "work order", "wo-", "step", "euro", " e", "ee", "eee", "eeee", "abc", "bca", "cab"]  # fmt: skip
@@ -88,3 +88,43 @@ def test_the_c_table_refuses_what_it_cannot_find() -> None:
         SPEEDUPS.words_in("ok", object())  # not a table: no crash
     table = SPEEDUPS.words_table(tuple(f"w{i:04d}" for i in range(3000)))  # a few thousand words: one int
     assert SPEEDUPS.words_in("w0000 w2999 w1500", table) == 1 | 1 << 1500 | 1 << 2999
+
+
+@pytest.mark.parametrize("way", ["c-part", "substrings"])
+def test_the_items_met_are_those_each_of_whose_needs_has_a_word_in_the_text(
+    monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    index = _index(monkeypatch, way)
+    index.register(f"w{i:03d}" for i in range(300))  # bits past the first bytes, and past 64
+    vocabulary = list(index.bits)
+    rng = random.Random(8)
+    for _ in range(300):
+        items = [
+            [rng.sample(vocabulary, rng.randint(1, 4)) for _ in range(rng.randint(0, 3))]
+            for _ in range(rng.randint(0, 70))
+        ]
+        needs = Needs(index, items)
+        assert (needs._table is not None) is (way == "c-part")
+        for _ in range(20):
+            text = " ".join(rng.sample(vocabulary, rng.randint(0, 40)))
+            held = {w for w in vocabulary if w in text}
+            want = sum(1 << k for k, item in enumerate(items) if all(held & set(need) for need in item))
+            assert needs.met(index.found(text)) == want, (items, text)
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="the C part is not built or ignored (REPO_SDK_PURE_PYTHON)")
+def test_the_c_needs_table_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="word 1 of need 0 of item 1 is not a bit position"):
+        SPEEDUPS.needs_table((((0,),), ((2, -1),)))
+    with pytest.raises(ValueError, match="word 0 of need 0 of item 0 is not a bit position"):
+        SPEEDUPS.needs_table(((("a",),),))
+    with pytest.raises(TypeError, match="item 0 is not a tuple"):
+        SPEEDUPS.needs_table(([(0,)],))
+    table = SPEEDUPS.needs_table((((0,),), ((9,),)))
+    assert SPEEDUPS.needs_met(1 << 9, table) == 2
+    with pytest.raises(ValueError, match="within the table's words"):
+        SPEEDUPS.needs_met(1 << 16, table)  # a bit past the table's words: the caller masks it first
+    with pytest.raises(ValueError, match="non-negative"):
+        SPEEDUPS.needs_met(-1, table)
+    with pytest.raises(TypeError, match="not one needs_table made"):
+        SPEEDUPS.needs_met(0, SPEEDUPS.words_table(("ok",)))

@@ -25,37 +25,31 @@ from functools import lru_cache
 
 from repo_sdk.rules.anchors import Starts, anchored_finditer, min_width, starts
 from repo_sdk.rules.prefilter import Prefilter
-from repo_sdk.rules.words import WORDS
+from repo_sdk.rules.words import WORDS, Needs
 
 __all__ = ["alternatives", "finditer_for", "union_for"]
 
-_KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its words texts hold
+_KEPT_UNIONS = 4096  # unions a cue keeps, one per mix of its phrases texts allow
 _KEPT_CUES = 1024  # cues kept (patterns compiled per rule object come and go)
 _ANCHORED_FROM = 4096  # texts this long are searched only where a match may start (shorter: a scan is cheaper)
 
 
 class _Cue:
-    """A cue's phrases, and the words each needs (one of each of its sets of words, as bits of
-    :data:`repo_sdk.rules.words.WORDS`). The union is looked up by the bits of the cue's words a text holds.
-    """
+    """A cue's phrases, and the words each needs (:class:`repo_sdk.rules.words.Needs`). The union is looked up
+    by the phrases a text's words allow."""
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.phrases = alternatives(pattern.pattern)
-        self.needs = [Prefilter(re.compile(p, pattern.flags)).masks for p in self.phrases]  # per phrase
-        self.mask = 0  # every word of the cue's
-        for masks in self.needs:
-            for mask in masks:
-                self.mask |= mask
+        self.needs = Needs(WORDS, [Prefilter(re.compile(p, pattern.flags)).needs for p in self.phrases])
         self.unions: dict[int, re.Pattern[str] | None] = {}
 
     def union(self, found: int) -> re.Pattern[str] | None:
-        """The union of the phrases each of whose sets of words has one among ``found``
-        (:meth:`repo_sdk.rules.words.WordIndex.found` of a text)."""
-        found &= self.mask
-        union = self.unions.get(found, _MISSING)
+        """The union of the phrases ``found`` (:meth:`repo_sdk.rules.words.WordIndex.found` of a text) allows."""
+        met = self.needs.met(found)
+        union = self.unions.get(met, _MISSING)
         if union is _MISSING:
-            keep = [i for i, masks in enumerate(self.needs) if all(found & mask for mask in masks)]
+            keep = [i for i in range(len(self.phrases)) if met >> i & 1]
             if len(keep) == len(self.phrases):
                 union = self.pattern  # every phrase may match: the cue as written
             elif keep:
@@ -64,7 +58,7 @@ class _Cue:
                 union = None
             if len(self.unions) >= _KEPT_UNIONS:
                 self.unions.clear()
-            self.unions[found] = union
+            self.unions[met] = union
         return union
 
 
