@@ -150,7 +150,7 @@ class Needs:
         """The bits of the items each of whose needs has a word in ``found`` (:meth:`WordIndex.found`)."""
         found &= self.mask
         if self._table is not None:
-            return SPEEDUPS.needs_met(found, self._table)  # type: ignore[union-attr,no-any-return]  # (set with it)
+            return SPEEDUPS.needs_met(found, self._table)  # type: ignore[union-attr]  # (set with it)
         met = 0
         for k, masks in enumerate(self.masks):
             for mask in masks:
