@@ -16,6 +16,14 @@
  * span_words(lower, spans) -> [(word, ...), ...]
  *     For each (start, end) span of `lower`, the runs of word characters, '$', '\u20ac' and '\u00a3'
  *     there, as re.findall(r"[\w\u20ac$\u00a3]+", lower, start, end) finds them, in a tuple.
+ * script_keys(lower, spans) -> ([(count, joined), ...], grams, count)
+ *     The tokens of each (start, end) span of `lower` as span_words reads them: how many there are, and a str of
+ *     them joined by single spaces (equal strs: equal token sequences); the set of the keys of every three
+ *     tokens in a row, the spans' tokens taken one after another; and how many tokens there are in all. A key
+ *     is a 64-bit hash of the three tokens' characters, in order (two different triples share one about once
+ *     in 2**64 pairs).
+ * gram_keys(tokens) -> set[int]
+ *     The keys script_keys gives, of a sequence of tokens (str).
  * line_sentences(text) -> [(start, end), ...]
  *     The stripped, non-empty matches of [^E\n]*(?:[E]+(?=\s|$)|\n|$)|[^\n]+ in `text`, E the ASCII and
  *     CJK full stops, exclamation and question marks (the negotiation plugin's sentences): a sentence
@@ -256,6 +264,118 @@ fail:
     Py_XDECREF(out);
     Py_XDECREF(words);
     return NULL;
+}
+
+/* A key of three tokens in a row from their characters' hashes (hash_of), mixed so that the order counts. */
+static inline uint64_t gram_key(uint64_t a, uint64_t b, uint64_t c) {
+    uint64_t h = a * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 31) ^ c) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 32);
+}
+
+/* Adds the keys of every three hashes in a row to the set `grams`. */
+static int add_grams(PyObject *grams, const uint64_t *hashes, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i + 2 < n; i++) {
+        PyObject *key = PyLong_FromUnsignedLongLong(gram_key(hashes[i], hashes[i + 1], hashes[i + 2]));
+        if (key == NULL || PySet_Add(grams, key) < 0) {
+            Py_XDECREF(key);
+            return -1;
+        }
+        Py_DECREF(key);
+    }
+    return 0;
+}
+
+static PyObject *script_keys(PyObject *self, PyObject *args) {
+    PyObject *text, *spans;
+    if (!PyArg_ParseTuple(args, "UO!:script_keys", &text, &PyList_Type, &spans)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans), count = 0, held = 64;
+    uint64_t *hashes = PyMem_Malloc(held * sizeof(uint64_t));
+    Py_ssize_t *bounds = PyMem_Malloc(2 * held * sizeof(Py_ssize_t)); /* the current span's tokens */
+    PyObject *read = PyList_New(n), *grams = PySet_New(NULL), *out = NULL;
+    if (hashes == NULL || bounds == NULL) PyErr_NoMemory();
+    if (hashes == NULL || bounds == NULL || read == NULL || grams == NULL) goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_ssize_t s, e, first = count, chars = 0;
+        Py_UCS4 widest = 0;
+        if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) < 0) goto done;
+        for (Py_ssize_t i = s; i < e;) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (!is_word_char(c)) {
+                i++;
+                continue;
+            }
+            Py_ssize_t j = i + 1;
+            while (j < e && is_word_char(c = PyUnicode_READ(kind, data, j))) j++;
+            for (Py_ssize_t m = i; m < j; m++) { /* (the joined str is made of the narrowest kind that holds it) */
+                Py_UCS4 d = PyUnicode_READ(kind, data, m);
+                if (d > widest) widest = d;
+            }
+            if (count == held) {
+                held *= 2;
+                uint64_t *h2 = PyMem_Realloc(hashes, held * sizeof(uint64_t));
+                if (h2 != NULL) hashes = h2;
+                Py_ssize_t *b2 = h2 == NULL ? NULL : PyMem_Realloc(bounds, 2 * held * sizeof(Py_ssize_t));
+                if (b2 != NULL) bounds = b2;
+                if (h2 == NULL || b2 == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
+            hashes[count] = hash_of(kind, data, i, j);
+            bounds[2 * count] = i, bounds[2 * count + 1] = j;
+            chars += j - i;
+            count++;
+            i = j;
+        }
+        /* the span's tokens joined by single spaces */
+        Py_ssize_t tokens = count - first, size = tokens ? chars + tokens - 1 : 0;
+        PyObject *joined = PyUnicode_New(size, widest);
+        if (joined == NULL) goto done;
+        int jkind = PyUnicode_KIND(joined);
+        void *jdata = PyUnicode_DATA(joined);
+        Py_ssize_t at = 0;
+        for (Py_ssize_t t = first; t < count; t++) {
+            if (t > first) PyUnicode_WRITE(jkind, jdata, at++, ' ');
+            for (Py_ssize_t m = bounds[2 * t]; m < bounds[2 * t + 1]; m++)
+                PyUnicode_WRITE(jkind, jdata, at++, PyUnicode_READ(kind, data, m));
+        }
+        PyObject *pair = Py_BuildValue("(nN)", tokens, joined);
+        if (pair == NULL) goto done;
+        PyList_SET_ITEM(read, k, pair);
+    }
+    if (add_grams(grams, hashes, count) < 0) goto done;
+    out = Py_BuildValue("(OOn)", read, grams, count);
+done:
+    PyMem_Free(hashes);
+    PyMem_Free(bounds);
+    Py_XDECREF(read);
+    Py_XDECREF(grams);
+    return out;
+}
+
+static PyObject *gram_keys(PyObject *self, PyObject *tokens) {
+    PyObject *seq = PySequence_Fast(tokens, "gram_keys: expected a sequence of str");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    uint64_t *hashes = PyMem_Malloc((n + 1) * sizeof(uint64_t));
+    PyObject *grams = hashes == NULL ? PyErr_NoMemory() : PySet_New(NULL);
+    for (Py_ssize_t i = 0; grams != NULL && i < n; i++) {
+        PyObject *token = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(token)) {
+            PyErr_Format(PyExc_TypeError, "gram_keys: token %zd is not str", i);
+            Py_CLEAR(grams);
+            break;
+        }
+        hashes[i] = hash_of(PyUnicode_KIND(token), PyUnicode_DATA(token), 0, PyUnicode_GET_LENGTH(token));
+    }
+    if (grams != NULL && add_grams(grams, hashes, n) < 0) Py_CLEAR(grams);
+    PyMem_Free(hashes);
+    Py_DECREF(seq);
+    return grams;
 }
 
 static int add_stripped(PyObject *out, int kind, const void *data, Py_ssize_t start, Py_ssize_t end);
@@ -970,6 +1090,9 @@ static PyObject *needs_met(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"script_keys", script_keys, METH_VARARGS,
+     "script_keys(lower, spans) -> ([(tokens, joined), ...], gram keys, tokens): each span's tokens, and keys."},
+    {"gram_keys", gram_keys, METH_O, "gram_keys(tokens) -> the keys of every three tokens in a row."},
     {"needs_table", needs_table, METH_O, "needs_table(items) -> a table of each item's needs' word bits, for needs_met."},
     {"needs_met", needs_met, METH_VARARGS, "needs_met(found, table) -> an int with bit k set where item k's needs are met."},
     {"words_table", words_table, METH_O, "words_table(words) -> a table of the (distinct, ASCII) words for words_in."},

@@ -86,9 +86,14 @@ class TextView:
         return fold(self.text)
 
     @_once
+    def lower(self) -> str:
+        """``text.lower()``, made once for the rules that read lower-cased words."""
+        return self.text.lower()
+
+    @_once
     def _lower(self) -> str | None:
         # tokens are lower-cased; lower-casing the text once is the same when no character changes length
-        lower = self.text.lower()
+        lower = self.lower
         return lower if len(lower) == len(self.text) else None
 
     @_once

@@ -92,9 +92,9 @@ def test_dialogue_rules_reuse_the_state_of_the_turn_rules(monkeypatch) -> None: 
     counts = {"agent": 0, "hotel": 0}
     agent, hotel = NegotiationState._read_agent, NegotiationState.read_hotel
 
-    def read_agent(self, text):  # type: ignore[no-untyped-def]
+    def read_agent(self, text, folded=None):  # type: ignore[no-untyped-def]
         counts["agent"] += 1
-        return agent(self, text)
+        return agent(self, text, folded)
 
     def read_hotel(self, content):  # type: ignore[no-untyped-def]
         counts["hotel"] += 1

@@ -32,9 +32,9 @@ def test_each_turn_is_read_once_per_dialogue(monkeypatch):
     agent, hotel = NegotiationState.read_agent, NegotiationState.read_hotel
 
     def count(kind, fn):
-        def wrapped(self, content):
+        def wrapped(self, content, *more):
             reads[kind] += 1
-            return fn(self, content)
+            return fn(self, content, *more)
 
         return wrapped
 

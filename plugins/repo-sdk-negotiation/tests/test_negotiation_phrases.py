@@ -15,6 +15,7 @@ from repo_sdk_negotiation.rules.style import STOPWORDS, EarlierReplies, OneLangu
 from repo_sdk_negotiation.text import sentences
 
 from repo_sdk.rules.context import DialogueContext
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.text import fold
 from repo_sdk.rules.views import TextView
 from repo_sdk.testing import make_sample
@@ -119,12 +120,43 @@ def random_replies(seed: int, n: int, vocabulary: list[str] = TOKENS) -> list[st
     return ["".join(rng.choice(vocabulary) + rng.choice(SEPS) for _ in range(rng.randint(0, 25))) for _ in range(n)]
 
 
+def _key(tokens: list[str]) -> object:
+    """A sentence's key as _Script makes it: the tokens joined (C part) or their tuple (without it)."""
+    return " ".join(tokens) if SPEEDUPS is not None else tuple(tokens)
+
+
+def _grams(tokens: list[str]) -> set:
+    """The trigram keys _Script gives: the C part's hashes of the plain trigrams, or the trigrams themselves."""
+    if SPEEDUPS is not None:
+        return SPEEDUPS.gram_keys(tokens)
+    return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
+
+
+def _read_plainly(script: _Script, text: str) -> None:
+    assert script.sentences == [(s, len(t), _key(t)) for s in sentences(text) for t in [old_tokens(s.text)]], text
+    assert script.count == len(old_tokens(text)), text
+    assert script.grams == _grams(old_tokens(text)), text
+
+
 def test_a_reply_read_for_repeated_scripts_has_the_tokens_of_the_plain_reading() -> None:
     for text in random_replies(0, 3000):
-        script = _Script(text)
-        assert script.sentences == [(s, tuple(old_tokens(s.text))) for s in sentences(text)], text
-        assert script.tokens == old_tokens(text), text
-        assert script.grams == {tuple(script.tokens[i : i + 3]) for i in range(len(script.tokens) - 2)}
+        _read_plainly(_Script(text), text)
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="the C part is not built or ignored (REPO_SDK_PURE_PYTHON)")
+def test_trigram_keys_tell_trigrams_apart_and_follow_their_order() -> None:
+    """The C part's trigram keys stand in for the trigrams: one key per trigram, distinct trigrams apart."""
+    rng = random.Random(9)
+    vocabulary = [*TOKENS, *(f"w{i}" for i in range(200)), "", "a", "aa", "b", "ab", "ba"]
+    keys: dict[int, tuple[str, ...]] = {}
+    for _ in range(150_000):
+        gram = tuple(rng.choice(vocabulary) for _ in range(3))
+        (key,) = SPEEDUPS.gram_keys(list(gram))
+        assert keys.setdefault(key, gram) == gram, (gram, keys[key])
+    assert len(set(keys.values())) > 100_000
+    assert SPEEDUPS.gram_keys(["a", "b", "c"]) != SPEEDUPS.gram_keys(["c", "b", "a"])
+    assert SPEEDUPS.gram_keys(["ab", "c", "d"]) != SPEEDUPS.gram_keys(["a", "bc", "d"])
+    assert SPEEDUPS.gram_keys(["a", "b"]) == set() and len(SPEEDUPS.gram_keys(["a", "b", "a", "b", "a"])) == 2
 
 
 def test_an_ascii_reply_read_by_splitting_has_the_tokens_of_the_plain_reading() -> None:
@@ -134,9 +166,7 @@ def test_an_ascii_reply_read_by_splitting_has_the_tokens_of_the_plain_reading() 
     for _ in range(5000):
         text = "".join(rng.choice(pieces) + rng.choice(seps) for _ in range(rng.randint(0, 20)))
         assert text.isascii()
-        script = _Script(text)
-        assert script.sentences == [(s, tuple(old_tokens(s.text))) for s in sentences(text)], text
-        assert script.tokens == old_tokens(text), text
+        _read_plainly(_Script(text), text)
 
 
 def test_near_copies_are_those_of_the_plain_jaccard_with_each_earlier_reply() -> None:

@@ -198,22 +198,25 @@ class NegotiationState:
             return HotelReading("confirm", tid, objection=objection, asks_who=asks_who)
         return HotelReading("other", tid, objection=objection, asks_who=asks_who)
 
-    def read_agent(self, content: str) -> AgentReading:
+    def read_agent(self, content: str, folded: str | None = None) -> AgentReading:
         """The acts of an agent turn, given the state before it.
 
-        For a task without tickets the acts and prices are read when first asked for:
-        no act can name a ticket, so the state has nothing to give them or take from them.
+        ``folded``: :func:`repo_sdk.rules.text.fold` of ``content``, where the caller has it. For a task
+        without tickets the acts and prices are read when first asked for: no act can name a ticket, so the
+        state has nothing to give them or take from them.
         """
         text = normalise(content)
+        if text is not content:  # straightened quotes: folded when needed
+            folded = None
         if not self.tickets:
-            return _Deferred(text, self._read_agent)
-        return self._read_agent(text)
+            return _Deferred(text, folded, self._read_agent)
+        return self._read_agent(text, folded)
 
-    def _read_agent(self, text: str) -> AgentReading:
+    def _read_agent(self, text: str, folded: str | None = None) -> AgentReading:
         reading = AgentReading(text=text, refs=self.refs(text))
         focus = self.focus
         # each cue reduced to the phrases whose words the reply holds (None: none), searched sentence by sentence
-        folded = fold(text)
+        folded = fold(text) if folded is None else folded
         purpose_cue, intro_cue, proposal_cue, push_cue, request_cue = (
             union_for(c, folded) for c in (cues.PURPOSE, cues.INTRO, cues.PROPOSAL, cues.PUSH, cues.REQUEST)
         )
@@ -389,12 +392,12 @@ class NegotiationState:
 class _Deferred(AgentReading):
     """The reading of an agent turn of a task without tickets: acts and prices read on first use."""
 
-    def __init__(self, text: str, read: Callable[[str], AgentReading]) -> None:
-        self.text, self.refs, self._read = text, [], read
+    def __init__(self, text: str, folded: str | None, read: Callable[[str, str | None], AgentReading]) -> None:
+        self.text, self.refs, self._folded, self._read = text, [], folded, read
 
     def __getattr__(self, name: str) -> Any:
         if name not in ("acts", "prices"):
             raise AttributeError(name)
-        full = self._read(self.text)
+        full = self._read(self.text, self._folded)
         self.acts, self.prices = full.acts, full.prices
         return getattr(self, name)

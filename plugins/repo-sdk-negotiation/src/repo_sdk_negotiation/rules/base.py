@@ -57,6 +57,8 @@ class Context:
     @cached_property
     def folded(self) -> str:
         """The reply read (``reading.text``) case-folded, for :meth:`can`."""
+        if self.reply is not None and self.reply.text is self.reading.text:  # (no quotes straightened)
+            return self.reply.folded
         return fold(self.reading.text)
 
     def can(self, pattern: re.Pattern[str]) -> bool:
@@ -142,8 +144,8 @@ class NegotiationTracker(DialogueTracker):
         """The reply read against the state before it; made once per reply and shared by the rules."""
         read = self._read
         if read is None or read[0] is not turn.reply or read[1] != self._fed:
-            state = self.state
-            reading = state.read_agent(turn.reply.text)
+            state, reply = self.state, turn.reply
+            reading = state.read_agent(reply.text, reply.folded if state.tickets else None)  # (chit-chat: never)
             history = tuple(self.dialogue.turns)
             ctx = Context(turn.reply.text, history, state.task, state, reading, self.dialogue, turn.reply)
             read = self._read = (turn.reply, self._fed, ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Hashable
 from functools import lru_cache
 from itertools import chain
 from typing import ClassVar
@@ -275,33 +276,48 @@ def _trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
 
 
 class _Script:
-    """A reply as :class:`RepeatedScript` reads it, made once per text (as the reply, then as history)."""
+    """A reply as :class:`RepeatedScript` reads it, made once per text (as the reply, then as history).
 
-    def __init__(self, text: str) -> None:
-        lower = text.lower()
-        if len(lower) == len(text) and "\u03a3" not in text:
-            # the sentences' tokens read off the text lower-cased once (the same unless a character
-            # lower-cases to two, or a capital sigma, whose lower case depends on what surrounds it)
-            if SPEEDUPS is not None:  # each sentence's tokens read in C
-                segments = sentences(text)
-                words = SPEEDUPS.span_words(lower, [(s.start, s.end) for s in segments])
-                self.sentences = list(zip(segments, words, strict=True))
-            elif (spaced := _TOKEN_CHARS(lower)) is not None:  # the characters outside tokens made spaces
-                self.sentences = [(s, tuple(spaced[s.start : s.end].split())) for s in sentences(text)]
+    Attributes:
+        sentences: per sentence, its segment, how many tokens it has and a key of them (equal keys: the same
+            tokens in the same order).
+        count: how many tokens the reply has.
+        grams: the keys of its word trigrams (with the C part, a 64-bit hash of the three tokens each; without
+            it, the tuple of them).
+    """
+
+    def __init__(self, text: str, lower: str | None = None) -> None:
+        lower = text.lower() if lower is None else lower
+        segments = sentences(text)
+        # the sentences' tokens read off the text lower-cased once (the same unless a character lower-cases to
+        # two, or a capital sigma, whose lower case depends on what surrounds it); only whitespace lies between
+        # sentences, and a sentence ends before a space or a full stop: the reply's tokens are its sentences'
+        plain = len(lower) == len(text) and "\u03a3" not in text
+        if SPEEDUPS is not None and plain:  # tokens joined into one str per sentence, trigram keys: read in C
+            read, self._grams, self.count = SPEEDUPS.script_keys(lower, [(s.start, s.end) for s in segments])
+            self.sentences = [(s, n, key) for s, (n, key) in zip(segments, read, strict=True)]
+            return
+        if not plain:
+            per_sentence = [tuple(_tokens(s.text)) for s in segments]
+            self.tokens = _TOKEN.findall(lower)
+        else:
+            if (spaced := _TOKEN_CHARS(lower)) is not None:  # the characters outside tokens made spaces
+                per_sentence = [tuple(spaced[s.start : s.end].split()) for s in segments]
             else:
                 findall = _TOKEN.findall
-                self.sentences = [(s, tuple(findall(lower, s.start, s.end))) for s in sentences(text)]
-            # only whitespace lies between sentences, and a sentence ends before a space or a full stop:
-            # the reply's tokens are its sentences' tokens
-            self.tokens = list(chain.from_iterable(toks for _, toks in self.sentences))
+                per_sentence = [tuple(findall(lower, s.start, s.end)) for s in segments]
+            self.tokens = list(chain.from_iterable(per_sentence))
+        self.count = len(self.tokens)
+        if SPEEDUPS is not None:  # the keys the C part gives (one kind of key in a process)
+            self.sentences = [(s, len(toks), " ".join(toks)) for s, toks in zip(segments, per_sentence, strict=True)]
+            self._grams = SPEEDUPS.gram_keys(self.tokens)
         else:
-            self.sentences = [(s, tuple(_tokens(s.text))) for s in sentences(text)]
-            self.tokens = _TOKEN.findall(lower)
-        self._grams: set[tuple[str, ...]] | None = None
+            self.sentences = [(s, len(toks), toks) for s, toks in zip(segments, per_sentence, strict=True)]
+            self._grams = None
 
     @property
-    def grams(self) -> set[tuple[str, ...]]:
-        """The word trigrams of the reply."""
+    def grams(self) -> set[Hashable]:
+        """The keys of the reply's word trigrams."""
         if self._grams is None:
             self._grams = _trigrams(self.tokens)
         return self._grams
@@ -310,10 +326,15 @@ class _Script:
 _SCRIPT = "negotiation.repeated_script"  # the text views' memo key
 
 
+def _script_of(view: TextView) -> _Script:
+    """The view's text read as :class:`_Script` reads it, once (its lower case shared with other rules)."""
+    return view.memo(_SCRIPT, lambda text: _Script(text, view.lower))
+
+
 class EarlierReplies(DialogueTracker):
     """The agent's earlier replies as :class:`RepeatedScript` compares them, built turn by turn.
 
-    Holds the token tuple of every earlier sentence, each earlier reply's word
+    Holds the key of every earlier sentence's tokens, each earlier reply's word
     trigrams, and the union of them all. A reply too few of whose trigrams occur in
     the union cannot be a near-copy of any earlier reply, so only a reply that may be
     one is compared with each earlier reply (a set intersection each). A turn is read
@@ -323,9 +344,9 @@ class EarlierReplies(DialogueTracker):
 
     def __init__(self, dialogue: DialogueContext) -> None:
         super().__init__(dialogue)
-        self._sentences: set[tuple[str, ...]] = set()
-        self._grams: list[set[tuple[str, ...]]] = []
-        self._union: set[tuple[str, ...]] = set()
+        self._sentences: set[Hashable] = set()
+        self._grams: list[set[Hashable]] = []
+        self._union: set[Hashable] = set()
         self._pending: list[TextView] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
@@ -334,8 +355,8 @@ class EarlierReplies(DialogueTracker):
 
     def _catch_up(self) -> None:
         for view in self._pending:
-            script = view.memo(_SCRIPT, _Script)  # read already when it was the reply
-            self._sentences.update(toks for _, toks in script.sentences)
+            script = _script_of(view)  # read already when it was the reply
+            self._sentences.update(key for _, _, key in script.sentences)
             self._grams.append(script.grams)
             self._union |= script.grams
         self._pending.clear()
@@ -346,12 +367,12 @@ class EarlierReplies(DialogueTracker):
         return len(self._grams) + len(self._pending)
 
     @property
-    def sentences(self) -> set[tuple[str, ...]]:
-        """The token tuples of every earlier agent sentence."""
+    def sentences(self) -> set[Hashable]:
+        """The keys of every earlier agent sentence (:attr:`_Script.sentences`)."""
         self._catch_up()
         return self._sentences
 
-    def near_copy(self, grams: set[tuple[str, ...]], similarity: float) -> bool:
+    def near_copy(self, grams: set[Hashable], similarity: float) -> bool:
         """Whether the trigram Jaccard of ``grams`` with an earlier reply reaches ``similarity``."""
         self._catch_up()
         if not grams:
@@ -390,15 +411,15 @@ class RepeatedScript(NegotiationRule[RepeatedScriptParams]):
         if not earlier.count:
             return []
         seen = earlier.sentences
-        script = ctx.reply.memo(_SCRIPT, _Script) if ctx.reply is not None else _Script(ctx.response)
+        script = _script_of(ctx.reply) if ctx.reply is not None else _Script(ctx.response)
         hits = []
-        for s, toks in script.sentences:
-            if len(toks) >= p.min_sentence_words and toks in seen:
+        for s, count, key in script.sentences:
+            if count >= p.min_sentence_words and key in seen:
                 reason = "repeats a sentence from an earlier reply word for word"
                 hits.append(self.hit_at(ctx, reason, (s.start, s.end)))
         if hits:
             return hits
-        if len(script.tokens) < p.min_reply_words:
+        if script.count < p.min_reply_words:
             return []
         if earlier.near_copy(script.grams, p.similarity):
             return [self.hit_at(ctx, "near-copy of an earlier reply", (0, len(ctx.response)))]
