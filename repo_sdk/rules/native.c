@@ -29,10 +29,15 @@
  *     CJK full stops, exclamation and question marks (the negotiation plugin's sentences): a sentence
  *     runs to a run of them followed by whitespace or the end, to a newline, or to the end; where a stop
  *     is followed by anything else ("80.00"), the sentence runs to the end of its line.
+ * segments(cls, text, spans) -> (cls(start, end, text[start:end]), ...)
+ *     A tuple of `cls` items, `cls` a tuple type with no fields of its own (a named tuple), made without a
+ *     Python call each.
  * letter_words(lower) -> set[str]
  *     The words of `lower` as re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", lower) finds them: runs of
  *     letters (word characters other than decimal digits and '_'), a word taking one apostrophe with
  *     letters after it.
+ * letter_words_in(lower, among) -> set[str]
+ *     The words letter_words finds that are in the set `among` (no set of every word made).
  * words_table(words) -> table
  * words_in(text, table) -> int
  *     The words of the tuple `words` (distinct, non-empty, ASCII) that occur in `text` as substrings, as an
@@ -428,6 +433,33 @@ static inline int is_closer(Py_UCS4 c) {
 }
 
 /* appends the span of text[start:end] stripped of whitespace, unless nothing is left */
+static PyObject *segments(PyObject *self, PyObject *args) {
+    PyTypeObject *cls;
+    PyObject *text, *spans;
+    if (!PyArg_ParseTuple(args, "O!UO!:segments", &PyType_Type, &cls, &text, &PyList_Type, &spans)) return NULL;
+    if (!PyType_IsSubtype(cls, &PyTuple_Type) || cls->tp_basicsize != PyTuple_Type.tp_basicsize) {
+        PyErr_Format(PyExc_TypeError, "segments: %.50s is not a tuple type without fields of its own", cls->tp_name);
+        return NULL;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans);
+    PyObject *out = PyTuple_New(n);
+    for (Py_ssize_t k = 0; out != NULL && k < n; k++) {
+        Py_ssize_t s, e;
+        PyObject *seg = NULL;
+        if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) == 0 && (seg = cls->tp_alloc(cls, 3)) != NULL) {
+            PyObject *start = PyLong_FromSsize_t(s), *end = PyLong_FromSsize_t(e);
+            PyObject *piece = PyUnicode_Substring(text, s, e < s ? s : e);
+            PyTuple_SET_ITEM(seg, 0, start); /* (NULLs too: the segment is dropped below) */
+            PyTuple_SET_ITEM(seg, 1, end);
+            PyTuple_SET_ITEM(seg, 2, piece);
+            if (start == NULL || end == NULL || piece == NULL) Py_CLEAR(seg);
+        }
+        if (seg == NULL) Py_CLEAR(out);
+        else PyTuple_SET_ITEM(out, k, seg);
+    }
+    return out;
+}
+
 static int add_stripped(PyObject *out, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
     while (start < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) start++;
     while (end > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
@@ -635,16 +667,12 @@ static inline int is_letter(Py_UCS4 c) { /* [^\W\d_] */
     return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
 }
 
-static PyObject *letter_words(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "letter_words: expected str, got %.50s", Py_TYPE(text)->tp_name);
-        return NULL;
-    }
+/* The words of `text` as letter_words reads them, each added to `out` (a set), or, where `among` is not NULL,
+   only those in the set `among`. */
+static int add_letter_words(PyObject *out, PyObject *text, PyObject *among) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
-    PyObject *out = PySet_New(NULL);
-    if (out == NULL) return NULL;
     while (i < n) {
         if (!is_letter(PyUnicode_READ(kind, data, i))) {
             i++;
@@ -657,14 +685,34 @@ static PyObject *letter_words(PyObject *self, PyObject *text) {
             while (j < n && is_letter(PyUnicode_READ(kind, data, j))) j++;
         }
         PyObject *word = token_of(text, kind, data, i, j, hash_of(kind, data, i, j));
-        if (word == NULL || PySet_Add(out, word) < 0) {
+        int keep = word == NULL ? -1 : among == NULL ? 1 : PySet_Contains(among, word);
+        if (keep < 0 || (keep && PySet_Add(out, word) < 0)) {
             Py_XDECREF(word);
-            Py_DECREF(out);
-            return NULL;
+            return -1;
         }
         Py_DECREF(word);
         i = j;
     }
+    return 0;
+}
+static PyObject *letter_words(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "letter_words: expected str, got %.50s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    PyObject *out = PySet_New(NULL);
+    if (out != NULL && add_letter_words(out, text, NULL) < 0) Py_CLEAR(out);
+    return out;
+}
+static PyObject *letter_words_in(PyObject *self, PyObject *args) {
+    PyObject *text, *among;
+    if (!PyArg_ParseTuple(args, "UO:letter_words_in", &text, &among)) return NULL;
+    if (!PyAnySet_Check(among)) {
+        PyErr_SetString(PyExc_TypeError, "letter_words_in: expected a set or frozenset of words");
+        return NULL;
+    }
+    PyObject *out = PySet_New(NULL);
+    if (out != NULL && add_letter_words(out, text, among) < 0) Py_CLEAR(out);
     return out;
 }
 
@@ -1090,6 +1138,8 @@ static PyObject *needs_met(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"letter_words_in", letter_words_in, METH_VARARGS, "letter_words_in(lower, among) -> its words in the set among."},
+    {"segments", segments, METH_VARARGS, "segments(cls, text, spans) -> (cls(start, end, text[start:end]), ...)."},
     {"script_keys", script_keys, METH_VARARGS,
      "script_keys(lower, spans) -> ([(tokens, joined), ...], gram keys, tokens): each span's tokens, and keys."},
     {"gram_keys", gram_keys, METH_O, "gram_keys(tokens) -> the keys of every three tokens in a row."},

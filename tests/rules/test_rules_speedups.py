@@ -134,9 +134,48 @@ def test_the_character_tests_in_c_are_the_expressions_over_every_code_point() ->
     for _ in range(40_000):
         t = "".join(rng.choice("ab'é1_²½Ⅻ-\u20ac$\u00a3 .") for _ in range(rng.randint(0, 16)))
         assert C.letter_words(t) == set(letters.findall(t)), t
+        among = frozenset(rng.sample(["a", "b", "ab", "é", "a'b", "ba", "bé", "x"], 3))
+        assert C.letter_words_in(t, among) == among & set(letters.findall(t)), (t, among)
         a = rng.randint(0, len(t))
         b = rng.randint(a, len(t))
         assert C.span_words(t, [(a, b)]) == [tuple(words.findall(t, a, b))], t
+    with pytest.raises(TypeError, match="set or frozenset"):
+        C.letter_words_in("ab", ["ab"])
+
+
+@needs_c
+def test_a_script_s_keys_are_its_sentences_joined_and_its_trigrams_hashed() -> None:
+    words = re.compile(r"[\w\u20ac$\u00a3]+")
+    rng = random.Random(10)
+    for _ in range(20_000):
+        t = "".join(rng.choice(["ab", "é", "谢", "\U0001f600", "1", "_", "€", " ", ". ", "\n", "x"]) for _ in range(20))
+        spans = C.line_sentences(t)
+        read, grams, count = C.script_keys(t, spans)
+        tokens = [words.findall(t, a, b) for a, b in spans]
+        assert read == [(len(toks), " ".join(toks)) for toks in tokens], t  # (equal strs: of the narrowest kind)
+        every = [w for toks in tokens for w in toks]
+        assert count == len(every) and grams == C.gram_keys(every), t
+        assert len(grams) == len({tuple(every[i : i + 3]) for i in range(len(every) - 2)}), t
+
+
+@needs_c
+def test_segments_are_the_named_tuples_made_in_python() -> None:
+    from repo_sdk_negotiation.text import Segment
+
+    t = "Hello. é 谢谢!\n ok"
+    spans = C.line_sentences(t)
+    made = C.segments(Segment, t, spans)
+    assert made == tuple(Segment(a, b, t[a:b]) for a, b in spans) and all(type(s) is Segment for s in made)
+    assert made[1].text == "é 谢谢!"
+
+    class WithFields(tuple):  # a __dict__ of its own: not a plain tuple layout
+        pass
+
+    for bad in (dict, WithFields):
+        with pytest.raises(TypeError, match="not a tuple type without fields"):
+            C.segments(bad, t, spans)
+    with pytest.raises(TypeError, match="spans must be"):
+        C.segments(Segment, t, [(0, 1), [2, 3]])
 
 
 @needs_c

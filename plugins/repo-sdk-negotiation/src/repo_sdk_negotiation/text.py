@@ -60,7 +60,7 @@ def sentences(text: str) -> list[Segment]:
 @text_cache()
 def _sentences(text: str) -> tuple[Segment, ...]:
     if SPEEDUPS is not None:  # the same spans, found in C
-        return tuple([Segment(s, e, text[s:e]) for s, e in SPEEDUPS.line_sentences(text)])
+        return SPEEDUPS.segments(Segment, text, SPEEDUPS.line_sentences(text))  # type: ignore[no-any-return]
     out = []
     for m in _SENTENCE.finditer(text):
         raw = m.group(0)

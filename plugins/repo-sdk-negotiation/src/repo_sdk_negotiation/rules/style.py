@@ -25,7 +25,7 @@ from repo_sdk.types import RuleHit, Turn
 from repo_sdk_negotiation.rules.base import Context, NegotiationRule
 from repo_sdk_negotiation.text import commas, find_terms, sentences
 
-__all__ = ["EarlierReplies", "OneLanguage", "RepeatedScript"]
+__all__ = ["EarlierReplies", "OneLanguage", "RepeatedScript", "words_among", "words_of"]
 
 SCRIPTS = {
     "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff",
@@ -150,6 +150,21 @@ def words_of(text: str) -> set[str]:
     return words
 
 
+def words_among(text: str, among: frozenset[str], lower: str | None = None) -> set[str]:
+    """``among & words_of(text)``: with the C part, read without making the set of every word.
+
+    ``lower``: ``text.lower()``, where the caller has it.
+
+    Example:
+        >>> sorted(words_among("Merci, c'est BIEN", frozenset({"merci", "bien", "gracias"})))
+        ['bien', 'merci']
+    """
+    lower = text.lower() if lower is None else lower
+    if SPEEDUPS is not None and len(lower) == len(text) and "\u03a3" not in text:  # (see words_of)
+        return SPEEDUPS.letter_words_in(lower, among)  # type: ignore[no-any-return]
+    return among & words_of(text)
+
+
 _LANGUAGES_OF: dict[str, list[str]] = {}  # word -> the languages listing it, in STOPWORDS order
 for _lg, _words in STOPWORDS.items():
     for _w in dict.fromkeys(_words):
@@ -217,7 +232,8 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
         )
         if lang not in STOPWORDS:
             return hits
-        held = _FOREIGN[lang] & words_of(text)  # the foreign words the reply holds
+        lower = ctx.reply.lower if ctx.reply is not None and text is ctx.reply.text else None  # (shared)
+        held = words_among(text, _FOREIGN[lang], lower)  # the foreign words the reply holds
         if not held:
             return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
         for piece in commas(text):
