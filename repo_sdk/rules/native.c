@@ -39,16 +39,16 @@
  * letter_words_in(lower, among) -> set[str]
  *     The words letter_words finds that are in the set `among` (no set of every word made).
  * words_table(words) -> table
- * words_in(text, table) -> int
- *     The words of the tuple `words` (distinct, non-empty, ASCII) that occur in `text` as substrings, as an
- *     int with bit k set where words[k] does: one pass over the text for all words (a text's position is
- *     looked up by its characters), the table made once for many texts.
+ * words_in(text, table) -> bytes
+ *     The words of the tuple `words` (distinct, non-empty, ASCII) that occur in `text` as substrings, as a
+ *     bitmap: bit k (bit k % 8 of byte k // 8) set where words[k] does. One pass over the text for all words
+ *     (a text's position is looked up by its characters), the table made once for many texts.
  * needs_table(items) -> table
  * needs_met(found, table) -> int
  *     `items` is a tuple of items (patterns), each a tuple of its needs, each a tuple of the bit positions
- *     (in `found`, an int words_in gives) of the words that meet it. The int with bit k set where every
- *     need of items[k] has a word in `found` (an item without needs always has). `found` must hold no bit
- *     past the table's highest word.
+ *     (in `found`, a bitmap words_in gives) of the words that meet it. The int with bit k set where every
+ *     need of items[k] has a word in `found` (an item without needs always has); bits past the end of
+ *     `found` are not set.
  * chars_present(text, chars) -> str
  *     The characters of `chars` (a few) that `text` holds, in the order of `chars`.
  * any_in_ranges(text, bounds) -> bool
@@ -991,9 +991,10 @@ static PyObject *words_in(PyObject *self, PyObject *args) {
         return NULL;
     }
     const WordsTable *t = PyCapsule_GetPointer(capsule, WORDS_TABLE);
-    size_t nbytes = (size_t)(t->n + 7) / 8 + 1;
-    uint8_t *bits = PyMem_Calloc(nbytes, 1);
-    if (bits == NULL) return PyErr_NoMemory();
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (t->n + 7) / 8 + 1);
+    if (out == NULL) return NULL;
+    uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(out);
+    memset(bits, 0, (size_t)PyBytes_GET_SIZE(out));
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
@@ -1001,12 +1002,6 @@ static PyObject *words_in(PyObject *self, PyObject *args) {
         words_in_ucs1(t, PyUnicode_1BYTE_DATA(text), len, bits);
     else
         words_in_any(t, kind, data, len, bits);
-#if PY_VERSION_HEX >= 0x030D0000
-    PyObject *out = PyLong_FromUnsignedNativeBytes(bits, nbytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
-#else
-    PyObject *out = _PyLong_FromByteArray(bits, nbytes, 1, 0);
-#endif
-    PyMem_Free(bits);
     return out;
 }
 
@@ -1014,7 +1009,7 @@ static PyObject *words_in(PyObject *self, PyObject *args) {
    positions of each need, item after item, for needs_met. */
 #define NEEDS_TABLE "repo_sdk.rules.native.needs_table"
 typedef struct {
-    Py_ssize_t items, nbytes; /* nbytes: the bytes of `found` that hold the bits of the items' words */
+    Py_ssize_t items;
     Py_ssize_t *need_start;   /* per item, and one past the last: the index of its first need */
     Py_ssize_t *word_start;   /* per need, and one past the last: the index of its first word */
     uint32_t *words;          /* the bit positions of the needs' words */
@@ -1064,7 +1059,7 @@ static PyObject *needs_table(PyObject *self, PyObject *items) {
         needs_table_release(t);
         return PyErr_NoMemory();
     }
-    Py_ssize_t need = 0, word = 0, highest = 0;
+    Py_ssize_t need = 0, word = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *item = PyTuple_GET_ITEM(items, k);
         t->need_start[k] = need;
@@ -1081,59 +1076,50 @@ static PyObject *needs_table(PyObject *self, PyObject *items) {
                     return NULL;
                 }
                 t->words[word++] = (uint32_t)bit;
-                if (bit > highest) highest = bit;
             }
         }
     }
     t->need_start[n] = need;
     t->word_start[needs] = word;
-    t->nbytes = highest / 8 + 1;
     PyObject *capsule = PyCapsule_New(t, NEEDS_TABLE, needs_table_free);
     if (capsule == NULL) needs_table_release(t);
     return capsule;
 }
 
 static PyObject *needs_met(PyObject *self, PyObject *args) {
-    PyObject *found, *capsule;
-    if (!PyArg_ParseTuple(args, "O!O:needs_met", &PyLong_Type, &found, &capsule)) return NULL;
+    PyObject *capsule;
+    const char *found;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "y#O:needs_met", &found, &size, &capsule)) return NULL;
     if (!PyCapsule_IsValid(capsule, NEEDS_TABLE)) {
         PyErr_SetString(PyExc_TypeError, "needs_met: the table is not one needs_table made");
         return NULL;
     }
     const NeedsTable *t = PyCapsule_GetPointer(capsule, NEEDS_TABLE);
-    size_t out_bytes = (size_t)t->items / 8 + 1;
-    uint8_t *held = PyMem_Calloc((size_t)t->nbytes + out_bytes, 1), *met = held + t->nbytes;
-    if (held == NULL) return PyErr_NoMemory();
-    /* the low bytes of found: it holds no bit past the table's words (the caller masks it) */
-#if PY_VERSION_HEX >= 0x030D0000
-    Py_ssize_t wanted = PyLong_AsNativeBytes(found, held, t->nbytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN |
-                                             Py_ASNATIVEBYTES_UNSIGNED_BUFFER | Py_ASNATIVEBYTES_REJECT_NEGATIVE);
-    int failed = wanted < 0 || wanted > t->nbytes;
-    if (wanted > t->nbytes) PyErr_SetString(PyExc_OverflowError, "int too big to convert");
-#else
-    int failed = _PyLong_AsByteArray((PyLongObject *)found, held, (size_t)t->nbytes, 1, 0) < 0;
-#endif
-    if (failed) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_ValueError, "needs_met: found is not a non-negative int within the table's words");
-        PyMem_Free(held);
-        return NULL;
-    }
+    const uint8_t *held = (const uint8_t *)found;
+    uint64_t few = 0; /* (up to 64 items: the bits of an int made at once) */
+    uint8_t *met = t->items > 64 ? PyMem_Calloc((size_t)t->items / 8 + 1, 1) : NULL;
+    if (t->items > 64 && met == NULL) return PyErr_NoMemory();
     for (Py_ssize_t k = 0; k < t->items; k++) {
         int all = 1;
         for (Py_ssize_t j = t->need_start[k]; all && j < t->need_start[k + 1]; j++) {
             int one = 0;
-            for (Py_ssize_t i = t->word_start[j]; !one && i < t->word_start[j + 1]; i++) one = HAS_BIT(held, t->words[i]);
+            for (Py_ssize_t i = t->word_start[j]; !one && i < t->word_start[j + 1]; i++) {
+                uint32_t w = t->words[i];
+                one = (Py_ssize_t)(w >> 3) < size && HAS_BIT(held, w); /* (past the bytes: not held) */
+            }
             all = one;
         }
-        if (all) SET_BIT(met, k);
+        if (all && met != NULL) SET_BIT(met, k);
+        else if (all) few |= 1ULL << k;
     }
+    if (met == NULL) return PyLong_FromUnsignedLongLong(few);
 #if PY_VERSION_HEX >= 0x030D0000
-    PyObject *out = PyLong_FromUnsignedNativeBytes(met, out_bytes, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+    PyObject *out = PyLong_FromUnsignedNativeBytes(met, (size_t)t->items / 8 + 1, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
 #else
-    PyObject *out = _PyLong_FromByteArray(met, out_bytes, 1, 0);
+    PyObject *out = _PyLong_FromByteArray(met, (size_t)t->items / 8 + 1, 1, 0);
 #endif
-    PyMem_Free(held);
+    PyMem_Free(met);
     return out;
 }
 

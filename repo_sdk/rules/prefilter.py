@@ -152,7 +152,7 @@ class Alternation:
 
     def _keep(self, folded: str) -> tuple[int, ...]:
         """The alternatives whose words ``folded`` holds."""
-        met = self._needs.met(WORDS.found(folded))
+        met = self._needs.met_in(folded)
         kept = self._kept.get(met)
         if kept is None:
             if len(self._kept) >= _KEPT_MIXES:

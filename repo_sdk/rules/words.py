@@ -48,10 +48,10 @@ class WordIndex:
 
     def __init__(self) -> None:
         self.bits: dict[str, int] = {}
-        self._search: Callable[[str], int] | None = None  # made when first needed, again after a word is added
-        self._texts: dict[str, int] = {}  # recent texts -> the bits of the words they hold
+        self._search: Callable[[str], int | bytes] | None = None  # made when first needed, again after a word is added
+        self._texts: dict[str, int | bytes] = {}  # recent texts -> the words they hold (see held)
         self._chars = 0  # characters of the texts held
-        self._last: tuple[str | None, int] = (None, 0)  # the last text answered (the rules ask about one at a time)
+        self._last: tuple[str | None, int | bytes] = (None, 0)  # the last text answered (rules ask about one at a time)
 
     @property
     def built(self) -> bool:
@@ -80,26 +80,32 @@ class WordIndex:
 
     def found(self, folded: str) -> int:
         """The bits of the registered words ``folded`` holds as substrings (computed once for a recent text)."""
+        held = self.held(folded)
+        return held if isinstance(held, int) else int.from_bytes(held, "little")
+
+    def held(self, folded: str) -> int | bytes:
+        """:meth:`found` as this index keeps it: with the C part a bitmap (bit ``k`` of the int is bit ``k % 8``
+        of byte ``k // 8``), else the int; :meth:`Needs.met_in` reads either."""
         last = self._last
         if last[0] is folded:
             return last[1]
-        found = self._texts.get(folded)
-        if found is None:
+        held = self._texts.get(folded)
+        if held is None:
             search = self._search if self._search is not None else self._made()
-            found = search(folded)
+            held = search(folded)
             if len(folded) <= _CACHED_CHARS // 4:  # (a huge text is not kept: it would evict every other)
                 if len(self._texts) >= _CACHED_TEXTS or self._chars + len(folded) > _CACHED_CHARS:
                     self._texts, self._chars = {}, 0
-                self._texts[folded] = found
+                self._texts[folded] = held
                 self._chars += len(folded)
-        self._last = (folded, found)
-        return found
+        self._last = (folded, held)
+        return held
 
-    def _made(self) -> Callable[[str], int]:
+    def _made(self) -> Callable[[str], int | bytes]:
         words, bits = tuple(self.bits), self.bits
         if SPEEDUPS is not None:
             table, words_in = SPEEDUPS.words_table(words), SPEEDUPS.words_in
-            self._search = lambda folded: words_in(folded, table)  # (the C part: an int)
+            self._search = lambda folded: words_in(folded, table)  # (the C part: a bitmap)
             return self._search
         longs = tuple(w for w in words if len(w) >= _LONG)
         shorts = tuple(w for w in words if len(w) < _LONG)
@@ -131,11 +137,12 @@ class Needs:
     Example:
         >>> index = WordIndex()
         >>> needs = Needs(index, [[["ticket"]], [["work order", "wo-"], ["now"]], []])
-        >>> bin(needs.met(index.found("the work order, now")))
-        '0b110'
+        >>> bin(needs.met_in("the work order, now")), bin(needs.met(index.found("a ticket")))
+        ('0b110', '0b101')
     """
 
     def __init__(self, index: WordIndex, items: Sequence[Sequence[Iterable[str]]]) -> None:
+        self.index = index
         self.masks = [[index.mask(need) for need in item] for item in items]  # per item: its needs' bits
         self.mask = 0  # every word of the items'
         for masks in self.masks:
@@ -146,11 +153,16 @@ class Needs:
             positions = tuple(tuple(tuple(_positions(mask)) for mask in masks) for masks in self.masks)
             self._table = SPEEDUPS.needs_table(positions)
 
+    def met_in(self, folded: str) -> int:
+        """:meth:`met` for the words ``folded`` holds (the index's :meth:`WordIndex.held`, read as it is kept)."""
+        held = self.index.held(folded)
+        if self._table is not None and isinstance(held, bytes):
+            return SPEEDUPS.needs_met(held, self._table)  # type: ignore[union-attr,no-any-return]  # (set with it)
+        return self.met(held if isinstance(held, int) else int.from_bytes(held, "little"))
+
     def met(self, found: int) -> int:
         """The bits of the items each of whose needs has a word in ``found`` (:meth:`WordIndex.found`)."""
         found &= self.mask
-        if self._table is not None:
-            return SPEEDUPS.needs_met(found, self._table)  # type: ignore[union-attr]  # (set with it)
         met = 0
         for k, masks in enumerate(self.masks):
             for mask in masks:

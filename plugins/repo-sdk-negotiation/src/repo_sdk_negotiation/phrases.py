@@ -44,9 +44,9 @@ class _Cue:
         self.needs = Needs(WORDS, [Prefilter(re.compile(p, pattern.flags)).needs for p in self.phrases])
         self.unions: dict[int, re.Pattern[str] | None] = {}
 
-    def union(self, found: int) -> re.Pattern[str] | None:
-        """The union of the phrases ``found`` (:meth:`repo_sdk.rules.words.WordIndex.found` of a text) allows."""
-        met = self.needs.met(found)
+    def union(self, folded: str) -> re.Pattern[str] | None:
+        """The union of the phrases the words of ``folded`` (a folded text) allow."""
+        met = self.needs.met_in(folded)
         union = self.unions.get(met, _MISSING)
         if union is _MISSING:
             keep = [i for i in range(len(self.phrases)) if met >> i & 1]
@@ -78,7 +78,7 @@ def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
         if len(_CUES) >= _KEPT_CUES:
             _CUES.clear()
         cue = _CUES[id(pattern)] = _Cue(pattern)
-    return cue.union(WORDS.found(folded))
+    return cue.union(folded)
 
 
 def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
