@@ -157,7 +157,7 @@ class Needs:
         """:meth:`met` for the words ``folded`` holds (the index's :meth:`WordIndex.held`, read as it is kept)."""
         held = self.index.held(folded)
         if self._table is not None and isinstance(held, bytes):
-            return SPEEDUPS.needs_met(held, self._table)  # type: ignore[union-attr,no-any-return]  # (set with it)
+            return SPEEDUPS.needs_met(held, self._table)  # type: ignore[union-attr]  # (set with it)
         return self.met(held if isinstance(held, int) else int.from_bytes(held, "little"))
 
     def met(self, found: int) -> int:
