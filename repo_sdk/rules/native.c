@@ -18,12 +18,16 @@
  *     there, as re.findall(r"[\w\u20ac$\u00a3]+", lower, start, end) finds them, in a tuple.
  * script_keys(lower, spans) -> ([(count, joined), ...], grams, count)
  *     The tokens of each (start, end) span of `lower` as span_words reads them: how many there are, and a str of
- *     them joined by single spaces (equal strs: equal token sequences); the set of the keys of every three
- *     tokens in a row, the spans' tokens taken one after another; and how many tokens there are in all. A key
- *     is a 64-bit hash of the three tokens' characters, in order (two different triples share one about once
- *     in 2**64 pairs).
- * gram_keys(tokens) -> set[int]
+ *     them joined by single spaces (equal strs: equal token sequences); the keys of every three tokens in a
+ *     row, the spans' tokens taken one after another, sorted and each once, as bytes (8 a key, in the
+ *     machine's order); and how many tokens there are in all. A key is a 64-bit hash of the three tokens'
+ *     characters, in order (two different triples share one about once in 2**64 pairs), never 0.
+ * gram_keys(tokens) -> bytes
  *     The keys script_keys gives, of a sequence of tokens (str).
+ * key_set() -> set; key_set_add(set, keys) -> None; key_set_count(set, keys) -> int
+ *     A set of such keys (a hash table in C) that keys (bytes) are added to, and how many of some keys it holds.
+ * keys_shared(a, b) -> int
+ *     How many keys two such sorted key bytes share.
  * line_sentences(text) -> [(start, end), ...]
  *     The stripped, non-empty matches of [^E\n]*(?:[E]+(?=\s|$)|\n|$)|[^\n]+ in `text`, E the ASCII and
  *     CJK full stops, exclamation and question marks (the negotiation plugin's sentences): a sentence
@@ -271,25 +275,43 @@ fail:
     return NULL;
 }
 
-/* A key of three tokens in a row from their characters' hashes (hash_of), mixed so that the order counts. */
+/* A key of three tokens in a row from their characters' hashes (hash_of), mixed so that the order counts;
+   never 0 (an empty slot of a key set). */
 static inline uint64_t gram_key(uint64_t a, uint64_t b, uint64_t c) {
     uint64_t h = a * 0x9e3779b97f4a7c15ULL;
     h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ULL;
     h = (h ^ (h >> 31) ^ c) * 0x94d049bb133111ebULL;
-    return h ^ (h >> 32);
+    h ^= h >> 32;
+    return h ? h : 1;
 }
 
-/* Adds the keys of every three hashes in a row to the set `grams`. */
-static int add_grams(PyObject *grams, const uint64_t *hashes, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i + 2 < n; i++) {
-        PyObject *key = PyLong_FromUnsignedLongLong(gram_key(hashes[i], hashes[i + 1], hashes[i + 2]));
-        if (key == NULL || PySet_Add(grams, key) < 0) {
-            Py_XDECREF(key);
-            return -1;
-        }
-        Py_DECREF(key);
-    }
-    return 0;
+static int key_order(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The keys of every three hashes in a row, sorted and each once, as bytes (8 a key, native order). */
+static PyObject *grams_of(const uint64_t *hashes, Py_ssize_t n) {
+    Py_ssize_t count = n > 2 ? n - 2 : 0, distinct = 0;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
+    if (out == NULL) return NULL;
+    uint64_t *keys = (uint64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < count; i++) keys[i] = gram_key(hashes[i], hashes[i + 1], hashes[i + 2]);
+    qsort(keys, (size_t)count, sizeof(uint64_t), key_order);
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (distinct == 0 || keys[i] != keys[distinct - 1]) keys[distinct++] = keys[i];
+    if (distinct < count && _PyBytes_Resize(&out, distinct * (Py_ssize_t)sizeof(uint64_t)) < 0) return NULL;
+    return out;
+}
+
+static int token_room(uint64_t **hashes, Py_ssize_t **bounds, Py_ssize_t *held) {
+    *held *= 2;
+    uint64_t *h = PyMem_Realloc(*hashes, *held * sizeof(uint64_t));
+    if (h != NULL) *hashes = h;
+    Py_ssize_t *b = h == NULL ? NULL : PyMem_Realloc(*bounds, 2 * *held * sizeof(Py_ssize_t));
+    if (b != NULL) *bounds = b;
+    if (b == NULL) PyErr_NoMemory();
+    return b == NULL ? -1 : 0;
 }
 
 static PyObject *script_keys(PyObject *self, PyObject *args) {
@@ -298,14 +320,15 @@ static PyObject *script_keys(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans), count = 0, held = 64;
+    Py_UCS4 narrowest = PyUnicode_IS_ASCII(text) ? 127 : 0; /* (an ASCII text: every piece is ASCII) */
     uint64_t *hashes = PyMem_Malloc(held * sizeof(uint64_t));
-    Py_ssize_t *bounds = PyMem_Malloc(2 * held * sizeof(Py_ssize_t)); /* the current span's tokens */
-    PyObject *read = PyList_New(n), *grams = PySet_New(NULL), *out = NULL;
+    Py_ssize_t *bounds = PyMem_Malloc(2 * held * sizeof(Py_ssize_t)); /* each token's start and end */
+    PyObject *read = PyList_New(n), *grams = NULL, *out = NULL;
     if (hashes == NULL || bounds == NULL) PyErr_NoMemory();
-    if (hashes == NULL || bounds == NULL || read == NULL || grams == NULL) goto done;
+    if (hashes == NULL || bounds == NULL || read == NULL) goto done;
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t s, e, first = count, chars = 0;
-        Py_UCS4 widest = 0;
+        Py_UCS4 widest = narrowest;
         if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) < 0) goto done;
         for (Py_ssize_t i = s; i < e;) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
@@ -313,30 +336,23 @@ static PyObject *script_keys(PyObject *self, PyObject *args) {
                 i++;
                 continue;
             }
-            Py_ssize_t j = i + 1;
-            while (j < e && is_word_char(c = PyUnicode_READ(kind, data, j))) j++;
-            for (Py_ssize_t m = i; m < j; m++) { /* (the joined str is made of the narrowest kind that holds it) */
-                Py_UCS4 d = PyUnicode_READ(kind, data, m);
-                if (d > widest) widest = d;
-            }
-            if (count == held) {
-                held *= 2;
-                uint64_t *h2 = PyMem_Realloc(hashes, held * sizeof(uint64_t));
-                if (h2 != NULL) hashes = h2;
-                Py_ssize_t *b2 = h2 == NULL ? NULL : PyMem_Realloc(bounds, 2 * held * sizeof(Py_ssize_t));
-                if (b2 != NULL) bounds = b2;
-                if (h2 == NULL || b2 == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-            }
-            hashes[count] = hash_of(kind, data, i, j);
+            uint64_t h = 14695981039346656037ULL; /* (hash_of, read along) */
+            Py_ssize_t j = i;
+            do {
+                if (c > widest) widest = c;
+                h = (h ^ (uint64_t)c) * 1099511628211ULL;
+            } while (++j < e && is_word_char(c = PyUnicode_READ(kind, data, j)));
+            h ^= h >> 33;
+            h *= 0xff51afd7ed558ccdULL;
+            h ^= h >> 33;
+            if (count == held && token_room(&hashes, &bounds, &held) < 0) goto done;
+            hashes[count] = h;
             bounds[2 * count] = i, bounds[2 * count + 1] = j;
             chars += j - i;
             count++;
             i = j;
         }
-        /* the span's tokens joined by single spaces */
+        /* the span's tokens joined by single spaces (a str of the narrowest kind that holds them) */
         Py_ssize_t tokens = count - first, size = tokens ? chars + tokens - 1 : 0;
         PyObject *joined = PyUnicode_New(size, widest);
         if (joined == NULL) goto done;
@@ -345,6 +361,12 @@ static PyObject *script_keys(PyObject *self, PyObject *args) {
         Py_ssize_t at = 0;
         for (Py_ssize_t t = first; t < count; t++) {
             if (t > first) PyUnicode_WRITE(jkind, jdata, at++, ' ');
+            if (jkind == kind) {
+                memcpy((char *)jdata + at * kind, (const char *)data + bounds[2 * t] * kind,
+                       (size_t)((bounds[2 * t + 1] - bounds[2 * t]) * kind));
+                at += bounds[2 * t + 1] - bounds[2 * t];
+                continue;
+            }
             for (Py_ssize_t m = bounds[2 * t]; m < bounds[2 * t + 1]; m++)
                 PyUnicode_WRITE(jkind, jdata, at++, PyUnicode_READ(kind, data, m));
         }
@@ -352,8 +374,7 @@ static PyObject *script_keys(PyObject *self, PyObject *args) {
         if (pair == NULL) goto done;
         PyList_SET_ITEM(read, k, pair);
     }
-    if (add_grams(grams, hashes, count) < 0) goto done;
-    out = Py_BuildValue("(OOn)", read, grams, count);
+    if ((grams = grams_of(hashes, count)) != NULL) out = Py_BuildValue("(OOn)", read, grams, count);
 done:
     PyMem_Free(hashes);
     PyMem_Free(bounds);
@@ -367,20 +388,118 @@ static PyObject *gram_keys(PyObject *self, PyObject *tokens) {
     if (seq == NULL) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     uint64_t *hashes = PyMem_Malloc((n + 1) * sizeof(uint64_t));
-    PyObject *grams = hashes == NULL ? PyErr_NoMemory() : PySet_New(NULL);
-    for (Py_ssize_t i = 0; grams != NULL && i < n; i++) {
+    PyObject *grams = NULL;
+    if (hashes == NULL) PyErr_NoMemory();
+    for (Py_ssize_t i = 0; hashes != NULL && i < n; i++) {
         PyObject *token = PySequence_Fast_GET_ITEM(seq, i);
         if (!PyUnicode_Check(token)) {
             PyErr_Format(PyExc_TypeError, "gram_keys: token %zd is not str", i);
-            Py_CLEAR(grams);
             break;
         }
         hashes[i] = hash_of(PyUnicode_KIND(token), PyUnicode_DATA(token), 0, PyUnicode_GET_LENGTH(token));
+        if (i == n - 1) grams = grams_of(hashes, n);
     }
-    if (grams != NULL && add_grams(grams, hashes, n) < 0) Py_CLEAR(grams);
+    if (hashes != NULL && n == 0) grams = grams_of(hashes, 0);
     PyMem_Free(hashes);
     Py_DECREF(seq);
     return grams;
+}
+
+/* A set of keys (never 0): open addressing, grown to stay at most half full. */
+#define KEY_SET "repo_sdk.rules.native.key_set"
+typedef struct {
+    uint64_t *slots;
+    size_t mask, used;
+} KeySet;
+
+static void key_set_free(PyObject *capsule) {
+    KeySet *set = PyCapsule_GetPointer(capsule, KEY_SET);
+    if (set == NULL) return;
+    PyMem_Free(set->slots);
+    PyMem_Free(set);
+}
+
+static inline size_t key_slot(const KeySet *set, uint64_t key) {
+    size_t s = (size_t)(key ^ (key >> 29)) & set->mask;
+    while (set->slots[s] != 0 && set->slots[s] != key) s = (s + 1) & set->mask;
+    return s;
+}
+
+static PyObject *key_set(PyObject *self, PyObject *unused) {
+    KeySet *set = PyMem_Calloc(1, sizeof(KeySet));
+    if (set != NULL && (set->slots = PyMem_Calloc(64, sizeof(uint64_t))) == NULL) {
+        PyMem_Free(set);
+        set = NULL;
+    }
+    if (set == NULL) return PyErr_NoMemory();
+    set->mask = 63;
+    PyObject *capsule = PyCapsule_New(set, KEY_SET, key_set_free);
+    if (capsule == NULL) {
+        PyMem_Free(set->slots);
+        PyMem_Free(set);
+    }
+    return capsule;
+}
+
+static KeySet *key_set_of(PyObject *capsule, const char *name) {
+    if (PyCapsule_IsValid(capsule, KEY_SET)) return PyCapsule_GetPointer(capsule, KEY_SET);
+    PyErr_Format(PyExc_TypeError, "%s: the set is not one key_set made", name);
+    return NULL;
+}
+
+static PyObject *key_set_add(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    const char *keys;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "Oy#:key_set_add", &capsule, &keys, &size)) return NULL;
+    KeySet *set = key_set_of(capsule, "key_set_add");
+    if (set == NULL) return NULL;
+    for (Py_ssize_t i = 0; i + 8 <= size; i += 8) {
+        uint64_t key;
+        memcpy(&key, keys + i, 8);
+        if (key == 0) continue;
+        if (2 * (set->used + 1) > set->mask + 1) { /* grow: every key placed again */
+            KeySet bigger = {PyMem_Calloc(2 * (set->mask + 1), sizeof(uint64_t)), 2 * set->mask + 1, set->used};
+            if (bigger.slots == NULL) return PyErr_NoMemory();
+            for (size_t j = 0; j <= set->mask; j++)
+                if (set->slots[j] != 0) bigger.slots[key_slot(&bigger, set->slots[j])] = set->slots[j];
+            PyMem_Free(set->slots);
+            *set = bigger;
+        }
+        size_t s = key_slot(set, key);
+        if (set->slots[s] == 0) set->slots[s] = key, set->used++;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *key_set_count(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    const char *keys;
+    Py_ssize_t size, found = 0;
+    if (!PyArg_ParseTuple(args, "Oy#:key_set_count", &capsule, &keys, &size)) return NULL;
+    KeySet *set = key_set_of(capsule, "key_set_count");
+    if (set == NULL) return NULL;
+    for (Py_ssize_t i = 0; i + 8 <= size; i += 8) {
+        uint64_t key;
+        memcpy(&key, keys + i, 8);
+        found += key != 0 && set->slots[key_slot(set, key)] == key;
+    }
+    return PyLong_FromSsize_t(found);
+}
+
+static PyObject *keys_shared(PyObject *self, PyObject *args) {
+    const char *a, *b;
+    Py_ssize_t na, nb, i = 0, j = 0, shared = 0;
+    if (!PyArg_ParseTuple(args, "y#y#:keys_shared", &a, &na, &b, &nb)) return NULL;
+    while (i + 8 <= na && j + 8 <= nb) { /* (both sorted: one merge) */
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + j, 8);
+        shared += x == y;
+        i += x <= y ? 8 : 0;
+        j += y <= x ? 8 : 0;
+    }
+    return PyLong_FromSsize_t(shared);
 }
 
 static int add_stripped(PyObject *out, int kind, const void *data, Py_ssize_t start, Py_ssize_t end);
@@ -1124,6 +1243,10 @@ static PyObject *needs_met(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"key_set", key_set, METH_NOARGS, "key_set() -> an empty set of 64-bit keys (script_keys' grams)."},
+    {"key_set_add", key_set_add, METH_VARARGS, "key_set_add(set, keys) -> None: the keys (bytes) added."},
+    {"key_set_count", key_set_count, METH_VARARGS, "key_set_count(set, keys) -> how many of the keys it holds."},
+    {"keys_shared", keys_shared, METH_VARARGS, "keys_shared(a, b) -> how many keys two sorted key bytes share."},
     {"letter_words_in", letter_words_in, METH_VARARGS, "letter_words_in(lower, among) -> its words in the set among."},
     {"segments", segments, METH_VARARGS, "segments(cls, text, spans) -> (cls(start, end, text[start:end]), ...)."},
     {"script_keys", script_keys, METH_VARARGS,

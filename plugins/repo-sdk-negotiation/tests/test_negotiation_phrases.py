@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 
 import pytest
 from repo_sdk_negotiation import cues
@@ -132,6 +133,11 @@ def _grams(tokens: list[str]) -> set:
     return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
 
 
+def _plain_grams(text: str) -> set[tuple[str, ...]]:
+    tokens = old_tokens(text)
+    return {tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
+
+
 def _read_plainly(script: _Script, text: str) -> None:
     assert script.sentences == [(s, len(t), _key(t)) for s in sentences(text) for t in [old_tokens(s.text)]], text
     assert script.count == len(old_tokens(text)), text
@@ -148,15 +154,35 @@ def test_trigram_keys_tell_trigrams_apart_and_follow_their_order() -> None:
     """The C part's trigram keys stand in for the trigrams: one key per trigram, distinct trigrams apart."""
     rng = random.Random(9)
     vocabulary = [*TOKENS, *(f"w{i}" for i in range(200)), "", "a", "aa", "b", "ab", "ba"]
-    keys: dict[int, tuple[str, ...]] = {}
+    keys: dict[bytes, tuple[str, ...]] = {}
     for _ in range(150_000):
         gram = tuple(rng.choice(vocabulary) for _ in range(3))
-        (key,) = SPEEDUPS.gram_keys(list(gram))
-        assert keys.setdefault(key, gram) == gram, (gram, keys[key])
+        key = SPEEDUPS.gram_keys(list(gram))
+        assert len(key) == 8 and keys.setdefault(key, gram) == gram, (gram, keys[key])
     assert len(set(keys.values())) > 100_000
     assert SPEEDUPS.gram_keys(["a", "b", "c"]) != SPEEDUPS.gram_keys(["c", "b", "a"])
     assert SPEEDUPS.gram_keys(["ab", "c", "d"]) != SPEEDUPS.gram_keys(["a", "bc", "d"])
-    assert SPEEDUPS.gram_keys(["a", "b"]) == set() and len(SPEEDUPS.gram_keys(["a", "b", "a", "b", "a"])) == 2
+    assert SPEEDUPS.gram_keys(["a", "b"]) == b"" and len(SPEEDUPS.gram_keys(["a", "b", "a", "b", "a"])) == 2 * 8
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="the C part is not built or ignored (REPO_SDK_PURE_PYTHON)")
+def test_key_sets_count_what_python_sets_of_the_keys_count() -> None:
+    rng = random.Random(11)
+    union, plain = SPEEDUPS.key_set(), set()
+    for _ in range(400):  # (the set grows past its first sizes)
+        tokens = [rng.choice(TOKENS) for _ in range(rng.randint(0, 30))]
+        grams = SPEEDUPS.gram_keys(tokens)
+        keys = [grams[i : i + 8] for i in range(0, len(grams), 8)]
+        assert keys == sorted(set(keys), key=lambda k: int.from_bytes(k, sys.byteorder))  # sorted, each once
+        assert SPEEDUPS.key_set_count(union, grams) == len(set(keys) & plain)
+        other = SPEEDUPS.gram_keys([rng.choice(TOKENS) for _ in range(rng.randint(0, 30))])
+        others = {other[i : i + 8] for i in range(0, len(other), 8)}
+        assert SPEEDUPS.keys_shared(grams, other) == SPEEDUPS.keys_shared(other, grams) == len(set(keys) & others)
+        SPEEDUPS.key_set_add(union, grams)
+        plain |= set(keys)
+    assert len(plain) > 1000 and SPEEDUPS.key_set_count(union, b"".join(plain)) == len(plain)
+    with pytest.raises(TypeError, match="not one key_set made"):
+        SPEEDUPS.key_set_count(SPEEDUPS.words_table(("ok",)), b"")
 
 
 def test_an_ascii_reply_read_by_splitting_has_the_tokens_of_the_plain_reading() -> None:
@@ -181,12 +207,10 @@ def test_near_copies_are_those_of_the_plain_jaccard_with_each_earlier_reply() ->
         earlier = EarlierReplies(dialogue)
         for i, reply in enumerate(replies[:-1]):
             earlier.feed(i, Turn(role="assistant", content=reply), TextView(reply))
-        grams = _Script(replies[-1]).grams
+        grams, last = _Script(replies[-1]).grams, _plain_grams(replies[-1])
         for similarity in (0.2, 0.5, 0.6, 1.0):
             plain = any(
-                len(grams & g) / len(grams | g) >= similarity
-                for g in (_Script(r).grams for r in replies[:-1])
-                if grams & g
+                len(last & g) / len(last | g) >= similarity for g in (_plain_grams(r) for r in replies[:-1]) if last & g
             )
             assert earlier.near_copy(grams, similarity) == plain, (replies, similarity)
             copies += plain

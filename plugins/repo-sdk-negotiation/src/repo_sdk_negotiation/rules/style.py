@@ -13,7 +13,7 @@ import string
 from collections.abc import Hashable
 from functools import lru_cache
 from itertools import chain
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -298,8 +298,8 @@ class _Script:
         sentences: per sentence, its segment, how many tokens it has and a key of them (equal keys: the same
             tokens in the same order).
         count: how many tokens the reply has.
-        grams: the keys of its word trigrams (with the C part, a 64-bit hash of the three tokens each; without
-            it, the tuple of them).
+        grams: the keys of its word trigrams: with the C part, a 64-bit hash of the three tokens each, sorted,
+            as bytes (8 a key); without it, the set of the tuples of them.
     """
 
     def __init__(self, text: str, lower: str | None = None) -> None:
@@ -332,8 +332,8 @@ class _Script:
             self._grams = None
 
     @property
-    def grams(self) -> set[Hashable]:
-        """The keys of the reply's word trigrams."""
+    def grams(self) -> Any:
+        """The keys of the reply's word trigrams (see the class)."""
         if self._grams is None:
             self._grams = _trigrams(self.tokens)
         return self._grams
@@ -353,16 +353,17 @@ class EarlierReplies(DialogueTracker):
     Holds the key of every earlier sentence's tokens, each earlier reply's word
     trigrams, and the union of them all. A reply too few of whose trigrams occur in
     the union cannot be a near-copy of any earlier reply, so only a reply that may be
-    one is compared with each earlier reply (a set intersection each). A turn is read
-    when the tracker is next asked (a dialogue's last turns, fed after its last reply
-    was scored, are never read).
+    one is compared with each earlier reply. A turn is read when the tracker is next
+    asked (a dialogue's last turns, fed after its last reply was scored, are never
+    read). With the C part the trigrams are sorted 64-bit keys in bytes and the union a
+    set of them in C (:attr:`_Script.grams`); without it, sets of tuples.
     """
 
     def __init__(self, dialogue: DialogueContext) -> None:
         super().__init__(dialogue)
         self._sentences: set[Hashable] = set()
-        self._grams: list[set[Hashable]] = []
-        self._union: set[Hashable] = set()
+        self._grams: list[Any] = []
+        self._union: Any = SPEEDUPS.key_set() if SPEEDUPS is not None else set()
         self._pending: list[TextView] = []
 
     def feed(self, index: int, turn: Turn, view: TextView) -> None:
@@ -374,7 +375,10 @@ class EarlierReplies(DialogueTracker):
             script = _script_of(view)  # read already when it was the reply
             self._sentences.update(key for _, _, key in script.sentences)
             self._grams.append(script.grams)
-            self._union |= script.grams
+            if isinstance(self._union, set):
+                self._union |= script.grams
+            else:
+                SPEEDUPS.key_set_add(self._union, script.grams)  # type: ignore[union-attr]  # (made with it)
         self._pending.clear()
 
     @property
@@ -388,19 +392,26 @@ class EarlierReplies(DialogueTracker):
         self._catch_up()
         return self._sentences
 
-    def near_copy(self, grams: set[Hashable], similarity: float) -> bool:
-        """Whether the trigram Jaccard of ``grams`` with an earlier reply reaches ``similarity``."""
+    def near_copy(self, grams: Any, similarity: float) -> bool:
+        """Whether the trigram Jaccard of ``grams`` (:attr:`_Script.grams`) with an earlier reply reaches
+        ``similarity``."""
         self._catch_up()
         if not grams:
             return False
-        # n shared with a reply of b trigrams give n / (len(grams) + b - n) <= n / len(grams) (b >= n), and
-        # n is at most what all earlier replies share: under the bound, no reply reaches ``similarity``
-        # (a correctly rounded division keeps that order)
-        if len(grams & self._union) / len(grams) < similarity:
+        if isinstance(self._union, set):
+            size, in_union = len(grams), len(grams & self._union)
+            shared, size_of = (lambda earlier: len(grams & earlier)), len
+        else:  # (8 bytes a key)
+            size, in_union = len(grams) // 8, SPEEDUPS.key_set_count(self._union, grams)  # type: ignore[union-attr]
+            shared, size_of = (lambda earlier: SPEEDUPS.keys_shared(grams, earlier)), (lambda g: len(g) // 8)  # type: ignore[union-attr]
+        # n shared with a reply of b trigrams give n / (size + b - n) <= n / size (b >= n), and n is at most
+        # what all earlier replies share: under the bound, no reply reaches ``similarity`` (a correctly
+        # rounded division keeps that order)
+        if in_union / size < similarity:
             return False
         for earlier in self._grams:
-            n = len(grams & earlier)
-            if n and n / (len(grams) + len(earlier) - n) >= similarity:
+            n = shared(earlier)
+            if n and n / (size + size_of(earlier) - n) >= similarity:
                 return True
         return False
 
