@@ -40,8 +40,10 @@
  *     The words of `lower` as re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", lower) finds them: runs of
  *     letters (word characters other than decimal digits and '_'), a word taking one apostrophe with
  *     letters after it.
- * letter_words_in(lower, among) -> set[str]
- *     The words letter_words finds that are in the set `among` (no set of every word made).
+ * word_set(words) -> table
+ * letter_words_in(lower, table) -> set[str]
+ *     The words letter_words finds that are among `words` (looked up by a hash of their characters in a
+ *     table made once: no str made for a word of the text).
  * words_table(words) -> table
  * words_in(text, table) -> bytes
  *     The words of the tuple `words` (distinct, non-empty, ASCII) that occur in `text` as substrings, as a
@@ -285,9 +287,29 @@ static inline uint64_t gram_key(uint64_t a, uint64_t b, uint64_t c) {
     return h ? h : 1;
 }
 
-static int key_order(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+/* Sorts keys: by insertion when few (a reply's), else by their bytes from the lowest (8 stable passes). */
+static int sort_keys(uint64_t *keys, Py_ssize_t n) {
+    if (n <= 128) {
+        for (Py_ssize_t i = 1; i < n; i++) {
+            uint64_t key = keys[i];
+            Py_ssize_t j = i;
+            for (; j > 0 && keys[j - 1] > key; j--) keys[j] = keys[j - 1];
+            keys[j] = key;
+        }
+        return 0;
+    }
+    uint64_t *from = keys, *to = PyMem_Malloc((size_t)n * sizeof(uint64_t));
+    if (to == NULL) return -1;
+    for (int shift = 0; shift < 64; shift += 8) {
+        Py_ssize_t at[257] = {0};
+        for (Py_ssize_t i = 0; i < n; i++) at[((from[i] >> shift) & 255) + 1]++;
+        for (int b = 0; b < 256; b++) at[b + 1] += at[b];
+        for (Py_ssize_t i = 0; i < n; i++) to[at[(from[i] >> shift) & 255]++] = from[i];
+        uint64_t *swap = from;
+        from = to, to = swap;
+    }
+    PyMem_Free(to); /* (after 8 passes the keys are back in `keys`) */
+    return 0;
 }
 
 /* The keys of every three hashes in a row, sorted and each once, as bytes (8 a key, native order). */
@@ -297,7 +319,10 @@ static PyObject *grams_of(const uint64_t *hashes, Py_ssize_t n) {
     if (out == NULL) return NULL;
     uint64_t *keys = (uint64_t *)PyBytes_AS_STRING(out);
     for (Py_ssize_t i = 0; i < count; i++) keys[i] = gram_key(hashes[i], hashes[i + 1], hashes[i + 2]);
-    qsort(keys, (size_t)count, sizeof(uint64_t), key_order);
+    if (sort_keys(keys, count) < 0) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
     for (Py_ssize_t i = 0; i < count; i++)
         if (distinct == 0 || keys[i] != keys[distinct - 1]) keys[distinct++] = keys[i];
     if (distinct < count && _PyBytes_Resize(&out, distinct * (Py_ssize_t)sizeof(uint64_t)) < 0) return NULL;
@@ -786,9 +811,8 @@ static inline int is_letter(Py_UCS4 c) { /* [^\W\d_] */
     return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
 }
 
-/* The words of `text` as letter_words reads them, each added to `out` (a set), or, where `among` is not NULL,
-   only those in the set `among`. */
-static int add_letter_words(PyObject *out, PyObject *text, PyObject *among) {
+/* The words of `text` as letter_words reads them, each added to `out` (a set). */
+static int add_letter_words(PyObject *out, PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
@@ -804,8 +828,7 @@ static int add_letter_words(PyObject *out, PyObject *text, PyObject *among) {
             while (j < n && is_letter(PyUnicode_READ(kind, data, j))) j++;
         }
         PyObject *word = token_of(text, kind, data, i, j, hash_of(kind, data, i, j));
-        int keep = word == NULL ? -1 : among == NULL ? 1 : PySet_Contains(among, word);
-        if (keep < 0 || (keep && PySet_Add(out, word) < 0)) {
+        if (word == NULL || PySet_Add(out, word) < 0) {
             Py_XDECREF(word);
             return -1;
         }
@@ -820,18 +843,110 @@ static PyObject *letter_words(PyObject *self, PyObject *text) {
         return NULL;
     }
     PyObject *out = PySet_New(NULL);
-    if (out != NULL && add_letter_words(out, text, NULL) < 0) Py_CLEAR(out);
+    if (out != NULL && add_letter_words(out, text) < 0) Py_CLEAR(out);
     return out;
 }
+/* Words looked up by the hash of their characters (hash_of): the words (a tuple held), their hashes, and
+   open-addressed slots of their indexes. */
+#define WORD_SET "repo_sdk.rules.native.word_set"
+typedef struct {
+    PyObject *words;
+    uint64_t *hashes;
+    int32_t *slots; /* -1: empty */
+    size_t mask;
+} WordSet;
+
+static void word_set_free(PyObject *capsule) {
+    WordSet *set = PyCapsule_GetPointer(capsule, WORD_SET);
+    if (set == NULL) return;
+    Py_XDECREF(set->words);
+    PyMem_Free(set->hashes);
+    PyMem_Free(set->slots);
+    PyMem_Free(set);
+}
+
+static PyObject *word_set(PyObject *self, PyObject *iterable) {
+    PyObject *words = PySequence_Tuple(iterable);
+    if (words == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(words);
+    size_t slots = 16;
+    while (slots < 2 * (size_t)n + 2) slots *= 2;
+    WordSet *set = PyMem_Calloc(1, sizeof(WordSet));
+    if (set != NULL) {
+        set->words = words, set->mask = slots - 1;
+        set->hashes = PyMem_Malloc(((size_t)n + 1) * sizeof(uint64_t));
+        set->slots = PyMem_Malloc(slots * sizeof(int32_t));
+    }
+    PyObject *capsule = set == NULL ? NULL : PyCapsule_New(set, WORD_SET, word_set_free);
+    if (capsule == NULL) {
+        if (set != NULL) PyMem_Free(set->hashes), PyMem_Free(set->slots), PyMem_Free(set);
+        Py_DECREF(words);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    if (set->hashes == NULL || set->slots == NULL || n >= INT32_MAX) {
+        Py_DECREF(capsule);
+        return PyErr_NoMemory();
+    }
+    memset(set->slots, -1, slots * sizeof(int32_t));
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *w = PyTuple_GET_ITEM(words, k);
+        if (!PyUnicode_Check(w)) {
+            Py_DECREF(capsule);
+            PyErr_Format(PyExc_TypeError, "word_set: word %zd is not str", k);
+            return NULL;
+        }
+        uint64_t h = set->hashes[k] = hash_of(PyUnicode_KIND(w), PyUnicode_DATA(w), 0, PyUnicode_GET_LENGTH(w));
+        size_t s = (size_t)h & set->mask;
+        while (set->slots[s] >= 0) s = (s + 1) & set->mask; /* (an equal word twice: the first is found) */
+        set->slots[s] = (int32_t)k;
+    }
+    return capsule;
+}
+
 static PyObject *letter_words_in(PyObject *self, PyObject *args) {
-    PyObject *text, *among;
-    if (!PyArg_ParseTuple(args, "UO:letter_words_in", &text, &among)) return NULL;
-    if (!PyAnySet_Check(among)) {
-        PyErr_SetString(PyExc_TypeError, "letter_words_in: expected a set or frozenset of words");
+    PyObject *text, *capsule;
+    if (!PyArg_ParseTuple(args, "UO:letter_words_in", &text, &capsule)) return NULL;
+    if (!PyCapsule_IsValid(capsule, WORD_SET)) {
+        PyErr_SetString(PyExc_TypeError, "letter_words_in: the set is not one word_set made");
         return NULL;
     }
+    const WordSet *set = PyCapsule_GetPointer(capsule, WORD_SET);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
     PyObject *out = PySet_New(NULL);
-    if (out != NULL && add_letter_words(out, text, among) < 0) Py_CLEAR(out);
+    while (out != NULL && i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!is_letter(c)) {
+            i++;
+            continue;
+        }
+        uint64_t h = 14695981039346656037ULL; /* (hash_of, read along) */
+        Py_ssize_t j = i;
+        do h = (h ^ (uint64_t)c) * 1099511628211ULL;
+        while (++j < n && is_letter(c = PyUnicode_READ(kind, data, j)));
+        if (j + 1 < n && c == '\'' && is_letter(PyUnicode_READ(kind, data, j + 1))) {
+            h = (h ^ (uint64_t)'\'') * 1099511628211ULL;
+            while (++j < n && is_letter(c = PyUnicode_READ(kind, data, j))) h = (h ^ (uint64_t)c) * 1099511628211ULL;
+        }
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        for (size_t s = (size_t)h & set->mask; set->slots[s] >= 0; s = (s + 1) & set->mask) {
+            int32_t k = set->slots[s];
+            PyObject *word = PyTuple_GET_ITEM(set->words, k);
+            if (set->hashes[k] != h || PyUnicode_GET_LENGTH(word) != j - i) continue;
+            int wkind = PyUnicode_KIND(word), same = 1;
+            const void *wdata = PyUnicode_DATA(word);
+            for (Py_ssize_t m = 0; m < j - i && same; m++)
+                same = PyUnicode_READ(wkind, wdata, m) == PyUnicode_READ(kind, data, i + m);
+            if (same) {
+                if (PySet_Add(out, word) < 0) Py_CLEAR(out);
+                break;
+            }
+        }
+        i = j;
+    }
     return out;
 }
 
@@ -1243,6 +1358,7 @@ static PyObject *needs_met(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"word_set", word_set, METH_O, "word_set(words) -> a table of the words for letter_words_in."},
     {"key_set", key_set, METH_NOARGS, "key_set() -> an empty set of 64-bit keys (script_keys' grams)."},
     {"key_set_add", key_set_add, METH_VARARGS, "key_set_add(set, keys) -> None: the keys (bytes) added."},
     {"key_set_count", key_set_count, METH_VARARGS, "key_set_count(set, keys) -> how many of the keys it holds."},

@@ -16,7 +16,7 @@ from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.types import RuleHit
 
-__all__ = ["SCRIPTS", "MixedScript", "MixedScriptParams", "Script", "script_segments"]
+__all__ = ["SCRIPTS", "MixedScript", "MixedScriptParams", "Script", "class_bounds", "script_segments"]
 
 Script = Literal["latin", "cyrillic", "greek", "cjk", "arabic", "hebrew", "devanagari", "thai"]
 
@@ -51,8 +51,14 @@ _LETTER = re.compile(f"[{_ALL_LETTERS}]")
 _OTHER_SCRIPTS = re.compile("[" + "".join(chars for name, chars in SCRIPTS.items() if name != "latin") + "]")
 
 
-def _bounds(inside: str) -> tuple[int, ...]:
-    """The first and last code point of each range of a class's inside (``"a-zé"``: a-z, then é-é)."""
+def class_bounds(inside: str) -> tuple[int, ...]:
+    """The first and last code point of each range of a character class's inside, for
+    ``SPEEDUPS.any_in_ranges`` (:mod:`repo_sdk.rules.speedups`).
+
+    Example:
+        >>> class_bounds("a-zé")
+        (97, 122, 233, 233)
+    """
     out: list[int] = []
     i = 0
     while i < len(inside):
@@ -65,7 +71,7 @@ def _bounds(inside: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-_OTHER_BOUNDS = _bounds("".join(chars for name, chars in SCRIPTS.items() if name != "latin"))
+_OTHER_BOUNDS = class_bounds("".join(chars for name, chars in SCRIPTS.items() if name != "latin"))
 # a CJK character carries about a word; weigh it like a few Latin letters
 _WEIGHT = {"cjk": 3}
 

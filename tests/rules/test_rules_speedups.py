@@ -134,13 +134,17 @@ def test_the_character_tests_in_c_are_the_expressions_over_every_code_point() ->
     for _ in range(40_000):
         t = "".join(rng.choice("ab'é1_²½Ⅻ-\u20ac$\u00a3 .") for _ in range(rng.randint(0, 16)))
         assert C.letter_words(t) == set(letters.findall(t)), t
-        among = frozenset(rng.sample(["a", "b", "ab", "é", "a'b", "ba", "bé", "x"], 3))
-        assert C.letter_words_in(t, among) == among & set(letters.findall(t)), (t, among)
+        among = frozenset(rng.sample(["a", "b", "ab", "é", "a'b", "ba", "bé", "x", "Ⅻ", "'", ""], 4))
+        assert C.letter_words_in(t, C.word_set(among)) == among & set(letters.findall(t)), (t, among)
         a = rng.randint(0, len(t))
         b = rng.randint(a, len(t))
         assert C.span_words(t, [(a, b)]) == [tuple(words.findall(t, a, b))], t
-    with pytest.raises(TypeError, match="set or frozenset"):
-        C.letter_words_in("ab", ["ab"])
+    with pytest.raises(TypeError, match="not one word_set made"):
+        C.letter_words_in("ab", frozenset(["ab"]))
+    with pytest.raises(TypeError, match="word 1 is not str"):
+        C.word_set(["ab", 3])
+    many = ["z" + "".join(chr(97 + int(d)) for d in str(i)) for i in range(5000)]  # (a table past its first size)
+    assert C.letter_words_in("xzbh zejjj zfaaa z", C.word_set(many)) == {"zejjj"}  # (z17: zbh, z4999: zejjj)
 
 
 @needs_c

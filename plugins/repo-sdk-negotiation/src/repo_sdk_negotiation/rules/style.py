@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from repo_sdk.rules.blanking import Blanker
 from repo_sdk.rules.context import DialogueContext, DialogueTracker
+from repo_sdk.rules.script import class_bounds
 from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
@@ -161,8 +162,14 @@ def words_among(text: str, among: frozenset[str], lower: str | None = None) -> s
     """
     lower = text.lower() if lower is None else lower
     if SPEEDUPS is not None and len(lower) == len(text) and "\u03a3" not in text:  # (see words_of)
-        return SPEEDUPS.letter_words_in(lower, among)  # type: ignore[no-any-return]
+        return SPEEDUPS.letter_words_in(lower, _word_set(among))  # type: ignore[no-any-return]
     return among & words_of(text)
+
+
+@lru_cache(maxsize=64)
+def _word_set(words: frozenset[str]) -> object:
+    """The C part's table of ``words`` (made once per set)."""
+    return SPEEDUPS.word_set(words)  # type: ignore[union-attr]
 
 
 _LANGUAGES_OF: dict[str, list[str]] = {}  # word -> the languages listing it, in STOPWORDS order
@@ -172,11 +179,21 @@ for _lg, _words in STOPWORDS.items():
 
 
 @lru_cache(maxsize=64)
-def _foreign_runs(lang: str) -> re.Pattern[str]:
-    """Runs of the scripts a reply in ``lang`` must not hold (compiled once per language)."""
+def _foreign_runs(lang: str) -> tuple[re.Pattern[str], tuple[int, ...]]:
+    """Runs of the scripts a reply in ``lang`` must not hold, and their characters' ranges (once per language)."""
     own = LANGUAGE_SCRIPTS.get(lang, set())
     foreign = "".join(r for name, r in SCRIPTS.items() if name not in own)
-    return re.compile(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*")
+    return re.compile(rf"[{foreign}]+(?:[\s,.!?\u3001\u3002\uff0c]*[{foreign}]+)*"), class_bounds(foreign)
+
+
+def _foreign_spans(text: str, lang: str) -> list[tuple[int, int]]:
+    """The spans of the runs of other scripts in ``text`` (a test in C first: most replies hold none)."""
+    if text.isascii():  # every foreign script lies outside ASCII
+        return []
+    runs, bounds = _foreign_runs(lang)
+    if SPEEDUPS is not None and not SPEEDUPS.any_in_ranges(text, bounds):
+        return []
+    return [m.span() for m in runs.finditer(text)]
 
 
 class OneLanguageParams(BaseModel):
@@ -222,14 +239,8 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
                 pieces += [text[pos:a], " " * (b - a)]
                 pos = b
             text = "".join([*pieces, text[pos:]])
-        hits = (
-            []  # every foreign script lies outside ASCII
-            if text.isascii()
-            else [
-                self.hit_at(ctx, f"text in another script in a reply expected in {lang!r}", m.span())
-                for m in _foreign_runs(lang).finditer(text)
-            ]
-        )
+        reason = f"text in another script in a reply expected in {lang!r}"
+        hits = [self.hit_at(ctx, reason, span) for span in _foreign_spans(text, lang)]
         if lang not in STOPWORDS:
             return hits
         lower = ctx.reply.lower if ctx.reply is not None and text is ctx.reply.text else None  # (shared)
