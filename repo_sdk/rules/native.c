@@ -1067,29 +1067,32 @@ static PyObject *close_earlier(PyObject *self, PyObject *args) {
 }
 
 /* A table of words (ASCII, distinct) for words_in: each word's characters, and where a text's positions
-   look it up. Words of one or two characters are indexed by their characters; longer ones by a hash of
-   their first three, chained. */
+   look it up. Words of one character are indexed by it; of two, looked up by their pair (marked in a
+   bitmap first); longer ones by their first three characters (a small Bloom filter first), chained. The
+   tables are small, so a long text's scan stays in the fastest caches. */
 #define WORDS_TABLE "repo_sdk.rules.native.words_table"
 typedef struct {
-    Py_ssize_t n;         /* words */
-    int32_t one[128];     /* a one-character word's index, or -1 */
-    int32_t two[128 * 128]; /* a two-character word's index, or -1 */
-    uint8_t starts[128 * 128 / 8]; /* the character pairs a longer word starts with */
-    uint32_t mask;        /* slots - 1 (a power of two) */
-    uint32_t *keys;       /* a slot's three characters + 1 (0: an empty slot) */
-    int32_t *head;        /* a slot's first word */
-    int32_t *next;        /* per word: the next word of its slot, or -1 */
-    Py_ssize_t *len;      /* per word: its length */
-    Py_ssize_t *at;       /* per word: where its characters start in chars */
+    int32_t next; /* the next word of its slot, or -1 */
+    int32_t len;
+    int32_t at; /* where its characters start in chars */
+} WordEntry;
+typedef struct {
+    Py_ssize_t n;                 /* words */
+    int32_t one[128];             /* a one-character word's index, or -1 */
+    uint8_t pairs[128 * 128 / 8]; /* the pairs that are two-character words */
+    uint8_t starts[128 * 128 / 8]; /* the pairs a longer word starts with */
+    uint64_t bloom[64];           /* the first three characters of the longer words, hashed to 4,096 bits */
+    uint32_t mask;                /* slots - 1 (a power of two) */
+    uint32_t *keys;               /* a slot's key + 1 (0: an empty slot): three characters, or a pair | 1 << 21 */
+    int32_t *head;                /* a slot's first word */
+    WordEntry *words;
     char *chars;
 } WordsTable;
 
 static void words_table_release(WordsTable *t) {
     PyMem_Free(t->keys);
     PyMem_Free(t->head);
-    PyMem_Free(t->next);
-    PyMem_Free(t->len);
-    PyMem_Free(t->at);
+    PyMem_Free(t->words);
     PyMem_Free(t->chars);
     PyMem_Free(t);
 }
@@ -1100,6 +1103,14 @@ static void words_table_free(PyObject *capsule) {
 }
 
 static inline uint32_t slot_of(uint32_t key, uint32_t mask) { return (key * 2654435761u >> 7) & mask; }
+static inline uint32_t bloom_bit(uint32_t key) { return (key * 2246822519u) >> 20; } /* (12 bits) */
+
+/* The slot of `key` in t (an empty one where it is not there). */
+static inline uint32_t key_slot_of(const WordsTable *t, uint32_t key) {
+    uint32_t s = slot_of(key, t->mask);
+    while (t->keys[s] != 0 && t->keys[s] != key) s = (s + 1) & t->mask;
+    return s;
+}
 
 static PyObject *words_table(PyObject *self, PyObject *words) {
     if (!PyTuple_Check(words)) {
@@ -1119,6 +1130,10 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
         }
         total += PyUnicode_GET_LENGTH(w);
     }
+    if (total >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "words_table: the words are too long in all");
+        return NULL;
+    }
     WordsTable *t = PyMem_Calloc(1, sizeof(WordsTable));
     if (t == NULL) return PyErr_NoMemory();
     uint32_t slots = 64;
@@ -1127,16 +1142,13 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
     t->mask = slots - 1;
     t->keys = PyMem_Calloc(slots, sizeof(uint32_t));
     t->head = PyMem_Malloc(slots * sizeof(int32_t));
-    t->next = PyMem_Malloc((n + 1) * sizeof(int32_t));
-    t->len = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
-    t->at = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    t->words = PyMem_Malloc((n + 1) * sizeof(WordEntry));
     t->chars = PyMem_Malloc(total + 1);
-    if (!t->keys || !t->head || !t->next || !t->len || !t->at || !t->chars) {
+    if (!t->keys || !t->head || !t->words || !t->chars) {
         words_table_release(t);
         return PyErr_NoMemory();
     }
     memset(t->one, -1, sizeof t->one);
-    memset(t->two, -1, sizeof t->two);
     memset(t->head, -1, slots * sizeof(int32_t));
     Py_ssize_t at = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -1144,25 +1156,28 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
         Py_ssize_t len = PyUnicode_GET_LENGTH(w);
         const char *c = (const char *)PyUnicode_1BYTE_DATA(w);
         memcpy(t->chars + at, c, len);
-        t->len[k] = len, t->at[k] = at, t->next[k] = -1;
+        t->words[k] = (WordEntry){-1, (int32_t)len, (int32_t)at};
         at += len;
-        unsigned pair = len > 1 ? (unsigned)c[0] << 7 | (unsigned)c[1] : 0;
-        int32_t *index = len == 1 ? &t->one[(unsigned)c[0]] : len == 2 ? &t->two[pair] : NULL;
-        if (index != NULL && *index >= 0) {
-            words_table_release(t);
-            PyErr_Format(PyExc_ValueError, "words_table: word %zd is twice in the tuple", k);
-            return NULL;
-        }
-        if (index != NULL) {
-            *index = (int32_t)k;
+        if (len == 1) {
+            if (t->one[(unsigned)c[0]] >= 0) goto twice;
+            t->one[(unsigned)c[0]] = (int32_t)k;
             continue;
         }
-        t->starts[pair >> 3] |= (uint8_t)(1u << (pair & 7));
-        uint32_t key = (pair << 7 | (unsigned)c[2]) + 1, s = slot_of(key, t->mask);
-        while (t->keys[s] != 0 && t->keys[s] != key) s = (s + 1) & t->mask;
+        unsigned pair = (unsigned)c[0] << 7 | (unsigned)c[1];
+        uint32_t key = len == 2 ? (pair | 1u << 21) + 1 : (pair << 7 | (unsigned)c[2]) + 1;
+        uint32_t s = key_slot_of(t, key);
+        if (len == 2 && t->keys[s] == key) goto twice;
+        if (len == 2) t->pairs[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+        if (len > 2) t->starts[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+        if (len > 2) t->bloom[bloom_bit(key) >> 6] |= 1ULL << (bloom_bit(key) & 63);
         t->keys[s] = key;
-        t->next[k] = t->head[s]; /* (a chain runs from the last word to the first: each is tested) */
+        t->words[k].next = t->head[s]; /* (a chain runs from the last word to the first: each is tested) */
         t->head[s] = (int32_t)k;
+        continue;
+    twice:
+        words_table_release(t);
+        PyErr_Format(PyExc_ValueError, "words_table: word %zd is twice in the tuple", k);
+        return NULL;
     }
     PyObject *capsule = PyCapsule_New(t, WORDS_TABLE, words_table_free);
     if (capsule == NULL) words_table_release(t);
@@ -1172,23 +1187,25 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
 #define SET_BIT(bits, w) ((bits)[(w) >> 3] |= (uint8_t)(1u << ((w) & 7)))
 #define HAS_BIT(bits, w) ((bits)[(w) >> 3] >> ((w) & 7) & 1)
 
-/* The words of table t at position i of a text whose characters there are c0 c1 c2 (ASCII): one and two
-   characters by their index, longer ones by the chain of their first three; `rest` compares the rest. */
+/* The words of table t at position i of a text whose characters there are c0 c1 c2 (ASCII): `rest(j)` is
+   the character at i + j, `tail` how many there are from i on. */
 #define WORDS_AT(t, bits, c0, c1, c2, tail, rest)                                                    \
     do {                                                                                             \
         int32_t w_ = (t)->one[c0];                                                                   \
         if (w_ >= 0) SET_BIT(bits, w_);                                                              \
         if ((c1) >= 128) break;                                                                      \
         unsigned pair_ = (c0) << 7 | (c1);                                                           \
-        if ((w_ = (t)->two[pair_]) >= 0) SET_BIT(bits, w_);                                          \
+        if ((t)->pairs[pair_ >> 3] >> (pair_ & 7) & 1)                                               \
+            SET_BIT(bits, (t)->head[key_slot_of(t, (pair_ | 1u << 21) + 1)]);                        \
         if (!((t)->starts[pair_ >> 3] >> (pair_ & 7) & 1) || (c2) >= 128) break;                     \
-        uint32_t key_ = (pair_ << 7 | (c2)) + 1, s_ = slot_of(key_, (t)->mask);                       \
-        while ((t)->keys[s_] != 0 && (t)->keys[s_] != key_) s_ = (s_ + 1) & (t)->mask;               \
+        uint32_t key_ = (pair_ << 7 | (c2)) + 1, b_ = bloom_bit(key_);                               \
+        if (!((t)->bloom[b_ >> 6] >> (b_ & 63) & 1)) break;                                          \
+        uint32_t s_ = key_slot_of(t, key_);                                                          \
         if ((t)->keys[s_] == 0) break;                                                               \
-        for (w_ = (t)->head[s_]; w_ >= 0; w_ = (t)->next[w_]) {                                       \
-            Py_ssize_t n_ = (t)->len[w_], j_ = 3;                                                    \
+        for (w_ = (t)->head[s_]; w_ >= 0; w_ = (t)->words[w_].next) {                                 \
+            Py_ssize_t n_ = (t)->words[w_].len, j_ = 3;                                              \
             if (HAS_BIT(bits, w_) || n_ > (tail)) continue;                                          \
-            const char *word_ = (t)->chars + (t)->at[w_];                                            \
+            const char *word_ = (t)->chars + (t)->words[w_].at;                                      \
             while (j_ < n_ && rest(j_) == (Py_UCS4)(unsigned char)word_[j_]) j_++;                 \
             if (j_ == n_) SET_BIT(bits, w_);                                                         \
         }                                                                                            \
