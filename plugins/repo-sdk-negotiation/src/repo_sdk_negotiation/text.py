@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right, insort
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 from repo_sdk.rules.speedups import SPEEDUPS
@@ -39,6 +40,9 @@ class Segment(NamedTuple):
     text: str
 
 
+_new = tuple.__new__  # Segment's own constructor is a Python function: a reply has thousands of segments
+
+
 def normalise(text: str) -> str:
     """Straight quotes and apostrophes, so patterns need one spelling.
 
@@ -60,7 +64,7 @@ def sentences(text: str) -> list[Segment]:
 @text_cache()
 def _sentences(text: str) -> tuple[Segment, ...]:
     if SPEEDUPS is not None:  # the same spans, found in C
-        return SPEEDUPS.segments(Segment, text, SPEEDUPS.line_sentences(text))  # type: ignore[no-any-return]
+        return SPEEDUPS.segments(Segment, text, SPEEDUPS.line_sentences(text))
     out = []
     for m in _SENTENCE.finditer(text):
         raw = m.group(0)
@@ -81,15 +85,20 @@ def clauses(text: str) -> list[Segment]:
 def _clauses(text: str) -> tuple[Segment, ...]:
     out = []
     for s in sentences(text):
+        breaks = _CLAUSE_BREAK.finditer(s.text)
+        br = next(breaks, None)
+        if br is None:  # (most sentences: one clause, the sentence itself)
+            out.append(s)
+            continue
         pos = 0
-        for br in _CLAUSE_BREAK.finditer(s.text):
+        for br in chain((br,), breaks):
             piece = s.text[pos : br.start()]
             if piece.strip():
-                out.append(Segment(s.start + pos, s.start + br.start(), piece))
+                out.append(_new(Segment, (s.start + pos, s.start + br.start(), piece)))
             pos = br.end()
         piece = s.text[pos:]
         if piece.strip():
-            out.append(Segment(s.start + pos, s.start + len(s.text), piece))
+            out.append(_new(Segment, (s.start + pos, s.start + len(s.text), piece)))
     return tuple(out)
 
 
@@ -112,13 +121,14 @@ def _commas(text: str) -> tuple[Segment, ...]:
             if body == c.text:
                 out.append(c)
             elif body:
-                out.append(Segment(c.start + len(c.text) - len(c.text.lstrip()), c.end, body))
+                out.append(_new(Segment, (c.start + len(c.text) - len(c.text.lstrip()), c.end, body)))
             continue
         for m in _COMMA_PIECE.finditer(c.text):
             piece = m.group(0)
             body = piece.strip()
             if body:
-                out.append(Segment(c.start + m.start() + len(piece) - len(piece.lstrip()), c.start + m.end(), body))
+                start = c.start + m.start() + len(piece) - len(piece.lstrip())
+                out.append(_new(Segment, (start, c.start + m.end(), body)))
     return tuple(out)
 
 
