@@ -86,12 +86,12 @@ def _clauses(text: str) -> tuple[Segment, ...]:
     out = []
     for s in sentences(text):
         breaks = _CLAUSE_BREAK.finditer(s.text)
-        br = next(breaks, None)
-        if br is None:  # (most sentences: one clause, the sentence itself)
+        first = next(breaks, None)
+        if first is None:  # (most sentences: one clause, the sentence itself)
             out.append(s)
             continue
         pos = 0
-        for br in chain((br,), breaks):
+        for br in chain((first,), breaks):
             piece = s.text[pos : br.start()]
             if piece.strip():
                 out.append(_new(Segment, (s.start + pos, s.start + br.start(), piece)))
