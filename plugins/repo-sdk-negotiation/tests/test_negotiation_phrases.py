@@ -284,6 +284,20 @@ def test_one_language_hits_what_the_plain_reading_hits() -> None:
     assert hits > 500
 
 
+def test_one_language_reads_only_the_sentences_a_foreign_word_stands_in() -> None:
+    """Words stuck to digits, apostrophes and underscores, in sentences that only look like they hold one."""
+    rule = OneLanguage()
+    texts = [
+        "Merci beaucoup. Fine, 2merci and hotel. We stay. Merci_bien, le prix!",
+        "It's a tablet. Le prix, c'est bien: merci. L'hôtel, aujourd'hui, bien merci. Bye",
+        "MERCI, BIEN. Close the hotel ledger.\nQue tal, gracias por todo, muchas gracias. OK",
+        "Σ merci bien. ΑΣ c'est le prix.",
+    ]
+    for text in texts:
+        found = [(h.span, h.reason) for h in rule.check(make_sample(response=text))]
+        assert found == old_one_language(rule, text, {}) and found, text
+
+
 def test_words_of_a_text_are_the_word_expression_lower_cased() -> None:
     rng = random.Random(7)
     pieces = "Don't|l'|'|''|rock'n'roll|O'|abc1def|_|x|PAY| |,|é|ß|٣|谢".split("|")

@@ -18,7 +18,17 @@ from typing import NamedTuple
 from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk_negotiation.memo import text_cache
 
-__all__ = ["Segment", "clauses", "commas", "find_terms", "is_negated", "normalise", "segment_at", "sentences"]
+__all__ = [
+    "Segment",
+    "clauses",
+    "commas",
+    "find_terms",
+    "is_negated",
+    "normalise",
+    "segment_at",
+    "sentence_commas",
+    "sentences",
+]
 
 _ENDS = ".!?\u3002\uff01\uff1f"  # ASCII and CJK full stops, exclamation and question marks
 _SENTENCE = re.compile(rf"[^{_ENDS}\n]*(?:[{_ENDS}]+(?=\s|$)|\n|$)|[^\n]+")
@@ -83,23 +93,28 @@ def clauses(text: str) -> list[Segment]:
 
 @text_cache()
 def _clauses(text: str) -> tuple[Segment, ...]:
-    out = []
+    out: list[Segment] = []
     for s in sentences(text):
-        breaks = _CLAUSE_BREAK.finditer(s.text)
-        first = next(breaks, None)
-        if first is None:  # (most sentences: one clause, the sentence itself)
-            out.append(s)
-            continue
-        pos = 0
-        for br in chain((first,), breaks):
-            piece = s.text[pos : br.start()]
-            if piece.strip():
-                out.append(_new(Segment, (s.start + pos, s.start + br.start(), piece)))
-            pos = br.end()
-        piece = s.text[pos:]
-        if piece.strip():
-            out.append(_new(Segment, (s.start + pos, s.start + len(s.text), piece)))
+        _add_clauses(s, out)
     return tuple(out)
+
+
+def _add_clauses(s: Segment, out: list[Segment]) -> None:
+    """The clauses of sentence ``s``, added to ``out``."""
+    breaks = _CLAUSE_BREAK.finditer(s.text)
+    first = next(breaks, None)
+    if first is None:  # (most sentences: one clause, the sentence itself)
+        out.append(s)
+        return
+    pos = 0
+    for br in chain((first,), breaks):
+        piece = s.text[pos : br.start()]
+        if piece.strip():
+            out.append(_new(Segment, (s.start + pos, s.start + br.start(), piece)))
+        pos = br.end()
+    piece = s.text[pos:]
+    if piece.strip():
+        out.append(_new(Segment, (s.start + pos, s.start + len(s.text), piece)))
 
 
 def commas(text: str) -> list[Segment]:
@@ -112,24 +127,44 @@ def commas(text: str) -> list[Segment]:
     return list(_commas(text))
 
 
+def sentence_commas(sentence: Segment) -> list[Segment]:
+    """The pieces :func:`commas` gives for one of a text's :func:`sentences` (the same, in order).
+
+    Example:
+        >>> [c.text for c in sentence_commas(sentences("Hi. No, but 110 works.")[1])]
+        ['No', '110 works.']
+    """
+    clauses: list[Segment] = []
+    _add_clauses(sentence, clauses)
+    out: list[Segment] = []
+    for c in clauses:
+        _add_commas(c, out)
+    return out
+
+
 @text_cache()
 def _commas(text: str) -> tuple[Segment, ...]:
-    out = []
+    out: list[Segment] = []
     for c in clauses(text):
-        if "," not in c.text and ":" not in c.text:  # one piece: the clause, stripped
-            body = c.text.strip()
-            if body == c.text:
-                out.append(c)
-            elif body:
-                out.append(_new(Segment, (c.start + len(c.text) - len(c.text.lstrip()), c.end, body)))
-            continue
-        for m in _COMMA_PIECE.finditer(c.text):
-            piece = m.group(0)
-            body = piece.strip()
-            if body:
-                start = c.start + m.start() + len(piece) - len(piece.lstrip())
-                out.append(_new(Segment, (start, c.start + m.end(), body)))
+        _add_commas(c, out)
     return tuple(out)
+
+
+def _add_commas(c: Segment, out: list[Segment]) -> None:
+    """The pieces of clause ``c`` between commas and colons, stripped, added to ``out``."""
+    if "," not in c.text and ":" not in c.text:  # one piece: the clause, stripped
+        body = c.text.strip()
+        if body == c.text:
+            out.append(c)
+        elif body:
+            out.append(_new(Segment, (c.start + len(c.text) - len(c.text.lstrip()), c.end, body)))
+        return
+    for m in _COMMA_PIECE.finditer(c.text):
+        piece = m.group(0)
+        body = piece.strip()
+        if body:
+            start = c.start + m.start() + len(piece) - len(piece.lstrip())
+            out.append(_new(Segment, (start, c.start + m.end(), body)))
 
 
 def segment_at(segments: list[Segment], pos: int) -> Segment | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from bisect import bisect_right
 from collections.abc import Hashable
 from functools import lru_cache
 from itertools import chain
@@ -24,7 +25,7 @@ from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
 from repo_sdk_negotiation.rules.base import Context, NegotiationRule
-from repo_sdk_negotiation.text import commas, find_terms, sentences
+from repo_sdk_negotiation.text import Segment, commas, find_terms, sentence_commas, sentences
 
 __all__ = ["EarlierReplies", "OneLanguage", "RepeatedScript", "words_among", "words_of"]
 
@@ -243,11 +244,11 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
         hits = [self.hit_at(ctx, reason, span) for span in _foreign_spans(text, lang)]
         if lang not in STOPWORDS:
             return hits
-        lower = ctx.reply.lower if ctx.reply is not None and text is ctx.reply.text else None  # (shared)
+        lower = ctx.reply.lower if ctx.reply is not None and text is ctx.reply.text else text.lower()  # (shared)
         held = words_among(text, _FOREIGN[lang], lower)  # the foreign words the reply holds
         if not held:
             return sorted(hits, key=lambda h: h.span or (0, 0))  # no clause can hold a foreign word
-        for piece in commas(text):
+        for piece in _pieces_holding(text, lower, held):
             start, clause = piece.start, piece.text
             low = clause.lower()  # (lower case is read character by character: a word's is in its clause's)
             if not any(w in low for w in held):
@@ -269,6 +270,31 @@ class OneLanguage(NegotiationRule[OneLanguageParams]):
                         span = (start + m.start(), start + m.end())
                         hits.append(self.hit_at(ctx, f"foreign courtesy word in a reply expected in {lang!r}", span))
         return sorted(hits, key=lambda h: h.span or (0, 0))
+
+
+def _pieces_holding(text: str, lower: str, held: set[str]) -> list[Segment]:
+    """:func:`repo_sdk_negotiation.text.commas` of ``text``, but only the sentences where a word of ``held``
+    may stand (``lower``: ``text.lower()``): a piece elsewhere holds none of them, and cannot hit."""
+    if len(lower) != len(text) or "\u03a3" in text:  # (lower case not read character by character)
+        return commas(text)
+    every = sentences(text)
+    chosen: dict[int, None] = {}  # (in order, each once)
+    for m in _held_words(frozenset(held)).finditer(lower):  # every place the word stands, and maybe more
+        i = bisect_right(every, m.start(), key=_start) - 1
+        if i >= 0:
+            chosen[i] = None
+    return [piece for i in sorted(chosen) for piece in sentence_commas(every[i])]
+
+
+def _start(segment: Segment) -> int:
+    return segment.start
+
+
+@lru_cache(maxsize=256)
+def _held_words(held: frozenset[str]) -> re.Pattern[str]:
+    """Where a word of ``held`` (as :data:`_WORD` reads words) may stand: not after or before a letter."""
+    words = "|".join(map(re.escape, sorted(held, key=len, reverse=True)))
+    return re.compile(rf"(?<![^\W\d_])(?:{words})(?![^\W\d_])")
 
 
 def _names(ctx: Context) -> list[tuple[str, tuple[str, ...]]]:
