@@ -16,9 +16,9 @@
  * span_words(lower, spans) -> [(word, ...), ...]
  *     For each (start, end) span of `lower`, the runs of word characters, '$', '\u20ac' and '\u00a3'
  *     there, as re.findall(r"[\w\u20ac$\u00a3]+", lower, start, end) finds them, in a tuple.
- * script_keys(lower, spans) -> ([(count, joined), ...], grams, count)
- *     The tokens of each (start, end) span of `lower` as span_words reads them: how many there are, and a str of
- *     them joined by single spaces (equal strs: equal token sequences); the keys of every three tokens in a
+ * script_keys(lower, spans) -> ([(span, count, joined), ...], grams, count)
+ *     The tokens of each (start, end, ...) span of `lower` as span_words reads them: the span, how many tokens
+ *     there are, and a str of them joined by single spaces (equal strs: equal token sequences); the keys of every three tokens in a
  *     row, the spans' tokens taken one after another, sorted and each once, as bytes (8 a key, in the
  *     machine's order); and how many tokens there are in all. A key is a 64-bit hash of the three tokens'
  *     characters, in order (two different triples share one about once in 2**64 pairs), never 0.
@@ -165,7 +165,7 @@ static PyObject *encode(PyObject *self, PyObject *tokens) {
 
 /* A (start, end) tuple of Python ints, clamped to a text of `len` characters; -1 and an exception if not. */
 static int read_span(PyObject *span, Py_ssize_t len, Py_ssize_t *start, Py_ssize_t *end) {
-    if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+    if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) < 2) { /* (a segment: start, end, text) */
         PyErr_SetString(PyExc_TypeError, "spans must be (start, end) tuples");
         return -1;
     }
@@ -395,9 +395,9 @@ static PyObject *script_keys(PyObject *self, PyObject *args) {
             for (Py_ssize_t m = bounds[2 * t]; m < bounds[2 * t + 1]; m++)
                 PyUnicode_WRITE(jkind, jdata, at++, PyUnicode_READ(kind, data, m));
         }
-        PyObject *pair = Py_BuildValue("(nN)", tokens, joined);
-        if (pair == NULL) goto done;
-        PyList_SET_ITEM(read, k, pair);
+        PyObject *triple = Py_BuildValue("(OnN)", PyList_GET_ITEM(spans, k), tokens, joined);
+        if (triple == NULL) goto done;
+        PyList_SET_ITEM(read, k, triple);
     }
     if ((grams = grams_of(hashes, count)) != NULL) out = Py_BuildValue("(OOn)", read, grams, count);
 done:
@@ -1383,7 +1383,7 @@ static PyMethodDef methods[] = {
     {"letter_words_in", letter_words_in, METH_VARARGS, "letter_words_in(lower, among) -> its words in the set among."},
     {"segments", segments, METH_VARARGS, "segments(cls, text, spans) -> (cls(start, end, text[start:end]), ...)."},
     {"script_keys", script_keys, METH_VARARGS,
-     "script_keys(lower, spans) -> ([(tokens, joined), ...], gram keys, tokens): each span's tokens, and keys."},
+     "script_keys(lower, spans) -> ([(span, tokens, joined), ...], gram keys, tokens): each span's tokens, keys."},
     {"gram_keys", gram_keys, METH_O, "gram_keys(tokens) -> the keys of every three tokens in a row."},
     {"needs_table", needs_table, METH_O, "needs_table(items) -> a table of each item's needs' word bits, for needs_met."},
     {"needs_met", needs_met, METH_VARARGS, "needs_met(found, table) -> an int with bit k set where item k's needs are met."},

@@ -155,7 +155,8 @@ class Needs:
 
     def met_in(self, folded: str) -> int:
         """:meth:`met` for the words ``folded`` holds (the index's :meth:`WordIndex.held`, read as it is kept)."""
-        held = self.index.held(folded)
+        last = self.index._last  # (the text asked about last, as held keeps it: no call)
+        held = last[1] if last[0] is folded else self.index.held(folded)
         if self._table is not None and isinstance(held, bytes):
             return SPEEDUPS.needs_met(held, self._table)  # type: ignore[union-attr]  # (set with it)
         return self.met(held if isinstance(held, int) else int.from_bytes(held, "little"))

@@ -44,9 +44,8 @@ class _Cue:
         self.needs = Needs(WORDS, [Prefilter(re.compile(p, pattern.flags)).needs for p in self.phrases])
         self.unions: dict[int, re.Pattern[str] | None] = {}
 
-    def union(self, folded: str) -> re.Pattern[str] | None:
-        """The union of the phrases the words of ``folded`` (a folded text) allow."""
-        met = self.needs.met_in(folded)
+    def union(self, met: int) -> re.Pattern[str] | None:
+        """The union of the phrases ``met`` (:meth:`repo_sdk.rules.words.Needs.met_in` of a text) allows."""
         union = self.unions.get(met, _MISSING)
         if union is _MISSING:
             keep = [i for i in range(len(self.phrases)) if met >> i & 1]
@@ -78,7 +77,8 @@ def union_for(pattern: re.Pattern[str], folded: str) -> re.Pattern[str] | None:
         if len(_CUES) >= _KEPT_CUES:
             _CUES.clear()
         cue = _CUES[id(pattern)] = _Cue(pattern)
-    return cue.union(folded)
+    union = cue.unions.get(met := cue.needs.met_in(folded), _MISSING)  # (a dozen calls a reply: the lookup inline)
+    return cue.union(met) if union is _MISSING else union
 
 
 def finditer_for(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:

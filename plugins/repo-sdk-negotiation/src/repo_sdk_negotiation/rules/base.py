@@ -181,10 +181,10 @@ class NegotiationRule(Rule[ConfigT]):
     needs_tickets: bool = True
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        ctx = turn.dialogue.tracker(NegotiationTracker).context(turn)
-        if self.needs_tickets and not ctx.task.tickets:
+        tracker = turn.dialogue.tracker(NegotiationTracker)
+        if self.needs_tickets and not tracker.state.task.tickets:  # (no context made for it)
             return []
-        return self.check_context(ctx)
+        return self.check_context(tracker.context(turn))
 
     def check_context(self, ctx: Context) -> list[RuleHit]:
         raise NotImplementedError

@@ -347,8 +347,7 @@ class _Script:
         # sentences, and a sentence ends before a space or a full stop: the reply's tokens are its sentences'
         plain = len(lower) == len(text) and "\u03a3" not in text
         if SPEEDUPS is not None and plain:  # tokens joined into one str per sentence, trigram keys: read in C
-            read, self._grams, self.count = SPEEDUPS.script_keys(lower, [(s.start, s.end) for s in segments])
-            self.sentences = [(s, n, key) for s, (n, key) in zip(segments, read, strict=True)]
+            self.sentences, self._grams, self.count = SPEEDUPS.script_keys(lower, segments)  # (segments: spans)
             return
         if not plain:
             per_sentence = [tuple(_tokens(s.text)) for s in segments]
