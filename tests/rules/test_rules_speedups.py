@@ -156,7 +156,9 @@ def test_a_script_s_keys_are_its_sentences_joined_and_its_trigrams_hashed() -> N
         spans = C.line_sentences(t)
         read, grams, count = C.script_keys(t, spans)
         tokens = [words.findall(t, a, b) for a, b in spans]
-        assert read == [(s, len(toks), " ".join(toks)) for s, toks in zip(spans, tokens)], t  # (strs: narrowest kind)
+        assert read == [(s, len(toks), " ".join(toks)) for s, toks in zip(spans, tokens, strict=True)], (
+            t
+        )  # (strs: narrowest kind)
         every = [w for toks in tokens for w in toks]
         assert count == len(every) and grams == C.gram_keys(every), t
         assert len(grams) // 8 == len({tuple(every[i : i + 3]) for i in range(len(every) - 2)}), t
