@@ -13,14 +13,12 @@
  *     closing quotes or brackets and then whitespace or the end, after a run of CJK stops, and at
  *     each newline; each piece is stripped of whitespace and empty ones are left out.
  *
- * span_words(lower, spans) -> [(word, ...), ...]
- *     For each (start, end) span of `lower`, the runs of word characters, '$', '\u20ac' and '\u00a3'
- *     there, as re.findall(r"[\w\u20ac$\u00a3]+", lower, start, end) finds them, in a tuple.
  * script_keys(lower, spans) -> ([(span, count, joined), ...], grams, count)
- *     The tokens of each (start, end, ...) span of `lower` as span_words reads them: the span, how many tokens
- *     there are, and a str of them joined by single spaces (equal strs: equal token sequences); the keys of every three tokens in a
- *     row, the spans' tokens taken one after another, sorted and each once, as bytes (8 a key, in the
- *     machine's order); and how many tokens there are in all. A key is a 64-bit hash of the three tokens'
+ *     The tokens of each (start, end, ...) span of `lower`: the runs of word characters, '$', '\u20ac' and
+ *     '\u00a3' there, as re.findall(r"[\w\u20ac$\u00a3]+", lower, start, end) finds them. For each span, the
+ *     span, how many tokens there are, and a str of them joined by single spaces (equal strs: equal token
+ *     sequences); the keys of every three tokens in a row, the spans' tokens taken one after another, sorted
+ *     and each once, as bytes (8 a key, in the machine's order); and how many tokens there are in all. A key is a 64-bit hash of the three tokens'
  *     characters, in order (two different triples share one about once in 2**64 pairs), never 0.
  * gram_keys(tokens) -> bytes
  *     The keys script_keys gives, of a sequence of tokens (str).
@@ -237,44 +235,6 @@ fail:
 static inline int is_word_char(Py_UCS4 c) { /* [\w\u20ac$\u00a3] */
     if (c < 128) return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
     return c == 0x20ac || c == 0xa3 || Py_UNICODE_ISALNUM(c);
-}
-
-static PyObject *span_words(PyObject *self, PyObject *args) {
-    PyObject *text, *spans;
-    if (!PyArg_ParseTuple(args, "UO!:span_words", &text, &PyList_Type, &spans)) return NULL;
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans);
-    PyObject *out = PyList_New(n), *words = PyList_New(0);
-    if (out == NULL || words == NULL) goto fail;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        Py_ssize_t s, e;
-        if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) < 0) goto fail;
-        if (PyList_SetSlice(words, 0, PyList_GET_SIZE(words), NULL) < 0) goto fail;
-        for (Py_ssize_t i = s; i < e;) {
-            if (!is_word_char(PyUnicode_READ(kind, data, i))) {
-                i++;
-                continue;
-            }
-            Py_ssize_t j = i + 1;
-            while (j < e && is_word_char(PyUnicode_READ(kind, data, j))) j++;
-            PyObject *word = token_of(text, kind, data, i, j, hash_of(kind, data, i, j));
-            if (word == NULL) goto fail;
-            int failed = PyList_Append(words, word);
-            Py_DECREF(word);
-            if (failed) goto fail;
-            i = j;
-        }
-        PyObject *tuple = PyList_AsTuple(words);
-        if (tuple == NULL) goto fail;
-        PyList_SET_ITEM(out, k, tuple);
-    }
-    Py_DECREF(words);
-    return out;
-fail:
-    Py_XDECREF(out);
-    Py_XDECREF(words);
-    return NULL;
 }
 
 /* A key of three tokens in a row from their characters' hashes (hash_of), mixed so that the order counts;
@@ -1390,7 +1350,6 @@ static PyMethodDef methods[] = {
     {"words_table", words_table, METH_O, "words_table(words) -> a table of the (distinct, ASCII) words for words_in."},
     {"words_in", words_in, METH_VARARGS, "words_in(text, table) -> an int with bit k set where word k is in text."},
     {"line_sentences", line_sentences, METH_O, "line_sentences(text) -> sentence spans."},
-    {"span_words", span_words, METH_VARARGS, "span_words(lower, spans) -> each span's word runs, in a tuple."},
     {"letter_words", letter_words, METH_O, "letter_words(lower) -> the set of its words (letters, one apostrophe)."},
     {"close_earlier", close_earlier, METH_VARARGS, "close_earlier(codes, cutoff) -> each code's close earlier ones."},
     {"any_in_ranges", any_in_ranges, METH_VARARGS, "any_in_ranges(text, bounds) -> whether a character is in one."},

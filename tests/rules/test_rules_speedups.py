@@ -127,7 +127,8 @@ def test_the_character_tests_in_c_are_the_expressions_over_every_code_point() ->
     letters = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
     assert C.letter_words(EVERY_CHARACTER) == set(letters.findall(EVERY_CHARACTER))
     words = re.compile(r"[\w\u20ac$\u00a3]+")
-    assert C.span_words(EVERY_CHARACTER, [(0, len(EVERY_CHARACTER))])[0] == tuple(words.findall(EVERY_CHARACTER))
+    (read,), _, _ = C.script_keys(EVERY_CHARACTER, [(0, len(EVERY_CHARACTER))])
+    assert read[2] == " ".join(words.findall(EVERY_CHARACTER))
     others = [c for c in range(0x110000) if script._OTHER_SCRIPTS.match(chr(c))]
     assert [c for c in range(0x110000) if C.any_in_ranges(chr(c), script._OTHER_BOUNDS)] == others
     rng = random.Random(4)
@@ -138,7 +139,9 @@ def test_the_character_tests_in_c_are_the_expressions_over_every_code_point() ->
         assert C.letter_words_in(t, C.word_set(among)) == among & set(letters.findall(t)), (t, among)
         a = rng.randint(0, len(t))
         b = rng.randint(a, len(t))
-        assert C.span_words(t, [(a, b)]) == [tuple(words.findall(t, a, b))], t
+        assert C.script_keys(t, [(a, b)])[0] == [
+            ((a, b), len(words.findall(t, a, b)), " ".join(words.findall(t, a, b)))
+        ], t
     with pytest.raises(TypeError, match="not one word_set made"):
         C.letter_words_in("ab", frozenset(["ab"]))
     with pytest.raises(TypeError, match="word 1 is not str"):
