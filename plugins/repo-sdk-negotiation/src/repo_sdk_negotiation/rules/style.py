@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import string
-from bisect import bisect_right
 from collections.abc import Hashable
 from functools import lru_cache
 from itertools import chain
@@ -25,7 +24,7 @@ from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
 from repo_sdk_negotiation.rules.base import Context, NegotiationRule
-from repo_sdk_negotiation.text import Segment, commas, find_terms, sentence_commas, sentences
+from repo_sdk_negotiation.text import Segment, commas, find_terms, segment_at, sentence_commas, sentences
 
 __all__ = ["EarlierReplies", "OneLanguage", "RepeatedScript", "words_among", "words_of"]
 
@@ -278,16 +277,8 @@ def _pieces_holding(text: str, lower: str, held: set[str]) -> list[Segment]:
     if len(lower) != len(text) or "\u03a3" in text:  # (lower case not read character by character)
         return commas(text)
     every = sentences(text)
-    chosen: dict[int, None] = {}  # (in order, each once)
-    for m in _held_words(frozenset(held)).finditer(lower):  # every place the word stands, and maybe more
-        i = bisect_right(every, m.start(), key=_start) - 1
-        if i >= 0:
-            chosen[i] = None
-    return [piece for i in sorted(chosen) for piece in sentence_commas(every[i])]
-
-
-def _start(segment: Segment) -> int:
-    return segment.start
+    chosen = {segment_at(every, m.start()) for m in _held_words(frozenset(held)).finditer(lower)}  # (and maybe more)
+    return [piece for s in sorted(c for c in chosen if c is not None) for piece in sentence_commas(s)]
 
 
 @lru_cache(maxsize=256)
