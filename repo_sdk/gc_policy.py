@@ -8,7 +8,9 @@ and caches): on long logs a fifth of the rules' time went there (docs/benchmarks
 :func:`collected_after` turns the automatic collector off while one group is scored
 and collects the youngest generation once when it ends, so the cyclic garbage of a
 group is freed with it (memory stays bounded by one group); between groups the
-automatic collector runs as usual.
+automatic collector runs as usual. Its callers end the block once the group's samples,
+results and rows are dropped (:func:`repo_sdk.workers.score_group`, the blocks of the
+ray engine): the collection then walks only what outlives the group, not the group.
 
 Example:
     >>> import gc

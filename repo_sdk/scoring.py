@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
-from repo_sdk.gc_policy import collected_after
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.rows import DialogueRow, HitRow, SkippedRow, TurnRow
 from repo_sdk.score_steps import hits_of, run_sync
@@ -150,10 +149,9 @@ def score_dialogue_batch(pipeline: RewardPipeline, dialogues: list[Dialogue]) ->
     """
     if not pipeline.runs_sync:
         return run_sync(ascore_dialogue_batch(pipeline, dialogues))
-    with collected_after():  # one collection per group (see repo_sdk.gc_policy)
-        per_dialogue = [d.samples() for d in dialogues]
-        results = pipeline.score([s for group in per_dialogue for s in group])
-        return _rows(dialogues, per_dialogue, results, pipeline.score_dialogues(dialogues))
+    per_dialogue = [d.samples() for d in dialogues]
+    results = pipeline.score([s for group in per_dialogue for s in group])
+    return _rows(dialogues, per_dialogue, results, pipeline.score_dialogues(dialogues))
 
 
 async def ascore_dialogue_batch(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> list[Row]:

@@ -44,6 +44,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from repo_sdk.config import InputSpec
+from repo_sdk.gc_policy import collected_after
 from repo_sdk.io.dialogues import parse_line
 from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
@@ -112,7 +113,16 @@ GroupResult = tuple[bytes, int, "tuple[int, str, str] | None"]
 def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
     """One group's rows as journal lines (UTF-8), then the line of their turns' briefs (what the run's
     totals count: :mod:`repo_sdk.run_summary`); how many turn rows they hold; and its first source
-    error as (index of the dialogue in ``dialogues``, where in it, the error) or None."""
+    error as (index of the dialogue in ``dialogues``, where in it, the error) or None.
+
+    The automatic garbage collector is off while the group is scored, and its youngest generation is
+    collected once after, when the group's samples, results and rows are gone (:mod:`repo_sdk.gc_policy`).
+    """
+    with collected_after():
+        return _group_lines(pipeline, dialogues)  # (its objects are freed on return, before the collection)
+
+
+def _group_lines(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
     rows = score_dialogue_batch(pipeline, dialogues)
     failed = first_source_error(rows, range(len(dialogues)))
     briefs = [brief(r) for r in rows if r["kind"] == "turn"]

@@ -15,9 +15,9 @@ from repo_sdk.gc_policy import collected_after
 from repo_sdk.io.messages import message_to_turn
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.rules.context import DialogueTracker, TurnContext
-from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.testing import make_dialogue, register_plugin
 from repo_sdk.types import Dialogue, Sample, ToolCall, Turn
+from repo_sdk.workers import score_group
 
 TURNS = [
     Turn(role="system", content="You negotiate for a travel agency."),
@@ -158,16 +158,28 @@ def test_a_scored_dialogue_frees_its_trackers_without_the_collector(dialogue_rul
             gc.enable()
 
 
-def test_a_group_collects_its_cyclic_garbage_when_it_ends() -> None:
+def test_a_group_collects_its_cyclic_garbage_when_it_ends(monkeypatch: pytest.MonkeyPatch) -> None:
     dialogues = [make_dialogue([("user", "Hi"), ("assistant", f"Hello {i}")], id=f"d{i}") for i in range(50)]
     made.clear()
+    young: list[int] = []  # the objects the collection after the group walks
+
+    def collect(generation: int = 2) -> int:
+        young.append(len(gc.get_objects(0)))
+        return real_collect(generation)
+
+    real_collect = gc.collect
     with register_plugin(Plugin()):
         with RewardPipeline.from_spec({"sources": {"rules": ["t.cyclic"]}}) as pipe:
             assert gc.isenabled()
-            rows = score_dialogue_batch(pipe, dialogues)
-    assert len(rows) == 100 and len(made) == 50
+            gc.collect()  # (what the set-up made is old now)
+            monkeypatch.setattr("repo_sdk.gc_policy.gc.collect", collect)
+            lines, turns, failed = score_group(pipe, dialogues)
+    assert turns == 50 and failed is None and lines.count(b"\n") == 101  # 50 turns, 50 dialogues, 1 summary
     assert gc.isenabled()  # the collector is back on after the group
     assert all(ref() is None for ref in made)  # and the group's cycles are gone already
+    # the group's samples, results and rows (several objects a turn) were freed before the collection walked
+    # what is young: little more than the cycles themselves
+    assert len(young) == 1 and young[0] < 3 * 50, young
 
 
 def test_the_collector_comes_back_after_an_error_and_a_caller_who_turned_it_off_keeps_it_off() -> None:

@@ -237,21 +237,28 @@ def _no_letter_before(av: Any) -> bool:
 _last: list[tuple[str | None, str | None]] = [(None, None)]
 
 
-def lowered(text: str, folded: str | None = None) -> str | None:
+def lowered(text: str, folded: str | None = None, lower: str | None = None) -> str | None:
     """``text`` lower-cased character for character, so that where a case-insensitive (or any) pattern
     matches an ASCII word, the word is there in lower case at the same offset (None: lengths differ).
+    ``folded`` (:func:`repo_sdk.rules.text.fold`) and ``lower`` (``text.lower()``) of the text are reused
+    when given.
 
     Example:
         >>> lowered("LET \u017fTEP \u0130T"), lowered("ABC", folded="abc")
         ('let step it', 'abc')
     """
     if text.isascii():
+        if lower is not None:
+            return lower
         return folded if folded is not None and len(folded) == len(text) else text.lower()
     held = _last[0]
     if held[0] is text:
         return held[1]
     # the characters the engine matches, case-insensitively, to an ASCII letter of another lower case
-    low = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s").lower()
+    if lower is not None and "\u0130" not in text and "\u0131" not in text and "\u017f" not in text:
+        low = lower
+    else:
+        low = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s").lower()
     _last[0] = held = (text, low if len(low) == len(text) else None)
     return held[1]
 

@@ -13,6 +13,7 @@ from repo_sdk.rules.base import RuleParams, cap_hits
 from repo_sdk.rules.context import TurnContext
 from repo_sdk.rules.prefilter import Alternation
 from repo_sdk.rules.text import clip_evidence
+from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit
 
 __all__ = ["DEFAULT_PREAMBLES", "CotLeak", "CotLeakParams"]
@@ -154,9 +155,10 @@ class CotLeak(Rule[CotLeakParams]):
         # (alternatives with groups of their own are kept together: a back-reference counts groups)
         self._union = Alternation(patterns, re.I | re.M) if patterns and not any(x.groups for x in alone) else None
 
-    def _preambles(self, text: str, folded: str) -> Iterator[re.Match[str]]:
+    def _preambles(self, reply: TextView) -> Iterator[re.Match[str]]:
+        text = reply.text
         if self._union is not None:
-            return self._union.finditer(text, folded)
+            return self._union.finditer(text, reply.folded, reply.lower)
         return self._preamble.finditer(text) if self._preamble is not None else iter(())
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
@@ -174,7 +176,7 @@ class CotLeak(Rule[CotLeakParams]):
                 span = (covered[-1][1] if covered and covered[-1][1] <= m.start() else 0, m.end())
                 covered.append(span)
                 hits.append(self.hit("reasoning before a closing tag", span=span, evidence=clip_evidence(text, span)))
-        for m in self._preambles(text, turn.reply.folded):
+        for m in self._preambles(turn.reply):
             if m.start() == m.end() or any(s <= m.start() < e for s, e in covered):
                 continue
             end_m = _SENTENCE_END.search(text, m.end())

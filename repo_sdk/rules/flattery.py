@@ -110,7 +110,7 @@ class Flattery(Rule[FlatteryParams]):
         text = turn.reply.text
         hits = [
             self.hit("sycophantic praise of the counterpart", span=m.span(), evidence=clip_evidence(text, m.span()))
-            for m in self._union.finditer(text, turn.reply.folded)
+            for m in self._union.finditer(text, turn.reply.folded, turn.reply.lower)
             if m.end() > m.start()
         ]
         return cap_hits(hits, self.config)

@@ -174,12 +174,12 @@ class JudgeInjection(Rule[JudgeInjectionParams]):
         self._kinds += [("matches an extra pattern", Alternation([pat], flags)) for pat in p.extra_patterns]
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
-        text, folded = turn.reply.text, turn.reply.folded
+        text, folded, lower = turn.reply.text, turn.reply.folded, turn.reply.lower
         hits: list[RuleHit] = []
         starts: list[int] = []  # the spans taken so far, apart and sorted: a match overlapping one is skipped
         ends: list[int] = []
         for what, union in self._kinds:
-            for m in union.finditer(text, folded):
+            for m in union.finditer(text, folded, lower):
                 start, end = m.span()
                 i = bisect_left(ends, start + 1)  # the first taken span ending after this match starts
                 if start == end or (i < len(starts) and starts[i] < end):

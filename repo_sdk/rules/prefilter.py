@@ -168,8 +168,9 @@ class Alternation:
             self._subsets[keep] = re.compile(union, self.flags) if keep else None
         return self._subsets[keep]
 
-    def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
-        """The matches of the whole union in ``text`` (``folded``: :func:`repo_sdk.rules.text.fold` of it)."""
+    def finditer(self, text: str, folded: str | None = None, lower: str | None = None) -> Iterator[re.Match[str]]:
+        """The matches of the whole union in ``text`` (``folded``: :func:`repo_sdk.rules.text.fold` of it,
+        ``lower``: ``text.lower()``, when already made)."""
         folded = fold(text) if folded is None else folded
         if not self._merged:
             pattern = self.pattern_for(folded)
@@ -179,11 +180,12 @@ class Alternation:
             return iter(())
         if len(keep) == 1 and self._starts[keep[0]] is None:
             return self._compiled[keep[0]].finditer(text)
-        return merged_finditer(text, [self._compiled[i] for i in keep], self._candidates(text, folded, keep))
+        candidates = self._candidates(text, folded, lower, keep)
+        return merged_finditer(text, [self._compiled[i] for i in keep], candidates)
 
-    def _candidates(self, text: str, folded: str, keep: tuple[int, ...]) -> list[list[int] | None]:
+    def _candidates(self, text: str, folded: str, lower: str | None, keep: tuple[int, ...]) -> list[list[int] | None]:
         """For each alternative kept, the positions where it may start (None: anywhere)."""
-        low = lowered(text, folded)
+        low = lowered(text, folded, lower)
         if low is None:
             return [None] * len(keep)
         return [None if (s := self._starts[i]) is None else positions(text, low, s) for i in keep]

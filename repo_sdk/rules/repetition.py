@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import compress
+from operator import itemgetter
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -46,10 +48,13 @@ class _Read:
         every = view.sentence_tokens
         codes = view.sentence_codes
         self.tokens = view.tokens
-        self.whole = "".join(codes)  # the text's tokens are its sentences' tokens, in order
-        self.sentences = [every[k] for k, c in enumerate(codes) if len(c) >= min_tokens]
-        self.codes = [c for c in codes if len(c) >= min_tokens]
-        self.texts = [toks for _, toks in self.sentences]
+        self.whole = "".join(codes)  # the text's tokens are its sentences' tokens, in order (a code a token)
+        if min(map(len, codes), default=min_tokens) >= min_tokens:  # (most replies: every sentence counts)
+            self.sentences, self.codes = every, codes
+        else:
+            long_enough = list(map(min_tokens.__le__, map(len, codes)))
+            self.sentences, self.codes = list(compress(every, long_enough)), list(compress(codes, long_enough))
+        self.texts = list(map(itemgetter(1), self.sentences))
 
 
 class _Earlier:
@@ -164,7 +169,8 @@ class Repetition(Rule[RepetitionParams]):
                     whole_fired = True
             if p.sentences and earlier.turn_index and not whole_fired and sentences:
                 min_key = earlier.first_sentence[first] if first < len(earlier.first_sentence) else None
-                for k, found in enumerate(earlier.sentences.last_each(read.texts, codes, min_key)):
+                founds = earlier.sentences.last_each(read.texts, codes, min_key)
+                for k, found in enumerate(founds) if founds.count(None) < len(founds) else ():
                     if found is not None:
                         span = sentences[k][0]
                         i = earlier.sentence_turn[found[0]]

@@ -191,9 +191,16 @@ class NearDuplicates:
         candidates = self._codes if lo == 0 else self._codes[lo:]
         last_of = self._last_of
         # the texts with no copy to start from: C tells which have a close code at all (most have none)
-        scan = [k for k, tokens in enumerate(texts) if tokens and ((e := last_of.get(codes[k])) is None or e < lo)]
+        if last_of.keys().isdisjoint(codes) and all(texts):  # (most searches: no text was seen before)
+            scan: Sequence[int] = range(len(texts))
+            scan_codes = codes
+        else:
+            scan = [k for k, toks in enumerate(texts) if toks and ((e := last_of.get(codes[k])) is None or e < lo)]
+            scan_codes = [codes[k] for k in scan]
         self.scanned += len(scan) * len(candidates)
-        close = any_close([codes[k] for k in scan], candidates, self._cutoff)
+        close = any_close(scan_codes, candidates, self._cutoff)
+        if len(scan) == len(texts) and True not in close:  # (most searches: no text has a close code)
+            return [None] * len(texts)
         ruled_out = {k for k, near in zip(scan, close, strict=True) if not near}
         return [
             None if k in ruled_out else self._search(tokens, codes[k], last=True, min_key=min_key)

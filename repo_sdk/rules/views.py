@@ -21,6 +21,7 @@ import string
 from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import chain
 from typing import Any, TypeVar
 
 from repo_sdk.rules.blanking import Blanker
@@ -83,7 +84,7 @@ class TextView:
     @_once
     def folded(self) -> str:
         """:func:`repo_sdk.rules.text.fold` of the text: for quick "could this pattern match?" tests."""
-        return fold(self.text)
+        return self.lower if self.text.isascii() else fold(self.text)  # (fold lower-cases ASCII text)
 
     @_once
     def lower(self) -> str:
@@ -105,8 +106,11 @@ class TextView:
     @_once
     def tokens(self) -> list[str]:
         """:func:`repo_sdk.rules.text.tokenize` of the text: lower-cased words, CJK characters alone."""
-        if "sentence_tokens" in self.__dict__:  # no token spans two sentences, and only spaces lie between them
-            return [t for _, tokens in self.sentence_tokens for t in tokens]
+        lists = self.__dict__.get("_token_lists")  # (read in C with sentence_tokens)
+        if lists is not None:  # no token spans two sentences, and only spaces lie between them
+            return list(chain.from_iterable(lists))
+        if "sentence_tokens" in self.__dict__:
+            return list(chain.from_iterable([tokens for _, tokens in self.sentence_tokens]))
         spaced = self._spaced
         if spaced is not None:
             return spaced.split()
@@ -124,7 +128,7 @@ class TextView:
         if SPEEDUPS is not None and (lower := self._lower) is not None:
             # read in C, with each sentence's code (sentence_codes) on the way
             codes, tokens = SPEEDUPS.sentence_tokens(lower, self.sentences)
-            self.__dict__["sentence_codes"] = codes
+            self.__dict__["sentence_codes"], self.__dict__["_token_lists"] = codes, tokens
             return list(zip(self.sentences, tokens, strict=True))
         spaced = self._spaced
         if spaced is not None:

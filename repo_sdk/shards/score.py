@@ -33,11 +33,12 @@ from typing import Any, Literal
 
 from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError
+from repo_sdk.gc_policy import collected_after
 from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.rows import DialogueRow, SkippedRow, TurnRow
 from repo_sdk.run_checks import first_source_error
-from repo_sdk.score_run import group_jobs
+from repo_sdk.score_run import Job, group_jobs
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.shards.plan import Block, block_records
 
@@ -82,26 +83,39 @@ def score_block(
     try:
         records = ((pos, item, item) for pos, item in block_records(source, block, payload, mapping))
         for job in group_jobs(records, size, on_error):
-            rows = score_dialogue_batch(pipeline, job.dialogues)
-            failed = first_source_error(rows, job.positions)
-            if failed is not None and on_error == "fail":
+            with collected_after():  # one collection a group, once its rows are lines (repo_sdk.gc_policy)
+                turns, failed = _add_events(pipeline, job, result, stop=on_error == "fail")
+            if failed is not None:
                 position, where, error = failed
                 return BlockResult(entry=entry, failure=f"{source}:{position}: {where}: {error}")
-            for event in job.skipped:
-                result.events.append(("skipped", event["position"], _line(event)))
-                first_skip = first_skip or event["reason"]
-            k = 0
-            for row in rows:
-                result.events.append((row["kind"], job.positions[k], _line(row)))
-                k += row["kind"] == "dialogue"
+            first_skip = first_skip or next((e["reason"] for e in job.skipped), "")
             counts["dialogues"] += len(job.dialogues)
-            counts["turns"] += len(rows) - len(job.dialogues)
+            counts["turns"] += turns
             counts["skipped"] += len(job.skipped)
     except InputError as exc:  # a bad record, with on_error="fail"
         return BlockResult(entry=entry, failure=str(exc))
     entry.update(counts, first_skip=first_skip)
     entry.update(seconds=round(time.perf_counter() - started, 4), cpu_seconds=round(time.process_time() - cpu, 4))
     return result
+
+
+def _add_events(
+    pipeline: RewardPipeline, job: Job, result: BlockResult, stop: bool
+) -> tuple[int, tuple[int, str, str] | None]:
+    """Score one group into ``result``'s events (its skipped records first): its turn count, and with ``stop``
+    its first source error as (position, where, error), then no events (else None). The group's samples and
+    rows are freed on return."""
+    rows = score_dialogue_batch(pipeline, job.dialogues)
+    failed = first_source_error(rows, job.positions) if stop else None
+    if failed is not None:
+        return 0, failed
+    for event in job.skipped:
+        result.events.append(("skipped", event["position"], _line(event)))
+    k = 0
+    for row in rows:
+        result.events.append((row["kind"], job.positions[k], _line(row)))
+        k += row["kind"] == "dialogue"
+    return len(rows) - len(job.dialogues), None
 
 
 def _line(event: TurnRow | DialogueRow | SkippedRow) -> bytes:
