@@ -1,4 +1,8 @@
-"""Fixtures every core test may use: vLLM's vendored protocol, the README's quick start run once as written."""
+"""Fixtures every core test may use: vLLM's vendored protocol, the README's quick start run once as written.
+
+Property tests run without Hypothesis's per-example deadline (200 ms): on a loaded 2-core CI machine
+one slow example would fail a test whose property holds. Each test's own time limit still applies.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("repo-sdk", deadline=None)
+settings.load_profile("repo-sdk")
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -32,6 +32,8 @@ def test_rules_vs_before_runs_both_checkouts_and_prints_the_estimate(capsys, tmp
     out = capsys.readouterr().out
     assert re.search(r"\[five\] round 1 before: \d+ turns, [\d,]+ turns/s", out) and "round 1 now:" in out
     assert re.search(r"now / before = [\d.]+x .* target 20,000 \(\d+%\)", out)
+    assert re.search(r"now / before = [\d.]+x \(median of the rounds' ratios\).* target 20,000", out)
+    assert re.search(r"\[five\] the rounds' ratios: [\d.]+x$", out, re.M)
     assert rules_vs_before.main(["--before", str(tmp_path)]) == 1  # no repo_sdk there: said, not a traceback
 
 

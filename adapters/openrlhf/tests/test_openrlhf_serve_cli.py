@@ -1,12 +1,14 @@
-"""`repo-sdk serve` end to end: the real command in a subprocess, on a free loopback port."""
+"""`repo-sdk serve` end to end: the real command in a subprocess, on a loopback port the system picks."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import queue
+import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,29 +19,40 @@ from typer.testing import CliRunner
 from repo_sdk.cli import app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def served_port(proc: subprocess.Popen[str], timeout: float = 60) -> int:
+    """The port ``repo-sdk serve --port 0`` bound, read off the line it prints when it is ready to serve (a
+    port picked here and passed in could be taken by another test in between)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    deadline, said = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            assert proc.poll() is None, "".join(said)
+            continue
+        said.append(line)
+        if found := re.search(r"on http://127\.0\.0\.1:(\d+)/get_reward", line):
+            return int(found.group(1))
+    raise AssertionError(f"the server did not say where it serves: {''.join(said)}")
 
 
 def test_serve_answers_openrlhf_requests_and_stops(write_spec, tiny_tokenizer_dir, tiny_tokenizer):
     spec = write_spec({"name": "negotiation", "sources": {"guard": ["cot_leak"]}})
-    port = free_port()
     env = {**os.environ, "REPO_SDK_SERVE_TOKEN": "s3cret", "HF_HUB_OFFLINE": "1"}
     cli = Path(sys.executable).with_name("repo-sdk")
     proc = subprocess.Popen(
-        [str(cli), "serve", str(spec), "--port", str(port), "--tokenizer", tiny_tokenizer_dir],
+        [str(cli), "serve", str(spec), "--port", "0", "--tokenizer", tiny_tokenizer_dir],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{served_port(proc)}"
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None, proc.stdout.read()
+            assert proc.poll() is None, "the server stopped"
             try:
                 health = httpx.get(f"{base}/health", timeout=1).json()
                 break

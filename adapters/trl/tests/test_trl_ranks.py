@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -28,9 +27,10 @@ from datetime import timedelta
 import torch.distributed as dist
 from repo_sdk_trl import repo_reward_func
 
-rank, port, out, gather = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+rank, rendezvous, out, gather = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 spec, prompts, completions = json.loads(sys.argv[5])
-dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
+# met through a file, not a TCP port picked beforehand (another test could take that port in between)
+dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=2,
                         timeout=timedelta(seconds=60))
 fn = repo_reward_func(spec, gather_groups=gather)
 mine = slice(2 * rank, 2 * rank + 2)
@@ -48,20 +48,14 @@ dist.destroy_process_group()
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run_two_ranks(tmp_path: Path, gather: bool) -> list[dict]:
     script = tmp_path / "rank.py"
     script.write_text(textwrap.dedent(RANK_SCRIPT))
-    port, data = str(free_port()), json.dumps([SPEC, PROMPTS, COMPLETIONS])
+    meet, data = str(tmp_path / "rendezvous"), json.dumps([SPEC, PROMPTS, COMPLETIONS])
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), str(r), port, str(tmp_path / f"r{r}.json"), "1" if gather else "0", data],
+            [sys.executable, str(script), str(r), meet, str(tmp_path / f"r{r}.json"), "1" if gather else "0", data],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
