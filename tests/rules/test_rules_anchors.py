@@ -177,6 +177,21 @@ def test_the_lowered_text_keeps_every_offset_and_holds_every_ascii_letter_the_en
     assert {c for i, c in enumerate(chars) if letters.fullmatch(c)} >= {"\u017f", "\u212a", "\u0130", "\u0131"}
 
 
+def test_the_lowered_text_reuses_a_given_lower_case_only_where_it_is_the_same():
+    # with the long s or a dotted or dotless i, text.lower() is not what the engine matches: made here
+    for special, word in [("\u017f", "step"), ("\u0130", "itep"), ("\u0131", "itep")]:
+        text = f"L\u00e9T {special}TEP x"  # (a new object each time: the last text lowered is kept by identity)
+        given = text.lower()
+        low = lowered(text, lower=given)
+        assert low == f"l\u00e9t {word} x" and low is not given
+    text = "Caf\u00e9: LET ME THINK"
+    given = text.lower()
+    assert lowered(text, lower=given) is given  # none of them: the view's lower case serves
+    ascii_text = "LET ME THINK"
+    given = ascii_text.lower()
+    assert lowered(ascii_text, folded="something else", lower=given) is given
+
+
 def test_patterns_that_may_start_anywhere_have_no_starts():
     for source in [r"\w+ing", r"(?:a|b)*\d", r"\d+", r".x", r"x?", r"[^a]b", r"(?i)\u212aelvin"]:
         assert starts(re.compile(source)) is None, source
