@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from repo_sdk.rules.blanking import Blanker
@@ -106,11 +107,8 @@ class TextView:
     @_once
     def tokens(self) -> list[str]:
         """:func:`repo_sdk.rules.text.tokenize` of the text: lower-cased words, CJK characters alone."""
-        lists = self.__dict__.get("_token_lists")  # (read in C with sentence_tokens)
-        if lists is not None:  # no token spans two sentences, and only spaces lie between them
-            return list(chain.from_iterable(lists))
-        if "sentence_tokens" in self.__dict__:
-            return list(chain.from_iterable([tokens for _, tokens in self.sentence_tokens]))
+        if "sentence_tokens" in self.__dict__:  # no token spans two sentences, and only spaces lie between them
+            return list(chain.from_iterable(map(itemgetter(1), self.sentence_tokens)))
         spaced = self._spaced
         if spaced is not None:
             return spaced.split()
@@ -128,7 +126,7 @@ class TextView:
         if SPEEDUPS is not None and (lower := self._lower) is not None:
             # read in C, with each sentence's code (sentence_codes) on the way
             codes, tokens = SPEEDUPS.sentence_tokens(lower, self.sentences)
-            self.__dict__["sentence_codes"], self.__dict__["_token_lists"] = codes, tokens
+            self.__dict__["sentence_codes"] = codes
             return list(zip(self.sentences, tokens, strict=True))
         spaced = self._spaced
         if spaced is not None:
