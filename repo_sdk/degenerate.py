@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Literal
 
 __all__ = ["CONSTANT_SHARE", "MIN_SCORED", "NONE_SHARE", "Degenerate", "SourceTally", "degenerate_sources"]
@@ -82,6 +83,20 @@ class _Tally:
             if self.counters[k] == 0:
                 del self.counters[k]
 
+    def add_values(self, values: list[float], none: int) -> None:
+        """Count turns' values (in order) and ``none`` turns without one: the same as :meth:`add` of each."""
+        self.turns += len(values) + none
+        self.none += none
+        keys = list(map(round, map(float, values), repeat(9)))
+        fresh = Counter(keys)
+        if len(self.counters.keys() | fresh.keys()) <= _SLOTS:  # no counter runs out: counted at once
+            self.scored += len(keys)
+            self.counters.update(fresh)
+            return
+        self.turns -= len(values)
+        for value in values:
+            self.add(value)
+
 
 class SourceTally:
     """Per-source counts of values and Nones, fed one turn at a time (see the module docs)."""
@@ -95,6 +110,13 @@ class SourceTally:
         if tally is None:
             tally = self._by_source[source] = _Tally()
         tally.add(value)
+
+    def add_values(self, source: str, values: list[float], none: int = 0) -> None:
+        """Count turns' values of one source (in order; None left out) and ``none`` turns without one."""
+        tally = self._by_source.get(source)
+        if tally is None:
+            tally = self._by_source[source] = _Tally()
+        tally.add_values(values, none)
 
     def add_row(self, sources: Mapping[str, float | None]) -> None:
         """Count one turn row's ``sources`` mapping."""

@@ -1,19 +1,20 @@
-"""The totals of a scoring run (the summary table), and the brief of a turn row they are counted from.
+"""The totals of a scoring run (the summary table), counted a group of turn rows at a time.
 
-:func:`brief` keeps what :class:`ScoreSummary` reads of a turn row, a few fields out of
-a row that holds the reply and every hit's evidence. The process that scores a group
-writes its turns' briefs beside its rows (one ``summary`` line in the run's journal),
-so finishing a run counts the briefs and copies the rows as they are, where it parsed
-every row again. Counting a brief is counting its row: the totals are the same.
+:func:`group_totals` keeps what :class:`ScoreSummary` reads of a group's turn rows (a few
+fields out of rows that hold the replies and every hit's evidence) as one small JSON object.
+The process that scores a group writes it beside the group's rows (one ``totals`` line in
+the run's journal), so finishing a run adds one object a group and copies the rows as they
+are, where it parsed every row again. Adding a group's totals is adding its rows one by one:
+the totals are the same (:meth:`ScoreSummary.add_turn` adds a group of one row).
 
 Example:
     >>> row = {"dialogue_id": "d1", "turn_index": 1, "sample_id": "d1#1", "reward": -10.0,
     ...        "sources": {"rules": -10.0, "judge": None}, "reasons": {"judge": "not run"},
     ...        "fired": [{"rule": "cot_leak"}], "details": {}}
     >>> summary = ScoreSummary()
-    >>> summary.add_brief(brief(row))
+    >>> summary.add_group(group_totals([row, {**row, "turn_index": 3, "fired": []}]))
     >>> summary.turns, summary.reward_mean, dict(summary.rule_turns), summary.first_none
-    (1, -10.0, {'cot_leak': 1}, {'judge': 'not run'})
+    (2, -10.0, {'cot_leak': 1}, {'judge': 'not run'})
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -28,28 +30,54 @@ from repo_sdk.degenerate import Degenerate, SourceTally
 from repo_sdk.rows import TurnRow
 from repo_sdk.shared_ids import SharedIds
 
-__all__ = ["Brief", "ScoreSummary", "brief"]
+__all__ = ["GroupTotals", "ScoreSummary", "group_totals"]
 
-#: ``[dialogue_id, turn_index, reward, sources, rules fired (sorted), {source: reason} of the sources that
-#: gave None (or None), {source: error} of those that raised (or None), sample_id (when one raised)]``
-Brief = list[Any]
+#: ``{"turns": rows, "ids": [[dialogue_id, first turn_index, last turn_index], ...] (runs of rows of one
+#: dialogue, in order), "rewards": [reward, ...] (those not None, in order), "sources": {source: [[value,
+#: ...] (those not None, in order), turns it gave None, the reason of the first of those (or None)]},
+#: "rules": {rule: turns it fired on}, "errors": {source: [turns it raised on, "sample_id: error" of the
+#: first]}}``
+GroupTotals = dict[str, Any]
 
 
-def brief(row: Mapping[str, Any]) -> Brief:
-    """What :class:`ScoreSummary` reads of one turn row, as a small JSON array (see :data:`Brief`)."""
-    sources = row["sources"]
-    none = {name: row["reasons"].get(name, "") for name, v in sources.items() if v is None} or None
-    errors = {name: d["error"] for name, d in row["details"].items() if "error" in d} or None
-    return [
-        row.get("dialogue_id"),
-        row.get("turn_index"),
-        row["reward"],
-        sources,
-        sorted({h["rule"] for h in row["fired"]}),
-        none,
-        errors,
-        row["sample_id"] if errors else None,
-    ]
+def group_totals(turns: Sequence[Mapping[str, Any]]) -> GroupTotals:
+    """What :class:`ScoreSummary` reads of some turn rows (in input order), as one small JSON object
+    (see :data:`GroupTotals`)."""
+    ids: list[list[Any]] = []
+    run: list[Any] = [object(), None, None]  # the current run of ids: [dialogue_id, first, last turn_index]
+    sources: dict[str, list[Any]] = {}
+    errors: dict[str, list[Any]] = {}
+    for row in turns:
+        dialogue_id, index = row.get("dialogue_id"), row.get("turn_index")
+        if dialogue_id == run[0] and type(index) is int and type(run[2]) is int and index > run[2]:
+            run[2] = index  # the same dialogue, further on
+        else:
+            run = [dialogue_id, index, index]
+            ids.append(run)
+        for name, value in row["sources"].items():
+            held = sources.get(name)
+            if held is None:
+                held = sources[name] = [[], 0, None]
+            if value is not None:
+                held[0].append(value)
+            else:
+                held[1] += 1
+                if held[1] == 1:
+                    held[2] = row["reasons"].get(name, "")
+        if row["details"]:
+            for name, details in row["details"].items():
+                if "error" in details:  # the source raised on this turn (--on-error skip)
+                    counted = errors.setdefault(name, [0, f"{row['sample_id']}: {details['error']}"])
+                    counted[0] += 1
+    fired = (sorted({h["rule"] for h in row["fired"]}) for row in turns if row["fired"])
+    return {
+        "turns": len(turns),
+        "ids": ids,
+        "rewards": [reward for row in turns if (reward := row["reward"]) is not None],
+        "sources": sources,
+        "rules": Counter(chain.from_iterable(fired)),
+        "errors": errors,
+    }
 
 
 @dataclass
@@ -90,26 +118,28 @@ class ScoreSummary:
 
     def add_turn(self, row: TurnRow) -> None:
         """Count one turn row."""
-        self.add_brief(brief(row))
+        self.add_group(group_totals([row]))
 
-    def add_brief(self, turn: Sequence[Any]) -> None:
-        """Count one turn row from its :func:`brief`."""
-        dialogue_id, turn_index, reward, sources, rules, none, errors, sample_id = turn
-        self.turns += 1
-        self.ids.add(dialogue_id, turn_index)
-        if reward is not None:
-            self.reward_sum += reward
-            self.reward_count += 1
-            self.reward_min = reward if self.reward_min is None else min(self.reward_min, reward)
-        self.tally.add_row(sources)
-        for name, v in sources.items():
-            if v is None:
-                self.source_none[name] += 1
-                self.first_none.setdefault(name, none.get(name, ""))
-            else:
-                self.source_sums[name] = self.source_sums.get(name, 0.0) + v
-                self.source_counts[name] += 1
-        self.rule_turns.update(rules)
-        for name, error in (errors or {}).items():  # the source raised on this turn (--on-error skip)
-            self.source_errors[name] += 1
-            self.first_error.setdefault(name, f"{sample_id}: {error}")
+    def add_group(self, totals: GroupTotals) -> None:
+        """Count a group of turn rows from its :func:`group_totals`."""
+        self.turns += totals["turns"]
+        for dialogue_id, first, last in totals["ids"]:
+            self.ids.add_run(dialogue_id, first, last)
+        rewards = totals["rewards"]
+        if rewards:
+            self.reward_sum = sum(rewards, self.reward_sum)  # (in order, as one at a time)
+            self.reward_count += len(rewards)
+            low = min(rewards)
+            self.reward_min = low if self.reward_min is None else min(self.reward_min, low)
+        for name, (values, none, first_none) in totals["sources"].items():
+            self.tally.add_values(name, values, none)
+            if values:
+                self.source_sums[name] = sum(values, self.source_sums.get(name, 0.0))
+                self.source_counts[name] += len(values)
+            if none:
+                self.source_none[name] += none
+                self.first_none.setdefault(name, first_none)
+        self.rule_turns.update(totals["rules"])
+        for name, (count, first) in totals["errors"].items():
+            self.source_errors[name] += count
+            self.first_error.setdefault(name, first)

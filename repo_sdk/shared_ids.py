@@ -49,6 +49,12 @@ class SharedIds:
         if dialogue_id in self.shared or len(self.shared) < _NAMED:
             self.shared[str(dialogue_id)] += 1
 
+    def add_run(self, dialogue_id: Any, first: Any, last: Any) -> None:
+        """Note turn rows of one dialogue id whose turn indexes rise from ``first`` to ``last``: the same as
+        :meth:`add` of each (those after the first are the same dialogue, further on)."""
+        self.add(dialogue_id, first)
+        self._last = (dialogue_id, last)
+
     def message(self) -> str | None:
         """The warning for the run (None: every dialogue has an id of its own)."""
         if not self.reuses:

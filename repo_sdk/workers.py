@@ -49,7 +49,7 @@ from repo_sdk.io.dialogues import parse_line
 from repo_sdk.io.fastjson import dumps_bytes
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.run_checks import first_source_error
-from repo_sdk.run_summary import brief
+from repo_sdk.run_summary import group_totals
 from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue, Turn
 
@@ -111,8 +111,8 @@ GroupResult = tuple[bytes, int, "tuple[int, str, str] | None"]
 
 
 def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
-    """One group's rows as journal lines (UTF-8), then the line of their turns' briefs (what the run's
-    totals count: :mod:`repo_sdk.run_summary`); how many turn rows they hold; and its first source
+    """One group's rows as journal lines (UTF-8), then the line of their totals (what the run's totals
+    add up: :func:`repo_sdk.run_summary.group_totals`); how many turn rows they hold; and its first source
     error as (index of the dialogue in ``dialogues``, where in it, the error) or None.
 
     The automatic garbage collector is off while the group is scored, and its youngest generation is
@@ -125,10 +125,10 @@ def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupRes
 def _group_lines(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
     rows = score_dialogue_batch(pipeline, dialogues)
     failed = first_source_error(rows, range(len(dialogues)))
-    briefs = [brief(r) for r in rows if r["kind"] == "turn"]
+    totals = group_totals([r for r in rows if r["kind"] == "turn"])
     lines = [dumps_bytes(r) for r in rows]
-    lines.append(dumps_bytes({"kind": "summary", "turns": briefs}))
-    return b"".join(lines), len(briefs), failed
+    lines.append(dumps_bytes({"kind": "totals", **totals}))
+    return b"".join(lines), totals["turns"], failed
 
 
 def warm_up(pipeline: RewardPipeline) -> None:

@@ -240,3 +240,25 @@ def test_progress_lines_keep_coming_while_a_group_takes_long(
     *beats, last = capsys.readouterr().err.splitlines()
     assert before and all(line.startswith("scoring: dialogue 0/4 (0%), ") for line in before + beats)
     assert last.startswith("scoring: dialogue 4/4 (100%), ") and last.endswith("elapsed, done")
+
+
+@pytest.mark.parametrize("every", [0.0, 3600.0])
+def test_the_bar_counts_every_group_and_reads_its_rate_back_at_most_every_rate_every(
+    monkeypatch: pytest.MonkeyPatch, every: float
+) -> None:
+    """Reading the rate back walks every step of the last 30 s: the bar does it at most every RATE_EVERY seconds."""
+    from repo_sdk.score_run import progress_bar
+
+    monkeypatch.setattr("repo_sdk.score_run.RATE_EVERY", every)
+    bar = progress_bar(True, 20)
+    advance = bar.__enter__()
+    try:
+        for _ in range(5):
+            time.sleep(0.002)
+            advance(2, 3)
+        task = bar.bar.tasks[0]
+        assert (task.completed, task.fields["turns"]) == (10, 15)
+        # read back at each group, the rate follows; read back once (at the first group, before any rate), it stays 0
+        assert (task.fields["rate"] > 0) == (every == 0.0)
+    finally:
+        bar.__exit__(None, None, None)

@@ -18,6 +18,7 @@ from repo_sdk.errors import InputError
 from repo_sdk.io.rows import dialogue_path
 from repo_sdk.pipeline import RewardPipeline
 from repo_sdk.plugins import ALLOW_ENV
+from repo_sdk.run_summary import group_totals
 from repo_sdk.score_run import journal_path, score_file
 from repo_sdk.testing import echo_rm, register_plugin
 from repo_sdk.workers import default_workers
@@ -180,14 +181,14 @@ def test_a_row_the_standard_library_wrote_reaches_the_output_as_before(tmp_path:
     assert (tmp_path / "out.jsonl").read_text() == dumps_line(loads(json.dumps(row)))
     assert dialogue_path(tmp_path / "out.jsonl").read_text() == dumps_line(dia)
     assert (summary.turns, summary.dialogues, summary.skipped) == (1, 1, 1) and not journal.exists()
-    # a journal with the groups' summary lines, one the standard library wrote too: counted from it
-    brief = ["d", 1, 0.25, {"rules": 0.25}, ["cot_leak"], None, None, None]
+    # a journal with the groups' totals lines, one the standard library wrote too: counted from it
+    counted = {**row, "reward": 0.25, "sources": {"rules": 0.25}, "fired": [{"rule": "cot_leak"}]}
     journal.write_text(
         "\n".join(
             [
-                json.dumps({"kind": "header", "fingerprint": "x", "summaries": True}),
+                json.dumps({"kind": "header", "fingerprint": "x", "totals": True}),
                 json.dumps(row, ensure_ascii=False),
-                json.dumps({"kind": "summary", "turns": [brief]}),
+                json.dumps({"kind": "totals", **group_totals([counted])}),
                 json.dumps({"kind": "checkpoint", "position": 1}),
             ]
         )

@@ -75,16 +75,20 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-static inline uint64_t hash_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a over the code points, then a 64-bit finalizer */
-    for (Py_ssize_t i = start; i < end; i++) {
-        h ^= (uint64_t)PyUnicode_READ(kind, data, i);
-        h *= 1099511628211ULL;
-    }
+#define FNV_START 14695981039346656037ULL
+#define FNV_STEP(h, c) (((h) ^ (uint64_t)(c)) * 1099511628211ULL)
+
+static inline uint64_t hash_finish(uint64_t h) {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h;
+}
+
+static inline uint64_t hash_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    uint64_t h = FNV_START; /* FNV-1a over the code points, then a 64-bit finalizer */
+    for (Py_ssize_t i = start; i < end; i++) h = FNV_STEP(h, PyUnicode_READ(kind, data, i));
+    return hash_finish(h);
 }
 
 static inline Py_UCS1 code_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
@@ -134,6 +138,13 @@ static inline int token_kind(Py_UCS4 c) {
     if (c < 128) return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
     if (is_cjk(c)) return 2;
     return Py_UNICODE_ISALNUM(c) ? 1 : 0; /* the regular expression's \w, less '_' (ASCII) */
+}
+
+/* token_kind of each character of a one-byte (Latin-1) text, made at import */
+static uint8_t latin1_kinds[256];
+
+static void latin1_kinds_init(void) {
+    for (int c = 0; c < 256; c++) latin1_kinds[c] = (uint8_t)token_kind((Py_UCS4)c);
 }
 
 static PyObject *encode(PyObject *self, PyObject *tokens) {
@@ -190,16 +201,28 @@ static PyObject *sentence_tokens(PyObject *self, PyObject *args) {
         if (toks == NULL) goto fail;
         PyList_SET_ITEM(lists, k, toks);
         Py_ssize_t count = 0, i = s;
+        const Py_UCS1 *bytes = kind == PyUnicode_1BYTE_KIND ? (const Py_UCS1 *)data : NULL;
         while (i < e) {
-            int what = token_kind(PyUnicode_READ(kind, data, i));
-            if (what == 0) {
-                i++;
-                continue;
-            }
             Py_ssize_t j = i + 1;
-            if (what == 1)
-                while (j < e && token_kind(PyUnicode_READ(kind, data, j)) == 1) j++;
-            uint64_t h = hash_of(kind, data, i, j);
+            uint64_t h;
+            if (bytes != NULL) { /* (most texts: a table lookup a character, the hash on the way) */
+                if (!latin1_kinds[bytes[i]]) {
+                    i++;
+                    continue;
+                }
+                h = FNV_STEP(FNV_START, bytes[i]);
+                for (; j < e && latin1_kinds[bytes[j]]; j++) h = FNV_STEP(h, bytes[j]);
+                h = hash_finish(h);
+            } else {
+                int what = token_kind(PyUnicode_READ(kind, data, i));
+                if (what == 0) {
+                    i++;
+                    continue;
+                }
+                if (what == 1)
+                    while (j < e && token_kind(PyUnicode_READ(kind, data, j)) == 1) j++;
+                h = hash_of(kind, data, i, j);
+            }
             PyObject *tok = token_of(text, kind, data, i, j, h);
             if (tok == NULL) goto fail;
             int failed = PyList_Append(toks, tok);
@@ -1365,4 +1388,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "repo_sdk.rules.native", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit_native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit_native(void) {
+    latin1_kinds_init();
+    return PyModule_Create(&module);
+}

@@ -133,10 +133,14 @@ class Repetition(Rule[RepetitionParams]):
         super().__init__(config, points)
         p = self.config
         self._key = f"repetition.read.{p.min_tokens}"
+        self._earlier_key = (id(self), "earlier")
 
     def read(self, view: TextView) -> _Read:
         """What the rule reads off a view, made once: as the reply, and later as an earlier turn."""
         return view.memo(self._key, lambda _: _Read(view, self.config.min_tokens))
+
+    def _earlier(self) -> _Earlier:
+        return _Earlier(self)
 
     def index(self, counts: Counter[str] | None = None) -> NearDuplicates:
         """An empty index of texts to search as this rule compares them (``counts``: a long reply's word counts)."""
@@ -156,7 +160,7 @@ class Repetition(Rule[RepetitionParams]):
         sentences, codes = read.sentences, read.codes
         whole_fired = False
         if p.history or p.sentences:
-            earlier = turn.dialogue.memo((id(self), "earlier"), lambda: _Earlier(self))
+            earlier = turn.dialogue.memo(self._earlier_key, self._earlier)
             earlier.catch_up(turn.dialogue.tracker(AgentTurns))
             first = 0 if p.window is None else max(0, len(earlier.turn_index) - p.window)
             if p.history and earlier.turn_index and len(read.tokens) >= p.min_tokens:

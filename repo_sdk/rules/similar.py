@@ -101,8 +101,10 @@ class NearDuplicates:
         self._ratio = metric == "ratio"
         self._texts: list[Sequence[str]] = []
         self._codes: list[str] = []  # ratio: each text's code (see encode)
-        self._first_of: dict[str, int] = {}  # ratio: a code -> its first text and its last
+        # ratio: a code -> its last text, and its first (made on the first search for a first text: most
+        # indexes are only searched for last ones)
         self._last_of: dict[str, int] = {}
+        self._first_of: dict[str, int] | None = None
         # ratio: once two different texts were found under one code, the texts -> their first and last
         self._copies: dict[tuple[str, ...], list[int]] | None = None
         self._cutoff = max(0.0, threshold - 1e-6)  # on codes: lower, so rounding never rules out a text
@@ -134,7 +136,8 @@ class NearDuplicates:
         if self._ratio:
             code = encode(tokens) if code is None else code
             self._codes.append(code)
-            self._first_of.setdefault(code, rid)
+            if self._first_of is not None:
+                self._first_of.setdefault(code, rid)
             self._last_of[code] = rid
             if self._copies is not None:
                 self._copy(rid)
@@ -157,13 +160,12 @@ class NearDuplicates:
         self._sizes.extend([0] * len(texts))
         self._codes.extend(codes)
         first_of = self._first_of
-        for code in codes:
-            if code not in first_of:
-                first_of[code] = rid
-            rid += 1
-        self._last_of.update(zip(codes, range(rid - len(codes), rid), strict=True))
+        if first_of is not None:
+            for k, code in enumerate(codes, rid):
+                first_of.setdefault(code, k)
+        self._last_of.update(zip(codes, range(rid, rid + len(codes)), strict=True))
         if self._copies is not None:
-            for each in range(rid - len(codes), rid):
+            for each in range(rid, rid + len(codes)):
                 self._copy(each)
 
     def first(self, tokens: Sequence[str], min_key: int | None = None, code: str | None = None) -> Found:
@@ -214,7 +216,7 @@ class NearDuplicates:
         Codes hold a few bits per token, so different texts may share one: once a search meets
         such a pair, every text is also kept by its tokens, and looked up that way.
         """
-        rid = (self._last_of if last else self._first_of).get(code)
+        rid = (self._last_of if last else self._first_texts()).get(code)
         if rid is None or self._texts[rid] == tokens:
             return rid
         if self._copies is None:
@@ -223,6 +225,14 @@ class NearDuplicates:
                 self._copy(each)
         found = self._copies.get(tuple(tokens))
         return None if found is None else found[1 if last else 0]
+
+    def _first_texts(self) -> dict[str, int]:
+        """A code -> its first text: made on the first search for a first text, kept up from then on."""
+        if self._first_of is None:
+            self._first_of = {}
+            for k, code in enumerate(self._codes):
+                self._first_of.setdefault(code, k)
+        return self._first_of
 
     def _copy(self, rid: int) -> None:
         assert self._copies is not None
@@ -347,6 +357,8 @@ class NearDuplicates:
         """The first of ``rids`` (``backwards``: the last) whose code (``codes``, in the same order) is close
         to ``code`` and whose tokens are ``threshold`` similar to ``tokens``."""
         close = close_codes(code, codes, self._cutoff)
+        if not close:  # (most searches)
+            return None
         texts, t = self._texts, self.threshold
         for rid in sorted([rids[i] for i in close], reverse=backwards):
             self.comparisons += 1

@@ -197,7 +197,12 @@ class RulesSource(RewardSource[RulesConfig]):
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         """Hits of every turn rule on one reply in its context."""
-        return [hit for rule in self.turn_rules for hit in capped(rule, rule.check_turn(turn))]
+        hits: list[RuleHit] = []
+        for rule in self.turn_rules:
+            found = rule.check_turn(turn)
+            if found:  # (most rules on most replies find nothing)
+                hits += capped(rule, found)
+        return hits
 
     def score(self, samples: Sequence[Sample]) -> list[SourceScore]:
         carried = _Carried()
