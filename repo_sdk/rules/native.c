@@ -1194,16 +1194,25 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
         }                                                                                            \
     } while (0)
 
-static void words_in_ucs1(const WordsTable *t, const Py_UCS1 *s, Py_ssize_t len, uint8_t *bits) {
-    for (Py_ssize_t i = 0; i < len; i++) {
-        unsigned c0 = s[i];
-        if (c0 >= 128) continue;
-        unsigned c1 = i + 1 < len ? s[i + 1] : 128, c2 = i + 2 < len ? s[i + 2] : 128;
-#define REST_UCS1(j) ((Py_UCS4)s[i + (j)])
-        WORDS_AT(t, bits, c0, c1, c2, len - i, REST_UCS1);
-#undef REST_UCS1
+/* words_in over a text of one- or two-byte characters, read straight from its array */
+#define WORDS_IN_OF(NAME, CHAR)                                                                        \
+    static void NAME(const WordsTable *t, const CHAR *s, Py_ssize_t len, uint8_t *bits) {             \
+        for (Py_ssize_t i = 0; i < len; i++) {                                                       \
+            unsigned c0 = s[i], c1 = 128, c2 = 128;                                                  \
+            if (c0 >= 128) continue;                                                                 \
+            if (i + 2 < len) { /* (all but the last two) */                                          \
+                c1 = s[i + 1];                                                                       \
+                c2 = s[i + 2];                                                                       \
+            } else if (i + 1 < len) {                                                                \
+                c1 = s[i + 1];                                                                       \
+            }                                                                                        \
+            WORDS_AT(t, bits, c0, c1, c2, len - i, REST_ARRAY);                                      \
+        }                                                                                            \
     }
-}
+#define REST_ARRAY(j) ((Py_UCS4)s[i + (j)])
+WORDS_IN_OF(words_in_ucs1, Py_UCS1)
+WORDS_IN_OF(words_in_ucs2, Py_UCS2)
+#undef REST_ARRAY
 
 static void words_in_any(const WordsTable *t, int kind, const void *data, Py_ssize_t len, uint8_t *bits) {
     for (Py_ssize_t i = 0; i < len; i++) {
@@ -1234,6 +1243,8 @@ static PyObject *words_in(PyObject *self, PyObject *args) {
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     if (kind == PyUnicode_1BYTE_KIND) /* (most texts: the characters read as bytes) */
         words_in_ucs1(t, PyUnicode_1BYTE_DATA(text), len, bits);
+    else if (kind == PyUnicode_2BYTE_KIND) /* (a curly quote, a dash: most of the others) */
+        words_in_ucs2(t, PyUnicode_2BYTE_DATA(text), len, bits);
     else
         words_in_any(t, kind, data, len, bits);
     return out;
