@@ -33,6 +33,8 @@ class RuleParams(BaseModel):
 
 def cap_hits(hits: list[RuleHit], params: BaseModel) -> list[RuleHit]:
     """The first ``params.max_hits`` hits (all of them when unset)."""
+    if not hits:  # (most rules on most replies: no parameter to read)
+        return hits
     limit = getattr(params, "max_hits", None)
     return hits if limit is None else hits[:limit]
 
