@@ -56,8 +56,9 @@ def record_to_dialogue(record: Any, mapping: InputSpec | None = None) -> Dialogu
     if not isinstance(raw_turns, list):
         raise ValueError(f"{m.turns!r} must be a list, got {type(raw_turns).__name__}")
     turns = []
+    keys = (m.role, m.content, m.tool_calls, m.roles)  # (read once: a pydantic model's fields cost a call each)
     for i, t in enumerate(raw_turns):
-        plain = plain_turn(t, m.role, m.content, m.tool_calls, m.roles)
+        plain = plain_turn(t, *keys)
         if plain is not None:
             turns.append(plain)
             continue

@@ -1050,9 +1050,9 @@ static PyObject *close_earlier(PyObject *self, PyObject *args) {
 }
 
 /* A table of words (ASCII, distinct) for words_in: each word's characters, and where a text's positions
-   look it up. Words of one character are indexed by it; of two, looked up by their pair (marked in a
-   bitmap first); longer ones by their first three characters (a small Bloom filter first), chained. The
-   tables are small, so a long text's scan stays in the fastest caches. */
+   look it up. Words of one character are indexed by it; of two, by their pair; longer ones by their first
+   three characters (a small Bloom filter first), chained. The tables are small, or (the pairs') touched
+   in a few places by a text, so a long text's scan stays in the fastest caches. */
 #define WORDS_TABLE "repo_sdk.rules.native.words_table"
 typedef struct {
     int32_t next; /* the next word of its slot, or -1 */
@@ -1062,11 +1062,11 @@ typedef struct {
 typedef struct {
     Py_ssize_t n;                 /* words */
     int32_t one[128];             /* a one-character word's index, or -1 */
-    uint8_t pairs[128 * 128 / 8]; /* the pairs that are two-character words */
+    int32_t two[128 * 128];       /* a two-character word's index by its pair, or -1 */
     uint8_t starts[128 * 128 / 8]; /* the pairs a longer word starts with */
     uint64_t bloom[64];           /* the first three characters of the longer words, hashed to 4,096 bits */
     uint32_t mask;                /* slots - 1 (a power of two) */
-    uint32_t *keys;               /* a slot's key + 1 (0: an empty slot): three characters, or a pair | 1 << 21 */
+    uint32_t *keys;               /* a slot's key + 1 (0: an empty slot): a longer word's first three characters */
     int32_t *head;                /* a slot's first word */
     WordEntry *words;
     char *chars;
@@ -1132,6 +1132,7 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
         return PyErr_NoMemory();
     }
     memset(t->one, -1, sizeof t->one);
+    memset(t->two, -1, sizeof t->two);
     memset(t->head, -1, slots * sizeof(int32_t));
     Py_ssize_t at = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -1147,12 +1148,15 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
             continue;
         }
         unsigned pair = (unsigned)c[0] << 7 | (unsigned)c[1];
-        uint32_t key = len == 2 ? (pair | 1u << 21) + 1 : (pair << 7 | (unsigned)c[2]) + 1;
+        if (len == 2) {
+            if (t->two[pair] >= 0) goto twice;
+            t->two[pair] = (int32_t)k;
+            continue;
+        }
+        uint32_t key = (pair << 7 | (unsigned)c[2]) + 1;
         uint32_t s = key_slot_of(t, key);
-        if (len == 2 && t->keys[s] == key) goto twice;
-        if (len == 2) t->pairs[pair >> 3] |= (uint8_t)(1u << (pair & 7));
-        if (len > 2) t->starts[pair >> 3] |= (uint8_t)(1u << (pair & 7));
-        if (len > 2) t->bloom[bloom_bit(key) >> 6] |= 1ULL << (bloom_bit(key) & 63);
+        t->starts[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+        t->bloom[bloom_bit(key) >> 6] |= 1ULL << (bloom_bit(key) & 63);
         t->keys[s] = key;
         t->words[k].next = t->head[s]; /* (a chain runs from the last word to the first: each is tested) */
         t->head[s] = (int32_t)k;
@@ -1178,8 +1182,8 @@ static PyObject *words_table(PyObject *self, PyObject *words) {
         if (w_ >= 0) SET_BIT(bits, w_);                                                              \
         if ((c1) >= 128) break;                                                                      \
         unsigned pair_ = (c0) << 7 | (c1);                                                           \
-        if ((t)->pairs[pair_ >> 3] >> (pair_ & 7) & 1)                                               \
-            SET_BIT(bits, (t)->head[key_slot_of(t, (pair_ | 1u << 21) + 1)]);                        \
+        w_ = (t)->two[pair_];                                                                        \
+        if (w_ >= 0) SET_BIT(bits, w_);                                                              \
         if (!((t)->starts[pair_ >> 3] >> (pair_ & 7) & 1) || (c2) >= 128) break;                     \
         uint32_t key_ = (pair_ << 7 | (c2)) + 1, b_ = bloom_bit(key_);                               \
         if (!((t)->bloom[b_ >> 6] >> (b_ & 63) & 1)) break;                                          \
