@@ -85,17 +85,17 @@ class _Tally:
 
     def add_values(self, values: list[float], none: int) -> None:
         """Count turns' values (in order) and ``none`` turns without one: the same as :meth:`add` of each."""
-        self.turns += len(values) + none
+        self.turns += none
         self.none += none
         keys = list(map(round, map(float, values), repeat(9)))
         fresh = Counter(keys)
-        if len(self.counters.keys() | fresh.keys()) <= _SLOTS:  # no counter runs out: counted at once
-            self.scored += len(keys)
-            self.counters.update(fresh)
+        if len(self.counters.keys() | fresh.keys()) > _SLOTS:  # a counter runs out: one value at a time
+            for value in values:
+                self.add(value)
             return
-        self.turns -= len(values)
-        for value in values:
-            self.add(value)
+        self.turns += len(keys)
+        self.scored += len(keys)
+        self.counters.update(fresh)
 
 
 class SourceTally:
