@@ -56,20 +56,21 @@ def hit_row(hit: RuleHit) -> HitRow:
 
 def turn_row(sample: Sample, result: RewardResult) -> TurnRow:
     """The row of one scored assistant turn."""
+    metadata, sources = sample.metadata, result.sources  # (a model's field read is a call: each read once)
     return {
         "kind": "turn",
-        "dialogue_id": sample.metadata.get("dialogue_id"),
-        "turn_index": sample.metadata.get("turn_index"),
+        "dialogue_id": metadata.get("dialogue_id"),
+        "turn_index": metadata.get("turn_index"),
         "sample_id": sample.id,
         "response": sample.response,
         "reward": result.reward,
         "sources": result.source_values(),
         "fired": [hit_row(h) for h in result.fired],
-        "reasons": {name: s.reason for name, s in result.sources.items() if s.reason},
+        "reasons": {name: s.reason for name, s in sources.items() if s.reason},
         "details": {
-            name: {k: v for k, v in s.details.items() if k != "hits"}
-            for name, s in result.sources.items()
-            if len(s.details) > ("hits" in s.details)  # a detail besides the hits
+            name: {k: v for k, v in details.items() if k != "hits"}
+            for name, s in sources.items()
+            if len(details := s.details) > ("hits" in details)  # a detail besides the hits
         },
         "combiner": result.details,
     }

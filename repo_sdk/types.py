@@ -259,17 +259,18 @@ class Dialogue(BaseModel):
         no Sample of its own, and stays in the history of the replies after it.
         """
         out = []
-        for i, turn in enumerate(self.turns):
+        ident, task, turns, metadata = self.id, self.task, self.turns, self.metadata  # (a field read is a call)
+        for i, turn in enumerate(turns):
             if turn.role == "assistant" and not turn.is_tool_call_only:
                 # parts this dialogue validated already: validating them again per sample would cost
                 # as much as every rule of a small pack
                 values = {
-                    "id": f"{self.id}#{i}",
-                    "task": dict(self.task),
-                    "history": self.turns[:i],
+                    "id": f"{ident}#{i}",
+                    "task": dict(task),
+                    "history": turns[:i],
                     "response": turn.content,
                     "group": None,
-                    "metadata": {**self.metadata, "dialogue_id": self.id, "turn_index": i},
+                    "metadata": {**metadata, "dialogue_id": ident, "turn_index": i},
                 }
                 out.append(assemble(Sample, values, _SAMPLE_GIVEN, {"_origin": Origin(self, i)}))
         return out

@@ -248,8 +248,9 @@ class _Carried:
             ctx, last, last_view = DialogueContext(dialogue.task), -1, None
         else:
             _, ctx, last, last_view = entry
+        turns = dialogue.turns
         for i in range(len(ctx.turns), index):  # each turn pushed once; the last reply keeps its views
-            ctx.push(dialogue.turns[i], last_view if i == last else None)
+            ctx.push(turns[i], last_view if i == last else None)
         reply = TextView(sample.response)
         self.open[id(dialogue)] = (dialogue, ctx, index, reply)
         return TurnContext(sample, ctx, reply)
