@@ -106,17 +106,17 @@ class SourceTally:
 
     def add(self, source: str, value: float | None) -> None:
         """Count one turn's value (None: the source did not score it)."""
-        tally = self._by_source.get(source)
-        if tally is None:
-            tally = self._by_source[source] = _Tally()
-        tally.add(value)
+        self._of(source).add(value)
 
     def add_values(self, source: str, values: list[float], none: int = 0) -> None:
         """Count turns' values of one source (in order; None left out) and ``none`` turns without one."""
+        self._of(source).add_values(values, none)
+
+    def _of(self, source: str) -> _Tally:
         tally = self._by_source.get(source)
         if tally is None:
             tally = self._by_source[source] = _Tally()
-        tally.add_values(values, none)
+        return tally
 
     def add_row(self, sources: Mapping[str, float | None]) -> None:
         """Count one turn row's ``sources`` mapping."""

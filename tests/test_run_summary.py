@@ -119,6 +119,39 @@ def test_a_journal_with_totals_is_counted_from_them_one_without_from_its_rows(tm
     }
 
 
+def test_a_journal_of_the_version_before_is_counted_from_its_rows(tmp_path: Path) -> None:
+    """A run begun before totals lines (header "summaries", a line of per-turn briefs a group) and finished
+    by this version: its briefs are not read, its rows are, and a totals line of the resumed part is not
+    counted twice."""
+    row = {
+        "kind": "turn",
+        "dialogue_id": "a",
+        "turn_index": 1,
+        "sample_id": "a#1",
+        "response": "hi",
+        "reward": -3.0,
+        "sources": {"rules": -3.0},
+        "fired": [{"rule": "x"}],
+        "reasons": {},
+        "details": {"rules": {}},
+    }
+    later = {**row, "dialogue_id": "b", "sample_id": "b#1", "reward": 1.0, "sources": {"rules": 1.0}, "fired": []}
+    lines = [
+        {"kind": "header", "fingerprint": "f", "summaries": True},
+        row,
+        {"kind": "summary", "turns": [["a", 1, 99.0, {"rules": 99.0}, ["y"], None, None, None]]},
+        {"kind": "checkpoint", "position": 1},
+        later,  # (resumed by this version)
+        {"kind": "totals", **group_totals([later])},
+        {"kind": "checkpoint", "position": 2},
+    ]
+    journal = tmp_path / "journal"
+    journal.write_bytes(b"".join(dumps_bytes(line) for line in lines))
+    summary = write_outputs(lambda: journal.open("rb"), tmp_path / "out.jsonl")
+    assert (summary.turns, summary.reward_sum, dict(summary.rule_turns)) == (2, -2.0, {"x": 1})
+    assert (tmp_path / "out.jsonl").read_text().count('"kind":"turn"') == 2
+
+
 def _random_rows(rng: random.Random, n: int) -> list[dict]:
     """Turn rows as hostile as the totals may meet: ids reused and repeated out of order, turn indexes
     that fall, repeat, or are no int; sources missing from some rows, None now and then, errors; more
