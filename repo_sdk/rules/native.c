@@ -3,10 +3,11 @@
  * encode(tokens) -> str
  *     One ASCII character per token, from a hash of the token's characters: equal tokens get
  *     equal characters (what the codes' prefilter needs), different ones share one 1 time in 128.
- * sentence_tokens(lower, spans) -> (codes, tokens)
+ * sentence_tokens(lower, spans) -> (codes, tokens, all tokens, all code)
  *     For each (start, end) span of `lower` (a lower-cased text), the tokens there as
  *     repo_sdk.rules.text.TOKEN finds them (a run of word characters other than '_' and CJK;
- *     a CJK character alone) and the code of them.
+ *     a CJK character alone) and the code of them; then every span's tokens in one list, and
+ *     the code of that list (the spans' codes joined).
  *
  * split_sentences(text) -> [(start, end), ...]
  *     repo_sdk.rules.text.split_sentences: a sentence ends after a run of . ! ? ... followed by
@@ -185,73 +186,118 @@ static int read_span(PyObject *span, Py_ssize_t len, Py_ssize_t *start, Py_ssize
     return 0;
 }
 
+/* One token of a sentence, found before its str is looked up: where it is, and the hash of its characters. */
+typedef struct {
+    Py_ssize_t start, end;
+    uint64_t hash;
+} Found;
+
+#define HELD_SLOT(h) (&held[((h) >> 7) & ((1 << HELD_BITS) - 1)])
+#define PREFETCH_AHEAD 4 /* tokens: the str held for one is fetched while four before it are looked up */
+
+/* The tokens of lower[s:e] into found[*count...] (grown as needed), each one's slot of `held` prefetched. */
+static int find_tokens(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Found **found, Py_ssize_t *count,
+                       Py_ssize_t *cap) {
+    const Py_UCS1 *bytes = kind == PyUnicode_1BYTE_KIND ? (const Py_UCS1 *)data : NULL;
+    Py_ssize_t i = s, m = *count;
+    while (i < e) {
+        Py_ssize_t j = i + 1;
+        uint64_t h;
+        if (bytes != NULL) { /* (most texts: a table lookup a character, the hash on the way) */
+            if (!latin1_kinds[bytes[i]]) {
+                i++;
+                continue;
+            }
+            h = FNV_STEP(FNV_START, bytes[i]);
+            for (; j < e && latin1_kinds[bytes[j]]; j++) h = FNV_STEP(h, bytes[j]);
+            h = hash_finish(h);
+        } else {
+            int what = token_kind(PyUnicode_READ(kind, data, i));
+            if (what == 0) {
+                i++;
+                continue;
+            }
+            if (what == 1)
+                while (j < e && token_kind(PyUnicode_READ(kind, data, j)) == 1) j++;
+            h = hash_of(kind, data, i, j);
+        }
+        if (m >= *cap) {
+            Py_ssize_t more = *cap ? *cap * 2 : 256;
+            Found *grown = PyMem_Realloc(*found, (size_t)more * sizeof(Found));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            *found = grown;
+            *cap = more;
+        }
+        __builtin_prefetch(HELD_SLOT(h)); /* (the table is large: its slots are mostly out of the cache) */
+        (*found)[m++] = (Found){i, j, h};
+        i = j;
+    }
+    *count = m;
+    return 0;
+}
+
 static PyObject *sentence_tokens(PyObject *self, PyObject *args) {
     PyObject *text, *spans;
     if (!PyArg_ParseTuple(args, "UO!:sentence_tokens", &text, &PyList_Type, &spans)) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans), cap = 0;
-    Py_UCS1 *buf = NULL;
-    PyObject *codes = PyList_New(n), *lists = PyList_New(n);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = PyList_GET_SIZE(spans), cap = 0, total = 0;
+    Found *found = NULL;
+    PyObject *codes = PyList_New(n), *lists = PyList_New(n), *flat = NULL, *whole = NULL;
     if (codes == NULL || lists == NULL) goto fail;
     for (Py_ssize_t k = 0; k < n; k++) {
-        Py_ssize_t s, e;
+        Py_ssize_t s, e, m = 0;
         if (read_span(PyList_GET_ITEM(spans, k), len, &s, &e) < 0) goto fail;
-        PyObject *toks = PyList_New(0);
-        if (toks == NULL) goto fail;
-        PyList_SET_ITEM(lists, k, toks);
-        Py_ssize_t count = 0, i = s;
-        const Py_UCS1 *bytes = kind == PyUnicode_1BYTE_KIND ? (const Py_UCS1 *)data : NULL;
-        while (i < e) {
-            Py_ssize_t j = i + 1;
-            uint64_t h;
-            if (bytes != NULL) { /* (most texts: a table lookup a character, the hash on the way) */
-                if (!latin1_kinds[bytes[i]]) {
-                    i++;
-                    continue;
-                }
-                h = FNV_STEP(FNV_START, bytes[i]);
-                for (; j < e && latin1_kinds[bytes[j]]; j++) h = FNV_STEP(h, bytes[j]);
-                h = hash_finish(h);
-            } else {
-                int what = token_kind(PyUnicode_READ(kind, data, i));
-                if (what == 0) {
-                    i++;
-                    continue;
-                }
-                if (what == 1)
-                    while (j < e && token_kind(PyUnicode_READ(kind, data, j)) == 1) j++;
-                h = hash_of(kind, data, i, j);
-            }
-            PyObject *tok = token_of(text, kind, data, i, j, h);
-            if (tok == NULL) goto fail;
-            int failed = PyList_Append(toks, tok);
-            Py_DECREF(tok);
-            if (failed) goto fail;
-            if (count >= cap) {
-                Py_ssize_t more = cap ? cap * 2 : 256;
-                Py_UCS1 *grown = PyMem_Realloc(buf, (size_t)more);
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    goto fail;
-                }
-                buf = grown;
-                cap = more;
-            }
-            buf[count++] = (Py_UCS1)(h & 0x7F);
-            i = j;
+        if (find_tokens(kind, data, s, e, &found, &m, &cap) < 0) goto fail;
+        PyObject *toks = PyList_New(m), *code = PyUnicode_New(m, 127);
+        if (toks == NULL || code == NULL) {
+            Py_XDECREF(toks);
+            Py_XDECREF(code);
+            goto fail;
         }
-        PyObject *code = PyUnicode_New(count, 127);
-        if (code == NULL) goto fail;
-        if (count) memcpy(PyUnicode_1BYTE_DATA(code), buf, (size_t)count);
+        PyList_SET_ITEM(lists, k, toks);
         PyList_SET_ITEM(codes, k, code);
+        Py_UCS1 *chars = PyUnicode_1BYTE_DATA(code);
+        for (Py_ssize_t t = 0; t < m; t++) {
+            if (t + PREFETCH_AHEAD < m) { /* the str held for a token further on, while this one is looked up */
+                PyObject *ahead = *HELD_SLOT(found[t + PREFETCH_AHEAD].hash);
+                if (ahead != NULL) __builtin_prefetch(ahead);
+            }
+            PyObject *tok = token_of(text, kind, data, found[t].start, found[t].end, found[t].hash);
+            if (tok == NULL) goto fail;
+            PyList_SET_ITEM(toks, t, tok);
+            chars[t] = (Py_UCS1)(found[t].hash & 0x7F);
+        }
+        total += m;
     }
-    PyMem_Free(buf);
-    return Py_BuildValue("(NN)", codes, lists);
+    /* every token in order, and the code of them all (the sentences' codes one after another) */
+    flat = PyList_New(total);
+    whole = PyUnicode_New(total, 127);
+    if (flat == NULL || whole == NULL) goto fail;
+    Py_ssize_t at = 0;
+    Py_UCS1 *all = PyUnicode_1BYTE_DATA(whole);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *toks = PyList_GET_ITEM(lists, k), *code = PyList_GET_ITEM(codes, k);
+        Py_ssize_t m = PyList_GET_SIZE(toks);
+        for (Py_ssize_t t = 0; t < m; t++) {
+            PyObject *tok = PyList_GET_ITEM(toks, t);
+            Py_INCREF(tok);
+            PyList_SET_ITEM(flat, at + t, tok);
+        }
+        if (m) memcpy(all + at, PyUnicode_1BYTE_DATA(code), (size_t)m);
+        at += m;
+    }
+    PyMem_Free(found);
+    return Py_BuildValue("(NNNN)", codes, lists, flat, whole);
 fail:
-    PyMem_Free(buf);
+    PyMem_Free(found);
     Py_XDECREF(codes);
     Py_XDECREF(lists);
+    Py_XDECREF(flat);
+    Py_XDECREF(whole);
     return NULL;
 }
 
@@ -1397,7 +1443,8 @@ static PyMethodDef methods[] = {
     {"split_sentences", split_sentences, METH_O, "split_sentences(text) -> the spans of its sentences."},
     {"encode", encode, METH_O, "encode(tokens) -> str: one ASCII character per token, from its characters."},
     {"sentence_tokens", sentence_tokens, METH_VARARGS,
-     "sentence_tokens(lower, spans) -> (codes, tokens): each span's tokens (TOKEN's) and their code."},
+     "sentence_tokens(lower, spans) -> (codes, tokens, all tokens, all code): each span's tokens (TOKEN's) and "
+     "their code, then all of them and their code."},
     {NULL, NULL, 0, NULL},
 };
 

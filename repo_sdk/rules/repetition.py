@@ -48,7 +48,7 @@ class _Read:
         every = view.sentence_tokens
         codes = view.sentence_codes
         self.tokens = view.tokens
-        self.whole = "".join(codes)  # the text's tokens are its sentences' tokens, in order (a code a token)
+        self.whole = view.tokens_code  # the text's tokens are its sentences' tokens, in order (a code a token)
         if min(map(len, codes), default=min_tokens) >= min_tokens:  # (most replies: every sentence counts)
             self.sentences, self.codes = every, codes
         else:

@@ -124,9 +124,11 @@ class TextView:
     def sentence_tokens(self) -> list[tuple[tuple[int, int], list[str]]]:
         """Each sentence span with its tokens."""
         if SPEEDUPS is not None and (lower := self._lower) is not None:
-            # read in C, with each sentence's code (sentence_codes) on the way
-            codes, tokens = SPEEDUPS.sentence_tokens(lower, self.sentences)
-            self.__dict__["sentence_codes"] = codes
+            # read in C, with each sentence's code (sentence_codes), all the tokens and their code on the way
+            codes, tokens, every, code = SPEEDUPS.sentence_tokens(lower, self.sentences)
+            held = self.__dict__
+            held["sentence_codes"], held["tokens_code"] = codes, code
+            held.setdefault("tokens", every)  # (the same tokens, whichever way a rule read them first)
             return list(zip(self.sentences, tokens, strict=True))
         spaced = self._spaced
         if spaced is not None:
@@ -158,6 +160,13 @@ class TextView:
             return [encode(tokens) for _, tokens in every]
         join, code = "".join, CODES.__getitem__  # encode(), without a call per sentence
         return [join(map(code, tokens)) for _, tokens in every]
+
+    @_once
+    def tokens_code(self) -> str:
+        """The :func:`~repo_sdk.rules.codes.encode` code of the tokens of all the :attr:`sentence_tokens`, in order."""
+        codes = self.sentence_codes
+        made = self.__dict__.get("tokens_code")  # (read in C with the tokens)
+        return made if made is not None else "".join(codes)
 
     @_once
     def _cjk_apart(self) -> tuple[str, list[int]] | None:

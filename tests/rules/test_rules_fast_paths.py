@@ -7,6 +7,7 @@ import random
 import re
 
 from repo_sdk.rules import text
+from repo_sdk.rules.codes import encode
 from repo_sdk.rules.views import TextView
 
 
@@ -130,6 +131,7 @@ def test_view_tokens_are_the_tokens_of_the_text_whichever_view_comes_first() -> 
         second.sentence_tokens  # noqa: B018 - the sentences first: the tokens are taken from them
         assert second.tokens == text.tokenize(t)
         assert [toks for _, toks in second.sentence_tokens] == [text.tokenize(t[a:b]) for a, b in second.sentences]
+        assert first.tokens_code == second.tokens_code == encode(text.tokenize(t)) == "".join(second.sentence_codes)
     cjk_read = 0  # texts holding CJK that were read sentence by sentence, split where a sentence holds none
     same_length = [w for w in words if len(w.lower()) == len(w)]  # (else the tokens are read from the text)
     for _ in range(300):

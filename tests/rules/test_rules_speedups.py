@@ -54,8 +54,8 @@ def test_sentences_split_in_c_are_the_python_splitter_s() -> None:
 @needs_c
 def test_sentence_tokens_in_c_are_the_token_expression_s() -> None:
     spans = [(0, len(EVERY_CHARACTER))]
-    codes_, tokens = C.sentence_tokens(EVERY_CHARACTER, spans)
-    assert tokens[0] == text.TOKEN.findall(EVERY_CHARACTER)
+    codes_, tokens, every, code = C.sentence_tokens(EVERY_CHARACTER, spans)
+    assert tokens[0] == every == text.TOKEN.findall(EVERY_CHARACTER) and code == codes_[0]
     assert codes_[0] == C.encode(tokens[0]) and len(codes_[0]) == len(tokens[0])
     rng = random.Random(1)
     alphabet = "ab Z9_-'é谢\u3041\uac00\u00b2\u2167İ.\ud83d"
@@ -63,15 +63,29 @@ def test_sentence_tokens_in_c_are_the_token_expression_s() -> None:
         t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         cuts = sorted(rng.randint(-2, len(t) + 2) for _ in range(4))
         spans = [(cuts[0], cuts[1]), (cuts[2], cuts[3])]
-        found_codes, found = C.sentence_tokens(t, spans)
+        found_codes, found, every, code = C.sentence_tokens(t, spans)
         assert found == [text.TOKEN.findall(t, max(s, 0), max(e, 0)) for s, e in spans], (t, spans)
         assert found_codes == [C.encode(toks) for toks in found]
+        assert every == found[0] + found[1] and code == C.encode(every)
+
+
+@needs_c
+def test_sentence_tokens_in_c_of_many_and_long_tokens() -> None:
+    # more tokens than the first buffer holds, in one span and over many; words longer than the kept ones
+    rng = random.Random(3)
+    words = ["we", "can", "offer", "café", "x" * 65, "y" * 300, "谢", "80"]
+    t = " ".join(rng.choice(words) for _ in range(5_000))
+    cuts = sorted(rng.sample(range(len(t)), 40))
+    for spans in ([(0, len(t))], list(zip(cuts[::2], cuts[1::2], strict=True))):
+        codes_, found, every, code = C.sentence_tokens(t, spans)
+        assert found == [text.TOKEN.findall(t, s, e) for s, e in spans]
+        assert every == [tok for toks in found for tok in toks] and code == C.encode(every) == "".join(codes_)
 
 
 @needs_c
 def test_equal_tokens_get_equal_codes_and_tokens_met_again_are_the_same() -> None:
     first = C.sentence_tokens("we can offer 80 we", [(0, 18)])[1][0]
-    again = C.sentence_tokens("WE? we!".lower(), [(0, 7)])[1][0]
+    again = C.sentence_tokens("WE? we!".lower(), [(0, 7)])[2]
     assert first[0] == first[4] == again[0] == again[1] == "we"
     assert C.encode(["we", "x", "we"])[0] == C.encode(["we"]) == C.encode(["w" + "e"])
     assert {C.encode([w]) for w in (f"w{i}" for i in range(5000))} <= {chr(c) for c in range(128)}
