@@ -25,8 +25,8 @@ browser:
 	    echo "note: chromium is not installed and apt-get as root is not available: the browser test will be skipped"; \
 	  fi; }
 
-# (setup.py builds the rules' C part, repo_sdk/rules/native.c, in place: an edit to it installs again)
-$(STAMP): pyproject.toml setup.py repo_sdk/rules/native.c constraints.txt requirements-extra.txt requirements-nodeps.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
+# (setup.py builds the C parts, repo_sdk/rules/native.c and repo_sdk/fastmodel.c, in place: an edit to one installs again)
+$(STAMP): pyproject.toml setup.py repo_sdk/rules/native.c repo_sdk/fastmodel.c constraints.txt requirements-extra.txt requirements-nodeps.txt $(wildcard plugins/*/pyproject.toml) $(wildcard adapters/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) "torch==2.13.0"
 	$(PIP_INSTALL) -c constraints.txt -e ".[judge,rm,io,dev,ray]" $(addprefix -e ,$(PLUGINS)) $(addprefix -e ,$(ADAPTERS))
