@@ -65,11 +65,14 @@ def _assemble_in_c() -> Any:
         from repo_sdk import fastmodel  # type: ignore[attr-defined]  # built from C, where it could be
     except ImportError:
         return None
-    own = BaseModel.__dict__
-    fastmodel.bind(
-        own["__dict__"], own["__pydantic_fields_set__"], own["__pydantic_extra__"], own["__pydantic_private__"]
-    )
+    own = [BaseModel.__dict__.get(name) for name in _OWN_ATTRIBUTES]
+    if None in own:  # (a pydantic that lays them out otherwise: the Python function)
+        return None
+    fastmodel.bind(*own)
     return fastmodel.assemble
+
+
+_OWN_ATTRIBUTES = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 
 
 def _slot_setter(name: str) -> Any:
