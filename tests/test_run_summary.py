@@ -74,19 +74,22 @@ def test_totals_from_summary_lines_are_those_of_the_rows(tmp_path: Path, workers
     assert _totals(summary) == _totals(_from_rows(out))
 
 
+_ROW = {  # a turn row of a journal
+    "kind": "turn",
+    "dialogue_id": "a",
+    "turn_index": 1,
+    "sample_id": "a#1",
+    "response": "hi",
+    "reward": -3.0,
+    "sources": {"rules": -3.0, "judge": None},
+    "fired": [{"rule": "x"}],
+    "reasons": {"judge": "judge not run"},
+    "details": {"rules": {}},
+}
+
+
 def _journal(tmp_path: Path, totals: bool, other: dict) -> Path:
-    row = {
-        "kind": "turn",
-        "dialogue_id": "a",
-        "turn_index": 1,
-        "sample_id": "a#1",
-        "response": "hi",
-        "reward": -3.0,
-        "sources": {"rules": -3.0, "judge": None},
-        "fired": [{"rule": "x"}],
-        "reasons": {"judge": "judge not run"},
-        "details": {"rules": {}},
-    }
+    row = _ROW
     header = {"kind": "header", "fingerprint": "f", **({"totals": True} if totals else {})}
     lines = [dumps_bytes(header), dumps_bytes(row), dumps_bytes({"kind": "totals", **group_totals([other])})]
     path = tmp_path / "journal"
@@ -123,18 +126,7 @@ def test_a_journal_of_the_version_before_is_counted_from_its_rows(tmp_path: Path
     """A run begun before totals lines (header "summaries", a line of per-turn briefs a group) and finished
     by this version: its briefs are not read, its rows are, and a totals line of the resumed part is not
     counted twice."""
-    row = {
-        "kind": "turn",
-        "dialogue_id": "a",
-        "turn_index": 1,
-        "sample_id": "a#1",
-        "response": "hi",
-        "reward": -3.0,
-        "sources": {"rules": -3.0},
-        "fired": [{"rule": "x"}],
-        "reasons": {},
-        "details": {"rules": {}},
-    }
+    row = {**_ROW, "sources": {"rules": -3.0}, "reasons": {}}
     later = {**row, "dialogue_id": "b", "sample_id": "b#1", "reward": 1.0, "sources": {"rules": 1.0}, "fired": []}
     lines = [
         {"kind": "header", "fingerprint": "f", "summaries": True},

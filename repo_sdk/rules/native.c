@@ -102,11 +102,12 @@ static inline Py_UCS1 code_of(int kind, const void *data, Py_ssize_t start, Py_s
 #define HELD_BITS 16
 #define HELD_LONGEST 64 /* a longer token is made anew each time: the table holds at most 65,536 x 64 characters */
 static PyObject *held[1 << HELD_BITS];
+#define HELD_SLOT(h) (&held[((h) >> 7) & ((1 << HELD_BITS) - 1)]) /* where a hash's token is held */
 
 static PyObject *token_of(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
     Py_ssize_t n = end - start;
     if (n > HELD_LONGEST) return PyUnicode_Substring(text, start, end); /* (a 1 MB "word" is not kept) */
-    PyObject **slot = &held[(h >> 7) & ((1 << HELD_BITS) - 1)];
+    PyObject **slot = HELD_SLOT(h);
     PyObject *found = *slot;
     if (found != NULL && PyUnicode_GET_LENGTH(found) == n) {
         int same = 1, fkind = PyUnicode_KIND(found);
@@ -192,7 +193,6 @@ typedef struct {
     uint64_t hash;
 } Found;
 
-#define HELD_SLOT(h) (&held[((h) >> 7) & ((1 << HELD_BITS) - 1)])
 #define PREFETCH_AHEAD 4 /* tokens: the str held for one is fetched while four before it are looked up */
 
 /* The tokens of lower[s:e] into found[*count...] (grown as needed), each one's slot of `held` prefetched. */
