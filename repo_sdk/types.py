@@ -83,10 +83,7 @@ def _slot_setter(name: str) -> Any:
     return setter if setter is not None else lambda obj, value: object.__setattr__(obj, name, value)
 
 
-_SET_DICT = _slot_setter("__dict__")
-_SET_FIELDS_SET = _slot_setter("__pydantic_fields_set__")
-_SET_EXTRA = _slot_setter("__pydantic_extra__")
-_SET_PRIVATE = _slot_setter("__pydantic_private__")
+_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE = map(_slot_setter, _OWN_ATTRIBUTES)
 __test__ = {"assemble": assemble}  # (its example, run even where the name is bound to the C function)
 _IN_C = _assemble_in_c()
 if _IN_C is not None and not TYPE_CHECKING:
