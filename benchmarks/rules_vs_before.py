@@ -11,7 +11,10 @@ day, so the targets are read as ratios: both codes score the same chit-chat logs
 generated corpus's dialogues without a task, the issue's kind) in alternating rounds,
 process CPU time, best round of each, and each pack's ratio times the issue's figure
 estimates this code on that machine (printed from the best rounds, and from the median of
-each round's ratio, which a lucky round moves less). Packs: ``five`` (cot_leak, max_length, repetition,
+each round's ratio, which a lucky round moves less). It then adds what a run of the whole
+command costs besides the turns (the interpreter, imports, plugins, spec: ``repo-sdk score`` on a
+log of one dialogue, CPU time), scaled to that machine, and prints the end-to-end figure on the
+issue's 66,853 turns, as a user timing the command would read it. Packs: ``five`` (cot_leak, max_length, repetition,
 format_breakage, mixed_script) and ``negotiation`` (the scaffold's 14 negotiation rules
 with cot_leak and max_length: the rule set the issue measured, without the core rules
 added after it). The rows are not compared here (see ``benchmarks.golden_rows``).
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +38,7 @@ from benchmarks.corpus import write_corpus
 from benchmarks.rules_realistic import scaffold
 
 ISSUE = {"five": (1_734, 20_000), "negotiation": (117, 5_000)}  # (the code before, the target), turns/s
+ISSUE_TURNS = 66_853  # the assistant turns of the issue's logs
 LATER_CORE_RULES = {"flattery", "padding", "empty_reply", "judge_injection"}  # added after the issue's figures
 
 # runs in a fresh interpreter of one side: prints turns and process CPU seconds of score_file
@@ -96,6 +101,30 @@ def run_side(before: Path | None, spec: Path, logs: Path) -> tuple[int, float]:
     return int(result["turns"]), float(result["cpu"])
 
 
+def command_seconds(spec: Path, logs: Path, runs: int = 3) -> float:
+    """Median CPU seconds of this code's whole ``repo-sdk score`` command on the first dialogue of ``logs``."""
+    one = logs.with_name("one-dialogue.jsonl")
+    with logs.open(encoding="utf-8") as fh:
+        one.write_text(fh.readline(), encoding="utf-8")
+    command = Path(sys.executable).with_name("repo-sdk")
+    seconds = []
+    for i in range(runs):
+        out = one.with_name(f"one-{i}.jsonl")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        args = ["score", str(one), "-c", str(spec), "-o", str(out), "--only", "rules", "--workers", "1"]
+        done = subprocess.run(
+            [str(command), *args, "--no-progress"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode:
+            raise SystemExit(f"error: repo-sdk score failed: {done.stderr.strip()[-400:]}")
+        seconds.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", type=Path, required=True, help="a checkout of the code before issue 12")
@@ -117,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             spec = pack_spec(root, pack)
             best: dict[str, float] = {"before": 0.0, "now": 0.0}
             paired: list[float] = []  # each round's now / before: the machine's speed moves between rounds
+            before_rates: list[float] = []
             for r in range(args.rounds):
                 rates = {}
                 for side, checkout in (("before", args.before), ("now", None)):
@@ -125,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                     best[side] = max(best[side], rate)
                     print(f"[{pack}] round {r + 1} {side}: {turns} turns, {rate:,.0f} turns/s (CPU time)", flush=True)
                 paired.append(rates["now"] / rates["before"] if rates["before"] else 0.0)
+                before_rates.append(rates["before"])
             then, target = ISSUE[pack]
             for how, ratio in (("best rounds", best["now"] / best["before"] if best["before"] else 0.0),
                                ("median of the rounds' ratios", statistics.median(paired))):  # fmt: skip
@@ -135,6 +166,17 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             print(f"[{pack}] the rounds' ratios: {', '.join(f'{x:.1f}x' for x in paired)}", flush=True)
+            fixed = command_seconds(spec, logs)
+            # this machine's speed against the issue's: the code before's median rate here over its rate there
+            there = fixed * statistics.median(before_rates) / then
+            rate = then * statistics.median(paired)
+            whole = ISSUE_TURNS / (ISSUE_TURNS / rate + there)
+            print(
+                f"[{pack}] the command besides its turns: {fixed:.2f} s CPU here, about {there:.2f} s there; "
+                f"end to end on the issue's {ISSUE_TURNS:,} turns: about {whole:,.0f} turns/s "
+                f"(median estimate), target {target:,} ({whole / target:.0%})",
+                flush=True,
+            )
     return 0
 
 
