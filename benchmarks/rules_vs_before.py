@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         logs = root / "chit-chat.jsonl"
         n = chit_chat_logs(logs, args.dialogues, args.seed)
         print(f"rules_vs_before: {n} chit-chat dialogues; before: {args.before}", flush=True)
+        speed = 0.0  # this machine's speed over the issue's machine's (0: not measured yet)
         for pack in args.packs:
             spec = pack_spec(root, pack)
             best: dict[str, float] = {"before": 0.0, "now": 0.0}
@@ -167,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             print(f"[{pack}] the rounds' ratios: {', '.join(f'{x:.1f}x' for x in paired)}", flush=True)
             fixed = command_seconds(spec, logs)
-            # this machine's speed against the issue's: the code before's median rate here over its rate there
-            there = fixed * statistics.median(before_rates) / then
+            # this machine's speed against the issue's: the code before's median rate here over its rate there,
+            # from the five pack where it ran (its cost grows with the text alone; the negotiation pack's with
+            # the square of each dialogue's length, which these logs do not share with the issue's)
+            speed = speed or statistics.median(before_rates) / then
+            there = fixed * speed
             rate = then * statistics.median(paired)
             whole = ISSUE_TURNS / (ISSUE_TURNS / rate + there)
             print(

@@ -146,6 +146,7 @@ def warm_up(pipeline: RewardPipeline) -> None:
     for k in range(4):  # each reply's 8 new sentences against the 8 k earlier ones: the many-at-once comparison
         words = [f"w{k}{i}{j}" for i in range(8) for j in range(8)]  # (words of its own: no reply repeats another)
         pitch = " ".join(f"The room {' '.join(words[8 * i : 8 * i + 8])} costs {80 + i} EUR." for i in range(8))
+        pitch += " Спасибо, 谢谢." if k == 0 else ""  # (other scripts: their expressions are compiled on first use)
         turns += [Turn(role="user", content="Tell me more."), Turn(role="assistant", content=pitch)]
     try:
         score_dialogue_batch(pipeline, [Dialogue(id="warm-up", turns=turns)])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from functools import cache
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -35,20 +36,37 @@ SCRIPTS: dict[str, str] = {
     "thai": "\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46",
 }
 _ALL_LETTERS = "".join(SCRIPTS.values())
-# A segment in one match: a letter of one script, then as far as its last letter before a letter of
-# another script (the classes are disjoint: the first letter names the script). One class runs over
-# the segment, and the engine steps back only over the non-letters after its last letter.
-_SEGMENTS = re.compile(
-    "|".join(
+_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+class _Patterns(NamedTuple):
+    segments: re.Pattern[str]  # a segment in one match (script_segments)
+    non_letters: re.Pattern[str]  # a run of characters that are no script's letters
+    letter: re.Pattern[str]  # one letter of any script
+    other_scripts: re.Pattern[str]  # one letter of a script other than Latin
+
+
+@cache
+def _patterns() -> _Patterns:
+    """The expressions over every script's letters, compiled on first use: about 30 ms, which a run whose
+    replies hold no script but Latin (most runs) never pays.
+
+    A segment in one match: a letter of one script, then as far as its last letter before a letter of
+    another script (the classes are disjoint: the first letter names the script). One class runs over the
+    segment, and the engine steps back only over the non-letters after its last letter.
+    """
+    segments = "|".join(
         f"(?P<{name}>[{chars}](?:[^{''.join(v for k, v in SCRIPTS.items() if k != name)}]*[{chars}])?)"
         for name, chars in SCRIPTS.items()
     )
-)
-_NON_LETTERS = re.compile(f"[^{_ALL_LETTERS}]+")
-_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_LETTER = re.compile(f"[{_ALL_LETTERS}]")
-_OTHER_SCRIPTS = re.compile("[" + "".join(chars for name, chars in SCRIPTS.items() if name != "latin") + "]")
+    others = "".join(chars for name, chars in SCRIPTS.items() if name != "latin")
+    return _Patterns(
+        segments=re.compile(segments),
+        non_letters=re.compile(f"[^{_ALL_LETTERS}]+"),
+        letter=re.compile(f"[{_ALL_LETTERS}]"),
+        other_scripts=re.compile(f"[{others}]"),
+    )
 
 
 def class_bounds(inside: str) -> tuple[int, ...]:
@@ -94,7 +112,7 @@ def script_segments(text: str) -> list[Segment]:
         [('latin', 0, 2), ('cjk', 3, 5), ('latin', 6, 11)]
     """
     out: list[Segment] = []
-    for m in _SEGMENTS.finditer(text):
+    for m in _patterns().segments.finditer(text):
         a, b = m.span()
         out.append(Segment(m.lastgroup or "", a, b, _letters(m.group(), text, a, b)))
     return out
@@ -109,9 +127,10 @@ def _letters(piece: str, text: str, a: int, b: int) -> int:
         return kept
     wide = _NON_ASCII.findall(piece)
     if len(wide) * 8 > len(piece):  # mostly non-ASCII: the runs of non-letters counted
-        return b - a - sum(map(len, _NON_LETTERS.findall(text, a, b)))
+        return b - a - sum(map(len, _patterns().non_letters.findall(text, a, b)))
     wide_bytes = len(raw) - (len(piece) - len(wide))
-    return kept - wide_bytes + sum(1 for c in wide if _LETTER.match(c))
+    letter = _patterns().letter.match
+    return kept - wide_bytes + sum(1 for c in wide if letter(c))
 
 
 class MixedScriptParams(RuleParams):
@@ -208,7 +227,7 @@ def _other_scripts(text: str) -> bool:
     """Whether ``text`` holds a letter of a script other than Latin."""
     if SPEEDUPS is not None:
         return bool(SPEEDUPS.any_in_ranges(text, _OTHER_BOUNDS))
-    return _OTHER_SCRIPTS.search(text) is not None
+    return _patterns().other_scripts.search(text) is not None
 
 
 def _task_names(task: Mapping[str, Any], fields: list[str]) -> list[str]:

@@ -143,7 +143,7 @@ def test_the_character_tests_in_c_are_the_expressions_over_every_code_point() ->
     words = re.compile(r"[\w\u20ac$\u00a3]+")
     (read,), _, _ = C.script_keys(EVERY_CHARACTER, [(0, len(EVERY_CHARACTER))])
     assert read[2] == " ".join(words.findall(EVERY_CHARACTER))
-    others = [c for c in range(0x110000) if script._OTHER_SCRIPTS.match(chr(c))]
+    others = [c for c in range(0x110000) if script._patterns().other_scripts.match(chr(c))]
     assert [c for c in range(0x110000) if C.any_in_ranges(chr(c), script._OTHER_BOUNDS)] == others
     rng = random.Random(4)
     for _ in range(40_000):
