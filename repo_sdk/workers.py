@@ -54,6 +54,7 @@ from repo_sdk.scoring import score_dialogue_batch
 from repo_sdk.types import Dialogue, Turn
 
 __all__ = [
+    "IN_FLIGHT_PER_WORKER",
     "WorkerPool",
     "WorkerStartError",
     "default_workers",
@@ -108,6 +109,11 @@ def usable_cores() -> int:
 
 
 GroupResult = tuple[bytes, int, "tuple[int, str, str] | None"]
+
+# Chunks handed out and not yet written, per worker. Results are written in input order, so a slow chunk at the
+# head (one huge reply: a second or more) holds back those behind it; with a few chunks in flight a worker the
+# others keep scoring meanwhile instead of waiting (2 a worker: two workers sped a run up 1.5x, 8: 1.8x).
+IN_FLIGHT_PER_WORKER = 8
 
 
 def score_group(pipeline: RewardPipeline, dialogues: list[Dialogue]) -> GroupResult:
@@ -266,7 +272,7 @@ class WorkerPool:
                 continue
             pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))
             chunk, size = [], 0
-            if len(pending) >= 2 * self.workers:
+            if len(pending) >= IN_FLIGHT_PER_WORKER * self.workers:
                 yield from self._done(pending.popleft())
         if chunk:
             pending.append((chunk, self._submit(dialogues_of, chunk, name, mapping)))

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from repo_sdk.plugins import ALLOW_ENV
 from repo_sdk.run_summary import group_totals
 from repo_sdk.score_run import journal_path, score_file
 from repo_sdk.testing import echo_rm, register_plugin
-from repo_sdk.workers import default_workers
+from repo_sdk.workers import IN_FLIGHT_PER_WORKER, WorkerPool, default_workers
 
 SPEC = {
     "sources": {"rules": ["cot_leak", "repetition", "format_breakage", {"name": "max_length", "max_chars": 120}]},
@@ -269,3 +271,32 @@ def test_a_source_only_this_process_knows_is_scored_here_with_a_note(tmp_path: P
     assert summary.turns == sum(2 + i % 7 for i in range(6))
     note = capsys.readouterr().err
     assert "--workers 2: a worker could not build the spec" in note and "length_here" in note
+
+
+def test_a_slow_chunk_at_the_head_leaves_the_other_workers_chunks_to_score() -> None:
+    """Results are written in input order, so a slow chunk at the head (one huge reply) holds back the results
+    behind it; the pool goes on handing out chunks meanwhile, up to IN_FLIGHT_PER_WORKER a worker, and then
+    waits (memory stays bounded)."""
+    pool = WorkerPool.__new__(WorkerPool)  # the scheduling alone: chunks go to futures this test completes
+    pool.workers, pool.chunk = 2, 1
+    handed: list[Future[list[Any]]] = []
+
+    def submit(dialogues_of: Any, chunk: list[int], name: str, mapping: Any) -> Future[list[Any]]:
+        future: Future[list[Any]] = Future()
+        if handed:  # every chunk but the first is scored at once
+            future.set_result([(b"", job, None) for job in chunk])
+        handed.append(future)
+        return future
+
+    pool._submit = submit
+    written: list[int] = []
+    consumer = threading.Thread(target=lambda: written.extend(job for job, _ in pool.map(lambda j: [j], range(100))))
+    consumer.start()
+    deadline = time.monotonic() + 30
+    while len(handed) < IN_FLIGHT_PER_WORKER * 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # (a pool that went on past its bound would hand out more meanwhile)
+    assert (len(handed), written) == (IN_FLIGHT_PER_WORKER * 2, [])
+    handed[0].set_result([(b"", 0, None)])
+    consumer.join(timeout=30)
+    assert written == list(range(100)) and len(handed) == 100
