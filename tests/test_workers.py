@@ -290,7 +290,9 @@ def test_a_slow_chunk_at_the_head_leaves_the_other_workers_chunks_to_score() -> 
 
     pool._submit = submit
     written: list[int] = []
-    consumer = threading.Thread(target=lambda: written.extend(job for job, _ in pool.map(lambda j: [j], range(100))))
+    consumer = threading.Thread(
+        target=lambda: written.extend(job for job, _ in pool.map(lambda j: [j], range(100))), daemon=True
+    )  # (a daemon: were the head never scored, it would not keep the test run from ending)
     consumer.start()
     deadline = time.monotonic() + 30
     while len(handed) < IN_FLIGHT_PER_WORKER * 2 and time.monotonic() < deadline:

@@ -50,7 +50,7 @@ class _Patterns(NamedTuple):
 @cache
 def _patterns() -> _Patterns:
     """The expressions over every script's letters, compiled on first use: about 30 ms, which a run whose
-    replies hold no script but Latin (most runs) never pays.
+    replies hold Latin letters alone never pays.
 
     A segment in one match: a letter of one script, then as far as its last letter before a letter of
     another script (the classes are disjoint: the first letter names the script). One class runs over the
@@ -129,8 +129,7 @@ def _letters(piece: str, text: str, a: int, b: int) -> int:
     if len(wide) * 8 > len(piece):  # mostly non-ASCII: the runs of non-letters counted
         return b - a - sum(map(len, _patterns().non_letters.findall(text, a, b)))
     wide_bytes = len(raw) - (len(piece) - len(wide))
-    letter = _patterns().letter.match
-    return kept - wide_bytes + sum(1 for c in wide if letter(c))
+    return kept - wide_bytes + sum(map(bool, map(_patterns().letter.match, wide)))
 
 
 class MixedScriptParams(RuleParams):
