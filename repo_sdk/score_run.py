@@ -36,6 +36,7 @@ from typing import IO, Any, Literal, cast
 
 from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError
+from repo_sdk.io import PASS_BUFFER
 from repo_sdk.io.atomic import atomic_write
 from repo_sdk.io.digest import InputDigest
 from repo_sdk.io.fastjson import dumps_bytes, loads
@@ -317,7 +318,7 @@ def _finalize(journal: Path, out: Path) -> ScoreSummary:
 
 
 def _lines(journal: Path) -> Iterator[bytes]:
-    with journal.open("rb") as fh:
+    with journal.open("rb", buffering=PASS_BUFFER) as fh:
         yield from fh
 
 
@@ -335,7 +336,10 @@ def write_outputs(lines: Callable[[], Iterable[bytes]], out: Path) -> ScoreSumma
     skipped: list[dict[str, Any]] = []
     dialogues = dialogue_path(out)
     grouped = False  # the header says every group has a totals line
-    with atomic_write(out, "wb") as turns_out, atomic_write(dialogues, "wb") as dia_out:
+    with (
+        atomic_write(out, "wb", buffering=PASS_BUFFER) as turns_out,
+        atomic_write(dialogues, "wb", buffering=PASS_BUFFER) as dia_out,
+    ):
         for line in lines():
             if line.startswith(_TURN):
                 if not grouped:

@@ -31,13 +31,16 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open a temporary sibling of ``path``; on clean exit fsync and rename it into place."""
+def atomic_write(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", buffering: int = -1
+) -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` (``buffering`` as :func:`open` takes it); on clean exit fsync and
+    rename it into place."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as fh:
+        with os.fdopen(fd, mode, buffering, encoding=None if "b" in mode else encoding) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

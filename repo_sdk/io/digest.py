@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO
 
+from repo_sdk.io import PASS_BUFFER
 from repo_sdk.io.readers import input_kind
 
 __all__ = ["InputDigest", "file_digest"]
@@ -67,7 +68,7 @@ class InputDigest:
         if position < self._line:
             raise ValueError(f"position {position} is before {self._line}, where this digest already is")
         if self._fh is None:
-            self._fh = self.path.open("rb")
+            self._fh = self.path.open("rb", buffering=PASS_BUFFER)
         while self._line < position:
             line = self._fh.readline()
             if not line:

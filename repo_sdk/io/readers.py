@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from repo_sdk.errors import InputError, require
+from repo_sdk.io import PASS_BUFFER
 from repo_sdk.io.dialogues import parse_line, record_to_dialogue
 from repo_sdk.io.input_spec import InputSpec
 from repo_sdk.types import Dialogue
@@ -97,7 +98,7 @@ def jsonl_lines(
 ) -> Iterator[tuple[int, bytes, Dialogue | InputError]]:
     """:func:`iter_records` of a JSONL file with each record's line as read (to hand on unparsed)."""
     p = Path(path)
-    with p.open("rb") as fh:
+    with p.open("rb", buffering=PASS_BUFFER) as fh:
         yield from _numbered(fh, p, mapping, first=1, start=start)
 
 
@@ -159,7 +160,7 @@ def count_records(path: str | Path) -> int | None:
     kind = input_kind(p)
     try:
         if kind == "jsonl":
-            with p.open("rb") as fh:
+            with p.open("rb", buffering=PASS_BUFFER) as fh:
                 return sum(1 for line in fh if line.strip())
         if kind == "parquet":
             pq: Any = require("pyarrow.parquet", "pyarrow", "Parquet input")
