@@ -34,6 +34,8 @@ def test_rules_vs_before_runs_both_checkouts_and_prints_the_estimate(capsys, tmp
     assert re.search(r"now / before = [\d.]+x .* target 20,000 \(\d+%\)", out)
     assert re.search(r"now / before = [\d.]+x \(median of the rounds' ratios\).* target 20,000", out)
     assert re.search(r"\[five\] the rounds' ratios: [\d.]+x$", out, re.M)
+    end_to_end = r"besides its turns: [\d.]+ s CPU here, about [\d.]+ s there; end to end on the issue's 66,853 turns"
+    assert re.search(rf"\[five\] the command {end_to_end}: about [\d,]+ turns/s .* target 20,000 \(\d+%\)$", out, re.M)
     assert rules_vs_before.main(["--before", str(tmp_path)]) == 1  # no repo_sdk there: said, not a traceback
 
 
