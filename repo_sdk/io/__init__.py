@@ -6,6 +6,6 @@ Example:
     True
 """
 
-#: Bytes buffered by a file read or written in one pass (logs, the journal, the outputs). A line of a long
+#: Bytes buffered by a file read or written in one pass (logs, rows, the journal, the outputs). A line of a long
 #: dialogue is ten kilobytes and more: with the default 8 KB buffer each cost several system calls and copies.
 PASS_BUFFER = 1 << 20

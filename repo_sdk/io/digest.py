@@ -28,8 +28,6 @@ from repo_sdk.io.readers import input_kind
 
 __all__ = ["InputDigest", "file_digest"]
 
-_CHUNK = 1 << 20
-
 
 def file_digest(path: Path) -> str:
     """sha256 of a file's bytes, or of every file under a folder (names and bytes, in name order)."""
@@ -39,7 +37,7 @@ def file_digest(path: Path) -> str:
         if path.is_dir():
             h.update(str(f.relative_to(path)).encode() + b"\0")
         with f.open("rb") as fh:
-            for chunk in iter(partial(fh.read, _CHUNK), b""):
+            for chunk in iter(partial(fh.read, PASS_BUFFER), b""):
                 h.update(chunk)
     return h.hexdigest()
 

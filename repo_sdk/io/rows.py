@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from repo_sdk.errors import InputError, require
+from repo_sdk.io import PASS_BUFFER
 from repo_sdk.io.atomic import atomic_write
 from repo_sdk.io.fastjson import dumps_line, loads
 from repo_sdk.rows import row_problem
@@ -127,7 +128,7 @@ def read_rows(path: str | Path, *, check: bool = True) -> Iterator[dict[str, Any
         for i, row in enumerate(_parquet_rows(p), start=1):
             yield _checked(row, f"{p}: row {i}") if check else row
         return
-    with p.open("rb") as fh:
+    with p.open("rb", buffering=PASS_BUFFER) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if raw.strip():
                 row = _json_row(raw[3:] if lineno == 1 and raw.startswith(_BOM) else raw, p, lineno)

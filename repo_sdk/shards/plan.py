@@ -33,6 +33,7 @@ from typing import Any
 
 from repo_sdk.config import InputSpec
 from repo_sdk.errors import InputError, require
+from repo_sdk.io import PASS_BUFFER
 from repo_sdk.io.digest import file_digest
 from repo_sdk.io.readers import Record, input_kind, jsonl_records, row_record
 
@@ -79,7 +80,7 @@ def plan_blocks(path: str | Path, records: int) -> list[Block]:
 def _jsonl_blocks(p: Path, size: int) -> list[Block]:
     blocks: list[Block] = []
     digest, offset, start, lines, nonblank = hashlib.sha256(), 0, 0, 0, 0
-    with p.open("rb") as fh:
+    with p.open("rb", buffering=PASS_BUFFER) as fh:
         for line in fh:
             digest.update(line)
             offset += len(line)
