@@ -5,8 +5,9 @@ a hash of the token, so equal tokens get equal characters). Two different tokens
 share a character, so the Indel similarity of two codes is never below that of their
 token lists: a code too far from the query's rules its text out, and the few close ones
 are checked on their tokens. :func:`close_codes` finds the close codes among many in one
-call, :func:`any_close` tells for each of several codes whether one is close, and
-:func:`first_repeats` finds, for each of a few texts, the first earlier one similar to it.
+call, :func:`any_close` tells for each of several codes whether one is close,
+:func:`first_repeats` finds, for each of a few texts, the first earlier one similar to it, and
+:func:`repeat_free` tells in one call that a reply is close to none of its dialogue's earlier texts.
 
 Where the C part is built (:mod:`repo_sdk.rules.speedups`) the codes come from it and are
 compared by its bit-parallel longest common subsequence, one call for all of them; else
@@ -32,7 +33,7 @@ from rapidfuzz.process import cdist, extract, extractOne
 
 from repo_sdk.rules.speedups import SPEEDUPS
 
-__all__ = ["CODES", "Hit", "any_close", "close_codes", "encode", "first_repeats"]
+__all__ = ["CODES", "Hit", "any_close", "close_codes", "encode", "first_repeats", "repeat_free"]
 
 Hit = tuple[int, float]  # (key, similarity)
 
@@ -79,6 +80,7 @@ _ENCODE = None if SPEEDUPS is None else SPEEDUPS.encode
 _CLOSE_CODES = None if SPEEDUPS is None else SPEEDUPS.close_codes
 _ANY_CLOSE = None if SPEEDUPS is None else SPEEDUPS.any_close
 _CLOSE_EARLIER = None if SPEEDUPS is None else SPEEDUPS.close_earlier
+_REPEAT_FREE = None if SPEEDUPS is None else SPEEDUPS.repeat_free
 
 
 def close_codes(code: str, codes: Sequence[str], cutoff: float) -> list[int]:
@@ -128,6 +130,33 @@ def _has_numpy() -> bool:
     except ImportError:  # pragma: no cover - numpy comes with every trainer, but is not required
         return False
     return True
+
+
+def repeat_free(
+    whole: str | None,
+    codes: Sequence[str],
+    replies: Sequence[str],
+    sentences: Sequence[str],
+    min_len: int,
+    within: bool,
+    cutoff: float,
+) -> bool | None:
+    """Whether no code is at least ``cutoff`` close to another where a repeat check would compare them, in one
+    call in C: ``whole`` (None: not checked) with each of ``replies``; each of ``codes`` of ``min_len`` characters
+    or more with each such one of ``sentences`` and (``within``) with each such one before it in ``codes``.
+
+    True: no text with these codes is a near-duplicate of another (a code is never less similar than its
+    tokens). False: some pair is close, and must be checked on its tokens. None: cannot tell here (the C part
+    is not built, or a code is not ASCII).
+
+    Example:
+        >>> a, b = encode("we can offer 80 per night".split()), encode("see you on friday then".split())
+        >>> repeat_free(None, [a], [], [b], 3, True, 0.8) in (True, None)
+        True
+        >>> repeat_free(a, [], [a], [], 3, True, 0.8) in (False, None)
+        True
+    """
+    return None if _REPEAT_FREE is None else _REPEAT_FREE(whole, codes, replies, sentences, min_len, within, cutoff)
 
 
 def first_repeats(texts: Sequence[Sequence[str]], codes: Sequence[str], threshold: float) -> list[tuple[int, Hit]]:

@@ -1095,6 +1095,57 @@ static PyObject *close_earlier(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* Whether a reply surely repeats nothing (the repetition rule's three checks at once): True when no code
+   is close to another where a check compares them: `whole` (None: no such check) with each of `replies`;
+   each of `codes` of at least min_len characters with each of `sentences` of at least min_len, and (within)
+   with each such code before it. False: a pair is close; None: a code is not ASCII. */
+static PyObject *repeat_free(PyObject *self, PyObject *args) {
+    PyObject *whole, *codes, *replies, *sentences;
+    Py_ssize_t min_len;
+    int within;
+    double cutoff;
+    if (!PyArg_ParseTuple(args, "OOOOnpd:repeat_free", &whole, &codes, &replies, &sentences, &min_len, &within,
+                          &cutoff))
+        return NULL;
+    PyObject *qs = PySequence_Fast(codes, "repeat_free: expected a sequence of str");
+    PyObject *rs = qs == NULL ? NULL : PySequence_Fast(replies, "repeat_free: expected a sequence of str");
+    PyObject *ss = rs == NULL ? NULL : PySequence_Fast(sentences, "repeat_free: expected a sequence of str");
+    PyObject *out = NULL;
+    if (ss == NULL) goto done;
+    if ((whole != Py_None && (!PyUnicode_Check(whole) || !PyUnicode_IS_ASCII(whole))) || !all_ascii(qs) ||
+        !all_ascii(rs) || !all_ascii(ss)) {
+        out = Py_None;
+        Py_INCREF(out);
+        goto done;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(qs), nr = PySequence_Fast_GET_SIZE(rs), ns = PySequence_Fast_GET_SIZE(ss);
+    PyObject **queries = PySequence_Fast_ITEMS(qs), **earlier = PySequence_Fast_ITEMS(ss);
+    int found = 0;
+    Pattern p;
+    if (whole != Py_None && nr > 0) {
+        PyObject **items = PySequence_Fast_ITEMS(rs);
+        if (pattern_init(&p, whole) < 0) goto done;
+        for (Py_ssize_t j = 0; j < nr && !found; j++) found = close_to(&p, items[j], cutoff);
+        pattern_free(&p);
+    }
+    for (Py_ssize_t k = 0; k < n && !found; k++) {
+        if (PyUnicode_GET_LENGTH(queries[k]) < min_len) continue;
+        if (pattern_init(&p, queries[k]) < 0) goto done;
+        for (Py_ssize_t j = 0; j < ns && !found; j++)
+            found = PyUnicode_GET_LENGTH(earlier[j]) >= min_len && close_to(&p, earlier[j], cutoff);
+        for (Py_ssize_t j = 0; within && j < k && !found; j++)
+            found = PyUnicode_GET_LENGTH(queries[j]) >= min_len && close_to(&p, queries[j], cutoff);
+        pattern_free(&p);
+    }
+    out = found ? Py_False : Py_True;
+    Py_INCREF(out);
+done:
+    Py_XDECREF(qs);
+    Py_XDECREF(rs);
+    Py_XDECREF(ss);
+    return out;
+}
+
 /* A table of words (ASCII, distinct) for words_in: each word's characters, and where a text's positions
    look it up. Words of one character are indexed by it; of two, by their pair; longer ones by their first
    three characters (a small Bloom filter first), chained. The tables are small, or (the pairs') touched
@@ -1436,6 +1487,8 @@ static PyMethodDef methods[] = {
     {"line_sentences", line_sentences, METH_O, "line_sentences(text) -> sentence spans."},
     {"letter_words", letter_words, METH_O, "letter_words(lower) -> the set of its words (letters, one apostrophe)."},
     {"close_earlier", close_earlier, METH_VARARGS, "close_earlier(codes, cutoff) -> each code's close earlier ones."},
+    {"repeat_free", repeat_free, METH_VARARGS,
+     "repeat_free(whole, codes, replies, sentences, min_len, within, cutoff) -> whether no pair is close."},
     {"any_in_ranges", any_in_ranges, METH_VARARGS, "any_in_ranges(text, bounds) -> whether a character is in one."},
     {"chars_present", chars_present, METH_VARARGS, "chars_present(text, chars) -> the characters of chars in text."},
     {"close_codes", close_codes, METH_VARARGS, "close_codes(code, codes, cutoff) -> indexes of the close codes."},

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from itertools import compress
 from operator import itemgetter
 from typing import ClassVar, Literal
 
 from pydantic import Field
+from rapidfuzz.distance import Indel
 
 from repo_sdk.interfaces import Rule
 from repo_sdk.rules.base import RuleParams, cap_hits
-from repo_sdk.rules.codes import first_repeats
+from repo_sdk.rules.codes import Hit, any_close, close_codes, first_repeats, repeat_free
 from repo_sdk.rules.context import DialogueContext, DialogueTracker, TurnContext
 from repo_sdk.rules.similar import NearDuplicates, similarity
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.rules.text import clip_evidence
 from repo_sdk.rules.views import TextView
 from repo_sdk.types import RuleHit, Turn
@@ -58,7 +61,14 @@ class _Read:
 
 
 class _Earlier:
-    """One rule's indexes of the agent's earlier turns in one dialogue, caught up turn by turn."""
+    """What one rule knows of the agent's earlier turns in one dialogue, and the two searches over them.
+
+    While the earlier turns hold no more than ``_SCAN_LIMIT`` sentences (most dialogues), each search scans
+    their codes in C: :meth:`repeat_free` first tells, in one call, whether any code is close at all (most
+    replies: none, and the rule is done), and the searches verify the close ones on their tokens. Past that
+    (or without the C part, or for ``jaccard``), the turns are added to two indexes (:class:`NearDuplicates`)
+    and searched there. Both find the latest earlier text at least ``threshold`` similar to the query.
+    """
 
     def __init__(self, rule: Repetition) -> None:
         p = rule.config
@@ -68,8 +78,16 @@ class _Earlier:
         self.turn_index: list[int] = []  # agent turn number -> turn index in the dialogue
         self.first_sentence: list[int] = []  # agent turn number -> key of its first sentence
         self.sentence_turn: list[int] = []  # sentence key -> turn index
+        # to scan: every agent turn's code, all their sentences' codes (short ones too), where each turn's start
+        self.reply_codes: list[str] = []
+        self.sentence_codes: list[str] = []
+        self.starts: list[int] = []
+        self.cutoff = max(0.0, p.threshold - 1e-6)  # on codes: as the indexes' cutoff
+        self.scannable = rule.prechecked  # False once the sentences outgrow a scan: indexed from then on
+        self.scanning = False  # this reply's searches scan (else they search the indexes)
 
     def catch_up(self, agent: AgentTurns) -> None:
+        """Add the agent turns not yet added to the indexes."""
         p = self.p
         for n in range(len(self.turn_index), len(agent.turns)):
             index, view = agent.turns[n]
@@ -81,6 +99,84 @@ class _Earlier:
             if p.sentences:
                 self.sentences.add_all(read.texts, len(self.sentence_turn), read.codes)
                 self.sentence_turn.extend([index] * len(read.texts))
+
+    def repeat_free(self, reply: TextView, agent: AgentTurns) -> bool:
+        """Whether ``reply`` surely repeats nothing: no code of it is close to one a check compares it with
+        (:func:`~repo_sdk.rules.codes.repeat_free`). Decides whether this reply's searches scan."""
+        self.scanning = False
+        if not self.scannable:
+            return False
+        p, codes, starts, replies = self.p, self.sentence_codes, self.starts, self.reply_codes
+        for n in range(len(replies), len(agent.turns)):
+            view = agent.turns[n][1]
+            starts.append(len(codes))
+            codes += view.sentence_codes
+            replies.append(view.tokens_code)
+        said = reply.sentence_codes
+        if len(codes) > _SCAN_LIMIT:  # indexed from here on: an indexed search keeps a budget between searches
+            self.scannable = False
+            return False
+        if len(said) > _SCAN_LIMIT:  # (its own sentences are indexed)
+            return False
+        n = len(replies)
+        first = self._first(n)
+        whole = reply.tokens_code if p.history and n and len(reply.tokens) >= p.min_tokens else None
+        earlier = (codes[starts[first] :] if first else codes) if p.sentences and n else ()
+        free = repeat_free(
+            whole, said, replies[first:] if first else replies, earlier, p.min_tokens, p.within, self.cutoff
+        )
+        self.scanning = free is False
+        return free is True
+
+    def last_reply(self, read: _Read, agent: AgentTurns) -> Hit | None:
+        """``(turn index, similarity)`` of the latest agent turn in the window at least ``threshold`` similar to
+        the reply, or None."""
+        first = self._first(len(agent.turns))
+        if not self.scanning:
+            self.catch_up(agent)
+            found = self.replies.last(read.tokens, min_key=first, code=read.whole)
+            return None if found is None else (self.turn_index[found[0]], found[1])
+        replies = self.reply_codes
+        for j in reversed(close_codes(read.whole, replies[first:] if first else replies, self.cutoff)):
+            index, view = agent.turns[first + j]
+            if (
+                view.tokens
+                and (score := float(Indel.normalized_similarity(read.tokens, view.tokens))) >= self.p.threshold
+            ):
+                return index, score
+        return None
+
+    def last_sentences(self, read: _Read, agent: AgentTurns) -> list[Hit | None]:
+        """For each sentence of the reply (long enough), ``(turn index, similarity)`` of the latest sentence of an
+        agent turn in the window (long enough) at least ``threshold`` similar to it, or None."""
+        first = self._first(len(agent.turns))
+        if not self.scanning:
+            self.catch_up(agent)
+            min_key = self.first_sentence[first] if first < len(self.first_sentence) else None
+            founds = self.sentences.last_each(read.texts, read.codes, min_key)
+            return [None if found is None else (self.sentence_turn[found[0]], found[1]) for found in founds]
+        starts, least, t = self.starts, self.p.min_tokens, self.p.threshold
+        lo = starts[first]
+        earlier = self.sentence_codes[lo:] if lo else self.sentence_codes
+        out: list[Hit | None] = []
+        for tokens, code, near in zip(read.texts, read.codes, any_close(read.codes, earlier, self.cutoff), strict=True):
+            found = None
+            for j in reversed(close_codes(code, earlier, self.cutoff)) if near else ():
+                if len(earlier[j]) < least:
+                    continue
+                n = bisect_right(starts, lo + j) - 1
+                index, view = agent.turns[n]
+                other = view.sentence_tokens[lo + j - starts[n]][1]
+                if (score := float(Indel.normalized_similarity(tokens, other))) >= t:
+                    found = (index, score)
+                    break
+            out.append(found)
+        return out
+
+    def _first(self, n: int) -> int:
+        """The first agent turn number in the window, of ``n`` agent turns."""
+        window = self.p.window
+        return 0 if window is None or n <= window else n - window
 
 
 class RepetitionParams(RuleParams):
@@ -134,6 +230,8 @@ class Repetition(Rule[RepetitionParams]):
         p = self.config
         self._key = f"repetition.read.{p.min_tokens}"
         self._earlier_key = (id(self), "earlier")
+        # most replies repeat nothing, and one call in C tells so (codes compare as the searches do: ratio only)
+        self.prechecked = SPEEDUPS is not None and p.metric == "ratio"
 
     def read(self, view: TextView) -> _Read:
         """What the rule reads off a view, made once: as the reply, and later as an earlier turn."""
@@ -154,32 +252,29 @@ class Repetition(Rule[RepetitionParams]):
 
     def check_turn(self, turn: TurnContext) -> list[RuleHit]:
         p = self.config
+        earlier = turn.dialogue.memo(self._earlier_key, self._earlier)
+        agent = turn.dialogue.tracker(AgentTurns)
+        if earlier.repeat_free(turn.reply, agent):  # (most replies)
+            return []
         text = turn.reply.text
         hits: list[RuleHit] = []
         read = self.read(turn.reply)
         sentences, codes = read.sentences, read.codes
         whole_fired = False
-        if p.history or p.sentences:
-            earlier = turn.dialogue.memo(self._earlier_key, self._earlier)
-            earlier.catch_up(turn.dialogue.tracker(AgentTurns))
-            first = 0 if p.window is None else max(0, len(earlier.turn_index) - p.window)
-            if p.history and earlier.turn_index and len(read.tokens) >= p.min_tokens:
-                found = earlier.replies.last(read.tokens, min_key=first, code=read.whole)
+        if p.history and agent.turns and len(read.tokens) >= p.min_tokens:
+            found = earlier.last_reply(read, agent)
+            if found is not None:
+                span = (0, len(text))
+                reason = f"reply repeats history turn {found[0]} (similarity {found[1]:.2f})"
+                hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
+                whole_fired = True
+        if p.sentences and agent.turns and not whole_fired and sentences:
+            founds = earlier.last_sentences(read, agent)
+            for k, found in enumerate(founds) if founds.count(None) < len(founds) else ():
                 if found is not None:
-                    span = (0, len(text))
-                    i = earlier.turn_index[found[0]]
-                    reason = f"reply repeats history turn {i} (similarity {found[1]:.2f})"
+                    span = sentences[k][0]
+                    reason = f"sentence repeats history turn {found[0]} (similarity {found[1]:.2f})"
                     hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
-                    whole_fired = True
-            if p.sentences and earlier.turn_index and not whole_fired and sentences:
-                min_key = earlier.first_sentence[first] if first < len(earlier.first_sentence) else None
-                founds = earlier.sentences.last_each(read.texts, codes, min_key)
-                for k, found in enumerate(founds) if founds.count(None) < len(founds) else ():
-                    if found is not None:
-                        span = sentences[k][0]
-                        i = earlier.sentence_turn[found[0]]
-                        reason = f"sentence repeats history turn {i} (similarity {found[1]:.2f})"
-                        hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
         if p.within and len(sentences) > 1:
             if p.metric == "ratio" and len(sentences) <= _SCAN_LIMIT:
                 repeats = first_repeats(read.texts, codes, p.threshold)

@@ -11,6 +11,7 @@ import pytest
 
 from repo_sdk.rules import Repetition, RepetitionParams
 from repo_sdk.rules.repetition import similarity
+from repo_sdk.rules.speedups import SPEEDUPS
 from repo_sdk.testing import make_sample
 
 PITCH = "Could you offer the twin room at 80 euros per night for our guests this summer?"
@@ -192,3 +193,107 @@ def test_a_reply_of_few_words_from_a_tiny_vocabulary_costs_linear_time(monkeypat
         looked.append(sum(index.candidates + index.comparisons for index in made))
     assert hits[0] > 50 and hits[1] > 3 * hits[0]  # repeats are still found, the more the longer
     assert looked[1] < 5 * looked[0]  # four times the text, about four times the work
+
+
+needs_c = pytest.mark.skipif(SPEEDUPS is None, reason="the C part is not built or ignored (REPO_SDK_PURE_PYTHON)")
+
+
+@needs_c
+def test_repeat_free_is_true_exactly_when_no_compared_pair_of_codes_is_close() -> None:
+    """The one call that lets most replies skip the searches: random codes (some past 64 characters, some
+    empty), each check on and off, against every pair compared in Python."""
+    from rapidfuzz.distance import Indel
+
+    from repo_sdk.rules.codes import repeat_free
+
+    rng = random.Random(5)
+
+    def code() -> str:
+        return "".join(rng.choice("abcdef") for _ in range(rng.choice([0, 2, 5, 8, 12, 70])))
+
+    outcomes = set()
+    for _ in range(3000):
+        whole = None if rng.random() < 0.3 else code()
+        codes, replies, sentences = ([code() for _ in range(rng.randint(0, 4))] for _ in range(3))
+        least, within, cutoff = rng.choice([1, 5, 8]), rng.random() < 0.5, rng.choice([0.6, 0.85, 1.0])
+
+        def close(a: str, b: str, cutoff: float = cutoff) -> bool:
+            return Indel.normalized_similarity(a, b) >= cutoff
+
+        mine = [c for c in codes if len(c) >= least]
+        pairs = [(whole, r) for r in replies if whole is not None]
+        pairs += [(c, s) for c in mine for s in sentences if len(s) >= least]
+        pairs += [(c, mine[j]) for k, c in enumerate(mine) for j in range(k)] if within else []
+        expected = not any(close(a, b) for a, b in pairs)
+        assert repeat_free(whole, codes, replies, sentences, least, within, cutoff) is expected
+        outcomes.add(expected)
+    assert outcomes == {True, False}
+    assert repeat_free(None, ["é"], [], [], 1, True, 0.5) is None  # not a code: cannot tell
+
+
+@needs_c
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"window": 3}, {"threshold": 0.7, "min_tokens": 3}, {"history": False}, {"sentences": False, "window": 2}],
+)
+def test_scanned_searches_find_what_the_indexes_find(params: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logged dialogues scored turn by turn (each dialogue's context carried from reply to reply), with repeats
+    near and far, a dialogue that outgrows the scan (past 256 sentences) and a reply that does: every turn's
+    hits are those the indexes alone find, and those comparing every pair finds."""
+    from repo_sdk.rules import repetition
+    from repo_sdk.sources.rules_source import RulesSource
+    from repo_sdk.testing import make_dialogue
+
+    monkeypatch.setattr(repetition, "_MAX_CANDIDATES", None)  # (comparing every pair has no budget)
+    p = RepetitionParams(max_hits=None, **params)
+    rng = random.Random(17)
+    dialogues = []
+    for agent_turns, per_reply in [(4, 3), (10, 5), (16, 6), (60, 6), (6, 4)]:
+        said: list[str] = []
+        turns: list[tuple[str, str]] = []
+        for k in range(agent_turns):
+            if turns and rng.random() < 0.15:
+                text = rng.choice([t for r, t in turns if r == "assistant"])
+            elif per_reply == 4 and k == 3:  # past the scan limit on its own
+                text = random_reply(rng, said, 300)
+            else:
+                text = random_reply(rng, said, rng.randint(1, per_reply))
+            turns += [("user", "Hmm, maybe."), ("assistant", text)]
+        dialogues.append(make_dialogue(turns))
+    # a sentence one token short of counting, then the same with one more: close, yet never compared (and a
+    # repeat beside it, so that the reply is searched)
+    words = "could you offer the twin room at eighty euros".split()
+    short, longer = (" ".join(words[:n]).capitalize() + "." for n in (p.min_tokens - 1, p.min_tokens))
+    again = "We can offer you breakfast and a late check out on the last day."
+    turns = [("user", "Hi"), ("assistant", f"{short} {again}"), ("user", "So?"), ("assistant", f"{longer} {again}")]
+    dialogues.append(make_dialogue(turns))
+    verdicts: list[bool] = []
+    free = repetition.repeat_free
+
+    def counted(*args: Any) -> bool | None:
+        verdicts.append(free(*args) is True)
+        return verdicts[-1]
+
+    def found(scans: bool) -> list[list[tuple[str, Any]]]:
+        rule = Repetition(p)
+        rule.prechecked = scans
+        source = RulesSource(RulesSource.Config(rules=["repetition"]), [rule])
+        return [
+            [(h.reason, h.span) for h in score.details["hits"]]
+            for d in dialogues
+            for score in source.score(d.samples())
+        ]
+
+    indexed = found(False)
+    assert not verdicts  # (no scan at all)
+    monkeypatch.setattr(repetition, "repeat_free", counted)
+    scanned = found(True)
+    assert scanned == indexed
+    assert sum(map(bool, scanned)) > 10
+    assert verdicts.count(True) > 20 and verdicts.count(False) > 10  # both ways taken
+    brute = [
+        [(reason, span) for reason, span in expected_hits(s.response, [(t.role, t.content) for t in s.history], p)]
+        for d in dialogues
+        for s in d.samples()
+    ]
+    assert scanned == brute
