@@ -738,23 +738,31 @@ static int close_to(Pattern *p, PyObject *other, double cutoff) {
         Py_ssize_t lcs = __builtin_popcountll(zeros);
         return 1.0 - (double)(total - 2 * lcs) / (double)total >= cutoff;
     }
-    uint64_t *row = p->row;
-    for (Py_ssize_t w = 0; w < words; w++) row[w] = ~(uint64_t)0;
-    for (Py_ssize_t j = 0; j < lb; j++) {
-        const uint64_t *m = p->masks + b[j] * words;
-        uint64_t carry = 0;
-        for (Py_ssize_t w = 0; w < words; w++) {
-            uint64_t s = row[w], u = s & m[w], x = s + carry, c1 = x < s, sum = x + u, c2 = sum < x;
-            carry = c1 | c2;
-            row[w] = sum | (s - u);
+    /* a long code: the common prefix and suffix first (they are in every longest common subsequence), so a
+       copy of a long text, or one edited in a few places together, costs linear time; the rest bit-parallel,
+       over the words of the code's part between them only */
+    const Py_UCS1 *a = p->code;
+    Py_ssize_t lo = 0, hi = 0;
+    while (lo < shorter && a[lo] == b[lo]) lo++;
+    while (hi < shorter - lo && a[p->length - 1 - hi] == b[lb - 1 - hi]) hi++;
+    Py_ssize_t lcs = lo + hi, end = p->length - hi; /* the code's part left: [lo, end) */
+    if (lo + hi < shorter) {
+        Py_ssize_t w0 = lo / 64, w1 = (end - 1) / 64;
+        uint64_t first = ~(uint64_t)0 << (lo % 64), last = ~(uint64_t)0 >> (63 - (end - 1) % 64);
+        uint64_t *row = p->row;
+        for (Py_ssize_t w = w0; w <= w1; w++) row[w] = ~(uint64_t)0;
+        for (Py_ssize_t j = lo; j < lb - hi; j++) {
+            const uint64_t *m = p->masks + b[j] * words;
+            uint64_t carry = 0;
+            for (Py_ssize_t w = w0; w <= w1; w++) {
+                uint64_t mw = m[w] & (w == w0 ? first : ~(uint64_t)0) & (w == w1 ? last : ~(uint64_t)0);
+                uint64_t s = row[w], u = s & mw, x = s + carry, c1 = x < s, sum = x + u, c2 = sum < x;
+                carry = c1 | c2;
+                row[w] = sum | (s - u);
+            }
         }
-    }
-    Py_ssize_t lcs = 0;
-    for (Py_ssize_t w = 0; w < words; w++) {
-        uint64_t zeros = ~row[w];
-        Py_ssize_t bits = p->length - 64 * w;
-        if (bits < 64) zeros &= bits > 0 ? (((uint64_t)1 << bits) - 1) : 0;
-        lcs += __builtin_popcountll(zeros);
+        for (Py_ssize_t w = w0; w <= w1; w++)
+            lcs += __builtin_popcountll(~row[w] & (w == w0 ? first : ~(uint64_t)0) & (w == w1 ? last : ~(uint64_t)0));
     }
     return 1.0 - (double)(total - 2 * lcs) / (double)total >= cutoff;
 }

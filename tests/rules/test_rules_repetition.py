@@ -297,3 +297,20 @@ def test_scanned_searches_find_what_the_indexes_find(params: dict[str, Any], mon
         for s in d.samples()
     ]
     assert scanned == brute
+
+
+def test_a_huge_reply_repeating_an_earlier_one_costs_linear_time() -> None:
+    """A model repeating a reply of 3.6 MB (one sentence: no full stop), as it was and edited in the middle.
+    Their codes share a long prefix and suffix, compared first: each repeat is found in about 0.1 s. Comparing
+    the codes position by position (a longest common subsequence, bit-parallel) costs the square of their
+    length, about 18 s here, so the loose bound below cannot be met that way and leaves room for any machine."""
+    import time
+
+    rng = random.Random(0)
+    text = " ".join(rng.choice(VOCAB) for _ in range(700_000))
+    edited = text[: len(text) // 2] + " changed " + text[len(text) // 2 :]
+    for reply in (text, edited):
+        started = time.process_time()
+        found = Repetition().check(make_sample(response=reply, history=[("assistant", text), ("user", "again")]))
+        assert time.process_time() - started < 5.0
+        assert [h.reason.split(" (")[0] for h in found] == ["reply repeats history turn 0"]

@@ -252,3 +252,37 @@ def test_the_python_codes_keep_no_long_token() -> None:
     held = codes._Codes()
     assert held["ab" * 50_000] == held["ab" * 50_000] and len(held) == 0
     assert held["price"] == held["price"] and list(held) == ["price"]
+
+
+@needs_c
+def test_close_codes_of_long_codes_sharing_a_prefix_and_a_suffix_are_rapidfuzz_s() -> None:
+    """Long codes (several words of bits) are compared past their common prefix and suffix: copies, copies
+    edited in a few places, codes that share only a prefix or a suffix, and unrelated ones."""
+    rng = random.Random(13)
+    for trial in range(3000):
+        alpha = ("ab", "abcdefgh", "".join(map(chr, range(128))))[trial % 3]
+        code = "".join(rng.choice(alpha) for _ in range(rng.choice([65, 128, 129, 300, 1000])))
+        others = []
+        for _ in range(6):
+            edited = list(code)
+            for _ in range(rng.choice([0, 1, 2, 5, 40])):
+                at = rng.randrange(len(edited) + 1)
+                kind = rng.random()
+                if kind < 0.4 and edited:
+                    del edited[min(at, len(edited) - 1)]
+                elif kind < 0.7:
+                    edited.insert(at, rng.choice(alpha))
+                elif edited:
+                    edited[min(at, len(edited) - 1)] = rng.choice(alpha)
+            other = "".join(edited)
+            cut = rng.randrange(len(other) + 1)
+            shape = rng.random()
+            if shape < 0.15:  # only a prefix in common
+                other = other[:cut] + "".join(rng.choice(alpha) for _ in range(rng.randint(0, 200)))
+            elif shape < 0.3:  # only a suffix
+                other = "".join(rng.choice(alpha) for _ in range(rng.randint(0, 200))) + other[cut:]
+            others.append(other)
+        # (below a round figure, as the rules' cutoffs on codes are: a tie is rounded either way)
+        cutoff = rng.choice([0.5, 0.85, 0.95, 0.999, 1.0]) - 1e-6
+        want = [i for i, o in enumerate(others) if Indel.normalized_similarity(code, o, score_cutoff=cutoff) >= cutoff]
+        assert C.close_codes(code, others, cutoff) == want, (code, others, cutoff)
