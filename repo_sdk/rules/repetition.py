@@ -84,7 +84,6 @@ class _Earlier:
         self.starts: list[int] = []
         self.cutoff = max(0.0, p.threshold - 1e-6)  # on codes: as the indexes' cutoff
         self.scannable = rule.prechecked  # False once the sentences outgrow a scan: indexed from then on
-        self.scanning = False  # this reply's searches scan (else they search the indexes)
 
     def catch_up(self, agent: AgentTurns) -> None:
         """Add the agent turns not yet added to the indexes."""
@@ -100,12 +99,12 @@ class _Earlier:
                 self.sentences.add_all(read.texts, len(self.sentence_turn), read.codes)
                 self.sentence_turn.extend([index] * len(read.texts))
 
-    def repeat_free(self, reply: TextView, agent: AgentTurns) -> bool:
+    def repeat_free(self, reply: TextView, agent: AgentTurns) -> bool | None:
         """Whether ``reply`` surely repeats nothing: no code of it is close to one a check compares it with
-        (:func:`~repo_sdk.rules.codes.repeat_free`). Decides whether this reply's searches scan."""
-        self.scanning = False
+        (:func:`~repo_sdk.rules.codes.repeat_free`). True: nothing to search; False: some code is close, and
+        the searches scan; None: the searches go to the indexes."""
         if not self.scannable:
-            return False
+            return None
         p, codes, starts, replies = self.p, self.sentence_codes, self.starts, self.reply_codes
         for n in range(len(replies), len(agent.turns)):
             view = agent.turns[n][1]
@@ -115,24 +114,22 @@ class _Earlier:
         said = reply.sentence_codes
         if len(codes) > _SCAN_LIMIT:  # indexed from here on: an indexed search keeps a budget between searches
             self.scannable = False
-            return False
+            return None
         if len(said) > _SCAN_LIMIT:  # (its own sentences are indexed)
-            return False
+            return None
         n = len(replies)
         first = self._first(n)
         whole = reply.tokens_code if p.history and n and len(reply.tokens) >= p.min_tokens else None
         earlier = (codes[starts[first] :] if first else codes) if p.sentences and n else ()
-        free = repeat_free(
+        return repeat_free(
             whole, said, replies[first:] if first else replies, earlier, p.min_tokens, p.within, self.cutoff
         )
-        self.scanning = free is False
-        return free is True
 
-    def last_reply(self, read: _Read, agent: AgentTurns) -> Hit | None:
+    def last_reply(self, read: _Read, agent: AgentTurns, scan: bool) -> Hit | None:
         """``(turn index, similarity)`` of the latest agent turn in the window at least ``threshold`` similar to
-        the reply, or None."""
+        the reply, or None; found by scanning the codes (``scan``) or in the indexes."""
         first = self._first(len(agent.turns))
-        if not self.scanning:
+        if not scan:
             self.catch_up(agent)
             found = self.replies.last(read.tokens, min_key=first, code=read.whole)
             return None if found is None else (self.turn_index[found[0]], found[1])
@@ -146,11 +143,11 @@ class _Earlier:
                 return index, score
         return None
 
-    def last_sentences(self, read: _Read, agent: AgentTurns) -> list[Hit | None]:
+    def last_sentences(self, read: _Read, agent: AgentTurns, scan: bool) -> list[Hit | None]:
         """For each sentence of the reply (long enough), ``(turn index, similarity)`` of the latest sentence of an
-        agent turn in the window (long enough) at least ``threshold`` similar to it, or None."""
+        agent turn in the window (long enough) at least ``threshold`` similar to it, or None; as :meth:`last_reply`."""
         first = self._first(len(agent.turns))
-        if not self.scanning:
+        if not scan:
             self.catch_up(agent)
             min_key = self.first_sentence[first] if first < len(self.first_sentence) else None
             founds = self.sentences.last_each(read.texts, read.codes, min_key)
@@ -254,22 +251,24 @@ class Repetition(Rule[RepetitionParams]):
         p = self.config
         earlier = turn.dialogue.memo(self._earlier_key, self._earlier)
         agent = turn.dialogue.tracker(AgentTurns)
-        if earlier.repeat_free(turn.reply, agent):  # (most replies)
+        free = earlier.repeat_free(turn.reply, agent)
+        if free:  # (most replies)
             return []
+        scan = free is False
         text = turn.reply.text
         hits: list[RuleHit] = []
         read = self.read(turn.reply)
         sentences, codes = read.sentences, read.codes
         whole_fired = False
         if p.history and agent.turns and len(read.tokens) >= p.min_tokens:
-            found = earlier.last_reply(read, agent)
+            found = earlier.last_reply(read, agent, scan)
             if found is not None:
                 span = (0, len(text))
                 reason = f"reply repeats history turn {found[0]} (similarity {found[1]:.2f})"
                 hits.append(self.hit(reason, span=span, evidence=clip_evidence(text, span)))
                 whole_fired = True
         if p.sentences and agent.turns and not whole_fired and sentences:
-            founds = earlier.last_sentences(read, agent)
+            founds = earlier.last_sentences(read, agent, scan)
             for k, found in enumerate(founds) if founds.count(None) < len(founds) else ():
                 if found is not None:
                     span = sentences[k][0]

@@ -271,8 +271,9 @@ def test_scanned_searches_find_what_the_indexes_find(params: dict[str, Any], mon
     free = repetition.repeat_free
 
     def counted(*args: Any) -> bool | None:
-        verdicts.append(free(*args) is True)
-        return verdicts[-1]
+        verdict = free(*args)
+        verdicts.append(verdict is True)
+        return verdict
 
     def found(scans: bool) -> list[list[tuple[str, Any]]]:
         rule = Repetition(p)
